@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import { parseListen, type Config } from './config/index.js';
+import { AppError } from './lib/errors.js';
+import type { HttpServer } from './lib/http-server.js';
+import { createDeviceApi } from './device-api/index.js';
+import { createFleet, type Fleet } from './fleet/index.js';
+import { createImageService, type ImageService } from './images/index.js';
+import { createEventBus, type EventBus } from './lib/event-bus.js';
+import type { Logger } from './lib/logger.js';
+import { createManagementApi } from './management/index.js';
+import type { FleetEvent } from './protocol/events.js';
+import type { HealthReply } from './protocol/health.js';
+import { openSqliteStore, type Store } from './store/index.js';
+import { VERSION } from './version.js';
+
+/** The components without any listener: what the CLI's data commands need. */
+export interface Core {
+  config: Readonly<Config>;
+  log: Logger;
+  store: Store;
+  events: EventBus<FleetEvent>;
+  fleet: Fleet;
+  images: ImageService;
+  close(): Promise<void>;
+}
+
+export const DATABASE_FILE = 'rpi-deploy.db';
+
+/** Composition root, part one: database, event stream, domain components. */
+export async function openCore(config: Readonly<Config>, log: Logger): Promise<Core> {
+  const store = await openSqliteStore({ file: join(config.dataDir, DATABASE_FILE), log });
+  const events = createEventBus<FleetEvent>(log);
+  events.subscribe((e) => (e.seq === null ? log.debug({ event: e.type, ...e.data }, e.type) : log.info({ event: e.type, seq: e.seq, ...e.data }, e.type)));
+  const fleet = createFleet({ store, events, log });
+  const images = createImageService({ store, products: fleet.products });
+  return { config, log, store, events, fleet, images, close: () => store.close() };
+}
+
+export interface App extends Core {
+  /** Binds both listeners; returns the addresses actually bound (port 0 becomes a real port). */
+  start(): Promise<{ device: string; management: string }>;
+  /** Stops accepting requests, lets running ones finish, closes the database. */
+  stop(): Promise<void>;
+}
+
+/** Composition root, part two: the two HTTP surfaces on their own listeners. */
+export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
+  const core = await openCore(config, log);
+  const startedAt = Date.now();
+  const health = async (): Promise<HealthReply> => {
+    const db = await core.store.health();
+    return {
+      status: db.ok ? 'ok' : 'degraded',
+      version: VERSION,
+      uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+      database: { ok: db.ok, schema_version: db.schemaVersion, ...(db.error && { error: db.error }) },
+    };
+  };
+  const device = createDeviceApi({ fleet: core.fleet, images: core.images, health, log: log.child({ surface: 'device' }) });
+  const management = createManagementApi({ health, log: log.child({ surface: 'management' }) });
+
+  return {
+    ...core,
+    async start() {
+      const deviceAt = await listenOn(device, 'device', config.device.listen);
+      const managementAt = await listenOn(management, 'management', config.management.listen).catch(async (err: unknown) => {
+        await device.close();
+        throw err;
+      });
+      log.info({ device: deviceAt, management: managementAt, dataDir: config.dataDir, version: VERSION }, 'rpi-deploy serving');
+      return { device: deviceAt, management: managementAt };
+    },
+    async stop() {
+      await Promise.all([device.close(), management.close()]);
+      await core.close();
+    },
+  };
+}
+
+/** A listener could not be bound (address in use, not on this machine, no permission). */
+export class ServeError extends AppError<'SERVE_LISTEN_FAILED'> {}
+
+async function listenOn(server: HttpServer, surface: 'device' | 'management', address: string): Promise<string> {
+  const { host, port } = parseListen(address);
+  try {
+    return await server.listen({ host, port });
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the address is already in use' : (cause as Error).message;
+    throw new ServeError('SERVE_LISTEN_FAILED', `Cannot listen for the ${surface} API on ${address}: ${reason}; choose another with --${surface}-listen HOST:PORT`, {
+      surface,
+      address,
+    }, { cause });
+  }
+}

@@ -1,0 +1,92 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEPLOYMENT_STATUSES, type Deployment, type DeploymentStatus, type HistoryEntry } from '../../protocol/fleet.js';
+import { formatOf, parseInteger, withCore } from '../context.js';
+import { print, printJson, printTable, type Column } from '../output.js';
+
+export const DEPLOYMENT_COLUMNS: Column<Deployment>[] = [
+  { title: 'id', value: (d) => d.id },
+  { title: 'hostname', value: (d) => d.hostname },
+  { title: 'serial', value: (d) => d.serial },
+  { title: 'venue', value: (d) => d.venue },
+  { title: 'product', value: (d) => d.product },
+  { title: 'batch', value: (d) => d.batchId },
+  { title: 'status', value: (d) => d.status },
+  { title: 'enrolled', value: (d) => d.enrolledAt },
+  { title: 'finished', value: (d) => d.finishedAt },
+  { title: 'ip', value: (d) => d.ip },
+  { title: 'error', value: (d) => d.error },
+];
+
+const HISTORY_COLUMNS: Column<HistoryEntry>[] = [
+  { title: 'at', value: (h) => h.at },
+  { title: 'event', value: (h) => h.type },
+  { title: 'details', value: (h) => Object.entries(h.data).map(([k, v]) => `${k}=${v}`).join(' ') },
+];
+
+function parseStatus(value: string): DeploymentStatus {
+  if (!(DEPLOYMENT_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${DEPLOYMENT_STATUSES.join(', ')}`);
+  return value as DeploymentStatus;
+}
+
+interface ListOptions {
+  venue?: string;
+  product?: string;
+  status?: DeploymentStatus;
+  serial?: string;
+  batch?: number;
+  since?: string;
+  until?: string;
+  limit?: number;
+  offset?: number;
+  json?: boolean;
+  csv?: boolean;
+}
+
+export function registerDeployments(program: Command): void {
+  const deployments = program.command('deployments').description('imaging attempts, newest first; history is kept forever');
+
+  deployments
+    .command('list', { isDefault: true })
+    .description('list deployments (the default)')
+    .option('--venue <code>', 'only this venue')
+    .option('--product <code>', 'only this product')
+    .option('--status <status>', `only ${DEPLOYMENT_STATUSES.join(' / ')}`, parseStatus)
+    .option('--serial <serial>', 'only this board')
+    .option('--batch <id>', 'only this batch', parseInteger)
+    .option('--since <date>', 'enrolled on or after (2026-11-22 or an ISO timestamp)')
+    .option('--until <date>', 'enrolled before')
+    .option('--limit <n>', 'at most this many (default 100)', parseInteger)
+    .option('--offset <n>', 'skip this many', parseInteger)
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV (for spreadsheets)')
+    .action((o: ListOptions, cmd: Command) =>
+      withCore(cmd, async ({ fleet }) => {
+        const rows = await fleet.records.deployments({
+          ...(o.venue && { venue: o.venue }),
+          ...(o.product && { product: o.product }),
+          ...(o.status && { status: o.status }),
+          ...(o.serial && { serial: o.serial }),
+          ...(o.batch !== undefined && { batchId: o.batch }),
+          ...(o.since && { since: o.since }),
+          ...(o.until && { until: o.until }),
+          ...(o.limit !== undefined && { limit: o.limit }),
+          ...(o.offset !== undefined && { offset: o.offset }),
+        });
+        print(formatOf(o), rows, DEPLOYMENT_COLUMNS, 'No deployments match.');
+      }),
+    );
+
+  deployments
+    .command('show <id>')
+    .description('one deployment with every recorded step')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { json?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ fleet }) => {
+        const r = await fleet.records.deployment(parseInteger(id));
+        if (opts.json) return printJson(r);
+        const d = r.deployment;
+        process.stdout.write(`Deployment ${d.id}: ${d.hostname} (serial ${d.serial}), ${d.venue}/${d.product}, ${d.status}${d.error ? `: ${d.error}` : ''}\n\n`);
+        printTable(r.history, HISTORY_COLUMNS);
+      }),
+    );
+}

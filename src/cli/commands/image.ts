@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import type { Image } from '../../protocol/images.js';
+import { formatOf, parseInteger, withCore } from '../context.js';
+import { formatBytes, print, printJson, progressPrinter, type Column } from '../output.js';
+
+const IMAGE_COLUMNS: Column<Image>[] = [
+  { title: 'id', value: (i) => i.id },
+  { title: 'product', value: (i) => i.product },
+  { title: 'version', value: (i) => i.version },
+  { title: 'active', value: (i) => (i.active ? 'yes' : '') },
+  { title: 'size', value: (i) => formatBytes(i.sizeBytes) },
+  { title: 'sha256', value: (i) => i.sha256.slice(0, 16) },
+  { title: 'file', value: (i) => i.fileRef },
+  { title: 'notes', value: (i) => i.notes },
+];
+
+export function registerImage(program: Command): void {
+  const image = program.command('image').description('master images, one active per product');
+
+  image
+    .command('list')
+    .description('list images')
+    .option('--product <code>', 'only this product')
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .action((opts: { product?: string; json?: boolean; csv?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ images }) => print(formatOf(opts), await images.list({ product: opts.product }), IMAGE_COLUMNS, 'No images yet: rpi-deploy image add FILE --product P --version V')),
+    );
+
+  image
+    .command('add <file>')
+    .description('register a master image file (its size and SHA-256 are computed now)')
+    .requiredOption('--product <code>', 'product the image is for')
+    .requiredOption('--version <version>', 'image version, e.g. 2026.11.1')
+    .option('--notes <text>', 'free text')
+    .option('--activate', 'make it the active image of its product')
+    .option('--json', 'print JSON')
+    .action((file: string, opts: { product: string; version: string; notes?: string; activate?: boolean; json?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ images }) => {
+        let i = await images.addFile({ file, product: opts.product, version: opts.version, notes: opts.notes ?? null }, progressPrinter('hashing'));
+        if (opts.activate) i = await images.activate(i.id);
+        if (opts.json) printJson(i);
+        else process.stdout.write(`Added image ${i.id}: ${i.product} ${i.version}, ${formatBytes(i.sizeBytes)}, sha256 ${i.sha256}${i.active ? ' (active)' : ''}\n`);
+      }),
+    );
+
+  image
+    .command('show <id>')
+    .description('one image record')
+    .action((id: string, _opts: unknown, cmd: Command) => withCore(cmd, async ({ images }) => printJson(await images.get(parseInteger(id)))));
+
+  image
+    .command('activate <id>')
+    .description('make this the image boards of its product receive')
+    .action((id: string, _opts: unknown, cmd: Command) =>
+      withCore(cmd, async ({ images }) => {
+        const i = await images.activate(parseInteger(id));
+        process.stdout.write(`Image ${i.id} (${i.product} ${i.version}) is now active\n`);
+      }),
+    );
+
+  image
+    .command('deactivate <id>')
+    .description('stop handing this image out')
+    .action((id: string, _opts: unknown, cmd: Command) =>
+      withCore(cmd, async ({ images }) => {
+        const i = await images.deactivate(parseInteger(id));
+        process.stdout.write(`Image ${i.id} (${i.product} ${i.version}) is not active\n`);
+      }),
+    );
+
+  image
+    .command('delete <id>')
+    .description('delete an image record')
+    .option('--force', 'even if it is the active image of its product')
+    .action((id: string, opts: { force?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ images }) => {
+        await images.remove(parseInteger(id), { force: opts.force === true });
+        process.stdout.write(`Deleted image ${id}\n`);
+      }),
+    );
+}

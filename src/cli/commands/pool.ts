@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import { POOL_STATUSES, type PoolEntry, type PoolStatus } from '../../protocol/fleet.js';
+import { collect, formatOf, withCore } from '../context.js';
+import { print, printJson, type Column } from '../output.js';
+import { POOL_STATS_COLUMNS } from './venue.js';
+
+const ENTRY_COLUMNS: Column<PoolEntry>[] = [
+  { title: 'hostname', value: (e) => e.hostname },
+  { title: 'number', value: (e) => e.number },
+  { title: 'status', value: (e) => e.status },
+  { title: 'serial', value: (e) => e.serial },
+  { title: 'assigned at', value: (e) => e.assignedAt },
+];
+
+const INPUT_MAX_BYTES = 10 * 1024 * 1024;
+
+async function readInput(file: string): Promise<string> {
+  if (file !== '-') return readFile(file, 'utf8');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > INPUT_MAX_BYTES) throw new InvalidArgumentError('standard input is larger than 10 MiB');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseStatus(value: string): PoolStatus {
+  if (!(POOL_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${POOL_STATUSES.join(', ')}`);
+  return value as PoolStatus;
+}
+
+export function registerPool(program: Command): void {
+  const pool = program.command('pool').description('hostname pools: the kart numbers a venue names its boards from');
+
+  pool
+    .command('import <venue>')
+    .description('add numbers to a venue’s pool; duplicates and bad entries are reported per line, the rest is added')
+    .option('--product <code>', 'product the numbers are for (needed when several products use pools)')
+    .option('--range <from-to>', 'a range such as 1-60 (repeatable)', collect)
+    .option('--numbers <list>', 'a list such as "1,2,5,7"')
+    .option('--file <path>', 'text or CSV file, one number or range per line ("-" reads standard input)')
+    .option('--json', 'print JSON')
+    .action(async (venue: string, opts: { product?: string; range?: string[]; numbers?: string; file?: string; json?: boolean }, cmd: Command) => {
+      const parts = [...(opts.file ? [await readInput(opts.file)] : []), ...(opts.numbers ? [opts.numbers] : []), ...(opts.range ?? [])];
+      if (parts.length === 0) throw new InvalidArgumentError('give --range, --numbers or --file');
+      await withCore(cmd, async ({ fleet }) => {
+        const r = await fleet.pools.import({ venue, product: opts.product, text: parts.join('\n') });
+        if (opts.json) return printJson(r);
+        process.stdout.write(`${r.venue}/${r.product}: added ${r.added}, duplicates ${r.duplicates}, invalid ${r.invalid}\n`);
+        for (const l of r.lines) {
+          if (l.duplicates.length) process.stdout.write(`  line ${l.line}: already in the pool: ${l.duplicates.join(', ')}\n`);
+          for (const e of l.errors) process.stdout.write(`  line ${l.line}: ${e}\n`);
+        }
+      });
+    });
+
+  pool
+    .command('list <venue>')
+    .description('list a venue’s pool entries')
+    .option('--product <code>', 'only this product')
+    .option('--status <status>', `only ${POOL_STATUSES.join(' / ')}`, parseStatus)
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .action((venue: string, opts: { product?: string; status?: PoolStatus; json?: boolean; csv?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ fleet }) => print(formatOf(opts), await fleet.pools.list({ venue, product: opts.product, status: opts.status }), ENTRY_COLUMNS, 'The pool is empty.')),
+    );
+
+  pool
+    .command('stats [venue]')
+    .description('available / assigned / retired counts per venue and product')
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .action((venue: string | undefined, opts: { json?: boolean; csv?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ fleet }) => print(formatOf(opts), await fleet.pools.stats({ venue }), POOL_STATS_COLUMNS, 'No pools yet.')),
+    );
+
+  pool
+    .command('release <hostname>')
+    .description('give a name back to the pool (the board that held it keeps its history)')
+    .option('--json', 'print JSON')
+    .action((hostname: string, opts: { json?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ fleet }) => {
+        const r = await fleet.pools.release(hostname);
+        if (opts.json) printJson(r);
+        else process.stdout.write(`${r.hostname} is available${r.releasedFrom ? ` (released from board ${r.releasedFrom})` : ''}\n`);
+      }),
+    );
+
+  pool
+    .command('retire <hostname>')
+    .description('take a number out of service')
+    .option('--force', 'also release it from the board that holds it')
+    .option('--json', 'print JSON')
+    .action((hostname: string, opts: { force?: boolean; json?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ fleet }) => {
+        const r = await fleet.pools.retire(hostname, { force: opts.force === true });
+        if (opts.json) printJson(r);
+        else process.stdout.write(`${r.hostname} is retired${r.releasedFrom ? ` (released from board ${r.releasedFrom})` : ''}\n`);
+      }),
+    );
+}

@@ -1,0 +1,36 @@
+import { AppError } from '../lib/errors.js';
+
+export type FleetErrorCode =
+  | 'FLEET_INPUT_INVALID'
+  | 'FLEET_VENUE_CODE_INVALID'
+  | 'FLEET_VENUE_UNKNOWN'
+  | 'FLEET_VENUE_EXISTS'
+  | 'FLEET_VENUE_IN_USE'
+  | 'FLEET_PRODUCT_CODE_INVALID'
+  | 'FLEET_PRODUCT_UNKNOWN'
+  | 'FLEET_PRODUCT_EXISTS'
+  | 'FLEET_PRODUCT_IN_USE'
+  | 'FLEET_PRODUCT_NOT_POOLED'
+  | 'FLEET_PRODUCT_AMBIGUOUS'
+  | 'FLEET_PATTERN_INVALID'
+  | 'FLEET_SERIAL_INVALID'
+  | 'FLEET_MAC_INVALID'
+  | 'FLEET_POOL_EXHAUSTED'
+  | 'FLEET_POOL_INPUT_TOO_LARGE'
+  | 'FLEET_HOSTNAME_UNKNOWN'
+  | 'FLEET_HOSTNAME_TAKEN'
+  | 'FLEET_HOSTNAME_ASSIGNED'
+  | 'FLEET_NO_ACTIVE_BATCH'
+  | 'FLEET_BATCH_UNKNOWN'
+  | 'FLEET_BATCH_TRANSITION'
+  | 'FLEET_DEVICE_UNKNOWN'
+  | 'FLEET_DEPLOYMENT_UNKNOWN'
+  | 'FLEET_DEPLOYMENT_FINISHED';
+
+/** Every expected failure of the fleet domain; the message tells the operator what to do next. */
+export class FleetError extends AppError<FleetErrorCode> {}
+
+/** For `checkSchema`: a malformed field becomes FLEET_INPUT_INVALID naming the field. */
+export function invalidInput(problem: { path: string; message: string }): never {
+  throw new FleetError('FLEET_INPUT_INVALID', `${problem.path} ${problem.message}`, { field: problem.path });
+}

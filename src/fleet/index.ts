@@ -1,0 +1,38 @@
+import type { EventBus } from '../lib/event-bus.js';
+import type { Logger } from '../lib/logger.js';
+import type { FleetEvent } from '../protocol/events.js';
+import type { Store } from '../store/index.js';
+import { createBatchService, type BatchService } from './batches.service.js';
+import { createEnrollmentService, type EnrollmentService } from './enrollment.service.js';
+import { createPoolService, type PoolService } from './pools.service.js';
+import { createProductService, type ProductService } from './products.service.js';
+import { createRecordsService, type RecordsService } from './records.service.js';
+import { createVenueService, type VenueService } from './venues.service.js';
+
+/** Venues, products, hostname pools, batches, boards and their deployments. No HTTP, no sockets. */
+export interface Fleet {
+  venues: VenueService;
+  products: ProductService;
+  pools: PoolService;
+  batches: BatchService;
+  enrollment: EnrollmentService;
+  records: RecordsService;
+}
+
+export function createFleet(deps: { store: Store; events: EventBus<FleetEvent>; log: Logger; clock?: () => Date }): Fleet {
+  const full = { ...deps, clock: deps.clock ?? (() => new Date()) };
+  return {
+    venues: createVenueService(full),
+    products: createProductService(full),
+    pools: createPoolService(full),
+    batches: createBatchService(full),
+    enrollment: createEnrollmentService(full),
+    records: createRecordsService(full),
+  };
+}
+
+export { FleetError, type FleetErrorCode } from './errors.js';
+export { parseSerial, parseMac, parseVenueCode, parseProductCode, renderHostname, parsePattern } from './hostname.js';
+export type { EnrollInput } from './enrollment.service.js';
+export type { PoolImportInput } from './pools.service.js';
+export type { BatchAction } from './batches.service.js';

@@ -1,0 +1,156 @@
+import type { PoolEntry, PoolImportLine, PoolImportResult, PoolStats, PoolStatus, Product } from '../protocol/fleet.js';
+import { findActiveByHostname, releaseAssignment, type Assignment } from './assignments.repo.js';
+import { FleetError } from './errors.js';
+import { parseProductCode, parseVenueCode, renderHostname } from './hostname.js';
+import { parsePoolInput, POOL_IMPORT_MAX_NUMBERS } from './pool-input.js';
+import { findPoolEntryByHostname, insertPoolEntries, listPoolEntries, poolNumbers, poolStats, setPoolStatus, takenHostnames } from './pools.repo.js';
+import { findProduct, listProducts } from './products.repo.js';
+import { unknownProduct } from './products.service.js';
+import { unitOfWork, type FleetDeps, type Outbox } from './unit-of-work.js';
+import { findVenue } from './venues.repo.js';
+import { unknownVenue } from './venues.service.js';
+import type { Db } from '../store/index.js';
+
+export interface PoolImportInput {
+  venue: string;
+  /** Needed only when more than one product names boards from a pool. */
+  product?: string | undefined;
+  /** Numbers, ranges, pasted lines or CSV text (see pool-input.ts). */
+  text: string;
+}
+
+export interface PoolService {
+  /** One transaction: every valid, new number is added; duplicates and bad entries are reported per line. */
+  import(input: PoolImportInput): Promise<PoolImportResult>;
+  list(filter: { venue: string; product?: string | undefined; status?: PoolStatus | undefined }): Promise<PoolEntry[]>;
+  stats(filter?: { venue?: string | undefined }): Promise<PoolStats[]>;
+  /** Gives a name back to the pool (or un-retires it); the assignment history is kept. */
+  release(hostname: string): Promise<{ hostname: string; releasedFrom: string | null }>;
+  /** Takes a number out of service; refused while a board holds it unless `force`. */
+  retire(hostname: string, options?: { force?: boolean }): Promise<{ hostname: string; releasedFrom: string | null }>;
+}
+
+export function createPoolService(deps: FleetDeps): PoolService {
+  const { store } = deps;
+
+  async function resolvePoolProduct(db: Db, product: string | undefined): Promise<Product> {
+    if (product !== undefined) {
+      const code = parseProductCode(product);
+      const found = await findProduct(db, code);
+      if (!found) throw unknownProduct(code);
+      if (found.naming !== 'pool') {
+        throw new FleetError(
+          'FLEET_PRODUCT_NOT_POOLED',
+          `${code} names boards from their serial number (${found.hostnamePattern}); it needs no hostname pool`,
+          { product: code },
+        );
+      }
+      return found;
+    }
+    const pooled = (await listProducts(db)).filter((p) => p.naming === 'pool');
+    if (pooled.length !== 1) {
+      throw new FleetError('FLEET_PRODUCT_AMBIGUOUS', `Say which product the numbers are for: --product ${pooled.map((p) => p.code).join(' or --product ')}`, {
+        products: pooled.map((p) => p.code),
+      });
+    }
+    return pooled[0]!;
+  }
+
+  async function lookup(db: Db, hostname: string): Promise<{ entry?: PoolEntry; assignment?: Assignment; name: string }> {
+    for (const name of new Set([hostname.trim(), hostname.trim().toUpperCase()])) {
+      const [entry, assignment] = await Promise.all([findPoolEntryByHostname(db, name), findActiveByHostname(db, name)]);
+      if (entry || assignment) return { ...(entry && { entry }), ...(assignment && { assignment }), name };
+    }
+    throw new FleetError('FLEET_HOSTNAME_UNKNOWN', `No pool entry or assigned board is named ${JSON.stringify(hostname)}`, { hostname });
+  }
+
+  async function release(tx: Db, out: Outbox, a: Assignment, reason: string): Promise<void> {
+    await releaseAssignment(tx, a.id, out.now, reason);
+    await out.record('hostname.released', { hostname: a.hostname, serial: a.serial, venue: a.venue_code, product: a.product_code, reason }, { serial: a.serial });
+  }
+
+  return {
+    async import(input) {
+      const venue = parseVenueCode(input.venue);
+      const lines = parsePoolInput(input.text);
+      const total = lines.reduce((n, l) => n + l.numbers.length, 0);
+      if (total > POOL_IMPORT_MAX_NUMBERS) {
+        throw new FleetError('FLEET_POOL_INPUT_TOO_LARGE', `The input holds ${total} numbers; import at most ${POOL_IMPORT_MAX_NUMBERS} at a time`, { total });
+      }
+      if (lines.length === 0) throw new FleetError('FLEET_INPUT_INVALID', 'Nothing to import: give numbers, ranges (1-60) or a CSV file', {});
+
+      const result = await unitOfWork(deps, async (tx, out) => {
+        if (!(await findVenue(tx, venue))) throw unknownVenue(venue);
+        const product = await resolvePoolProduct(tx, input.product);
+        const existing = await poolNumbers(tx, venue, product.code);
+        const nameOf = new Map<number, string>();
+        for (const n of lines.flatMap((l) => l.numbers)) {
+          if (!existing.has(n)) nameOf.set(n, renderHostname(product.hostnamePattern, { venue, product: product.code, number: n }));
+        }
+        // Another product's pattern could render the same name; names must stay unique.
+        const clash = await takenHostnames(tx, [...nameOf.values()]);
+        const report: PoolImportLine[] = [];
+        const fresh: number[] = [];
+        for (const l of lines) {
+          const line: PoolImportLine = { line: l.line, text: l.text, added: [], duplicates: [], errors: [...l.errors] };
+          for (const n of l.numbers) {
+            if (existing.has(n)) line.duplicates.push(n);
+            else if (clash.has(nameOf.get(n)!)) line.errors.push(`${n}: the name ${nameOf.get(n)} is already used by another pool`);
+            else {
+              existing.add(n);
+              line.added.push(n);
+              fresh.push(n);
+            }
+          }
+          report.push(line);
+        }
+        await insertPoolEntries(
+          tx,
+          fresh.map((n) => ({ venue_code: venue, product_code: product.code, number: n, hostname: nameOf.get(n)!, status: 'available', created_at: out.now, updated_at: out.now })),
+        );
+        const summary = {
+          venue,
+          product: product.code,
+          added: report.reduce((n, l) => n + l.added.length, 0),
+          duplicates: report.reduce((n, l) => n + l.duplicates.length, 0),
+          invalid: report.reduce((n, l) => n + l.errors.length, 0),
+        };
+        await out.record('pool.imported', summary);
+        return { ...summary, lines: report };
+      });
+      deps.log.info({ venue: result.venue, product: result.product, added: result.added, duplicates: result.duplicates, invalid: result.invalid }, 'pool import');
+      return result;
+    },
+
+    async list(filter) {
+      const venue = parseVenueCode(filter.venue);
+      if (!(await findVenue(store.db, venue))) throw unknownVenue(venue);
+      return listPoolEntries(store.db, { venue, ...(filter.product && { product: parseProductCode(filter.product) }), ...(filter.status && { status: filter.status }) });
+    },
+
+    stats: (filter = {}) => poolStats(store.db, filter.venue ? { venue: parseVenueCode(filter.venue) } : {}),
+
+    release: (hostname) =>
+      unitOfWork(deps, async (tx, out) => {
+        const { entry, assignment, name } = await lookup(tx, hostname);
+        if (assignment) await release(tx, out, assignment, 'released by operator');
+        if (entry && entry.status !== 'available') await setPoolStatus(tx, entry.id, 'available', null, out.now);
+        return { hostname: name, releasedFrom: assignment?.serial ?? null };
+      }),
+
+    retire: (hostname, options = {}) =>
+      unitOfWork(deps, async (tx, out) => {
+        const { entry, assignment, name } = await lookup(tx, hostname);
+        if (!entry) throw new FleetError('FLEET_PRODUCT_NOT_POOLED', `${name} comes from a board serial, not a pool; release it instead`, { hostname: name });
+        if (assignment && !options.force) {
+          throw new FleetError('FLEET_HOSTNAME_ASSIGNED', `${name} is held by board ${assignment.serial}; release it first or retire with --force`, {
+            hostname: name,
+            serial: assignment.serial,
+          });
+        }
+        if (assignment) await release(tx, out, assignment, 'retired by operator');
+        await setPoolStatus(tx, entry.id, 'retired', null, out.now);
+        return { hostname: name, releasedFrom: assignment?.serial ?? null };
+      }),
+  };
+}

@@ -1,0 +1,83 @@
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isAppError } from './errors.js';
+import type { Logger } from './logger.js';
+
+/** A Fastify instance whose route schemas are TypeBox schemas. */
+export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+/** The one error body every route of every surface answers with. */
+export interface ErrorBody {
+  error: string;
+  code: string;
+  details?: Record<string, unknown>;
+}
+
+export interface HttpServerOptions {
+  log: Logger;
+  bodyLimitBytes: number;
+  /** Maps a component error code to its HTTP status; an unmapped code is a bug and answers 500. */
+  statusOf: (code: string) => number | undefined;
+}
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function makeAjv(options: AjvOptions): Ajv {
+  return addFormats(new Ajv({ allErrors: false, useDefaults: true, removeAdditional: false, ...options }));
+}
+
+/**
+ * Builds an HTTP surface with schema validation and one error mapping. Bodies are validated
+ * strictly (a number where a string belongs is an error, not coerced); query strings and
+ * path parameters are coerced, because in a URL everything is text.
+ */
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const app = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    bodyLimit: options.bodyLimitBytes,
+    // Per-request lines would drown the log at fleet scale; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const strict = makeAjv({ coerceTypes: false });
+  const coercing = makeAjv({ coerceTypes: 'array' });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+
+  app.setNotFoundHandler((req, reply) => {
+    const body: ErrorBody = { error: `No route ${req.method} ${req.url.split('?')[0]}`, code: 'NOT_FOUND' };
+    return reply.code(404).send(body);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isAppError(err)) {
+      const status = options.statusOf(err.code);
+      if (status !== undefined) {
+        const body: ErrorBody = { error: err.message, code: err.code, details: { ...err.details } };
+        return reply.code(status).send(body);
+      }
+    }
+    if (err.validation) {
+      const where = err.validationContext ?? 'request';
+      const first = err.validation[0];
+      const field = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : '';
+      const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+      const what = missing ? `${where}.${missing} is required` : `${where}${field ? `.${field}` : ''} ${first?.message ?? 'is invalid'}`;
+      const body: ErrorBody = { error: what, code: 'REQUEST_INVALID' };
+      return reply.code(400).send(body);
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      const body: ErrorBody = { error: err.message, code: err.code ?? 'REQUEST_INVALID' };
+      return reply.code(err.statusCode).send(body);
+    }
+    req.log.error({ err, url: req.url, method: req.method }, 'request failed');
+    const body: ErrorBody = { error: 'Internal error; the server log has the details', code: 'INTERNAL' };
+    return reply.code(500).send(body);
+  });
+
+  return app;
+}

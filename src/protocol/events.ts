@@ -1,0 +1,70 @@
+import Type, { type Static } from 'typebox';
+import { BatchStatus, DeploymentStatus } from './fleet.js';
+
+/**
+ * Every event that flows through the one in-process stream (DESIGN §2). Names are dotted
+ * `<area>.<what>`; the payload schema is the contract for the live UI, the history and the logs.
+ */
+export const FleetEventSchemas = {
+  'hostname.assigned': Type.Object({
+    serial: Type.String(),
+    hostname: Type.String(),
+    venue: Type.String(),
+    product: Type.String(),
+    batchId: Type.Union([Type.Integer(), Type.Null()]),
+    reused: Type.Boolean(),
+  }),
+  'hostname.released': Type.Object({
+    hostname: Type.String(),
+    serial: Type.Union([Type.String(), Type.Null()]),
+    venue: Type.String(),
+    product: Type.String(),
+    reason: Type.String(),
+  }),
+  'deployment.phase': Type.Object({
+    deploymentId: Type.Integer(),
+    serial: Type.String(),
+    hostname: Type.String(),
+    venue: Type.String(),
+    product: Type.String(),
+    phase: DeploymentStatus,
+    error: Type.Union([Type.String(), Type.Null()]),
+  }),
+  'enroll.refused': Type.Object({
+    serial: Type.String(),
+    venue: Type.Union([Type.String(), Type.Null()]),
+    product: Type.Union([Type.String(), Type.Null()]),
+    code: Type.String(),
+    message: Type.String(),
+  }),
+  'batch.status': Type.Object({
+    batchId: Type.Integer(),
+    venue: Type.String(),
+    product: Type.String(),
+    status: BatchStatus,
+  }),
+  'pool.imported': Type.Object({
+    venue: Type.String(),
+    product: Type.String(),
+    added: Type.Integer(),
+    duplicates: Type.Integer(),
+    invalid: Type.Integer(),
+  }),
+  'pool.warning': Type.Object({
+    venue: Type.String(),
+    product: Type.String(),
+    available: Type.Integer(),
+    message: Type.String(),
+  }),
+} as const;
+
+export type FleetEventType = keyof typeof FleetEventSchemas;
+export type FleetEvents = { [K in FleetEventType]: Static<(typeof FleetEventSchemas)[K]> };
+
+/** One event on the stream; `seq` is set when the event was also written to the history. */
+export interface FleetEvent<K extends FleetEventType = FleetEventType> {
+  seq: number | null;
+  at: string;
+  type: K;
+  data: FleetEvents[K];
+}

@@ -1,0 +1,134 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { Logger } from '../lib/logger.js';
+import { StoreError } from './errors.js';
+import { MIGRATIONS, type Migration } from './migrations/index.js';
+import type { Tables } from './tables.js';
+
+/** The query builder bound to the database or to one open transaction. */
+export type Db = Kysely<Tables>;
+
+export interface StoreHealth {
+  ok: boolean;
+  dialect: 'sqlite';
+  file: string;
+  sizeBytes: number;
+  schemaVersion: string | null;
+  error?: string;
+}
+
+/**
+ * The one database connection. Repositories take a `Db` argument and never open transactions
+ * themselves; the use case that owns the unit of work calls `transaction()`.
+ */
+export interface Store {
+  readonly db: Db;
+  readonly dialect: 'sqlite';
+  /**
+   * Runs `fn` as one write transaction. SQLite's `BEGIN IMMEDIATE` takes the write lock up front,
+   * so a read-then-write (pick a free name, claim it) can never race another process's writer.
+   * Inside `fn`, use only the `tx` it is given: the store's own `db` waits for `fn` to finish.
+   */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  file: string;
+  log: Logger;
+  migrations?: readonly Migration[];
+  now?: () => Date;
+}
+
+/** Opens (creating if needed) the SQLite database in WAL mode and applies pending migrations. */
+export async function openSqliteStore(options: OpenStoreOptions): Promise<Store> {
+  const { file, log } = options;
+  let sqlite: Database.Database;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    sqlite = new Database(file);
+    sqlite.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a killed process (the WAL is on disk); only a power cut can
+    // lose the last commits, and it never corrupts the database.
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 10000');
+  } catch (cause) {
+    throw new StoreError(
+      'STORE_OPEN_FAILED',
+      `Cannot open the database ${file}: ${(cause as Error).message}. Check that the data directory exists and is writable (--data-dir).`,
+      { file },
+      { cause },
+    );
+  }
+
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const transaction = <T>(fn: (tx: Db) => Promise<T>): Promise<T> =>
+    db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const result = await fn(conn);
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (err) {
+        await sql`rollback`.execute(conn);
+        throw err;
+      }
+    });
+
+  const store: Store = {
+    db,
+    dialect: 'sqlite',
+    transaction,
+    async health() {
+      try {
+        await sql`select 1`.execute(db);
+        const last = await db.selectFrom('schema_migrations').select('id').orderBy('id', 'desc').executeTakeFirst();
+        return { ok: true, dialect: 'sqlite', file, sizeBytes: statSync(file).size, schemaVersion: last?.id ?? null };
+      } catch (err) {
+        return { ok: false, dialect: 'sqlite', file, sizeBytes: 0, schemaVersion: null, error: (err as Error).message };
+      }
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+
+  await migrate(store, options.migrations ?? MIGRATIONS, options.now ?? (() => new Date()), log);
+  return store;
+}
+
+async function migrate(store: Store, migrations: readonly Migration[], now: () => Date, log: Logger): Promise<void> {
+  await store.db.schema
+    .createTable('schema_migrations')
+    .ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('applied_at', 'text', (c) => c.notNull())
+    .execute();
+  const applied = new Set((await store.db.selectFrom('schema_migrations').select('id').execute()).map((r) => r.id));
+  const known = new Set(migrations.map((m) => m.id));
+  const unknown = [...applied].filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new StoreError(
+      'STORE_SCHEMA_NEWER',
+      `The database has migrations this version does not know (${unknown.join(', ')}); it was written by a newer rpi-deploy. Upgrade rpi-deploy or use another --data-dir.`,
+      { unknown },
+    );
+  }
+  for (const m of migrations) {
+    if (applied.has(m.id)) continue;
+    try {
+      await store.transaction(async (tx) => {
+        const at = now().toISOString();
+        await m.up(tx as unknown as Kysely<unknown>, at);
+        await tx.insertInto('schema_migrations').values({ id: m.id, applied_at: at }).execute();
+      });
+    } catch (cause) {
+      throw new StoreError('STORE_MIGRATION_FAILED', `Database migration ${m.id} failed: ${(cause as Error).message}`, { id: m.id }, { cause });
+    }
+    log.info({ migration: m.id }, 'database migration applied');
+  }
+}

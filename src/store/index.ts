@@ -1,0 +1,3 @@
+export { openSqliteStore, type Store, type Db, type StoreHealth, type OpenStoreOptions } from './database.js';
+export { StoreError, type StoreErrorCode } from './errors.js';
+export type * from './tables.js';

@@ -1,0 +1,6 @@
+import { fleetInitial } from './001-fleet.js';
+import type { Migration } from './types.js';
+
+/** Every migration, in the order it is applied. Append only. */
+export const MIGRATIONS: readonly Migration[] = [fleetInitial];
+export type { Migration } from './types.js';

@@ -1,0 +1,133 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Row shapes of every table, for the query builder. Timestamps are ISO 8601 UTC text and flags
+ * are 0/1 integers, which both SQLite and PostgreSQL store without dialect tricks.
+ */
+
+export interface SchemaMigrationsTable {
+  id: string;
+  applied_at: string;
+}
+
+export interface VenuesTable {
+  code: string;
+  name: string;
+  location: string | null;
+  contact: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProductsTable {
+  code: string;
+  name: string;
+  hostname_pattern: string;
+  builtin: number;
+  created_at: string;
+}
+
+export interface PoolEntriesTable {
+  id: Generated<number>;
+  venue_code: string;
+  product_code: string;
+  number: number;
+  hostname: string;
+  status: string;
+  serial: string | null;
+  assigned_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BatchesTable {
+  id: Generated<number>;
+  venue_code: string;
+  product_code: string;
+  name: string | null;
+  expected_count: number;
+  priority: number;
+  status: string;
+  created_at: string;
+  activated_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+export interface DevicesTable {
+  serial: string;
+  serial8: string;
+  macs: string;
+  model: string | null;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+export interface AssignmentsTable {
+  id: Generated<number>;
+  serial: string;
+  venue_code: string;
+  product_code: string;
+  hostname: string;
+  pool_entry_id: number | null;
+  batch_id: number | null;
+  assigned_at: string;
+  released_at: string | null;
+  release_reason: string | null;
+}
+
+export interface DeploymentsTable {
+  id: Generated<number>;
+  serial: string;
+  assignment_id: number;
+  hostname: string;
+  venue_code: string;
+  product_code: string;
+  batch_id: number | null;
+  image_id: number | null;
+  status: string;
+  error: string | null;
+  ip: string | null;
+  mac: string | null;
+  enrolled_at: string;
+  downloading_at: string | null;
+  writing_at: string | null;
+  verifying_at: string | null;
+  customizing_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+export interface HistoryTable {
+  seq: Generated<number>;
+  at: string;
+  type: string;
+  deployment_id: number | null;
+  serial: string | null;
+  data: string;
+}
+
+export interface ImagesTable {
+  id: Generated<number>;
+  product_code: string;
+  version: string;
+  file_ref: string;
+  size_bytes: number;
+  sha256: string;
+  active: number;
+  notes: string | null;
+  created_at: string;
+}
+
+export interface Tables {
+  schema_migrations: SchemaMigrationsTable;
+  venues: VenuesTable;
+  products: ProductsTable;
+  pool_entries: PoolEntriesTable;
+  batches: BatchesTable;
+  devices: DevicesTable;
+  assignments: AssignmentsTable;
+  deployments: DeploymentsTable;
+  history: HistoryTable;
+  images: ImagesTable;
+}
