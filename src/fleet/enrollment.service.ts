@@ -8,7 +8,7 @@ import { findDeployment, insertDeployment, openDeploymentsOf, setDeploymentStatu
 import { findDevice, upsertDevice } from './devices.repo.js';
 import { FleetError } from './errors.js';
 import { parseMac, parseProductCode, parseSerial, parseVenueCode, renderHostname } from './hostname.js';
-import { claimLowestAvailable, poolStats, setPoolStatus } from './pools.repo.js';
+import { claimLowestAvailable, countAvailableUpTo, poolStats, setPoolStatus } from './pools.repo.js';
 import { findProduct } from './products.repo.js';
 import { unknownProduct } from './products.service.js';
 import { unitOfWork, type FleetDeps, type Outbox } from './unit-of-work.js';
@@ -176,9 +176,9 @@ async function assign(tx: Db, out: Outbox, serial: string, { venue, product }: T
     }
     hostname = entry.hostname;
     poolEntryId = entry.id;
-    const [left] = await poolStats(tx, { venue, product: product.code });
-    if (left && left.available <= POOL_LOW_WATERMARK) {
-      out.announce('pool.warning', { venue, product: product.code, available: left.available, message: `Only ${left.available} ${product.code} number(s) left at ${venue}` });
+    const left = await countAvailableUpTo(tx, venue, product.code, POOL_LOW_WATERMARK + 1);
+    if (left <= POOL_LOW_WATERMARK) {
+      out.announce('pool.warning', { venue, product: product.code, available: left, message: `Only ${left} ${product.code} number(s) left at ${venue}` });
     }
   } else {
     hostname = renderHostname(product.hostnamePattern, { venue, product: product.code, serial8: serial.slice(-8) });

@@ -91,3 +91,16 @@ export async function poolStats(db: Db, filter: { venue?: string; product?: stri
   }
   return [...byPool.values()].sort((a, b) => a.venue.localeCompare(b.venue) || a.product.localeCompare(b.product));
 }
+
+/** How many numbers are still free, counting no further than `upTo` (cheap on a large pool). */
+export async function countAvailableUpTo(db: Db, venue: string, product: string, upTo: number): Promise<number> {
+  const rows = await db
+    .selectFrom('pool_entries')
+    .select('id')
+    .where('venue_code', '=', venue)
+    .where('product_code', '=', product)
+    .where('status', '=', 'available')
+    .limit(upTo)
+    .execute();
+  return rows.length;
+}

@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Db, ImagesTable } from '../store/index.js';
 import type { Image } from '../protocol/images.js';
 
@@ -36,7 +36,8 @@ export async function findImageByVersion(db: Db, product: string, version: strin
 }
 
 export async function findActiveImage(db: Db, product: string): Promise<Image | undefined> {
-  const row = await db.selectFrom('images').selectAll().where('product_code', '=', product).where('active', '=', 1).executeTakeFirst();
+  // A literal 1, not a parameter: only then can SQLite use the partial index on active images.
+  const row = await db.selectFrom('images').selectAll().where('product_code', '=', product).where('active', '=', sql.lit(1)).executeTakeFirst();
   return row && toImage(row);
 }
 

@@ -25,7 +25,7 @@ export interface ImageService {
   addFile(input: ImageFileInput, onProgress?: ProgressListener): Promise<Image>;
   list(filter?: { product?: string | undefined }): Promise<Image[]>;
   get(id: number): Promise<Image>;
-  /** The image boards of this product receive, if one is active. */
+  /** The image boards of this product receive, if one is active (none for an unknown product). */
   active(product: string): Promise<Image | undefined>;
   activate(id: number): Promise<Image>;
   deactivate(id: number): Promise<Image>;
@@ -81,7 +81,7 @@ export function createImageService(deps: { store: Store; products: ProductCatalo
 
     list: async (filter = {}) => listImages(store.db, filter.product ? (await products.get(filter.product)).code : undefined),
     get,
-    active: async (product) => findActiveImage(store.db, (await products.get(product)).code),
+    active: (product) => findActiveImage(store.db, product.trim().toUpperCase()),
 
     async activate(id) {
       const image = await get(id);

@@ -1,10 +1,13 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import type { Logger } from '../lib/logger.js';
 import { StoreError } from './errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
+import { startCheckpointer } from './checkpointer.js';
+import { groupCommitter } from './group-commit.js';
+import { SqliteFifoDialect } from './sqlite-dialect.js';
 import type { Tables } from './tables.js';
 
 /** The query builder bound to the database or to one open transaction. */
@@ -27,9 +30,9 @@ export interface Store {
   readonly db: Db;
   readonly dialect: 'sqlite';
   /**
-   * Runs `fn` as one write transaction. SQLite's `BEGIN IMMEDIATE` takes the write lock up front,
-   * so a read-then-write (pick a free name, claim it) can never race another process's writer.
-   * Inside `fn`, use only the `tx` it is given: the store's own `db` waits for `fn` to finish.
+   * Runs `fn` as one write transaction (all or nothing) that holds the write lock from its first
+   * statement; it resolves once the work is committed. Inside `fn`, use only the `tx` it is given,
+   * and never call `transaction()` again: both wait for `fn` to finish.
    */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   health(): Promise<StoreHealth>;
@@ -56,6 +59,8 @@ export async function openSqliteStore(options: OpenStoreOptions): Promise<Store>
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 10000');
+    // Checkpoints run in a background thread (checkpointer.ts), not inside commits.
+    sqlite.pragma('wal_autocheckpoint = 0');
   } catch (cause) {
     throw new StoreError(
       'STORE_OPEN_FAILED',
@@ -65,19 +70,9 @@ export async function openSqliteStore(options: OpenStoreOptions): Promise<Store>
     );
   }
 
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
-  const transaction = <T>(fn: (tx: Db) => Promise<T>): Promise<T> =>
-    db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
-      try {
-        const result = await fn(conn);
-        await sql`commit`.execute(conn);
-        return result;
-      } catch (err) {
-        await sql`rollback`.execute(conn);
-        throw err;
-      }
-    });
+  const db = new Kysely<Tables>({ dialect: new SqliteFifoDialect(sqlite) });
+  const checkpointer = startCheckpointer(file, log);
+  const transaction = groupCommitter(db);
 
   const store: Store = {
     db,
@@ -93,11 +88,17 @@ export async function openSqliteStore(options: OpenStoreOptions): Promise<Store>
       }
     },
     async close() {
+      await checkpointer.stop();
       await db.destroy();
     },
   };
 
-  await migrate(store, options.migrations ?? MIGRATIONS, options.now ?? (() => new Date()), log);
+  try {
+    await migrate(store, options.migrations ?? MIGRATIONS, options.now ?? (() => new Date()), log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return store;
 }
 
@@ -132,3 +133,4 @@ async function migrate(store: Store, migrations: readonly Migration[], now: () =
     log.info({ migration: m.id }, 'database migration applied');
   }
 }
+

@@ -1,0 +1,88 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers/temp-dir.js';
+import { ConfigError } from './errors.js';
+import { envName, loadConfig } from './load.js';
+
+const dirs: { remove(): void }[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+
+function file(text: string): string {
+  const d = tempDir();
+  dirs.push(d);
+  const path = join(d.path, 'config.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+function failure(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has safe defaults: both listeners on loopback', () => {
+    const c = loadConfig();
+    expect(c.device.listen).toBe('127.0.0.1:5001');
+    expect(c.management.listen).toBe('127.0.0.1:5000');
+    expect(c.log.level).toBe('info');
+    expect(c.dataDir.endsWith('/data')).toBe(true);
+  });
+
+  it('layers defaults < file < env < flags', () => {
+    const f = file('dataDir: /from-file\ndevice:\n  listen: 10.0.0.1:80\nmanagement:\n  listen: 127.0.0.1:7000\n');
+    const c = loadConfig({
+      file: f,
+      env: { RPI_DEPLOY_DEVICE_LISTEN: '0.0.0.0:81', RPI_DEPLOY_LOG_LEVEL: 'debug' },
+      flags: { 'device.listen': '0.0.0.0:82' },
+    });
+    expect(c).toMatchObject({ dataDir: '/from-file', device: { listen: '0.0.0.0:82' }, management: { listen: '127.0.0.1:7000' }, log: { level: 'debug' } });
+  });
+
+  it('reads the file named by RPI_DEPLOY_CONFIG', () => {
+    expect(loadConfig({ env: { RPI_DEPLOY_CONFIG: file('dataDir: /x\n') } }).dataDir).toBe('/x');
+  });
+
+  it('is frozen', () => {
+    const c = loadConfig();
+    expect(() => {
+      (c.device as { listen: string }).listen = 'x';
+    }).toThrow();
+  });
+
+  it('maps camelCase paths to environment names', () => {
+    expect(envName(['dataDir'])).toBe('RPI_DEPLOY_DATA_DIR');
+    expect(envName(['management', 'listen'])).toBe('RPI_DEPLOY_MANAGEMENT_LISTEN');
+  });
+
+  it.each([
+    ['an unknown key in the file', { file: 'devic:\n  listen: x\n' }, '"devic" is not a known setting', 'config file'],
+    ['a bad listen address', { file: 'device:\n  listen: nowhere\n' }, '"device.listen" is not in the expected form', 'config file'],
+    ['a port out of range', { flags: { 'management.listen': '127.0.0.1:70000' } }, '"management.listen" port must be 0–65535', 'flag --management-listen'],
+    ['a wrong type', { file: 'dataDir: 5\n' }, '"dataDir" must be string', 'config file'],
+    ['an unknown log level', { env: { RPI_DEPLOY_LOG_LEVEL: 'loud' } }, '"log.level"', 'RPI_DEPLOY_LOG_LEVEL'],
+  ])('names the key and the source for %s', (_case, src, message, origin) => {
+    const sources = { ...src, ...('file' in src && { file: file(src.file as string) }) } as Parameters<typeof loadConfig>[0];
+    const e = failure(() => loadConfig(sources));
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain(message);
+    expect(e.message).toContain(origin);
+  });
+
+  it('refuses an unknown RPI_DEPLOY_ variable by name', () => {
+    const e = failure(() => loadConfig({ env: { RPI_DEPLOY_DATADIR: '/x' } }));
+    expect(e.message).toContain('RPI_DEPLOY_DATADIR');
+  });
+
+  it('says when the file is missing or not YAML', () => {
+    expect(failure(() => loadConfig({ file: '/nonexistent/rpi.yaml' })).code).toBe('CONFIG_FILE_UNREADABLE');
+    expect(failure(() => loadConfig({ file: file('a: [1,\n') })).message).toContain('not valid YAML');
+    expect(failure(() => loadConfig({ file: file('- just\n- a list\n') })).message).toContain('must hold a mapping');
+  });
+});

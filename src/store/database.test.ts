@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/helpers/temp-dir.js';
+import { createLogger } from '../lib/logger.js';
+import { openSqliteStore, type Store } from './database.js';
+import { StoreError } from './errors.js';
+
+let dir: ReturnType<typeof tempDir>;
+let file: string;
+let store: Store;
+const log = createLogger('silent');
+
+beforeEach(async () => {
+  dir = tempDir();
+  file = join(dir.path, 'test.db');
+  store = await openSqliteStore({ file, log });
+});
+afterEach(async () => {
+  await store.close().catch(() => undefined);
+  dir.remove();
+});
+
+const venue = (code: string) => ({ code, name: code, location: null, contact: null, created_at: 'now', updated_at: 'now' });
+
+describe('store transactions', () => {
+  it('commits concurrent transactions independently: a failing one rolls back alone', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) =>
+        store.transaction(async (tx) => {
+          await tx.insertInto('venues').values(venue(`V${String(i).padStart(3, '0')}`)).execute();
+          if (i % 7 === 0) throw new Error(`job ${i} fails`);
+          return i;
+        }),
+      ),
+    );
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+    expect(failed).toEqual([0, 7, 14, 21, 28, 35, 42, 49]);
+    expect((results[8] as PromiseFulfilledResult<number>).value).toBe(8);
+    const codes = (await store.db.selectFrom('venues').select('code').orderBy('code').execute()).map((r) => r.code);
+    expect(codes).toHaveLength(42);
+    expect(codes).not.toContain('V007');
+  });
+
+  it('resolves only once the work is visible to another connection', async () => {
+    const other = new Database(file, { readonly: true });
+    try {
+      const seen = await Promise.all(
+        ['AAAA', 'BBBB', 'CCCC'].map((code) =>
+          store.transaction((tx) => tx.insertInto('venues').values(venue(code)).execute()).then(() => other.prepare('select count(*) n from venues where code = ?').get(code)),
+        ),
+      );
+      expect(seen).toEqual([{ n: 1 }, { n: 1 }, { n: 1 }]);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('waits for another process’s writer instead of failing', async () => {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const holder = spawn(process.execPath, [
+      '-e',
+      `const db = new (require(${JSON.stringify(driver)}))(${JSON.stringify(file)});
+       db.exec('begin immediate');
+       db.prepare("insert into venues values ('XXXX', 'x', null, null, 'now', 'now')").run();
+       process.stdout.write('locked');
+       setTimeout(() => { db.exec('commit'); db.close(); }, 300);`,
+    ]);
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    await store.transaction((tx) => tx.insertInto('venues').values(venue('YYYY')).execute());
+    expect((await store.db.selectFrom('venues').select('code').orderBy('code').execute()).map((r) => r.code)).toEqual(['XXXX', 'YYYY']);
+  });
+});
+
+describe('migrations', () => {
+  it('are applied once and recorded', async () => {
+    await store.close();
+    store = await openSqliteStore({ file, log });
+    expect((await store.db.selectFrom('schema_migrations').select('id').execute()).map((r) => r.id)).toEqual(['001-fleet']);
+    expect(await store.health()).toMatchObject({ ok: true, schemaVersion: '001-fleet' });
+  });
+
+  it('refuse a database written by a newer version', async () => {
+    await store.db.insertInto('schema_migrations').values({ id: '999-future', applied_at: 'later' }).execute();
+    await store.close();
+    const err = await openSqliteStore({ file, log }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('STORE_SCHEMA_NEWER');
+    expect((err as StoreError).message).toContain('999-future');
+  });
+});

@@ -1,0 +1,75 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * R1/R2 of docs/style.md, enforced: components talk only through each other's index.ts, arrows
+ * point one way, and code that must stay portable (domain, agent) imports nothing it must not.
+ */
+const SRC = fileURLToPath(new URL('../src', import.meta.url));
+
+/** Which components a component may import. `lib` and `protocol` are shared by everyone. */
+const ALLOWED: Record<string, string[]> = {
+  lib: [],
+  protocol: [],
+  config: ['lib'],
+  store: ['lib'],
+  fleet: ['lib', 'protocol', 'store'],
+  images: ['lib', 'protocol', 'store'],
+  netboot: ['lib', 'protocol', 'store', 'fleet', 'images'],
+  'device-api': ['lib', 'protocol', 'fleet', 'images', 'netboot'],
+  management: ['lib', 'protocol', 'config', 'fleet', 'images', 'netboot', 'store'],
+  agent: ['lib', 'protocol'],
+  cli: ['*'],
+  '.': ['*'],
+};
+
+/** Packages that must never reach the domain or the board. */
+const FORBIDDEN_PACKAGES: Record<string, RegExp> = {
+  fleet: /^(fastify|@fastify\/|better-sqlite3|node:http|node:dgram|commander)/,
+  images: /^(fastify|@fastify\/|better-sqlite3|commander)/,
+  store: /^(fastify|@fastify\/|commander)/,
+  protocol: /^(?!typebox)/,
+  agent: /^(fastify|@fastify\/|better-sqlite3|kysely|commander|pino)/,
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+function componentOf(file: string): string {
+  const rel = relative(SRC, file).split('/');
+  return rel.length === 1 ? '.' : rel[0]!;
+}
+
+const files = sourceFiles(SRC);
+const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+
+describe('architecture', () => {
+  it('finds the source files', () => expect(files.length).toBeGreaterThan(30));
+
+  it.each(files.map((f) => [relative(SRC, f), f]))('%s imports only what its component may', (_rel, file) => {
+    const from = componentOf(file);
+    const problems: string[] = [];
+    for (const spec of importsOf(file)) {
+      if (!spec.startsWith('.')) {
+        const forbidden = FORBIDDEN_PACKAGES[from];
+        if (forbidden?.test(spec)) problems.push(`${spec}: package not allowed in ${from}`);
+        continue;
+      }
+      const target = join(file, '..', spec);
+      const to = componentOf(target);
+      if (to === from) continue;
+      const allowed = ALLOWED[from] ?? [];
+      if (!allowed.includes('*') && !allowed.includes(to)) problems.push(`${spec}: ${from} must not depend on ${to}`);
+      const shared = to === 'lib' || to === 'protocol' || to === '.';
+      if (!shared && !relative(SRC, target).endsWith('/index.js')) problems.push(`${spec}: import ${to} through its index.ts`);
+    }
+    expect(problems).toEqual([]);
+  });
+});

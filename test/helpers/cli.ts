@@ -1,0 +1,43 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The built command, exactly as an operator runs it (npm test builds first). */
+export const CLI = fileURLToPath(new URL('../../bin/rpi-deploy.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    input: options.input ?? '',
+    env: { ...cleanEnv(), ...options.env },
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Starts `rpi-deploy serve` and resolves once it printed its addresses. */
+export function spawnServe(args: string[]): Promise<{ device: string; management: string; child: ReturnType<typeof spawn> }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const device = /device API\s+(\S+)/.exec(out)?.[1];
+      const management = /management API\s+(\S+)/.exec(out)?.[1];
+      if (device && management) resolve({ device, management, child });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+  });
+}
+
+/** The test runner's environment without any RPI_DEPLOY_* settings that would leak in. */
+function cleanEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('RPI_DEPLOY_') && v !== undefined)) as Record<string, string>;
+}

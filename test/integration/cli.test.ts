@@ -1,0 +1,123 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli, spawnServe } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+let dir: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => dir.remove());
+
+const cli = (args: string[], input?: string) => runCli([...args, '--data-dir', dir.path], input === undefined ? {} : { input });
+const json = (args: string[]) => {
+  const r = cli([...args, '--json']);
+  expect(r.stderr).not.toContain('error');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as unknown;
+};
+
+describe('rpi-deploy CLI', () => {
+  it('manages venues with tables by default and JSON on request', () => {
+    expect(cli(['venue', 'add', 'coro', '--name', 'Corona Karting', '--location', 'California'])).toMatchObject({ code: 0, stdout: 'Created venue CORO (Corona Karting)\n' });
+    expect(cli(['venue', 'list']).stdout).toBe('CODE  NAME            LOCATION    CONTACT\nCORO  Corona Karting  California  \n');
+    expect(json(['venue', 'list'])).toMatchObject([{ code: 'CORO', name: 'Corona Karting' }]);
+    expect(cli(['venue', 'edit', 'CORO', '--contact', 'ops desk']).code).toBe(0);
+    expect(json(['venue', 'show', 'coro'])).toMatchObject({ contact: 'ops desk', stats: { activeAssignments: 0 } });
+  });
+
+  it.each([
+    [['venue', 'add', 'COR', '--name', 'x'], 1, 'error: Venue code "COR" is invalid'],
+    [['venue', 'show', 'NOPE'], 1, 'error: Venue NOPE does not exist'],
+    [['batch', 'show', '7'], 1, 'error: Batch 7 does not exist'],
+    [['batch', 'create', '--venue', 'CORO', '--product', 'KXP2', '--count', 'many'], 2, 'expected a whole number'],
+    [['venue', 'add', 'CORO'], 2, "required option '--name <name>' not specified"],
+    [['venue', 'frobnicate'], 2, "unknown command 'frobnicate'"],
+    [['deployments', '--status', 'exploded'], 2, 'expected one of enrolled'],
+    [['pool', 'import', 'CORO'], 2, 'give --range, --numbers or --file'],
+  ])('%j exits %i with a clear message', (args, code, message) => {
+    const r = cli(args);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('reports an invalid configuration with the key and exit code 2', () => {
+    const file = join(dir.path, 'bad.yaml');
+    writeFileSync(file, 'device:\n  listen: nowhere\n');
+    const r = cli(['venue', 'list', '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('"device.listen" is not in the expected form');
+    const env = runCli(['venue', 'list', '--data-dir', dir.path], { env: { RPI_DEPLOY_LOG_LEVEL: 'loud' } });
+    expect([env.code, env.stderr.includes('"log.level"')]).toEqual([2, true]);
+  });
+
+  it('imports a pool from a CSV file and from standard input, reporting bad lines', () => {
+    cli(['venue', 'add', 'CORO', '--name', 'x']);
+    const csv = join(dir.path, 'karts.csv');
+    writeFileSync(csv, 'kart_number,driver\n1,A\n2,B\nx,C\n2,D\n');
+    const r = cli(['pool', 'import', 'CORO', '--file', csv]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('CORO/KXP2: added 2, duplicates 1, invalid 1\n  line 4: "x" is not a number or a range (e.g. 7 or 1-60)\n  line 5: already in the pool: 2\n');
+    expect(cli(['pool', 'import', 'CORO', '--file', '-'], '3\n4-5\n').stdout).toBe('CORO/KXP2: added 3, duplicates 0, invalid 0\n');
+    expect(json(['pool', 'stats'])).toEqual([{ venue: 'CORO', product: 'KXP2', available: 5, assigned: 0, retired: 0, total: 5 }]);
+    expect(cli(['pool', 'import', 'CORO', '--product', 'RXP2', '--range', '1-2']).stderr).toContain('needs no hostname pool');
+  });
+
+  it('creates and activates batches and registers images with a --version of their own', () => {
+    cli(['venue', 'add', 'CORO', '--name', 'x']);
+    expect(json(['batch', 'create', '--venue', 'coro', '--product', 'KXP2', '--count', '20', '--priority', '3', '--activate'])).toMatchObject({
+      status: 'active',
+      expectedCount: 20,
+      priority: 3,
+    });
+    const file = join(dir.path, 'kxp2.img');
+    writeFileSync(file, 'not really an image');
+    expect(json(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.1', '--activate'])).toMatchObject({ version: '2026.11.1', active: true, sizeBytes: 19 });
+    const dup = cli(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.2']);
+    expect([dup.code, dup.stderr]).toEqual([1, 'hashing 100% (19 B of 19 B)\nerror: These bytes are already registered as KXP2 2026.11.1 (image 1); nothing was added\n']);
+  });
+
+  it('exports deployments as CSV and JSON with filters', async () => {
+    const seeded = await openTestCoreAt(dir.path);
+    await seeded.fleet.venues.create({ code: 'CORO', name: 'x' });
+    await seeded.fleet.pools.import({ venue: 'CORO', text: '1-2' });
+    const a = await seeded.fleet.enrollment.enroll({ serial: 'aaaa0001', venue: 'CORO', product: 'KXP2' });
+    await seeded.fleet.enrollment.advance(a.deployment.id, 'failed', { error: 'card, "gone"' });
+    await seeded.fleet.enrollment.enroll({ serial: 'aaaa0002', venue: 'CORO', product: 'RXP2' });
+    await seeded.close();
+
+    const csv = cli(['deployments', '--csv']).stdout.split('\r\n');
+    expect(csv[0]).toBe('id,hostname,serial,venue,product,batch,status,enrolled,finished,ip,error');
+    expect(csv[1]).toMatch(/^2,RXP2-CORO-AAAA0002,aaaa0002,CORO,RXP2,,enrolled,/);
+    expect(csv[2]).toMatch(/^1,KXP2-CORO-001,aaaa0001,CORO,KXP2,,failed,.*,"card, ""gone"""$/);
+    expect(json(['deployments', 'list', '--status', 'failed'])).toMatchObject([{ serial: 'aaaa0001' }]);
+    expect(json(['deployments', 'show', '1'])).toMatchObject({ deployment: { id: 1 }, history: [{ data: { phase: 'enrolled' } }, { data: { phase: 'failed' } }] });
+    expect(json(['device', 'show', 'AAAA0001'])).toMatchObject({ device: { serial: 'aaaa0001', hostname: 'KXP2-CORO-001' } });
+  });
+
+  it('serves on the given addresses and stops cleanly on SIGTERM', async () => {
+    const { device, management, child } = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0']);
+    expect((await fetch(`${device}/health`)).status).toBe(200);
+    expect((await fetch(`${management}/health`)).status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('says which address is taken when it cannot listen', async () => {
+    const first = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0']);
+    const port = new URL(first.device).port;
+    const r = cli(['serve', '--device-listen', `127.0.0.1:${port}`, '--management-listen', '127.0.0.1:0']);
+    first.child.kill('SIGTERM');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`Cannot listen for the device API on 127.0.0.1:${port}: the address is already in use`);
+  });
+});
+
+async function openTestCoreAt(dataDir: string) {
+  const { openCore } = await import('../../src/app.js');
+  const { loadConfig } = await import('../../src/config/index.js');
+  const { createLogger } = await import('../../src/lib/logger.js');
+  return openCore(loadConfig({ flags: { dataDir } }), createLogger('silent'));
+}
