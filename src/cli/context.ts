@@ -40,10 +40,15 @@ export function parseInteger(value: string): number {
   return Number(value);
 }
 
-export function parseLogLevel(value: string): LogLevel {
-  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}`);
-  return value as LogLevel;
+/** An option parser that accepts exactly one of `values`. */
+export function oneOf<T extends string>(values: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
+    return value as T;
+  };
 }
+
+export const parseLogLevel = oneOf(LOG_LEVELS);
 
 /** Collects a repeatable option into an array. */
 export function collect(value: string, previous: string[] = []): string[] {

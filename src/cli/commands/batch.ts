@@ -1,7 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { BatchAction } from '../../fleet/index.js';
 import { BATCH_STATUSES, type Batch, type BatchStatus } from '../../protocol/fleet.js';
-import { formatOf, parseInteger, withCore } from '../context.js';
+import { formatOf, oneOf, parseInteger, withCore } from '../context.js';
 import { print, printJson, type Column } from '../output.js';
 
 const BATCH_COLUMNS: Column<Batch>[] = [
@@ -17,11 +17,6 @@ const BATCH_COLUMNS: Column<Batch>[] = [
   { title: 'created', value: (b) => b.createdAt },
 ];
 
-function parseBatchStatus(value: string): BatchStatus {
-  if (!(BATCH_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${BATCH_STATUSES.join(', ')}`);
-  return value as BatchStatus;
-}
-
 function printBatch(b: Batch, json: boolean | undefined, verb: string): void {
   if (json) printJson(b);
   else process.stdout.write(`Batch ${b.id} (${b.venue}/${b.product}${b.name ? `, ${b.name}` : ''}) ${verb}: ${b.status}, ${b.assigned}/${b.expectedCount} assigned, ${b.succeeded} succeeded, ${b.failed} failed\n`);
@@ -34,7 +29,7 @@ export function registerBatch(program: Command): void {
     .command('list')
     .description('list batches with their progress')
     .option('--venue <code>', 'only this venue')
-    .option('--status <status>', `only ${BATCH_STATUSES.join(' / ')}`, parseBatchStatus)
+    .option('--status <status>', `only ${BATCH_STATUSES.join(' / ')}`, oneOf(BATCH_STATUSES))
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action((opts: { venue?: string; status?: BatchStatus; json?: boolean; csv?: boolean }, cmd: Command) =>

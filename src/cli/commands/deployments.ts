@@ -1,6 +1,6 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { DEPLOYMENT_STATUSES, type Deployment, type DeploymentStatus, type HistoryEntry } from '../../protocol/fleet.js';
-import { formatOf, parseInteger, withCore } from '../context.js';
+import { formatOf, oneOf, parseInteger, withCore } from '../context.js';
 import { print, printJson, printTable, type Column } from '../output.js';
 
 export const DEPLOYMENT_COLUMNS: Column<Deployment>[] = [
@@ -22,11 +22,6 @@ const HISTORY_COLUMNS: Column<HistoryEntry>[] = [
   { title: 'event', value: (h) => h.type },
   { title: 'details', value: (h) => Object.entries(h.data).map(([k, v]) => `${k}=${v}`).join(' ') },
 ];
-
-function parseStatus(value: string): DeploymentStatus {
-  if (!(DEPLOYMENT_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${DEPLOYMENT_STATUSES.join(', ')}`);
-  return value as DeploymentStatus;
-}
 
 interface ListOptions {
   venue?: string;
@@ -50,7 +45,7 @@ export function registerDeployments(program: Command): void {
     .description('list deployments (the default)')
     .option('--venue <code>', 'only this venue')
     .option('--product <code>', 'only this product')
-    .option('--status <status>', `only ${DEPLOYMENT_STATUSES.join(' / ')}`, parseStatus)
+    .option('--status <status>', `only ${DEPLOYMENT_STATUSES.join(' / ')}`, oneOf(DEPLOYMENT_STATUSES))
     .option('--serial <serial>', 'only this board')
     .option('--batch <id>', 'only this batch', parseInteger)
     .option('--since <date>', 'enrolled on or after (2026-11-22 or an ISO timestamp)')

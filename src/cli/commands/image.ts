@@ -49,25 +49,21 @@ export function registerImage(program: Command): void {
     .description('one image record')
     .action((id: string, _opts: unknown, cmd: Command) => withCore(cmd, async ({ images }) => printJson(await images.get(parseInteger(id)))));
 
-  image
-    .command('activate <id>')
-    .description('make this the image boards of its product receive')
-    .action((id: string, _opts: unknown, cmd: Command) =>
-      withCore(cmd, async ({ images }) => {
-        const i = await images.activate(parseInteger(id));
-        process.stdout.write(`Image ${i.id} (${i.product} ${i.version}) is now active\n`);
-      }),
-    );
-
-  image
-    .command('deactivate <id>')
-    .description('stop handing this image out')
-    .action((id: string, _opts: unknown, cmd: Command) =>
-      withCore(cmd, async ({ images }) => {
-        const i = await images.deactivate(parseInteger(id));
-        process.stdout.write(`Image ${i.id} (${i.product} ${i.version}) is not active\n`);
-      }),
-    );
+  const switches: ['activate' | 'deactivate', string, string][] = [
+    ['activate', 'make this the image boards of its product receive', 'is now active'],
+    ['deactivate', 'stop handing this image out', 'is not active'],
+  ];
+  for (const [action, description, outcome] of switches) {
+    image
+      .command(`${action} <id>`)
+      .description(description)
+      .action((id: string, _opts: unknown, cmd: Command) =>
+        withCore(cmd, async ({ images }) => {
+          const i = await images[action](parseInteger(id));
+          process.stdout.write(`Image ${i.id} (${i.product} ${i.version}) ${outcome}\n`);
+        }),
+      );
+  }
 
   image
     .command('delete <id>')

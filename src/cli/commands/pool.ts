@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { POOL_STATUSES, type PoolEntry, type PoolStatus } from '../../protocol/fleet.js';
-import { collect, formatOf, withCore } from '../context.js';
+import { collect, formatOf, oneOf, withCore } from '../context.js';
 import { print, printJson, type Column } from '../output.js';
 import { POOL_STATS_COLUMNS } from './venue.js';
 
@@ -25,11 +25,6 @@ async function readInput(file: string): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseStatus(value: string): PoolStatus {
-  if (!(POOL_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${POOL_STATUSES.join(', ')}`);
-  return value as PoolStatus;
 }
 
 export function registerPool(program: Command): void {
@@ -61,7 +56,7 @@ export function registerPool(program: Command): void {
     .command('list <venue>')
     .description('list a venue’s pool entries')
     .option('--product <code>', 'only this product')
-    .option('--status <status>', `only ${POOL_STATUSES.join(' / ')}`, parseStatus)
+    .option('--status <status>', `only ${POOL_STATUSES.join(' / ')}`, oneOf(POOL_STATUSES))
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action((venue: string, opts: { product?: string; status?: PoolStatus; json?: boolean; csv?: boolean }, cmd: Command) =>
