@@ -1,0 +1,73 @@
+import Type, { type Static } from 'typebox';
+
+/**
+ * The manifest of a stored master image: what a board needs to write it. The raw image is cut
+ * into fixed-size chunks, each stored zstd-compressed and identified by the SHA-256 of its raw
+ * bytes; `used` says whether any partition table or filesystem structure overlaps the chunk
+ * (from the FAT allocation table and the ext4 block bitmaps; an unknown filesystem counts as fully
+ * used). A board writes only used chunks. All chunks are stored, so the exact raw image can
+ * always be rebuilt (seed installers download and hash it whole).
+ */
+
+export const MANIFEST_FORMAT = 1;
+export const DEFAULT_CHUNK_SIZE_BYTES = 4 * 1024 * 1024;
+
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+
+export const ManifestChunk = Type.Object({
+  index: Type.Integer({ minimum: 0 }),
+  offsetBytes: Type.Integer({ minimum: 0 }),
+  /** Raw size; the last chunk may be shorter than the chunk size. */
+  sizeBytes: Type.Integer({ minimum: 1 }),
+  sha256: Sha256,
+  /** Size as stored and served (zstd). */
+  storedBytes: Type.Integer({ minimum: 1 }),
+  used: Type.Boolean(),
+});
+export type ManifestChunk = Static<typeof ManifestChunk>;
+
+export const ByteRange = Type.Object({ offsetBytes: Type.Integer({ minimum: 0 }), lengthBytes: Type.Integer({ minimum: 1 }) });
+export type ByteRange = Static<typeof ByteRange>;
+
+export const FilesystemKind = Type.Enum(['vfat', 'ext4', 'unknown'] as const);
+export type FilesystemKind = Static<typeof FilesystemKind>;
+
+export const Partition = Type.Object({
+  number: Type.Integer({ minimum: 1 }),
+  startBytes: Type.Integer({ minimum: 0 }),
+  sizeBytes: Type.Integer({ minimum: 0 }),
+  /** MBR type byte as two hex digits (`0c`, `83`) or the GPT type GUID. */
+  type: Type.String(),
+  filesystem: FilesystemKind,
+  label: Type.Union([Type.String(), Type.Null()]),
+});
+export type Partition = Static<typeof Partition>;
+
+/** How first boot is customised: cloud-init files (current Raspberry Pi OS) or firstrun.sh (Bookworm). */
+export const OsGeneration = Type.Enum(['cloud-init', 'firstrun', 'unknown'] as const);
+export type OsGeneration = Static<typeof OsGeneration>;
+
+export const BootPartition = Type.Object({
+  partitionNumber: Type.Integer({ minimum: 1 }),
+  osGeneration: OsGeneration,
+  /** Every file on the FAT boot partition, `/`-separated paths relative to its root. */
+  files: Type.Array(Type.Object({ path: Type.String(), sizeBytes: Type.Integer({ minimum: 0 }) })),
+});
+export type BootPartition = Static<typeof BootPartition>;
+
+export const Manifest = Type.Object({
+  format: Type.Literal(MANIFEST_FORMAT),
+  imageId: Type.Integer(),
+  product: Type.String(),
+  version: Type.String(),
+  sizeBytes: Type.Integer({ minimum: 1 }),
+  sha256: Sha256,
+  chunkSizeBytes: Type.Integer({ minimum: 4096 }),
+  chunks: Type.Array(ManifestChunk),
+  partitionTable: Type.Union([Type.Literal('mbr'), Type.Literal('gpt'), Type.Literal('none')]),
+  partitions: Type.Array(Partition),
+  /** Byte ranges that partition tables and filesystems use, merged and sorted. */
+  usedRanges: Type.Array(ByteRange),
+  boot: Type.Union([BootPartition, Type.Null()]),
+});
+export type Manifest = Static<typeof Manifest>;
