@@ -46,7 +46,7 @@ export function registerImage(program: Command): void {
 
   image
     .command('show <id>')
-    .description('one image record')
+    .description('one image record (JSON)')
     .action((id: string, _opts: unknown, cmd: Command) => withCore(cmd, async ({ images }) => printJson(await images.get(parseInteger(id)))));
 
   const switches: ['activate' | 'deactivate', string, string][] = [
@@ -57,10 +57,12 @@ export function registerImage(program: Command): void {
     image
       .command(`${action} <id>`)
       .description(description)
-      .action((id: string, _opts: unknown, cmd: Command) =>
+      .option('--json', 'print JSON')
+      .action((id: string, opts: { json?: boolean }, cmd: Command) =>
         withCore(cmd, async ({ images }) => {
           const i = await images[action](parseInteger(id));
-          process.stdout.write(`Image ${i.id} (${i.product} ${i.version}) ${outcome}\n`);
+          if (opts.json) printJson(i);
+          else process.stdout.write(`Image ${i.id} (${i.product} ${i.version}) ${outcome}\n`);
         }),
       );
   }
@@ -69,10 +71,12 @@ export function registerImage(program: Command): void {
     .command('delete <id>')
     .description('delete an image record')
     .option('--force', 'even if it is the active image of its product')
-    .action((id: string, opts: { force?: boolean }, cmd: Command) =>
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { force?: boolean; json?: boolean }, cmd: Command) =>
       withCore(cmd, async ({ images }) => {
         await images.remove(parseInteger(id), { force: opts.force === true });
-        process.stdout.write(`Deleted image ${id}\n`);
+        if (opts.json) printJson({ deleted: parseInteger(id) });
+        else process.stdout.write(`Deleted image ${id}\n`);
       }),
     );
 }

@@ -38,10 +38,12 @@ export function registerProduct(program: Command): void {
   product
     .command('delete <code>')
     .description('delete a product nobody uses')
-    .action((code: string, _opts: unknown, cmd: Command) =>
+    .option('--json', 'print JSON')
+    .action((code: string, opts: { json?: boolean }, cmd: Command) =>
       withCore(cmd, async ({ fleet }) => {
         await fleet.products.remove(code);
-        process.stdout.write(`Deleted product ${code.toUpperCase()}\n`);
+        if (opts.json) printJson({ deleted: code.toUpperCase() });
+        else process.stdout.write(`Deleted product ${code.toUpperCase()}\n`);
       }),
     );
 }
