@@ -80,3 +80,9 @@ export async function deploymentCountsAtVenue(db: Db, venue: string): Promise<Re
     .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
+
+/** The newest deployment of a board, if it ever enrolled. */
+export async function latestDeploymentOf(db: Db, serial: string): Promise<Deployment | undefined> {
+  const row = await db.selectFrom('deployments').selectAll().where('serial', '=', serial).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row && toDeployment(row);
+}

@@ -1,11 +1,11 @@
-import type { Deployment, DeploymentStatus, Enrollment, Product } from '../protocol/fleet.js';
+import type { Deployment, DeploymentStatus, Device, Enrollment, Product } from '../protocol/fleet.js';
 import type { Db } from '../store/index.js';
 import { activeAssignmentsOf, countAssignmentsInBatch, findActiveAssignment, findActiveByHostname, insertAssignment, releaseAssignment, type Assignment } from './assignments.repo.js';
 import { topActiveBatch } from './batches.repo.js';
 import { changeStatus } from './batches.service.js';
 import { isTerminal, transition } from './deployment-state.js';
 import { findDeployment, insertDeployment, openDeploymentsOf, setDeploymentStatus } from './deployments.repo.js';
-import { findDevice, upsertDevice } from './devices.repo.js';
+import { findDevice, setReimageRequested, upsertDevice } from './devices.repo.js';
 import { FleetError } from './errors.js';
 import { parseMac, parseProductCode, parseSerial, parseVenueCode, renderHostname } from './hostname.js';
 import { claimLowestAvailable, countAvailableUpTo, poolStats, setPoolStatus } from './pools.repo.js';
@@ -36,6 +36,8 @@ export interface EnrollmentService {
   advance(deploymentId: number, phase: DeploymentStatus, options?: { error?: string | undefined }): Promise<{ deployment: Deployment; changed: boolean }>;
   /** Records which master image a deployment writes. */
   attachImage(deploymentId: number, imageId: number): Promise<void>;
+  /** An operator asks for a board to be imaged again: network boot is offered to it once more. */
+  requestReimage(serial: string): Promise<Device>;
 }
 
 /** Warn the dashboard when a pool runs this low. */
@@ -103,6 +105,16 @@ export function createEnrollmentService(deps: FleetDeps): EnrollmentService {
         const deployment = await setDeploymentStatus(tx, deploymentId, phase, error, out.now);
         await recordPhase(out, deployment);
         return { deployment, changed: true };
+      }),
+
+    requestReimage: (input) =>
+      unitOfWork(deps, async (tx, out) => {
+        const { serial } = parseSerial(input);
+        const device = await findDevice(tx, serial);
+        if (!device) throw new FleetError('FLEET_DEVICE_UNKNOWN', `No board with serial ${serial} has been seen`, { serial });
+        await setReimageRequested(tx, serial, out.now);
+        await out.record('device.reimage', { serial, hostname: device.hostname }, { serial });
+        return (await findDevice(tx, serial))!;
       }),
 
     attachImage: (deploymentId, imageId) =>

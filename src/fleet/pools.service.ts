@@ -17,6 +17,8 @@ export interface PoolImportInput {
   product?: string | undefined;
   /** Numbers, ranges, pasted lines or CSV text (see pool-input.ts). */
   text: string;
+  /** Report what an import would do without writing anything (the preview before committing). */
+  dryRun?: boolean | undefined;
 }
 
 export interface PoolService {
@@ -115,9 +117,14 @@ export function createPoolService(deps: FleetDeps): PoolService {
           duplicates: report.reduce((n, l) => n + l.duplicates.length, 0),
           invalid: report.reduce((n, l) => n + l.errors.length, 0),
         };
+        if (input.dryRun) throw new DryRun({ ...summary, lines: report });
         await out.record('pool.imported', summary);
         return { ...summary, lines: report };
+      }).catch((err: unknown) => {
+        if (err instanceof DryRun) return err.result;
+        throw err;
       });
+      if (input.dryRun) return result;
       deps.log.info({ venue: result.venue, product: result.product, added: result.added, duplicates: result.duplicates, invalid: result.invalid }, 'pool import');
       return result;
     },
@@ -153,4 +160,11 @@ export function createPoolService(deps: FleetDeps): PoolService {
         return { hostname: name, releasedFrom: assignment?.serial ?? null };
       }),
   };
+}
+
+/** Thrown inside a dry-run import so its transaction rolls back; carries the report out. */
+class DryRun extends Error {
+  constructor(readonly result: PoolImportResult) {
+    super('dry run');
+  }
 }

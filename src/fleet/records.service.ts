@@ -1,8 +1,8 @@
 import { checkSchema } from '../lib/validate.js';
 import type { FleetEvents, FleetEventType } from '../protocol/events.js';
 import { DeploymentFilter, type Deployment, type Device, type HistoryEntry } from '../protocol/fleet.js';
-import { findDeployment, listDeployments } from './deployments.repo.js';
-import { findDevice, listDevices } from './devices.repo.js';
+import { findDeployment, latestDeploymentOf, listDeployments } from './deployments.repo.js';
+import { findDevice, findDevicesBySerial8, listDevices } from './devices.repo.js';
 import { FleetError, invalidInput } from './errors.js';
 import { parseProductCode, parseSerial, parseVenueCode } from './hostname.js';
 import { listHistory } from './history.repo.js';
@@ -16,6 +16,12 @@ export interface RecordsService {
   device(serial: string): Promise<{ device: Device; deployments: Deployment[] }>;
   /** History in order; `afterSeq` lets a reconnecting client catch up on what it missed. */
   history(filter: { afterSeq?: number; deploymentId?: number; serial?: string; limit?: number }): Promise<HistoryEntry[]>;
+  /**
+   * Whether network boot may be offered to a board known by its 8-digit serial (all the
+   * bootloader tells). A board whose last deployment succeeded is not offered it again until an
+   * operator asks for a re-image: boards that netboot forever after success are a known trap.
+   */
+  netbootAllowed(serial8: string): Promise<{ allowed: boolean; reason: string }>;
   /** Keeps an event from another component (a board seen in DHCP, a file served) and publishes it. */
   record<K extends FleetEventType>(type: K, data: FleetEvents[K], refs?: { deploymentId?: number; serial?: string }): Promise<void>;
 }
@@ -53,6 +59,16 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
     },
 
     history: (filter) => listHistory(store.db, { ...filter, limit: Math.min(filter.limit ?? 1000, HISTORY_PAGE_MAX) }),
+
+    async netbootAllowed(input) {
+      const { serial8 } = parseSerial(input);
+      const [device] = await findDevicesBySerial8(store.db, serial8);
+      if (!device) return { allowed: true, reason: 'new board' };
+      const latest = await latestDeploymentOf(store.db, device.serial);
+      if (latest?.status !== 'success') return { allowed: true, reason: latest ? `last deployment ${latest.status}` : 'never deployed' };
+      if (device.reimageRequestedAt && device.reimageRequestedAt >= (latest.finishedAt ?? '')) return { allowed: true, reason: 're-image requested' };
+      return { allowed: false, reason: `imaged successfully as ${latest.hostname} (deployment ${latest.id}); request a re-image to boot it from the network again` };
+    },
 
     record: (type, data, refs = {}) => unitOfWork(deps, (_tx, out) => out.record(type, data, refs)),
   };

@@ -37,6 +37,10 @@ export const FleetEventSchemas = {
     code: Type.String(),
     message: Type.String(),
   }),
+  'device.reimage': Type.Object({
+    serial: Type.String(),
+    hostname: Type.Union([Type.String(), Type.Null()]),
+  }),
   'batch.status': Type.Object({
     batchId: Type.Integer(),
     venue: Type.String(),

@@ -163,6 +163,7 @@ export const Device = Type.Object({
   hostname: Nullable(Type.String({ description: 'the name the board currently holds, if any' })),
   firstSeenAt: Timestamp,
   lastSeenAt: Timestamp,
+  reimageRequestedAt: Nullable(Timestamp),
 });
 export type Device = Static<typeof Device>;
 

@@ -78,8 +78,8 @@ describe('migrations', () => {
   it('are applied once and recorded', async () => {
     await store.close();
     store = await openSqliteStore({ file, log });
-    expect((await store.db.selectFrom('schema_migrations').select('id').execute()).map((r) => r.id)).toEqual(['001-fleet']);
-    expect(await store.health()).toMatchObject({ ok: true, schemaVersion: '001-fleet' });
+    expect((await store.db.selectFrom('schema_migrations').select('id').execute()).map((r) => r.id)).toEqual(['001-fleet', '002-reimage']);
+    expect(await store.health()).toMatchObject({ ok: true, schemaVersion: '002-reimage' });
   });
 
   it('refuse a database written by a newer version', async () => {

@@ -61,6 +61,7 @@ export interface DevicesTable {
   model: string | null;
   first_seen_at: string;
   last_seen_at: string;
+  reimage_requested_at: string | null;
 }
 
 export interface AssignmentsTable {

@@ -124,7 +124,7 @@ describe('GET /health', () => {
     for (const base of [server.device, server.management]) {
       const res = await fetch(`${base}/health`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: { ok: true, schema_version: '001-fleet' } });
+      expect(await res.json()).toMatchObject({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: { ok: true, schema_version: '002-reimage' } });
     }
   });
 });

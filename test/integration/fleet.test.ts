@@ -112,6 +112,14 @@ describe('hostname pools', () => {
     expect(events.filter((e) => e.type === 'pool.imported')).toHaveLength(2);
   });
 
+  it('previews an import without writing anything', async () => {
+    await venueWithPool('CORO', '1-2');
+    const preview = await core.fleet.pools.import({ venue: 'CORO', text: '2\n3\nx', dryRun: true });
+    expect(preview).toMatchObject({ added: 1, duplicates: 1, invalid: 1 });
+    expect((await core.fleet.pools.stats({ venue: 'CORO' }))[0]?.total).toBe(2);
+    expect(events.filter((e) => e.type === 'pool.imported')).toHaveLength(1);
+  });
+
   it('explains that serial-named products need no pool, and that venues must exist', async () => {
     await core.fleet.venues.create({ code: 'CORO', name: 'x' });
     expect(await codeOf(core.fleet.pools.import({ venue: 'CORO', product: 'RXP2', text: '1' }))).toBe('FLEET_PRODUCT_NOT_POOLED');
@@ -284,6 +292,35 @@ describe('deployments', () => {
     expect(await codeOf(core.fleet.records.deployments({ since: 'yesterday' }))).toBe('FLEET_INPUT_INVALID');
     expect((await core.fleet.records.device('aaaa0001')).deployments).toHaveLength(1);
     expect((await core.fleet.records.devices()).map((d) => d.hostname).sort()).toEqual(['KXP2-CORO-001', 'RXP2-ARIA-AAAA0002']);
+  });
+});
+
+describe('network boot after success', () => {
+  it('is refused to a board imaged successfully until an operator asks for a re-image', async () => {
+    await venueWithPool();
+    expect(await core.fleet.records.netbootAllowed('aaaa0001')).toMatchObject({ allowed: true, reason: 'new board' });
+    const first = await core.fleet.enrollment.enroll({ serial: '10000000aaaa0001', venue: 'CORO', product: 'KXP2' });
+    expect((await core.fleet.records.netbootAllowed('AAAA0001')).allowed).toBe(true);
+    await core.fleet.enrollment.advance(first.deployment.id, 'success');
+    const refused = await core.fleet.records.netbootAllowed('aaaa0001');
+    expect(refused.allowed).toBe(false);
+    expect(refused.reason).toContain('KXP2-CORO-001');
+    expect((await core.fleet.enrollment.requestReimage('10000000AAAA0001')).reimageRequestedAt).not.toBeNull();
+    expect(await core.fleet.records.netbootAllowed('aaaa0001')).toMatchObject({ allowed: true, reason: 're-image requested' });
+    // Enrolling again uses the request up; success closes network boot again.
+    const second = await core.fleet.enrollment.enroll({ serial: '10000000aaaa0001', venue: 'CORO', product: 'KXP2' });
+    expect(second.device.reimageRequestedAt).toBeNull();
+    await core.fleet.enrollment.advance(second.deployment.id, 'success');
+    expect((await core.fleet.records.netbootAllowed('aaaa0001')).allowed).toBe(false);
+    expect(events.some((e) => e.type === 'device.reimage' && e.seq !== null)).toBe(true);
+    expect(await codeOf(core.fleet.enrollment.requestReimage('bbbb0001'))).toBe('FLEET_DEVICE_UNKNOWN');
+  });
+
+  it('is offered again after a failed attempt', async () => {
+    await venueWithPool();
+    const d = await core.fleet.enrollment.enroll({ serial: 'aaaa0001', venue: 'CORO', product: 'KXP2' });
+    await core.fleet.enrollment.advance(d.deployment.id, 'failed', { error: 'card removed' });
+    expect(await core.fleet.records.netbootAllowed('aaaa0001')).toMatchObject({ allowed: true, reason: 'last deployment failed' });
   });
 });
 

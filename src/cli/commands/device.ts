@@ -39,4 +39,16 @@ export function registerDevice(program: Command): void {
         printTable(r.deployments, DEPLOYMENT_COLUMNS, 'No deployments.');
       }),
     );
+
+  device
+    .command('reimage <serial>')
+    .description('image a board again: it is offered network boot once more')
+    .option('--json', 'print JSON')
+    .action((serial: string, opts: { json?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ fleet }) => {
+        const d = await fleet.enrollment.requestReimage(serial);
+        if (opts.json) printJson(d);
+        else process.stdout.write(`Board ${d.serial}${d.hostname ? ` (${d.hostname})` : ''} will be imaged again at its next network boot\n`);
+      }),
+    );
 }

@@ -1,6 +1,7 @@
 import { fleetInitial } from './001-fleet.js';
+import { reimage } from './002-reimage.js';
 import type { Migration } from './types.js';
 
 /** Every migration, in the order it is applied. Append only. */
-export const MIGRATIONS: readonly Migration[] = [fleetInitial];
+export const MIGRATIONS: readonly Migration[] = [fleetInitial, reimage];
 export type { Migration } from './types.js';
