@@ -62,7 +62,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
   };
   const device = createDeviceApi({ fleet: core.fleet, images: core.images, health, log: log.child({ surface: 'device' }) });
   const management = createManagementApi({ health, log: log.child({ surface: 'management' }) });
-  const netboot = createNetboot(config.netboot, { store: core.store, fleet: core.fleet, events: core.events, log });
+  const netboot = createNetboot(config.netboot, { store: core.store, fleet: core.fleet, events: core.events, log, dataDir: config.dataDir });
 
   return {
     ...core,
@@ -72,7 +72,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
         await device.close();
         throw err;
       });
-      const netbootStatus = await netboot.start().catch(async (err: unknown) => {
+      const netbootStatus = await netboot.start({ device: deviceAt }).catch(async (err: unknown) => {
         await Promise.all([device.close(), management.close()]);
         throw err;
       });

@@ -88,6 +88,51 @@ export const ConfigSchema = Type.Object(
           },
           { additionalProperties: false, default: {} },
         ),
+        tftp: Type.Object(
+          {
+            enabled: Type.Boolean({ default: true, description: 'serve the boot tree over TFTP on the deployment address' }),
+            port: Type.Integer({ minimum: 1, maximum: 65535, default: 69 }),
+            maxBlksize: Type.Integer({
+              minimum: 512,
+              maximum: 65464,
+              default: 1468,
+              description: 'largest TFTP block offered; 1468 fills a 1500-byte Ethernet frame (what a Pi 5 asks for)',
+            }),
+            maxWindowsize: Type.Integer({ minimum: 1, maximum: 256, default: 64, description: 'largest RFC 7440 window offered (the Pi 5 itself reads lock-step)' }),
+            retransmitMs: Type.Integer({ minimum: 100, maximum: 30_000, default: 1000, description: 'resend unacknowledged data after this long (only then; never on a duplicate ACK)' }),
+            maxRetries: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'timeouts in a row before a transfer is given up' }),
+            transferDeadlineSeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 120, description: 'a transfer that takes longer is ended with an error' }),
+            maxSessions: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'concurrent transfers; more requests are told the server is busy' }),
+            socketBufferBytes: Type.Integer({
+              minimum: 65_536,
+              maximum: 67_108_864,
+              default: 1_048_576,
+              description: 'SO_SNDBUF/SO_RCVBUF of each TFTP socket (the kernel caps it at net.core.wmem_max/rmem_max); windows are bounded to fit',
+            }),
+            bootFilesDir: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+              default: null,
+              description: 'a directory laid out like a Pi boot partition (kernel_2712.img, bcm2712*.dtb, overlays/) to boot boards from',
+            }),
+            cacheBytes: Type.Integer({ minimum: 0, default: 536_870_912, description: 'memory for boot files kept between transfers' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        boot: Type.Object(
+          {
+            console: Type.String({
+              pattern: '^[A-Za-z0-9_,.]+$',
+              default: 'ttyAMA10,115200',
+              description: "the kernel console in the generated cmdline.txt; ttyAMA10 is the Pi 5's debug UART",
+            }),
+            cmdlineExtra: Type.String({ default: '', pattern: '^[^\\n]*$', description: 'more kernel parameters for every board (e.g. "quiet")' }),
+            deviceApiUrl: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$' }), Type.Null()], {
+              default: null,
+              description: "the device API as boards reach it; default http://<netboot address>:<device.listen port>",
+            }),
+            tokenTtlMinutes: Type.Integer({ minimum: 5, maximum: 10_080, default: 720, description: 'how long a per-boot token on a kernel command line stays valid' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -4,6 +4,7 @@ import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { FleetEvent } from '../protocol/events.js';
 import type { Store } from '../store/index.js';
+import { createBootService, type RuntimeBundleFile } from './boot-service.js';
 import type { NetbootGate } from './dhcp/handler.js';
 import { listLeases } from './dhcp/leases.repo.js';
 import { isHeld, type Lease } from './dhcp/leases.js';
@@ -23,6 +24,8 @@ export interface NetbootDeps {
   fleet: Pick<Fleet, 'records'>;
   events: EventBus<FleetEvent>;
   log: Logger;
+  /** Where `rpi-deploy netboot build` left the stage-1 initramfs and the runtime bundle. */
+  dataDir: string;
 }
 
 /** What is serving; null when network boot is off. */
@@ -30,16 +33,26 @@ export interface NetbootStatus {
   interface: string;
   address: string;
   dhcp: DhcpStatus | null;
+  tftp: { address: string; port: number } | null;
 }
 
 export interface Netboot {
-  start(): Promise<NetbootStatus | null>;
+  /** `listeners.device` is the device API's bound URL (`http://host:port`), where generated cmdlines point boards. */
+  start(listeners: { device: string }): Promise<NetbootStatus | null>;
   stop(): Promise<void>;
+  /**
+   * The board (8-digit serial) a per-boot token from a generated cmdline.txt was issued to;
+   * undefined for an unknown or expired token. The device API checks it at enrollment.
+   */
+  verifyBootToken(token: string): Promise<string | undefined>;
+  /** The runtime bundle stage 1 downloads, when `sha256` names the current build. */
+  runtimeBundle(sha256: string): Promise<RuntimeBundleFile | undefined>;
 }
 
 export function createNetboot(config: Readonly<NetbootConfig>, deps: NetbootDeps): Netboot {
   const log = deps.log.child({ component: 'netboot' });
   let dhcp: DhcpServer | undefined;
+  const boot = createBootService(config, { ...deps, log });
 
   const sink: DhcpEventSink = {
     record: (type, data) => deps.fleet.records.record(type, data),
@@ -52,7 +65,7 @@ export function createNetboot(config: Readonly<NetbootConfig>, deps: NetbootDeps
       : deps.fleet.records.netbootAllowed(serial8);
 
   return {
-    async start() {
+    async start(listeners) {
       if (config.interface === null) {
         log.info('network boot is off: set netboot.interface (or --netboot-interface) to the deployment-LAN interface to serve DHCP and TFTP');
         return null;
@@ -62,12 +75,18 @@ export function createNetboot(config: Readonly<NetbootConfig>, deps: NetbootDeps
         dhcp = createDhcpServer({ config: config.dhcp, lan, store: deps.store, gate, sink, log });
         await dhcp.start();
       }
-      return { interface: lan.interface, address: lan.address, dhcp: dhcp?.status() ?? null };
+      const tftp = await boot.start(lan.address, listeners.device).catch(async (err: unknown) => {
+        await dhcp?.stop();
+        throw err;
+      });
+      return { interface: lan.interface, address: lan.address, dhcp: dhcp?.status() ?? null, tftp };
     },
     async stop() {
-      await dhcp?.stop();
+      await Promise.all([dhcp?.stop(), boot.stop()]);
       dhcp = undefined;
     },
+    verifyBootToken: (token) => boot.tokens.verify(token),
+    runtimeBundle: (sha256) => boot.runtimeBundle(sha256),
   };
 }
 
@@ -94,3 +113,4 @@ export { isHeld as isLeaseHeld };
 export type { Lease } from './dhcp/leases.js';
 export type { ForeignServer } from './dhcp/rogue-check.js';
 export type { DhcpStatus } from './dhcp/server.js';
+export type { RuntimeBundleFile } from './boot-service.js';

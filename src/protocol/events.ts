@@ -105,6 +105,26 @@ export const FleetEventSchemas = {
     action: Type.Union([Type.Literal('refused'), Type.Literal('warned')]),
     message: Type.String(),
   }),
+  /** A board read a whole file over TFTP. */
+  'tftp.served': Type.Object({
+    serial8: Type.Union([Type.String(), Type.Null()]),
+    path: Type.String(),
+    client: Type.String({ description: 'the client address' }),
+    bytes: Type.Integer(),
+    durationMs: Type.Integer(),
+    blksize: Type.Integer(),
+    windowsize: Type.Integer(),
+  }),
+  /** A TFTP transfer ended before the whole file was acknowledged (not the Pi's tsize probe). */
+  'tftp.failed': Type.Object({
+    serial8: Type.Union([Type.String(), Type.Null()]),
+    path: Type.String(),
+    client: Type.String(),
+    reason: Type.Union([Type.Literal('timeout'), Type.Literal('deadline'), Type.Literal('aborted')]),
+    bytesAcked: Type.Integer(),
+    sizeBytes: Type.Integer(),
+    durationMs: Type.Integer(),
+  }),
 } as const;
 
 export type FleetEventType = keyof typeof FleetEventSchemas;

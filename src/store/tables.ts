@@ -131,6 +131,13 @@ export interface DhcpLeasesTable {
   updated_at: string;
 }
 
+export interface BootTokensTable {
+  token_sha256: string;
+  serial8: string;
+  issued_at: string;
+  expires_at: string;
+}
+
 export interface Tables {
   schema_migrations: SchemaMigrationsTable;
   venues: VenuesTable;
@@ -143,4 +150,5 @@ export interface Tables {
   history: HistoryTable;
   images: ImagesTable;
   dhcp_leases: DhcpLeasesTable;
+  boot_tokens: BootTokensTable;
 }

@@ -17,7 +17,8 @@ export function describeNetboot(status: NetbootStatus | null): string {
   if (!status) return '  network boot    off (set netboot.interface or --netboot-interface)\n';
   const dhcp = status.dhcp;
   const what = !dhcp ? 'off' : dhcp.range ? `full mode, ${dhcp.range.start}-${dhcp.range.end}` : 'proxy mode';
-  return `  network boot    ${status.interface} (${status.address})\n  DHCP            ${what}\n`;
+  const tftp = status.tftp ? `${status.tftp.address}:${status.tftp.port}` : 'off';
+  return `  network boot    ${status.interface} (${status.address})\n  DHCP            ${what}\n  TFTP            ${tftp}\n`;
 }
 
 function ipOrder(a: Lease, b: Lease): number {

@@ -1,8 +1,9 @@
 import { fleetInitial } from './001-fleet.js';
 import { reimage } from './002-reimage.js';
 import { dhcpLeases } from './005-dhcp.js';
+import { netbootTokens } from './006-netboot.js';
 import type { Migration } from './types.js';
 
 /** Every migration, in the order it is applied. Append only. */
-export const MIGRATIONS: readonly Migration[] = [fleetInitial, reimage, dhcpLeases];
+export const MIGRATIONS: readonly Migration[] = [fleetInitial, reimage, dhcpLeases, netbootTokens];
 export type { Migration } from './types.js';

@@ -1,0 +1,134 @@
+import { join } from 'node:path';
+import type { NetbootConfig } from '../config/index.js';
+import type { Fleet } from '../fleet/index.js';
+import type { EventBus } from '../lib/event-bus.js';
+import type { Logger } from '../lib/logger.js';
+import type { FleetEvent, FleetEvents } from '../protocol/events.js';
+import type { Store } from '../store/index.js';
+import { findBoardOfAddress } from './boot-tree/boards.repo.js';
+import { createBootTokens, type BootTokens } from './boot-tree/boot-tokens.js';
+import { createFileCache } from './boot-tree/file-cache.js';
+import { directoryFirmware, type BootFirmware } from './boot-tree/firmware.js';
+import { createBootTree, type Stage1 } from './boot-tree/tree.js';
+import { netbootDir, readBuildManifest } from './build/artifacts.js';
+import { createTftpServer, type TftpServer, type TransferReport } from './tftp/server.js';
+
+export interface BootServiceDeps {
+  store: Store;
+  fleet: Pick<Fleet, 'records'>;
+  events: EventBus<FleetEvent>;
+  log: Logger;
+  dataDir: string;
+}
+
+/** The runtime bundle as the device API serves it. */
+export interface RuntimeBundleFile {
+  path: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+export interface BootService {
+  /** Serves the boot tree over TFTP on `address`; `deviceApi` is the device listener's bound URL. */
+  start(address: string, deviceApi: string): Promise<{ address: string; port: number } | null>;
+  stop(): Promise<void>;
+  tokens: BootTokens;
+  /** The runtime bundle of the last `netboot build` if its SHA-256 is `sha256`. */
+  runtimeBundle(sha256: string): Promise<RuntimeBundleFile | undefined>;
+}
+
+/** Boot files when no directory is configured: none, so boards are told "not found" at once. */
+const NO_FIRMWARE: BootFirmware = { read: async () => undefined };
+
+/**
+ * TFTP, the boot tree it serves and the per-boot tokens, wired together. The TFTP server only
+ * ever binds the deployment address it is given.
+ */
+export function createBootService(config: Readonly<NetbootConfig>, deps: BootServiceDeps): BootService {
+  const log = deps.log.child({ service: 'tftp' });
+  const cache = createFileCache(config.tftp.cacheBytes);
+  const tokens = createBootTokens({ store: deps.store, ttlMs: config.boot.tokenTtlMinutes * 60_000 });
+  const dir = netbootDir(deps.dataDir);
+  let deviceApiUrl = config.boot.deviceApiUrl ?? '';
+  let tftp: TftpServer | undefined;
+
+  async function stage1(): Promise<Stage1 | undefined> {
+    const manifest = await readBuildManifest(deps.dataDir);
+    if (!manifest) return undefined;
+    try {
+      return { initramfs: await cache.read(join(dir, manifest.stage1.file)), runtimeSha256: manifest.runtime.sha256 };
+    } catch (err) {
+      log.warn({ err }, 'the stage-1 initramfs named in build.json cannot be read; run "rpi-deploy netboot build --force"');
+      return undefined;
+    }
+  }
+
+  const emit = (report: TransferReport) => {
+    const common = { serial8: report.serial8, path: report.path, client: report.client.address, durationMs: report.durationMs };
+    if (report.outcome === 'probe') return;
+    if (report.outcome === 'served') {
+      return publish('tftp.served', { ...common, bytes: report.sizeBytes, blksize: report.blksize, windowsize: report.windowsize }, report.serial8 !== null);
+    }
+    publish('tftp.failed', { ...common, reason: report.outcome, bytesAcked: report.bytesAcked, sizeBytes: report.sizeBytes }, report.serial8 !== null);
+  };
+
+  /** A board's files go to the history; files read by no known board only to the live stream. */
+  function publish<K extends 'tftp.served' | 'tftp.failed'>(type: K, data: FleetEvents[K], keep: boolean): void {
+    if (!keep) return deps.events.publish({ seq: null, at: new Date().toISOString(), type, data } as FleetEvent);
+    deps.fleet.records.record(type, data).catch((err: unknown) => log.error({ err, type }, 'could not record a TFTP event'));
+  }
+
+  const tree = createBootTree({
+    firmware: config.tftp.bootFilesDir === null ? NO_FIRMWARE : directoryFirmware(config.tftp.bootFilesDir, cache),
+    stage1,
+    tokens,
+    netbootAllowed: (serial8) => deps.fleet.records.netbootAllowed(serial8),
+    serialForAddress: (ip) => findBoardOfAddress(deps.store.db, ip, new Date().toISOString()),
+    settings: { console: config.boot.console, cmdlineExtra: config.boot.cmdlineExtra, deviceApiUrl: () => deviceApiUrl },
+    log,
+  });
+
+  return {
+    tokens,
+    async start(address, deviceApi) {
+      if (!config.tftp.enabled) return null;
+      if (config.boot.deviceApiUrl === null) {
+        const bound = new URL(deviceApi);
+        const host = bound.hostname.replace(/^\[|\]$/g, '');
+        deviceApiUrl = `http://${address}:${bound.port}`;
+        if (host !== address && host !== '0.0.0.0' && host !== '::') {
+          log.warn({ deviceApi, address }, `boards cannot reach the device API on ${deviceApi}: set device.listen to ${address}:<port> (or netboot.boot.deviceApiUrl)`);
+        }
+      }
+      const t = config.tftp;
+      tftp = createTftpServer(
+        {
+          address,
+          port: t.port,
+          limits: {
+            maxBlksize: t.maxBlksize,
+            maxWindowsize: t.maxWindowsize,
+            // What a client's default receive buffer (net.core.rmem_default, 212992) holds.
+            windowBudgetBytes: Math.min(t.socketBufferBytes, 212_992),
+            defaultTimeoutMs: t.retransmitMs,
+          },
+          maxRetries: t.maxRetries,
+          transferDeadlineMs: t.transferDeadlineSeconds * 1000,
+          maxSessions: t.maxSessions,
+          socketBufferBytes: t.socketBufferBytes,
+        },
+        { files: tree, log, onTransferEnd: emit },
+      );
+      return tftp.start();
+    },
+    async stop() {
+      await tftp?.stop();
+      tftp = undefined;
+    },
+    async runtimeBundle(sha256) {
+      const manifest = await readBuildManifest(deps.dataDir);
+      if (manifest?.runtime.sha256 !== sha256) return undefined;
+      return { path: join(dir, manifest.runtime.file), sha256, sizeBytes: manifest.runtime.sizeBytes };
+    },
+  };
+}
