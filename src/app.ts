@@ -60,9 +60,15 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       database: { ok: db.ok, schema_version: db.schemaVersion, ...(db.error && { error: db.error }) },
     };
   };
-  const device = createDeviceApi({ fleet: core.fleet, images: core.images, health, log: log.child({ surface: 'device' }) });
-  const management = createManagementApi({ health, log: log.child({ surface: 'management' }) });
   const netboot = createNetboot(config.netboot, { store: core.store, fleet: core.fleet, events: core.events, log, dataDir: config.dataDir });
+  const device = createDeviceApi({
+    fleet: core.fleet,
+    images: core.images,
+    health,
+    runtimeBundle: (sha256) => netboot.runtimeBundle(sha256),
+    log: log.child({ surface: 'device' }),
+  });
+  const management = createManagementApi({ health, log: log.child({ surface: 'management' }) });
 
   return {
     ...core,

@@ -8,6 +8,7 @@ import { registerDeployments } from './commands/deployments.js';
 import { registerDevice } from './commands/device.js';
 import { registerDhcp } from './commands/dhcp.js';
 import { registerImage } from './commands/image.js';
+import { registerNetboot } from './commands/netboot.js';
 import { registerPool } from './commands/pool.js';
 import { registerProduct } from './commands/product.js';
 import { registerServe } from './commands/serve.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerDeployments(program);
   registerDevice(program);
   registerDhcp(program);
+  registerNetboot(program);
   for (const leaf of leaves(program)) addCommonOptions(leaf);
   return program;
 }

@@ -124,6 +124,7 @@ export const ConfigSchema = Type.Object(
               default: 'ttyAMA10,115200',
               description: "the kernel console in the generated cmdline.txt; ttyAMA10 is the Pi 5's debug UART",
             }),
+            target: Type.String({ pattern: '^/dev/[A-Za-z0-9/_-]+$', default: '/dev/mmcblk0', description: "the card the agent writes (a Pi 5's SD card is /dev/mmcblk0)" }),
             cmdlineExtra: Type.String({ default: '', pattern: '^[^\\n]*$', description: 'more kernel parameters for every board (e.g. "quiet")' }),
             deviceApiUrl: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$' }), Type.Null()], {
               default: null,

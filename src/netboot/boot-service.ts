@@ -84,7 +84,7 @@ export function createBootService(config: Readonly<NetbootConfig>, deps: BootSer
     tokens,
     netbootAllowed: (serial8) => deps.fleet.records.netbootAllowed(serial8),
     serialForAddress: (ip) => findBoardOfAddress(deps.store.db, ip, new Date().toISOString()),
-    settings: { console: config.boot.console, cmdlineExtra: config.boot.cmdlineExtra, deviceApiUrl: () => deviceApiUrl },
+    settings: { console: config.boot.console, cmdlineExtra: config.boot.cmdlineExtra, target: config.boot.target, deviceApiUrl: () => deviceApiUrl },
     log,
   });
 

@@ -114,3 +114,5 @@ export type { Lease } from './dhcp/leases.js';
 export type { ForeignServer } from './dhcp/rogue-check.js';
 export type { DhcpStatus } from './dhcp/server.js';
 export type { RuntimeBundleFile } from './boot-service.js';
+export { buildNetboot, type BuildOptions, type BuildResult } from './build/build.js';
+export { BuildError, type BuildErrorCode } from './build/errors.js';

@@ -53,7 +53,7 @@ beforeEach(async () => {
     tokens,
     netbootAllowed: (serial8) => core.fleet.records.netbootAllowed(serial8),
     serialForAddress: (ip) => findBoardOfAddress(core.store.db, ip, new Date(clock).toISOString()),
-    settings: { console: 'ttyAMA10,115200', cmdlineExtra: '', deviceApiUrl: () => 'http://198.18.0.1:5001' },
+    settings: { console: 'ttyAMA10,115200', cmdlineExtra: '', target: '/dev/mmcblk0', deviceApiUrl: () => 'http://198.18.0.1:5001' },
     log: createLogger('silent'),
     now: () => clock,
   });
@@ -74,7 +74,7 @@ describe('the boot tree', () => {
     expect(await text('9ffefdef/cmdline.txt')).toBe(cmdline);
     expect(cmdline.startsWith('console=ttyAMA10,115200 ')).toBe(true);
     const params = parseBootParams(cmdline);
-    expect(params).toMatchObject({ api: 'http://198.18.0.1:5001', serial: '9ffefdef', runtime: RUNTIME_SHA });
+    expect(params).toMatchObject({ server: 'http://198.18.0.1:5001', serial: '9ffefdef', target: '/dev/mmcblk0', runtime: RUNTIME_SHA });
     expect(await tokens.verify(params.token!)).toBe('9ffefdef');
 
     const other = parseBootParams(await text('da591740/cmdline.txt', PI_B));

@@ -26,19 +26,20 @@ describe('generated cmdline.txt', () => {
     extra: '',
     apiUrl: 'http://192.168.151.1:5001',
     serial8: '9ffefdef',
+    target: '/dev/mmcblk0',
     token: 'tok-en_1',
     runtimeSha256: 'ab'.repeat(32),
   };
 
   it('is one line with the console first and the board parameters after', () => {
     expect(renderCmdline(input)).toBe(
-      `console=ttyAMA10,115200 rpideploy.api=http://192.168.151.1:5001 rpideploy.serial=9ffefdef rpideploy.token=tok-en_1 rpideploy.runtime=${'ab'.repeat(32)}\n`,
+      `console=ttyAMA10,115200 rpi_deploy.server=http://192.168.151.1:5001 rpi_deploy.serial=9ffefdef rpi_deploy.target=/dev/mmcblk0 rpi_deploy.token=tok-en_1 rpi_deploy.runtime=${'ab'.repeat(32)}\n`,
     );
   });
 
   it('puts operator additions before its own parameters, and the agent reads ours back', () => {
-    const line = renderCmdline({ ...input, extra: '  quiet  rpideploy.token=forged ' });
-    expect(line.startsWith('console=ttyAMA10,115200 quiet rpideploy.token=forged rpideploy.api=')).toBe(true);
-    expect(parseBootParams(line)).toEqual({ api: input.apiUrl, serial: '9ffefdef', token: 'tok-en_1', runtime: input.runtimeSha256 });
+    const line = renderCmdline({ ...input, extra: '  quiet  rpi_deploy.token=forged ' });
+    expect(line.startsWith('console=ttyAMA10,115200 quiet rpi_deploy.token=forged rpi_deploy.server=')).toBe(true);
+    expect(parseBootParams(line)).toEqual({ server: input.apiUrl, serial: '9ffefdef', target: '/dev/mmcblk0', token: 'tok-en_1', runtime: input.runtimeSha256 });
   });
 });

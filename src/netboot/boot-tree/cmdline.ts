@@ -11,6 +11,8 @@ export interface CmdlineInput {
   extra: string;
   apiUrl: string;
   serial8: string;
+  /** The card the agent writes. */
+  target: string;
   token: string;
   runtimeSha256: string;
 }
@@ -19,8 +21,9 @@ export function renderCmdline(input: CmdlineInput): string {
   const words = [
     `console=${input.console}`,
     ...input.extra.split(/\s+/).filter(Boolean),
-    `${BOOT_PARAM.api}=${input.apiUrl}`,
+    `${BOOT_PARAM.server}=${input.apiUrl}`,
     `${BOOT_PARAM.serial}=${input.serial8}`,
+    `${BOOT_PARAM.target}=${input.target}`,
     `${BOOT_PARAM.token}=${input.token}`,
     `${BOOT_PARAM.runtime}=${input.runtimeSha256}`,
   ];

@@ -17,6 +17,7 @@ export interface Stage1 {
 export interface BootTreeSettings {
   console: string;
   cmdlineExtra: string;
+  target: string;
   deviceApiUrl(): string;
 }
 
@@ -106,6 +107,7 @@ export function createBootTree(deps: BootTreeDeps): TftpFileSource {
           extra: deps.settings.cmdlineExtra,
           apiUrl: deps.settings.deviceApiUrl(),
           serial8,
+          target: deps.settings.target,
           token,
           runtimeSha256: stage1.runtimeSha256,
         }),
