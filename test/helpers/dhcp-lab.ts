@@ -128,6 +128,31 @@ export class DhcpLab {
     });
   }
 
+  /**
+   * A site DHCP server (dnsmasq) in its own namespace on the switch at 198.18.0.254, handing out
+   * 198.18.0.50–90: the existing network that proxy mode works next to.
+   */
+  async siteDhcp(name = 'site'): Promise<ChildProcess> {
+    const ns = this.lab.namespace(name);
+    this.plug(ns, 'eth0', '198.18.0.254/24');
+    const files = join(this.dir.path, name);
+    const child = this.lab.spawn(ns, [
+      'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=eth0', '--bind-interfaces', '--no-ping', '--log-dhcp', '--log-facility=-',
+      '--dhcp-range=198.18.0.50,198.18.0.90,255.255.255.0,10m', `--dhcp-leasefile=${files}.leases`, `--pid-file=${files}.pid`, '--user=root', '--group=root',
+    ]);
+    let err = '';
+    await new Promise<void>((resolve, reject) => {
+      const check = (d: Buffer) => {
+        err += d;
+        if (err.includes('DHCP, IP range')) resolve();
+      };
+      child.stderr!.on('data', check);
+      child.stdout!.on('data', check);
+      child.once('exit', (code) => reject(new Error(`dnsmasq exited (${code}): ${err}`)));
+    });
+    return child;
+  }
+
   async destroy(): Promise<void> {
     await this.lab.destroy();
     this.dir.remove();
