@@ -99,7 +99,7 @@ export function listDhcpLeases(store: Store): Promise<Lease[]> {
 export async function probeDhcpServers(interfaceName: string, address: string | null, ms: number): Promise<ForeignServer[]> {
   const lan = resolveDeploymentLan(interfaceName, address);
   const socket = await openDeviceSocket({ interface: lan.interface, port: DHCP_CLIENT_PORT, shared: true });
-  const watch = watchForeignServers({ socket, mac: lan.mac, ourAddress: lan.address, onForeign: () => {} });
+  const watch = watchForeignServers({ socket, interface: lan.interface, mac: lan.mac, ourAddress: lan.address, onForeign: () => {} });
   try {
     return await watch.probe(ms);
   } finally {

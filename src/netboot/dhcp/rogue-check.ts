@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
+import { NetbootError } from '../errors.js';
 import { BOOTREPLY, BOOTREQUEST, decodeDhcp, DhcpDecodeError, encodeDhcp, FLAG_BROADCAST, HTYPE_ETHERNET, type DhcpMessage } from './codec.js';
 import { getIp, getMessageType, MESSAGE_TYPE, OPTION, textBytes } from './options.js';
 import { PI_VENDOR_CLASS_PREFIX } from './pi-client.js';
@@ -61,7 +62,7 @@ export interface ForeignServerWatch {
 }
 
 /** Listens on the client-port socket for replies from other servers; `onForeign` hears every one. */
-export function watchForeignServers(o: { socket: Socket; mac: string; ourAddress: string; onForeign: (s: ForeignServer) => void }): ForeignServerWatch {
+export function watchForeignServers(o: { socket: Socket; interface: string; mac: string; ourAddress: string; onForeign: (s: ForeignServer) => void }): ForeignServerWatch {
   const listeners = new Set<(s: ForeignServer) => void>([o.onForeign]);
   const onMessage = (buf: Buffer, from: { address: string }) => {
     let msg: DhcpMessage;
@@ -82,7 +83,13 @@ export function watchForeignServers(o: { socket: Socket; mac: string; ourAddress
       listeners.add(collect);
       try {
         const packet = encodeDhcp(probeDiscover(o.mac, randomInt(2 ** 31)));
-        await new Promise<void>((resolve, reject) => o.socket.send(packet, DHCP_SERVER_PORT, '255.255.255.255', (err) => (err ? reject(err) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          o.socket.send(packet, DHCP_SERVER_PORT, '255.255.255.255', (err) =>
+            err
+              ? reject(new NetbootError('DHCP_SOCKET_FAILED', `Cannot send a DHCP probe on ${o.interface}: ${err.message}; check that the interface is up`, { interface: o.interface }, { cause: err }))
+              : resolve(),
+          ),
+        );
         await new Promise((resolve) => setTimeout(resolve, ms));
       } finally {
         listeners.delete(collect);

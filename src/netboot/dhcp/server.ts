@@ -162,7 +162,7 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
     async start() {
       if (config.mode === 'full') checkRange(config, lan);
       clientSocket = await openDeviceSocket({ interface: lan.interface, port: DHCP_CLIENT_PORT, shared: true });
-      watch = watchForeignServers({ socket: clientSocket, mac: lan.mac, ourAddress: lan.address, onForeign: (s) => reportForeign(s, 'warned') });
+      watch = watchForeignServers({ socket: clientSocket, interface: lan.interface, mac: lan.mac, ourAddress: lan.address, onForeign: (s) => reportForeign(s, 'warned') });
       try {
         const found = config.foreignServer.probeMs > 0 ? await watch.probe(config.foreignServer.probeMs) : [];
         const refuse = config.mode === 'full' && !config.foreignServer.allowInFullMode;
