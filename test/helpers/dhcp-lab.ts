@@ -56,7 +56,8 @@ export class DhcpLab {
     const port = `p${this.ports++}`;
     this.lab.link(ns, ifName, cidr, this.switch, port, null);
     this.lab.enslave(this.switch, port, 'br0');
-    if (!cidr) this.lab.exec(ns, ['ip', 'route', 'add', '255.255.255.255/32', 'dev', ifName]);
+    // Without a default route the kernel refuses to send to 255.255.255.255; DHCP clients need it.
+    this.lab.exec(ns, ['ip', 'route', 'add', '255.255.255.255/32', 'dev', ifName]);
   }
 
   /** A client namespace on the switch, `eth0` without an address. */
