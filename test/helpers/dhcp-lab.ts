@@ -37,11 +37,12 @@ export class DhcpLab {
   readonly dir = tempDir('rpi-deploy-dhcp-');
   private ports = 0;
 
-  constructor() {
+  /** `prefixLength` sizes the deployment LAN (24 by default; the benchmark needs more addresses). */
+  constructor(readonly prefixLength = 24) {
     this.switch = this.lab.namespace('sw');
     this.lab.bridge(this.switch, 'br0', null);
     this.server = this.lab.namespace('srv');
-    this.plug(this.server, 'lan0', `${SERVER_ADDRESS}/24`);
+    this.plug(this.server, 'lan0', `${SERVER_ADDRESS}/${prefixLength}`);
     this.other = this.lab.namespace('oth');
     this.lab.link(this.server, 'wrong0', '198.19.0.1/24', this.other, 'eth0', null);
     this.lab.exec(this.other, ['ip', 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
@@ -56,7 +57,8 @@ export class DhcpLab {
     const port = `p${this.ports++}`;
     this.lab.link(ns, ifName, cidr, this.switch, port, null);
     this.lab.enslave(this.switch, port, 'br0');
-    if (!cidr) this.lab.exec(ns, ['ip', 'route', 'add', '255.255.255.255/32', 'dev', ifName]);
+    // Without a default route the kernel refuses to send to 255.255.255.255; DHCP clients need it.
+    this.lab.exec(ns, ['ip', 'route', 'add', '255.255.255.255/32', 'dev', ifName]);
   }
 
   /** A client namespace on the switch, `eth0` without an address. */
@@ -67,9 +69,9 @@ export class DhcpLab {
   }
 
   /** Starts `rpi-deploy serve` from the build in the server namespace and waits for its banner. */
-  async serve(netboot: Record<string, unknown>, args: string[] = []): Promise<Served> {
+  async serve(netboot: Record<string, unknown>, args: string[] = [], logLevel = 'debug'): Promise<Served> {
     const config = join(this.dir.path, `config-${Date.now()}.yaml`);
-    writeFileSync(config, stringify({ dataDir: this.dataDir, log: { level: 'debug' }, netboot: { interface: 'lan0', ...netboot } }));
+    writeFileSync(config, stringify({ dataDir: this.dataDir, log: { level: logLevel }, netboot: { interface: 'lan0', ...netboot } }));
     const child = this.lab.spawn(this.server, [process.execPath, CLI, 'serve', '--config', config, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', ...args], {
       env: cleanEnv(),
     });
@@ -129,16 +131,18 @@ export class DhcpLab {
   }
 
   /**
-   * A site DHCP server (dnsmasq) in its own namespace on the switch at 198.18.0.254, handing out
-   * 198.18.0.50–90: the existing network that proxy mode works next to.
+   * A site DHCP server (dnsmasq) in its own namespace on the switch, by default at 198.18.0.254
+   * handing out 198.18.0.50–90: the existing network that proxy mode works next to.
    */
-  async siteDhcp(name = 'site'): Promise<ChildProcess> {
+  async siteDhcp(name = 'site', o: { cidr?: string; range?: string; log?: boolean } = {}): Promise<ChildProcess> {
     const ns = this.lab.namespace(name);
-    this.plug(ns, 'eth0', '198.18.0.254/24');
+    this.plug(ns, 'eth0', o.cidr ?? '198.18.0.254/24');
     const files = join(this.dir.path, name);
     const child = this.lab.spawn(ns, [
-      'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=eth0', '--bind-interfaces', '--no-ping', '--log-dhcp', '--log-facility=-',
-      '--dhcp-range=198.18.0.50,198.18.0.90,255.255.255.0,10m', `--dhcp-leasefile=${files}.leases`, `--pid-file=${files}.pid`, '--user=root', '--group=root',
+      'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=eth0', '--bind-interfaces', '--no-ping', '--log-facility=-',
+      ...(o.log === false ? [] : ['--log-dhcp']),
+      `--dhcp-range=${o.range ?? '198.18.0.50,198.18.0.90,255.255.255.0,10m'}`, '--dhcp-lease-max=100000',
+      `--dhcp-leasefile=${files}.leases`, `--pid-file=${files}.pid`, '--user=root', '--group=root',
     ]);
     let err = '';
     await new Promise<void>((resolve, reject) => {

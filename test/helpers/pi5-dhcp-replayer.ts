@@ -73,7 +73,7 @@ export function option97(o: Pick<ReplayOptions, 'mac' | 'serial8' | 'model' | 'g
   return Buffer.concat([Buffer.from([0]), le ? fourcc : Buffer.from(fourcc).reverse(), u32(o.model === 'pi4' ? 0x00c03112 : 0x00d04170), le ? macTail : Buffer.from(macTail).reverse(), u32(parseInt(o.serial8, 16))]);
 }
 
-function option(code: number, value: Buffer | number[] | string): Buffer {
+export function option(code: number, value: Buffer | number[] | string): Buffer {
   const v = typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.from(value);
   return Buffer.concat([Buffer.from([code, v.length]), v]);
 }

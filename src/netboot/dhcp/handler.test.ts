@@ -6,6 +6,7 @@ import { openSqliteStore, type Store } from '../../store/index.js';
 import { subnetOf } from '../ipv4.js';
 import { BOOTREQUEST, type DhcpMessage } from './codec.js';
 import { createDhcpHandler, type DhcpHandler, type NetbootGate } from './handler.js';
+import { listLeases } from './leases.repo.js';
 import { createLeaseService, type LeaseService } from './leases.service.js';
 import { createDhcpObserver } from './observer.js';
 import { getIp, MESSAGE_TYPE, OPTION } from './options.js';
@@ -23,7 +24,7 @@ let clock: Date;
 beforeEach(async () => {
   dir = tempDir();
   store = await openSqliteStore({ file: join(dir.path, 'db.sqlite'), log: createLogger('silent') });
-  leases = createLeaseService({
+  leases = await createLeaseService({
     store,
     pool: { start: '198.18.0.100', end: '198.18.0.102', serverAddress: SERVER, reservations: new Map([['2c:cf:67:00:00:99', '198.18.0.50']]) },
     leaseSeconds: 600,
@@ -98,7 +99,7 @@ describe('DHCP handler, full mode', () => {
     const [ack] = await h(requestFor({}, '198.18.0.100'));
     expect(typeOf(ack)).toBe(MESSAGE_TYPE.ACK);
     expect(hasBoot(ack)).toBe(true);
-    expect(await leases.list()).toMatchObject([{ ip: '198.18.0.100', state: 'bound', serial8: '9ffefdef', expiresAt: '2026-11-22T08:10:00.000Z' }]);
+    expect(await listLeases(store.db)).toMatchObject([{ ip: '198.18.0.100', state: 'bound', serial8: '9ffefdef', expiresAt: '2026-11-22T08:10:00.000Z' }]);
     expect(events.filter((e) => e.durable)).toEqual([
       { type: 'dhcp.seen', durable: true, data: { mac: '2c:cf:67:a7:ed:89', serial8: '9ffefdef', model: 'pi5', ip: '198.18.0.100', mode: 'full', netboot: true, reason: 'new board' } },
     ]);
@@ -133,7 +134,7 @@ describe('DHCP handler, full mode', () => {
     const h = handler('full');
     await h(msg(MESSAGE_TYPE.DISCOVER));
     expect(await h(requestFor({}, '198.18.7.7', '198.18.0.9'))).toEqual([]);
-    expect(await leases.list()).toMatchObject([{ ip: '198.18.0.100', state: 'released' }]);
+    expect(await listLeases(store.db)).toMatchObject([{ ip: '198.18.0.100', state: 'released' }]);
   });
 
   it.each([
@@ -156,7 +157,7 @@ describe('DHCP handler, full mode', () => {
     clock = new Date('2026-11-22T08:05:00Z');
     const [ack] = await h(msg(MESSAGE_TYPE.REQUEST, { ciaddr: '198.18.0.100' }));
     expect(ack).toMatchObject({ ciaddr: '198.18.0.100', yiaddr: '198.18.0.100' });
-    expect((await leases.list())[0]?.expiresAt).toBe('2026-11-22T08:15:00.000Z');
+    expect((await listLeases(store.db))[0]?.expiresAt).toBe('2026-11-22T08:15:00.000Z');
   });
 
   it('quarantines a declined address and records it', async () => {
@@ -174,7 +175,7 @@ describe('DHCP handler, full mode', () => {
     await h(msg(MESSAGE_TYPE.DISCOVER, { pi: false, mac: '52:54:00:00:00:01' }));
     await h(requestFor({ pi: false, mac: '52:54:00:00:00:01' }, '198.18.0.100'));
     await h(msg(MESSAGE_TYPE.RELEASE, { pi: false, mac: '52:54:00:00:00:01', ciaddr: '198.18.0.100' }, [[OPTION.SERVER_ID, ip(SERVER)]]));
-    expect((await leases.list())[0]?.state).toBe('released');
+    expect((await listLeases(store.db))[0]?.state).toBe('released');
   });
 
   it('gives a reserved MAC its address', async () => {

@@ -53,10 +53,10 @@ export function createDhcpHandler(o: HandlerOptions): DhcpHandler {
     return known && now - known.at < PI_MEMORY_MS ? known.pi : undefined;
   }
 
-  async function clientOf(request: DhcpMessage, pi: PiClient | undefined): Promise<LeaseClient> {
+  function clientOf(request: DhcpMessage, pi: PiClient | undefined): LeaseClient {
     const mac = macOf(request);
     const id = request.options.get(OPTION.CLIENT_ID);
-    const serial8 = pi?.serial8 ?? (o.leases && pi ? await o.leases.serialOfMac(mac) : null);
+    const serial8 = pi?.serial8 ?? (o.leases && pi ? o.leases.serialOfMac(mac) : null);
     return { key: id && id.length > 0 ? `id:${id.toString('hex')}` : mac, mac, serial8, hostname: getText(request.options, OPTION.HOSTNAME) ?? null };
   }
 
@@ -118,7 +118,7 @@ export function createDhcpHandler(o: HandlerOptions): DhcpHandler {
     if (mac === o.ownMac) return [];
     const type = getMessageType(req.options);
     const pi = rememberPi(req);
-    const client = await clientOf(req, pi);
+    const client = clientOf(req, pi);
     const serverId = getIp(req.options, OPTION.SERVER_ID);
     const forUs = serverId === undefined || serverId === o.server.address;
     const now = o.clock();

@@ -20,10 +20,6 @@ export async function listLeases(db: Db): Promise<Lease[]> {
   return (await db.selectFrom('dhcp_leases').selectAll().orderBy('ip').execute()).map(toLease);
 }
 
-export async function findLeasesOfMac(db: Db, mac: string): Promise<Lease[]> {
-  return (await db.selectFrom('dhcp_leases').selectAll().where('mac', '=', mac).orderBy('updated_at', 'desc').execute()).map(toLease);
-}
-
 /** Records `lease` as the current state of its address, replacing whoever held it before. */
 export async function saveLease(db: Db, lease: Lease): Promise<void> {
   const row: DhcpLeasesTable = {

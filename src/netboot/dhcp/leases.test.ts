@@ -19,6 +19,8 @@ const lease = (ip: string, who: { key: string; mac: string }, state: Lease['stat
   ip, clientKey: who.key, mac: who.mac, state, expiresAt, serial8: null, hostname: null, updatedAt,
 });
 
+const table = (leases: Lease[]) => new Map(leases.map((l) => [l.ip, l]));
+
 describe('chooseAddress', () => {
   it.each<[string, Lease[], typeof A, string | undefined, string | undefined]>([
     ['first free address, skipping the server', [lease('198.18.0.10', B, 'bound')], A, undefined, '198.18.0.12'],
@@ -36,7 +38,7 @@ describe('chooseAddress', () => {
     ['the reservation, outside the range', [], R, '198.18.0.10', '198.18.0.50'],
     ['not another MAC’s reservation', [], A, '198.18.0.50', '198.18.0.10'],
   ])('offers %s', (_case, leases, client, requested, want) => {
-    expect(chooseAddress(pool, leases, client, requested, NOW)).toBe(want);
+    expect(chooseAddress(pool, table(leases), client, requested, NOW)).toBe(want);
   });
 });
 
@@ -53,6 +55,6 @@ describe('judgeRequest', () => {
     ['its reservation', [], R, '198.18.0.50', 'ack'],
     ['another MAC’s reservation', [], A, '198.18.0.50', 'nak'],
   ])('for %s → %s', (_case, leases, client, ip, want) => {
-    expect(judgeRequest(pool, leases, client, ip, NOW)).toBe(want);
+    expect(judgeRequest(pool, table(leases), client, ip, NOW)).toBe(want);
   });
 });

@@ -3,8 +3,12 @@ import { intToIp, ipToInt } from '../ipv4.js';
 /**
  * Address allocation for full mode, pure: given the lease table and a client, which address to
  * offer and whether a REQUEST may be acknowledged (RFC 2131 §4.3.1, §4.3.2). The lease table has
- * one row per address ever handed out; the service persists what these functions decide.
+ * one row per address ever handed out, keyed by address; the service persists what these
+ * functions decide.
  */
+
+/** Every lease by its address. */
+export type LeaseTable = ReadonlyMap<string, Lease>;
 
 export type LeaseState = 'offered' | 'bound' | 'released' | 'declined';
 
@@ -59,6 +63,11 @@ export function isAvailableFor(pool: Pool, byIp: ReadonlyMap<string, Lease>, cli
   return lease.state !== 'declined' && lease.clientKey === client.key;
 }
 
+/** The client's leases, most recently changed first. */
+export function leasesOf(byIp: LeaseTable, client: Client): Lease[] {
+  return [...byIp.values()].filter((l) => l.clientKey === client.key).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
+}
+
 export function inRange(pool: Pool, ip: string): boolean {
   const n = ipToInt(ip);
   return n >= ipToInt(pool.start) && n <= ipToInt(pool.end);
@@ -69,12 +78,11 @@ export function inRange(pool: Pool, ip: string): boolean {
  * the address it asks for (option 50), its previous binding, then a fresh address: first one never
  * handed out, then the one that has been free the longest. Undefined when the pool is exhausted.
  */
-export function chooseAddress(pool: Pool, leases: readonly Lease[], client: Client, requested: string | undefined, now: string): string | undefined {
-  const byIp = new Map(leases.map((l) => [l.ip, l]));
+export function chooseAddress(pool: Pool, byIp: LeaseTable, client: Client, requested: string | undefined, now: string): string | undefined {
   const reserved = pool.reservations.get(client.mac);
   if (reserved !== undefined) return isAvailableFor(pool, byIp, client, reserved, now) ? reserved : undefined;
 
-  const mine = leases.filter((l) => l.clientKey === client.key).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
+  const mine = leasesOf(byIp, client);
   const current = mine.find((l) => isHeld(l, now) && l.state !== 'declined');
   if (current && isAvailableFor(pool, byIp, client, current.ip, now)) return current.ip;
   if (requested !== undefined && isAvailableFor(pool, byIp, client, requested, now)) return requested;
@@ -86,7 +94,7 @@ export function chooseAddress(pool: Pool, leases: readonly Lease[], client: Clie
     const ip = intToIp(n);
     if (!byIp.has(ip) && isAvailableFor(pool, byIp, client, ip, now)) return ip;
   }
-  const reusable = leases.filter((l) => inRange(pool, l.ip) && isAvailableFor(pool, byIp, client, l.ip, now)).sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : 1));
+  const reusable = [...byIp.values()].filter((l) => inRange(pool, l.ip) && isAvailableFor(pool, byIp, client, l.ip, now)).sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : 1));
   return reusable[0]?.ip;
 }
 
@@ -98,8 +106,7 @@ export type RequestVerdict = 'ack' | 'nak' | 'unknown';
  * outside the pool); `unknown` when we have no record of the client and the address is free: an
  * INIT-REBOOT from a client of another server, which RFC 2131 §4.3.2 says to leave unanswered.
  */
-export function judgeRequest(pool: Pool, leases: readonly Lease[], client: Client, ip: string, now: string): RequestVerdict {
-  const byIp = new Map(leases.map((l) => [l.ip, l]));
+export function judgeRequest(pool: Pool, byIp: LeaseTable, client: Client, ip: string, now: string): RequestVerdict {
   if (!isAvailableFor(pool, byIp, client, ip, now)) return 'nak';
   const lease = byIp.get(ip);
   if (lease?.clientKey === client.key && lease.state !== 'declined') return 'ack';

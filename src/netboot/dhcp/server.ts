@@ -6,8 +6,9 @@ import { NetbootError } from '../errors.js';
 import type { DeploymentLan } from '../interface.js';
 import { isHostIn } from '../ipv4.js';
 import { decodeDhcp, DhcpDecodeError, encodeDhcp } from './codec.js';
-import { createDhcpHandler, type NetbootGate } from './handler.js';
-import { createLeaseService, type LeaseService } from './leases.service.js';
+import { createDhcpHandler, type DhcpHandler, type NetbootGate } from './handler.js';
+import type { Pool } from './leases.js';
+import { createLeaseService } from './leases.service.js';
 import { createDhcpObserver, type DhcpEventSink } from './observer.js';
 import { messageTypeName } from './options.js';
 import { replyDestination, type ServerInfo } from './reply.js';
@@ -67,37 +68,11 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
   const stats: DhcpStats = { received: 0, malformed: 0, dropped: 0, replies: 0, failed: 0 };
   const observer = createDhcpObserver(o.sink, log);
   const server: ServerInfo = { address: lan.address, netmask: lan.netmask, broadcast: config.broadcast === 'limited' ? '255.255.255.255' : lan.broadcast };
-  const leases: LeaseService | null =
-    config.mode === 'full'
-      ? createLeaseService({
-          store: o.store,
-          pool: {
-            start: config.range.start,
-            end: config.range.end,
-            serverAddress: lan.address,
-            reservations: new Map(config.reservations.map((r) => [r.mac.toLowerCase().replace(/-/g, ':'), r.ip])),
-          },
-          leaseSeconds: config.leaseSeconds,
-          declineHoldSeconds: config.declineHoldSeconds,
-        })
-      : null;
-  const handle = createDhcpHandler({
-    mode: config.mode,
-    server,
-    subnet: lan,
-    ownMac: lan.mac,
-    leases,
-    grant: { leaseSeconds: config.leaseSeconds, router: config.router, dnsServers: config.dnsServers },
-    declineHoldSeconds: config.declineHoldSeconds,
-    gate: o.gate,
-    observer,
-    clock,
-  });
-
   let serverSocket: Socket | undefined;
   let clientSocket: Socket | undefined;
   let watch: ForeignServerWatch | undefined;
   let recheck: NodeJS.Timeout | undefined;
+  let handle: DhcpHandler | undefined;
   let inFlight = 0;
   const foreign = new Map<string, ForeignServer>();
 
@@ -131,6 +106,7 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
       log.debug({ from: from.address, code: e.code, reason: e.message }, 'malformed DHCP packet skipped');
       return;
     }
+    if (!handle) return;
     inFlight++;
     handle(request)
       .then((replies) => {
@@ -161,6 +137,18 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
     status,
     async start() {
       if (config.mode === 'full') checkRange(config, lan);
+      handle = createDhcpHandler({
+        mode: config.mode,
+        server,
+        subnet: lan,
+        ownMac: lan.mac,
+        leases: config.mode === 'full' ? await createLeaseService({ store: o.store, pool: poolOf(config, lan), leaseSeconds: config.leaseSeconds, declineHoldSeconds: config.declineHoldSeconds }) : null,
+        grant: { leaseSeconds: config.leaseSeconds, router: config.router, dnsServers: config.dnsServers },
+        declineHoldSeconds: config.declineHoldSeconds,
+        gate: o.gate,
+        observer,
+        clock,
+      });
       clientSocket = await openDeviceSocket({ interface: lan.interface, port: DHCP_CLIENT_PORT, shared: true });
       watch = watchForeignServers({ socket: clientSocket, interface: lan.interface, mac: lan.mac, ourAddress: lan.address, onForeign: (s) => reportForeign(s, 'warned') });
       try {
@@ -207,6 +195,15 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
       log.info({ stats }, 'DHCP stopped');
     },
     stats: () => stats,
+  };
+}
+
+function poolOf(config: DhcpConfig, lan: DeploymentLan): Pool {
+  return {
+    start: config.range.start,
+    end: config.range.end,
+    serverAddress: lan.address,
+    reservations: new Map(config.reservations.map((r) => [r.mac.toLowerCase().replace(/-/g, ':'), r.ip])),
   };
 }
 
