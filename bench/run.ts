@@ -4,10 +4,12 @@
  */
 import { benchAssign } from './assign.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
+import { benchTftp } from './tftp.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
   'dhcp-burst': benchDhcpBurst,
+  tftp: benchTftp,
 };
 
 const wanted = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodePacket, encodeAck, encodeData, encodeDataHeader, encodeError, encodeOack, encodeRequest, toNetascii, type TftpPacket } from './codec.js';
+import { decodePacket, encodeAck, encodeData, encodeError, encodeOack, encodeRequest, toNetascii, type TftpPacket } from './codec.js';
 import { TftpError } from './errors.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -15,9 +15,9 @@ describe('TFTP codec: encoding, byte for byte', () => {
     ['WRQ', encodeRequest('WRQ', 'x', 'octet'), `0002 7800 ${text('octet')}00`],
     ['OACK with two options', encodeOack([['blksize', '1468'], ['tsize', '1234']]), `0006 ${text('blksize')}00 ${text('1468')}00 ${text('tsize')}00 ${text('1234')}00`],
     ['OACK with no options', encodeOack([]), '0006'],
-    ['DATA header, block 1', encodeDataHeader(1), '0003 0001'],
-    ['DATA header wraps at 65536', encodeDataHeader(65536), '0003 0000'],
-    ['DATA header, block 65535', encodeDataHeader(65535), '0003 ffff'],
+    ['DATA, block 1', encodeData(1, Buffer.alloc(0)), '0003 0001'],
+    ['DATA wraps at 65536', encodeData(65536, Buffer.alloc(0)), '0003 0000'],
+    ['DATA, block 65535', encodeData(65535, Buffer.alloc(0)), '0003 ffff'],
     ['DATA with payload', encodeData(7, Buffer.from([0xde, 0xad])), '0003 0007 dead'],
     ['empty DATA (file length a multiple of blksize)', encodeData(2, Buffer.alloc(0)), '0003 0002'],
     ['ACK 0', encodeAck(0), '0004 0000'],

@@ -111,14 +111,11 @@ export function encodeOack(opts: readonly TftpOption[]): Buffer {
 }
 
 /** `block` is the 16-bit number on the wire; callers wrap it (see transfer.ts). */
-export function encodeDataHeader(block: number): Buffer {
-  const buf = header(OPCODE.DATA, 2);
-  buf.writeUInt16BE(block & 0xffff, 2);
-  return buf;
-}
-
 export function encodeData(block: number, data: Uint8Array): Buffer {
-  return Buffer.concat([encodeDataHeader(block), data]);
+  const buf = header(OPCODE.DATA, 2 + data.length);
+  buf.writeUInt16BE(block & 0xffff, 2);
+  buf.set(data, 4);
+  return buf;
 }
 
 export function encodeAck(block: number): Buffer {

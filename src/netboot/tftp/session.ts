@@ -1,7 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { decodePacket, encodeDataHeader, encodeError, encodeOack, type TftpOption } from './codec.js';
+import { decodePacket, encodeError, encodeOack, type TftpOption } from './codec.js';
 import { TftpError } from './errors.js';
-import { blockRange, onAck, onClientError, onTick, startTransfer, wireBlock, type Outcome, type Step, type Transfer, type TransferParams } from './transfer.js';
+import { dataPackets, type DataPackets } from './packets.js';
+import { onAck, onClientError, onTick, startTransfer, type Outcome, type Step, type Transfer, type TransferParams } from './transfer.js';
 
 /** Who asked: the client's transfer identifier (RFC 1350 §4, its address and port). */
 export interface TftpClient {
@@ -31,12 +32,14 @@ export interface SessionOptions {
 export class TftpSession {
   private t!: Transfer;
   private readonly socket: Socket;
+  private readonly packets: DataPackets;
   /** The transfer is over (the state machine said so, or the server stopped it). */
   private ended = false;
   private closed = false;
 
   private constructor(private readonly o: SessionOptions) {
     this.socket = createSocket({ type: 'udp4', recvBufferSize: o.socketBufferBytes, sendBufferSize: o.socketBufferBytes });
+    this.packets = dataPackets(o.bytes, o.params.blksize);
   }
 
   /** Opens the transfer socket and sends the first OACK or DATA. */
@@ -96,10 +99,7 @@ export class TftpSession {
           this.send(encodeOack(this.o.oack ?? []));
           break;
         case 'data':
-          for (let block = e.first; block <= e.last; block++) {
-            const [start, end] = blockRange(t, block);
-            this.send([encodeDataHeader(wireBlock(block)), this.o.bytes.subarray(start, end)]);
-          }
+          for (let block = e.first; block <= e.last; block++) this.send(this.packets.packet(block));
           break;
         case 'error':
           this.send(encodeError(e.code, e.message));
@@ -111,7 +111,7 @@ export class TftpSession {
     }
   }
 
-  private send(msg: Buffer | Buffer[]): void {
+  private send(msg: Buffer): void {
     if (!this.closed) this.socket.send(msg);
   }
 

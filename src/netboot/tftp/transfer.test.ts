@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockRange, onAck, onClientError, onTick, startTransfer, wireBlock, type Effect, type Transfer, type TransferParams } from './transfer.js';
+import { onAck, onClientError, onTick, startTransfer, wireBlock, type Effect, type Transfer, type TransferParams } from './transfer.js';
 
 const params = (p: Partial<TransferParams> = {}): TransferParams => ({
   sizeBytes: 1468 * 3 + 10,
@@ -84,10 +84,5 @@ describe('TFTP transfer state machine', () => {
     expect(effects).toEqual([data(65_538, 65_545)]);
     // 65530 is what the client already acknowledged: a duplicate, even written as its low 16 bits.
     expect(onAck(t, 65_530, 1)[1]).toEqual([]);
-  });
-
-  it('computes the byte range of each block', () => {
-    const t = { blksize: 100, sizeBytes: 250 };
-    expect([1, 2, 3].map((b) => blockRange(t, b))).toEqual([[0, 100], [100, 200], [200, 250]]);
   });
 });

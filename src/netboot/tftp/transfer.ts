@@ -49,12 +49,6 @@ export function wireBlock(block: number): number {
   return block & 0xffff;
 }
 
-/** Byte range of an absolute block within the file. */
-export function blockRange(t: Pick<Transfer, 'blksize' | 'sizeBytes'>, block: number): [start: number, end: number] {
-  const start = (block - 1) * t.blksize;
-  return [start, Math.min(start + t.blksize, t.sizeBytes)];
-}
-
 function sendWindow(t: Transfer, now: number): Step {
   const first = t.acked + 1;
   const last = Math.min(t.acked + t.windowsize, t.totalBlocks);
