@@ -38,6 +38,6 @@ export function spawnServe(args: string[]): Promise<{ device: string; management
 }
 
 /** The test runner's environment without any RPI_DEPLOY_* settings that would leak in. */
-function cleanEnv(): Record<string, string> {
+export function cleanEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('RPI_DEPLOY_') && v !== undefined)) as Record<string, string>;
 }

@@ -178,6 +178,12 @@ describe('DHCP handler, full mode', () => {
     expect((await listLeases(store.db))[0]?.state).toBe('released');
   });
 
+  it('keeps only printable ASCII of a client-chosen hostname (option 12)', async () => {
+    const h = handler('full');
+    await h(msg(MESSAGE_TYPE.DISCOVER, { pi: false, mac: '52:54:00:00:00:07' }, [[OPTION.HOSTNAME, Buffer.from('kart\x1b[31m 7\n')]]));
+    expect((await listLeases(store.db))[0]?.hostname).toBe('kart[317');
+  });
+
   it('gives a reserved MAC its address', async () => {
     const [offer] = await handler('full')(msg(MESSAGE_TYPE.DISCOVER, { mac: '2c:cf:67:00:00:99', serial: '00000099' }));
     expect(offer?.yiaddr).toBe('198.18.0.50');
