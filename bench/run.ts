@@ -3,9 +3,11 @@
  * runs one. Benchmarks measure; they never fail a build.
  */
 import { benchAssign } from './assign.js';
+import { benchDhcpBurst } from './dhcp-burst.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
+  'dhcp-burst': benchDhcpBurst,
 };
 
 const wanted = process.argv.slice(2);

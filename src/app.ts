@@ -8,6 +8,7 @@ import { createImageService, type ImageService } from './images/index.js';
 import { createEventBus, type EventBus } from './lib/event-bus.js';
 import type { Logger } from './lib/logger.js';
 import { createManagementApi } from './management/index.js';
+import { createNetboot, type NetbootStatus } from './netboot/index.js';
 import type { FleetEvent } from './protocol/events.js';
 import type { HealthReply } from './protocol/health.js';
 import { openSqliteStore, type Store } from './store/index.js';
@@ -37,9 +38,12 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
 }
 
 export interface App extends Core {
-  /** Binds both listeners; returns the addresses actually bound (port 0 becomes a real port). */
-  start(): Promise<{ device: string; management: string }>;
-  /** Stops accepting requests, lets running ones finish, closes the database. */
+  /**
+   * Binds both listeners, then network boot when `netboot.interface` is set; returns the addresses
+   * actually bound (port 0 becomes a real port) and what network boot serves (null: off).
+   */
+  start(): Promise<{ device: string; management: string; netboot: NetbootStatus | null }>;
+  /** Stops network boot and accepting requests, lets running ones finish, closes the database. */
   stop(): Promise<void>;
 }
 
@@ -58,6 +62,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
   };
   const device = createDeviceApi({ fleet: core.fleet, images: core.images, health, log: log.child({ surface: 'device' }) });
   const management = createManagementApi({ health, log: log.child({ surface: 'management' }) });
+  const netboot = createNetboot(config.netboot, { store: core.store, fleet: core.fleet, events: core.events, log });
 
   return {
     ...core,
@@ -67,10 +72,15 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
         await device.close();
         throw err;
       });
-      log.info({ device: deviceAt, management: managementAt, dataDir: config.dataDir, version: VERSION }, 'rpi-deploy serving');
-      return { device: deviceAt, management: managementAt };
+      const netbootStatus = await netboot.start().catch(async (err: unknown) => {
+        await Promise.all([device.close(), management.close()]);
+        throw err;
+      });
+      log.info({ device: deviceAt, management: managementAt, netboot: netbootStatus, dataDir: config.dataDir, version: VERSION }, 'rpi-deploy serving');
+      return { device: deviceAt, management: managementAt, netboot: netbootStatus };
     },
     async stop() {
+      await netboot.stop();
       await Promise.all([device.close(), management.close()]);
       await core.close();
     },

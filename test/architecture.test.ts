@@ -17,7 +17,8 @@ const ALLOWED: Record<string, string[]> = {
   store: ['lib'],
   fleet: ['lib', 'protocol', 'store'],
   images: ['lib', 'protocol', 'store'],
-  netboot: ['lib', 'protocol', 'store', 'fleet', 'images'],
+  // netboot reads the type of its config slice (R9: handed down from the one schema).
+  netboot: ['lib', 'protocol', 'config', 'store', 'fleet', 'images'],
   'device-api': ['lib', 'protocol', 'fleet', 'images', 'netboot'],
   management: ['lib', 'protocol', 'config', 'fleet', 'images', 'netboot', 'store'],
   agent: ['lib', 'protocol'],

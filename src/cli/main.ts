@@ -6,6 +6,7 @@ import { parseLogLevel } from './context.js';
 import { registerBatch } from './commands/batch.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerDevice } from './commands/device.js';
+import { registerDhcp } from './commands/dhcp.js';
 import { registerImage } from './commands/image.js';
 import { registerPool } from './commands/pool.js';
 import { registerProduct } from './commands/product.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerImage(program);
   registerDeployments(program);
   registerDevice(program);
+  registerDhcp(program);
   for (const leaf of leaves(program)) addCommonOptions(leaf);
   return program;
 }

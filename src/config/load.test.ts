@@ -85,4 +85,27 @@ describe('loadConfig', () => {
     expect(failure(() => loadConfig({ file: file('a: [1,\n') })).message).toContain('not valid YAML');
     expect(failure(() => loadConfig({ file: file('- just\n- a list\n') })).message).toContain('must hold a mapping');
   });
+
+  it('keeps network boot off by default', () => {
+    const c = loadConfig();
+    expect(c.netboot.interface).toBeNull();
+    expect(c.netboot.dhcp).toMatchObject({ mode: 'full', range: { start: '192.168.151.100', end: '192.168.151.250' }, leaseSeconds: 43_200 });
+  });
+
+  it('reads netboot settings from the environment', () => {
+    const c = loadConfig({ env: { RPI_DEPLOY_NETBOOT_INTERFACE: 'eth1', RPI_DEPLOY_NETBOOT_DHCP_MODE: 'proxy', RPI_DEPLOY_NETBOOT_DHCP_RANGE_START: '198.18.0.10', RPI_DEPLOY_NETBOOT_DHCP_RANGE_END: '198.18.0.20' } });
+    expect(c.netboot).toMatchObject({ interface: 'eth1', dhcp: { mode: 'proxy', range: { start: '198.18.0.10' } } });
+  });
+
+  it.each([
+    ['a range that runs backwards', 'netboot:\n  dhcp:\n    range: { start: 198.18.0.200, end: 198.18.0.100 }\n', 'netboot.dhcp.range.end'],
+    ['a MAC reserved twice', 'netboot:\n  dhcp:\n    reservations:\n      - { mac: "2c:cf:67:00:00:01", ip: 198.18.0.5 }\n      - { mac: "2C-CF-67-00-00-01", ip: 198.18.0.6 }\n', 'netboot.dhcp.reservations'],
+    ['an address reserved twice', 'netboot:\n  dhcp:\n    reservations:\n      - { mac: "2c:cf:67:00:00:01", ip: 198.18.0.5 }\n      - { mac: "2c:cf:67:00:00:02", ip: 198.18.0.5 }\n', 'netboot.dhcp.reservations'],
+    ['an address that is not IPv4', 'netboot:\n  address: 198.18.0.256\n', 'netboot.address'],
+    ['an interface name with a slash', 'netboot:\n  interface: "../eth0"\n', 'netboot.interface'],
+  ])('refuses %s, naming the key', (_case, yaml, key) => {
+    const e = failure(() => loadConfig({ file: file(yaml) }));
+    expect(e.details['key']).toBe(key);
+    expect(e.message).toContain('config file');
+  });
 });

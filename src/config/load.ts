@@ -53,8 +53,28 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
     const { port } = parseListen(config[section].listen);
     if (port > 65535) throw invalid(`/${section}/listen`, 'port must be 0–65535 (0 picks a free port)', withDefaults, origins);
   }
+  checkNetboot(config, withDefaults, origins);
   config.dataDir = resolve(config.dataDir);
   return deepFreeze(config);
+}
+
+/** What the schema cannot say: a range that runs forwards, reservations without clashes. */
+function checkNetboot(config: Config, raw: Json, origins: Map<string, string>): void {
+  const dhcp = config.netboot.dhcp;
+  const toInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  if (toInt(dhcp.range.start) > toInt(dhcp.range.end)) {
+    throw invalid('/netboot/dhcp/range/end', `must not come before netboot.dhcp.range.start (${dhcp.range.start})`, raw, origins);
+  }
+  const macs = new Set<string>();
+  const ips = new Set<string>();
+  dhcp.reservations.forEach((r, i) => {
+    const mac = r.mac.toLowerCase().replace(/-/g, ':');
+    const at = `/netboot/dhcp/reservations`;
+    if (macs.has(mac)) throw invalid(at, `lists MAC ${r.mac} twice (entry ${i + 1}); give each MAC one address`, raw, origins);
+    if (ips.has(r.ip)) throw invalid(at, `gives ${r.ip} to two MACs (entry ${i + 1}); give each MAC its own address`, raw, origins);
+    macs.add(mac);
+    ips.add(r.ip);
+  });
 }
 
 function readConfigFile(file: string): Json {

@@ -9,6 +9,12 @@ import { LOG_LEVELS } from '../lib/logger.js';
 const Listen = (fallback: string, description: string) =>
   Type.String({ pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\s]+):[0-9]{1,5}$', default: fallback, description });
 
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+/** A dotted-quad IPv4 address. */
+export const IPV4_PATTERN = `^(${OCTET}\\.){3}${OCTET}$`;
+const Ipv4 = (options: Record<string, unknown> = {}) => Type.String({ pattern: IPV4_PATTERN, ...options });
+const Mac = Type.String({ pattern: '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$', description: 'a MAC address such as 2c:cf:67:01:02:03' });
+
 export const ConfigSchema = Type.Object(
   {
     dataDir: Type.String({
@@ -28,6 +34,63 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    netboot: Type.Object(
+      {
+        interface: Type.Union([Type.String({ pattern: '^[A-Za-z0-9_.:@-]{1,15}$' }), Type.Null()], {
+          default: null,
+          description: 'the deployment-LAN interface (e.g. eth1); network boot (DHCP, TFTP) stays off until it is named',
+        }),
+        address: Type.Union([Ipv4(), Type.Null()], {
+          default: null,
+          description: "this server's IPv4 address on the deployment LAN; default: the interface's first IPv4 address",
+        }),
+        dhcp: Type.Object(
+          {
+            enabled: Type.Boolean({ default: true, description: 'answer DHCP on the deployment interface (false: TFTP only, the site DHCP points boards here)' }),
+            mode: Type.Enum(['full', 'proxy'], {
+              default: 'full',
+              description: 'full: hand out addresses from the range; proxy: the site DHCP server gives addresses, rpi-deploy adds the boot options',
+            }),
+            range: Type.Object(
+              {
+                start: Ipv4({ default: '192.168.151.100', description: 'first address handed out in full mode' }),
+                end: Ipv4({ default: '192.168.151.250', description: 'last address handed out in full mode' }),
+              },
+              { additionalProperties: false, default: {} },
+            ),
+            leaseSeconds: Type.Integer({ minimum: 60, maximum: 31_536_000, default: 43_200, description: 'lease time in full mode (default 12 h)' }),
+            router: Type.Union([Ipv4(), Type.Null()], { default: null, description: 'default gateway offered in full mode (option 3); none by default' }),
+            dnsServers: Type.Array(Ipv4(), { default: [], maxItems: 8, description: 'DNS servers offered in full mode (option 6)' }),
+            reservations: Type.Array(
+              Type.Object({ mac: Mac, ip: Ipv4({ description: 'the address this MAC always gets' }) }, { additionalProperties: false }),
+              { default: [], description: 'fixed addresses by MAC in full mode; they may lie outside the range but inside the subnet' },
+            ),
+            declineHoldSeconds: Type.Integer({
+              minimum: 0,
+              default: 3600,
+              description: 'how long an address a client declined (already in use) is kept out of the pool',
+            }),
+            broadcast: Type.Enum(['subnet', 'limited'], {
+              default: 'subnet',
+              description: "where broadcast replies go: the interface's subnet broadcast, or 255.255.255.255 (what dnsmasq uses for PXE proxy replies)",
+            }),
+            foreignServer: Type.Object(
+              {
+                probeMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 3000, description: 'how long to listen for other DHCP servers before serving (0: no probe)' }),
+                recheckSeconds: Type.Integer({ minimum: 0, default: 300, description: 'probe again this often while serving (0: only listen)' }),
+                allowInFullMode: Type.Boolean({
+                  default: false,
+                  description: 'serve in full mode even though another DHCP server answers on the interface (two servers will hand out conflicting addresses)',
+                }),
+              },
+              { additionalProperties: false, default: {} },
+            ),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Enum(LOG_LEVELS, { default: 'info' }),
@@ -39,6 +102,9 @@ export const ConfigSchema = Type.Object(
 );
 
 export type Config = Static<typeof ConfigSchema>;
+
+/** The slice `createNetboot` receives. */
+export type NetbootConfig = Config['netboot'];
 
 /** A `HOST:PORT` listen address split for `listen()`; `[::1]:80` style IPv6 is accepted. */
 export interface ListenAddress {

@@ -60,6 +60,51 @@ export const FleetEventSchemas = {
     available: Type.Integer(),
     message: Type.String(),
   }),
+  'dhcp.seen': Type.Object({
+    mac: Type.String(),
+    serial8: Type.Union([Type.String(), Type.Null()]),
+    model: Type.Union([Type.Literal('pi4'), Type.Literal('pi5'), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    mode: Type.Union([Type.Literal('full'), Type.Literal('proxy')]),
+    netboot: Type.Boolean(),
+    reason: Type.String(),
+  }),
+  'dhcp.offer': Type.Object({
+    mac: Type.String(),
+    serial8: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    bootOptions: Type.Boolean(),
+  }),
+  'dhcp.ack': Type.Object({
+    mac: Type.String(),
+    serial8: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.String(),
+    leaseSeconds: Type.Union([Type.Integer(), Type.Null()]),
+    bootOptions: Type.Boolean(),
+  }),
+  'dhcp.nak': Type.Object({
+    mac: Type.String(),
+    ip: Type.String(),
+    reason: Type.String(),
+  }),
+  'dhcp.declined': Type.Object({
+    mac: Type.String(),
+    ip: Type.String(),
+    holdSeconds: Type.Integer(),
+  }),
+  'dhcp.warning': Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+  }),
+  'dhcp.foreign-server': Type.Object({
+    interface: Type.String(),
+    serverId: Type.String(),
+    from: Type.String(),
+    offered: Type.Union([Type.String(), Type.Null()]),
+    mode: Type.Union([Type.Literal('full'), Type.Literal('proxy')]),
+    action: Type.Union([Type.Literal('refused'), Type.Literal('warned')]),
+    message: Type.String(),
+  }),
 } as const;
 
 export type FleetEventType = keyof typeof FleetEventSchemas;

@@ -120,6 +120,17 @@ export interface ImagesTable {
   created_at: string;
 }
 
+export interface DhcpLeasesTable {
+  ip: string;
+  client_key: string;
+  mac: string;
+  state: string;
+  expires_at: string;
+  serial8: string | null;
+  hostname: string | null;
+  updated_at: string;
+}
+
 export interface Tables {
   schema_migrations: SchemaMigrationsTable;
   venues: VenuesTable;
@@ -131,4 +142,5 @@ export interface Tables {
   deployments: DeploymentsTable;
   history: HistoryTable;
   images: ImagesTable;
+  dhcp_leases: DhcpLeasesTable;
 }

@@ -2,7 +2,16 @@ import type { Command } from 'commander';
 import { createApp } from '../../app.js';
 import { createLogger } from '../../lib/logger.js';
 import { VERSION } from '../../version.js';
-import { configFor } from '../context.js';
+import { configFor, oneOf } from '../context.js';
+import { describeNetboot } from './dhcp.js';
+
+interface ServeOptions {
+  deviceListen?: string;
+  managementListen?: string;
+  netbootInterface?: string;
+  dhcpMode?: 'full' | 'proxy';
+  allowForeignDhcp?: boolean;
+}
 
 export function registerServe(program: Command): void {
   program
@@ -10,11 +19,20 @@ export function registerServe(program: Command): void {
     .description('run the device API and the management API until stopped (Ctrl-C or SIGTERM)')
     .option('--device-listen <host:port>', 'device API address (boards); default 127.0.0.1:5001')
     .option('--management-listen <host:port>', 'management API address (operators); default 127.0.0.1:5000')
-    .action(async (opts: { deviceListen?: string; managementListen?: string }, cmd: Command) => {
-      const config = configFor(cmd, { 'device.listen': opts.deviceListen, 'management.listen': opts.managementListen });
+    .option('--netboot-interface <name>', 'serve network boot (DHCP, TFTP) on this interface only, e.g. eth1; default: off')
+    .option('--dhcp-mode <mode>', 'full (hand out addresses) or proxy (the site DHCP server does)', oneOf(['full', 'proxy'] as const))
+    .option('--allow-foreign-dhcp', 'serve full-mode DHCP even though another DHCP server answers on the interface')
+    .action(async (opts: ServeOptions, cmd: Command) => {
+      const config = configFor(cmd, {
+        'device.listen': opts.deviceListen,
+        'management.listen': opts.managementListen,
+        'netboot.interface': opts.netbootInterface,
+        'netboot.dhcp.mode': opts.dhcpMode,
+        'netboot.dhcp.foreignServer.allowInFullMode': opts.allowForeignDhcp,
+      });
       const log = createLogger(config.log.level);
       const app = await createApp(config, log);
-      let addresses: { device: string; management: string };
+      let addresses: Awaited<ReturnType<typeof app.start>>;
       try {
         addresses = await app.start();
       } catch (err) {
@@ -22,7 +40,7 @@ export function registerServe(program: Command): void {
         throw err;
       }
       process.stdout.write(
-        `rpi-deploy ${VERSION}\n  device API      ${addresses.device}\n  management API  ${addresses.management}\n  data            ${config.dataDir}\nPress Ctrl-C to stop.\n`,
+        `rpi-deploy ${VERSION}\n  device API      ${addresses.device}\n  management API  ${addresses.management}\n${describeNetboot(addresses.netboot)}  data            ${config.dataDir}\nPress Ctrl-C to stop.\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "dhcp_socket",
+      "sources": ["dhcp_socket.c"],
+      "cflags": ["-Wall", "-Wextra", "-Werror"]
+    }
+  ]
+}

@@ -1,0 +1,96 @@
+import type { NetbootConfig } from '../config/index.js';
+import type { Fleet } from '../fleet/index.js';
+import type { EventBus } from '../lib/event-bus.js';
+import type { Logger } from '../lib/logger.js';
+import type { FleetEvent } from '../protocol/events.js';
+import type { Store } from '../store/index.js';
+import type { NetbootGate } from './dhcp/handler.js';
+import { listLeases } from './dhcp/leases.repo.js';
+import { isHeld, type Lease } from './dhcp/leases.js';
+import { watchForeignServers, type ForeignServer } from './dhcp/rogue-check.js';
+import { DHCP_CLIENT_PORT, openDeviceSocket } from './dhcp/socket.js';
+import type { DhcpEventSink } from './dhcp/observer.js';
+import { createDhcpServer, type DhcpServer, type DhcpStatus } from './dhcp/server.js';
+import { resolveDeploymentLan } from './interface.js';
+
+/**
+ * Network boot: everything a blank Pi touches before the agent runs (DHCP, TFTP, the boot tree).
+ * Off until `netboot.interface` names the deployment LAN; then nothing listens anywhere else.
+ */
+
+export interface NetbootDeps {
+  store: Store;
+  fleet: Pick<Fleet, 'records'>;
+  events: EventBus<FleetEvent>;
+  log: Logger;
+}
+
+/** What is serving; null when network boot is off. */
+export interface NetbootStatus {
+  interface: string;
+  address: string;
+  dhcp: DhcpStatus | null;
+}
+
+export interface Netboot {
+  start(): Promise<NetbootStatus | null>;
+  stop(): Promise<void>;
+}
+
+export function createNetboot(config: Readonly<NetbootConfig>, deps: NetbootDeps): Netboot {
+  const log = deps.log.child({ component: 'netboot' });
+  let dhcp: DhcpServer | undefined;
+
+  const sink: DhcpEventSink = {
+    record: (type, data) => deps.fleet.records.record(type, data),
+    publish: (type, data) => deps.events.publish({ seq: null, at: new Date().toISOString(), type, data } as FleetEvent),
+  };
+  const gate: NetbootGate = async (serial8) =>
+    serial8 === null
+      ? // Without option 97 (a custom DHCP_OPTION97 prefix) the board cannot be matched to its deployments.
+        { allowed: true, reason: 'serial unknown (no Raspberry Pi GUID in option 97): treated as a new board' }
+      : deps.fleet.records.netbootAllowed(serial8);
+
+  return {
+    async start() {
+      if (config.interface === null) {
+        log.info('network boot is off: set netboot.interface (or --netboot-interface) to the deployment-LAN interface to serve DHCP and TFTP');
+        return null;
+      }
+      const lan = resolveDeploymentLan(config.interface, config.address);
+      if (config.dhcp.enabled) {
+        dhcp = createDhcpServer({ config: config.dhcp, lan, store: deps.store, gate, sink, log });
+        await dhcp.start();
+      }
+      return { interface: lan.interface, address: lan.address, dhcp: dhcp?.status() ?? null };
+    },
+    async stop() {
+      await dhcp?.stop();
+      dhcp = undefined;
+    },
+  };
+}
+
+/** Full mode's leases as recorded in the database, for `rpi-deploy dhcp leases`. */
+export function listDhcpLeases(store: Store): Promise<Lease[]> {
+  return listLeases(store.db);
+}
+
+/** Listens on `interfaceName` for other DHCP servers (as serve does before it starts), for `rpi-deploy dhcp probe`. */
+export async function probeDhcpServers(interfaceName: string, address: string | null, ms: number): Promise<ForeignServer[]> {
+  const lan = resolveDeploymentLan(interfaceName, address);
+  const socket = await openDeviceSocket({ interface: lan.interface, port: DHCP_CLIENT_PORT, shared: true });
+  const watch = watchForeignServers({ socket, interface: lan.interface, mac: lan.mac, ourAddress: lan.address, onForeign: () => {} });
+  try {
+    return await watch.probe(ms);
+  } finally {
+    watch.close();
+    socket.close();
+  }
+}
+
+export { NetbootError, type NetbootErrorCode } from './errors.js';
+export { isHeld as isLeaseHeld };
+export type { Lease } from './dhcp/leases.js';
+export type { ForeignServer } from './dhcp/rogue-check.js';
+export type { DhcpStatus } from './dhcp/server.js';
