@@ -21,7 +21,7 @@ export function runCli(args: string[], options: { input?: string; env?: Record<s
 }
 
 /** Starts `rpi-deploy serve` and resolves once it printed its addresses. */
-export function spawnServe(args: string[]): Promise<{ device: string; management: string; child: ReturnType<typeof spawn> }> {
+export function spawnServe(args: string[]): Promise<{ device: string; management: string; banner: string; child: ReturnType<typeof spawn> }> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -31,13 +31,13 @@ export function spawnServe(args: string[]): Promise<{ device: string; management
       out += d;
       const device = /device API\s+(\S+)/.exec(out)?.[1];
       const management = /management API\s+(\S+)/.exec(out)?.[1];
-      if (device && management) resolve({ device, management, child });
+      if (device && management && out.includes('Press Ctrl-C')) resolve({ device, management, banner: out, child });
     });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
   });
 }
 
 /** The test runner's environment without any RPI_DEPLOY_* settings that would leak in. */
-function cleanEnv(): Record<string, string> {
+export function cleanEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('RPI_DEPLOY_') && v !== undefined)) as Record<string, string>;
 }

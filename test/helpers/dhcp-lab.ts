@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { CLI } from './cli.js';
+import { CLI, cleanEnv } from './cli.js';
 import { NetLab } from './netns.js';
 import type { ReplayOptions, ReplayResult } from './pi5-dhcp-replayer.js';
 import { tempDir } from './temp-dir.js';
@@ -161,11 +161,6 @@ export class DhcpLab {
     await this.lab.destroy();
     this.dir.remove();
   }
-}
-
-/** The environment without RPI_DEPLOY_* settings that would leak into a served process. */
-export function cleanEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('RPI_DEPLOY_') && v !== undefined)) as Record<string, string>;
 }
 
 /** A busybox udhcpc script that configures the lease (so renewals can be unicast) and prints it. */

@@ -178,6 +178,22 @@ describe('DHCP handler, full mode', () => {
     expect((await listLeases(store.db))[0]?.state).toBe('released');
   });
 
+  it('keeps only printable ASCII of a client-chosen hostname (option 12)', async () => {
+    const h = handler('full');
+    await h(msg(MESSAGE_TYPE.DISCOVER, { pi: false, mac: '52:54:00:00:00:07' }, [[OPTION.HOSTNAME, Buffer.from('kart\x1b[31m 7\n')]]));
+    expect((await listLeases(store.db))[0]?.hostname).toBe('kart[31m7');
+  });
+
+  it('identifies a client by option 61 when it sends one (RFC 2132 §9.14)', async () => {
+    const h = handler('full');
+    const id: [number, Buffer] = [OPTION.CLIENT_ID, Buffer.from('01525400000008', 'hex')];
+    const [first] = await h(msg(MESSAGE_TYPE.DISCOVER, { pi: false, mac: '52:54:00:00:00:08' }, [id]));
+    const [sameClientOtherNic] = await h(msg(MESSAGE_TYPE.DISCOVER, { pi: false, mac: '52:54:00:00:00:09' }, [id]));
+    const [otherClient] = await h(msg(MESSAGE_TYPE.DISCOVER, { pi: false, mac: '52:54:00:00:00:08' }));
+    expect(sameClientOtherNic?.yiaddr).toBe(first?.yiaddr);
+    expect(otherClient?.yiaddr).not.toBe(first?.yiaddr);
+  });
+
   it('gives a reserved MAC its address', async () => {
     const [offer] = await handler('full')(msg(MESSAGE_TYPE.DISCOVER, { mac: '2c:cf:67:00:00:99', serial: '00000099' }));
     expect(offer?.yiaddr).toBe('198.18.0.50');

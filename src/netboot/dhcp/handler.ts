@@ -57,7 +57,9 @@ export function createDhcpHandler(o: HandlerOptions): DhcpHandler {
     const mac = macOf(request);
     const id = request.options.get(OPTION.CLIENT_ID);
     const serial8 = pi?.serial8 ?? (o.leases && pi ? o.leases.serialOfMac(mac) : null);
-    return { key: id && id.length > 0 ? `id:${id.toString('hex')}` : mac, mac, serial8, hostname: getText(request.options, OPTION.HOSTNAME) ?? null };
+    // Option 12 is client-chosen text that ends up in tables on an operator's terminal: printable ASCII only.
+    const hostname = getText(request.options, OPTION.HOSTNAME)?.replace(/[^\x21-\x7e]/g, '').slice(0, 63) || null;
+    return { key: id && id.length > 0 ? `id:${id.toString('hex')}` : mac, mac, serial8, hostname };
   }
 
   /** Boot options only for Pis the fleet still wants to netboot. */

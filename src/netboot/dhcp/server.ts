@@ -25,6 +25,8 @@ export type DhcpConfig = NetbootConfig['dhcp'];
 /** A burst beyond this many packets in work at once is dropped (clients retry), so a flood cannot exhaust memory. */
 export const MAX_IN_FLIGHT = 1024;
 const RECV_BUFFER_BYTES = 1 << 20;
+/** Distinct foreign servers reported per run; more than a handful means forged traffic. */
+const MAX_FOREIGN_SERVERS = 16;
 const STOP_GRACE_MS = 2000;
 
 export interface DhcpStats {
@@ -78,6 +80,8 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
 
   function reportForeign(s: ForeignServer, action: 'refused' | 'warned'): void {
     const known = foreign.has(s.serverId);
+    // Forged replies with ever new server ids must not flood the history.
+    if (!known && foreign.size >= MAX_FOREIGN_SERVERS) return;
     foreign.set(s.serverId, s);
     if (known && action === 'warned') return;
     const message =
