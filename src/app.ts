@@ -56,7 +56,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       database: { ok: db.ok, schema_version: db.schemaVersion, ...(db.error && { error: db.error }) },
     };
   };
-  const device = createDeviceApi({ fleet: core.fleet, images: core.images, health, log: log.child({ surface: 'device' }) });
+  const device = createDeviceApi({ fleet: core.fleet, images: core.images, events: core.events, health, log: log.child({ surface: 'device' }) });
   const management = createManagementApi({ health, log: log.child({ surface: 'management' }) });
 
   return {

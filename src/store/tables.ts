@@ -120,6 +120,27 @@ export interface ImagesTable {
   created_at: string;
 }
 
+export interface DeploymentTokensTable {
+  deployment_id: number;
+  token_sha256: string;
+  created_at: string;
+}
+
+export interface VerifiedChunksTable {
+  serial: string;
+  image_id: number;
+  chunk_index: number;
+  verified_at: string;
+}
+
+export interface FirstbootSettingsTable {
+  scope: string;
+  code: string;
+  /** FirstBootSettings as JSON */
+  settings: string;
+  updated_at: string;
+}
+
 export interface Tables {
   schema_migrations: SchemaMigrationsTable;
   venues: VenuesTable;
@@ -131,4 +152,7 @@ export interface Tables {
   deployments: DeploymentsTable;
   history: HistoryTable;
   images: ImagesTable;
+  deployment_tokens: DeploymentTokensTable;
+  verified_chunks: VerifiedChunksTable;
+  firstboot_settings: FirstbootSettingsTable;
 }
