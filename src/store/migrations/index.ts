@@ -1,7 +1,8 @@
 import { fleetInitial } from './001-fleet.js';
 import { reimage } from './002-reimage.js';
+import { imagesStore } from './003-images.js';
 import type { Migration } from './types.js';
 
 /** Every migration, in the order it is applied. Append only. */
-export const MIGRATIONS: readonly Migration[] = [fleetInitial, reimage];
+export const MIGRATIONS: readonly Migration[] = [fleetInitial, reimage, imagesStore];
 export type { Migration } from './types.js';
