@@ -41,7 +41,8 @@ export function registerProgressRoutes(app: HttpServer, deps: ProgressRouteDeps)
     const r = req.body;
     if (isFinished(d)) return { status: d.status, verifiedCount: 0 };
     const verifiedCount = await recordVerified(d, r.verifiedChunks);
-    d = (await fleet.enrollment.advance(d.id, r.phase)).deployment;
+    // Most reports repeat the phase: only a change is worth a write (and a history row).
+    if (r.phase !== d.status) d = (await fleet.enrollment.advance(d.id, r.phase)).deployment;
     events.publish({
       seq: null,
       at: new Date().toISOString(),
