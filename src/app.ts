@@ -33,7 +33,16 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
   const events = createEventBus<FleetEvent>(log);
   events.subscribe((e) => (e.seq === null ? log.debug({ event: e.type, ...e.data }, e.type) : log.info({ event: e.type, seq: e.seq, ...e.data }, e.type)));
   const fleet = createFleet({ store, events, log });
-  const images = createImageService({ store, products: fleet.products });
+  let images: ImageService;
+  try {
+    images = await createImageService({ store, products: fleet.products, dataDir: config.dataDir });
+    // Whatever a killed import left behind goes before anything else runs.
+    const recovered = await images.recover();
+    if (recovered.stagingRemoved + recovered.filesRemoved > 0) log.info(recovered, 'removed what interrupted image imports left');
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return { config, log, store, events, fleet, images, close: () => store.close() };
 }
 
@@ -64,7 +73,10 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
   const device = createDeviceApi({
     fleet: core.fleet,
     images: core.images,
+    events: core.events,
     health,
+    // A boot token names the 8-digit serial it was issued to; the board may enroll with all 16.
+    bootTokens: { verify: async (token, serial) => (await netboot.verifyBootToken(token)) === serial.trim().toLowerCase().slice(-8) },
     runtimeBundle: (sha256) => netboot.runtimeBundle(sha256),
     log: log.child({ surface: 'device' }),
   });

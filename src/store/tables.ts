@@ -112,12 +112,40 @@ export interface ImagesTable {
   id: Generated<number>;
   product_code: string;
   version: string;
-  file_ref: string;
-  size_bytes: number;
   sha256: string;
+  size_bytes: number;
+  chunk_count: number;
+  stored_bytes: number;
+  used_bytes: number;
+  os_generation: string;
+  /** Path of the manifest file relative to the image store root. */
+  manifest_file: string;
+  source_name: string;
+  source_format: string;
   active: number;
   notes: string | null;
   created_at: string;
+}
+
+export interface DeploymentTokensTable {
+  deployment_id: number;
+  token_sha256: string;
+  created_at: string;
+}
+
+export interface VerifiedChunksTable {
+  serial: string;
+  image_id: number;
+  chunk_index: number;
+  verified_at: string;
+}
+
+export interface FirstbootSettingsTable {
+  scope: string;
+  code: string;
+  /** FirstBootSettings as JSON */
+  settings: string;
+  updated_at: string;
 }
 
 export interface DhcpLeasesTable {
@@ -149,6 +177,9 @@ export interface Tables {
   deployments: DeploymentsTable;
   history: HistoryTable;
   images: ImagesTable;
+  deployment_tokens: DeploymentTokensTable;
+  verified_chunks: VerifiedChunksTable;
+  firstboot_settings: FirstbootSettingsTable;
   dhcp_leases: DhcpLeasesTable;
   boot_tokens: BootTokensTable;
 }
