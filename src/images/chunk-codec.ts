@@ -73,7 +73,7 @@ export function createChunkPacker(options: { workers?: number; level?: number } 
       return new Promise<PackedChunk>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         // The raw buffer is handed over, not copied: the caller must not touch it again.
-        const buffer = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw.buffer : raw.slice().buffer;
+        const buffer = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw.buffer : new Uint8Array(raw).buffer;
         workers[id % count]!.postMessage({ id, raw: buffer }, [buffer as ArrayBuffer]);
       });
     },

@@ -54,16 +54,21 @@ function progressBeat(phase: ImportProgress['phase'], totalBytes: number | null,
 }
 
 /** Turns whatever stopped the pipeline into the one error an operator should see. */
-function explain(e: unknown, o: { format: ImageSourceFormat; name: string; decoder: Decoder | null; signal?: AbortSignal | undefined; storeRoot: string }): Error {
+function explain(
+  e: unknown,
+  o: { format: ImageSourceFormat; name: string; decoder: Decoder | null; sourceFailure: Error | null; signal?: AbortSignal | undefined; storeRoot: string },
+): Error {
   if (o.signal?.aborted) return new ImageError('IMAGE_IMPORT_ABORTED', `Import of ${o.name} was cancelled; nothing was imported`, { source: o.name }, { cause: e });
   if (e instanceof ImageError) return e;
+  if (o.sourceFailure) {
+    return new ImageError('IMAGE_FILE_UNREADABLE', `Reading ${o.name} failed (${o.sourceFailure.message}); nothing was imported`, { source: o.name }, { cause: o.sourceFailure });
+  }
   const failure = o.decoder?.failure();
   if (failure instanceof ImageError) return failure;
   if (failure) {
     return new ImageError('IMAGE_INPUT_CORRUPT', `${o.name} is not a whole ${o.format} file (${failure.message}); nothing was imported: check the download and try again`, { source: o.name, format: o.format }, { cause: failure });
   }
   const err = e as NodeJS.ErrnoException;
-  if (err.syscall === 'read' || err.syscall === 'open') return new ImageError('IMAGE_FILE_UNREADABLE', `Cannot read ${o.name}: ${err.message}`, { source: o.name }, { cause: e });
   if (err.code === 'ENOSPC' || err.syscall === 'write' || err.syscall === 'rename') {
     return new ImageError('IMAGE_STORE_FAILED', `Writing the image store in ${o.storeRoot} failed (${err.message}); free some space and import again`, { root: o.storeRoot }, { cause: e });
   }
@@ -83,6 +88,8 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
   let decoder: Decoder | null = null;
   const packer = createChunkPacker();
   const chunker = createChunker({ chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES, packer, store, staging });
+  let sourceFailure: Error | null = null;
+  opened.stream.once('error', (e: Error) => (sourceFailure = e));
   const context = { format, name, signal, storeRoot: store.root };
   try {
     const stages: (Readable | Writable)[] = [];
@@ -119,7 +126,7 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
   } catch (e) {
     decoder?.kill();
     opened.stream.destroy();
-    throw explain(e, { ...context, decoder });
+    throw explain(e, { ...context, decoder, sourceFailure });
   } finally {
     await packer.close();
   }

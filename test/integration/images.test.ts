@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decompress } from 'zstd-napi';
 import type { ImageErrorCode } from '../../src/images/index.js';
 import type { Manifest } from '../../src/protocol/manifest.js';
-import { buildPiImage, compressImage, pseudoRandomBytes, sha256File, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
+import { buildPiImage, compressImage, corruptedCopy, pseudoRandomBytes, truncatedCopy, zipOf, zipWithLyingSize, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
 import { openTestCore } from '../helpers/start-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -272,5 +272,95 @@ describe('image records', () => {
     } finally {
       await local.dispose();
     }
+  });
+});
+
+describe('broken input', () => {
+  let src: PiImage;
+  let local: Awaited<ReturnType<typeof openTestCore>>;
+  beforeAll(async () => {
+    src = buildPiImage(dir.path, { seed: 'broken' });
+    local = await openTestCore();
+  });
+  afterAll(() => local.dispose());
+
+  /** Nothing registered, nothing stored, no staging left. */
+  async function expectNothingLeft(): Promise<void> {
+    expect(await local.images.list()).toEqual([]);
+    expect(storedFiles(local.dataDir)).toEqual([]);
+    expect(readdirSync(join(local.dataDir, 'images', 'staging'))).toEqual([]);
+  }
+
+  const half = (path: string) => Math.floor(statSync(path).size / 2);
+  const cases: [string, () => string, ImageErrorCode, RegExp][] = [
+    ['a truncated .xz', () => truncatedCopy(compressImage(src.path, 'xz'), half(`${src.path}.xz`)), 'IMAGE_INPUT_CORRUPT', /not a whole xz file/],
+    ['a truncated .gz', () => truncatedCopy(compressImage(src.path, 'gz'), half(`${src.path}.gz`)), 'IMAGE_INPUT_CORRUPT', /not a whole gz file/],
+    ['a truncated .zst', () => truncatedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`)), 'IMAGE_INPUT_CORRUPT', /not a whole zst file/],
+    ['a .zst cut one byte short', () => truncatedCopy(compressImage(src.path, 'zst'), statSync(`${src.path}.zst`).size - 1, 'short'), 'IMAGE_INPUT_CORRUPT', /zst/],
+    ['a corrupted .xz', () => corruptedCopy(compressImage(src.path, 'xz'), half(`${src.path}.xz`)), 'IMAGE_INPUT_CORRUPT', /xz/],
+    ['a corrupted .gz', () => corruptedCopy(compressImage(src.path, 'gz'), half(`${src.path}.gz`)), 'IMAGE_INPUT_CORRUPT', /gz/],
+    ['a corrupted .zst', () => corruptedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`)), 'IMAGE_INPUT_CORRUPT', /zst/],
+    ['a truncated .zip', () => truncatedCopy(compressImage(src.path, 'zip'), half(`${src.path}.zip`)), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
+    ['a corrupted .zip entry', () => corruptedCopy(compressImage(src.path, 'zip'), half(`${src.path}.zip`)), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
+    ['a zip with no image', () => zipOf(join(dir.path, 'none.zip'), []), 'IMAGE_ZIP_CONTENTS', /holds no \.img file/],
+    ['a zip with only a README', () => zipOf(join(dir.path, 'readme.zip'), [writeText('README.txt', 'hi')]), 'IMAGE_ZIP_CONTENTS', /holds no \.img file/],
+    ['a zip with two images', () => zipOf(join(dir.path, 'two.zip'), [src.path, bookworm.path]), 'IMAGE_ZIP_CONTENTS', /holds 2 \.img files/],
+    ['a zip entry claiming more bytes than it has', () => zipWithLyingSize(src.path, 4096), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
+    ['a zip entry claiming fewer bytes than it has', () => zipWithLyingSize(src.path, -4096), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
+    ['an empty file', () => writeText('empty.img', ''), 'IMAGE_INPUT_EMPTY', /holds no image bytes/],
+    ['an empty .gz', () => compressImage(writeText('empty2.img', ''), 'gz'), 'IMAGE_INPUT_EMPTY', /holds no image bytes/],
+  ];
+
+  function writeText(name: string, content: string): string {
+    const p = join(dir.path, name);
+    writeFileSync(p, content);
+    return p;
+  }
+
+  it.each(cases)('%s is refused with a clear error and leaves nothing', async (_case, make, code, message) => {
+    const err = await local.images.import({ path: make() }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
+    expect(err).toMatchObject({ code, message: expect.stringMatching(message) });
+    await expectNothingLeft();
+  });
+
+  it('a truncated stream (an upload cut short) is refused the same way', async () => {
+    const file = truncatedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`), 'upload');
+    const err = await local.images.import({ stream: createReadStream(file), name: 'cut.img.zst' }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
+    expect(err).toMatchObject({ code: 'IMAGE_INPUT_CORRUPT' });
+    await expectNothingLeft();
+  });
+
+  it('an upload that fails mid-way is refused and leaves nothing', async () => {
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.alloc(1024 * 1024, 7));
+        if (this.readableLength > 0) this.destroy(new Error('connection reset by peer'));
+      },
+    });
+    const err = await local.images.import({ stream: failing, name: 'reset.img' }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
+    expect(err).toMatchObject({ code: 'IMAGE_FILE_UNREADABLE' });
+    await expectNothingLeft();
+  });
+
+  it('an import cancelled by its abort signal stops and leaves nothing', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const err = await local.images
+      .import({ path: src.path }, { product: 'RXP2', version: nextVersion() }, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          seen++;
+          if (p.phase === 'reading') controller.abort();
+        },
+      })
+      .catch((e: Error & { code: string }) => e);
+    expect(seen).toBeGreaterThan(0);
+    expect(err).toMatchObject({ code: 'IMAGE_IMPORT_ABORTED' });
+    await expectNothingLeft();
+  });
+
+  it('a missing file is an unreadable source', async () => {
+    expect(await codeOf(local.images.import({ path: join(dir.path, 'nope.img') }, { product: 'RXP2', version: nextVersion() }))).toBe('IMAGE_FILE_UNREADABLE');
+    await expectNothingLeft();
   });
 });

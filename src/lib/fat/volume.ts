@@ -209,7 +209,7 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
       const chain = resizeChain(chainOf(fat, entry.firstCluster), need);
       await writeClusters(chain, data);
       await flushFat();
-      const short = dir.bytes.slice(entry.shortSlot * ENTRY_BYTES, (entry.shortSlot + 1) * ENTRY_BYTES);
+      const short = new Uint8Array(dir.bytes.subarray(entry.shortSlot * ENTRY_BYTES, (entry.shortSlot + 1) * ENTRY_BYTES));
       updateShortEntry(short, { firstCluster: chain[0] ?? 0, sizeBytes: data.length, modifiedAt });
       await writeSlots(dir, entry.shortSlot, short);
       return;
