@@ -21,3 +21,8 @@ export type ImageErrorCode =
   | 'IMAGE_BOOT_FILE_UNKNOWN';
 
 export class ImageError extends AppError<ImageErrorCode> {}
+
+/** A chunk this import counted on vanished: an image sharing it was deleted meanwhile. */
+export function storeChanged(sha256: string, cause?: unknown): ImageError {
+  return new ImageError('IMAGE_STORE_CHANGED', 'An image sharing chunks with this one was deleted during the import; import again', { sha256 }, { cause });
+}

@@ -5,7 +5,7 @@ import { MANIFEST_FORMAT, type ByteRange, type ImageLayout, type Manifest } from
 import type { Db, Store } from '../store/index.js';
 import { openChunkStore, type ChunkStore, type Staging } from './chunk-store.js';
 import type { ImportSource } from './decode.js';
-import { ImageError } from './errors.js';
+import { ImageError, storeChanged } from './errors.js';
 import { createImageReader, type ByteStream } from './image-reader.js';
 import { stageImage, type ImportOptions, type StagedImage } from './import.js';
 import { deleteImage, findActiveImage, findImage, findImageBySha, findImageByVersion, findManifestFile, insertImage, listImages, listManifestFiles, setActiveImage } from './images.repo.js';
@@ -91,9 +91,7 @@ export async function createImageService(deps: { store: Store; products: Product
       }
       await checkVersionFree(tx, product, input.version);
       for (const c of layout.chunks) {
-        if (!staging.hasChunk(c.sha256) && !chunks.hasChunk(c.sha256)) {
-          throw new ImageError('IMAGE_STORE_CHANGED', 'Another image sharing chunks with this one was deleted during the import; import again', { sha256: c.sha256 });
-        }
+        if (!staging.hasChunk(c.sha256) && !chunks.hasChunk(c.sha256)) throw storeChanged(c.sha256);
       }
       await staging.writeManifest(layout.sha256, JSON.stringify(layout));
       await staging.publish();

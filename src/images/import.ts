@@ -12,7 +12,7 @@ import { createChunkReader } from './chunk-reader.js';
 import type { ChunkStore, Staging } from './chunk-store.js';
 import { createChunker } from './chunker.js';
 import { byteCounter, decoderFor, openSource, type Decoder, type ImportSource } from './decode.js';
-import { ImageError } from './errors.js';
+import { ImageError, storeChanged } from './errors.js';
 import { openZipImage } from './zip.js';
 
 /** Where an import is, reported a few times a second; `totalBytes` is null when unknown. */
@@ -73,6 +73,16 @@ function explain(
     return new ImageError('IMAGE_STORE_FAILED', `Writing the image store in ${o.storeRoot} failed (${err.message}); free some space and import again`, { root: o.storeRoot }, { cause: e });
   }
   return err;
+}
+
+/** A chunk this import found already stored; another import's image may have been deleted since. */
+async function readShared(store: ChunkStore, sha256: string): Promise<Buffer> {
+  try {
+    return await store.readChunk(sha256);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw storeChanged(sha256, e);
+  }
 }
 
 /**
@@ -138,7 +148,7 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
     sizeBytes: cut.sizeBytes,
     chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES,
     chunks: cut.chunks,
-    load: async (sha256) => unpackChunk(staging.hasChunk(sha256) ? await staging.readChunk(sha256) : await store.readChunk(sha256)),
+    load: async (sha256) => unpackChunk(staging.hasChunk(sha256) ? await staging.readChunk(sha256) : await readShared(store, sha256)),
   });
   let analysis;
   try {

@@ -364,3 +364,63 @@ describe('broken input', () => {
     await expectNothingLeft();
   });
 });
+
+describe('concurrent imports', () => {
+  it('the same bytes twice at once: one is stored, the other refused as a duplicate', async () => {
+    const local = await openTestCore();
+    try {
+      const src = buildPiImage(dir.path, { seed: 'race' });
+      const results = await Promise.allSettled([
+        local.images.import({ path: src.path }, { product: 'KXP2', version: 'a' }),
+        local.images.import({ path: compressImage(src.path, 'zst') }, { product: 'RXP2', version: 'b' }),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['IMAGE_DUPLICATE']);
+      const [image] = await local.images.list();
+      const hash = createHash('sha256');
+      for await (const part of (await local.images.openRaw(image!.id)).stream) hash.update(part as Buffer);
+      expect(hash.digest('hex')).toBe(src.sha256);
+    } finally {
+      await local.dispose();
+    }
+  });
+
+  it('different images sharing chunks at once: both stored whole', async () => {
+    const local = await openTestCore();
+    try {
+      const a = buildPiImage(dir.path, { seed: 'share-a' });
+      const b = corruptedCopy(a.path, a.sizeBytes - 100, 'b.img');
+      const [ia, ib] = await Promise.all([
+        local.images.import({ path: a.path }, { product: 'KXP2', version: 'a' }),
+        local.images.import({ path: b }, { product: 'KXP2', version: 'b' }),
+      ]);
+      const ma = await local.images.manifest(ia.id);
+      const mb = await local.images.manifest(ib.id);
+      expect(mb.chunks.filter((c, i) => c.sha256 === ma.chunks[i]!.sha256)).toHaveLength(ma.chunks.length - 1);
+      for (const m of [ma, mb]) for (const c of m.chunks) expect(decompress(await readAll((await local.images.openChunk(c.sha256)).stream)).length).toBe(c.sizeBytes);
+    } finally {
+      await local.dispose();
+    }
+  });
+
+  it('an image deleted while another sharing its chunks is imported: the import fails clearly, nothing half-stored', async () => {
+    const local = await openTestCore();
+    try {
+      const a = buildPiImage(dir.path, { seed: 'vanish' });
+      const b = corruptedCopy(a.path, a.sizeBytes - 100, 'vanish-b.img');
+      const first = await local.images.import({ path: a.path }, { product: 'KXP2', version: 'a' });
+      let removal: Promise<void> | undefined;
+      const err = await local.images
+        .import({ path: b }, { product: 'KXP2', version: 'b' }, { onProgress: (p) => void (p.phase === 'analysing' && (removal ??= local.images.remove(first.id, { force: true }))) })
+        .catch((e: Error & { code: string }) => e);
+      await removal;
+      expect(err).toMatchObject({ code: 'IMAGE_STORE_CHANGED' });
+      expect(await local.images.list()).toEqual([]);
+      expect(storedFiles(local.dataDir)).toEqual([]);
+      // Importing again now works.
+      expect((await local.images.import({ path: b }, { product: 'KXP2', version: 'b' })).sizeBytes).toBe(a.sizeBytes);
+    } finally {
+      await local.dispose();
+    }
+  });
+});
