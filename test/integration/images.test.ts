@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decompress } from 'zstd-napi';
 import type { ImageErrorCode } from '../../src/images/index.js';
 import type { Manifest } from '../../src/protocol/manifest.js';
-import { buildPiImage, compressImage, corruptedCopy, pseudoRandomBytes, truncatedCopy, zipOf, zipWithLyingSize, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
+import { buildPiImage, compressImage, corruptStoredChunk, corruptedCopy, pseudoRandomBytes, truncatedCopy, zipOf, zipWithLyingSize, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
 import { openTestCore } from '../helpers/start-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -419,6 +419,27 @@ describe('concurrent imports', () => {
       expect(storedFiles(local.dataDir)).toEqual([]);
       // Importing again now works.
       expect((await local.images.import({ path: b }, { product: 'KXP2', version: 'b' })).sizeBytes).toBe(a.sizeBytes);
+    } finally {
+      await local.dispose();
+    }
+  });
+});
+
+describe('a damaged store', () => {
+  it('rebuilding the raw image or reading a boot file fails on a corrupted chunk, never returns wrong bytes', async () => {
+    const local = await openTestCore();
+    try {
+      const src = buildPiImage(dir.path, { seed: 'rot' });
+      const image = await local.images.import({ path: src.path }, { product: 'KXP2', version: '1' });
+      const m = await local.images.manifest(image.id);
+      const bootChunk = m.chunks[1]!; // FAT, root directory and the first boot files
+      corruptStoredChunk(local.dataDir, bootChunk.sha256);
+      const raw = await local.images.openRaw(image.id);
+      expect(await codeOf(readAll(raw.stream))).toBe('IMAGE_STORE_CORRUPT');
+      expect(await codeOf(local.images.readBootFile(image.id, 'config.txt'))).toBe('IMAGE_STORE_CORRUPT');
+      // The chunk itself is served as stored: the board's hash check is what catches it.
+      const served = await readAll((await local.images.openChunk(bootChunk.sha256)).stream);
+      expect(served.length).toBe(bootChunk.storedBytes);
     } finally {
       await local.dispose();
     }

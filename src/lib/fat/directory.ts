@@ -192,14 +192,9 @@ export function encodeEntries(n: NewEntry): Uint8Array {
   if (s[0] === DELETED) s[0] = 0x05;
   s[11] = n.attributes;
   const { date, time } = fatTimestamp(n.modifiedAt);
-  writeU16(s, 14, time);
+  writeU16(s, 14, time); // created
   writeU16(s, 16, date);
-  writeU16(s, 18, date);
-  writeU16(s, 20, n.firstCluster >>> 16);
-  writeU16(s, 22, time);
-  writeU16(s, 24, date);
-  writeU16(s, 26, n.firstCluster & 0xffff);
-  writeU32(s, 28, n.sizeBytes);
+  updateShortEntry(s, n);
   return out;
 }
 
