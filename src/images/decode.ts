@@ -68,13 +68,14 @@ export async function openSource(source: ImportSource): Promise<OpenedSource> {
     return { name: basename(source.name), format: detectFormat(head), sizeBytes: source.sizeBytes ?? null, stream, path: null };
   }
   let head: Uint8Array;
-  let sizeBytes: number;
+  let sizeBytes: number | null;
   try {
     const fh = await open(source.path, 'r');
     try {
       const st = await fh.stat();
       if (!st.isFile() && !st.isBlockDevice()) throw new Error('not a regular file');
-      sizeBytes = st.size;
+      // A block device (a card holding the master) reports no size through stat.
+      sizeBytes = st.isFile() ? st.size : null;
       const { buffer, bytesRead } = await fh.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
       head = buffer.subarray(0, bytesRead);
     } finally {
