@@ -47,6 +47,7 @@ parentPort.on('message', ({ id, raw }) => {
 
 type Reply = { id: number; sha256: string; compressed: ArrayBuffer } | { id: number; error: string };
 
+/** Starts the workers (one per core, at most 4); close() ends them. */
 export function createChunkPacker(options: { workers?: number; level?: number } = {}): ChunkPacker {
   const count = options.workers ?? Math.max(1, Math.min(4, availableParallelism()));
   const zstdPath = createRequire(import.meta.url).resolve('zstd-napi');

@@ -19,7 +19,7 @@ const MAGIC: [ImageSourceFormat, number[]][] = [
   // An empty zip has only its end-of-central-directory record: still a zip (with no image).
   ['zip', [0x50, 0x4b, 0x05, 0x06]],
 ];
-export const SNIFF_BYTES = 8;
+const SNIFF_BYTES = 8;
 
 /** The container format from the first bytes; anything unrecognised is a raw image. */
 export function detectFormat(head: Uint8Array): ImageSourceFormat {
@@ -62,6 +62,7 @@ async function sniffStream(stream: Readable): Promise<{ head: Buffer; stream: Re
   return { head, stream };
 }
 
+/** Opens a source and tells its format from its first bytes; a missing or unreadable file is IMAGE_FILE_UNREADABLE. */
 export async function openSource(source: ImportSource): Promise<OpenedSource> {
   if ('stream' in source) {
     const { head, stream } = await sniffStream(source.stream);

@@ -1,5 +1,6 @@
 import { AppError } from '../lib/errors.js';
 
+/** Every way importing, storing or reading an image can fail. */
 export type ImageErrorCode =
   | 'IMAGE_INPUT_INVALID'
   | 'IMAGE_UNKNOWN'
@@ -20,6 +21,7 @@ export type ImageErrorCode =
   | 'IMAGE_NO_BOOT_PARTITION'
   | 'IMAGE_BOOT_FILE_UNKNOWN';
 
+/** An image problem: the message says what to do, `details` names the image, chunk or path. */
 export class ImageError extends AppError<ImageErrorCode> {}
 
 /** A chunk this import counted on vanished: an image sharing it was deleted meanwhile. */

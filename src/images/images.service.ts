@@ -15,6 +15,7 @@ export interface ProductCatalog {
   get(code: string): Promise<{ code: string }>;
 }
 
+/** Master images: import, records, and what other components read from the store. */
 export interface ImageService {
   /**
    * Imports an image (raw, xz, gzip, zstd or a zip holding one `.img`, told by its first bytes)
@@ -50,6 +51,7 @@ export interface ImageService {
 /** Where the image store lives inside the data directory. */
 export const IMAGE_STORE_DIR = 'images';
 
+/** Opens the store under `<dataDir>/images`; call recover() before serving. */
 export async function createImageService(deps: { store: Store; products: ProductCatalog; dataDir: string; clock?: () => Date }): Promise<ImageService> {
   const { store, products } = deps;
   const now = () => (deps.clock ?? (() => new Date()))().toISOString();

@@ -23,6 +23,7 @@ export interface ImportProgress {
   totalBytes: number | null;
 }
 
+/** Progress and cancellation for one import. */
 export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
   signal?: AbortSignal;

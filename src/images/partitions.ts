@@ -13,6 +13,7 @@ export interface TableEntry {
   isContainer: boolean;
 }
 
+/** A disk's partition table: its kind, entries, and the bytes the table itself occupies. */
 export interface PartitionTable {
   kind: 'mbr' | 'gpt' | 'none';
   entries: TableEntry[];

@@ -49,6 +49,7 @@ interface Dir {
   entries: DirEntry[];
 }
 
+/** Opens a FAT volume: reads its boot sector and first FAT (kept in memory, written back on change). */
 export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
   const g = parseBootSector(await dev.read(0, Math.min(4096, dev.sizeBytes)), dev.sizeBytes);
   const loadFat = async (): Promise<FatTable> => ({ type: g.type, bytes: await dev.read(g.fatOffset, g.fatBytes), clusterCount: g.clusterCount });
