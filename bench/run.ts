@@ -4,11 +4,13 @@
  */
 import { benchAssign } from './assign.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
+import { benchImport } from './import.js';
 import { benchTftp } from './tftp.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
   'dhcp-burst': benchDhcpBurst,
+  import: benchImport,
   tftp: benchTftp,
 };
 
