@@ -69,7 +69,7 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
       database: { ok: db.ok, schema_version: db.schemaVersion, ...(db.error && { error: db.error }) },
     };
   };
-  const netboot = createNetboot(config.netboot, { store: core.store, fleet: core.fleet, events: core.events, log, dataDir: config.dataDir });
+  const netboot = createNetboot(config.netboot, { store: core.store, fleet: core.fleet, images: core.images, events: core.events, log, dataDir: config.dataDir });
   const device = createDeviceApi({
     fleet: core.fleet,
     images: core.images,

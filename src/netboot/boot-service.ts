@@ -1,21 +1,24 @@
 import { join } from 'node:path';
 import type { NetbootConfig } from '../config/index.js';
 import type { Fleet } from '../fleet/index.js';
+import type { ImageService } from '../images/index.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { FleetEvent, FleetEvents } from '../protocol/events.js';
 import type { Store } from '../store/index.js';
 import { findBoardOfAddress } from './boot-tree/boards.repo.js';
 import { createBootTokens, type BootTokens } from './boot-tree/boot-tokens.js';
-import { createFileCache } from './boot-tree/file-cache.js';
-import { directoryFirmware, type BootFirmware } from './boot-tree/firmware.js';
+import { createBytesCache, readCachedFile } from './boot-tree/file-cache.js';
+import { activeBootImage } from './boot-tree/boot-image.js';
+import { directoryFirmware, imageFirmware } from './boot-tree/firmware.js';
 import { createBootTree, type Stage1 } from './boot-tree/tree.js';
 import { netbootDir, readBuildManifest } from './build/artifacts.js';
 import { createTftpServer, type TftpServer, type TransferReport } from './tftp/server.js';
 
 export interface BootServiceDeps {
   store: Store;
-  fleet: Pick<Fleet, 'records'>;
+  fleet: Pick<Fleet, 'records' | 'batches'>;
+  images: Pick<ImageService, 'list' | 'active' | 'readBootFile'>;
   events: EventBus<FleetEvent>;
   log: Logger;
   dataDir: string;
@@ -37,16 +40,13 @@ export interface BootService {
   runtimeBundle(sha256: string): Promise<RuntimeBundleFile | undefined>;
 }
 
-/** Boot files when no directory is configured: none, so boards are told "not found" at once. */
-const NO_FIRMWARE: BootFirmware = { read: async () => undefined };
-
 /**
  * TFTP, the boot tree it serves and the per-boot tokens, wired together. The TFTP server only
  * ever binds the deployment address it is given.
  */
 export function createBootService(config: Readonly<NetbootConfig>, deps: BootServiceDeps): BootService {
   const log = deps.log.child({ service: 'tftp' });
-  const cache = createFileCache(config.tftp.cacheBytes);
+  const cache = createBytesCache(config.tftp.cacheBytes);
   const tokens = createBootTokens({ store: deps.store, ttlMs: config.boot.tokenTtlMinutes * 60_000 });
   const dir = netbootDir(deps.dataDir);
   let deviceApiUrl = config.boot.deviceApiUrl ?? '';
@@ -56,7 +56,7 @@ export function createBootService(config: Readonly<NetbootConfig>, deps: BootSer
     const manifest = await readBuildManifest(deps.dataDir);
     if (!manifest) return undefined;
     try {
-      return { initramfs: await cache.read(join(dir, manifest.stage1.file)), runtimeSha256: manifest.runtime.sha256 };
+      return { initramfs: await readCachedFile(cache, join(dir, manifest.stage1.file)), runtimeSha256: manifest.runtime.sha256 };
     } catch (err) {
       log.warn({ err }, 'the stage-1 initramfs named in build.json cannot be read; run "rpi-deploy netboot build --force"');
       return undefined;
@@ -79,7 +79,7 @@ export function createBootService(config: Readonly<NetbootConfig>, deps: BootSer
   }
 
   const tree = createBootTree({
-    firmware: config.tftp.bootFilesDir === null ? NO_FIRMWARE : directoryFirmware(config.tftp.bootFilesDir, cache),
+    firmware: config.tftp.bootFilesDir === null ? imageFirmware(activeBootImage(deps), cache) : directoryFirmware(config.tftp.bootFilesDir, cache),
     stage1,
     tokens,
     netbootAllowed: (serial8) => deps.fleet.records.netbootAllowed(serial8),
@@ -132,3 +132,4 @@ export function createBootService(config: Readonly<NetbootConfig>, deps: BootSer
     },
   };
 }
+

@@ -1,5 +1,6 @@
 import type { NetbootConfig } from '../config/index.js';
 import type { Fleet } from '../fleet/index.js';
+import type { ImageService } from '../images/index.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { FleetEvent } from '../protocol/events.js';
@@ -21,7 +22,9 @@ import { resolveDeploymentLan } from './interface.js';
 
 export interface NetbootDeps {
   store: Store;
-  fleet: Pick<Fleet, 'records'>;
+  fleet: Pick<Fleet, 'records' | 'batches'>;
+  /** The active image's FAT boot partition is where boards' kernel and device trees come from. */
+  images: Pick<ImageService, 'list' | 'active' | 'readBootFile'>;
   events: EventBus<FleetEvent>;
   log: Logger;
   /** Where `rpi-deploy netboot build` left the stage-1 initramfs and the runtime bundle. */

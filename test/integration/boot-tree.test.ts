@@ -4,13 +4,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
 import { createBootTokens, type BootTokens } from '../../src/netboot/boot-tree/boot-tokens.js';
 import { findBoardOfAddress } from '../../src/netboot/boot-tree/boards.repo.js';
-import { createFileCache } from '../../src/netboot/boot-tree/file-cache.js';
-import { directoryFirmware } from '../../src/netboot/boot-tree/firmware.js';
+import { createBytesCache } from '../../src/netboot/boot-tree/file-cache.js';
+import { activeBootImage } from '../../src/netboot/boot-tree/boot-image.js';
+import { directoryFirmware, imageFirmware } from '../../src/netboot/boot-tree/firmware.js';
 import { STAGE1_FILE } from '../../src/netboot/boot-tree/paths.js';
 import { createBootTree, type Stage1 } from '../../src/netboot/boot-tree/tree.js';
 import { saveLease } from '../../src/netboot/dhcp/leases.repo.js';
 import type { TftpFile, TftpFileSource, TftpRefusal } from '../../src/netboot/tftp/server.js';
 import { parseBootParams } from '../../src/protocol/boot-params.js';
+import { buildPiImage } from '../helpers/pi-image.js';
 import { openTestCore } from '../helpers/start-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -48,7 +50,7 @@ beforeEach(async () => {
   tokens = createBootTokens({ store: core.store, ttlMs: 3_600_000, clock: () => new Date(clock) });
   stage1 = { initramfs: Buffer.from('STAGE1-CPIO'), runtimeSha256: RUNTIME_SHA };
   tree = createBootTree({
-    firmware: directoryFirmware(boot.path, createFileCache(1 << 20)),
+    firmware: directoryFirmware(boot.path, createBytesCache(1 << 20)),
     stage1: async () => stage1,
     tokens,
     netbootAllowed: (serial8) => core.fleet.records.netbootAllowed(serial8),
@@ -171,5 +173,23 @@ describe('the boot tree', () => {
     expect(await text('kernel_2712.img', PI_B)).toBe('KERNEL-2712'); // another board is not affected
     await core.fleet.enrollment.requestReimage('10000000aaaa0001');
     expect(await text('aaaa0001/config.txt')).toContain('kernel=');
+  });
+
+  it('takes kernel, device trees and overlays from the active image\'s FAT boot partition when no directory is set', async () => {
+    const firmware = imageFirmware(activeBootImage({ fleet: core.fleet, images: core.images }), createBytesCache(16 << 20));
+    expect(await firmware.read('kernel_2712.img')).toBeUndefined(); // no image yet: boards hear "not found"
+    const kxp2 = buildPiImage(boot.path, { seed: 'kxp2' });
+    const rxp2 = buildPiImage(boot.path, { seed: 'rxp2' });
+    await core.fleet.venues.create({ code: 'CORO', name: 'Corona Karting' });
+    await core.images.import({ path: kxp2.path }, { product: 'KXP2', version: '1', activate: true });
+    await core.images.import({ path: rxp2.path }, { product: 'RXP2', version: '1', activate: true });
+    expect((await firmware.read('kernel_2712.img'))!.equals(rxp2.boot.files['kernel_2712.img']!)).toBe(true); // the newest active image
+    const batch = await core.fleet.batches.create({ venue: 'CORO', product: 'KXP2', expectedCount: 5 });
+    await core.fleet.batches.apply(batch.id, 'activate');
+    for (const name of ['kernel_2712.img', 'kernel8.img', 'bcm2712-rpi-5-b.dtb', 'overlays/bcm2712d0.dtbo', 'overlays/overlay_map.dtb']) {
+      expect([name, (await firmware.read(name))?.equals(kxp2.boot.files[name]!)]).toEqual([name, true]); // the active batch's product
+    }
+    expect(await firmware.read('overlays/missing.dtbo')).toBeUndefined();
+    await expect(firmware.read('../kernel_2712.img')).rejects.toMatchObject({ code: 'IMAGE_PATH_INVALID' });
   });
 });

@@ -1,41 +1,61 @@
 import { readFile, stat } from 'node:fs/promises';
 
 /**
- * Whole files kept in memory for TFTP: a board reads each boot file at least twice (probe, then
- * read) and fifty boards read the same kernel, so the disk is read once per change. Entries are
- * keyed by path, size and mtime, and the least recently used go first beyond `maxBytes`.
+ * Boot files kept in memory for TFTP: a board reads each file at least twice (probe, then read)
+ * and fifty boards read the same kernel, so each is loaded once per change. Bounded by bytes; the
+ * least recently used go first. A load that fails is not kept.
  */
-export interface FileCache {
-  read(path: string): Promise<Buffer>;
+export interface BytesCache {
+  /** The bytes under `key`, loading them with `load` when absent (concurrent callers share one load). */
+  get(key: string, load: () => Promise<Buffer | undefined>): Promise<Buffer | undefined>;
 }
 
-export function createFileCache(maxBytes: number): FileCache {
-  const entries = new Map<string, { bytes: Buffer; size: number; mtimeMs: number }>();
+export function createBytesCache(maxBytes: number): BytesCache {
+  const entries = new Map<string, Promise<Buffer | undefined>>();
+  const sizes = new Map<string, number>();
   let total = 0;
+  const evict = () => {
+    for (const [key, size] of sizes) {
+      if (total <= maxBytes) break;
+      sizes.delete(key);
+      entries.delete(key);
+      total -= size;
+    }
+  };
   return {
-    async read(path) {
-      const st = await stat(path);
-      const hit = entries.get(path);
-      if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) {
-        entries.delete(path);
-        entries.set(path, hit);
-        return hit.bytes;
-      }
-      const bytes = await readFile(path);
+    get(key, load) {
+      const hit = entries.get(key);
       if (hit) {
-        entries.delete(path);
-        total -= hit.bytes.length;
-      }
-      if (bytes.length <= maxBytes) {
-        entries.set(path, { bytes, size: st.size, mtimeMs: st.mtimeMs });
-        total += bytes.length;
-        for (const [key, old] of entries) {
-          if (total <= maxBytes) break;
-          entries.delete(key);
-          total -= old.bytes.length;
+        // Most recently used goes last in both maps.
+        entries.delete(key);
+        entries.set(key, hit);
+        const size = sizes.get(key);
+        if (size !== undefined) {
+          sizes.delete(key);
+          sizes.set(key, size);
         }
+        return hit;
       }
-      return bytes;
+      const loading = load();
+      entries.set(key, loading);
+      loading.then(
+        (bytes) => {
+          if (entries.get(key) !== loading) return;
+          if (!bytes || bytes.length > maxBytes) return void entries.delete(key);
+          sizes.set(key, bytes.length);
+          total += bytes.length;
+          evict();
+        },
+        () => entries.get(key) === loading && entries.delete(key),
+      );
+      return loading;
     },
   };
+}
+
+/** A file's bytes through the cache, keyed by path, size and mtime so a replaced file is read again. */
+export async function readCachedFile(cache: BytesCache, path: string): Promise<Buffer> {
+  const st = await stat(path);
+  const bytes = await cache.get(`file:${path}:${st.size}:${st.mtimeMs}`, () => readFile(path));
+  return bytes!;
 }

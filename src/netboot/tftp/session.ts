@@ -32,14 +32,14 @@ export interface SessionOptions {
 export class TftpSession {
   private t!: Transfer;
   private readonly socket: Socket;
-  private readonly packets: DataPackets;
+  /** Built on the first DATA: a probe (tsize, then "Early terminate") never needs them. */
+  private packets: DataPackets | undefined;
   /** The transfer is over (the state machine said so, or the server stopped it). */
   private ended = false;
   private closed = false;
 
   private constructor(private readonly o: SessionOptions) {
     this.socket = createSocket({ type: 'udp4', recvBufferSize: o.socketBufferBytes, sendBufferSize: o.socketBufferBytes });
-    this.packets = dataPackets(o.bytes, o.params.blksize);
   }
 
   /** Opens the transfer socket and sends the first OACK or DATA. */
@@ -99,6 +99,7 @@ export class TftpSession {
           this.send(encodeOack(this.o.oack ?? []));
           break;
         case 'data':
+          this.packets ??= dataPackets(this.o.bytes, t.blksize);
           for (let block = e.first; block <= e.last; block++) this.send(this.packets.packet(block));
           break;
         case 'error':
