@@ -12,7 +12,7 @@ const Params = Type.Object({ file: Type.String({ pattern: '^[0-9a-f]{64}\\.tar$'
 
 /**
  * `GET /v1/runtime/<sha256>.tar`: the runtime bundle (Node for linux-arm64 + the agent) that
- * stage 1 downloads after its kernel named the SHA-256 (protocol/boot-params.ts). Addressed by
+ * stage 1 downloads after its kernel named the SHA-256 (BOOT_PARAMS.runtime). Addressed by
  * content, so a board never gets a bundle other than the one its command line names.
  */
 export function registerRuntimeRoutes(app: HttpServer, deps: RuntimeRouteDeps): void {

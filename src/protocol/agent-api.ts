@@ -148,6 +148,8 @@ export const BOOT_PARAMS = {
   venue: 'rpi_deploy.venue',
   product: 'rpi_deploy.product',
   reboot: 'rpi_deploy.reboot',
+  /** SHA-256 of the runtime bundle (Node + this agent) that stage 1 downloads: GET v1Paths.runtime(sha256). */
+  runtime: 'rpi_deploy.runtime',
 } as const;
 
 export const v1Paths = {
@@ -156,4 +158,6 @@ export const v1Paths = {
   chunk: (deploymentId: number, index: number) => `/v1/deployments/${deploymentId}/chunks/${index}`,
   progress: (deploymentId: number) => `/v1/deployments/${deploymentId}/progress`,
   result: (deploymentId: number) => `/v1/deployments/${deploymentId}/result`,
+  /** The runtime bundle stage 1 unpacks (content-addressed; see netboot build). */
+  runtime: (sha256: string) => `/v1/runtime/${sha256}.tar`,
 };

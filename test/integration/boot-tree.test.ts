@@ -11,7 +11,7 @@ import { STAGE1_FILE } from '../../src/netboot/boot-tree/paths.js';
 import { createBootTree, type Stage1 } from '../../src/netboot/boot-tree/tree.js';
 import { saveLease } from '../../src/netboot/dhcp/leases.repo.js';
 import type { TftpFile, TftpFileSource, TftpRefusal } from '../../src/netboot/tftp/server.js';
-import { parseBootParams } from '../../src/protocol/boot-params.js';
+import { parseKernelCmdline } from '../../src/agent/identify.js';
 import { buildPiImage } from '../helpers/pi-image.js';
 import { openTestCore } from '../helpers/start-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -33,6 +33,11 @@ function file(got: TftpFile | TftpRefusal): TftpFile {
   return got;
 }
 const text = async (path: string, client = PI_A) => file(await tree.open(path, client)).bytes.toString();
+/** The rpi_deploy.* parameters of a generated cmdline.txt. */
+const parseBootParams = (cmdline: string) => {
+  const m = parseKernelCmdline(cmdline);
+  return { server: m.get('rpi_deploy.server'), target: m.get('rpi_deploy.target'), token: m.get('rpi_deploy.token'), runtime: m.get('rpi_deploy.runtime') };
+};
 const refusal = async (path: string, client = PI_A) => {
   const got = await tree.open(path, client);
   return 'refused' in got ? got.refused : 'served';
@@ -76,7 +81,7 @@ describe('the boot tree', () => {
     expect(await text('9ffefdef/cmdline.txt')).toBe(cmdline);
     expect(cmdline.startsWith('console=ttyAMA10,115200 ')).toBe(true);
     const params = parseBootParams(cmdline);
-    expect(params).toMatchObject({ server: 'http://198.18.0.1:5001', serial: '9ffefdef', target: '/dev/mmcblk0', runtime: RUNTIME_SHA });
+    expect(params).toEqual({ server: 'http://198.18.0.1:5001', target: '/dev/mmcblk0', token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), runtime: RUNTIME_SHA });
     expect(await tokens.verify(params.token!)).toBe('9ffefdef');
 
     const other = parseBootParams(await text('da591740/cmdline.txt', PI_B));
@@ -100,13 +105,13 @@ describe('the boot tree', () => {
   it('serves root paths to the address a board used with its prefix, or holds a DHCP lease on', async () => {
     expect(await refusal('config.txt')).toBe('not-found'); // nobody knows which board this is
     await text('9ffefdef/config.txt');
-    expect(parseBootParams(await text('cmdline.txt')).serial).toBe('9ffefdef');
+    expect(await tokens.verify(parseBootParams(await text('cmdline.txt')).token!)).toBe('9ffefdef');
 
     await saveLease(core.store.db, {
       ip: PI_B.address, clientKey: '2c:cf:67:00:00:02', mac: '2c:cf:67:00:00:02', state: 'bound',
       expiresAt: new Date(clock + 3_600_000).toISOString(), serial8: 'da591740', hostname: null, updatedAt: new Date(clock).toISOString(),
     });
-    expect(parseBootParams(await text('cmdline.txt', PI_B)).serial).toBe('da591740');
+    expect(await tokens.verify(parseBootParams(await text('cmdline.txt', PI_B)).token!)).toBe('da591740');
   });
 
   it('serves kernel, device trees, overlays and stage 1 with or without the prefix', async () => {

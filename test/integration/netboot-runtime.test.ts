@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runtimeBundlePath } from '../../src/protocol/boot-params.js';
+import { v1Paths } from '../../src/protocol/agent-api.js';
 import { writeBootFixture } from '../helpers/boot-fixture.js';
 import { runCli } from '../helpers/cli.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
@@ -14,13 +14,13 @@ describe('the runtime bundle on the device API', () => {
   it('is served by its SHA-256 only, byte for byte', async () => {
     const scratch = tempDir();
     const fixture = writeBootFixture(scratch.path, server.dataDir);
-    const res = await fetch(`${server.device}${runtimeBundlePath(fixture.manifest.runtime.sha256)}`);
+    const res = await fetch(`${server.device}${v1Paths.runtime(fixture.manifest.runtime.sha256)}`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-length')).toBe(String(fixture.runtime.length));
     const body = Buffer.from(await res.arrayBuffer());
     expect(createHash('sha256').update(body).digest('hex')).toBe(fixture.manifest.runtime.sha256);
 
-    const stale = await fetch(`${server.device}${runtimeBundlePath('0'.repeat(64))}`);
+    const stale = await fetch(`${server.device}${v1Paths.runtime('0'.repeat(64))}`);
     expect(stale.status).toBe(404);
     expect(await stale.json()).toMatchObject({ code: 'NOT_FOUND' });
     for (const bad of ['../build.json', `${fixture.manifest.runtime.sha256}.img`, 'ABC.tar', '%2e%2e%2fbuild.json']) {
@@ -31,7 +31,7 @@ describe('the runtime bundle on the device API', () => {
   });
 
   it('is not found before anything was built', async () => {
-    expect((await fetch(`${server.device}${runtimeBundlePath('a'.repeat(64))}`)).status).toBe(404);
+    expect((await fetch(`${server.device}${v1Paths.runtime('a'.repeat(64))}`)).status).toBe(404);
   });
 });
 

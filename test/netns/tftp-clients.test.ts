@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STAGE1_FILE } from '../../src/netboot/boot-tree/paths.js';
-import { parseBootParams } from '../../src/protocol/boot-params.js';
+import { parseKernelCmdline } from '../../src/agent/identify.js';
 import { writeBootFixture, type BootFixture } from '../helpers/boot-fixture.js';
 import { DhcpLab, SERVER_ADDRESS, type Served } from '../helpers/dhcp-lab.js';
 import type { TftpReplayResult } from '../helpers/pi5-tftp-replayer.js';
@@ -66,9 +66,10 @@ describe('TFTP with the Pi 5 bootloader replayer', () => {
     expect(sha256(saved('kernel_2712.img'))).toBe(sha256(fixture.files['kernel_2712.img']!));
     expect(sha256(saved(STAGE1_FILE))).toBe(fixture.manifest.stage1.sha256);
     expect(saved('overlays/bcm2712d0.dtbo').equals(fixture.files['overlays/bcm2712d0.dtbo']!)).toBe(true);
-    const params = parseBootParams(saved('cmdline.txt').toString());
-    expect(params).toMatchObject({ serial: '9ffefdef', runtime: fixture.manifest.runtime.sha256, target: '/dev/mmcblk0' });
-    expect(params.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const params = parseKernelCmdline(saved('cmdline.txt').toString());
+    expect(params.get('rpi_deploy.runtime')).toBe(fixture.manifest.runtime.sha256);
+    expect(params.get('rpi_deploy.target')).toBe('/dev/mmcblk0');
+    expect(params.get('rpi_deploy.token')).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     const servedEvent = await served.waitForLog((l) => l['msg'] === 'tftp.served' && l['path'] === `9ffefdef/${STAGE1_FILE}`);
     expect(servedEvent).toMatchObject({ serial8: '9ffefdef', bytes: fixture.stage1.length, blksize: 1468, windowsize: 1, client: '198.18.0.2' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBootParams } from '../../protocol/boot-params.js';
+import { parseKernelCmdline } from '../../agent/identify.js';
 import { renderCmdline } from './cmdline.js';
 import { renderConfigTxt } from './config-txt.js';
 
@@ -25,7 +25,6 @@ describe('generated cmdline.txt', () => {
     console: 'ttyAMA10,115200',
     extra: '',
     apiUrl: 'http://192.168.151.1:5001',
-    serial8: '9ffefdef',
     target: '/dev/mmcblk0',
     token: 'tok-en_1',
     runtimeSha256: 'ab'.repeat(32),
@@ -33,13 +32,16 @@ describe('generated cmdline.txt', () => {
 
   it('is one line with the console first and the board parameters after', () => {
     expect(renderCmdline(input)).toBe(
-      `console=ttyAMA10,115200 rpi_deploy.server=http://192.168.151.1:5001 rpi_deploy.serial=9ffefdef rpi_deploy.target=/dev/mmcblk0 rpi_deploy.token=tok-en_1 rpi_deploy.runtime=${'ab'.repeat(32)}\n`,
+      `console=ttyAMA10,115200 rpi_deploy.server=http://192.168.151.1:5001 rpi_deploy.target=/dev/mmcblk0 rpi_deploy.token=tok-en_1 rpi_deploy.runtime=${'ab'.repeat(32)}\n`,
     );
   });
 
   it('puts operator additions before its own parameters, and the agent reads ours back', () => {
     const line = renderCmdline({ ...input, extra: '  quiet  rpi_deploy.token=forged ' });
     expect(line.startsWith('console=ttyAMA10,115200 quiet rpi_deploy.token=forged rpi_deploy.server=')).toBe(true);
-    expect(parseBootParams(line)).toEqual({ server: input.apiUrl, serial: '9ffefdef', target: '/dev/mmcblk0', token: 'tok-en_1', runtime: input.runtimeSha256 });
+    const params = parseKernelCmdline(line);
+    expect([params.get('rpi_deploy.server'), params.get('rpi_deploy.target'), params.get('rpi_deploy.token'), params.get('rpi_deploy.runtime')]).toEqual([
+      input.apiUrl, '/dev/mmcblk0', 'tok-en_1', input.runtimeSha256,
+    ]);
   });
 });

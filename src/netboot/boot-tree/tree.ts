@@ -106,7 +106,6 @@ export function createBootTree(deps: BootTreeDeps): TftpFileSource {
           console: deps.settings.console,
           extra: deps.settings.cmdlineExtra,
           apiUrl: deps.settings.deviceApiUrl(),
-          serial8,
           target: deps.settings.target,
           token,
           runtimeSha256: stage1.runtimeSha256,

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { BOOT_PARAM, runtimeBundlePath } from '../../protocol/boot-params.js';
+import { BOOT_PARAMS, v1Paths } from '../../protocol/agent-api.js';
 import { encodeCpio, type CpioEntry } from './cpio.js';
 
 /**
@@ -39,10 +39,10 @@ param() {
   echo "$value"
 }
 
-SERVER=$(param ${BOOT_PARAM.server})
-RUNTIME=$(param ${BOOT_PARAM.runtime})
-[ -n "$SERVER" ] || fail "no ${BOOT_PARAM.server}= on the kernel command line"
-[ -n "$RUNTIME" ] || fail "no ${BOOT_PARAM.runtime}= on the kernel command line"
+SERVER=$(param ${BOOT_PARAMS.server})
+RUNTIME=$(param ${BOOT_PARAMS.runtime})
+[ -n "$SERVER" ] || fail "no ${BOOT_PARAMS.server}= on the kernel command line"
+[ -n "$RUNTIME" ] || fail "no ${BOOT_PARAMS.runtime}= on the kernel command line"
 
 if [ -f /${MODULE_LIST} ]; then
   for m in $(cat /${MODULE_LIST}); do insmod /lib/modules/$m.ko || say "module $m did not load"; done
@@ -58,7 +58,7 @@ ip link set eth0 up
 until udhcpc -i eth0 -f -q -n -t 10 -T 2 -s /etc/udhcpc.script; do say "no DHCP lease yet; asking again"; done
 say "eth0 is $(cat /tmp/address)"
 
-url="$SERVER${runtimeBundlePath('$RUNTIME')}"
+url="$SERVER${v1Paths.runtime('$RUNTIME')}"
 tries=0
 until wget -q -O /tmp/runtime.tar "$url"; do
   tries=$((tries + 1)); [ $tries -ge 10 ] && fail "cannot download $url"
