@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createBootTokens } from '../../src/netboot/boot-tree/boot-tokens.js';
 import { v1Paths } from '../../src/protocol/agent-api.js';
 import { writeBootFixture } from '../helpers/boot-fixture.js';
 import { runCli } from '../helpers/cli.js';
@@ -32,6 +33,25 @@ describe('the runtime bundle on the device API', () => {
 
   it('is not found before anything was built', async () => {
     expect((await fetch(`${server.device}${v1Paths.runtime('a'.repeat(64))}`)).status).toBe(404);
+  });
+});
+
+describe('per-boot tokens at enrollment', () => {
+  const enroll = (body: Record<string, unknown>) =>
+    fetch(`${server.device}${v1Paths.enroll}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ macs: [], storageBytes: 64e9, ...body }) });
+
+  it('accepts the token netboot issued for the board (full serial or its last 8 digits) and refuses any other', async () => {
+    const tokens = createBootTokens({ store: server.app.store, ttlMs: 60_000 });
+    const token = await tokens.issue('d137e638');
+    for (const serial of ['9d00ce41d137e638', 'd137e638']) {
+      const ok = await enroll({ serial, bootToken: token });
+      expect([serial, ((await ok.json()) as { code?: string }).code]).not.toEqual([serial, 'DEVICE_BOOT_TOKEN_INVALID']);
+    }
+    const forged = await enroll({ serial: '9d00ce41d137e638', bootToken: token.replace(/^./, token.startsWith('A') ? 'B' : 'A') });
+    expect(await forged.json()).toMatchObject({ code: 'DEVICE_BOOT_TOKEN_INVALID' });
+    const otherBoard = await enroll({ serial: 'aaaaaaaa0000beef', bootToken: token });
+    expect(await otherBoard.json()).toMatchObject({ code: 'DEVICE_BOOT_TOKEN_INVALID' });
+    expect(otherBoard.status).toBeGreaterThanOrEqual(400);
   });
 });
 
