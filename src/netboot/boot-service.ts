@@ -1,11 +1,7 @@
 import { join } from 'node:path';
 import type { NetbootConfig } from '../config/index.js';
-import type { Fleet } from '../fleet/index.js';
-import type { ImageService } from '../images/index.js';
-import type { EventBus } from '../lib/event-bus.js';
-import type { Logger } from '../lib/logger.js';
 import type { FleetEvent, FleetEvents } from '../protocol/events.js';
-import type { Store } from '../store/index.js';
+import type { NetbootDeps } from './index.js';
 import { findBoardOfAddress } from './boot-tree/boards.repo.js';
 import { createBootTokens, type BootTokens } from './boot-tree/boot-tokens.js';
 import { createBytesCache, readCachedFile } from './boot-tree/file-cache.js';
@@ -14,15 +10,6 @@ import { directoryFirmware, imageFirmware } from './boot-tree/firmware.js';
 import { createBootTree, type Stage1 } from './boot-tree/tree.js';
 import { netbootDir, readBuildManifest } from './build/artifacts.js';
 import { createTftpServer, type TftpServer, type TransferReport } from './tftp/server.js';
-
-export interface BootServiceDeps {
-  store: Store;
-  fleet: Pick<Fleet, 'records' | 'batches'>;
-  images: Pick<ImageService, 'list' | 'active' | 'readBootFile'>;
-  events: EventBus<FleetEvent>;
-  log: Logger;
-  dataDir: string;
-}
 
 /** The runtime bundle as the device API serves it. */
 export interface RuntimeBundleFile {
@@ -44,7 +31,7 @@ export interface BootService {
  * TFTP, the boot tree it serves and the per-boot tokens, wired together. The TFTP server only
  * ever binds the deployment address it is given.
  */
-export function createBootService(config: Readonly<NetbootConfig>, deps: BootServiceDeps): BootService {
+export function createBootService(config: Readonly<NetbootConfig>, deps: NetbootDeps): BootService {
   const log = deps.log.child({ service: 'tftp' });
   const cache = createBytesCache(config.tftp.cacheBytes);
   const tokens = createBootTokens({ store: deps.store, ttlMs: config.boot.tokenTtlMinutes * 60_000 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,22 +40,6 @@ let pi: PiImage;
 let manifest: Manifest;
 let work: string;
 
-/** Runs a command to completion, streaming nothing; fails with its output. */
-function run(argv: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0]!, argv.slice(1), { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 beforeAll(async () => {
   const cache = testCacheDir();
   guest = await prepareGuestKernel(cache);
@@ -64,8 +48,12 @@ beforeAll(async () => {
   mkdirSync(work, { recursive: true });
 
   // What an operator runs once: stage 1 and the runtime bundle, from the registries.
-  const build = await run([process.execPath, CLI, 'netboot', 'build', '--data-dir', lab.dataDir, '--cache-dir', cache, '--agent', AGENT_BUNDLE], 900_000);
-  expect(build.code, build.stderr).toBe(0);
+  const build = spawnSync(process.execPath, [CLI, 'netboot', 'build', '--data-dir', lab.dataDir, '--cache-dir', cache, '--agent', AGENT_BUNDLE], {
+    env: cleanEnv(),
+    encoding: 'utf8',
+    timeout: 900_000,
+  });
+  expect(build.status, build.stderr).toBe(0);
 
   // A venue, its pool, an active batch and the product's image (Raspberry Pi OS-shaped, cloud-init).
   pi = buildPiImage(work, { variant: 'cloud-init', seed: 'qemu' });

@@ -33,9 +33,9 @@ const VIRTIO_MODULES = [
   'drivers/char/hw_random/virtio-rng',
 ];
 
-/** Downloads survive between runs here, outside the clone: `RPI_DEPLOY_TEST_CACHE` or ~/.cache/rpi-deploy-test. */
+/** Downloads survive between runs here, outside the clone: `RPI_TEST_CACHE_DIR` or ~/.cache/rpi-deploy-test. */
 export function testCacheDir(): string {
-  const dir = process.env['RPI_DEPLOY_TEST_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'rpi-deploy-test');
+  const dir = process.env['RPI_TEST_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'rpi-deploy-test');
   mkdirSync(dir, { recursive: true });
   return dir;
 }
