@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { NetbootConfig } from '../config/index.js';
 import type { FleetEvent, FleetEvents } from '../protocol/events.js';
 import type { NetbootDeps } from './index.js';
+import type { DeploymentLan } from './interface.js';
 import { findBoardOfAddress } from './boot-tree/boards.repo.js';
 import { createBootTokens, type BootTokens } from './boot-tree/boot-tokens.js';
 import { createBytesCache, readCachedFile } from './boot-tree/file-cache.js';
@@ -19,8 +20,8 @@ export interface RuntimeBundleFile {
 }
 
 export interface BootService {
-  /** Serves the boot tree over TFTP on `address`; `deviceApi` is the device listener's bound URL. */
-  start(address: string, deviceApi: string): Promise<{ address: string; port: number } | null>;
+  /** Serves the boot tree over TFTP on the LAN's address; `deviceApi` is the device listener's bound URL. */
+  start(lan: Pick<DeploymentLan, 'address' | 'mtu'>, deviceApi: string): Promise<{ address: string; port: number } | null>;
   stop(): Promise<void>;
   tokens: BootTokens;
   /** The runtime bundle of the last `netboot build` if its SHA-256 is `sha256`. */
@@ -77,8 +78,9 @@ export function createBootService(config: Readonly<NetbootConfig>, deps: Netboot
 
   return {
     tokens,
-    async start(address, deviceApi) {
+    async start(lan, deviceApi) {
       if (!config.tftp.enabled) return null;
+      const { address } = lan;
       if (config.boot.deviceApiUrl === null) {
         const bound = new URL(deviceApi);
         const host = bound.hostname.replace(/^\[|\]$/g, '');
@@ -93,7 +95,8 @@ export function createBootService(config: Readonly<NetbootConfig>, deps: Netboot
           address,
           port: t.port,
           limits: {
-            maxBlksize: t.maxBlksize,
+            // A block fills at most one IP packet: MTU − 20 (IP) − 8 (UDP) − 4 (TFTP), so nothing fragments.
+            maxBlksize: Math.min(t.maxBlksize, lan.mtu - 32),
             maxWindowsize: t.maxWindowsize,
             // What a client's default receive buffer (net.core.rmem_default, 212992) holds.
             windowBudgetBytes: Math.min(t.socketBufferBytes, 212_992),

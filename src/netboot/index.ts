@@ -78,7 +78,7 @@ export function createNetboot(config: Readonly<NetbootConfig>, deps: NetbootDeps
         dhcp = createDhcpServer({ config: config.dhcp, lan, store: deps.store, gate, sink, log });
         await dhcp.start();
       }
-      const tftp = await boot.start(lan.address, listeners.device).catch(async (err: unknown) => {
+      const tftp = await boot.start(lan, listeners.device).catch(async (err: unknown) => {
         await dhcp?.stop();
         throw err;
       });

@@ -10,6 +10,8 @@ export interface DeploymentLan extends Subnet {
   address: string;
   /** The interface's hardware address, `aa:bb:cc:dd:ee:ff`. */
   mac: string;
+  /** Largest IP packet the LAN carries (TFTP blocks are sized to fit one). */
+  mtu: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export function resolveDeploymentLan(name: string, address: string | null): Depl
     );
   }
   const prefixLength = Number(chosen.cidr?.split('/')[1] ?? 24);
-  return { interface: name, address: chosen.address, mac: hardwareAddress(name, chosen.mac), ...subnetOf(chosen.address, prefixLength) };
+  return { interface: name, address: chosen.address, mac: hardwareAddress(name, chosen.mac), mtu: mtuOf(name), ...subnetOf(chosen.address, prefixLength) };
 }
 
 function hardwareAddress(name: string, fromOs: string): string {
@@ -49,5 +51,15 @@ function hardwareAddress(name: string, fromOs: string): string {
     return readFileSync(`/sys/class/net/${name}/address`, 'utf8').trim();
   } catch {
     return fromOs;
+  }
+}
+
+/** The interface's MTU from sysfs; Ethernet's 1500 when it cannot be read. */
+function mtuOf(name: string): number {
+  try {
+    const mtu = Number(readFileSync(`/sys/class/net/${name}/mtu`, 'utf8'));
+    return Number.isInteger(mtu) && mtu >= 576 ? mtu : 1500;
+  } catch {
+    return 1500;
   }
 }

@@ -139,4 +139,14 @@ describe('TFTP with real clients', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).not.toMatch(/not found/i);
   });
+
+  it('offers no block bigger than the LAN carries in one packet (MTU 1400 → blksize 1368)', async () => {
+    await served.stop();
+    lab.lab.exec(lab.server, ['ip', 'link', 'set', 'lan0', 'mtu', '1400']);
+    served = await lab.serve({ dhcp: { enabled: false }, tftp: { bootFilesDir: fixture.bootFilesDir } });
+    const r = await sh(`curl -sS --tftp-blksize 1468 -o ${out('mtu.img')} ${URL_BASE}/kernel_2712.img`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(sha256(readFileSync(out('mtu.img')))).toBe(sha256(fixture.files['kernel_2712.img']!));
+    expect(await served.waitForLog((l) => l['msg'] === 'tftp.served' && l['path'] === 'kernel_2712.img')).toMatchObject({ blksize: 1368 });
+  });
 });
