@@ -55,7 +55,11 @@ while [ ! -e /sys/class/net/eth0 ]; do
 done
 ip link set lo up
 ip link set eth0 up
-until udhcpc -i eth0 -f -q -n -t 10 -T 2 -s /etc/udhcpc.script; do say "no DHCP lease yet; asking again"; done
+tries=0
+until udhcpc -i eth0 -f -q -n -t 10 -T 2 -s /etc/udhcpc.script; do
+  tries=$((tries + 1)); [ $tries -ge 5 ] && fail "no DHCP lease on eth0"
+  say "no DHCP lease yet; asking again"
+done
 say "eth0 is $(cat /tmp/address)"
 
 url="$SERVER${v1Paths.runtime('$RUNTIME')}"
