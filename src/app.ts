@@ -37,6 +37,8 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
 }
 
 export interface App extends Core {
+  /** The two HTTP surfaces (for in-process inspection: their routes, `inject`). */
+  readonly servers: { device: HttpServer; management: HttpServer };
   /**
    * Binds both listeners; returns the addresses actually bound (port 0 becomes a real port) and,
    * while no user exists, the one-time setup token for the first admin.
@@ -81,6 +83,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
 
   return {
     ...core,
+    servers: { device, management: management.server },
     async start() {
       const deviceAt = await listenOn(device, 'device', config.device.listen);
       const managementAt = await listenOn(management.server, 'management', config.management.listen).catch(async (err: unknown) => {
