@@ -4,10 +4,12 @@
  */
 import { benchAssign } from './assign.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
+import { benchLive } from './live.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
   'dhcp-burst': benchDhcpBurst,
+  live: benchLive,
 };
 
 const wanted = process.argv.slice(2);

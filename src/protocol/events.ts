@@ -30,6 +30,17 @@ export const FleetEventSchemas = {
     phase: DeploymentStatus,
     error: Type.Union([Type.String(), Type.Null()]),
   }),
+  /** Live only (about once a second per board), never kept in the history; phase changes are `deployment.phase`. */
+  'deployment.progress': Type.Object({
+    deploymentId: Type.Integer(),
+    serial: Type.String(),
+    hostname: Type.String(),
+    phase: DeploymentStatus,
+    bytesDone: Type.Integer(),
+    bytesTotal: Type.Integer(),
+    rateBytesPerSec: Type.Integer(),
+    chunksVerified: Type.Integer(),
+  }),
   'enroll.refused': Type.Object({
     serial: Type.String(),
     venue: Type.Union([Type.String(), Type.Null()]),
@@ -103,6 +114,23 @@ export const FleetEventSchemas = {
     offered: Type.Union([Type.String(), Type.Null()]),
     mode: Type.Union([Type.Literal('full'), Type.Literal('proxy')]),
     action: Type.Union([Type.Literal('refused'), Type.Literal('warned')]),
+    message: Type.String(),
+  }),
+  /** An image upload through the management API, a few times a second while it is received and stored. */
+  'image.progress': Type.Object({
+    product: Type.String(),
+    version: Type.String(),
+    phase: Type.String({ description: 'receiving, reading, analysing or storing' }),
+    doneBytes: Type.Integer(),
+    totalBytes: Type.Union([Type.Integer(), Type.Null()]),
+    by: Type.String({ description: 'who uploads' }),
+  }),
+  /** The data directory ran low on free space (`low: true`) or recovered (`low: false`). */
+  'disk.warning': Type.Object({
+    path: Type.String(),
+    freeBytes: Type.Integer(),
+    totalBytes: Type.Integer(),
+    low: Type.Boolean(),
     message: Type.String(),
   }),
 } as const;

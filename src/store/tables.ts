@@ -112,9 +112,16 @@ export interface ImagesTable {
   id: Generated<number>;
   product_code: string;
   version: string;
-  file_ref: string;
-  size_bytes: number;
   sha256: string;
+  size_bytes: number;
+  chunk_count: number;
+  stored_bytes: number;
+  used_bytes: number;
+  os_generation: string;
+  /** Path of the manifest file relative to the image store root. */
+  manifest_file: string;
+  source_name: string;
+  source_format: string;
   active: number;
   notes: string | null;
   created_at: string;
@@ -131,6 +138,66 @@ export interface DhcpLeasesTable {
   updated_at: string;
 }
 
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  role: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: number;
+  created_at: string;
+  last_seen_at: string;
+  ip: string | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  secret_hash: string;
+  role: string;
+  created_by: number;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: string;
+  ip: string | null;
+}
+
+export interface DeploymentTokensTable {
+  deployment_id: number;
+  token_sha256: string;
+  created_at: string;
+}
+
+export interface VerifiedChunksTable {
+  serial: string;
+  image_id: number;
+  chunk_index: number;
+  verified_at: string;
+}
+
+export interface FirstbootSettingsTable {
+  scope: string;
+  code: string;
+  /** FirstBootSettings as JSON */
+  settings: string;
+  updated_at: string;
+}
+
 export interface Tables {
   schema_migrations: SchemaMigrationsTable;
   venues: VenuesTable;
@@ -143,4 +210,11 @@ export interface Tables {
   history: HistoryTable;
   images: ImagesTable;
   dhcp_leases: DhcpLeasesTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  audit: AuditTable;
+  deployment_tokens: DeploymentTokensTable;
+  verified_chunks: VerifiedChunksTable;
+  firstboot_settings: FirstbootSettingsTable;
 }
