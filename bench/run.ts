@@ -4,11 +4,13 @@
  */
 import { benchAssign } from './assign.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
+import { benchImport } from './import.js';
 import { benchLive } from './live.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
   'dhcp-burst': benchDhcpBurst,
+  import: benchImport,
   live: benchLive,
 };
 
