@@ -4,10 +4,12 @@
  * `mkfs.ext4 -d`), from the raw `.img` and from `.img.zst`, side by side with what merely reading
  * and hashing the same file costs: `sha256sum` and `zstd -dc | sha256sum`. Import does more
  * (a second hash per chunk, zstd compression, fsync'd writes, analysis), so ratios near or above
- * 1 mean the extra work hides behind the hashing. Usage: npm run bench -- import
+ * 1 mean the extra work hides behind the hashing. CPU seconds per GB are reported too (GNU
+ * `time`): on a shared machine they are steadier than wall time. Usage: npm run bench -- import
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
@@ -44,28 +46,35 @@ function buildImage(dir: string): { path: string; rootUsedPct: number } {
   return { path, rootUsedPct: (100 * (blocks - free)) / blocks };
 }
 
-/** Wall seconds of one run (best of `runs`, the machine being shared). */
-function timed(runs: number, fn: () => void): number {
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    fn();
-    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e9);
-  }
-  return best;
+interface Run {
+  wallS: number;
+  /** user + system CPU of the command and its children; robust to a shared machine, unlike wall time. */
+  cpuS: number;
+  stdout: string;
 }
 
-function importOnce(file: string): { seconds: number; storedBytes: number; usedBytes: number } {
+/** Runs a command under GNU time (Debian package `time`) for its wall and CPU seconds. */
+function measure(cmd: string[]): Run {
+  const report = join(tmpdir(), `rpi-deploy-bench-time-${process.pid}`);
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '-o', report, ...cmd], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
+  const [wallS, user, sys] = readFileSync(report, 'utf8').trim().split(/\s+/).slice(-3).map(Number);
+  rmSync(report, { force: true });
+  return { wallS: wallS!, cpuS: user! + sys!, stdout: r.stdout };
+}
+
+/** The better of two runs (the machine being shared). */
+function best(cmd: string[]): Run {
+  const a = measure(cmd);
+  const b = measure(cmd);
+  return a.wallS <= b.wallS ? a : b;
+}
+
+function importOnce(file: string): Run & { storedBytes: number; usedBytes: number } {
   const data = tempDir('rpi-deploy-bench-import-');
   try {
-    let out = '';
-    const seconds = timed(1, () => {
-      const r = spawnSync(process.execPath, [CLI, 'image', 'add', file, '--product', 'KXP2', '--version', '1', '--json', '--data-dir', data.path], { encoding: 'utf8', maxBuffer: 64 * MiB });
-      if (r.status !== 0) throw new Error(`import failed: ${r.stderr}`);
-      out = r.stdout;
-    });
-    const image = JSON.parse(out) as { storedBytes: number; usedBytes: number };
-    return { seconds, ...image };
+    const run = measure([process.execPath, CLI, 'image', 'add', file, '--product', 'KXP2', '--version', '1', '--json', '--data-dir', data.path]);
+    return { ...run, ...(JSON.parse(run.stdout) as { storedBytes: number; usedBytes: number }) };
   } finally {
     data.remove();
   }
@@ -82,16 +91,18 @@ export async function benchImport(): Promise<string[]> {
     const rate = (s: number) => `${(rawBytes / MiB / s).toFixed(0)} MiB/s`;
     const lines = [`image ${(rawBytes / MiB).toFixed(0)} MiB (ext4 root ${rootUsedPct.toFixed(0)} % full of ${SOURCE_TREE}), .zst ${(statSync(zst).size / MiB).toFixed(0)} MiB`];
 
-    const sha = timed(2, () => sh(`sha256sum ${path}`));
-    const zsha = timed(2, () => sh(`zstd -dc ${zst} | sha256sum`));
+    const sha = best(['sha256sum', path]);
+    const zsha = best(['sh', '-c', `zstd -dc ${zst} | sha256sum`]);
+    const gb = rawBytes / 1e9;
+    const cpu = (r: Run) => `${(r.cpuS / gb).toFixed(2)} CPU-s/GB`;
     for (const [label, file, peer, peerName] of [
       ['.img', path, sha, 'sha256sum'],
       ['.img.zst', zst, zsha, 'zstd -dc | sha256sum'],
     ] as const) {
       const ours = importOnce(file);
       lines.push(
-        `${label}: import ${ours.seconds.toFixed(2)} s (${rate(ours.seconds)}), ${peerName} ${peer.toFixed(2)} s (${rate(peer)}), ratio ${(peer / ours.seconds).toFixed(2)}× ` +
-          `(stored ${(ours.storedBytes / MiB).toFixed(0)} MiB, used ${(ours.usedBytes / MiB).toFixed(0)} MiB)`,
+        `${label}: import ${ours.wallS.toFixed(2)} s (${rate(ours.wallS)}, ${cpu(ours)}); ${peerName} ${peer.wallS.toFixed(2)} s (${rate(peer.wallS)}, ${cpu(peer)}); ` +
+          `throughput ratio ${(peer.wallS / ours.wallS).toFixed(2)}×, CPU ratio ${(ours.cpuS / peer.cpuS).toFixed(2)}× (stored ${(ours.storedBytes / MiB).toFixed(0)} MiB, used ${(ours.usedBytes / MiB).toFixed(0)} MiB)`,
       );
     }
     return lines;

@@ -5,12 +5,14 @@
 import { benchAssign } from './assign.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
 import { benchImport } from './import.js';
+import { benchLive } from './live.js';
 import { benchTftp } from './tftp.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
   'dhcp-burst': benchDhcpBurst,
   import: benchImport,
+  live: benchLive,
   tftp: benchTftp,
 };
 

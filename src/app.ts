@@ -7,7 +7,7 @@ import { createFleet, type Fleet } from './fleet/index.js';
 import { createImageService, type ImageService } from './images/index.js';
 import { createEventBus, type EventBus } from './lib/event-bus.js';
 import type { Logger } from './lib/logger.js';
-import { createManagementApi } from './management/index.js';
+import { createManagementApi, type LiveLimits } from './management/index.js';
 import { createNetboot, type NetbootStatus } from './netboot/index.js';
 import type { FleetEvent } from './protocol/events.js';
 import type { HealthReply } from './protocol/health.js';
@@ -47,17 +47,27 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
 }
 
 export interface App extends Core {
+  /** The two HTTP surfaces (for in-process inspection: their routes, `inject`). */
+  readonly servers: { device: HttpServer; management: HttpServer };
   /**
    * Binds both listeners, then network boot when `netboot.interface` is set; returns the addresses
-   * actually bound (port 0 becomes a real port) and what network boot serves (null: off).
+   * actually bound (port 0 becomes a real port), what network boot serves (null: off) and, while
+   * no user exists, the one-time setup token for the first admin.
    */
-  start(): Promise<{ device: string; management: string; netboot: NetbootStatus | null }>;
+  start(): Promise<{ device: string; management: string; netboot: NetbootStatus | null; setupToken?: string }>;
   /** Stops network boot and accepting requests, lets running ones finish, closes the database. */
   stop(): Promise<void>;
 }
 
+export interface AppOptions {
+  /** The management surface's clock (session expiry); tests move it instead of sleeping. */
+  clock?: () => Date;
+  /** Live-channel limits (per-client backlog, heartbeat); tests make them small. */
+  liveLimits?: Partial<LiveLimits>;
+}
+
 /** Composition root, part two: the two HTTP surfaces on their own listeners. */
-export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
+export async function createApp(config: Readonly<Config>, log: Logger, options: AppOptions = {}): Promise<App> {
   const core = await openCore(config, log);
   const startedAt = Date.now();
   const health = async (): Promise<HealthReply> => {
@@ -80,26 +90,48 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
     runtimeBundle: (sha256) => netboot.runtimeBundle(sha256),
     log: log.child({ surface: 'device' }),
   });
-  const management = createManagementApi({ health, log: log.child({ surface: 'management' }) });
+  const bound: { device: string | null; management: string | null } = { device: null, management: null };
+  const dhcp = config.netboot.interface !== null && config.netboot.dhcp.enabled;
+  const management = createManagementApi({
+    config: config.management,
+    dataDir: config.dataDir,
+    store: core.store,
+    fleet: core.fleet,
+    images: core.images,
+    events: core.events,
+    log: log.child({ surface: 'management' }),
+    health,
+    facts: {
+      version: VERSION,
+      startedAt,
+      listeners: () => ({ ...bound }),
+      dhcp: () => ({ enabled: dhcp, mode: dhcp ? config.netboot.dhcp.mode : null, interface: config.netboot.interface }),
+    },
+    ...(options.clock && { clock: options.clock }),
+    ...(options.liveLimits && { liveLimits: options.liveLimits }),
+  });
 
   return {
     ...core,
+    servers: { device, management: management.server },
     async start() {
       const deviceAt = await listenOn(device, 'device', config.device.listen);
-      const managementAt = await listenOn(management, 'management', config.management.listen).catch(async (err: unknown) => {
+      const managementAt = await listenOn(management.server, 'management', config.management.listen).catch(async (err: unknown) => {
         await device.close();
         throw err;
       });
+      Object.assign(bound, { device: deviceAt, management: managementAt });
       const netbootStatus = await netboot.start({ device: deviceAt }).catch(async (err: unknown) => {
-        await Promise.all([device.close(), management.close()]);
+        await Promise.all([device.close(), management.server.close()]);
         throw err;
       });
       log.info({ device: deviceAt, management: managementAt, netboot: netbootStatus, dataDir: config.dataDir, version: VERSION }, 'rpi-deploy serving');
-      return { device: deviceAt, management: managementAt, netboot: netbootStatus };
+      const setupToken = await management.issueSetupToken();
+      return { device: deviceAt, management: managementAt, netboot: netbootStatus, ...(setupToken && { setupToken }) };
     },
     async stop() {
       await netboot.stop();
-      await Promise.all([device.close(), management.close()]);
+      await Promise.all([device.close(), management.server.close()]);
       await core.close();
     },
   };

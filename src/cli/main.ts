@@ -14,6 +14,8 @@ import { registerNetboot } from './commands/netboot.js';
 import { registerPool } from './commands/pool.js';
 import { registerProduct } from './commands/product.js';
 import { registerServe } from './commands/serve.js';
+import { registerSimulate } from './commands/simulate.js';
+import { registerUser } from './commands/user.js';
 import { registerVenue } from './commands/venue.js';
 
 /** Exit codes: 0 done, 1 the operation failed (the message says why), 2 the command line or configuration is wrong. */
@@ -52,6 +54,8 @@ export function buildProgram(): Command {
   registerDevice(program);
   registerDhcp(program);
   registerNetboot(program);
+  registerUser(program);
+  registerSimulate(program);
   registerFirstBoot(program);
   registerAgent(program);
   for (const leaf of leaves(program)) addCommonOptions(leaf);

@@ -127,6 +127,56 @@ export interface ImagesTable {
   created_at: string;
 }
 
+export interface DhcpLeasesTable {
+  ip: string;
+  client_key: string;
+  mac: string;
+  state: string;
+  expires_at: string;
+  serial8: string | null;
+  hostname: string | null;
+  updated_at: string;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  role: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: number;
+  created_at: string;
+  last_seen_at: string;
+  ip: string | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  secret_hash: string;
+  role: string;
+  created_by: number;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: string;
+  ip: string | null;
+}
+
 export interface DeploymentTokensTable {
   deployment_id: number;
   token_sha256: string;
@@ -148,17 +198,6 @@ export interface FirstbootSettingsTable {
   updated_at: string;
 }
 
-export interface DhcpLeasesTable {
-  ip: string;
-  client_key: string;
-  mac: string;
-  state: string;
-  expires_at: string;
-  serial8: string | null;
-  hostname: string | null;
-  updated_at: string;
-}
-
 export interface BootTokensTable {
   token_sha256: string;
   serial8: string;
@@ -177,9 +216,13 @@ export interface Tables {
   deployments: DeploymentsTable;
   history: HistoryTable;
   images: ImagesTable;
+  dhcp_leases: DhcpLeasesTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  audit: AuditTable;
   deployment_tokens: DeploymentTokensTable;
   verified_chunks: VerifiedChunksTable;
   firstboot_settings: FirstbootSettingsTable;
-  dhcp_leases: DhcpLeasesTable;
   boot_tokens: BootTokensTable;
 }

@@ -1,4 +1,4 @@
-import { createApp, openCore, type App, type Core } from '../../src/app.js';
+import { createApp, openCore, type App, type AppOptions, type Core } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { tempDir } from './temp-dir.js';
@@ -8,20 +8,35 @@ export interface TestServer {
   /** Base URL of the device API, e.g. http://127.0.0.1:41234 */
   device: string;
   management: string;
+  /** Printed at start while no user exists. */
+  setupToken: string | undefined;
   dataDir: string;
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Extra configuration, by dotted key (`'management.session.idleMinutes': 5`). */
+  flags?: Record<string, unknown>;
+  clock?: () => Date;
+  liveLimits?: AppOptions['liveLimits'];
+}
+
 /** The real server on loopback with ephemeral ports and a fresh SQLite database. */
-export async function startServer(): Promise<TestServer> {
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dir = tempDir();
-  const config = loadConfig({ flags: { dataDir: dir.path, 'device.listen': '127.0.0.1:0', 'management.listen': '127.0.0.1:0', 'log.level': 'silent' } });
-  const app = await createApp(config, createLogger('silent'));
-  const { device, management } = await app.start();
+  const config = loadConfig({
+    flags: { dataDir: dir.path, 'device.listen': '127.0.0.1:0', 'management.listen': '127.0.0.1:0', 'log.level': 'silent', ...options.flags },
+  });
+  const app = await createApp(config, createLogger('silent'), {
+    ...(options.clock && { clock: options.clock }),
+    ...(options.liveLimits && { liveLimits: options.liveLimits }),
+  });
+  const { device, management, setupToken } = await app.start();
   return {
     app,
     device,
     management,
+    setupToken,
     dataDir: dir.path,
     async stop() {
       await app.stop();

@@ -42,6 +42,12 @@ export function registerServe(program: Command): void {
       process.stdout.write(
         `rpi-deploy ${VERSION}\n  device API      ${addresses.device}\n  management API  ${addresses.management}\n${describeNetboot(addresses.netboot)}  data            ${config.dataDir}\nPress Ctrl-C to stop.\n`,
       );
+      if (addresses.setupToken) {
+        process.stdout.write(
+          `\nNo users yet. Open ${addresses.management}/ and create the first admin with this one-time setup token:\n  ${addresses.setupToken}\n` +
+            `(or stop the server and run: rpi-deploy user add NAME --admin)\n`,
+        );
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info({ signal }, 'stopping');

@@ -3,9 +3,10 @@ import { reimage } from './002-reimage.js';
 import { imagesStore } from './003-images.js';
 import { deviceApi } from './004-device-api.js';
 import { dhcpLeases } from './005-dhcp.js';
+import { management } from './007-management.js';
 import { netbootTokens } from './006-netboot.js';
 import type { Migration } from './types.js';
 
 /** Every migration, in the order it is applied. Append only. */
-export const MIGRATIONS: readonly Migration[] = [fleetInitial, reimage, imagesStore, deviceApi, dhcpLeases, netbootTokens];
+export const MIGRATIONS: readonly Migration[] = [fleetInitial, reimage, imagesStore, deviceApi, dhcpLeases, management, netbootTokens];
 export type { Migration } from './types.js';
