@@ -105,8 +105,13 @@ export function createChunkFetcher(o: {
 
   async function decode(chunk: ManifestChunk, body: Buffer, encoding: string): Promise<Buffer> {
     if (encoding === 'identity') return body;
+    const corrupt = (err: Error) => new ChunkCorrupt(`chunk ${chunk.index}: zstd: ${err.message}`);
     return new Promise((resolve, reject) => {
-      o.zstd!(body, { maxOutputLength: chunk.sizeBytes }, (err, out) => (err ? reject(new ChunkCorrupt(`chunk ${chunk.index}: zstd: ${err.message}`)) : resolve(out)));
+      try {
+        o.zstd!(body, { maxOutputLength: chunk.sizeBytes }, (err, out) => (err ? reject(corrupt(err)) : resolve(out)));
+      } catch (err) {
+        reject(corrupt(err as Error));
+      }
     });
   }
 
