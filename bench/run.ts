@@ -3,9 +3,11 @@
  * runs one. Benchmarks measure; they never fail a build.
  */
 import { benchAssign } from './assign.js';
+import { benchWrite } from './write.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
+  write: benchWrite,
 };
 
 const wanted = process.argv.slice(2);

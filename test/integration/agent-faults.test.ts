@@ -15,7 +15,7 @@ import { tempDir } from '../helpers/temp-dir.js';
  * clear failure reported to the server; never in a success that is not one.
  */
 const CARD_BYTES = 128 * 1024 * 1024;
-const RUNTIMES = [['this Node (raw chunks)', process.execPath], ...(NODE24 ? [['Node 24 (zstd chunks)', NODE24]] : [])] as const;
+const RUNTIMES: [string, string][] = [['this Node (raw chunks)', process.execPath], ...(NODE24 ? [['Node 24 (zstd chunks)', NODE24] as [string, string]] : [])];
 
 let dir: ReturnType<typeof tempDir>;
 let server: TestServer;
