@@ -3,11 +3,13 @@
  * runs one. Benchmarks measure; they never fail a build.
  */
 import { benchAssign } from './assign.js';
+import { benchServe } from './serve.js';
 import { benchWrite } from './write.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
   write: benchWrite,
+  serve: benchServe,
 };
 
 const wanted = process.argv.slice(2);
