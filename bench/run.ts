@@ -6,14 +6,18 @@ import { benchAssign } from './assign.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
 import { benchImport } from './import.js';
 import { benchLive } from './live.js';
+import { benchServe } from './serve.js';
 import { benchTftp } from './tftp.js';
+import { benchWrite } from './write.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
   'dhcp-burst': benchDhcpBurst,
   import: benchImport,
   live: benchLive,
+  serve: benchServe,
   tftp: benchTftp,
+  write: benchWrite,
 };
 
 const wanted = process.argv.slice(2);

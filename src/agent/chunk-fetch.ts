@@ -1,18 +1,20 @@
-import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { CHUNK_ENCODING_ZSTD, STORE_DAMAGED_CODES, v1Paths } from '../protocol/agent-api.js';
 import type { ManifestChunk } from '../protocol/manifest.js';
 import { AgentError, TransientError } from './errors.js';
 import { classify, readBody, withRetry, type HttpClient, type RetryOptions } from './http.js';
 import { refusal } from './server-client.js';
+import { sha256Hex } from './sha256.js';
 
 /** A chunk that arrived complete but wrong (bad hash, bad length, undecodable): fetched again from scratch. */
 class ChunkCorrupt extends Error {}
 
+const SPARE_BUFFERS_MAX = 8;
+
 /** How often a chunk that keeps arriving corrupt is fetched before the agent gives up. */
 export const CHUNK_CORRUPT_ATTEMPTS = 3;
 
-type ZstdDecompress = (buf: Buffer, options: { maxOutputLength: number }, cb: (err: Error | null, out: Buffer) => void) => void;
+type ZstdDecompress = (buf: Buffer, options: { maxOutputLength: number; chunkSize?: number }, cb: (err: Error | null, out: Buffer) => void) => void;
 
 /** The runtime's zstd decoder (Node ≥ 22.15; the board's Node 24 has it), if any. */
 export function runtimeZstd(): ZstdDecompress | undefined {
@@ -41,10 +43,15 @@ export function createChunkFetcher(o: {
   onBytes?: (n: number) => void;
 }): ChunkFetcher {
   const stats: ChunkFetchStats = { resumedRequests: 0, corruptChunks: 0 };
+  // Compressed bodies live only until decoded: their buffers are reused, which spares the
+  // garbage collector a few hundred megabytes of short-lived allocations per card.
+  const spare: Buffer[] = [];
+  const take = (bytes: number, atLeast: number) => spare.pop() ?? Buffer.allocUnsafeSlow(Math.max(bytes, atLeast));
+  const give = (buf: Buffer) => void (spare.length < SPARE_BUFFERS_MAX && spare.push(buf));
 
   /** One complete download of the chunk's representation, resuming with Range across dropped connections. */
-  async function download(chunk: ManifestChunk, signal: AbortSignal | undefined): Promise<{ body: Buffer; encoding: string }> {
-    let parts: Buffer[] = [];
+  async function download(chunk: ManifestChunk, signal: AbortSignal | undefined): Promise<{ body: Buffer; encoding: string; reusable: Buffer | undefined }> {
+    let buf: Buffer = Buffer.alloc(0);
     let received = 0;
     let validator: string | undefined;
     let encoding = 'identity';
@@ -60,16 +67,14 @@ export function createChunkFetcher(o: {
         const res = await o.http.send({ method: 'GET', path: v1Paths.chunk(o.deploymentId, chunk.index), headers, signal });
         let total: number;
         if (res.status === 200) {
-          parts = [];
           received = 0;
           validator = res.headers.etag;
           encoding = res.headers['content-encoding'] ?? 'identity';
           total = Number(res.headers['content-length']);
         } else if (res.status === 206) {
           const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers['content-range'] ?? '');
-          if (!m || Number(m[1]) !== received) {
+          if (!m || Number(m[1]) !== received || Number(m[3]) > buf.length) {
             res.body.destroy();
-            parts = [];
             received = 0;
             throw new TransientError(`chunk ${chunk.index}: the server resumed at the wrong place (${res.headers['content-range']})`);
           }
@@ -85,11 +90,13 @@ export function createChunkFetcher(o: {
           res.body.destroy();
           throw new ChunkCorrupt(`chunk ${chunk.index}: the server sends ${total} bytes as ${encoding}, the manifest says ${expected}`);
         }
+        // The raw chunk of an identity answer is kept by the writer: only compressed bodies are reused.
+        if (res.status === 200) buf = encoding === CHUNK_ENCODING_ZSTD ? take(total, chunk.sizeBytes) : Buffer.allocUnsafeSlow(total);
         try {
           for await (const part of res.body as AsyncIterable<Buffer>) {
+            if (received + part.length > total) throw new ChunkCorrupt(`chunk ${chunk.index}: more bytes than announced`);
+            part.copy(buf, received);
             received += part.length;
-            if (received > total) throw new ChunkCorrupt(`chunk ${chunk.index}: more bytes than announced`);
-            parts.push(part);
             o.onBytes?.(part.length);
           }
         } catch (err) {
@@ -97,7 +104,7 @@ export function createChunkFetcher(o: {
           throw classify(err, signal);
         }
         if (received !== total) throw new TransientError(`chunk ${chunk.index}: connection ended after ${received} of ${total} bytes`);
-        return { body: Buffer.concat(parts, received), encoding };
+        return { body: buf.subarray(0, total), encoding, reusable: encoding === CHUNK_ENCODING_ZSTD ? buf : undefined };
       },
       { ...o.retry, signal },
     );
@@ -105,8 +112,14 @@ export function createChunkFetcher(o: {
 
   async function decode(chunk: ManifestChunk, body: Buffer, encoding: string): Promise<Buffer> {
     if (encoding === 'identity') return body;
+    const corrupt = (err: Error) => new ChunkCorrupt(`chunk ${chunk.index}: zstd: ${err.message}`);
     return new Promise((resolve, reject) => {
-      o.zstd!(body, { maxOutputLength: chunk.sizeBytes }, (err, out) => (err ? reject(new ChunkCorrupt(`chunk ${chunk.index}: zstd: ${err.message}`)) : resolve(out)));
+      try {
+        // One output buffer of the chunk's size: the default 16 KiB pieces cost a callback each on the main thread.
+        o.zstd!(body, { maxOutputLength: chunk.sizeBytes, chunkSize: Math.max(64 * 1024, chunk.sizeBytes) }, (err, out) => (err ? reject(corrupt(err)) : resolve(out)));
+      } catch (err) {
+        reject(corrupt(err as Error));
+      }
     });
   }
 
@@ -116,10 +129,11 @@ export function createChunkFetcher(o: {
       let last = '';
       for (let attempt = 1; attempt <= CHUNK_CORRUPT_ATTEMPTS; attempt++) {
         try {
-          const { body, encoding } = await download(chunk, signal);
+          const { body, encoding, reusable } = await download(chunk, signal);
           const raw = await decode(chunk, body, encoding);
+          if (reusable) give(reusable);
           if (raw.length !== chunk.sizeBytes) throw new ChunkCorrupt(`chunk ${chunk.index}: ${raw.length} bytes, expected ${chunk.sizeBytes}`);
-          const sha256 = createHash('sha256').update(raw).digest('hex');
+          const sha256 = await sha256Hex(raw);
           if (sha256 !== chunk.sha256) throw new ChunkCorrupt(`chunk ${chunk.index}: SHA-256 ${sha256}, expected ${chunk.sha256}`);
           return raw;
         } catch (err) {

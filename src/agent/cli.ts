@@ -22,6 +22,8 @@ kernel command line (${Object.values(BOOT_PARAMS).join(', ')}); flags win.
   --reboot              reboot into the card after success
   --parallel N          chunk downloads at once (default 4)
   --write-rate RATE     cap writes, e.g. 20M (bytes/s; K, M, G suffixes)
+  --verify-batch SIZE   bytes written between two read-backs (default 32M); a restarted
+                        board resumes from the last verified batch
   --retry-for SECONDS   how long the server may be unreachable (default 600)
   --json                print the result as JSON on stdout
   --quiet               log nothing on stderr
@@ -30,9 +32,9 @@ kernel command line (${Object.values(BOOT_PARAMS).join(', ')}); flags win.
 Exit codes: 0 success, 1 failed (reported to the server when possible), 2 usage.`;
 
 /** Turns `20M` into 20971520; K, M and G are powers of 1024. */
-export function parseByteRate(text: string): number {
+export function parseBytes(flag: string, text: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)([KMG]?)$/i.exec(text.trim());
-  if (!m) throw new AgentError('AGENT_USAGE', `--write-rate ${text}: expected a number of bytes per second such as 20M`, {});
+  if (!m || Number(m[1]) === 0) throw new AgentError('AGENT_USAGE', `--${flag} ${text}: expected a number of bytes such as 20M`, {});
   const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
   return Math.round(Number(m[1]) * unit);
 }
@@ -63,6 +65,7 @@ export async function parseAgentArgs(argv: string[], cmdline: Map<string, string
         reboot: { type: 'boolean' },
         parallel: { type: 'string' },
         'write-rate': { type: 'string' },
+        'verify-batch': { type: 'string' },
         'retry-for': { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -98,7 +101,8 @@ export async function parseAgentArgs(argv: string[], cmdline: Map<string, string
       bootToken: values['boot-token'] ?? boot('bootToken'),
       reboot: values.reboot ?? ['1', 'yes', 'true'].includes(cmdline.get(BOOT_PARAMS.reboot) ?? ''),
       parallel: positiveInt('parallel', values.parallel),
-      writeRateBytesPerSec: values['write-rate'] === undefined ? undefined : parseByteRate(values['write-rate']),
+      writeRateBytesPerSec: values['write-rate'] === undefined ? undefined : parseBytes('write-rate', values['write-rate']),
+      verifyBatchBytes: values['verify-batch'] === undefined ? undefined : parseBytes('verify-batch', values['verify-batch']),
       retryForMs: retryForSeconds === undefined ? undefined : retryForSeconds * 1000,
     },
   };

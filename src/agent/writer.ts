@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Manifest, ManifestChunk } from '../protocol/manifest.js';
 import type { Card } from './card.js';
 import type { ChunkFetcher } from './chunk-fetch.js';
 import { AgentError } from './errors.js';
+import { sha256Hex } from './sha256.js';
 
 /**
  * The partition table lives in the first sector. It stays zero until the very end, so a card
@@ -76,13 +76,16 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
     o.onWritten(data.length);
   }
 
-  /** SHA-256 of the chunk as it is on the card (for chunk 0, with the held-back first sector put in). */
-  async function matchesOnCard(chunk: ManifestChunk): Promise<boolean> {
+  /**
+   * Whether the card holds the chunk: compared byte for byte with the verified bytes still in
+   * memory, or by SHA-256 for a chunk of an earlier attempt (never chunk 0, always fetched anew).
+   * Chunk 0's first sector is held back (zero on the card until the end) and left out.
+   */
+  async function matchesOnCard(chunk: ManifestChunk, raw?: Buffer): Promise<boolean> {
     const onCard = await o.card.readBack(chunk.offsetBytes, chunk.sizeBytes);
-    const hash = createHash('sha256');
-    if (chunk.index === 0) hash.update(bootSector!).update(onCard.subarray(BOOT_SECTOR_BYTES));
-    else hash.update(onCard);
-    return hash.digest('hex') === chunk.sha256;
+    const from = chunk.index === 0 ? BOOT_SECTOR_BYTES : 0;
+    if (raw) return onCard.subarray(from).equals(raw.subarray(from));
+    return (await sha256Hex(onCard)) === chunk.sha256;
   }
 
   async function verify(batch: Written[]): Promise<void> {
@@ -90,7 +93,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
       await o.card.flush();
       const wrong: Written[] = [];
       for (const w of batch) {
-        if (await matchesOnCard(w.chunk)) o.onVerified(w.chunk);
+        if (await matchesOnCard(w.chunk, w.raw)) o.onVerified(w.chunk);
         else wrong.push(w);
       }
       for (const w of wrong) {
@@ -110,14 +113,18 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
     }
   }
 
-  /** Verifies what is pending; one verification at a time, in the order asked. */
+  /**
+   * Verifies what is pending, one batch at a time in the order asked. Fetching and writing go on
+   * while a batch is read back; a writer waits only when another batch is already queued behind
+   * it, which bounds the chunks held in memory to about three batches.
+   */
+  let queued = 0;
   function verifyPending(): Promise<void> {
-    verifyChain = verifyChain.then(() => {
-      const batch = pending;
-      pending = [];
-      pendingBytes = 0;
-      return verify(batch);
-    });
+    const batch = pending;
+    pending = [];
+    pendingBytes = 0;
+    queued++;
+    verifyChain = verifyChain.then(() => verify(batch)).finally(() => queued--);
     return verifyChain;
   }
 
@@ -127,7 +134,11 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
     await write({ chunk, raw });
     pending.push({ chunk, raw });
     pendingBytes += raw.length;
-    if (pendingBytes >= o.verifyBatchBytes) await verifyPending();
+    if (pendingBytes < o.verifyBatchBytes) return;
+    const done = verifyPending();
+    // Failures surface here or at the final await of the chain; never unhandled.
+    done.catch(() => undefined);
+    if (queued > 1) await done;
   }
 
   // Chunk 0 first: its first sector is needed to verify it, and resumed chunks are checked against the card.

@@ -8,12 +8,14 @@ import type { Deployment } from '../protocol/fleet.js';
 import { Manifest } from '../protocol/manifest.js';
 import { authenticatedDeployment } from './auth.js';
 import { DeviceApiError } from './errors.js';
+import type { ManifestSource } from './manifest-cache.js';
 import { sendBytes, short } from './send-bytes.js';
 import { isAppError } from '../lib/errors.js';
 
 export interface ChunkRouteDeps {
   fleet: Fleet;
   images: ImageService;
+  manifests: ManifestSource;
 }
 
 const DeploymentParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
@@ -34,7 +36,7 @@ export function acceptsZstd(header: string | undefined): boolean {
  * of a path reaches the file system.
  */
 export function registerChunkRoutes(app: HttpServer, deps: ChunkRouteDeps): void {
-  const { fleet, images } = deps;
+  const { fleet, images, manifests } = deps;
 
   async function imageOf(req: FastifyRequest, deploymentId: number): Promise<{ deployment: Deployment; imageId: number }> {
     const deployment = await authenticatedDeployment(req, fleet.sessions, deploymentId);
@@ -44,12 +46,12 @@ export function registerChunkRoutes(app: HttpServer, deps: ChunkRouteDeps): void
 
   app.get('/v1/deployments/:id/manifest', { schema: { params: DeploymentParams, response: { 200: Manifest } } }, async (req) => {
     const { imageId } = await imageOf(req, req.params.id);
-    return images.manifest(imageId);
+    return manifests(imageId);
   });
 
   app.get('/v1/deployments/:id/chunks/:index', { schema: { params: ChunkParams } }, async (req, reply) => {
     const { imageId } = await imageOf(req, req.params.id);
-    const manifest = await images.manifest(imageId);
+    const manifest = await manifests(imageId);
     const chunk = manifest.chunks[req.params.index];
     if (!chunk) throw new DeviceApiError('DEVICE_CHUNK_UNKNOWN', `The image has ${manifest.chunks.length} chunks; there is no chunk ${req.params.index}`, { index: req.params.index });
     reply.header('vary', 'accept-encoding');

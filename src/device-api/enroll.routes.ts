@@ -8,10 +8,12 @@ import type { CustomisationFormat } from '../protocol/firstboot.js';
 import type { OsGeneration } from '../protocol/manifest.js';
 import type { BootTokenVerifier } from './auth.js';
 import { DeviceApiError } from './errors.js';
+import type { ManifestSource } from './manifest-cache.js';
 
 export interface EnrollRouteDeps {
   fleet: Fleet;
   images: ImageService;
+  manifests: ManifestSource;
   /** Checks per-boot tokens when netboot issues them; without it a boot token is not required. */
   bootTokens?: BootTokenVerifier | undefined;
   progressIntervalMs: number;
@@ -25,7 +27,7 @@ const FORMAT_OF: Record<OsGeneration, CustomisationFormat | null> = { 'cloud-ini
  * is closed as failed at once, so the history says why.
  */
 export function registerEnrollRoutes(app: HttpServer, deps: EnrollRouteDeps): void {
-  const { fleet, images } = deps;
+  const { fleet, images, manifests } = deps;
 
   app.post('/v1/enroll', { schema: { body: EnrollRequest, response: { 200: EnrollReply } } }, async (req) => {
     const body = req.body;
@@ -57,7 +59,7 @@ export function registerEnrollRoutes(app: HttpServer, deps: EnrollRouteDeps): vo
         product: d.product,
       });
     }
-    const manifest = await images.manifest(image.id);
+    const manifest = await manifests(image.id);
     const format = FORMAT_OF[manifest.boot?.osGeneration ?? 'unknown'];
     if (!format) {
       throw new DeviceApiError(

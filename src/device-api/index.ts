@@ -9,6 +9,7 @@ import type { BootTokenVerifier } from './auth.js';
 import { registerChunkRoutes } from './chunks.routes.js';
 import { registerEnrollRoutes } from './enroll.routes.js';
 import { deviceStatusOf } from './error-map.js';
+import { cachedManifests } from './manifest-cache.js';
 import { registerLegacyStatusRoutes } from './legacy-status.routes.js';
 import { registerLegacyRoutes } from './legacy.routes.js';
 import { registerProgressRoutes } from './progress.routes.js';
@@ -31,11 +32,12 @@ export interface DeviceApiDeps extends RuntimeRouteDeps {
 /** The HTTP surface boards talk to: API v1 and the seed's routes. Nothing here lets a board change what an operator set up. */
 export function createDeviceApi(deps: DeviceApiDeps): HttpServer {
   const app = createHttpServer({ log: deps.log, bodyLimitBytes: DEVICE_BODY_LIMIT_BYTES, statusOf: deviceStatusOf });
+  const manifests = cachedManifests(deps.images);
   registerLegacyRoutes(app, deps);
   registerLegacyStatusRoutes(app, deps);
-  registerEnrollRoutes(app, { ...deps, progressIntervalMs: PROGRESS_INTERVAL_MS });
-  registerChunkRoutes(app, deps);
-  registerProgressRoutes(app, deps);
+  registerEnrollRoutes(app, { ...deps, manifests, progressIntervalMs: PROGRESS_INTERVAL_MS });
+  registerChunkRoutes(app, { ...deps, manifests });
+  registerProgressRoutes(app, { ...deps, manifests });
   registerRuntimeRoutes(app, deps);
   return app;
 }

@@ -1,6 +1,5 @@
 import Type from 'typebox';
 import type { Fleet } from '../fleet/index.js';
-import type { ImageService } from '../images/index.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { HttpServer } from '../lib/http-server.js';
 import { ProgressReply, ProgressReport, ResultReply, ResultReport } from '../protocol/agent-api.js';
@@ -8,10 +7,11 @@ import type { FleetEvent } from '../protocol/events.js';
 import type { Deployment } from '../protocol/fleet.js';
 import { authenticatedDeployment } from './auth.js';
 import { DeviceApiError } from './errors.js';
+import type { ManifestSource } from './manifest-cache.js';
 
 export interface ProgressRouteDeps {
   fleet: Fleet;
-  images: ImageService;
+  manifests: ManifestSource;
   events: EventBus<FleetEvent>;
 }
 
@@ -24,13 +24,13 @@ const isFinished = (d: Deployment) => d.status === 'success' || d.status === 'fa
  * every used chunk of the image was verified on the card: a board cannot claim what it did not show.
  */
 export function registerProgressRoutes(app: HttpServer, deps: ProgressRouteDeps): void {
-  const { fleet, images, events } = deps;
+  const { fleet, manifests, events } = deps;
 
   /** Records verified chunks after checking they are chunks the board had to write. */
   async function recordVerified(d: Deployment, indexes: readonly number[]): Promise<number> {
     if (d.imageId === null) throw new DeviceApiError('DEVICE_NO_IMAGE', `Deployment ${d.id} has no image`, { deploymentId: d.id });
     if (indexes.length === 0) return fleet.sessions.countVerified(d.serial, d.imageId);
-    const { chunks } = await images.manifest(d.imageId);
+    const { chunks } = await manifests(d.imageId);
     const stray = indexes.find((i) => !chunks[i]?.used);
     if (stray !== undefined) throw new DeviceApiError('DEVICE_CHUNK_NOT_USED', `Chunk ${stray} is not a used chunk of this image (it has ${chunks.length})`, { index: stray });
     return fleet.sessions.recordVerified(d, indexes);
@@ -71,7 +71,7 @@ export function registerProgressRoutes(app: HttpServer, deps: ProgressRouteDeps)
     }
     await recordVerified(d, r.verifiedChunks);
     const onRecord = new Set(await fleet.sessions.verifiedChunks(d.serial, d.imageId!));
-    const missing = (await images.manifest(d.imageId!)).chunks.filter((c) => c.used && !onRecord.has(c.index)).map((c) => c.index);
+    const missing = (await manifests(d.imageId!)).chunks.filter((c) => c.used && !onRecord.has(c.index)).map((c) => c.index);
     if (missing.length > 0) {
       const message = `The board reported success, but ${missing.length} used chunk(s) were never reported verified (first: ${missing.slice(0, 5).join(', ')})`;
       await fleet.enrollment.advance(d.id, 'failed', { error: `DEVICE_RESULT_INCOMPLETE: ${message}` });

@@ -1,0 +1,127 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compress, decompress } from 'zstd-napi';
+import type { ManifestChunk } from '../protocol/manifest.js';
+import { createChunkFetcher } from './chunk-fetch.js';
+import { createHttpClient, type HttpClient } from './http.js';
+
+/**
+ * The chunk fetcher against a scripted HTTP server on loopback: whatever the server does wrong,
+ * the fetcher either resumes to the right bytes or fails with AGENT_CHUNK_CORRUPT. zstd comes from
+ * zstd-napi here, standing in for the board's Node 24 zlib.
+ */
+function zstd(buf: Buffer, o: { maxOutputLength: number }, cb: (err: Error | null, out: Buffer) => void): void {
+  let out: Buffer;
+  try {
+    out = Buffer.from(decompress(buf));
+  } catch (err) {
+    return cb(err as Error, Buffer.alloc(0));
+  }
+  cb(out.length > o.maxOutputLength ? new Error('output too large') : null, out);
+}
+
+const RAW = Buffer.concat([randomBytes(200_000), Buffer.alloc(300_000, 7)]);
+let STORED: Buffer;
+let chunk: ManifestChunk;
+let server: Server;
+let http: HttpClient;
+let handler: (req: IncomingMessage, res: ServerResponse, n: number) => void;
+let requests: IncomingMessage[];
+
+beforeEach(async () => {
+  STORED = Buffer.from(compress(RAW));
+  chunk = { index: 3, offsetBytes: 3 * 524288, sizeBytes: RAW.length, sha256: createHash('sha256').update(RAW).digest('hex'), storedBytes: STORED.length, used: true };
+  requests = [];
+  server = createServer((req, res) => {
+    requests.push(req);
+    handler(req, res, requests.length);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  http = createHttpClient(new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), { maxSockets: 2 });
+});
+afterEach(async () => {
+  http.close();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+/** Serves `body` as the chunk's zstd representation, honouring Range like the real server. */
+function serve(req: IncomingMessage, res: ServerResponse, body: Buffer, options: { cutAfter?: number; contentLength?: number } = {}): void {
+  const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  const start = m && req.headers['if-range'] === '"etag"' ? Number(m[1]) : 0;
+  const part = body.subarray(start);
+  res.writeHead(start > 0 ? 206 : 200, {
+    'content-encoding': 'zstd',
+    etag: '"etag"',
+    'content-length': String(options.contentLength ?? part.length),
+    ...(start > 0 && { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` }),
+  });
+  if (options.cutAfter !== undefined) {
+    res.write(part.subarray(0, options.cutAfter));
+    setTimeout(() => res.socket?.destroy(), 20);
+  } else res.end(part);
+}
+
+const fetcher = () => createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({ authorization: 'Bearer x' }), retry: { giveUpAfterMs: 5_000 }, zstd });
+
+describe('createChunkFetcher', () => {
+  it('fetches a chunk and checks it', async () => {
+    handler = (req, res) => serve(req, res, STORED);
+    expect((await fetcher().fetch(chunk)).equals(RAW)).toBe(true);
+    expect(requests[0]!.headers['accept-encoding']).toBe('zstd');
+  });
+
+  it('resumes a cut download with Range and If-Range, twice, and gets the exact bytes', async () => {
+    handler = (req, res, n) => serve(req, res, STORED, n < 3 ? { cutAfter: 1000 } : {});
+    const f = fetcher();
+    expect((await f.fetch(chunk)).equals(RAW)).toBe(true);
+    expect(requests.map((r) => r.headers.range)).toEqual([undefined, 'bytes=1000-', 'bytes=2000-']);
+    expect(f.stats.resumedRequests).toBe(2);
+  });
+
+  it('starts over when the server answers a resume with the whole chunk', async () => {
+    handler = (req, res, n) => (n === 1 ? serve(req, res, STORED, { cutAfter: 500 }) : res.writeHead(200, { 'content-encoding': 'zstd', etag: '"new"', 'content-length': String(STORED.length) }).end(STORED));
+    expect((await fetcher().fetch(chunk)).equals(RAW)).toBe(true);
+  });
+
+  it.each([
+    ['a truncated zstd frame (length as announced)', () => STORED.subarray(0, STORED.length - 40), (b: Buffer) => ({ ...chunk, storedBytes: b.length })],
+    ['bytes that decode to something else', () => Buffer.from(compress(Buffer.alloc(RAW.length, 1))), (b: Buffer) => ({ ...chunk, storedBytes: b.length })],
+    ['a length other than the manifest says', () => STORED, () => ({ ...chunk, storedBytes: chunk.storedBytes + 1 })],
+  ])('fails with AGENT_CHUNK_CORRUPT after 3 tries on %s', async (_case, body, describe) => {
+    const bytes = body();
+    handler = (req, res) => serve(req, res, bytes);
+    const f = fetcher();
+    await expect(f.fetch(describe(bytes))).rejects.toMatchObject({ code: 'AGENT_CHUNK_CORRUPT' });
+    expect(requests).toHaveLength(3);
+    expect(f.stats.corruptChunks).toBe(3);
+  });
+
+  it('counts a server that says its stored copy is damaged as corrupt, not as a reason to wait', async () => {
+    handler = (_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'damaged', code: 'IMAGE_STORE_CORRUPT' }));
+    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_CHUNK_CORRUPT' });
+    expect(requests).toHaveLength(3);
+  });
+
+  it('retries a struggling server and gives up with AGENT_SERVER_UNREACHABLE', async () => {
+    handler = (_req, res) => res.writeHead(503).end('{"error":"closing","code":"X"}');
+    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 600 }, zstd });
+    await expect(f.fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_SERVER_UNREACHABLE' });
+    expect(requests.length).toBeGreaterThan(1);
+  });
+
+  it('stops at once on a refusal (a bad token)', async () => {
+    handler = (_req, res) => res.writeHead(401).end('{"error":"The token is not valid","code":"DEVICE_TOKEN_INVALID"}');
+    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_SERVER_REFUSED', message: expect.stringContaining('The token is not valid') });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('asks for the raw chunk when the runtime has no zstd', async () => {
+    handler = (req, res) => res.writeHead(200, { etag: '"raw"', 'content-length': String(RAW.length) }).end(RAW);
+    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 1000 }, zstd: undefined });
+    expect((await f.fetch(chunk)).equals(RAW)).toBe(true);
+    expect(requests[0]!.headers['accept-encoding']).toBe('identity');
+  });
+});
