@@ -37,14 +37,22 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
 }
 
 export interface App extends Core {
-  /** Binds both listeners; returns the addresses actually bound (port 0 becomes a real port). */
-  start(): Promise<{ device: string; management: string }>;
+  /**
+   * Binds both listeners; returns the addresses actually bound (port 0 becomes a real port) and,
+   * while no user exists, the one-time setup token for the first admin.
+   */
+  start(): Promise<{ device: string; management: string; setupToken?: string }>;
   /** Stops accepting requests, lets running ones finish, closes the database. */
   stop(): Promise<void>;
 }
 
+export interface AppOptions {
+  /** The management surface's clock (session expiry); tests move it instead of sleeping. */
+  clock?: () => Date;
+}
+
 /** Composition root, part two: the two HTTP surfaces on their own listeners. */
-export async function createApp(config: Readonly<Config>, log: Logger): Promise<App> {
+export async function createApp(config: Readonly<Config>, log: Logger, options: AppOptions = {}): Promise<App> {
   const core = await openCore(config, log);
   const startedAt = Date.now();
   const health = async (): Promise<HealthReply> => {
@@ -57,21 +65,35 @@ export async function createApp(config: Readonly<Config>, log: Logger): Promise<
     };
   };
   const device = createDeviceApi({ fleet: core.fleet, images: core.images, health, log: log.child({ surface: 'device' }) });
-  const management = createManagementApi({ health, log: log.child({ surface: 'management' }) });
+  const bound: { device: string | null; management: string | null } = { device: null, management: null };
+  const management = createManagementApi({
+    config: config.management,
+    dataDir: config.dataDir,
+    store: core.store,
+    fleet: core.fleet,
+    images: core.images,
+    events: core.events,
+    log: log.child({ surface: 'management' }),
+    health,
+    facts: { version: VERSION, startedAt, listeners: () => ({ ...bound }), dhcp: () => ({ enabled: false, mode: null, interface: null }) },
+    ...(options.clock && { clock: options.clock }),
+  });
 
   return {
     ...core,
     async start() {
       const deviceAt = await listenOn(device, 'device', config.device.listen);
-      const managementAt = await listenOn(management, 'management', config.management.listen).catch(async (err: unknown) => {
+      const managementAt = await listenOn(management.server, 'management', config.management.listen).catch(async (err: unknown) => {
         await device.close();
         throw err;
       });
+      Object.assign(bound, { device: deviceAt, management: managementAt });
       log.info({ device: deviceAt, management: managementAt, dataDir: config.dataDir, version: VERSION }, 'rpi-deploy serving');
-      return { device: deviceAt, management: managementAt };
+      const setupToken = await management.issueSetupToken();
+      return { device: deviceAt, management: managementAt, ...(setupToken && { setupToken }) };
     },
     async stop() {
-      await Promise.all([device.close(), management.close()]);
+      await Promise.all([device.close(), management.server.close()]);
       await core.close();
     },
   };

@@ -10,6 +10,7 @@ import { registerImage } from './commands/image.js';
 import { registerPool } from './commands/pool.js';
 import { registerProduct } from './commands/product.js';
 import { registerServe } from './commands/serve.js';
+import { registerUser } from './commands/user.js';
 import { registerVenue } from './commands/venue.js';
 
 /** Exit codes: 0 done, 1 the operation failed (the message says why), 2 the command line or configuration is wrong. */
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerImage(program);
   registerDeployments(program);
   registerDevice(program);
+  registerUser(program);
   for (const leaf of leaves(program)) addCommonOptions(leaf);
   return program;
 }

@@ -1,17 +1,10 @@
+import { cellText, toCsv, type Column } from '../lib/csv.js';
+
 /** How a command prints: a table for people, JSON or CSV for scripts. */
-export interface Column<T> {
-  title: string;
-  value: (row: T) => unknown;
-}
+export type { Column } from '../lib/csv.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (Array.isArray(v)) return v.join(' ');
-  return String(v);
 }
 
 export function printTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty = '(none)'): void {
@@ -19,19 +12,10 @@ export function printTable<T>(rows: readonly T[], columns: readonly Column<T>[],
     process.stdout.write(`${empty}\n`);
     return;
   }
-  const cells = rows.map((r) => columns.map((c) => cell(c.value(r))));
+  const cells = rows.map((r) => columns.map((c) => cellText(c.value(r))));
   const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
   process.stdout.write(`${[line(columns.map((c) => c.title.toUpperCase())), ...cells.map(line)].join('\n')}\n`);
-}
-
-/** RFC 4180 CSV; a cell starting with = + - @ is prefixed with ' so spreadsheets do not run it. */
-export function toCsv<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  const quote = (v: string) => {
-    const safe = /^[=+\-@]/.test(v) ? `'${v}` : v;
-    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
-  return [columns.map((c) => quote(c.title)), ...rows.map((r) => columns.map((c) => quote(cell(c.value(r)))))].map((l) => l.join(',')).join('\r\n') + '\r\n';
 }
 
 export type Format = 'table' | 'json' | 'csv';

@@ -25,6 +25,31 @@ export const ConfigSchema = Type.Object(
     management: Type.Object(
       {
         listen: Listen('127.0.0.1:5000', 'HOST:PORT for the management API and web UI; never the deployment LAN'),
+        session: Type.Object(
+          {
+            idleMinutes: Type.Integer({ minimum: 1, maximum: 10080, default: 120, description: 'a session unused this long ends' }),
+            absoluteHours: Type.Integer({ minimum: 1, maximum: 720, default: 12, description: 'a session ends this long after login, used or not' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        loginLimit: Type.Object(
+          {
+            perUser: Type.Integer({ minimum: 1, default: 5, description: 'failed logins for one username within the window before it is locked' }),
+            perAddress: Type.Integer({ minimum: 1, default: 20, description: 'failed logins from one address within the window before it is locked' }),
+            windowMinutes: Type.Integer({ minimum: 1, default: 15 }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        trustedOrigins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$' }), {
+          default: [],
+          description: 'extra browser origins allowed to change things (e.g. https://deploy.example.org behind a proxy); the page’s own origin always is',
+        }),
+        allowedHosts: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]+$' }), {
+          default: [],
+          description: 'host names the UI may be reached by besides IP addresses and localhost (guards against DNS rebinding)',
+        }),
+        diskLowMiB: Type.Integer({ minimum: 0, default: 2048, description: 'warn the dashboard when the data directory has less free space than this' }),
+        uiDir: Type.String({ default: '', description: 'built web UI to serve; empty means the ui/dist of this installation' }),
       },
       { additionalProperties: false, default: {} },
     ),

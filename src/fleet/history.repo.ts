@@ -33,3 +33,9 @@ export async function listHistory(db: Db, f: { deploymentId?: number; serial?: s
     data: JSON.parse(r.data) as Record<string, unknown>,
   }));
 }
+
+/** The seq of the newest history row, 0 when there is none. */
+export async function lastHistorySeq(db: Db): Promise<number> {
+  const r = await db.selectFrom('history').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+  return Number(r?.seq ?? 0);
+}

@@ -5,7 +5,7 @@ import { findDeployment, latestDeploymentOf, listDeployments } from './deploymen
 import { findDevice, findDevicesBySerial8, listDevices } from './devices.repo.js';
 import { FleetError, invalidInput } from './errors.js';
 import { parseProductCode, parseSerial, parseVenueCode } from './hostname.js';
-import { listHistory } from './history.repo.js';
+import { lastHistorySeq, listHistory } from './history.repo.js';
 import { unitOfWork, type FleetDeps } from './unit-of-work.js';
 
 /** Reading what happened (deployments, boards, history), and recording events other components keep. */
@@ -16,6 +16,8 @@ export interface RecordsService {
   device(serial: string): Promise<{ device: Device; deployments: Deployment[] }>;
   /** History in order; `afterSeq` lets a reconnecting client catch up on what it missed. */
   history(filter: { afterSeq?: number; deploymentId?: number; serial?: string; limit?: number }): Promise<HistoryEntry[]>;
+  /** The seq of the newest history entry (0 if none): where a live client that wants no catch-up starts. */
+  lastSeq(): Promise<number>;
   /**
    * Whether network boot may be offered to a board known by its 8-digit serial (all the
    * bootloader tells). A board whose last deployment succeeded is not offered it again until an
@@ -59,6 +61,7 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
     },
 
     history: (filter) => listHistory(store.db, { ...filter, limit: Math.min(filter.limit ?? 1000, HISTORY_PAGE_MAX) }),
+    lastSeq: () => lastHistorySeq(store.db),
 
     async netbootAllowed(input) {
       const { serial8 } = parseSerial(input);

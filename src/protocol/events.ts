@@ -60,6 +60,14 @@ export const FleetEventSchemas = {
     available: Type.Integer(),
     message: Type.String(),
   }),
+  /** The data directory ran low on free space (`low: true`) or recovered (`low: false`). */
+  'disk.warning': Type.Object({
+    path: Type.String(),
+    freeBytes: Type.Integer(),
+    totalBytes: Type.Integer(),
+    low: Type.Boolean(),
+    message: Type.String(),
+  }),
 } as const;
 
 export type FleetEventType = keyof typeof FleetEventSchemas;

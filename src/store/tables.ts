@@ -120,6 +120,45 @@ export interface ImagesTable {
   created_at: string;
 }
 
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  role: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: number;
+  created_at: string;
+  last_seen_at: string;
+  ip: string | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  secret_hash: string;
+  role: string;
+  created_by: number;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: string;
+  ip: string | null;
+}
+
 export interface Tables {
   schema_migrations: SchemaMigrationsTable;
   venues: VenuesTable;
@@ -131,4 +170,8 @@ export interface Tables {
   deployments: DeploymentsTable;
   history: HistoryTable;
   images: ImagesTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  audit: AuditTable;
 }

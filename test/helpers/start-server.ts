@@ -8,20 +8,31 @@ export interface TestServer {
   /** Base URL of the device API, e.g. http://127.0.0.1:41234 */
   device: string;
   management: string;
+  /** Printed at start while no user exists. */
+  setupToken: string | undefined;
   dataDir: string;
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Extra configuration, by dotted key (`'management.session.idleMinutes': 5`). */
+  flags?: Record<string, unknown>;
+  clock?: () => Date;
+}
+
 /** The real server on loopback with ephemeral ports and a fresh SQLite database. */
-export async function startServer(): Promise<TestServer> {
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dir = tempDir();
-  const config = loadConfig({ flags: { dataDir: dir.path, 'device.listen': '127.0.0.1:0', 'management.listen': '127.0.0.1:0', 'log.level': 'silent' } });
-  const app = await createApp(config, createLogger('silent'));
-  const { device, management } = await app.start();
+  const config = loadConfig({
+    flags: { dataDir: dir.path, 'device.listen': '127.0.0.1:0', 'management.listen': '127.0.0.1:0', 'log.level': 'silent', ...options.flags },
+  });
+  const app = await createApp(config, createLogger('silent'), options.clock ? { clock: options.clock } : {});
+  const { device, management, setupToken } = await app.start();
   return {
     app,
     device,
     management,
+    setupToken,
     dataDir: dir.path,
     async stop() {
       await app.stop();

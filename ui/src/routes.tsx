@@ -1,4 +1,5 @@
 import type { ComponentType } from 'react';
+import { AccountPage } from './pages/account-page.js';
 import { AuditPage } from './pages/audit-page.js';
 import { BatchesPage } from './pages/batches-page.js';
 import { DashboardPage } from './pages/dashboard-page.js';
@@ -38,4 +39,5 @@ export const ROUTES: Route[] = [
   { path: '/users', title: 'Users', page: UsersPage, nav: 'Users', adminOnly: true },
   { path: '/tokens', title: 'API tokens', page: TokensPage, nav: 'Tokens', adminOnly: true },
   { path: '/audit', title: 'Audit log', page: AuditPage, nav: 'Audit', adminOnly: true },
+  { path: '/account', title: 'Your account', page: AccountPage },
 ];

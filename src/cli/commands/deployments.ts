@@ -1,21 +1,8 @@
 import type { Command } from 'commander';
-import { DEPLOYMENT_STATUSES, type Deployment, type DeploymentStatus, type HistoryEntry } from '../../protocol/fleet.js';
+import { DEPLOYMENT_COLUMNS } from '../../protocol/deployment-columns.js';
+import { DEPLOYMENT_STATUSES, type DeploymentStatus, type HistoryEntry } from '../../protocol/fleet.js';
 import { formatOf, oneOf, parseInteger, withCore } from '../context.js';
 import { print, printJson, printTable, type Column } from '../output.js';
-
-export const DEPLOYMENT_COLUMNS: Column<Deployment>[] = [
-  { title: 'id', value: (d) => d.id },
-  { title: 'hostname', value: (d) => d.hostname },
-  { title: 'serial', value: (d) => d.serial },
-  { title: 'venue', value: (d) => d.venue },
-  { title: 'product', value: (d) => d.product },
-  { title: 'batch', value: (d) => d.batchId },
-  { title: 'status', value: (d) => d.status },
-  { title: 'enrolled', value: (d) => d.enrolledAt },
-  { title: 'finished', value: (d) => d.finishedAt },
-  { title: 'ip', value: (d) => d.ip },
-  { title: 'error', value: (d) => d.error },
-];
 
 const HISTORY_COLUMNS: Column<HistoryEntry>[] = [
   { title: 'at', value: (h) => h.at },

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Device } from '../../protocol/fleet.js';
 import { formatOf, parseInteger, withCore } from '../context.js';
 import { print, printJson, printTable, type Column } from '../output.js';
-import { DEPLOYMENT_COLUMNS } from './deployments.js';
+import { DEPLOYMENT_COLUMNS } from '../../protocol/deployment-columns.js';
 
 const DEVICE_COLUMNS: Column<Device>[] = [
   { title: 'serial', value: (d) => d.serial },

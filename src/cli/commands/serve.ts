@@ -14,7 +14,7 @@ export function registerServe(program: Command): void {
       const config = configFor(cmd, { 'device.listen': opts.deviceListen, 'management.listen': opts.managementListen });
       const log = createLogger(config.log.level);
       const app = await createApp(config, log);
-      let addresses: { device: string; management: string };
+      let addresses: { device: string; management: string; setupToken?: string };
       try {
         addresses = await app.start();
       } catch (err) {
@@ -24,6 +24,12 @@ export function registerServe(program: Command): void {
       process.stdout.write(
         `rpi-deploy ${VERSION}\n  device API      ${addresses.device}\n  management API  ${addresses.management}\n  data            ${config.dataDir}\nPress Ctrl-C to stop.\n`,
       );
+      if (addresses.setupToken) {
+        process.stdout.write(
+          `\nNo users yet. Open ${addresses.management}/ and create the first admin with this one-time setup token:\n  ${addresses.setupToken}\n` +
+            `(or stop the server and run: rpi-deploy user add NAME --admin)\n`,
+        );
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info({ signal }, 'stopping');

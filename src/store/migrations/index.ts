@@ -1,7 +1,8 @@
 import { fleetInitial } from './001-fleet.js';
 import { reimage } from './002-reimage.js';
+import { management } from './007-management.js';
 import type { Migration } from './types.js';
 
 /** Every migration, in the order it is applied. Append only. */
-export const MIGRATIONS: readonly Migration[] = [fleetInitial, reimage];
+export const MIGRATIONS: readonly Migration[] = [fleetInitial, reimage, management];
 export type { Migration } from './types.js';

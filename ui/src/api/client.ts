@@ -121,7 +121,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   return {
     request: request as ApiClient['request'],
     get: (path, query, signal) => request('GET', path, { ...(query && { query }), ...(signal && { signal }) }),
-    post: (path, body, query) => request('POST', path, { body: body ?? {}, ...(query && { query }) }),
+    // A bodyless POST sends no body and no Content-Type (the server refuses an empty JSON body).
+    post: (path, body, query) => request('POST', path, { ...(body !== undefined && { body }), ...(query && { query }) }),
     patch: (path, body) => request('PATCH', path, { body }),
     del: (path, query) => request('DELETE', path, { ...(query && { query }) }),
     writeHeaders,

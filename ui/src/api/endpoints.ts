@@ -24,6 +24,7 @@ import type {
   AuditEntry,
   DeploymentPage,
   DeploymentQuery,
+  PasswordChange,
   PoolImportRequest,
   Session,
   SetupRequest,
@@ -34,6 +35,12 @@ import type {
   UserPatch,
 } from '../../../src/protocol/management-api.js';
 import { apiUrl, type ApiClient, type Query } from './client.js';
+
+/** What release and retire answer: the name, and the board it was taken from, if any. */
+interface PoolNameChange {
+  hostname: string;
+  releasedFrom: string | null;
+}
 
 /**
  * Every management API route the UI uses (docs/management-api.md), typed by the schemas in
@@ -48,13 +55,14 @@ export function createEndpoints(api: ApiClient) {
       logout: () => api.post<void>('/auth/logout'),
       setupStatus: () => api.get<SetupStatus>('/auth/setup'),
       setup: (input: SetupRequest) => api.post<Session>('/auth/setup', input),
+      changePassword: (input: PasswordChange) => api.post<void>('/auth/password', input),
     },
     venues: {
       list: (signal?: AbortSignal) => api.get<Venue[]>('/venues', undefined, signal),
       get: (code: string, signal?: AbortSignal) => api.get<Venue>(`/venues/${seg(code)}`, undefined, signal),
       create: (input: VenueInput) => api.post<Venue>('/venues', input),
       update: (code: string, patch: VenuePatch) => api.patch<Venue>(`/venues/${seg(code)}`, patch),
-      remove: (code: string, force = false) => api.del<void>(`/venues/${seg(code)}`, force ? { force: true } : undefined),
+      remove: (code: string, force = false) => api.del<{ releasedHostnames?: string[] } | undefined>(`/venues/${seg(code)}`, force ? { force: true } : undefined),
       stats: (code: string, signal?: AbortSignal) => api.get<VenueStats>(`/venues/${seg(code)}/stats`, undefined, signal),
     },
     products: {
@@ -66,8 +74,8 @@ export function createEndpoints(api: ApiClient) {
       list: (venue: string, filter: { product?: string; status?: PoolStatus } = {}, signal?: AbortSignal) =>
         api.get<PoolEntry[]>(`/venues/${seg(venue)}/pool`, filter, signal),
       import: (venue: string, input: PoolImportRequest) => api.post<PoolImportResult>(`/venues/${seg(venue)}/pool/import`, input),
-      release: (hostname: string) => api.post<unknown>(`/pool/${seg(hostname)}/release`),
-      retire: (hostname: string, force = false) => api.post<unknown>(`/pool/${seg(hostname)}/retire`, force ? { force } : {}),
+      release: (hostname: string) => api.post<PoolNameChange>(`/pool/${seg(hostname)}/release`),
+      retire: (hostname: string, force = false) => api.post<PoolNameChange>(`/pool/${seg(hostname)}/retire`, undefined, force ? { force: true } : undefined),
       stats: (venue?: string, signal?: AbortSignal) => api.get<PoolStats[]>('/pool/stats', { venue }, signal),
     },
     batches: {
@@ -85,7 +93,7 @@ export function createEndpoints(api: ApiClient) {
     devices: {
       list: (signal?: AbortSignal) => api.get<Device[]>('/devices', undefined, signal),
       get: (serial: string, signal?: AbortSignal) => api.get<{ device: Device; deployments: Deployment[] }>(`/devices/${seg(serial)}`, undefined, signal),
-      reimage: (serial: string) => api.post<unknown>(`/devices/${seg(serial)}/reimage`),
+      reimage: (serial: string) => api.post<Device>(`/devices/${seg(serial)}/reimage`),
     },
     images: {
       list: (product?: string, signal?: AbortSignal) => api.get<Image[]>('/images', { product }, signal),
@@ -104,7 +112,7 @@ export function createEndpoints(api: ApiClient) {
     tokens: {
       list: (signal?: AbortSignal) => api.get<ApiToken[]>('/tokens', undefined, signal),
       create: (input: ApiTokenInput) => api.post<ApiTokenCreated>('/tokens', input),
-      revoke: (id: number) => api.del<void>(`/tokens/${id}`),
+      revoke: (id: number) => api.del<ApiToken>(`/tokens/${id}`),
     },
     audit: {
       list: (query: { limit?: number; before?: number }, signal?: AbortSignal) => api.get<AuditEntry[]>('/audit', query, signal),

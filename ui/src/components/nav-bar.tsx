@@ -35,7 +35,9 @@ export function NavBar({ items, currentPath, user, status, onLogout }: { items: 
           ))}
         </ul>
         <div className="nav-user">
-          <span className="muted">{user}</span>
+          <Link to="/account" className="muted" aria-label={`Your account: ${user}`} onClick={() => setOpen(false)}>
+            {user}
+          </Link>
           <button type="button" className="btn btn-small" onClick={onLogout}>
             Log out
           </button>

@@ -9,7 +9,7 @@ import { PhaseCounts } from '../components/phase-counts.js';
 import { WarningList } from '../components/warning-list.js';
 import { formatBytes } from '../format.js';
 import { Link } from '../router.js';
-import { countByPhase, sortedBoards, type Board, type BoardPhase, type FleetWarning } from '../state/fleet-view.js';
+import { countByPhase, DISK_WARNING_KEY, sortedBoards, type Board, type BoardPhase, type FleetWarning } from '../state/fleet-view.js';
 import { useLiveFleet, useLiveRefresh } from '../state/live-fleet.js';
 import { useApi, useRole } from '../state/session.js';
 import { useToasts } from '../state/toasts.js';
@@ -54,6 +54,7 @@ export function DashboardPage(_: PageProps) {
   const batches = useResource((signal) => api.batches.list({}, signal), [api]);
   const poolStats = useResource((signal) => api.pools.stats(undefined, signal), [api]);
   const system = useResource((signal) => api.system.get(signal), [api]);
+  useLiveRefresh((e) => e.type === 'disk.warning', system.reload);
   useLiveRefresh(
     (e) => e.type === 'batch.status' || e.type === 'hostname.assigned' || e.type === 'hostname.released' || e.type === 'pool.imported' || (e.type === 'deployment.phase' && ['success', 'failed'].includes((e.data as { phase: string }).phase)),
     () => {
@@ -76,7 +77,7 @@ export function DashboardPage(_: PageProps) {
   // Warnings the server state implies, next to those the live stream announced.
   const derived: FleetWarning[] = [];
   if (system.data?.disk.low) {
-    derived.push({ key: 'disk', at: new Date(now).toISOString(), message: `Disk space low: ${formatBytes(system.data.disk.freeBytes)} free on ${system.data.disk.path}` });
+    derived.push({ key: DISK_WARNING_KEY, at: new Date(now).toISOString(), message: `Disk space low: ${formatBytes(system.data.disk.freeBytes)} free on ${system.data.disk.path}` });
   }
   for (const b of running) {
     const pool = poolStats.data?.find((p) => p.venue === b.venue && p.product === b.product);

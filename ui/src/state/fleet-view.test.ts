@@ -108,6 +108,13 @@ describe('applyEvent', () => {
     expect(Object.keys(mergeSnapshot(seen, [deployment({})]).boards)).toEqual(['10000001']);
   });
 
+  it('a disk warning shows while the disk is low and goes when it recovers', () => {
+    const disk = (low: boolean) => ev('disk.warning', { path: '/var/lib/rpi-deploy', freeBytes: low ? 1e9 : 50e9, totalBytes: 100e9, low, message: low ? 'Disk space low' : 'Disk space ok' });
+    const low = fold([disk(true)]);
+    expect(low.warnings.map((w) => [w.key, w.message])).toEqual([['disk', 'Disk space low']]);
+    expect(applyEvent(low, disk(false)).warnings).toEqual([]);
+  });
+
   it('never throws on events it does not know or that carry nothing useful', () => {
     expect(fold([other('tftp.served', {}), other('x', { serial: 42 }), ev('batch.status', { batchId: 1, venue: 'CORO', product: 'KXP2', status: 'active' })])).toEqual(EMPTY_FLEET);
   });

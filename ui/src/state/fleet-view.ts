@@ -55,6 +55,8 @@ export interface FleetView {
 }
 
 export const EMPTY_FLEET: FleetView = { boards: {}, warnings: [] };
+/** One disk warning at a time, whether it came from the live stream or the system status. */
+export const DISK_WARNING_KEY = 'disk';
 const MAX_WARNINGS = 20;
 
 const isFinished = (phase: BoardPhase) => phase === 'success' || phase === 'failed' || phase === 'refused';
@@ -227,6 +229,10 @@ export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
     case 'pool.warning': {
       const d = (event as FleetEvent<'pool.warning'>).data;
       return withWarning(view, { key: `pool.warning:${d.venue}:${d.product}`, at: event.at, message: d.message });
+    }
+    case 'disk.warning': {
+      const d = (event as FleetEvent<'disk.warning'>).data;
+      return d.low ? withWarning(view, { key: DISK_WARNING_KEY, at: event.at, message: d.message }) : dismissWarning(view, DISK_WARNING_KEY);
     }
     case 'hostname.released':
     case 'batch.status':

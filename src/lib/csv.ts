@@ -1,0 +1,21 @@
+/** One column of a table or CSV export: a title and how to get the cell from a row. */
+export interface Column<T> {
+  title: string;
+  value: (row: T) => unknown;
+}
+
+/** A cell as text: empty for null, space-separated for lists. */
+export function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (Array.isArray(v)) return v.join(' ');
+  return String(v);
+}
+
+/** RFC 4180 CSV; a cell starting with = + - @ is prefixed with ' so spreadsheets do not run it. */
+export function toCsv<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
+  const quote = (v: string) => {
+    const safe = /^[=+\-@]/.test(v) ? `'${v}` : v;
+    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  return [columns.map((c) => quote(c.title)), ...rows.map((r) => columns.map((c) => quote(cellText(c.value(r)))))].map((l) => l.join(',')).join('\r\n') + '\r\n';
+}
