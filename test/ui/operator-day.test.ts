@@ -120,7 +120,7 @@ describe('operator UI in Chromium', () => {
     await form.getByRole('button', { name: 'Import 20 numbers' }).click();
     await page.getByText('Imported 20 numbers into CORO KXP2').waitFor();
     await expect.poll(async () => (await server.app.fleet.pools.list({ venue: 'CORO' })).length).toBe(20);
-    await expect.poll(() => page.locator('table[class="table"] >> text=KXP2-CORO-020').count()).toBe(1);
+    await page.getByRole('table', { name: 'KXP2 hostname pool' }).getByRole('cell', { name: 'KXP2-CORO-020' }).waitFor();
   });
 
   it('creates and activates a batch of 3 boards', async () => {

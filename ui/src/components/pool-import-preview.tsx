@@ -59,7 +59,7 @@ export function PoolImportPreview({ result, committed = false }: { result: PoolI
       </p>
       {shown.length > 0 && (
         <div className="table-wrap">
-          <table className="table preview-lines">
+          <table className="table table-dense preview-lines">
             <caption className="sr-only">Line by line</caption>
             <thead>
               <tr>

@@ -11,12 +11,27 @@ export interface Column<T> {
 
 /**
  * A table on a laptop; on a phone each row becomes a card whose cells are labelled by their
- * column header (the CSS reads `data-label`).
+ * column header (the CSS reads `data-label`), unless `dense`: long lists of short rows (a pool
+ * of 60 numbers) stay one line per row there, without their optional columns.
  */
-export function Table<T>({ caption, columns, rows, rowKey, rowClass }: { caption: string; columns: Column<T>[]; rows: readonly T[]; rowKey: (row: T) => string | number; rowClass?: (row: T) => string | undefined }) {
+export function Table<T>({
+  caption,
+  columns,
+  rows,
+  rowKey,
+  rowClass,
+  dense = false,
+}: {
+  caption: string;
+  columns: Column<T>[];
+  rows: readonly T[];
+  rowKey: (row: T) => string | number;
+  rowClass?: (row: T) => string | undefined;
+  dense?: boolean;
+}) {
   return (
     <div className="table-wrap">
-      <table className="table">
+      <table className={dense ? 'table table-dense' : 'table'}>
         <caption className="sr-only">{caption}</caption>
         <thead>
           <tr>

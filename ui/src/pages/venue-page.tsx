@@ -222,13 +222,14 @@ export function VenuePage({ params }: PageProps) {
                   </EmptyState>
                 ) : (
                   <Table<PoolEntry>
+                    dense
                     caption={`${current} hostname pool`}
                     rows={entries}
                     rowKey={(e) => e.id}
                     columns={[
                       { header: 'Hostname', cell: (e) => e.hostname },
                       { header: 'Status', cell: (e) => <span className={`badge badge-pool-${e.status}`}>{e.status}</span> },
-                      { header: 'Board', cell: (e) => (e.serial ? <Link to={`/devices/${e.serial}`}>{e.serial}</Link> : '') },
+                      { header: 'Board', cell: (e) => (e.serial ? <Link to={`/devices/${e.serial}`}>{e.serial}</Link> : ''), optional: true },
                       { header: 'Assigned', cell: (e) => (e.assignedAt ? formatDateTime(e.assignedAt) : ''), optional: true },
                       ...(canOperate ? [{ header: 'Actions', cell: poolActions, kind: 'actions' as const }] : []),
                     ]}
