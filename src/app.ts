@@ -7,7 +7,7 @@ import { createFleet, type Fleet } from './fleet/index.js';
 import { createImageService, type ImageService } from './images/index.js';
 import { createEventBus, type EventBus } from './lib/event-bus.js';
 import type { Logger } from './lib/logger.js';
-import { createManagementApi } from './management/index.js';
+import { createManagementApi, type LiveLimits } from './management/index.js';
 import type { FleetEvent } from './protocol/events.js';
 import type { HealthReply } from './protocol/health.js';
 import { openSqliteStore, type Store } from './store/index.js';
@@ -37,6 +37,8 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
 }
 
 export interface App extends Core {
+  /** The two HTTP surfaces (for in-process inspection: their routes, `inject`). */
+  readonly servers: { device: HttpServer; management: HttpServer };
   /**
    * Binds both listeners; returns the addresses actually bound (port 0 becomes a real port) and,
    * while no user exists, the one-time setup token for the first admin.
@@ -49,6 +51,8 @@ export interface App extends Core {
 export interface AppOptions {
   /** The management surface's clock (session expiry); tests move it instead of sleeping. */
   clock?: () => Date;
+  /** Live-channel limits (per-client backlog, heartbeat); tests make them small. */
+  liveLimits?: Partial<LiveLimits>;
 }
 
 /** Composition root, part two: the two HTTP surfaces on their own listeners. */
@@ -77,10 +81,12 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
     health,
     facts: { version: VERSION, startedAt, listeners: () => ({ ...bound }), dhcp: () => ({ enabled: false, mode: null, interface: null }) },
     ...(options.clock && { clock: options.clock }),
+    ...(options.liveLimits && { liveLimits: options.liveLimits }),
   });
 
   return {
     ...core,
+    servers: { device, management: management.server },
     async start() {
       const deviceAt = await listenOn(device, 'device', config.device.listen);
       const managementAt = await listenOn(management.server, 'management', config.management.listen).catch(async (err: unknown) => {

@@ -9,6 +9,21 @@ import type { Logger } from './logger.js';
 /** A Fastify instance whose route schemas are TypeBox schemas. */
 export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
+/** A route as registered, for documents and tests that list what a surface answers. */
+export interface RouteRecord {
+  method: string;
+  url: string;
+  schema: Readonly<Record<string, unknown>>;
+  config: Readonly<Record<string, unknown>>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route of this server, including those of its plugins, in registration order (no HEAD twins). */
+    readonly routeList: readonly RouteRecord[];
+  }
+}
+
 /** The one error body every route of every surface answers with. */
 export interface ErrorBody {
   error: string;
@@ -43,6 +58,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     return503OnClosing: true,
     forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const routes: RouteRecord[] = [];
+  app.decorate('routeList', routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, url: r.url, schema: (r.schema ?? {}) as Record<string, unknown>, config: (r.config ?? {}) as Record<string, unknown> });
+    }
+  });
 
   const strict = makeAjv({ coerceTypes: false });
   const coercing = makeAjv({ coerceTypes: 'array' });

@@ -18,7 +18,7 @@ import type { DiskWatch } from './disk-watch.js';
 import { registerImageRoutes } from './images.routes.js';
 import type { LiveHub } from './live-hub.js';
 import { registerLiveRoute } from './live.routes.js';
-import { buildOpenApi, collectRoutes } from './openapi.js';
+import { buildOpenApi } from './openapi.js';
 import { registerPoolRoutes } from './pools.routes.js';
 import { registerSystemRoutes, type SystemFacts } from './system.routes.js';
 import { registerUserRoutes } from './users.routes.js';
@@ -43,7 +43,6 @@ export interface ApiDeps {
 
 /** Everything under /api/v1: the guard and audit hooks first, then every route, then the document describing them. */
 export function registerApi(api: HttpServer, deps: ApiDeps): void {
-  const routes = collectRoutes(api);
   registerGuard(api, deps);
   registerAuditHook(api, deps.audit);
 
@@ -59,5 +58,8 @@ export function registerApi(api: HttpServer, deps: ApiDeps): void {
   registerLiveRoute(api, { hub: deps.hub, stillAllowed: (req) => recheck(req, deps) });
 
   let document: Record<string, unknown> | undefined;
-  api.get('/openapi.json', { config: { access: 'public' }, schema: { tags: ['docs'], description: 'this document' } }, async () => (document ??= buildOpenApi(routes, { version: deps.facts.version })));
+  api.get('/openapi.json', { config: { access: 'public' }, schema: { tags: ['docs'], description: 'this document' } }, async () => (document ??= buildOpenApi(
+    api.routeList.filter((r) => r.url.startsWith(api.prefix)),
+    { version: deps.facts.version },
+  )));
 }

@@ -32,12 +32,12 @@ function detailsOf(req: FastifyRequest): Record<string, unknown> {
   return out;
 }
 
-/** What was changed: the path's ids, else the new record's id, else the name in the body. */
+/** What was changed: the path's ids, else the new record's id or code, else the name in the body. */
 function targetOf(req: FastifyRequest, reply: FastifyReply, payload: unknown): string | null {
   const params = Object.values((req.params ?? {}) as Record<string, string>);
   if (params.length > 0) return params.join('/');
   const created = reply.statusCode === 201 && typeof payload === 'string' ? parse(payload) : undefined;
-  const id = created?.['id'] ?? (created?.['token'] as Record<string, unknown> | undefined)?.['id'];
+  const id = created?.['id'] ?? created?.['code'] ?? created?.['username'] ?? (created?.['token'] as Record<string, unknown> | undefined)?.['id'];
   if (id !== undefined) return String(id);
   const body = (req.body ?? {}) as Record<string, unknown>;
   const name = body['code'] ?? body['username'] ?? body['name'];

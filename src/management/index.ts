@@ -121,3 +121,4 @@ export function createManagementApi(deps: ManagementDeps): ManagementApi {
 
 export { createUserService, type UserService } from './auth/users.service.js';
 export { ManagementError, type ManagementErrorCode } from './errors.js';
+export type { LiveLimits } from './live-hub.js';

@@ -1,5 +1,4 @@
-import type { RouteOptions } from 'fastify';
-import type { HttpServer } from '../lib/http-server.js';
+import type { RouteRecord } from '../lib/http-server.js';
 import type { Access } from './auth/guard.js';
 
 declare module 'fastify' {
@@ -10,26 +9,6 @@ declare module 'fastify' {
     /** Content types of a successful answer, when not only JSON. */
     produces?: string[];
   }
-}
-
-/** One route as the OpenAPI document needs it. */
-export interface RouteDoc {
-  method: string;
-  url: string;
-  access: Access;
-  schema: Record<string, unknown>;
-}
-
-/** Records every route registered on `app` from now on (call before registering routes). */
-export function collectRoutes(app: HttpServer): RouteDoc[] {
-  const routes: RouteDoc[] = [];
-  app.addHook('onRoute', (r: RouteOptions) => {
-    for (const method of [r.method].flat()) {
-      if (method === 'HEAD') continue;
-      routes.push({ method, url: r.url, access: (r.config as { access?: Access } | undefined)?.access ?? 'admin', schema: (r.schema ?? {}) as Record<string, unknown> });
-    }
-  });
-  return routes;
 }
 
 const ErrorBody = {
@@ -63,8 +42,9 @@ function parametersOf(schema: Record<string, unknown>, where: 'path' | 'query'):
   }));
 }
 
-function operationOf(r: RouteDoc): Record<string, unknown> {
+function operationOf(r: RouteRecord): Record<string, unknown> {
   const s = r.schema;
+  const access = (r.config['access'] as Access | undefined) ?? 'admin';
   const produces = (s['produces'] as string[] | undefined) ?? ['application/json'];
   const responses: Record<string, unknown> = {};
   for (const [status, body] of Object.entries((s['response'] ?? {}) as Record<string, Record<string, unknown>>)) {
@@ -73,7 +53,7 @@ function operationOf(r: RouteDoc): Record<string, unknown> {
   }
   if (Object.keys(responses).length === 0) responses['200'] = { description: 'success', content: Object.fromEntries(produces.map((t) => [t, { schema: { type: 'string' } }])) };
   for (const [status, description] of Object.entries(ERRORS)) {
-    if (r.access === 'public' && (status === '401' || status === '403')) continue;
+    if (access === 'public' && (status === '401' || status === '403')) continue;
     responses[status] ??= { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   }
   return {
@@ -81,8 +61,8 @@ function operationOf(r: RouteDoc): Record<string, unknown> {
     tags: (s['tags'] as string[] | undefined) ?? ['other'],
     summary: `${r.method} ${openApiPath(r.url)}`,
     ...(typeof s['description'] === 'string' && { description: s['description'] }),
-    'x-required-role': r.access,
-    security: r.access === 'public' ? [] : [{ session: [], csrf: [] }, { bearer: [] }],
+    'x-required-role': access,
+    security: access === 'public' ? [] : [{ session: [], csrf: [] }, { bearer: [] }],
     parameters: [...parametersOf(s, 'path'), ...parametersOf(s, 'query')],
     ...(s['body'] !== undefined && { requestBody: { required: true, content: { 'application/json': { schema: s['body'] } } } }),
     responses,
@@ -90,7 +70,7 @@ function operationOf(r: RouteDoc): Record<string, unknown> {
 }
 
 /** The OpenAPI 3.1 document of the routes, their schemas being the very ones Fastify validates with. */
-export function buildOpenApi(routes: readonly RouteDoc[], info: { version: string }): Record<string, unknown> {
+export function buildOpenApi(routes: readonly RouteRecord[], info: { version: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) (paths[openApiPath(r.url)] ??= {})[r.method.toLowerCase()] = operationOf(r);
   return {

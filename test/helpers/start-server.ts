@@ -1,4 +1,4 @@
-import { createApp, openCore, type App, type Core } from '../../src/app.js';
+import { createApp, openCore, type App, type AppOptions, type Core } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { tempDir } from './temp-dir.js';
@@ -18,6 +18,7 @@ export interface StartOptions {
   /** Extra configuration, by dotted key (`'management.session.idleMinutes': 5`). */
   flags?: Record<string, unknown>;
   clock?: () => Date;
+  liveLimits?: AppOptions['liveLimits'];
 }
 
 /** The real server on loopback with ephemeral ports and a fresh SQLite database. */
@@ -26,7 +27,10 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const config = loadConfig({
     flags: { dataDir: dir.path, 'device.listen': '127.0.0.1:0', 'management.listen': '127.0.0.1:0', 'log.level': 'silent', ...options.flags },
   });
-  const app = await createApp(config, createLogger('silent'), options.clock ? { clock: options.clock } : {});
+  const app = await createApp(config, createLogger('silent'), {
+    ...(options.clock && { clock: options.clock }),
+    ...(options.liveLimits && { liveLimits: options.liveLimits }),
+  });
   const { device, management, setupToken } = await app.start();
   return {
     app,
