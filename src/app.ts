@@ -32,7 +32,16 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
   const events = createEventBus<FleetEvent>(log);
   events.subscribe((e) => (e.seq === null ? log.debug({ event: e.type, ...e.data }, e.type) : log.info({ event: e.type, seq: e.seq, ...e.data }, e.type)));
   const fleet = createFleet({ store, events, log });
-  const images = createImageService({ store, products: fleet.products });
+  let images: ImageService;
+  try {
+    images = await createImageService({ store, products: fleet.products, dataDir: config.dataDir });
+    // Whatever a killed import left behind goes before anything else runs.
+    const recovered = await images.recover();
+    if (recovered.stagingRemoved + recovered.filesRemoved > 0) log.info(recovered, 'removed what interrupted image imports left');
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return { config, log, store, events, fleet, images, close: () => store.close() };
 }
 

@@ -7,9 +7,14 @@ function toImage(r: Selectable<ImagesTable>): Image {
     id: r.id,
     product: r.product_code,
     version: r.version,
-    fileRef: r.file_ref,
     sizeBytes: r.size_bytes,
     sha256: r.sha256,
+    chunkCount: r.chunk_count,
+    storedBytes: r.stored_bytes,
+    usedBytes: r.used_bytes,
+    osGeneration: r.os_generation as Image['osGeneration'],
+    sourceName: r.source_name,
+    sourceFormat: r.source_format as Image['sourceFormat'],
     active: r.active === 1,
     notes: r.notes,
     createdAt: r.created_at,
@@ -23,6 +28,16 @@ export async function insertImage(db: Db, row: Insertable<ImagesTable>): Promise
 export async function findImage(db: Db, id: number): Promise<Image | undefined> {
   const row = await db.selectFrom('images').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toImage(row);
+}
+
+/** The manifest file of an image, relative to the store root. */
+export async function findManifestFile(db: Db, id: number): Promise<string | undefined> {
+  return (await db.selectFrom('images').select('manifest_file').where('id', '=', id).executeTakeFirst())?.manifest_file;
+}
+
+/** Every registered manifest file: what a store sweep must keep. */
+export async function listManifestFiles(db: Db): Promise<string[]> {
+  return (await db.selectFrom('images').select('manifest_file').execute()).map((r) => r.manifest_file);
 }
 
 export async function findImageBySha(db: Db, sha256: string): Promise<Image | undefined> {

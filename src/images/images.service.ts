@@ -1,41 +1,60 @@
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { checkSchema } from '../lib/validate.js';
-import { ImageRecordInput, type Image } from '../protocol/images.js';
-import type { Store } from '../store/index.js';
+import { ImageImportInput, imageFileName, type Image } from '../protocol/images.js';
+import { MANIFEST_FORMAT, type ByteRange, type ImageLayout, type Manifest } from '../protocol/manifest.js';
+import type { Db, Store } from '../store/index.js';
+import { openChunkStore, type ChunkStore, type Staging } from './chunk-store.js';
+import type { ImportSource } from './decode.js';
 import { ImageError } from './errors.js';
-import { digestFile, type ProgressListener } from './file-digest.js';
-import { deleteImage, findActiveImage, findImage, findImageBySha, findImageByVersion, insertImage, listImages, setActiveImage } from './images.repo.js';
+import { createImageReader, type ByteStream } from './image-reader.js';
+import { stageImage, type ImportOptions, type StagedImage } from './import.js';
+import { deleteImage, findActiveImage, findImage, findImageBySha, findImageByVersion, findManifestFile, insertImage, listImages, listManifestFiles, setActiveImage } from './images.repo.js';
 
 /** What images needs to know about products: that one exists, under its canonical code. */
 export interface ProductCatalog {
   get(code: string): Promise<{ code: string }>;
 }
 
-export interface ImageFileInput {
-  file: string;
-  product: string;
-  version: string;
-  notes?: string | null | undefined;
-}
-
 export interface ImageService {
-  /** Records an image whose bytes are already in place; the same bytes twice is refused. */
-  register(input: ImageRecordInput): Promise<Image>;
-  /** Hashes a file on disk and records it (the bytes stay where they are). */
-  addFile(input: ImageFileInput, onProgress?: ProgressListener): Promise<Image>;
+  /**
+   * Imports an image (raw, xz, gzip, zstd or a zip holding one `.img`, told by its first bytes)
+   * into the chunk store and registers it in one transaction; the same raw bytes twice, or a
+   * version the product already has, is refused. A failed or cancelled import leaves nothing.
+   */
+  import(source: ImportSource, input: ImageImportInput, options?: ImportOptions): Promise<Image>;
   list(filter?: { product?: string | undefined }): Promise<Image[]>;
   get(id: number): Promise<Image>;
   /** The image boards of this product receive, if one is active (none for an unknown product). */
   active(product: string): Promise<Image | undefined>;
+  /** The image published as `GET /images/<fileName>` (see imageFileName). */
+  findByFileName(fileName: string): Promise<Image | undefined>;
   activate(id: number): Promise<Image>;
   deactivate(id: number): Promise<Image>;
   /** Refuses the active image unless `force`: boards of that product would have nothing to write. */
   remove(id: number, options?: { force?: boolean }): Promise<void>;
+  /** What a board needs to write the image. */
+  manifest(id: number): Promise<Manifest>;
+  /** One stored chunk's compressed bytes (a range of them, to resume), by the SHA-256 of its raw bytes. */
+  openChunk(sha256: string, range?: ByteRange): Promise<ByteStream>;
+  /** The raw image (or a range of it) rebuilt from its chunks, each checked against its hash. */
+  openRaw(id: number, range?: ByteRange): Promise<ByteStream>;
+  /** A file from the image's FAT boot partition, e.g. `kernel_2712.img` or `overlays/bcm2712d0.dtbo`. */
+  readBootFile(id: number, path: string): Promise<Buffer>;
+  /**
+   * Run at start: removes what killed imports left in staging and any chunk or manifest that no
+   * record refers to (an import killed between moving its files and committing).
+   */
+  recover(): Promise<{ stagingRemoved: number; filesRemoved: number }>;
 }
 
-export function createImageService(deps: { store: Store; products: ProductCatalog; clock?: () => Date }): ImageService {
+/** Where the image store lives inside the data directory. */
+export const IMAGE_STORE_DIR = 'images';
+
+export async function createImageService(deps: { store: Store; products: ProductCatalog; dataDir: string; clock?: () => Date }): Promise<ImageService> {
   const { store, products } = deps;
   const now = () => (deps.clock ?? (() => new Date()))().toISOString();
+  const chunks: ChunkStore = await openChunkStore(join(deps.dataDir, IMAGE_STORE_DIR));
+  const reader = createImageReader(chunks);
 
   async function get(id: number): Promise<Image> {
     const image = await findImage(store.db, id);
@@ -43,45 +62,85 @@ export function createImageService(deps: { store: Store; products: ProductCatalo
     return image;
   }
 
-  async function register(input: ImageRecordInput): Promise<Image> {
-    const r = checkSchema(ImageRecordInput, input, (p) => {
-      throw new ImageError('IMAGE_INPUT_INVALID', `${p.path} ${p.message}`, { field: p.path });
-    });
-    const { code: product } = await products.get(r.product);
+  async function layoutOf(id: number): Promise<ImageLayout> {
+    const file = await findManifestFile(store.db, id);
+    if (!file) throw new ImageError('IMAGE_UNKNOWN', `Image ${id} does not exist; list images with: rpi-deploy image list`, { imageId: id });
+    return reader.layout(file);
+  }
+
+  async function checkVersionFree(db: Db, product: string, version: string): Promise<void> {
+    const clash = await findImageByVersion(db, product, version);
+    if (clash) throw new ImageError('IMAGE_DUPLICATE', `${product} ${version} already exists (image ${clash.id}); pick another --version`, { imageId: clash.id });
+  }
+
+  /** Deletes every stored file no record refers to. Runs inside a transaction, like registration. */
+  async function sweep(db: Db): Promise<number> {
+    const manifests = await listManifestFiles(db);
+    const keep = new Set<string>();
+    for (const file of manifests) for (const c of (await reader.layout(file)).chunks) keep.add(c.sha256);
+    return chunks.sweep({ chunks: keep, manifests: new Set(manifests) });
+  }
+
+  /** One transaction: duplicate checks, staged files moved into the store, the record written. */
+  function register(staged: StagedImage, staging: Staging, product: string, input: ImageImportInput): Promise<Image> {
+    const { layout } = staged;
     return store.transaction(async (tx) => {
-      const same = await findImageBySha(tx, r.sha256);
+      const same = await findImageBySha(tx, layout.sha256);
       if (same) {
-        throw new ImageError('IMAGE_DUPLICATE', `These bytes are already registered as ${same.product} ${same.version} (image ${same.id}); nothing was added`, {
-          imageId: same.id,
-        });
+        throw new ImageError('IMAGE_DUPLICATE', `These bytes are already stored as ${same.product} ${same.version} (image ${same.id}); nothing was added`, { imageId: same.id });
       }
-      const clash = await findImageByVersion(tx, product, r.version);
-      if (clash) throw new ImageError('IMAGE_DUPLICATE', `${product} ${r.version} already exists (image ${clash.id}); pick another --version`, { imageId: clash.id });
-      return insertImage(tx, {
+      await checkVersionFree(tx, product, input.version);
+      for (const c of layout.chunks) {
+        if (!staging.hasChunk(c.sha256) && !chunks.hasChunk(c.sha256)) {
+          throw new ImageError('IMAGE_STORE_CHANGED', 'Another image sharing chunks with this one was deleted during the import; import again', { sha256: c.sha256 });
+        }
+      }
+      await staging.writeManifest(layout.sha256, JSON.stringify(layout));
+      await staging.publish();
+      const image = await insertImage(tx, {
         product_code: product,
-        version: r.version,
-        file_ref: r.fileRef,
-        size_bytes: r.sizeBytes,
-        sha256: r.sha256,
+        version: input.version,
+        sha256: layout.sha256,
+        size_bytes: layout.sizeBytes,
+        chunk_count: layout.chunks.length,
+        stored_bytes: storedBytes(layout),
+        used_bytes: layout.usedBytes,
+        os_generation: layout.boot?.osGeneration ?? 'unknown',
+        manifest_file: chunks.manifestFile(layout.sha256),
+        source_name: staged.sourceName,
+        source_format: staged.sourceFormat,
         active: 0,
-        notes: r.notes?.trim() || null,
+        notes: input.notes?.trim() || null,
         created_at: now(),
       });
+      if (!input.activate) return image;
+      await setActiveImage(tx, product, image.id);
+      return { ...image, active: true };
     });
   }
 
   return {
-    register,
-
-    async addFile(input, onProgress) {
-      const file = resolve(input.file);
-      const { sizeBytes, sha256 } = await digestFile(file, onProgress);
-      return register({ product: input.product, version: input.version, fileRef: file, sizeBytes, sha256, notes: input.notes ?? null });
+    async import(source, input, options = {}) {
+      const meta = checkSchema(ImageImportInput, input, (p) => {
+        throw new ImageError('IMAGE_INPUT_INVALID', `${p.path} ${p.message}`, { field: p.path });
+      });
+      const { code: product } = await products.get(meta.product);
+      // Refused before reading gigabytes; checked again when registering.
+      await checkVersionFree(store.db, product, meta.version);
+      const staging = await chunks.createStaging();
+      try {
+        const staged = await stageImage(source, chunks, staging, options);
+        options.onProgress?.({ phase: 'storing', doneBytes: 0, totalBytes: null });
+        return await register(staged, staging, product, meta);
+      } finally {
+        await staging.remove();
+      }
     },
 
     list: async (filter = {}) => listImages(store.db, filter.product ? (await products.get(filter.product)).code : undefined),
     get,
     active: (product) => findActiveImage(store.db, product.trim().toUpperCase()),
+    findByFileName: async (fileName) => (await listImages(store.db)).find((i) => imageFileName(i) === fileName),
 
     async activate(id) {
       const image = await get(id);
@@ -100,7 +159,30 @@ export function createImageService(deps: { store: Store; products: ProductCatalo
       if (image.active && !options.force) {
         throw new ImageError('IMAGE_ACTIVE', `Image ${id} is the active ${image.product} image; activate another one first or delete with --force`, { imageId: id });
       }
-      await store.transaction((tx) => deleteImage(tx, id));
+      await store.transaction(async (tx) => {
+        await deleteImage(tx, id);
+        await sweep(tx);
+      });
+    },
+
+    async manifest(id) {
+      const image = await get(id);
+      return { format: MANIFEST_FORMAT, imageId: image.id, product: image.product, version: image.version, ...(await layoutOf(id)) };
+    },
+    openChunk: (sha256, range) => reader.openChunk(sha256, range),
+    openRaw: async (id, range) => reader.openRaw(await layoutOf(id), range),
+    readBootFile: async (id, path) => reader.readBootFile(await layoutOf(id), path),
+
+    async recover() {
+      const stagingRemoved = await chunks.removeDeadStaging();
+      const filesRemoved = await store.transaction((tx) => sweep(tx));
+      return { stagingRemoved, filesRemoved };
     },
   };
+}
+
+/** Compressed bytes of an image's distinct chunks. */
+function storedBytes(layout: ImageLayout): number {
+  const seen = new Map(layout.chunks.map((c) => [c.sha256, c.storedBytes]));
+  return [...seen.values()].reduce((a, b) => a + b, 0);
 }

@@ -1,3 +1,5 @@
-export { createImageService, type ImageService, type ImageFileInput, type ProductCatalog } from './images.service.js';
+export { createImageService, IMAGE_STORE_DIR, type ImageService, type ProductCatalog } from './images.service.js';
+export type { ImportSource } from './decode.js';
+export type { ImportOptions, ImportProgress } from './import.js';
+export type { ByteStream } from './image-reader.js';
 export { ImageError, type ImageErrorCode } from './errors.js';
-export type { ProgressListener } from './file-digest.js';

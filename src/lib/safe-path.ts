@@ -15,10 +15,7 @@ export class SafePathError extends AppError<SafePathErrorCode> {}
  * callers can answer "not found").
  */
 export async function resolveInside(root: string, requested: string): Promise<string> {
-  if (requested.includes('\0') || requested.includes('\\')) throw invalid(requested, 'contains a NUL byte or a backslash');
-  const path = requested.replace(/^\/+/, '');
-  if (path === '' || isAbsolute(path)) throw invalid(requested, 'is empty or absolute');
-  if (path.split('/').some((part) => part === '..')) throw new SafePathError('PATH_OUTSIDE_ROOT', `Path ${JSON.stringify(requested)} climbs out of its root`, { requested });
+  const path = relativePathParts(requested.replace(/^\/+/, ''), requested).join('/');
   const realRoot = await realpath(root);
   const real = await realpath(join(realRoot, path));
   const rel = relative(realRoot, real);
@@ -26,6 +23,21 @@ export async function resolveInside(root: string, requested: string): Promise<st
     throw new SafePathError('PATH_OUTSIDE_ROOT', `Path ${JSON.stringify(requested)} leads outside its root`, { requested });
   }
   return real;
+}
+
+/**
+ * The pure half of the check, for paths inside something that is not a directory of this host
+ * (a FAT volume inside an image): refuses NUL, backslashes, empty and absolute paths and any
+ * `..`; drops empty and `.` parts. `shown` is what error messages quote (the path as requested).
+ */
+export function relativePathParts(path: string, shown = path): string[] {
+  if (path.includes('\0') || path.includes('\\')) throw invalid(shown, 'contains a NUL byte or a backslash');
+  if (path === '' || isAbsolute(path)) throw invalid(shown, 'is empty or absolute');
+  const parts = path.split('/');
+  if (parts.some((part) => part === '..')) throw new SafePathError('PATH_OUTSIDE_ROOT', `Path ${JSON.stringify(shown)} climbs out of its root`, { requested: shown });
+  const kept = parts.filter((part) => part !== '' && part !== '.');
+  if (kept.length === 0) throw invalid(shown, 'is empty or absolute');
+  return kept;
 }
 
 function invalid(requested: string, why: string): SafePathError {

@@ -1,5 +1,7 @@
 import type { Fleet } from '../fleet/index.js';
 import type { ImageService } from '../images/index.js';
+import type { EventBus } from '../lib/event-bus.js';
+import type { FleetEvent } from '../protocol/events.js';
 import type { HttpServer } from '../lib/http-server.js';
 import type { AuditLog } from './audit.service.js';
 import { registerAuditHook } from './audit.hook.js';
@@ -26,6 +28,7 @@ import { registerVenueRoutes } from './venues.routes.js';
 
 export interface ApiDeps {
   fleet: Fleet;
+  events: EventBus<FleetEvent>;
   images: ImageService;
   users: UserService;
   sessions: SessionService;

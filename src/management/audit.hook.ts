@@ -27,7 +27,8 @@ export function registerAuditHook(app: HttpServer, audit: AuditLog): void {
 
 function detailsOf(req: FastifyRequest): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (req.body && typeof req.body === 'object') out['body'] = req.body;
+  // JSON bodies only: an upload's body is the file stream, which the log has no use for.
+  if (req.body && Object.getPrototypeOf(req.body) === Object.prototype) out['body'] = req.body;
   if (req.query && Object.keys(req.query).length > 0) out['query'] = req.query;
   return out;
 }

@@ -24,6 +24,6 @@ export type ManagementErrorCode =
   | 'AUTH_LAST_ADMIN'
   | 'AUTH_TOKEN_UNKNOWN'
   | 'MANAGEMENT_INPUT_INVALID'
-  | 'MANAGEMENT_UPLOAD_FAILED';
+  | 'MANAGEMENT_UPLOAD_TYPE';
 
 export class ManagementError extends AppError<ManagementErrorCode> {}

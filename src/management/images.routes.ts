@@ -1,12 +1,87 @@
+import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
+import type { EventBus } from '../lib/event-bus.js';
 import type { HttpServer } from '../lib/http-server.js';
 import type { ImageService } from '../images/index.js';
-import { Image } from '../protocol/images.js';
+import type { FleetEvent } from '../protocol/events.js';
+import { Image, ImageImportInput } from '../protocol/images.js';
+import { actorName } from './auth/principal.js';
+import { ManagementError } from './errors.js';
 import { ForceQuery, IdParam, NoContent } from './route-schemas.js';
 
-/** Master images: list, inspect, choose the active one per product, delete. */
-export function registerImageRoutes(app: HttpServer, { images }: { images: ImageService }): void {
+/** What browsers and tools call the files an image comes in; all are taken as a byte stream. */
+const UPLOAD_TYPES = ['application/octet-stream', 'application/x-xz', 'application/gzip', 'application/x-gzip', 'application/zstd', 'application/zip', 'application/x-zip-compressed'];
+
+const UploadQuery = Type.Object(
+  {
+    ...ImageImportInput.properties,
+    filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'the uploaded file’s name, for messages (the format is told by its first bytes)' })),
+  },
+  { additionalProperties: false },
+);
+
+/** How long a refused upload is read on and thrown away so the client can see the answer. */
+const REFUSED_UPLOAD_DRAIN_MS = 10_000;
+
+/**
+ * An upload refused before its body was read (not signed in, bad query, unknown product) would
+ * otherwise be answered while the client is still sending, and most HTTP clients report that as a
+ * broken pipe instead of showing our message. So the rest of the body is read and discarded first,
+ * for a bounded time; after that the connection is closed anyway.
+ */
+async function drainRefusedUpload(req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  const raw = req.raw;
+  if (reply.statusCode < 400 || raw.readableEnded || raw.destroyed) return payload;
+  void reply.header('connection', 'close');
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, REFUSED_UPLOAD_DRAIN_MS);
+    raw.once('end', () => (clearTimeout(timer), resolve()));
+    raw.once('close', () => (clearTimeout(timer), resolve()));
+    raw.resume();
+  });
+  return payload;
+}
+
+/** Master images: upload (streamed), list, inspect, choose the active one per product, delete. */
+export function registerImageRoutes(app: HttpServer, { images, events }: { images: ImageService; events: EventBus<FleetEvent> }): void {
   const tags = ['images'];
+  // The upload is handed on as the request stream itself: never buffered, so no body limit applies.
+  app.addContentTypeParser(UPLOAD_TYPES, (_req, payload, done) => done(null, payload));
+
+  app.post(
+    '/images',
+    {
+      config: { access: 'operator', audit: 'image.upload' },
+      onSend: drainRefusedUpload,
+      schema: {
+        tags,
+        description: 'The image file (raw .img, .xz, .gz, .zst or a .zip holding one .img) is the request body, Content-Type application/octet-stream. Progress: image.progress live events.',
+        querystring: UploadQuery,
+        response: { 201: Image },
+      },
+    },
+    async (req, reply) => {
+      const { filename, ...input } = req.query;
+      if (!(req.body instanceof Readable)) {
+        throw new ManagementError('MANAGEMENT_UPLOAD_TYPE', 'Send the image file itself as the request body, with Content-Type: application/octet-stream');
+      }
+      const aborted = new AbortController();
+      // A browser tab closed mid-upload: stop reading, and the import leaves nothing behind.
+      reply.raw.once('close', () => reply.raw.writableFinished || aborted.abort());
+      const length = Number(req.headers['content-length']);
+      const by = actorName(req.principal);
+      const image = await images.import(
+        { stream: req.body, name: filename ?? `${input.product}-${input.version}`, sizeBytes: Number.isFinite(length) ? length : null },
+        input,
+        {
+          signal: aborted.signal,
+          onProgress: (p) => events.publish({ seq: null, at: new Date().toISOString(), type: 'image.progress', data: { product: input.product, version: input.version, ...p, by } }),
+        },
+      );
+      return reply.code(201).send(image);
+    },
+  );
   app.get(
     '/images',
     { config: { access: 'viewer' }, schema: { tags, querystring: Type.Object({ product: Type.Optional(Type.String({ maxLength: 16 })) }, { additionalProperties: false }), response: { 200: Type.Array(Image) } } },

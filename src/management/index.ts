@@ -86,6 +86,7 @@ export function createManagementApi(deps: ManagementDeps): ManagementApi {
     async (api) =>
       registerApi(api, {
         fleet: deps.fleet,
+        events: deps.events,
         images: deps.images,
         users,
         sessions,

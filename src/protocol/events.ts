@@ -60,6 +60,15 @@ export const FleetEventSchemas = {
     available: Type.Integer(),
     message: Type.String(),
   }),
+  /** An image upload through the management API, a few times a second while it is received and stored. */
+  'image.progress': Type.Object({
+    product: Type.String(),
+    version: Type.String(),
+    phase: Type.String({ description: 'receiving, reading, analysing or storing' }),
+    doneBytes: Type.Integer(),
+    totalBytes: Type.Union([Type.Integer(), Type.Null()]),
+    by: Type.String({ description: 'who uploads' }),
+  }),
   /** The data directory ran low on free space (`low: true`) or recovered (`low: false`). */
   'disk.warning': Type.Object({
     path: Type.String(),

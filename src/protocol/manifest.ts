@@ -39,6 +39,7 @@ export const Partition = Type.Object({
   /** MBR type byte as two hex digits (`0c`, `83`) or the GPT type GUID. */
   type: Type.String(),
   filesystem: FilesystemKind,
+  /** The filesystem's own label (FAT volume label, ext4 volume name), if it has one. */
   label: Type.Union([Type.String(), Type.Null()]),
 });
 export type Partition = Static<typeof Partition>;
@@ -55,11 +56,8 @@ export const BootPartition = Type.Object({
 });
 export type BootPartition = Static<typeof BootPartition>;
 
-export const Manifest = Type.Object({
-  format: Type.Literal(MANIFEST_FORMAT),
-  imageId: Type.Integer(),
-  product: Type.String(),
-  version: Type.String(),
+/** What import learns about an image's bytes; the same for every record made from them. */
+export const ImageLayout = Type.Object({
   sizeBytes: Type.Integer({ minimum: 1 }),
   sha256: Sha256,
   chunkSizeBytes: Type.Integer({ minimum: 4096 }),
@@ -68,6 +66,18 @@ export const Manifest = Type.Object({
   partitions: Type.Array(Partition),
   /** Byte ranges that partition tables and filesystems use, merged and sorted. */
   usedRanges: Type.Array(ByteRange),
+  /** Sum of `usedRanges`. */
+  usedBytes: Type.Integer({ minimum: 0 }),
   boot: Type.Union([BootPartition, Type.Null()]),
+});
+export type ImageLayout = Static<typeof ImageLayout>;
+
+/** The manifest a board receives: the image's record identity plus its layout. */
+export const Manifest = Type.Object({
+  format: Type.Literal(MANIFEST_FORMAT),
+  imageId: Type.Integer(),
+  product: Type.String(),
+  version: Type.String(),
+  ...ImageLayout.properties,
 });
 export type Manifest = Static<typeof Manifest>;

@@ -5,9 +5,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/temp-dir.js';
 import { createLogger } from '../lib/logger.js';
-import { MIGRATIONS } from './migrations/index.js';
 import { openSqliteStore, type Store } from './database.js';
 import { StoreError } from './errors.js';
+import { MIGRATIONS } from './migrations/index.js';
 
 let dir: ReturnType<typeof tempDir>;
 let file: string;
@@ -80,7 +80,7 @@ describe('migrations', () => {
     await store.close();
     store = await openSqliteStore({ file, log });
     expect((await store.db.selectFrom('schema_migrations').select('id').execute()).map((r) => r.id)).toEqual(MIGRATIONS.map((m) => m.id));
-    expect(await store.health()).toMatchObject({ ok: true, schemaVersion: MIGRATIONS.at(-1)!.id });
+    expect(await store.health()).toMatchObject({ ok: true, schemaVersion: MIGRATIONS[MIGRATIONS.length - 1]!.id });
   });
 
   it('refuse a database written by a newer version', async () => {

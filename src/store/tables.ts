@@ -112,9 +112,16 @@ export interface ImagesTable {
   id: Generated<number>;
   product_code: string;
   version: string;
-  file_ref: string;
-  size_bytes: number;
   sha256: string;
+  size_bytes: number;
+  chunk_count: number;
+  stored_bytes: number;
+  used_bytes: number;
+  os_generation: string;
+  /** Path of the manifest file relative to the image store root. */
+  manifest_file: string;
+  source_name: string;
+  source_format: string;
   active: number;
   notes: string | null;
   created_at: string;

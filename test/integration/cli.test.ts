@@ -75,7 +75,7 @@ describe('rpi-deploy CLI', () => {
     writeFileSync(file, 'not really an image');
     expect(json(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.1', '--activate'])).toMatchObject({ version: '2026.11.1', active: true, sizeBytes: 19 });
     const dup = cli(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.2']);
-    expect([dup.code, dup.stderr]).toEqual([1, 'hashing 100% (19 B of 19 B)\nerror: These bytes are already registered as KXP2 2026.11.1 (image 1); nothing was added\n']);
+    expect([dup.code, dup.stderr]).toEqual([1, 'reading 100% (19 B of 19 B)\nanalysing\nstoring\nerror: These bytes are already stored as KXP2 2026.11.1 (image 1); nothing was added\n']);
   });
 
   it('exports deployments as CSV and JSON with filters', async () => {

@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
+import { pseudoRandomBytes, sha256File } from '../helpers/pi-image.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 
 let server: TestServer;
@@ -54,10 +57,11 @@ describe('POST /api/config (seed contract)', () => {
   });
 
   it('points the board at the active image of its product', async () => {
-    const image = await server.app.images.register({ product: 'RXP2', version: '2026.11.1', fileRef: '/x', sizeBytes: 1234, sha256: 'e'.repeat(64) });
-    await server.app.images.activate(image.id);
+    const file = join(server.dataDir, 'tiny.img');
+    writeFileSync(file, pseudoRandomBytes('tiny', 1234));
+    const image = await server.app.images.import({ path: file }, { product: 'RXP2', version: '2026.11.1', activate: true });
     const r = await config('10000000c0ffee43', 'CORO', 'RXP2');
-    expect(r.body).toMatchObject({ image_filename: 'RXP2-2026.11.1.img', image_checksum: 'e'.repeat(64), image_size: 1234, image_version: '2026.11.1' });
+    expect(r.body).toMatchObject({ image_filename: 'RXP2-2026.11.1.img', image_checksum: sha256File(file), image_size: 1234, image_version: '2026.11.1' });
     expect(r.body['image_url']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/images\/RXP2-2026\.11\.1\.img$/);
     await server.app.images.remove(image.id, { force: true });
   });
@@ -125,7 +129,7 @@ describe('GET /health', () => {
     for (const base of [server.device, server.management]) {
       const res = await fetch(`${base}/health`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: { ok: true, schema_version: MIGRATIONS.at(-1)!.id } });
+      expect(await res.json()).toMatchObject({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: { ok: true, schema_version: MIGRATIONS[MIGRATIONS.length - 1]!.id } });
     }
   });
 });

@@ -323,28 +323,3 @@ describe('network boot after success', () => {
     expect(await core.fleet.records.netbootAllowed('aaaa0001')).toMatchObject({ allowed: true, reason: 'last deployment failed' });
   });
 });
-
-describe('image records', () => {
-  it('keeps one active image per product and refuses the same bytes twice', async () => {
-    const sha = (c: string) => c.repeat(64);
-    const a = await core.images.register({ product: 'kxp2', version: '1.0', fileRef: '/img/a', sizeBytes: 10, sha256: sha('a') });
-    const b = await core.images.register({ product: 'KXP2', version: '1.1', fileRef: '/img/b', sizeBytes: 10, sha256: sha('b') });
-    await core.images.register({ product: 'RXP2', version: '1.0', fileRef: '/img/c', sizeBytes: 10, sha256: sha('c') });
-    await core.images.activate(a.id);
-    await core.images.activate(b.id);
-    expect((await core.images.list({ product: 'KXP2' })).map((i) => [i.version, i.active])).toEqual([
-      ['1.1', true],
-      ['1.0', false],
-    ]);
-    expect((await core.images.active('KXP2'))?.id).toBe(b.id);
-    expect(await core.images.active('RXP2')).toBeUndefined();
-    const dup = await core.images.register({ product: 'RXP2', version: '9', fileRef: '/x', sizeBytes: 1, sha256: sha('a') }).catch((e: Error & { code: string }) => e.code);
-    expect(dup).toBe('IMAGE_DUPLICATE');
-    expect(await core.images.remove(b.id).catch((e: Error & { code: string }) => e.code)).toBe('IMAGE_ACTIVE');
-    await core.images.remove(b.id, { force: true });
-    expect(await core.images.active('KXP2')).toBeUndefined();
-    expect(await core.images.register({ product: 'NOPE', version: '1', fileRef: '/x', sizeBytes: 1, sha256: sha('d') }).catch((e: FleetError) => e.code)).toBe(
-      'FLEET_PRODUCT_UNKNOWN',
-    );
-  });
-});

@@ -157,24 +157,6 @@ describe('batches, deployments, devices', () => {
   });
 });
 
-describe('images (records)', () => {
-  it('list, show, activate, deactivate, delete', async () => {
-    const { images } = server.app;
-    const a = await images.register({ product: 'KXP2', version: '2026.11.1', fileRef: '/srv/a.img', sizeBytes: 100, sha256: 'a'.repeat(64) });
-    const b = await images.register({ product: 'KXP2', version: '2026.11.2', fileRef: '/srv/b.img', sizeBytes: 100, sha256: 'b'.repeat(64) });
-    expect((await viewer.get<Json[]>('/api/v1/images?product=KXP2')).body.map((i) => i['version'])).toEqual(['2026.11.2', '2026.11.1']);
-    expect((await viewer.get(`/api/v1/images/${a.id}`)).body['sha256']).toBe('a'.repeat(64));
-    expect((await op.post(`/api/v1/images/${b.id}/activate`)).body['active']).toBe(true);
-    const active = await op.delete(`/api/v1/images/${b.id}`);
-    expect([active.status, active.body['code']]).toEqual([409, 'IMAGE_ACTIVE']);
-    expect((await op.post(`/api/v1/images/${b.id}/deactivate`)).body['active']).toBe(false);
-    expect((await op.delete(`/api/v1/images/${a.id}`)).status).toBe(204);
-    expect((await op.delete(`/api/v1/images/${b.id}?force=true`)).status).toBe(204);
-    expect((await viewer.get(`/api/v1/images/${a.id}`)).status).toBe(404);
-    expect(await auditActions()).toEqual(expect.arrayContaining([`olga image.activate ${b.id}`, `olga image.delete ${a.id}`]));
-  });
-});
-
 describe('audit and system', () => {
   it('audit pages back with before, redacts secrets, and is for admins only', async () => {
     await admin.post('/api/v1/users', { username: 'newbie', password: 'super secret words', role: 'viewer' });

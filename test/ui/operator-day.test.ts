@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPiImage, compressImage } from '../helpers/pi-image.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 import { seriousViolations } from './axe.js';
 import { launchBrowser, LAPTOP, PHONE, type Browser } from './browser.js';
@@ -135,37 +136,42 @@ describe('operator UI in Chromium', () => {
     expect((await server.app.fleet.batches.get(1)).status).toBe('active');
   });
 
-  it('uploads a small image with a progress bar and activates it for KXP2', async (ctx) => {
-    const openapi = (await (await fetch(`${server.management}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-    // The streaming import lands with the image store; until then this test says so by skipping.
-    if (!openapi.paths['/api/v1/images']?.['post']) ctx.skip();
+  it('uploads a small Pi image with a progress bar, shows its checksum, activates it, and deletes another with confirmation', async () => {
+    const image = buildPiImage(join(server.dataDir, 'build'));
+    const zst = compressImage(image.path, 'zst');
     await navTo('Images');
-    await page.getByRole('button', { name: 'Upload image' }).first().click();
-    const dialog = page.getByRole('dialog', { name: 'Upload image' });
-    await dialog.locator('input[type="file"]').setInputFiles({ name: 'kxp2.img', mimeType: 'application/octet-stream', buffer: Buffer.alloc(4 << 20, 7) });
-    await dialog.getByLabel('Version').fill('2026.11.1');
-    await dialog.getByRole('button', { name: 'Upload' }).click();
-    await page.getByText(/Uploaded KXP2 2026\.11\.1/).waitFor({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Activate for KXP2' }).click();
-    await page.getByText('KXP2 boards now get 2026.11.1').waitFor();
-  });
-
-  it('lists images with their checksum; activates and deletes with confirmation', async () => {
-    const file = join(server.dataDir, 'kxp2-test.img');
-    writeFileSync(file, Buffer.alloc(1 << 20, 1));
-    const image = await server.app.images.addFile({ file, product: 'KXP2', version: '2026.11.0-test' });
-    await navTo('Images');
-    const row = page.getByRole('row', { name: /2026\.11\.0-test/ });
+    await page.getByText('No images yet').waitFor();
+    const upload = async (file: string, version: string, activate: boolean) => {
+      await page.getByRole('button', { name: 'Upload image' }).first().click();
+      const dialog = page.getByRole('dialog', { name: 'Upload image' });
+      await dialog.locator('input[type="file"]').setInputFiles(file);
+      await dialog.getByLabel('Version').fill(version);
+      if (activate) await dialog.getByLabel(/Activate once stored/).check();
+      await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
+      await dialog.getByRole('progressbar').waitFor();
+      await page.getByText(new RegExp(`Uploaded KXP2 ${version.replace(/\./g, '\\.')}`)).waitFor({ timeout: 60_000 });
+    };
+    await upload(zst, '2026.11.1', true);
+    const row = page.getByRole('row', { name: /2026\.11\.1/ });
     expect(await row.locator('code.checksum').getAttribute('title')).toBe(image.sha256);
-    await row.getByRole('button', { name: 'Activate for KXP2' }).click();
-    await page.getByText('KXP2 boards now get 2026.11.0-test').waitFor();
     await row.getByText('active', { exact: true }).waitFor();
-    await row.getByRole('button', { name: 'Delete KXP2 2026.11.0-test' }).click();
+    expect((await server.app.images.active('KXP2'))?.sha256).toBe(image.sha256);
+
+    // A second version (the same bytes uncompressed are refused as a duplicate: use another build).
+    const other = buildPiImage(join(server.dataDir, 'build'), { seed: 'second' });
+    await upload(other.path, '2026.11.2', false);
+    const second = page.getByRole('row', { name: /2026\.11\.2/ });
+    await second.getByRole('button', { name: 'Activate for KXP2' }).click();
+    await page.getByText('KXP2 boards now get 2026.11.2').waitFor();
+    await row.getByRole('button', { name: 'Activate for KXP2' }).waitFor();
+    await second.getByRole('button', { name: 'Delete KXP2 2026.11.2' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete image' }).click();
-    // An active image is protected: the server says so, and the dialog offers to go ahead anyway.
+    // The active image is protected: the server says so, and the dialog offers to go ahead anyway.
     await page.getByRole('dialog').getByRole('button', { name: 'Delete anyway' }).click();
-    await page.getByText('Image KXP2 2026.11.0-test deleted').waitFor();
-    expect(await server.app.images.list()).toEqual([]);
+    await page.getByText('Image KXP2 2026.11.2 deleted').waitFor();
+    expect((await server.app.images.list()).map((i) => i.version)).toEqual(['2026.11.1']);
+    await row.getByRole('button', { name: 'Activate for KXP2' }).click();
+    await page.getByText('KXP2 boards now get 2026.11.1').waitFor();
   });
 
   it('works from the keyboard: a dialog opens with Enter, Escape closes it and focus returns', async () => {

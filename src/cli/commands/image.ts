@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ImportProgress } from '../../images/index.js';
 import type { Image } from '../../protocol/images.js';
 import { formatOf, parseInteger, withCore } from '../context.js';
 import { formatBytes, print, printJson, progressPrinter, type Column } from '../output.js';
@@ -9,10 +10,26 @@ const IMAGE_COLUMNS: Column<Image>[] = [
   { title: 'version', value: (i) => i.version },
   { title: 'active', value: (i) => (i.active ? 'yes' : '') },
   { title: 'size', value: (i) => formatBytes(i.sizeBytes) },
+  { title: 'used', value: (i) => formatBytes(i.usedBytes) },
+  { title: 'stored', value: (i) => formatBytes(i.storedBytes) },
+  { title: 'os', value: (i) => i.osGeneration },
   { title: 'sha256', value: (i) => i.sha256.slice(0, 16) },
-  { title: 'file', value: (i) => i.fileRef },
+  { title: 'source', value: (i) => i.sourceName },
   { title: 'notes', value: (i) => i.notes },
 ];
+
+/** Import progress on stderr: a percentage while reading, a line when each later phase starts. */
+function importProgressPrinter(): (p: ImportProgress) => void {
+  const printers = new Map<string, (done: number, total: number) => void>();
+  return (p) => {
+    if (p.phase === 'analysing' || p.phase === 'storing') {
+      if (p.doneBytes === 0) process.stderr.write(`${p.phase}\n`);
+      return;
+    }
+    if (!printers.has(p.phase)) printers.set(p.phase, progressPrinter(p.phase));
+    printers.get(p.phase)!(p.doneBytes, p.totalBytes ?? p.doneBytes);
+  };
+}
 
 export function registerImage(program: Command): void {
   const image = program.command('image').description('master images, one active per product');
@@ -29,7 +46,7 @@ export function registerImage(program: Command): void {
 
   image
     .command('add <file>')
-    .description('register a master image file (its size and SHA-256 are computed now)')
+    .description('import a master image (.img, .img.xz, .img.gz, .img.zst or a .zip holding one .img) into the image store')
     .requiredOption('--product <code>', 'product the image is for')
     .requiredOption('--version <version>', 'image version, e.g. 2026.11.1')
     .option('--notes <text>', 'free text')
@@ -37,12 +54,16 @@ export function registerImage(program: Command): void {
     .option('--json', 'print JSON')
     .action((file: string, opts: { product: string; version: string; notes?: string; activate?: boolean; json?: boolean }, cmd: Command) =>
       withCore(cmd, async ({ images }) => {
-        let i = await images.addFile({ file, product: opts.product, version: opts.version, notes: opts.notes ?? null }, progressPrinter('hashing'));
-        if (opts.activate) i = await images.activate(i.id);
+        const i = await images.import({ path: file }, { product: opts.product, version: opts.version, notes: opts.notes ?? null, activate: opts.activate === true }, { onProgress: importProgressPrinter() });
         if (opts.json) printJson(i);
-        else process.stdout.write(`Added image ${i.id}: ${i.product} ${i.version}, ${formatBytes(i.sizeBytes)}, sha256 ${i.sha256}${i.active ? ' (active)' : ''}\n`);
+        else process.stdout.write(`Added image ${i.id}: ${i.product} ${i.version}, ${formatBytes(i.sizeBytes)} (${formatBytes(i.usedBytes)} used, ${formatBytes(i.storedBytes)} stored), ${i.osGeneration}, sha256 ${i.sha256}${i.active ? ' (active)' : ''}\n`);
       }),
     );
+
+  image
+    .command('manifest <id>')
+    .description('what a board receives to write the image: chunks, partitions, used ranges, boot files (JSON)')
+    .action((id: string, _opts: unknown, cmd: Command) => withCore(cmd, async ({ images }) => printJson(await images.manifest(parseInteger(id)))));
 
   image
     .command('show <id>')

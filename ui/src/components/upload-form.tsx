@@ -9,6 +9,7 @@ export interface UploadValue {
   product: string;
   version: string;
   notes: string | null;
+  activate: boolean;
   file: File | null;
 }
 
@@ -18,6 +19,10 @@ export interface UploadProgress {
   bytesPerSecond: number | null;
   /** all bytes sent; the server is importing (decompressing, hashing, chunking) */
   importing: boolean;
+  /** what the server says it is doing (`image.progress` events): receiving, reading, analysing, storing */
+  serverPhase?: string;
+  serverDoneBytes?: number;
+  serverTotalBytes?: number | null;
 }
 
 const ACCEPT = '.img,.img.xz,.img.gz,.img.zst,.zip,.xz,.gz,.zst';
@@ -42,10 +47,12 @@ export function UploadForm({
   const [version, setVersion] = useState('');
   const [notes, setNotes] = useState('');
   const [file, setFile] = useState<File | null>(null);
+  const [activate, setActivate] = useState(false);
   const percent = progress ? percentOf(progress.sentBytes, progress.totalBytes) : null;
+  const serverPercent = progress ? percentOf(progress.serverDoneBytes, progress.serverTotalBytes) : null;
   const eta = progress?.bytesPerSecond ? (progress.totalBytes - progress.sentBytes) / progress.bytesPerSecond : null;
   return (
-    <form noValidate onSubmit={(e) => onSubmit(e, { product, version: version.trim(), notes: notes.trim() || null, file })}>
+    <form noValidate onSubmit={(e) => onSubmit(e, { product, version: version.trim(), notes: notes.trim() || null, activate, file })}>
       <FormAlert message={errors.form} />
       <Field label="Image file" name="file" error={errors.fields['file']} hint=".img, .img.xz, .img.gz, .img.zst or a .zip with one image inside">
         {(p) => <input {...p} type="file" accept={ACCEPT} disabled={progress !== null} onChange={(e) => setFile(e.target.files?.[0] ?? null)} />}
@@ -67,12 +74,16 @@ export function UploadForm({
       <Field label="Notes (optional)" name="notes" error={errors.fields['notes']}>
         {(p) => <input {...p} value={notes} disabled={progress !== null} onChange={(e) => setNotes(e.target.value)} />}
       </Field>
+      <label className="checkbox">
+        <input type="checkbox" checked={activate} disabled={progress !== null} onChange={(e) => setActivate(e.target.checked)} /> Activate once stored (boards of this
+        product get it from then on)
+      </label>
       {progress && (
         <div className="upload-progress" role="status">
-          <ProgressBar percent={progress.importing ? null : percent} label={progress.importing ? 'Importing on the server' : `Uploading: ${percent ?? 0}%`} />
+          <ProgressBar percent={progress.importing ? serverPercent : percent} label={progress.importing ? `Server: ${progress.serverPhase ?? 'importing'}` : `Uploading: ${percent ?? 0}%`} />
           <p className="small">
             {progress.importing
-              ? 'Uploaded; the server is checking and storing the image…'
+              ? `Uploaded; the server is ${progress.serverPhase ?? 'checking and storing the image'}${progress.serverDoneBytes !== undefined ? ` (${formatBytes(progress.serverDoneBytes)})` : ''}…`
               : `${formatBytes(progress.sentBytes)} of ${formatBytes(progress.totalBytes)} · ${formatRate(progress.bytesPerSecond)} · ETA ${formatEta(eta)}`}
           </p>
         </div>

@@ -1,7 +1,7 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import Type from 'typebox';
-import type { Image } from '../../../src/protocol/images.js';
-import { ImageRecordInput } from '../../../src/protocol/images.js';
+import type { FleetEvent } from '../../../src/protocol/events.js';
+import { ImageImportInput, type Image } from '../../../src/protocol/images.js';
 import { ApiError } from '../api/client.js';
 import { uploadFile, type Upload } from '../api/upload.js';
 import { EmptyState } from '../components/empty-state.js';
@@ -12,14 +12,14 @@ import { Table } from '../components/table.js';
 import { UploadForm, type UploadProgress } from '../components/upload-form.js';
 import { formatBytes, formatDateTime } from '../format.js';
 import type { PageProps } from '../routes.js';
-import { useLiveRefresh } from '../state/live-fleet.js';
+import { useLiveFleet, useLiveRefresh } from '../state/live-fleet.js';
 import { useApi, useRole, useSession } from '../state/session.js';
 import { useToasts } from '../state/toasts.js';
 import { useResource } from '../state/use-resource.js';
 import { useSubmit } from '../state/use-submit.js';
 
 /** What the upload form sends besides the file: the image record's own fields, same schema. */
-const { product, version, notes } = ImageRecordInput.properties;
+const { product, version, notes } = ImageImportInput.properties;
 const UploadMeta = Type.Object({ product, version, notes, file: Type.Unsafe<File>({ type: 'object' }) });
 const UPLOAD_HINTS = { version: 'Letters, digits and . _ + - only, e.g. 2026.11.1', file: 'Choose the image file' };
 
@@ -37,7 +37,18 @@ export function ImagesPage(_: PageProps) {
   const [deleting, setDeleting] = useState<{ image: Image; force: boolean; message?: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = useSubmit({ schema: UploadMeta, hints: UPLOAD_HINTS, codeToField: { IMAGE_DUPLICATE: 'file', IMAGE_INPUT_INVALID: 'file', FLEET_PRODUCT_UNKNOWN: 'product' } });
-  useLiveRefresh((e) => e.type.startsWith('image.'), images.reload);
+  const { listen } = useLiveFleet();
+  const uploadingNow = useRef<{ product: string; version: string } | null>(null);
+  // While our upload is being stored, the server's own progress (analysing, storing) arrives live.
+  useEffect(
+    () =>
+      listen((events) => {
+        const mine = uploadingNow.current;
+        const last = events.filter((e): e is FleetEvent<'image.progress'> => e.type === 'image.progress').findLast((e) => e.data.product === mine?.product && e.data.version === mine.version);
+        if (last) setProgress((p) => p && { ...p, serverPhase: last.data.phase, serverDoneBytes: last.data.doneBytes, serverTotalBytes: last.data.totalBytes });
+      }),
+    [listen],
+  );
 
   async function act(image: Image, action: 'activate' | 'deactivate') {
     setBusy(true);
@@ -102,6 +113,8 @@ export function ImagesPage(_: PageProps) {
                 { header: 'Version', cell: (i) => <strong>{i.version}</strong> },
                 { header: 'Status', cell: (i) => (i.active ? <span className="badge badge-success">active</span> : <span className="muted">inactive</span>) },
                 { header: 'Size', cell: (i) => formatBytes(i.sizeBytes), kind: 'num' },
+                { header: 'Stored', cell: (i) => formatBytes(i.storedBytes), kind: 'num', optional: true },
+                { header: 'OS', cell: (i) => i.osGeneration, optional: true },
                 {
                   header: 'SHA-256',
                   cell: (i) => (
@@ -111,7 +124,7 @@ export function ImagesPage(_: PageProps) {
                   ),
                   optional: true,
                 },
-                { header: 'Added', cell: (i) => formatDateTime(i.createdAt), optional: true },
+                { header: 'Added', cell: (i) => `${formatDateTime(i.createdAt)} from ${i.sourceName}`, optional: true },
                 { header: 'Notes', cell: (i) => i.notes ?? '', optional: true },
                 ...(canOperate
                   ? [
@@ -149,19 +162,27 @@ export function ImagesPage(_: PageProps) {
                 const file = value.file!;
                 const started = Date.now();
                 setProgress({ sentBytes: 0, totalBytes: file.size, bytesPerSecond: null, importing: false });
-                const url = api.images.uploadUrl({ product: value.product, version: value.version, filename: file.name, ...(value.notes && { notes: value.notes }) });
+                uploadingNow.current = { product: value.product, version: value.version };
+                const url = api.images.uploadUrl({
+                  product: value.product,
+                  version: value.version,
+                  filename: file.name,
+                  ...(value.notes && { notes: value.notes }),
+                  ...(value.activate && { activate: true }),
+                });
                 upload.current = uploadFile<Image>(url, file, writeHeaders(), (sent, total) => {
                   const seconds = (Date.now() - started) / 1000;
-                  setProgress({ sentBytes: sent, totalBytes: total, bytesPerSecond: seconds > 0.5 ? sent / seconds : null, importing: sent >= total });
+                  setProgress((p) => ({ ...p, sentBytes: sent, totalBytes: total, bytesPerSecond: seconds > 0.5 ? sent / seconds : null, importing: sent >= total }));
                 });
                 try {
                   const image = await upload.current.done;
-                  notify('success', `Uploaded ${image.product} ${image.version} (${formatBytes(image.sizeBytes)}); activate it when you are ready`);
+                  notify('success', `Uploaded ${image.product} ${image.version} (${formatBytes(image.sizeBytes)})${image.active ? `; ${image.product} boards now get it` : '; activate it when you are ready'}`);
                   closeUpload();
                   images.reload();
                 } finally {
                   setProgress(null);
                   upload.current = null;
+                  uploadingNow.current = null;
                 }
               })
             }

@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, type ReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/**
+ * The image store on disk, under `<dataDir>/images`:
+ *
+ *   chunks/<aa>/<sha256>.zst   one zstd frame per distinct raw chunk, named by the raw SHA-256
+ *   manifests/<sha256>.json    one image layout per distinct raw image, named by its SHA-256
+ *   staging/<pid>-<start>-<random>/  an import in progress (process id and start time); nothing
+ *                              here is registered
+ *
+ * Files reach chunks/ and manifests/ only by rename from staging, after an fsync, inside the
+ * registering transaction (so a sweep, also run inside a transaction, never sees half an import).
+ */
+export interface ChunkStore {
+  readonly root: string;
+  chunkPath(sha256: string): string;
+  hasChunk(sha256: string): boolean;
+  /** Relative path of a manifest (what the images table records). */
+  manifestFile(sha256: string): string;
+  readManifest(file: string): Promise<string>;
+  readChunk(sha256: string): Promise<Buffer>;
+  /** Size of a stored chunk, or null if it is not stored. */
+  chunkSize(sha256: string): Promise<number | null>;
+  /** A stream of a stored chunk's compressed bytes, `start`/`end` inclusive as in HTTP ranges. */
+  chunkStream(sha256: string, start: number, end: number): ReadStream;
+  createStaging(): Promise<Staging>;
+  /** Removes staging areas whose process is gone (killed mid-import); returns how many. */
+  removeDeadStaging(): Promise<number>;
+  /** Deletes chunks and manifests not named in `keep`; returns how many files went. */
+  sweep(keep: { chunks: ReadonlySet<string>; manifests: ReadonlySet<string> }): Promise<number>;
+}
+
+/** One import's private area. */
+export interface Staging {
+  readonly dir: string;
+  hasChunk(sha256: string): boolean;
+  /** Size of a chunk staged here, if it is. */
+  stagedSize(sha256: string): number | undefined;
+  writeChunk(sha256: string, compressed: Uint8Array): Promise<void>;
+  readChunk(sha256: string): Promise<Buffer>;
+  writeManifest(sha256: string, json: string): Promise<void>;
+  /** Moves staged chunks and the manifest into the store; chunks the store already holds stay put. */
+  publish(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+const fileName = (sha256: string) => `${sha256}.zst`;
+const PROCESS_STARTED_MS = Math.round(performance.timeOrigin);
+
+async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
+  const fh = await open(path, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function openChunkStore(root: string): Promise<ChunkStore> {
+  const chunksDir = join(root, 'chunks');
+  const manifestsDir = join(root, 'manifests');
+  const stagingDir = join(root, 'staging');
+  await Promise.all([chunksDir, manifestsDir, stagingDir].map((d) => mkdir(d, { recursive: true })));
+  const chunkPath = (sha256: string) => join(chunksDir, sha256.slice(0, 2), fileName(sha256));
+
+  async function createStaging(): Promise<Staging> {
+    const dir = join(stagingDir, `${process.pid}-${PROCESS_STARTED_MS}-${randomBytes(6).toString('hex')}`);
+    await mkdir(join(dir, 'chunks'), { recursive: true });
+    const staged = new Map<string, number>();
+    let manifest: string | null = null;
+    return {
+      dir,
+      hasChunk: (sha256) => staged.has(sha256),
+      stagedSize: (sha256) => staged.get(sha256),
+      async writeChunk(sha256, compressed) {
+        await writeDurably(join(dir, 'chunks', fileName(sha256)), compressed);
+        staged.set(sha256, compressed.length);
+      },
+      readChunk: (sha256) => readFile(join(dir, 'chunks', fileName(sha256))),
+      async writeManifest(sha256, json) {
+        await writeDurably(join(dir, 'manifest.json'), json);
+        manifest = sha256;
+      },
+      async publish() {
+        const parents = new Set<string>();
+        for (const sha256 of staged.keys()) {
+          const to = chunkPath(sha256);
+          if (!parents.has(dirname(to))) {
+            await mkdir(dirname(to), { recursive: true });
+            parents.add(dirname(to));
+          }
+          await rename(join(dir, 'chunks', fileName(sha256)), to);
+        }
+        if (manifest) await rename(join(dir, 'manifest.json'), join(root, manifestFile(manifest)));
+        for (const parent of [...parents, manifestsDir]) await syncDir(parent);
+      },
+      remove: () => rm(dir, { recursive: true, force: true }),
+    };
+  }
+
+  const manifestFile = (sha256: string) => join('manifests', `${sha256}.json`);
+
+  return {
+    root,
+    chunkPath,
+    hasChunk: (sha256) => existsSync(chunkPath(sha256)),
+    manifestFile,
+    readManifest: (file) => readFile(join(root, file), 'utf8'),
+    readChunk: (sha256) => readFile(chunkPath(sha256)),
+    async chunkSize(sha256) {
+      try {
+        return (await stat(chunkPath(sha256))).size;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+    },
+    chunkStream: (sha256, start, end) => createReadStream(chunkPath(sha256), { start, end, highWaterMark: 256 * 1024 }),
+    createStaging,
+
+    async removeDeadStaging() {
+      let removed = 0;
+      for (const name of await readdir(stagingDir)) {
+        const [pid, started] = name.split('-').map(Number);
+        // A process id is reused after a restart (pid 1 in a container): the start time tells them apart.
+        const ours = pid === process.pid && started === PROCESS_STARTED_MS;
+        if (ours || (pid !== process.pid && pid !== undefined && pid > 0 && isAlive(pid))) continue;
+        await rm(join(stagingDir, name), { recursive: true, force: true });
+        removed++;
+      }
+      return removed;
+    },
+
+    async sweep(keep) {
+      let removed = 0;
+      for (const sub of await readdir(chunksDir)) {
+        for (const name of await readdir(join(chunksDir, sub))) {
+          if (keep.chunks.has(name.replace(/\.zst$/, ''))) continue;
+          await unlink(join(chunksDir, sub, name));
+          removed++;
+        }
+      }
+      for (const name of await readdir(manifestsDir)) {
+        if (keep.manifests.has(join('manifests', name))) continue;
+        await unlink(join(manifestsDir, name));
+        removed++;
+      }
+      return removed;
+    },
+  };
+}

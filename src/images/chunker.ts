@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import type { ChunkPacker } from './chunk-codec.js';
+import type { ChunkStore, Staging } from './chunk-store.js';
+
+/** A chunk as cut and stored, before analysis says whether it is used. */
+export interface CutChunk {
+  index: number;
+  offsetBytes: number;
+  sizeBytes: number;
+  sha256: string;
+  storedBytes: number;
+}
+
+export interface Chunked {
+  sizeBytes: number;
+  sha256: string;
+  chunks: CutChunk[];
+}
+
+/** A writable end that cuts raw image bytes into chunks, stores each distinct one, and hashes the whole. */
+export interface Chunker extends Writable {
+  /** What was cut; valid once the stream finished. */
+  result(): Chunked;
+}
+
+/**
+ * Cuts the raw image into `chunkSizeBytes` pieces (the last may be shorter). The whole-image
+ * SHA-256 is computed here, in order; each chunk is hashed and compressed by the packer's
+ * workers, a few at a time, and written to staging unless the store or this import already holds
+ * those bytes (a chunk of zeros is stored once). Back-pressure: at most `packer.capacity` chunks
+ * are in flight, so memory stays at a few chunks whatever the image size.
+ */
+export function createChunker(o: { chunkSizeBytes: number; packer: ChunkPacker; store: ChunkStore; staging: Staging }): Chunker {
+  const whole = createHash('sha256');
+  const chunks: CutChunk[] = [];
+  const stored = new Map<string, Promise<number>>();
+  const inFlight: Promise<void>[] = [];
+  let buffer = new Uint8Array(o.chunkSizeBytes);
+  let filled = 0;
+  let offset = 0;
+  let index = 0;
+
+  function storedSize(sha256: string, compressed: Buffer): Promise<number> {
+    let size = stored.get(sha256);
+    if (!size) {
+      size = o.store.hasChunk(sha256)
+        ? o.store.chunkSize(sha256).then((s) => s ?? o.staging.writeChunk(sha256, compressed).then(() => compressed.length))
+        : o.staging.writeChunk(sha256, compressed).then(() => compressed.length);
+      stored.set(sha256, size);
+    }
+    return size;
+  }
+
+  function submit(raw: Uint8Array): Promise<void> {
+    whole.update(raw);
+    const chunk = { index: index++, offsetBytes: offset, sizeBytes: raw.length };
+    offset += raw.length;
+    const done = o.packer.pack(raw).then(async ({ sha256, compressed }) => {
+      chunks[chunk.index] = { ...chunk, sha256, storedBytes: await storedSize(sha256, compressed) };
+    });
+    // Failures surface when this chunk is awaited; until then they must not count as unhandled.
+    done.catch(() => undefined);
+    inFlight.push(done);
+    return inFlight.length >= o.packer.capacity ? inFlight.shift()! : Promise.resolve();
+  }
+
+  const writable = new Writable({
+    highWaterMark: o.chunkSizeBytes,
+    write(data: Buffer, _enc, callback) {
+      void (async () => {
+        let at = 0;
+        while (at < data.length) {
+          const n = Math.min(data.length - at, o.chunkSizeBytes - filled);
+          buffer.set(data.subarray(at, at + n), filled);
+          filled += n;
+          at += n;
+          if (filled === o.chunkSizeBytes) {
+            const full = buffer;
+            buffer = new Uint8Array(o.chunkSizeBytes);
+            filled = 0;
+            await submit(full);
+          }
+        }
+      })().then(() => callback(), callback);
+    },
+    final(callback) {
+      void (async () => {
+        if (filled > 0) await submit(buffer.slice(0, filled));
+        await Promise.all(inFlight.splice(0));
+      })().then(() => callback(), callback);
+    },
+  }) as Chunker;
+  writable.result = () => ({ sizeBytes: offset, sha256: whole.digest('hex'), chunks });
+  return writable;
+}

@@ -1,0 +1,130 @@
+import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { FatError, openFatVolume, sliceDevice, type FatVolume } from '../lib/fat/index.js';
+import { relativePathParts, SafePathError } from '../lib/safe-path.js';
+import { ImageLayout, type ByteRange, type ManifestChunk } from '../protocol/manifest.js';
+import { firstSchemaError } from '../lib/validate.js';
+import { unpackChunk } from './chunk-codec.js';
+import { createChunkReader } from './chunk-reader.js';
+import type { ChunkStore } from './chunk-store.js';
+import { ImageError } from './errors.js';
+
+/** Bytes to send: a whole object or a part of it, with the size of the whole (for Content-Range). */
+export interface ByteStream {
+  totalBytes: number;
+  offsetBytes: number;
+  lengthBytes: number;
+  stream: Readable;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const BOOT_VOLUMES_KEPT = 4;
+const BOOT_CACHE_CHUNKS = 4;
+
+/** The part of `totalBytes` a caller asked for (all of it when `range` is absent). */
+export function checkRange(range: ByteRange | undefined, totalBytes: number): { offsetBytes: number; lengthBytes: number } {
+  if (!range) return { offsetBytes: 0, lengthBytes: totalBytes };
+  const { offsetBytes, lengthBytes } = range;
+  if (!Number.isSafeInteger(offsetBytes) || !Number.isSafeInteger(lengthBytes) || offsetBytes < 0 || lengthBytes < 1 || offsetBytes + lengthBytes > totalBytes) {
+    throw new ImageError('IMAGE_RANGE_INVALID', `Bytes ${offsetBytes}+${lengthBytes} are outside the ${totalBytes}-byte object`, { offsetBytes, lengthBytes, totalBytes });
+  }
+  return { offsetBytes, lengthBytes };
+}
+
+/** Reads what the store holds for registered images: layouts, chunks, the raw image, boot files. */
+export interface ImageReader {
+  layout(manifestFile: string): Promise<ImageLayout>;
+  openChunk(sha256: string, range?: ByteRange): Promise<ByteStream>;
+  openRaw(layout: ImageLayout, range?: ByteRange): ByteStream;
+  readBootFile(layout: ImageLayout, path: string): Promise<Buffer>;
+}
+
+export function createImageReader(store: ChunkStore): ImageReader {
+  // Layouts never change once stored (named by the image's hash), so each is parsed once.
+  const layouts = new Map<string, Promise<ImageLayout>>();
+  // Boot files are asked for in bursts (a board's TFTP boot): the opened volume is kept per image.
+  const bootVolumes = new Map<string, Promise<FatVolume>>();
+
+  async function loadRaw(c: Pick<ManifestChunk, 'sha256' | 'index'>): Promise<Buffer> {
+    let raw: Buffer;
+    try {
+      raw = unpackChunk(await store.readChunk(c.sha256));
+    } catch (cause) {
+      throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${c.index} (${c.sha256}) cannot be read back: ${(cause as Error).message}; delete the image and import it again`, { sha256: c.sha256 }, { cause });
+    }
+    if (createHash('sha256').update(raw).digest('hex') !== c.sha256) {
+      throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${c.index} (${c.sha256}) fails its hash; delete the image and import it again`, { sha256: c.sha256 });
+    }
+    return raw;
+  }
+
+  return {
+    layout(manifestFile) {
+      let p = layouts.get(manifestFile);
+      if (!p) {
+        p = store.readManifest(manifestFile).then((text) => {
+          const value: unknown = JSON.parse(text);
+          const problem = firstSchemaError(ImageLayout, value);
+          if (problem) throw new ImageError('IMAGE_STORE_CORRUPT', `Manifest ${manifestFile} is damaged (${problem.path} ${problem.message})`, { manifestFile });
+          return value as ImageLayout;
+        });
+        p.catch(() => layouts.delete(manifestFile));
+        layouts.set(manifestFile, p);
+      }
+      return p;
+    },
+
+    async openChunk(sha256, range) {
+      if (!SHA256.test(sha256)) throw new ImageError('IMAGE_CHUNK_UNKNOWN', `${JSON.stringify(sha256)} is not a chunk name (64 lower-case hex digits)`, { sha256 });
+      const totalBytes = await store.chunkSize(sha256);
+      if (totalBytes === null) throw new ImageError('IMAGE_CHUNK_UNKNOWN', `No stored chunk ${sha256}`, { sha256 });
+      const part = checkRange(range, totalBytes);
+      return { totalBytes, ...part, stream: store.chunkStream(sha256, part.offsetBytes, part.offsetBytes + part.lengthBytes - 1) };
+    },
+
+    openRaw(layout, range) {
+      const part = checkRange(range, layout.sizeBytes);
+      const end = part.offsetBytes + part.lengthBytes;
+      async function* bytes() {
+        const first = Math.floor(part.offsetBytes / layout.chunkSizeBytes);
+        for (let i = first; i < layout.chunks.length; i++) {
+          const c = layout.chunks[i]!;
+          if (c.offsetBytes >= end) return;
+          const raw = await loadRaw(c);
+          yield raw.subarray(Math.max(0, part.offsetBytes - c.offsetBytes), Math.min(raw.length, end - c.offsetBytes));
+        }
+      }
+      return { totalBytes: layout.sizeBytes, ...part, stream: Readable.from(bytes(), { objectMode: false }) };
+    },
+
+    async readBootFile(layout, path) {
+      let parts: string[];
+      try {
+        parts = relativePathParts(path);
+      } catch (e) {
+        if (!(e instanceof SafePathError)) throw e;
+        throw new ImageError('IMAGE_PATH_INVALID', e.message, { path }, { cause: e });
+      }
+      const boot = layout.boot;
+      const partition = boot && layout.partitions.find((p) => p.number === boot.partitionNumber);
+      if (!partition) throw new ImageError('IMAGE_NO_BOOT_PARTITION', 'This image has no FAT boot partition', {});
+      let volume = bootVolumes.get(layout.sha256);
+      if (!volume) {
+        const bySha = new Map(layout.chunks.map((c) => [c.sha256, c]));
+        const reader = createChunkReader({ ...layout, load: (sha256) => loadRaw(bySha.get(sha256)!), cacheChunks: BOOT_CACHE_CHUNKS });
+        volume = openFatVolume(sliceDevice(reader, partition.startBytes, partition.sizeBytes));
+        volume.catch(() => bootVolumes.delete(layout.sha256));
+        bootVolumes.set(layout.sha256, volume);
+        while (bootVolumes.size > BOOT_VOLUMES_KEPT) bootVolumes.delete(bootVolumes.keys().next().value!);
+      }
+      try {
+        return Buffer.from(await (await volume).readFile(parts.join('/')));
+      } catch (e) {
+        if (e instanceof FatError && ['FAT_NOT_FOUND', 'FAT_IS_DIRECTORY', 'FAT_NOT_A_DIRECTORY'].includes(e.code)) {
+          throw new ImageError('IMAGE_BOOT_FILE_UNKNOWN', `No file ${JSON.stringify(path)} on the image's boot partition`, { path }, { cause: e });
+        }
+        throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FatError } from '../lib/fat/index.js';
+import type { ImageSourceFormat } from '../protocol/images.js';
+import { DEFAULT_CHUNK_SIZE_BYTES, type ImageLayout } from '../protocol/manifest.js';
+import { analyseImage } from './analyse.js';
+import { overlapsAny } from './byte-ranges.js';
+import { createChunkPacker, unpackChunk } from './chunk-codec.js';
+import { createChunkReader } from './chunk-reader.js';
+import type { ChunkStore, Staging } from './chunk-store.js';
+import { createChunker } from './chunker.js';
+import { byteCounter, decoderFor, openSource, type Decoder, type ImportSource } from './decode.js';
+import { ImageError } from './errors.js';
+import { openZipImage } from './zip.js';
+
+/** Where an import is, reported a few times a second; `totalBytes` is null when unknown. */
+export interface ImportProgress {
+  /** receiving: an uploaded zip is saved before it can be opened; reading: decoding, cutting and storing chunks. */
+  phase: 'receiving' | 'reading' | 'analysing' | 'storing';
+  doneBytes: number;
+  totalBytes: number | null;
+}
+
+export interface ImportOptions {
+  onProgress?: (progress: ImportProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** An image fully staged and analysed, waiting to be registered. */
+export interface StagedImage {
+  layout: ImageLayout;
+  sourceName: string;
+  sourceFormat: ImageSourceFormat;
+}
+
+const PROGRESS_EVERY_MS = 250;
+
+function progressBeat(phase: ImportProgress['phase'], totalBytes: number | null, onProgress?: (p: ImportProgress) => void) {
+  let done = 0;
+  let last = 0;
+  return {
+    add(n: number) {
+      done += n;
+      const now = Date.now();
+      if (onProgress && now - last >= PROGRESS_EVERY_MS) {
+        last = now;
+        onProgress({ phase, doneBytes: done, totalBytes });
+      }
+    },
+    end: () => onProgress?.({ phase, doneBytes: done, totalBytes: totalBytes ?? done }),
+  };
+}
+
+/** Turns whatever stopped the pipeline into the one error an operator should see. */
+function explain(e: unknown, o: { format: ImageSourceFormat; name: string; decoder: Decoder | null; signal?: AbortSignal | undefined; storeRoot: string }): Error {
+  if (o.signal?.aborted) return new ImageError('IMAGE_IMPORT_ABORTED', `Import of ${o.name} was cancelled; nothing was imported`, { source: o.name }, { cause: e });
+  if (e instanceof ImageError) return e;
+  const failure = o.decoder?.failure();
+  if (failure instanceof ImageError) return failure;
+  if (failure) {
+    return new ImageError('IMAGE_INPUT_CORRUPT', `${o.name} is not a whole ${o.format} file (${failure.message}); nothing was imported: check the download and try again`, { source: o.name, format: o.format }, { cause: failure });
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err.syscall === 'read' || err.syscall === 'open') return new ImageError('IMAGE_FILE_UNREADABLE', `Cannot read ${o.name}: ${err.message}`, { source: o.name }, { cause: e });
+  if (err.code === 'ENOSPC' || err.syscall === 'write' || err.syscall === 'rename') {
+    return new ImageError('IMAGE_STORE_FAILED', `Writing the image store in ${o.storeRoot} failed (${err.message}); free some space and import again`, { root: o.storeRoot }, { cause: e });
+  }
+  return err;
+}
+
+/**
+ * Streams a source into `staging`: decode by magic bytes, cut into chunks, store each distinct
+ * chunk compressed, hash the raw image, then analyse it from the staged chunks and mark which
+ * chunks are used. Never holds more than a few chunks in memory; registers nothing.
+ */
+export async function stageImage(source: ImportSource, store: ChunkStore, staging: Staging, options: ImportOptions = {}): Promise<StagedImage> {
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  const opened = await openSource(source);
+  const { format, name } = opened;
+  let decoder: Decoder | null = null;
+  const packer = createChunkPacker();
+  const chunker = createChunker({ chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES, packer, store, staging });
+  const context = { format, name, signal, storeRoot: store.root };
+  try {
+    const stages: (Readable | Writable)[] = [];
+    if (format === 'zip') {
+      let zipPath = opened.path;
+      if (!zipPath) {
+        // A zip is read from its central directory at the end, so an upload is saved first.
+        zipPath = join(staging.dir, 'upload.zip');
+        const received = progressBeat('receiving', opened.sizeBytes, onProgress);
+        await pipeline(opened.stream, byteCounter(received.add), createWriteStream(zipPath), { signal });
+        received.end();
+      } else {
+        opened.stream.destroy();
+      }
+      const zip = await openZipImage(zipPath);
+      try {
+        const read = progressBeat('reading', zip.sizeBytes, onProgress);
+        await pipeline(await zip.open(), byteCounter(read.add), chunker, { signal });
+        read.end();
+      } finally {
+        zip.close();
+      }
+    } else {
+      const read = progressBeat('reading', opened.sizeBytes, onProgress);
+      stages.push(opened.stream, byteCounter(read.add));
+      if (format !== 'img') {
+        decoder = decoderFor(format);
+        stages.push(decoder.stream);
+      }
+      await pipeline([...stages, chunker] as unknown as [Readable, Writable], { signal });
+      await decoder?.finished();
+      read.end();
+    }
+  } catch (e) {
+    decoder?.kill();
+    opened.stream.destroy();
+    throw explain(e, { ...context, decoder });
+  } finally {
+    await packer.close();
+  }
+
+  const cut = chunker.result();
+  if (cut.sizeBytes === 0) throw new ImageError('IMAGE_INPUT_EMPTY', `${name} holds no image bytes; nothing was imported`, { source: name });
+  onProgress?.({ phase: 'analysing', doneBytes: 0, totalBytes: null });
+  const reader = createChunkReader({
+    sizeBytes: cut.sizeBytes,
+    chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES,
+    chunks: cut.chunks,
+    load: async (sha256) => unpackChunk(staging.hasChunk(sha256) ? await staging.readChunk(sha256) : await store.readChunk(sha256)),
+  });
+  let analysis;
+  try {
+    analysis = await analyseImage(reader);
+  } catch (e) {
+    if (!(e instanceof FatError)) throw e;
+    throw new ImageError('IMAGE_INPUT_CORRUPT', `The FAT boot partition of ${name} is damaged (${e.message}); nothing was imported`, { source: name }, { cause: e });
+  }
+  signal?.throwIfAborted();
+  const chunks = cut.chunks.map((c) => ({ ...c, used: overlapsAny(analysis.usedRanges, c.offsetBytes, c.sizeBytes) }));
+  return {
+    layout: { sizeBytes: cut.sizeBytes, sha256: cut.sha256, chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES, chunks, ...analysis },
+    sourceName: name,
+    sourceFormat: format,
+  };
+}

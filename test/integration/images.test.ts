@@ -1,0 +1,276 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decompress } from 'zstd-napi';
+import type { ImageErrorCode } from '../../src/images/index.js';
+import type { Manifest } from '../../src/protocol/manifest.js';
+import { buildPiImage, compressImage, pseudoRandomBytes, sha256File, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
+import { openTestCore } from '../helpers/start-server.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+/**
+ * The image store end to end on real files: each format imported and read back byte for byte,
+ * the manifest checked against what the fixture builder knows about its own image.
+ */
+let dir: ReturnType<typeof tempDir>;
+let core: Awaited<ReturnType<typeof openTestCore>>;
+let pi: PiImage;
+let bookworm: PiImage;
+
+beforeAll(async () => {
+  dir = tempDir();
+  pi = buildPiImage(dir.path, { variant: 'cloud-init', seed: 'store' });
+  bookworm = buildPiImage(dir.path, { variant: 'bookworm', seed: 'store-bw' });
+  core = await openTestCore();
+});
+afterAll(async () => {
+  await core.dispose();
+  dir.remove();
+});
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const readAll = async (s: Readable) => Buffer.concat(await s.toArray());
+const codeOf = async (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'OK',
+    (e: Error & { code?: string }) => e.code ?? e.message,
+  );
+let versions = 0;
+const nextVersion = () => `1.${versions++}`;
+
+/** Files under the store's chunks/ and manifests/ (staging excluded). */
+function storedFiles(dataDir: string): string[] {
+  const root = join(dataDir, 'images');
+  const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+  return [...walk(join(root, 'chunks')), ...walk(join(root, 'manifests'))].sort();
+}
+
+describe('image import', () => {
+  let manifest: Manifest;
+  let imageId: number;
+
+  beforeAll(async () => {
+    const image = await core.images.import({ path: pi.path }, { product: 'KXP2', version: '2026.11.1', notes: 'first', activate: true });
+    imageId = image.id;
+    manifest = await core.images.manifest(image.id);
+  });
+
+  it('registers the raw image with its hash, size, OS generation and active flag', async () => {
+    expect(await core.images.get(imageId)).toMatchObject({
+      product: 'KXP2',
+      version: '2026.11.1',
+      sizeBytes: pi.sizeBytes,
+      sha256: pi.sha256,
+      chunkCount: Math.ceil(pi.sizeBytes / (4 * 1024 * 1024)),
+      osGeneration: 'cloud-init',
+      sourceName: 'pi-cloud-init-store.img',
+      sourceFormat: 'img',
+      active: true,
+      notes: 'first',
+    });
+  });
+
+  it('cuts 4 MiB chunks named by the SHA-256 of their raw bytes, each stored once, zstd-compressed', async () => {
+    const raw = readFileSync(pi.path);
+    expect(manifest.chunkSizeBytes).toBe(4 * 1024 * 1024);
+    for (const c of manifest.chunks) {
+      expect(c.offsetBytes).toBe(c.index * manifest.chunkSizeBytes);
+      const slice = raw.subarray(c.offsetBytes, c.offsetBytes + c.sizeBytes);
+      expect(c.sha256).toBe(sha256(slice));
+      const { stream, totalBytes } = await core.images.openChunk(c.sha256);
+      const stored = await readAll(stream);
+      expect(stored.length).toBe(totalBytes);
+      expect(totalBytes).toBe(c.storedBytes);
+      expect(decompress(stored).equals(slice)).toBe(true);
+    }
+    // The free chunks are all zeros: one stored file for all of them.
+    const distinct = new Set(manifest.chunks.map((c) => c.sha256));
+    expect(storedFiles(core.dataDir).filter((f) => f.endsWith('.zst')).length).toBe(distinct.size);
+    expect(distinct.size).toBeLessThan(manifest.chunks.length);
+  });
+
+  it('reads the MBR partition table and both filesystems', () => {
+    expect(manifest.partitionTable).toBe('mbr');
+    expect(manifest.partitions).toEqual([
+      { number: 1, startBytes: pi.boot.offsetBytes, sizeBytes: pi.boot.lengthBytes, type: '0c', filesystem: 'vfat', label: 'bootfs' },
+      { number: 2, startBytes: pi.root.offsetBytes, sizeBytes: pi.root.lengthBytes, type: '83', filesystem: 'ext4', label: 'rootfs' },
+    ]);
+  });
+
+  it('records every file of the boot partition and the cloud-init generation', () => {
+    expect(manifest.boot?.osGeneration).toBe('cloud-init');
+    expect(manifest.boot?.partitionNumber).toBe(1);
+    expect(Object.fromEntries(manifest.boot!.files.map((f) => [f.path, f.sizeBytes]))).toEqual(Object.fromEntries(Object.entries(pi.boot.files).map(([p, b]) => [p, b.length])));
+  });
+
+  it('marks used what the tables and filesystems use, including a used all-zero file, and nothing of the free tail', () => {
+    const inside = (o: number, l: number) => manifest.usedRanges.some((r) => r.offsetBytes <= o && o + l <= r.offsetBytes + r.lengthBytes);
+    const touches = (o: number, l: number) => manifest.usedRanges.some((r) => r.offsetBytes < o + l && o < r.offsetBytes + r.lengthBytes);
+    // MBR and the gap before the first partition.
+    expect(inside(0, pi.boot.offsetBytes)).toBe(true);
+    // The zero-filled file's blocks are used although every byte is zero.
+    const raw = readFileSync(pi.path);
+    for (const s of pi.root.zeroFile.spans) {
+      expect(raw.subarray(s.offsetBytes, s.offsetBytes + s.lengthBytes).every((b) => b === 0)).toBe(true);
+      expect(inside(s.offsetBytes, s.lengthBytes)).toBe(true);
+    }
+    // Every boot file's bytes are inside used ranges (find them in the raw image).
+    for (const [path, data] of Object.entries(pi.boot.files)) {
+      if (data.length < 512) continue;
+      const at = raw.indexOf(data.subarray(0, 512), pi.boot.offsetBytes);
+      expect(at, path).toBeGreaterThan(0);
+      expect(inside(at, data.length), path).toBe(true);
+    }
+    expect(touches(pi.freeTail.offsetBytes, pi.freeTail.lengthBytes)).toBe(false);
+    // Most of the boot partition is free FAT space.
+    expect(manifest.usedBytes).toBeLessThan(pi.sizeBytes / 2);
+    for (const c of manifest.chunks) expect(c.used).toBe(touches(c.offsetBytes, c.sizeBytes));
+    expect(manifest.chunks.filter((c) => c.offsetBytes >= pi.freeTail.offsetBytes).every((c) => !c.used)).toBe(true);
+  });
+
+  it('rebuilds the raw image, whole or any byte range, from its chunks', async () => {
+    const whole = await core.images.openRaw(imageId);
+    expect(whole.totalBytes).toBe(pi.sizeBytes);
+    const hash = createHash('sha256');
+    for await (const part of whole.stream) hash.update(part as Buffer);
+    expect(hash.digest('hex')).toBe(pi.sha256);
+    const raw = readFileSync(pi.path);
+    for (const [offsetBytes, lengthBytes] of [
+      [0, 1],
+      [4 * 1024 * 1024 - 10, 20],
+      [5_000_000, 9_000_000],
+      [pi.sizeBytes - 7, 7],
+    ] as const) {
+      const part = await core.images.openRaw(imageId, { offsetBytes, lengthBytes });
+      expect((await readAll(part.stream)).equals(raw.subarray(offsetBytes, offsetBytes + lengthBytes))).toBe(true);
+    }
+    expect(await codeOf(core.images.openRaw(imageId, { offsetBytes: pi.sizeBytes - 1, lengthBytes: 2 }))).toBe('IMAGE_RANGE_INVALID');
+  });
+
+  it('serves a byte range of a stored chunk, to resume a download', async () => {
+    const c = manifest.chunks.find((x) => x.storedBytes > 100_000)!;
+    const whole = await readAll((await core.images.openChunk(c.sha256)).stream);
+    const tail = await core.images.openChunk(c.sha256, { offsetBytes: 1000, lengthBytes: c.storedBytes - 1000 });
+    expect(tail).toMatchObject({ totalBytes: c.storedBytes, offsetBytes: 1000, lengthBytes: c.storedBytes - 1000 });
+    expect((await readAll(tail.stream)).equals(whole.subarray(1000))).toBe(true);
+    expect(await codeOf(core.images.openChunk(c.sha256, { offsetBytes: c.storedBytes, lengthBytes: 1 }))).toBe('IMAGE_RANGE_INVALID');
+    expect(await codeOf(core.images.openChunk('0'.repeat(64)))).toBe('IMAGE_CHUNK_UNKNOWN');
+  });
+
+  it('reads files of the boot partition for netboot', async () => {
+    for (const path of ['kernel_2712.img', 'bcm2712d0-rpi-5-b.dtb', 'overlays/bcm2712d0.dtbo', 'cmdline.txt', 'OVERLAYS/README']) {
+      const want = pi.boot.files[path] ?? pi.boot.files['overlays/README']!;
+      expect((await core.images.readBootFile(imageId, path)).equals(want)).toBe(true);
+    }
+  });
+
+  it.each<[string, string, ImageErrorCode]>([
+    ['a parent-directory climb', '../../etc/passwd', 'IMAGE_PATH_INVALID'],
+    ['a climb inside a path', 'overlays/../../x', 'IMAGE_PATH_INVALID'],
+    ['an absolute path', '/kernel_2712.img', 'IMAGE_PATH_INVALID'],
+    ['a NUL byte', 'kernel_2712.img\0.txt', 'IMAGE_PATH_INVALID'],
+    ['a backslash', 'overlays\\README', 'IMAGE_PATH_INVALID'],
+    ['an empty path', '', 'IMAGE_PATH_INVALID'],
+    ['a missing file', 'kernel9.img', 'IMAGE_BOOT_FILE_UNKNOWN'],
+    ['a directory', 'overlays', 'IMAGE_BOOT_FILE_UNKNOWN'],
+  ])('refuses a boot file path with %s', async (_case, path, code) => {
+    expect(await codeOf(core.images.readBootFile(imageId, path))).toBe(code);
+  });
+
+  it('refuses a second import of the same raw bytes, whatever the container', async () => {
+    const zst = compressImage(pi.path, 'zst');
+    const before = storedFiles(core.dataDir);
+    const err = await core.images.import({ path: zst }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
+    expect(err).toMatchObject({ code: 'IMAGE_DUPLICATE', message: `These bytes are already stored as KXP2 2026.11.1 (image ${imageId}); nothing was added` });
+    expect(storedFiles(core.dataDir)).toEqual(before);
+  });
+
+  it('refuses a version the product already has before reading the file', async () => {
+    expect(await codeOf(core.images.import({ path: '/nonexistent.img' }, { product: 'KXP2', version: '2026.11.1' }))).toBe('IMAGE_DUPLICATE');
+  });
+});
+
+describe('every supported format', () => {
+  it.each<CompressedFormat>(['xz', 'gz', 'zst', 'zip'])('.%s imports to the same raw bytes', async (format) => {
+    const src = buildPiImage(dir.path, { seed: `format-${format}` });
+    const file = compressImage(src.path, format);
+    const image = await core.images.import({ path: file }, { product: 'RXP2', version: nextVersion() });
+    expect(image).toMatchObject({ sha256: src.sha256, sizeBytes: src.sizeBytes, sourceFormat: format });
+    const hash = createHash('sha256');
+    for await (const part of (await core.images.openRaw(image.id)).stream) hash.update(part as Buffer);
+    expect(hash.digest('hex')).toBe(src.sha256);
+  });
+
+  it('tells the format by magic bytes, not by the name', async () => {
+    const src = buildPiImage(dir.path, { seed: 'misnamed' });
+    const misnamed = join(dir.path, 'really-zstd.img');
+    writeFileSync(misnamed, readFileSync(compressImage(src.path, 'zst')));
+    const image = await core.images.import({ path: misnamed }, { product: 'RXP2', version: nextVersion() });
+    expect(image).toMatchObject({ sourceFormat: 'zst', sha256: src.sha256 });
+  });
+
+  it('imports from a stream with a file name (an upload), zip included', async () => {
+    for (const format of ['gz', 'zip'] as const) {
+      const src = buildPiImage(dir.path, { seed: `stream-${format}` });
+      const file = compressImage(src.path, format);
+      const image = await core.images.import({ stream: createReadStream(file), name: `upload.${format}`, sizeBytes: statSync(file).size }, { product: 'RXP2', version: nextVersion() });
+      expect(image).toMatchObject({ sha256: src.sha256, sourceName: `upload.${format}`, sourceFormat: format });
+    }
+  });
+
+  it('imports a tiny raw image with no partition table as fully used', async () => {
+    const bytes = pseudoRandomBytes('tiny', 5000);
+    const image = await core.images.import({ stream: Readable.from([bytes]), name: 'tiny.img' }, { product: 'RXP2', version: nextVersion() });
+    const m = await core.images.manifest(image.id);
+    expect(m).toMatchObject({ partitionTable: 'none', partitions: [], usedRanges: [{ offsetBytes: 0, lengthBytes: 5000 }], boot: null, sizeBytes: 5000 });
+    expect(m.chunks).toEqual([expect.objectContaining({ index: 0, sizeBytes: 5000, used: true, sha256: sha256(bytes) })]);
+    expect(await text((await core.images.openRaw(image.id)).stream.map((b: Buffer) => b.toString('latin1')))).toBe(bytes.toString('latin1'));
+  });
+
+  it('detects a Bookworm (firstrun.sh) image by its boot partition', async () => {
+    const image = await core.images.import({ path: bookworm.path }, { product: 'RXP2', version: nextVersion() });
+    expect(image.osGeneration).toBe('firstrun');
+    const m = await core.images.manifest(image.id);
+    expect(m.boot?.files.map((f) => f.path)).not.toContain('user-data');
+  });
+});
+
+describe('image records', () => {
+  it('keeps one active image per product; refuses deleting the active one unless forced; deletes unshared chunks', async () => {
+    const local = await openTestCore();
+    try {
+      const file = (seed: string) => {
+        const p = join(local.dataDir, `${seed}.img`);
+        writeFileSync(p, pseudoRandomBytes(seed, 6 * 1024 * 1024));
+        return p;
+      };
+      const a = await local.images.import({ path: file('a') }, { product: 'kxp2', version: '1.0' });
+      const b = await local.images.import({ path: file('b') }, { product: 'KXP2', version: '1.1' });
+      await local.images.import({ path: file('c') }, { product: 'RXP2', version: '1.0' });
+      await local.images.activate(a.id);
+      await local.images.activate(b.id);
+      expect((await local.images.list({ product: 'KXP2' })).map((i) => [i.version, i.active])).toEqual([
+        ['1.1', true],
+        ['1.0', false],
+      ]);
+      expect((await local.images.active('KXP2'))?.id).toBe(b.id);
+      expect(await local.images.active('RXP2')).toBeUndefined();
+      expect((await local.images.findByFileName('KXP2-1.1.img'))?.id).toBe(b.id);
+      expect(await codeOf(local.images.remove(b.id))).toBe('IMAGE_ACTIVE');
+      const chunksOfB = (await local.images.manifest(b.id)).chunks.map((c) => c.sha256);
+      await local.images.remove(b.id, { force: true });
+      expect(await local.images.active('KXP2')).toBeUndefined();
+      for (const c of chunksOfB) expect(await codeOf(local.images.openChunk(c))).toBe('IMAGE_CHUNK_UNKNOWN');
+      expect(storedFiles(local.dataDir).filter((f) => f.includes('manifests'))).toHaveLength(2);
+      expect(await codeOf(local.images.import({ path: file('d') }, { product: 'NOPE', version: '1' }))).toBe('FLEET_PRODUCT_UNKNOWN');
+      expect(await codeOf(local.images.import({ path: file('d') }, { product: 'KXP2', version: '../x' }))).toBe('IMAGE_INPUT_INVALID');
+      expect(existsSync(join(local.dataDir, 'images', 'staging'))).toBe(true);
+      expect(readdirSync(join(local.dataDir, 'images', 'staging'))).toEqual([]);
+    } finally {
+      await local.dispose();
+    }
+  });
+});
