@@ -77,7 +77,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
       database: { ok: db.ok, schema_version: db.schemaVersion, ...(db.error && { error: db.error }) },
     };
   };
-  const device = createDeviceApi({ fleet: core.fleet, images: core.images, health, log: log.child({ surface: 'device' }) });
+  const device = createDeviceApi({ fleet: core.fleet, images: core.images, events: core.events, health, log: log.child({ surface: 'device' }) });
   const bound: { device: string | null; management: string | null } = { device: null, management: null };
   const management = createManagementApi({
     config: config.management,

@@ -3,9 +3,11 @@ import { ConfigError } from '../config/index.js';
 import { isAppError } from '../lib/errors.js';
 import { VERSION } from '../version.js';
 import { parseLogLevel } from './context.js';
+import { registerAgent } from './commands/agent.js';
 import { registerBatch } from './commands/batch.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerDevice } from './commands/device.js';
+import { registerFirstBoot } from './commands/firstboot.js';
 import { registerImage } from './commands/image.js';
 import { registerPool } from './commands/pool.js';
 import { registerProduct } from './commands/product.js';
@@ -48,6 +50,8 @@ export function buildProgram(): Command {
   registerDeployments(program);
   registerDevice(program);
   registerUser(program);
+  registerFirstBoot(program);
+  registerAgent(program);
   for (const leaf of leaves(program)) addCommonOptions(leaf);
   return program;
 }
@@ -55,7 +59,8 @@ export function buildProgram(): Command {
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    // A command that finished with a result of its own (the agent's failure) set it.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;

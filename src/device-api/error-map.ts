@@ -1,12 +1,14 @@
 import type { FleetErrorCode } from '../fleet/index.js';
+import type { SafePathErrorCode } from '../lib/safe-path.js';
 import type { ImageErrorCode } from '../images/index.js';
+import type { DeviceApiErrorCode } from './errors.js';
 
 /**
  * HTTP status of every error a board can meet. Exhaustive on purpose: a new error code that is
  * not mapped here does not compile. Unknown products are 400 because the seed's installers sent
  * them as plain input (its product list was fixed).
  */
-const STATUS: Record<FleetErrorCode | ImageErrorCode, number> = {
+const STATUS: Record<FleetErrorCode | ImageErrorCode | DeviceApiErrorCode | SafePathErrorCode, number> = {
   FLEET_INPUT_INVALID: 400,
   FLEET_VENUE_CODE_INVALID: 400,
   FLEET_VENUE_UNKNOWN: 404,
@@ -50,6 +52,22 @@ const STATUS: Record<FleetErrorCode | ImageErrorCode, number> = {
   IMAGE_PATH_INVALID: 400,
   IMAGE_NO_BOOT_PARTITION: 404,
   IMAGE_BOOT_FILE_UNKNOWN: 404,
+  DEVICE_TOKEN_MISSING: 401,
+  DEVICE_TOKEN_INVALID: 401,
+  DEVICE_TOKEN_FORBIDDEN: 403,
+  DEVICE_TOKEN_REQUIRED: 409,
+  DEVICE_BOOT_TOKEN_INVALID: 401,
+  DEVICE_NO_IMAGE: 409,
+  DEVICE_IMAGE_NOT_CUSTOMISABLE: 409,
+  DEVICE_CHUNK_UNKNOWN: 404,
+  DEVICE_CHUNK_NOT_USED: 400,
+  DEVICE_CHUNK_DAMAGED: 500,
+  DEVICE_RESULT_INCOMPLETE: 409,
+  DEVICE_STATUS_NO_DEPLOYMENT: 404,
+  DEVICE_IMAGE_NAME_INVALID: 400,
+  DEVICE_IMAGE_FILE_UNKNOWN: 404,
+  PATH_OUTSIDE_ROOT: 403,
+  PATH_INVALID: 400,
 };
 
 export function deviceStatusOf(code: string): number | undefined {

@@ -34,3 +34,29 @@ export const SeedConfigReply = Type.Object({
   server_time: Type.String(),
 });
 export type SeedConfigReply = Static<typeof SeedConfigReply>;
+
+/** The seed installer's phases, in its words; mapped onto the deployment state machine. */
+export const SEED_STATUSES = ['starting', 'downloading', 'verifying', 'customizing', 'success', 'failed'] as const;
+
+export const SeedStatusRequest = Type.Object(
+  {
+    serial_number: Type.String({ maxLength: 64 }),
+    status: Type.Enum(SEED_STATUSES),
+    deployment_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    hostname: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+    /** The failure reason; the seed's installers used several names for it. */
+    message: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+    error: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+    error_message: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+  },
+  { additionalProperties: true },
+);
+export type SeedStatusRequest = Static<typeof SeedStatusRequest>;
+
+export const SeedStatusReply = Type.Object({
+  status: Type.Literal('ok'),
+  deployment_id: Type.Integer(),
+  hostname: Type.String(),
+  deployment_status: Type.String(),
+});
+export type SeedStatusReply = Static<typeof SeedStatusReply>;

@@ -4,9 +4,11 @@ import type { FleetEvent } from '../protocol/events.js';
 import type { Store } from '../store/index.js';
 import { createBatchService, type BatchService } from './batches.service.js';
 import { createEnrollmentService, type EnrollmentService } from './enrollment.service.js';
+import { createFirstBootService, type FirstBootService } from './firstboot.service.js';
 import { createPoolService, type PoolService } from './pools.service.js';
 import { createProductService, type ProductService } from './products.service.js';
 import { createRecordsService, type RecordsService } from './records.service.js';
+import { createSessionService, type SessionService } from './sessions.service.js';
 import { createVenueService, type VenueService } from './venues.service.js';
 
 /** Venues, products, hostname pools, batches, boards and their deployments. No HTTP, no sockets. */
@@ -17,6 +19,9 @@ export interface Fleet {
   batches: BatchService;
   enrollment: EnrollmentService;
   records: RecordsService;
+  /** Device API sessions: deployment tokens and the chunks a board verified. */
+  sessions: SessionService;
+  firstBoot: FirstBootService;
 }
 
 export function createFleet(deps: { store: Store; events: EventBus<FleetEvent>; log: Logger; clock?: () => Date }): Fleet {
@@ -28,6 +33,8 @@ export function createFleet(deps: { store: Store; events: EventBus<FleetEvent>; 
     batches: createBatchService(full),
     enrollment: createEnrollmentService(full),
     records: createRecordsService(full),
+    sessions: createSessionService(full),
+    firstBoot: createFirstBootService(full),
   };
 }
 
@@ -36,3 +43,5 @@ export { parseSerial, parseMac, parseVenueCode, parseProductCode, renderHostname
 export type { EnrollInput } from './enrollment.service.js';
 export type { PoolImportInput } from './pools.service.js';
 export type { BatchAction } from './batches.service.js';
+export type { SessionService } from './sessions.service.js';
+export type { FirstBootService } from './firstboot.service.js';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, type ReadStream } from 'node:fs';
+import { constants, createReadStream, existsSync, openSync, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { resolveInside } from '../lib/safe-path.js';
 
 /**
  * The image store on disk, under `<dataDir>/images`:
@@ -84,6 +85,8 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
   const stagingDir = join(root, 'staging');
   await Promise.all([chunksDir, manifestsDir, stagingDir].map((d) => mkdir(d, { recursive: true })));
   const chunkPath = (sha256: string) => join(chunksDir, sha256.slice(0, 2), fileName(sha256));
+  /** A stored file's real path; a symlink that leads out of the store is refused (PATH_OUTSIDE_ROOT). */
+  const inside = (path: string) => resolveInside(root, relative(root, path));
 
   async function createStaging(): Promise<Staging> {
     const dir = join(stagingDir, `${process.pid}-${PROCESS_STARTED_MS}-${randomBytes(6).toString('hex')}`);
@@ -127,17 +130,18 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
     chunkPath,
     hasChunk: (sha256) => existsSync(chunkPath(sha256)),
     manifestFile,
-    readManifest: (file) => readFile(join(root, file), 'utf8'),
-    readChunk: (sha256) => readFile(chunkPath(sha256)),
+    readManifest: async (file) => readFile(await inside(join(root, file)), 'utf8'),
+    readChunk: async (sha256) => readFile(await inside(chunkPath(sha256))),
     async chunkSize(sha256) {
       try {
-        return (await stat(chunkPath(sha256))).size;
+        return (await stat(await inside(chunkPath(sha256)))).size;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw e;
       }
     },
-    chunkStream: (sha256, start, end) => createReadStream(chunkPath(sha256), { start, end, highWaterMark: 256 * 1024 }),
+    // chunkSize() checked the path; O_NOFOLLOW refuses a symlink put in its place since.
+    chunkStream: (sha256, start, end) => createReadStream('', { fd: openSync(chunkPath(sha256), constants.O_RDONLY | constants.O_NOFOLLOW), start, end, highWaterMark: 256 * 1024 }),
     createStaging,
 
     async removeDeadStaging() {

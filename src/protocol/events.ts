@@ -30,6 +30,17 @@ export const FleetEventSchemas = {
     phase: DeploymentStatus,
     error: Type.Union([Type.String(), Type.Null()]),
   }),
+  /** Live only (about once a second per board), never kept in the history; phase changes are `deployment.phase`. */
+  'deployment.progress': Type.Object({
+    deploymentId: Type.Integer(),
+    serial: Type.String(),
+    hostname: Type.String(),
+    phase: DeploymentStatus,
+    bytesDone: Type.Integer(),
+    bytesTotal: Type.Integer(),
+    rateBytesPerSec: Type.Integer(),
+    chunksVerified: Type.Integer(),
+  }),
   'enroll.refused': Type.Object({
     serial: Type.String(),
     venue: Type.Union([Type.String(), Type.Null()]),

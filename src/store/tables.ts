@@ -166,6 +166,27 @@ export interface AuditTable {
   ip: string | null;
 }
 
+export interface DeploymentTokensTable {
+  deployment_id: number;
+  token_sha256: string;
+  created_at: string;
+}
+
+export interface VerifiedChunksTable {
+  serial: string;
+  image_id: number;
+  chunk_index: number;
+  verified_at: string;
+}
+
+export interface FirstbootSettingsTable {
+  scope: string;
+  code: string;
+  /** FirstBootSettings as JSON */
+  settings: string;
+  updated_at: string;
+}
+
 export interface Tables {
   schema_migrations: SchemaMigrationsTable;
   venues: VenuesTable;
@@ -181,4 +202,7 @@ export interface Tables {
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
   audit: AuditTable;
+  deployment_tokens: DeploymentTokensTable;
+  verified_chunks: VerifiedChunksTable;
+  firstboot_settings: FirstbootSettingsTable;
 }

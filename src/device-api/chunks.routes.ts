@@ -1,0 +1,83 @@
+import Type from 'typebox';
+import type { FastifyRequest } from 'fastify';
+import type { Fleet } from '../fleet/index.js';
+import type { ImageService } from '../images/index.js';
+import type { HttpServer } from '../lib/http-server.js';
+import { CHUNK_ENCODING_ZSTD } from '../protocol/agent-api.js';
+import type { Deployment } from '../protocol/fleet.js';
+import { Manifest } from '../protocol/manifest.js';
+import { authenticatedDeployment } from './auth.js';
+import { DeviceApiError } from './errors.js';
+import { sendBytes, short } from './send-bytes.js';
+import { isAppError } from '../lib/errors.js';
+
+export interface ChunkRouteDeps {
+  fleet: Fleet;
+  images: ImageService;
+}
+
+const DeploymentParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const ChunkParams = Type.Object({ id: Type.Integer({ minimum: 1 }), index: Type.Integer({ minimum: 0 }) });
+
+/** Whether an Accept-Encoding header accepts zstd (and does not refuse it with q=0). */
+export function acceptsZstd(header: string | undefined): boolean {
+  return (header ?? '').split(',').some((part) => {
+    const [coding, ...params] = part.trim().split(';').map((s) => s.trim());
+    const q = params.find((p) => p.startsWith('q='));
+    return coding?.toLowerCase() === CHUNK_ENCODING_ZSTD && (!q || Number(q.slice(2)) > 0);
+  });
+}
+
+/**
+ * The image of a deployment, chunk by chunk. A board reads only its own deployment's image: the
+ * token picks the deployment, the deployment picks the image, the index picks the chunk; no part
+ * of a path reaches the file system.
+ */
+export function registerChunkRoutes(app: HttpServer, deps: ChunkRouteDeps): void {
+  const { fleet, images } = deps;
+
+  async function imageOf(req: FastifyRequest, deploymentId: number): Promise<{ deployment: Deployment; imageId: number }> {
+    const deployment = await authenticatedDeployment(req, fleet.sessions, deploymentId);
+    if (deployment.imageId === null) throw new DeviceApiError('DEVICE_NO_IMAGE', `Deployment ${deployment.id} has no image`, { deploymentId });
+    return { deployment, imageId: deployment.imageId };
+  }
+
+  app.get('/v1/deployments/:id/manifest', { schema: { params: DeploymentParams, response: { 200: Manifest } } }, async (req) => {
+    const { imageId } = await imageOf(req, req.params.id);
+    return images.manifest(imageId);
+  });
+
+  app.get('/v1/deployments/:id/chunks/:index', { schema: { params: ChunkParams } }, async (req, reply) => {
+    const { imageId } = await imageOf(req, req.params.id);
+    const manifest = await images.manifest(imageId);
+    const chunk = manifest.chunks[req.params.index];
+    if (!chunk) throw new DeviceApiError('DEVICE_CHUNK_UNKNOWN', `The image has ${manifest.chunks.length} chunks; there is no chunk ${req.params.index}`, { index: req.params.index });
+    reply.header('vary', 'accept-encoding');
+    if (acceptsZstd(req.headers['accept-encoding'])) {
+      reply.header('content-encoding', CHUNK_ENCODING_ZSTD);
+      return sendBytes(req, reply, {
+        totalBytes: chunk.storedBytes,
+        etag: `"${chunk.sha256}.zst"`,
+        async open(range) {
+          const bytes = await images.openChunk(chunk.sha256, range).catch((err: unknown) => {
+            // The range was computed from the manifest: refused, it means the stored file is shorter.
+            throw isAppError(err) && err.code === 'IMAGE_RANGE_INVALID' ? short(-1, chunk.storedBytes) : err;
+          });
+          if (bytes.totalBytes !== chunk.storedBytes) {
+            bytes.stream.destroy();
+            throw short(bytes.totalBytes, chunk.storedBytes);
+          }
+          return bytes;
+        },
+      });
+    }
+    // Decompressed here for clients without zstd; one chunk is loaded whole so a damaged stored chunk
+    // is answered with an error status, not with a connection cut after the headers.
+    return sendBytes(req, reply, {
+      totalBytes: chunk.sizeBytes,
+      etag: `"${chunk.sha256}"`,
+      bufferWhole: true,
+      open: (range) => images.openRaw(imageId, range ? { offsetBytes: chunk.offsetBytes + range.offsetBytes, lengthBytes: range.lengthBytes } : { offsetBytes: chunk.offsetBytes, lengthBytes: chunk.sizeBytes }),
+    });
+  });
+}
