@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cardFile, runAgentProcess } from '../helpers/agent.js';
 import { buildPiImage, compressImage } from '../helpers/pi-image.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 import { seriousViolations } from './axe.js';
@@ -10,16 +11,17 @@ import { launchBrowser, LAPTOP, PHONE, type Browser } from './browser.js';
 
 /**
  * A venue technician's deployment day, in Debian's Chromium against the real server on loopback:
- * first-admin setup, a venue, its pool from a CSV file (with the preview), a batch, boards that
- * enroll through the real device API and move through their phases while the dashboard watches
- * without reloading, the CSV export, and a viewer who sees no edit buttons. Screenshots of every
- * main page at laptop and phone size go to test-artifacts/ui/; axe-core checks each page.
+ * first-admin setup, a venue, its pool from a CSV file (with the preview), a batch, an image
+ * upload, real agents (the bundled on-board agent writing to card files) whose progress the
+ * dashboard follows to success without reloading, the CSV export, and a viewer who sees no edit
+ * buttons. Screenshots of every main page at laptop and phone size go to test-artifacts/ui/;
+ * axe-core checks each page.
  */
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
 const ADMIN = { username: 'tech', password: 'correct horse battery' };
 const VIEWER = { username: 'watcher', password: 'viewer password 1' };
-const SERIALS = ['10000000aabb0001', '10000000aabb0002', '10000000aabb0003'];
+const SERIALS = ['10000000aabb0001', '10000000aabb0002', '10000000aabb0003', '10000000aabb0004'];
 
 let server: TestServer;
 let browser: Browser;
@@ -47,15 +49,6 @@ async function navTo(label: string, title: string | RegExp = label) {
   await heading(title).waitFor();
 }
 
-async function enroll(serial: string, i: number): Promise<{ hostname: string; deployment_id: number }> {
-  const res = await fetch(`${server.device}/api/config`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ product_type: 'KXP2', venue_code: 'CORO', serial_number: serial, mac_address: `2c:cf:67:00:00:0${i}` }),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { hostname: string; deployment_id: number };
-}
 
 /** The page has drawn its data: a heading and no "Loading…" left (the live stream never idles the network). */
 async function settled(p: Page) {
@@ -124,11 +117,11 @@ describe('operator UI in Chromium', () => {
     await page.getByRole('table', { name: 'KXP2 hostname pool' }).getByRole('cell', { name: 'KXP2-CORO-020' }).waitFor();
   });
 
-  it('creates and activates a batch of 3 boards', async () => {
+  it('creates and activates a batch of 4 boards', async () => {
     await navTo('Batches');
     await page.getByRole('button', { name: 'New batch' }).first().click();
     const dialog = page.getByRole('dialog', { name: 'New batch' });
-    await dialog.getByLabel('Number of boards').fill('3');
+    await dialog.getByLabel('Number of boards').fill('4');
     await dialog.getByLabel('Name (optional)').fill('Saturday');
     await dialog.getByRole('button', { name: 'Create batch' }).click();
     await page.getByText(/Batch 1 created and active/).waitFor();
@@ -186,41 +179,56 @@ describe('operator UI in Chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('New batch');
   });
 
-  it('shows boards the moment they enroll and follows them to success live, without reloading', async () => {
+  it('watches real agents enroll, write and verify: progress bars move and reach success live, without reloading', { timeout: 120_000 }, async () => {
     await navTo('Dashboard');
     await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
     await page.getByText('Live', { exact: true }).waitFor();
-    const enrolled = [];
-    for (const [i, serial] of SERIALS.entries()) enrolled.push(await enroll(serial, i + 1));
-    expect(enrolled.map((e) => e.hostname)).toEqual(['KXP2-CORO-001', 'KXP2-CORO-002', 'KXP2-CORO-003']);
-    for (const serial of SERIALS) await boardRow(serial).getByText('enrolled').waitFor();
-
-    // Phase changes through the fleet service: the same events the device path emits.
-    const { advance } = server.app.fleet.enrollment;
-    for (const phase of ['downloading', 'writing', 'verifying', 'customizing'] as const) {
-      for (const e of enrolled.slice(0, 2)) await advance(e.deployment_id, phase);
+    const image = (await server.app.images.active('KXP2'))!;
+    // Three boards with cards big enough, written at an SD-card-like rate so they spend a few
+    // seconds in each phase; a fourth, with a card too small for the image, fails and says why.
+    const agents = SERIALS.map((serial, i) => {
+      const small = i === SERIALS.length - 1;
+      const card = cardFile(join(server.dataDir, `card-${i}.img`), small ? 8 << 20 : image.sizeBytes + (16 << 20));
+      const args = ['--server', server.device, '--target', card, '--serial', serial, '--mac', `2c:cf:67:00:01:0${i}`, '--parallel', '1', '--write-rate', '3M', '--quiet'];
+      return runAgentProcess(args, { timeoutMs: 90_000 });
+    });
+    for (const serial of SERIALS) await boardRow(serial).waitFor();
+    // Watch the rows while the agents work: every phase each board shows, as it shows it.
+    const seen = new Map<string, Set<string>>();
+    let photographed = false;
+    const watching = (async () => {
+      while (seen.size < SERIALS.length || [...seen.values()].some((p) => !p.has('success') && !p.has('failed'))) {
+        const rows = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('li.board[data-serial]')].map((li) => [li.dataset['serial']!, li.querySelector('.badge')?.textContent ?? '']));
+        for (const [serial, phase] of rows) seen.set(serial!, (seen.get(serial!) ?? new Set()).add(phase!));
+        if (rows.some(([, phase]) => phase === 'writing') && !photographed) {
+          photographed = true;
+          await page.screenshot({ path: join(ARTIFACTS, 'dashboard-writing-laptop.png'), fullPage: true });
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const runs = await Promise.all(agents.map((a) => a.done));
+    expect(runs.map((r) => r.result?.status)).toEqual(['success', 'success', 'success', 'failed']);
+    await watching;
+    for (const serial of SERIALS.slice(0, 3)) expect([...seen.get(serial)!], serial).toEqual(expect.arrayContaining(['writing', 'success']));
+    for (const serial of SERIALS.slice(0, 3)) {
+      await boardRow(serial).locator('.badge', { hasText: 'success' }).waitFor();
+      expect(await boardRow(serial).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
     }
-    await boardRow(SERIALS[0]!).getByText('customizing').waitFor();
-    await advance(enrolled[2]!.deployment_id, 'downloading');
-    await advance(enrolled[2]!.deployment_id, 'failed', { error: 'SD card write failed at 1.2 GB: I/O error' });
-    for (const e of enrolled.slice(0, 2)) await advance(e.deployment_id, 'success');
-
-    for (const serial of SERIALS.slice(0, 2)) {
-      const bar = boardRow(serial).getByRole('progressbar');
-      await expect.poll(() => bar.getAttribute('aria-valuenow')).toBe('100');
-      await boardRow(serial).getByText('success').waitFor();
-    }
-    const failed = boardRow(SERIALS[2]!);
-    await failed.getByText('SD card write failed at 1.2 GB: I/O error').waitFor();
+    const failed = boardRow(SERIALS[3]!);
+    await failed.locator('.badge', { hasText: 'failed' }).waitFor();
+    expect(await failed.locator('.board-error').textContent()).toContain(runs[3]!.result!.message);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
-    expect(await page.getByRole('group', { name: 'Boards per phase' }).textContent()).toMatch(/3 all.*2 success.*1 failed/);
+    expect(await page.getByRole('group', { name: 'Boards per phase' }).textContent()).toMatch(/4 all.*3 success.*1 failed/);
+    await page.getByRole('region', { name: 'Batches' }).getByText('3 / 4 done').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live-laptop.png'), fullPage: true });
 
-    await failed.getByRole('button', { name: 'Re-image KXP2-CORO-003' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Re-image KXP2-CORO-003' }).click();
+    const failedName = runs[3]!.result!.hostname!;
+    await failed.getByRole('button', { name: `Re-image ${failedName}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: `Re-image ${failedName}` }).click();
     await page.getByText(/will be re-imaged the next time it boots/).waitFor();
     await failed.getByText('re-image requested').waitFor();
-    expect((await server.app.fleet.records.device(SERIALS[2]!)).device.reimageRequestedAt).not.toBeNull();
+    expect((await server.app.fleet.records.device(SERIALS[3]!)).device.reimageRequestedAt).not.toBeNull();
   });
 
   it('exports the deployments as CSV with one row per deployment', async () => {
@@ -230,11 +238,9 @@ describe('operator UI in Chromium', () => {
     const csv = readFileSync((await download.path())!, 'utf8').trim().split(/\r?\n/);
     const header = csv[0]!.split(',');
     const rows = csv.slice(1).map((line) => Object.fromEntries(line.split(',').map((v, i) => [header[i], v.replace(/^"|"$/g, '')])));
-    expect(rows.map((r) => [r['hostname'], r['status']]).sort()).toEqual([
-      ['KXP2-CORO-001', 'success'],
-      ['KXP2-CORO-002', 'success'],
-      ['KXP2-CORO-003', 'failed'],
-    ]);
+    const recorded = (await server.app.fleet.records.deployments({})).map((d) => [d.hostname, d.serial, d.status]);
+    expect(rows.map((r) => [r['hostname'], r['serial'], r['status']]).sort()).toEqual(recorded.sort());
+    expect(rows.map((r) => r['status']).sort()).toEqual(['failed', 'success', 'success', 'success']);
   });
 
   it('an admin adds a viewer; the viewer sees no edit buttons anywhere', async () => {

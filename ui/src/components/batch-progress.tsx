@@ -21,6 +21,9 @@ export function BatchProgress({ batch }: { batch: Batch }) {
           <strong>{batch.succeeded}</strong> / {batch.expectedCount} done
         </span>
         <span>{inFlight} in progress</span>
+        <span>
+          {batch.assigned} / {batch.expectedCount} named
+        </span>
         <span className={batch.failed > 0 ? 'text-failed' : undefined}>{batch.failed} failed</span>
       </div>
     </div>

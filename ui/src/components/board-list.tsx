@@ -7,8 +7,14 @@ import { ProgressBar } from './progress-bar.js';
 /** Where each phase puts the bar when no byte counts have arrived: a board visibly moves along. */
 const PHASE_PERCENT: Partial<Record<BoardPhase, number>> = { seen: 0, enrolled: 2, verifying: 95, customizing: 98, success: 100, failed: 100, refused: 100 };
 
+/**
+ * Bytes done while they are known (download, write, read-back verify), otherwise where the phase
+ * puts the bar. Before the first bytes are counted (the agent counts verified batches) the bar is
+ * indeterminate: the board is working, how far is not known yet.
+ */
 function boardPercent(b: Board): number | null {
-  if (b.phase === 'downloading' || b.phase === 'writing') return percentOf(b.progress?.doneBytes, b.progress?.totalBytes);
+  const measured = b.phase === 'downloading' || b.phase === 'writing' || b.phase === 'verifying';
+  if (measured) return b.progress && b.progress.doneBytes > 0 ? percentOf(b.progress.doneBytes, b.progress.totalBytes) : null;
   return PHASE_PERCENT[b.phase] ?? null;
 }
 

@@ -155,10 +155,9 @@ const str = (d: LooseData, k: string) => (typeof d[k] === 'string' && d[k] !== '
 const num = (d: LooseData, k: string) => (typeof d[k] === 'number' && Number.isFinite(d[k]) ? (d[k] as number) : undefined);
 
 /**
- * Events this build of the UI has no case for (they come from components that land later):
- * anything naming a `serial`/`serial8` or a `mac` shows the board as seen (with its IP), a
- * `*.progress` event with byte counts moves its progress bar, and a `*.warning` or
- * `*.foreign-server` event with a `message` is listed as a warning.
+ * Events this build of the UI has no case for (from components that land later, such as network
+ * boot): anything naming a `serial`/`serial8` or a `mac` shows the board as seen (with its IP),
+ * and a `*.warning` or `*.foreign-server` event with a `message` is listed as a warning.
  */
 function applyOtherEvent(view: FleetView, type: string, at: string, data: LooseData): FleetView {
   let next = view;
@@ -168,23 +167,8 @@ function applyOtherEvent(view: FleetView, type: string, at: string, data: LooseD
   const serial = str(data, 'serial') ?? str(data, 'serial8');
   const mac = str(data, 'mac');
   if (!serial && !mac) return next;
-  return withBoard(next, { serial: serial ?? null, mac: mac ?? null }, at, (b) => {
-    const change: Partial<Board> = {};
-    const ip = str(data, 'ip');
-    if (ip) change.ip = ip;
-    const done = num(data, 'bytesDone');
-    if (type.endsWith('.progress') && done !== undefined && !isFinished(b.phase)) {
-      change.progress = {
-        doneBytes: done,
-        totalBytes: num(data, 'bytesTotal') ?? b.progress?.totalBytes ?? null,
-        bytesPerSecond: num(data, 'rateBytesPerSec') ?? null,
-        etaSeconds: num(data, 'etaSeconds') ?? null,
-      };
-      const phase = str(data, 'phase');
-      if (phase === 'downloading' || phase === 'writing' || phase === 'verifying') change.phase = phase;
-    }
-    return change;
-  });
+  const ip = str(data, 'ip');
+  return withBoard(next, { serial: serial ?? null, mac: mac ?? null }, at, () => (ip ? { ip } : {}));
 }
 
 /** Moves the view by one live event. Unknown and malformed events never throw. */
@@ -209,6 +193,19 @@ export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
           ...(isNew && { startedAt: event.at, progress: null, reimageRequested: false }),
           finishedAt: isFinished(d.phase) ? event.at : null,
           ...(d.phase === 'success' && b.progress && { progress: { ...b.progress, doneBytes: b.progress.totalBytes ?? b.progress.doneBytes, etaSeconds: 0 } }),
+        };
+      });
+    }
+    case 'deployment.progress': {
+      const d = (event as FleetEvent<'deployment.progress'>).data;
+      return withBoard(view, { serial: d.serial }, event.at, (b) => {
+        // Progress of an attempt that already ended, or of an older attempt, changes nothing.
+        if (isFinished(b.phase) || (b.deploymentId !== null && b.deploymentId !== d.deploymentId)) return {};
+        return {
+          deploymentId: d.deploymentId,
+          hostname: d.hostname,
+          phase: d.phase,
+          progress: { doneBytes: d.bytesDone, totalBytes: d.bytesTotal > 0 ? d.bytesTotal : null, bytesPerSecond: d.rateBytesPerSec > 0 ? d.rateBytesPerSec : null, etaSeconds: null },
         };
       });
     }
@@ -237,6 +234,7 @@ export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
     case 'hostname.released':
     case 'batch.status':
     case 'pool.imported':
+    case 'image.progress':
       return view;
     default:
       return applyOtherEvent(view, (event as { type: string }).type, event.at, (event.data ?? {}) as LooseData);
