@@ -3,9 +3,11 @@
  * runs one. Benchmarks measure; they never fail a build.
  */
 import { benchAssign } from './assign.js';
+import { benchLive } from './live.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
+  live: benchLive,
 };
 
 const wanted = process.argv.slice(2);

@@ -21,6 +21,8 @@ const ALLOWED: Record<string, string[]> = {
   'device-api': ['lib', 'protocol', 'fleet', 'images', 'netboot'],
   management: ['lib', 'protocol', 'config', 'fleet', 'images', 'netboot', 'store'],
   agent: ['lib', 'protocol'],
+  // Runs many real agents in one process against a server, over the device API only.
+  simulate: ['lib', 'protocol', 'agent'],
   cli: ['*'],
   '.': ['*'],
 };
@@ -32,6 +34,7 @@ const FORBIDDEN_PACKAGES: Record<string, RegExp> = {
   store: /^(fastify|@fastify\/|commander)/,
   protocol: /^(?!typebox)/,
   agent: /^(fastify|@fastify\/|better-sqlite3|kysely|commander|pino)/,
+  simulate: /^(fastify|@fastify\/|better-sqlite3|kysely|commander)/,
 };
 
 function sourceFiles(dir: string): string[] {

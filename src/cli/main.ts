@@ -12,6 +12,7 @@ import { registerImage } from './commands/image.js';
 import { registerPool } from './commands/pool.js';
 import { registerProduct } from './commands/product.js';
 import { registerServe } from './commands/serve.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerUser } from './commands/user.js';
 import { registerVenue } from './commands/venue.js';
 
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerDeployments(program);
   registerDevice(program);
   registerUser(program);
+  registerSimulate(program);
   registerFirstBoot(program);
   registerAgent(program);
   for (const leaf of leaves(program)) addCommonOptions(leaf);

@@ -19,6 +19,15 @@ const json = (args: string[]) => {
 };
 
 describe('rpi-deploy CLI', () => {
+  it('adds users with the password from standard input, never from the command line', () => {
+    expect(cli(['user', 'add', 'Ana', '--admin'], 'a long secret phrase\n')).toMatchObject({ code: 0, stdout: 'User ana added as admin\n' });
+    expect(cli(['user', 'add', 'bob', '--role', 'viewer'], 'short\n')).toMatchObject({ code: 1, stderr: expect.stringContaining('password') });
+    expect(cli(['user', 'add', 'ana'], 'another long secret\n')).toMatchObject({ code: 1, stderr: expect.stringContaining('already exists') });
+    expect(cli(['user', 'add', 'carl', '--role', 'boss'], 'x\n').code).toBe(2);
+    expect(json(['user', 'list'])).toMatchObject([{ username: 'ana', role: 'admin' }]);
+    expect(cli(['user', 'remove', 'ana'])).toMatchObject({ code: 1, stderr: expect.stringContaining('last admin') });
+  });
+
   it('manages venues with tables by default and JSON on request', () => {
     expect(cli(['venue', 'add', 'coro', '--name', 'Corona Karting', '--location', 'California'])).toMatchObject({ code: 0, stdout: 'Created venue CORO (Corona Karting)\n' });
     expect(cli(['venue', 'list']).stdout).toBe('CODE  NAME            LOCATION    CONTACT\nCORO  Corona Karting  California  \n');

@@ -24,11 +24,20 @@ describe('first admin', () => {
     const wrong = await c.post('/api/v1/auth/setup', { setupToken: 'setup_guess', username: 'root', password: PASSWORD });
     expect([wrong.status, wrong.body['code']]).toEqual([403, 'AUTH_SETUP_TOKEN_INVALID']);
 
-    const ok = await c.post('/api/v1/auth/setup', { setupToken: server.setupToken, username: 'Root', password: PASSWORD });
-    expect(ok.status).toBe(200);
-    expect(ok.body['user']).toEqual({ username: 'root', role: 'admin' });
-    expect(c.cookie).toBeDefined();
-    expect((await c.get('/api/v1/auth/me')).body['user']).toEqual({ username: 'root', role: 'admin' });
+    const weak = await c.post('/api/v1/auth/setup', { setupToken: server.setupToken, username: 'root', password: 'rootroot-root' });
+    expect([weak.status, weak.body['code']]).toEqual([400, 'AUTH_PASSWORD_WEAK']);
+    // Two at once with the token: one admin is made, the other is refused.
+    const other = anonymous();
+    const [ok, raced] = await Promise.all([
+      c.post('/api/v1/auth/setup', { setupToken: server.setupToken, username: 'Root', password: PASSWORD }),
+      other.post('/api/v1/auth/setup', { setupToken: server.setupToken, username: 'racer', password: PASSWORD }),
+    ]);
+    expect([ok.status, raced.status].sort()).toEqual([200, 403]);
+    const [winner, name] = ok.status === 200 ? [c, 'root'] : [other, 'racer'];
+    expect((ok.status === 200 ? ok : raced).body['user']).toEqual({ username: name, role: 'admin' });
+    expect(winner.cookie).toBeDefined();
+    expect((await winner.get('/api/v1/auth/me')).body['user']).toEqual({ username: name, role: 'admin' });
+    expect((await server.app.store.db.selectFrom('users').select('username').execute()).map((u) => u.username)).toEqual([name]);
 
     const again = await anonymous().post('/api/v1/auth/setup', { setupToken: server.setupToken, username: 'evil', password: PASSWORD });
     expect([again.status, again.body['code']]).toEqual([409, 'AUTH_SETUP_DONE']);
@@ -49,6 +58,16 @@ describe('sign-in and sessions', () => {
     const id = cookie.split(';')[0]!.split('=')[1]!;
     const rows = await server.app.store.db.selectFrom('sessions').select('id_hash').execute();
     expect(rows.some((row) => row.id_hash === id)).toBe(false);
+  });
+
+  it('gives a new session id at every sign-in and ends the browser’s previous one', async () => {
+    const c = await signedIn(server, 'olga', 'operator');
+    const before = c.cookie;
+    expect((await c.login('olga', PASSWORD)).status).toBe(200);
+    expect(c.cookie).not.toBe(before);
+    const old = anonymous();
+    old.cookie = before;
+    expect((await old.get('/api/v1/auth/me')).status).toBe(401);
   });
 
   it('refuses a wrong password and an unknown user alike', async () => {

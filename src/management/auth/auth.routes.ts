@@ -22,6 +22,9 @@ export function registerAuthRoutes(app: HttpServer, deps: AuthRouteDeps): void {
   const { users, sessions, limiter, setup } = deps;
 
   async function startSession(req: FastifyRequest, reply: FastifyReply, user: { id: number; username: string; role: Session['user']['role'] }): Promise<Session> {
+    // A fresh id at every sign-in, and the browser's previous session (if any) ends: no fixation.
+    const previous = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (previous) await sessions.close(previous);
     const s = await sessions.open(user, req.ip);
     req.principal = s.principal;
     void reply.header('set-cookie', sessionCookie(s.id, deps.sessionMaxAgeSeconds, req.protocol === 'https'));
@@ -67,11 +70,17 @@ export function registerAuthRoutes(app: HttpServer, deps: AuthRouteDeps): void {
     { config: { access: 'public', audit: 'auth.setup', auditFailures: true }, schema: { tags: ['auth'], body: SetupRequest, response: { 200: Session } } },
     async (req, reply) => {
       if ((await users.count()) > 0) throw new ManagementError('AUTH_SETUP_DONE', 'The first admin already exists; sign in instead');
-      if (!setup.accepts(req.body.setupToken)) {
+      // Claimed before the user is created, so two requests with the token cannot make two admins.
+      const release = setup.claim(req.body.setupToken);
+      if (!release) {
         throw new ManagementError('AUTH_SETUP_TOKEN_INVALID', 'Wrong setup token; use the one printed when the server started (or run: rpi-deploy user add NAME --admin)');
       }
-      await users.create({ username: req.body.username, password: req.body.password, role: 'admin' });
-      setup.spend();
+      try {
+        await users.create({ username: req.body.username, password: req.body.password, role: 'admin' });
+      } catch (err) {
+        release();
+        throw err;
+      }
       const user = (await users.authenticate(req.body.username, req.body.password))!;
       return startSession(req, reply, { id: user.id, username: user.username, role: 'admin' });
     },

@@ -8,10 +8,11 @@ import { hashSecret, newSecret, secretsEqual } from './secrets.js';
 export interface SetupGate {
   /** A fresh token if no user exists yet (called at start), else undefined. */
   issue(): Promise<string | undefined>;
-  /** True when `token` is the current one; it stays valid until the first admin exists. */
-  accepts(token: string): boolean;
-  /** Forget the token once the first admin exists. */
-  spend(): void;
+  /**
+   * Takes the token if `token` is it: undefined when wrong or already taken. The returned function
+   * gives it back (the first admin could not be created, e.g. a weak password).
+   */
+  claim(token: string): (() => void) | undefined;
 }
 
 export function createSetupGate(deps: { countUsers: () => Promise<number>; log: Logger }): SetupGate {
@@ -24,9 +25,13 @@ export function createSetupGate(deps: { countUsers: () => Promise<number>; log: 
       deps.log.warn('no users yet: create the first admin in the web UI with the setup token printed at start, or run: rpi-deploy user add NAME --admin');
       return token;
     },
-    accepts: (token) => hash !== undefined && secretsEqual(hashSecret(token), hash),
-    spend() {
+    claim(token) {
+      const taken = hash;
+      if (taken === undefined || !secretsEqual(hashSecret(token), taken)) return undefined;
       hash = undefined;
+      return () => {
+        hash = taken;
+      };
     },
   };
 }
