@@ -4,10 +4,12 @@
  */
 import { benchAssign } from './assign.js';
 import { benchLive } from './live.js';
+import { benchUiLive } from './ui-live.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
   live: benchLive,
+  'ui-live': benchUiLive,
 };
 
 const wanted = process.argv.slice(2);
