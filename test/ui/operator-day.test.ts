@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { simulatedIdentity } from '../../src/simulate/index.js';
 import { cardFile, runAgentProcess } from '../helpers/agent.js';
+import { CLI } from '../helpers/cli.js';
 import { buildPiImage, compressImage } from '../helpers/pi-image.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 import { seriousViolations } from './axe.js';
@@ -21,7 +24,10 @@ import { launchBrowser, LAPTOP, PHONE, type Browser } from './browser.js';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/ui/', import.meta.url));
 const ADMIN = { username: 'tech', password: 'correct horse battery' };
 const VIEWER = { username: 'watcher', password: 'viewer password 1' };
-const SERIALS = ['10000000aabb0001', '10000000aabb0002', '10000000aabb0003', '10000000aabb0004'];
+/** `rpi-deploy simulate --run 1` gives its boards these serials; the fourth board runs the agent itself. */
+const SIMULATED = [0, 1, 2].map((i) => simulatedIdentity(1, i).serial);
+const SMALL_CARD_SERIAL = '10000000aabb0004';
+const SERIALS = [...SIMULATED, SMALL_CARD_SERIAL];
 
 let server: TestServer;
 let browser: Browser;
@@ -183,15 +189,16 @@ describe('operator UI in Chromium', () => {
     await navTo('Dashboard');
     await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
     await page.getByText('Live', { exact: true }).waitFor();
-    const image = (await server.app.images.active('KXP2'))!;
-    // Three boards with cards big enough, written at an SD-card-like rate so they spend a few
-    // seconds in each phase; a fourth, with a card too small for the image, fails and says why.
-    const agents = SERIALS.map((serial, i) => {
-      const small = i === SERIALS.length - 1;
-      const card = cardFile(join(server.dataDir, `card-${i}.img`), small ? 8 << 20 : image.sizeBytes + (16 << 20));
-      const args = ['--server', server.device, '--target', card, '--serial', serial, '--mac', `2c:cf:67:00:01:0${i}`, '--parallel', '1', '--write-rate', '3M', '--quiet'];
-      return runAgentProcess(args, { timeoutMs: 90_000 });
+    // `rpi-deploy simulate`: three real agents writing card files at an SD-card-like 3 MB/s, so
+    // they spend seconds in each phase; and one agent of our own with a card too small for the
+    // image, which fails and says why.
+    const simulation = new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'simulate', '--boards', '3', '--rate', '3', '--run', '1', '--card-gib', '1', '--json', '--data-dir', join(server.dataDir, 'sim'), '--server', server.device], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.on('close', (code) => resolve({ code, stdout }));
     });
+    const smallCard = runAgentProcess(['--server', server.device, '--target', cardFile(join(server.dataDir, 'small-card.img'), 8 << 20), '--serial', SMALL_CARD_SERIAL, '--mac', '2c:cf:67:00:01:04', '--quiet'], { timeoutMs: 90_000 });
     for (const serial of SERIALS) await boardRow(serial).waitFor();
     // Watch the rows while the agents work: every phase each board shows, as it shows it.
     const seen = new Map<string, Set<string>>();
@@ -207,8 +214,9 @@ describe('operator UI in Chromium', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    const runs = await Promise.all(agents.map((a) => a.done));
-    expect(runs.map((r) => r.result?.status)).toEqual(['success', 'success', 'success', 'failed']);
+    const [simulated, small] = await Promise.all([simulation, smallCard.done]);
+    expect(simulated.code).toBe(0);
+    expect(small.result?.status).toBe('failed');
     await watching;
     for (const serial of SERIALS.slice(0, 3)) expect([...seen.get(serial)!], serial).toEqual(expect.arrayContaining(['writing', 'success']));
     for (const serial of SERIALS.slice(0, 3)) {
@@ -217,13 +225,13 @@ describe('operator UI in Chromium', () => {
     }
     const failed = boardRow(SERIALS[3]!);
     await failed.locator('.badge', { hasText: 'failed' }).waitFor();
-    expect(await failed.locator('.board-error').textContent()).toContain(runs[3]!.result!.message);
+    expect(await failed.locator('.board-error').textContent()).toContain(small.result!.message);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
     expect(await page.getByRole('group', { name: 'Boards per phase' }).textContent()).toMatch(/4 all.*3 success.*1 failed/);
     await page.getByRole('region', { name: 'Batches' }).getByText('3 / 4 done').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live-laptop.png'), fullPage: true });
 
-    const failedName = runs[3]!.result!.hostname!;
+    const failedName = small.result!.hostname!;
     await failed.getByRole('button', { name: `Re-image ${failedName}` }).click();
     await page.getByRole('dialog').getByRole('button', { name: `Re-image ${failedName}` }).click();
     await page.getByText(/will be re-imaged the next time it boots/).waitFor();
