@@ -35,7 +35,7 @@ interface Board {
   bytesTotal: number;
 }
 
-function post(agent: Agent, base: URL, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
+export function post(agent: Agent, base: URL, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -52,8 +52,8 @@ function post(agent: Agent, base: URL, path: string, body: unknown, headers: Rec
   });
 }
 
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
+/** CPU seconds (user + system) a process has used so far (bench/ui-live.ts uses it too). */
+export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -8,6 +8,7 @@ import { benchImport } from './import.js';
 import { benchLive } from './live.js';
 import { benchServe } from './serve.js';
 import { benchTftp } from './tftp.js';
+import { benchUiLive } from './ui-live.js';
 import { benchWrite } from './write.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<string[]>> = {
   live: benchLive,
   serve: benchServe,
   tftp: benchTftp,
+  'ui-live': benchUiLive,
   write: benchWrite,
 };
 

@@ -1,0 +1,101 @@
+import { memo } from 'react';
+import { estimateSecondsLeft, formatDuration, formatEta, formatRate, percentOf, secondsBetween, UNKNOWN } from '../format.js';
+import type { Board, BoardPhase } from '../state/fleet-view.js';
+import { PhaseBadge } from './phase-badge.js';
+import { ProgressBar } from './progress-bar.js';
+
+/** Where each phase puts the bar when no byte counts have arrived: a board visibly moves along. */
+const PHASE_PERCENT: Partial<Record<BoardPhase, number>> = { seen: 0, enrolled: 2, verifying: 95, customizing: 98, success: 100, failed: 100, refused: 100 };
+
+/**
+ * Bytes done while they are known (download, write, read-back verify), otherwise where the phase
+ * puts the bar. Before the first bytes are counted (the agent counts verified batches) the bar is
+ * indeterminate: the board is working, how far is not known yet.
+ */
+function boardPercent(b: Board): number | null {
+  const measured = b.phase === 'downloading' || b.phase === 'writing' || b.phase === 'verifying';
+  if (measured) return b.progress && b.progress.doneBytes > 0 ? percentOf(b.progress.doneBytes, b.progress.totalBytes) : null;
+  return PHASE_PERCENT[b.phase] ?? null;
+}
+
+const tone = (phase: BoardPhase) => (phase === 'success' ? 'success' : phase === 'failed' || phase === 'refused' ? 'failed' : phase === 'seen' ? 'idle' : 'active');
+const isEnded = (phase: BoardPhase) => phase === 'success' || phase === 'failed' || phase === 'refused';
+
+interface BoardRowProps {
+  board: Board;
+  /** the clock, for boards still running; undefined for finished ones so they do not re-render */
+  nowMs: number | undefined;
+  canReimage: boolean;
+  onReimage: (board: Board) => void;
+}
+
+const BoardRow = memo(function BoardRow({ board: b, nowMs, canReimage, onReimage }: BoardRowProps) {
+  const percent = boardPercent(b);
+  const name = b.hostname ?? `board ${b.serial}`;
+  const rate = b.progress?.bytesPerSecond ?? null;
+  const eta = b.progress?.etaSeconds ?? estimateSecondsLeft(b.progress?.doneBytes ?? null, b.progress?.totalBytes ?? null, rate);
+  const running = !isEnded(b.phase) && b.phase !== 'seen';
+  return (
+    <li className={`board board-${b.phase}`} data-serial={b.serial} data-key={b.key}>
+      <div className="board-name">
+        <strong>{b.hostname ?? 'not named yet'}</strong>
+        <span className="board-serial">{b.serial}</span>
+      </div>
+      <div className="board-ip">{b.ip ?? UNKNOWN}</div>
+      <div className="board-phase">
+        <PhaseBadge phase={b.phase} />
+        {b.reimageRequested && <span className="board-note">re-image requested</span>}
+      </div>
+      <div className="board-progress">
+        <ProgressBar percent={percent} tone={tone(b.phase)} label={`${name}: ${b.phase}${percent !== null && !isEnded(b.phase) ? ` ${percent}%` : ''}`} />
+        <span className="board-percent">{percent !== null && !isEnded(b.phase) ? `${percent}%` : ''}</span>
+      </div>
+      <dl className="board-figures">
+        <div>
+          <dt>Speed</dt>
+          <dd>{running ? formatRate(rate) : UNKNOWN}</dd>
+        </div>
+        <div>
+          <dt>ETA</dt>
+          <dd>{running ? formatEta(eta) : UNKNOWN}</dd>
+        </div>
+        <div>
+          <dt>Elapsed</dt>
+          <dd>{formatDuration(secondsBetween(b.startedAt, b.finishedAt, nowMs ?? Date.parse(b.updatedAt)))}</dd>
+        </div>
+      </dl>
+      {(b.phase === 'failed' || b.phase === 'refused') && (
+        <div className="board-failure">
+          <p className="board-error">{b.error ?? 'No reason was reported'}</p>
+          {canReimage && b.phase === 'failed' && !b.reimageRequested && (
+            <button type="button" className="btn btn-small" onClick={() => onReimage(b)}>
+              Re-image {b.hostname ?? b.serial}
+            </button>
+          )}
+        </div>
+      )}
+    </li>
+  );
+});
+
+/** The live fleet: a row per board on a laptop, a tile per board on a phone. */
+export function BoardList({ boards, nowMs, canReimage, onReimage }: { boards: readonly Board[]; nowMs: number; canReimage: boolean; onReimage: (board: Board) => void }) {
+  return (
+    <ul className="boards" aria-label="Boards">
+      <li className="board board-head" aria-hidden="true">
+        <div>Board</div>
+        <div>IP</div>
+        <div>Phase</div>
+        <div>Progress</div>
+        <div className="board-figures-head">
+          <span>Speed</span>
+          <span>ETA</span>
+          <span>Elapsed</span>
+        </div>
+      </li>
+      {boards.map((b) => (
+        <BoardRow key={b.key} board={b} nowMs={isEnded(b.phase) ? undefined : nowMs} canReimage={canReimage} onReimage={onReimage} />
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,75 @@
+import { KeyValues } from '../components/key-values.js';
+import { Loaded } from '../components/load-state.js';
+import { PageHeader } from '../components/page-header.js';
+import { ProgressBar } from '../components/progress-bar.js';
+import { formatBytes, formatDuration, percentOf } from '../format.js';
+import type { PageProps } from '../routes.js';
+import { useApi } from '../state/session.js';
+import { useResource } from '../state/use-resource.js';
+
+/** The server itself: where it listens, network boot, disk space, versions. */
+export function SystemPage(_: PageProps) {
+  const api = useApi();
+  const system = useResource((signal) => api.system.get(signal), [api]);
+  return (
+    <section className="page">
+      <PageHeader
+        title="System"
+        actions={
+          <button type="button" className="btn" onClick={system.reload}>
+            Refresh
+          </button>
+        }
+      />
+      <Loaded resource={system}>
+        {(s) => {
+          const used = s.disk.totalBytes - s.disk.freeBytes;
+          return (
+            <div className="grid-2">
+              <section className="card" aria-labelledby="net-title">
+                <h2 id="net-title">Listeners and network boot</h2>
+                <KeyValues
+                  items={[
+                    ['Device API (boards)', s.listeners.device ?? 'not listening'],
+                    ['Management (this UI)', s.listeners.management ?? 'not listening'],
+                    ['DHCP', s.dhcp.enabled ? `on, ${s.dhcp.mode ?? 'unknown'} mode` : 'off'],
+                    ['Deployment interface', s.dhcp.interface ?? 'not set (network boot is off until netboot.interface is configured)'],
+                    ['Live dashboards connected', s.liveClients],
+                  ]}
+                />
+              </section>
+              <section className="card" aria-labelledby="disk-title">
+                <h2 id="disk-title">Disk</h2>
+                <ProgressBar percent={percentOf(used, s.disk.totalBytes)} tone={s.disk.low ? 'failed' : 'idle'} label={`Disk ${percentOf(used, s.disk.totalBytes) ?? 0}% used`} />
+                {s.disk.low && (
+                  <p className="alert alert-warning" role="status">
+                    Disk space is low: delete old images or free space on {s.disk.path}.
+                  </p>
+                )}
+                <KeyValues
+                  items={[
+                    ['Data directory', s.disk.path],
+                    ['Used', `${percentOf(used, s.disk.totalBytes) ?? 0}%`],
+                    ['Free', formatBytes(s.disk.freeBytes)],
+                    ['Total', formatBytes(s.disk.totalBytes)],
+                    ['Database', `${s.database.ok ? 'ok' : 'NOT OK'} · schema ${s.database.schemaVersion ?? 'unknown'} · ${formatBytes(s.database.sizeBytes)}`],
+                  ]}
+                />
+              </section>
+              <section className="card" aria-labelledby="version-title">
+                <h2 id="version-title">Versions</h2>
+                <KeyValues
+                  items={[
+                    ['rpi-deploy', s.version],
+                    ['Node.js', s.node],
+                    ['Up for', formatDuration(s.uptimeSeconds)],
+                  ]}
+                />
+              </section>
+            </div>
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}
