@@ -1,6 +1,6 @@
 import type { Db } from '../../store/index.js';
 
-/** SQL for per-boot tokens (migration 006-netboot). Tokens are looked up by their SHA-256 only. */
+/** SQL for per-boot tokens (migration 008-netboot). Tokens are looked up by their SHA-256 only. */
 
 export async function insertBootToken(db: Db, row: { sha256: string; serial8: string; issuedAt: string; expiresAt: string }): Promise<void> {
   await db.insertInto('boot_tokens').values({ token_sha256: row.sha256, serial8: row.serial8, issued_at: row.issuedAt, expires_at: row.expiresAt }).execute();

@@ -4,7 +4,7 @@ import { imagesStore } from './003-images.js';
 import { deviceApi } from './004-device-api.js';
 import { dhcpLeases } from './005-dhcp.js';
 import { management } from './007-management.js';
-import { netbootTokens } from './006-netboot.js';
+import { netbootTokens } from './008-netboot.js';
 import type { Migration } from './types.js';
 
 /** Every migration, in the order it is applied. Append only. */

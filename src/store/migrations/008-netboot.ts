@@ -6,7 +6,7 @@ import type { Migration } from './types.js';
  * token is kept: the database alone does not let anyone act as a board.
  */
 export const netbootTokens: Migration = {
-  id: '006-netboot',
+  id: '008-netboot',
   async up(db: Kysely<unknown>) {
     await db.schema
       .createTable('boot_tokens')
