@@ -22,17 +22,66 @@ import { spawnServe } from '../test/helpers/cli.js';
 import { buildPiImage } from '../test/helpers/pi-image.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 
-const BOARDS = 500;
-const REPORTS_PER_S = 2;
-const DURATION_S = 20;
-const WARMUP_S = 3;
+export const BOARDS = 500;
+export const REPORTS_PER_S = 2;
+export const DURATION_S = 20;
+export const WARMUP_S = 3;
 const CONNECTIONS = 100;
-const PASSWORD = 'load test secret 42';
+export const LIVE_PASSWORD = 'load test secret 42';
 
-interface Board {
+export interface EnrolledBoard {
+  serial: string;
   deploymentId: number;
   token: string;
   bytesTotal: number;
+}
+
+/** `rpi-deploy serve` on a fresh data directory, with BOARDS boards enrolled through the device API. */
+export interface LiveFleet {
+  device: URL;
+  management: URL;
+  agent: Agent;
+  pid: number;
+  boards: EnrolledBoard[];
+  stop(): void;
+}
+
+/**
+ * The fleet both live benchmarks drive: one active RXP2 image, a viewer `bench`, the server in
+ * its own process and BOARDS enrolled boards (serials from `simulatedIdentity(run, i)`).
+ */
+export async function startLiveFleet(dir: string, run: number): Promise<LiveFleet> {
+  const core = await openCore(loadConfig({ flags: { dataDir: dir } }), createLogger('silent'));
+  try {
+    await core.fleet.venues.create({ code: 'BNCH', name: 'Bench' });
+    const pi = buildPiImage(dir, { seed: `bench-live-${run}` });
+    await core.images.import({ path: pi.path }, { product: 'RXP2', version: '1', activate: true });
+    await createUserService({ store: core.store, clock: () => new Date() }).create({ username: 'bench', password: LIVE_PASSWORD, role: 'viewer' });
+  } finally {
+    await core.close();
+  }
+
+  const server = await spawnServe(['--data-dir', dir, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const stop = () => {
+    agent.destroy();
+    server.child.kill('SIGTERM');
+  };
+  try {
+    const device = new URL(server.device);
+    const boards: EnrolledBoard[] = [];
+    for (let i = 0; i < BOARDS; i++) {
+      const { serial, macs } = simulatedIdentity(run, i);
+      const r = await post(agent, device, '/v1/enroll', { serial, macs, storageBytes: 16 * 2 ** 30, venue: 'BNCH', product: 'RXP2' });
+      if (r.status !== 200) throw new Error(`enroll failed: ${r.status} ${r.body}`);
+      const e = JSON.parse(r.body) as { deploymentId: number; token: string; plan: { manifest: { sizeBytes: number } } };
+      boards.push({ serial, deploymentId: e.deploymentId, token: e.token, bytesTotal: e.plan.manifest.sizeBytes });
+    }
+    return { device, management: new URL(server.management), agent, pid: server.child.pid!, boards, stop };
+  } catch (cause) {
+    stop();
+    throw cause;
+  }
 }
 
 export function post(agent: Agent, base: URL, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
@@ -87,29 +136,10 @@ function follow(base: URL, cookie: string, onProgress: (deploymentId: number, by
 async function run(dashboards: number): Promise<string> {
   const dir = tempDir('rpi-deploy-bench-live-');
   try {
-    const core = await openCore(loadConfig({ flags: { dataDir: dir.path } }), createLogger('silent'));
-    await core.fleet.venues.create({ code: 'BNCH', name: 'Bench' });
-    const pi = buildPiImage(dir.path, { seed: 'bench-live' });
-    await core.images.import({ path: pi.path }, { product: 'RXP2', version: '1', activate: true });
-    await createUserService({ store: core.store, clock: () => new Date() }).create({ username: 'bench', password: PASSWORD, role: 'viewer' });
-    await core.close();
-
-    const server = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
-    const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    const { device, management, agent, pid, boards, stop } = await startLiveFleet(dir.path, 0xbe);
     try {
-      const device = new URL(server.device);
-      const management = new URL(server.management);
-      const login = await post(agent, management, '/api/v1/auth/login', { username: 'bench', password: PASSWORD });
+      const login = await post(agent, management, '/api/v1/auth/login', { username: 'bench', password: LIVE_PASSWORD });
       const cookie = String(login.headers['set-cookie']).split(';')[0]!;
-
-      const boards: Board[] = [];
-      for (let i = 0; i < BOARDS; i++) {
-        const { serial, macs } = simulatedIdentity(0xbe, i);
-        const r = await post(agent, device, '/v1/enroll', { serial, macs, storageBytes: 16 * 2 ** 30, venue: 'BNCH', product: 'RXP2' });
-        if (r.status !== 200) throw new Error(`enroll failed: ${r.status} ${r.body}`);
-        const e = JSON.parse(r.body) as { deploymentId: number; token: string; plan: { manifest: { sizeBytes: number } } };
-        boards.push({ deploymentId: e.deploymentId, token: e.token, bytesTotal: e.plan.manifest.sizeBytes });
-      }
 
       const due = new Map<string, number>();
       const sentAt = new Map<string, number>();
@@ -148,7 +178,7 @@ async function run(dashboards: number): Promise<string> {
         const at = start + (i * 1000) / (BOARDS * REPORTS_PER_S);
         if (!measuring && at - start >= WARMUP_S * 1000) {
           measuring = true;
-          cpuStart = cpuSeconds(server.child.pid!);
+          cpuStart = cpuSeconds(pid);
           lag.enable();
           wallStart = performance.now();
         }
@@ -170,7 +200,7 @@ async function run(dashboards: number): Promise<string> {
         );
       }
       await Promise.all(pending);
-      const cpu = cpuSeconds(server.child.pid!) - cpuStart;
+      const cpu = cpuSeconds(pid) - cpuStart;
       const wall = (performance.now() - wallStart) / 1000;
       await new Promise((r) => setTimeout(r, 1000));
       for (const s of streams) s.destroy();
@@ -184,8 +214,7 @@ async function run(dashboards: number): Promise<string> {
         `load-generator event-loop delay p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms`
       );
     } finally {
-      agent.destroy();
-      server.child.kill('SIGTERM');
+      stop();
     }
   } finally {
     dir.remove();

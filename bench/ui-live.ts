@@ -7,25 +7,10 @@
  * channel up to a plain SSE client; the difference is the UI's share (parsing, the 250 ms batch,
  * React rendering 500 rows). Target: p95 ≤ 1 s. Usage: npm run bench -- ui-live
  */
-import { Agent } from 'node:http';
 import type { CDPSession } from 'playwright-core';
-import { openCore } from '../src/app.js';
-import { loadConfig } from '../src/config/index.js';
-import { createLogger } from '../src/lib/logger.js';
-import { createUserService } from '../src/management/index.js';
-import { simulatedIdentity } from '../src/simulate/index.js';
-import { spawnServe } from '../test/helpers/cli.js';
-import { buildPiImage } from '../test/helpers/pi-image.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { launchBrowser } from '../test/ui/browser.js';
-import { cpuSeconds, post } from './live.js';
-
-const BOARDS = 500;
-const REPORTS_PER_S = 2;
-const DURATION_S = 20;
-const WARMUP_S = 3;
-const CONNECTIONS = 100;
-const PASSWORD = 'load test secret 42';
+import { BOARDS, cpuSeconds, DURATION_S, LIVE_PASSWORD, post, REPORTS_PER_S, startLiveFleet, WARMUP_S } from './live.js';
 
 /**
  * Runs before the app: notes when each progress event reaches the page (the live stream read
@@ -77,31 +62,13 @@ export async function benchUiLive(): Promise<string[]> {
   const dir = tempDir('rpi-deploy-bench-ui-live-');
   const browser = await launchBrowser();
   try {
-    const core = await openCore(loadConfig({ flags: { dataDir: dir.path } }), createLogger('silent'));
-    await core.fleet.venues.create({ code: 'BNCH', name: 'Bench' });
-    const pi = buildPiImage(dir.path, { seed: 'bench-ui-live' });
-    await core.images.import({ path: pi.path }, { product: 'RXP2', version: '1', activate: true });
-    await createUserService({ store: core.store, clock: () => new Date() }).create({ username: 'bench', password: PASSWORD, role: 'viewer' });
-    await core.close();
-
-    const server = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
-    const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+    const { management, device, agent, pid, boards, stop } = await startLiveFleet(dir.path, 0xbf);
     try {
-      const device = new URL(server.device);
-      const boards: { serial: string; deploymentId: number; token: string; bytesTotal: number }[] = [];
-      for (let i = 0; i < BOARDS; i++) {
-        const { serial, macs } = simulatedIdentity(0xbf, i);
-        const r = await post(agent, device, '/v1/enroll', { serial, macs, storageBytes: 16 * 2 ** 30, venue: 'BNCH', product: 'RXP2' });
-        if (r.status !== 200) throw new Error(`enroll failed: ${r.status} ${r.body}`);
-        const e = JSON.parse(r.body) as { deploymentId: number; token: string; plan: { manifest: { sizeBytes: number } } };
-        boards.push({ serial, deploymentId: e.deploymentId, token: e.token, bytesTotal: e.plan.manifest.sizeBytes });
-      }
-
       const page = await browser.page();
       await page.addInitScript(TAP_STREAM);
-      await page.goto(server.management);
+      await page.goto(management.href);
       await page.getByLabel('Username').fill('bench');
-      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByLabel('Password').fill(LIVE_PASSWORD);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByText('Live', { exact: true }).waitFor();
       await page.waitForFunction(`document.querySelectorAll('li.board[data-serial]').length === ${BOARDS}`, undefined, { timeout: 30_000 });
@@ -123,7 +90,7 @@ export async function benchUiLive(): Promise<string[]> {
         const at = start + (i * 1000) / (BOARDS * REPORTS_PER_S);
         if (measuredFrom === Infinity && at - start >= WARMUP_S * 1000) {
           measuredFrom = performance.timeOrigin + at;
-          cpuStart = cpuSeconds(server.child.pid!);
+          cpuStart = cpuSeconds(pid);
           mainStart = await mainThreadSeconds(cdp);
           wallStart = performance.now();
         }
@@ -141,7 +108,7 @@ export async function benchUiLive(): Promise<string[]> {
         );
       }
       await Promise.all(pending);
-      const cpu = cpuSeconds(server.child.pid!) - cpuStart;
+      const cpu = cpuSeconds(pid) - cpuStart;
       const mainEnd = await mainThreadSeconds(cdp);
       const busy = (k: keyof typeof mainEnd) => `${(((mainEnd[k] - mainStart[k]) / wall) * 100).toFixed(0)} %`;
       const wall = (performance.now() - wallStart) / 1000;
@@ -176,8 +143,7 @@ export async function benchUiLive(): Promise<string[]> {
           `server CPU ${(cpu / wall).toFixed(2)} cores`,
       ];
     } finally {
-      agent.destroy();
-      server.child.kill('SIGTERM');
+      stop();
     }
   } finally {
     await browser.close();

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { BatchInput, Product, Venue } from '../../../src/protocol/fleet.js';
 import type { FormErrors } from '../state/form-errors.js';
 import { Field, FormAlert } from './field.js';
+import { CancelSubmit, ProductOptions } from './form-buttons.js';
 
 /** Server errors that belong to one field of the batch form. */
 export const BATCH_CODE_FIELDS = { FLEET_VENUE_UNKNOWN: 'venue', FLEET_VENUE_CODE_INVALID: 'venue', FLEET_PRODUCT_UNKNOWN: 'product' };
@@ -54,11 +55,7 @@ export function BatchForm({
       <Field label="Product" name="product" error={errors.fields['product']}>
         {(p) => (
           <select {...p} value={product} onChange={(e) => setProduct(e.target.value)}>
-            {products.map((x) => (
-              <option key={x.code} value={x.code}>
-                {x.code} · {x.name}
-              </option>
-            ))}
+            <ProductOptions products={products} />
           </select>
         )}
       </Field>
@@ -74,14 +71,7 @@ export function BatchForm({
       <label className="checkbox">
         <input type="checkbox" checked={activate} onChange={(e) => setActivate(e.target.checked)} /> Activate now (boards are named from it at once)
       </label>
-      <div className="form-actions">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Creating…' : 'Create batch'}
-        </button>
-      </div>
+      <CancelSubmit label="Create batch" busyLabel="Creating…" busy={busy} onCancel={onCancel} />
     </form>
   );
 }

@@ -3,6 +3,7 @@ import type { Product } from '../../../src/protocol/fleet.js';
 import { formatBytes, formatEta, formatRate, percentOf } from '../format.js';
 import type { FormErrors } from '../state/form-errors.js';
 import { Field, FormAlert } from './field.js';
+import { ProductOptions } from './form-buttons.js';
 import { ProgressBar } from './progress-bar.js';
 
 export interface UploadValue {
@@ -60,11 +61,7 @@ export function UploadForm({
       <Field label="Product" name="product" error={errors.fields['product']}>
         {(p) => (
           <select {...p} value={product} disabled={progress !== null} onChange={(e) => setProduct(e.target.value)}>
-            {products.map((x) => (
-              <option key={x.code} value={x.code}>
-                {x.code} · {x.name}
-              </option>
-            ))}
+            <ProductOptions products={products} />
           </select>
         )}
       </Field>

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { PASSWORD_MIN_LENGTH, ROLES, type Role, type User } from '../../../src/protocol/management-api.js';
 import type { FormErrors } from '../state/form-errors.js';
 import { Field, FormAlert } from './field.js';
+import { CancelSubmit } from './form-buttons.js';
 
 export const USER_HINTS = { username: '2–32 characters: a–z, 0–9, . _ -' };
 export const USER_CODE_FIELDS = { AUTH_USER_EXISTS: 'username', AUTH_USERNAME_INVALID: 'username', AUTH_PASSWORD_WEAK: 'password' };
@@ -61,14 +62,7 @@ export function UserForm({
           )}
         </Field>
       )}
-      <div className="form-actions">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : user ? 'Set password' : 'Create user'}
-        </button>
-      </div>
+      <CancelSubmit label={user ? 'Set password' : 'Create user'} busyLabel="Saving…" busy={busy} onCancel={onCancel} />
     </form>
   );
 }

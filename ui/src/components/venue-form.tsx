@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { Venue, VenueInput } from '../../../src/protocol/fleet.js';
 import type { FormErrors } from '../state/form-errors.js';
 import { Field, FormAlert } from './field.js';
+import { CancelSubmit } from './form-buttons.js';
 
 export const VENUE_HINTS = { code: '4 characters, A–Z and 0–9, e.g. CORO; part of every hostname' };
 /** Server errors about the code belong next to the code field. */
@@ -43,14 +44,7 @@ export function VenueForm({
       <Field label="Contact (optional)" name="contact" error={errors.fields['contact']}>
         {(p) => <input {...p} value={contact} onChange={(e) => setContact(e.target.value)} />}
       </Field>
-      <div className="form-actions">
-        <button type="button" className="btn" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : venue ? 'Save changes' : 'Create venue'}
-        </button>
-      </div>
+      <CancelSubmit label={venue ? 'Save changes' : 'Create venue'} busyLabel="Saving…" busy={busy} onCancel={onCancel} />
     </form>
   );
 }
