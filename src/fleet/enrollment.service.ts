@@ -130,7 +130,7 @@ export function createEnrollmentService(deps: FleetDeps): EnrollmentService {
 async function recordPhase(out: Outbox, d: Deployment): Promise<void> {
   await out.record(
     'deployment.phase',
-    { deploymentId: d.id, serial: d.serial, hostname: d.hostname, venue: d.venue, product: d.product, phase: d.status, error: d.error },
+    { deploymentId: d.id, serial: d.serial, hostname: d.hostname, venue: d.venue, product: d.product, phase: d.status, error: d.error, ip: d.ip },
     { deploymentId: d.id, serial: d.serial },
   );
 }

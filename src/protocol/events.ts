@@ -29,6 +29,7 @@ export const FleetEventSchemas = {
     product: Type.String(),
     phase: DeploymentStatus,
     error: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()], { description: 'where the board enrolled from' }),
   }),
   /** Live only (about once a second per board), never kept in the history; phase changes are `deployment.phase`. */
   'deployment.progress': Type.Object({

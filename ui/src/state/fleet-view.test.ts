@@ -8,8 +8,8 @@ let seq = 0;
 function ev<K extends FleetEventType>(type: K, data: FleetEvents[K], s = 0): FleetEvent {
   return { seq: ++seq, at: at(s), type, data } as FleetEvent;
 }
-function phase(serial: string, deploymentId: number, p: FleetEvents['deployment.phase']['phase'], s = 0, error: string | null = null) {
-  return ev('deployment.phase', { deploymentId, serial, hostname: `KXP2-CORO-${serial}`, venue: 'CORO', product: 'KXP2', phase: p, error }, s);
+function phase(serial: string, deploymentId: number, p: FleetEvents['deployment.phase']['phase'], s = 0, error: string | null = null, ip: string | null = null) {
+  return ev('deployment.phase', { deploymentId, serial, hostname: `KXP2-CORO-${serial}`, venue: 'CORO', product: 'KXP2', phase: p, error, ip }, s);
 }
 function progress(serial: string, deploymentId: number, bytesDone: number, bytesTotal: number, rateBytesPerSec: number, s = 0) {
   return { ...ev('deployment.progress', { deploymentId, serial, hostname: `KXP2-CORO-${serial}`, phase: 'writing', bytesDone, bytesTotal, rateBytesPerSec, chunksVerified: 0 }, s), seq: null };
@@ -151,5 +151,14 @@ describe('countByPhase and sortedBoards', () => {
     const boards = sortedBoards(withSeen);
     expect(boards.map((b) => b.key)).toEqual(['s2', 's1', 's0']);
     expect(countByPhase(boards)).toMatchObject({ seen: 1, success: 1, failed: 1, writing: 0 });
+  });
+});
+
+describe('the board address', () => {
+  it('shows where a board enrolled from at once, and keeps it through phases that do not say', () => {
+    let view = applyEvent(EMPTY_FLEET, phase('10000001', 1, 'enrolled', 0, null, '198.18.0.101'));
+    expect(view.boards['10000001']?.ip).toBe('198.18.0.101');
+    view = applyEvent(view, phase('10000001', 1, 'writing', 1));
+    expect(view.boards['10000001']?.ip).toBe('198.18.0.101');
   });
 });

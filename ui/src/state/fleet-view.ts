@@ -190,6 +190,7 @@ export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
           product: d.product,
           phase: d.phase,
           error: d.error,
+          ...(d.ip && { ip: d.ip }),
           ...(isNew && { startedAt: event.at, progress: null, reimageRequested: false }),
           finishedAt: isFinished(d.phase) ? event.at : null,
           ...(d.phase === 'success' && b.progress && { progress: { ...b.progress, doneBytes: b.progress.totalBytes ?? b.progress.doneBytes, etaSeconds: 0 } }),
