@@ -12,8 +12,11 @@ const SOCKET_TS = fileURLToPath(new URL('../../src/netboot/dhcp/socket.ts', impo
 let lab: NetLab;
 let ns: string;
 
-/** Opens sockets in the namespace as `user` and reports each outcome as an error code or "ok". */
-function attempt(opens: { interface: string; port: number; shared: boolean }[], user = 'root'): string[] {
+/**
+ * Opens sockets in the namespace and reports each outcome as an error code or "ok"; `unprivileged`
+ * drops every capability (still uid 0, so the checkout stays readable wherever it was cloned).
+ */
+function attempt(opens: { interface: string; port: number; shared: boolean }[], unprivileged = false): string[] {
   const script = `
     const { openDeviceSocket } = await import(${JSON.stringify(SOCKET_TS)});
     const out = [];
@@ -22,7 +25,8 @@ function attempt(opens: { interface: string; port: number; shared: boolean }[], 
     }
     console.log(JSON.stringify(out));
     process.exit(0);`;
-  const r = lab.exec(ns, ['runuser', '-u', user, '--', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]);
+  const drop = unprivileged ? ['setpriv', '--inh-caps=-all', '--ambient-caps=-all', '--bounding-set=-all', '--'] : [];
+  const r = lab.exec(ns, [...drop, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]);
   if (r.code !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout) as string[];
 }
@@ -60,7 +64,7 @@ describe('openDeviceSocket', () => {
     expect(attempt([{ interface: 'a-very-long-name0', port: 67, shared: false }])[0]).toMatch(/^DHCP_SOCKET_FAILED: .*1-15 characters/);
   });
 
-  it('tells an unprivileged user that DHCP needs root', () => {
-    expect(attempt([{ interface: 'lan0', port: 67, shared: false }], 'nobody')[0]).toMatch(/^DHCP_PERMISSION_DENIED: .*DHCP needs root/);
+  it('tells a process without the network capabilities that DHCP needs root', () => {
+    expect(attempt([{ interface: 'lan0', port: 67, shared: false }], true)[0]).toMatch(/^DHCP_PERMISSION_DENIED: .*DHCP needs root/);
   });
 });
