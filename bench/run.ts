@@ -3,11 +3,13 @@
  * runs one. Benchmarks measure; they never fail a build.
  */
 import { benchAssign } from './assign.js';
+import { benchImport } from './import.js';
 import { benchServe } from './serve.js';
 import { benchWrite } from './write.js';
 
 const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
+  import: benchImport,
   write: benchWrite,
   serve: benchServe,
 };

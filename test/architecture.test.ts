@@ -72,4 +72,20 @@ describe('architecture', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it('lib/fat, which the on-board agent imports, reaches nothing but Node built-ins', () => {
+    const seen = new Set<string>();
+    const packages: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const spec of importsOf(file)) {
+        if (spec.startsWith('.')) visit(join(file, '..', spec).replace(/\.js$/, '.ts'));
+        else if (!spec.startsWith('node:')) packages.push(`${relative(SRC, file)}: ${spec}`);
+      }
+    };
+    visit(join(SRC, 'lib/fat/index.ts'));
+    expect(seen.size).toBeGreaterThan(5);
+    expect(packages).toEqual([]);
+  });
 });

@@ -41,6 +41,7 @@ export function overlapsAny(ranges: readonly ByteRange[], offsetBytes: number, l
   return r !== undefined && r.offsetBytes < offsetBytes + lengthBytes;
 }
 
+/** Sum of the ranges' lengths (they must not overlap). */
 export function totalBytes(ranges: readonly ByteRange[]): number {
   return ranges.reduce((sum, r) => sum + r.lengthBytes, 0);
 }

@@ -47,6 +47,7 @@ parentPort.on('message', ({ id, raw }) => {
 
 type Reply = { id: number; sha256: string; compressed: ArrayBuffer } | { id: number; error: string };
 
+/** Starts the workers (one per core, at most 4); close() ends them. */
 export function createChunkPacker(options: { workers?: number; level?: number } = {}): ChunkPacker {
   const count = options.workers ?? Math.max(1, Math.min(4, availableParallelism()));
   const zstdPath = createRequire(import.meta.url).resolve('zstd-napi');
@@ -73,7 +74,7 @@ export function createChunkPacker(options: { workers?: number; level?: number } 
       return new Promise<PackedChunk>((resolve, reject) => {
         pending.set(id, { resolve, reject });
         // The raw buffer is handed over, not copied: the caller must not touch it again.
-        const buffer = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw.buffer : raw.slice().buffer;
+        const buffer = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw.buffer : new Uint8Array(raw).buffer;
         workers[id % count]!.postMessage({ id, raw: buffer }, [buffer as ArrayBuffer]);
       });
     },

@@ -79,6 +79,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Opens (creating its folders) the store under `root`. */
 export async function openChunkStore(root: string): Promise<ChunkStore> {
   const chunksDir = join(root, 'chunks');
   const manifestsDir = join(root, 'manifests');

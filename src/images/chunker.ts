@@ -12,6 +12,7 @@ export interface CutChunk {
   storedBytes: number;
 }
 
+/** The raw image as cut: its size, its SHA-256 and its chunks in order. */
 export interface Chunked {
   sizeBytes: number;
   sha256: string;

@@ -19,7 +19,7 @@ const MAGIC: [ImageSourceFormat, number[]][] = [
   // An empty zip has only its end-of-central-directory record: still a zip (with no image).
   ['zip', [0x50, 0x4b, 0x05, 0x06]],
 ];
-export const SNIFF_BYTES = 8;
+const SNIFF_BYTES = 8;
 
 /** The container format from the first bytes; anything unrecognised is a raw image. */
 export function detectFormat(head: Uint8Array): ImageSourceFormat {
@@ -62,19 +62,21 @@ async function sniffStream(stream: Readable): Promise<{ head: Buffer; stream: Re
   return { head, stream };
 }
 
+/** Opens a source and tells its format from its first bytes; a missing or unreadable file is IMAGE_FILE_UNREADABLE. */
 export async function openSource(source: ImportSource): Promise<OpenedSource> {
   if ('stream' in source) {
     const { head, stream } = await sniffStream(source.stream);
     return { name: basename(source.name), format: detectFormat(head), sizeBytes: source.sizeBytes ?? null, stream, path: null };
   }
   let head: Uint8Array;
-  let sizeBytes: number;
+  let sizeBytes: number | null;
   try {
     const fh = await open(source.path, 'r');
     try {
       const st = await fh.stat();
       if (!st.isFile() && !st.isBlockDevice()) throw new Error('not a regular file');
-      sizeBytes = st.size;
+      // A block device (a card holding the master) reports no size through stat.
+      sizeBytes = st.isFile() ? st.size : null;
       const { buffer, bytesRead } = await fh.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
       head = buffer.subarray(0, bytesRead);
     } finally {

@@ -1,5 +1,6 @@
 import { AppError } from '../lib/errors.js';
 
+/** Every way importing, storing or reading an image can fail. */
 export type ImageErrorCode =
   | 'IMAGE_INPUT_INVALID'
   | 'IMAGE_UNKNOWN'
@@ -20,4 +21,10 @@ export type ImageErrorCode =
   | 'IMAGE_NO_BOOT_PARTITION'
   | 'IMAGE_BOOT_FILE_UNKNOWN';
 
+/** An image problem: the message says what to do, `details` names the image, chunk or path. */
 export class ImageError extends AppError<ImageErrorCode> {}
+
+/** A chunk this import counted on vanished: an image sharing it was deleted meanwhile. */
+export function storeChanged(sha256: string, cause?: unknown): ImageError {
+  return new ImageError('IMAGE_STORE_CHANGED', 'An image sharing chunks with this one was deleted during the import; import again', { sha256 }, { cause });
+}

@@ -9,6 +9,7 @@ import type { ByteRange } from '../protocol/manifest.js';
  * counts the whole partition as used: wrongly skipping a block would corrupt a board.
  */
 
+/** An ext2/3/4 filesystem's label and used ranges. */
 export interface Ext4Info {
   label: string | null;
   /** Used byte ranges relative to the partition start, or null when everything counts as used. */

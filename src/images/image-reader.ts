@@ -39,6 +39,7 @@ export interface ImageReader {
   readBootFile(layout: ImageLayout, path: string): Promise<Buffer>;
 }
 
+/** A reader over the store; layouts and opened boot volumes are cached (both immutable). */
 export function createImageReader(store: ChunkStore): ImageReader {
   // Layouts never change once stored (named by the image's hash), so each is parsed once.
   const layouts = new Map<string, Promise<ImageLayout>>();

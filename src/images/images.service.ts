@@ -5,7 +5,7 @@ import { MANIFEST_FORMAT, type ByteRange, type ImageLayout, type Manifest } from
 import type { Db, Store } from '../store/index.js';
 import { openChunkStore, type ChunkStore, type Staging } from './chunk-store.js';
 import type { ImportSource } from './decode.js';
-import { ImageError } from './errors.js';
+import { ImageError, storeChanged } from './errors.js';
 import { createImageReader, type ByteStream } from './image-reader.js';
 import { stageImage, type ImportOptions, type StagedImage } from './import.js';
 import { deleteImage, findActiveImage, findImage, findImageBySha, findImageByVersion, findManifestFile, insertImage, listImages, listManifestFiles, setActiveImage } from './images.repo.js';
@@ -15,6 +15,7 @@ export interface ProductCatalog {
   get(code: string): Promise<{ code: string }>;
 }
 
+/** Master images: import, records, and what other components read from the store. */
 export interface ImageService {
   /**
    * Imports an image (raw, xz, gzip, zstd or a zip holding one `.img`, told by its first bytes)
@@ -50,6 +51,7 @@ export interface ImageService {
 /** Where the image store lives inside the data directory. */
 export const IMAGE_STORE_DIR = 'images';
 
+/** Opens the store under `<dataDir>/images`; call recover() before serving. */
 export async function createImageService(deps: { store: Store; products: ProductCatalog; dataDir: string; clock?: () => Date }): Promise<ImageService> {
   const { store, products } = deps;
   const now = () => (deps.clock ?? (() => new Date()))().toISOString();
@@ -91,9 +93,7 @@ export async function createImageService(deps: { store: Store; products: Product
       }
       await checkVersionFree(tx, product, input.version);
       for (const c of layout.chunks) {
-        if (!staging.hasChunk(c.sha256) && !chunks.hasChunk(c.sha256)) {
-          throw new ImageError('IMAGE_STORE_CHANGED', 'Another image sharing chunks with this one was deleted during the import; import again', { sha256: c.sha256 });
-        }
+        if (!staging.hasChunk(c.sha256) && !chunks.hasChunk(c.sha256)) throw storeChanged(c.sha256);
       }
       await staging.writeManifest(layout.sha256, JSON.stringify(layout));
       await staging.publish();

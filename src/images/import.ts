@@ -12,7 +12,7 @@ import { createChunkReader } from './chunk-reader.js';
 import type { ChunkStore, Staging } from './chunk-store.js';
 import { createChunker } from './chunker.js';
 import { byteCounter, decoderFor, openSource, type Decoder, type ImportSource } from './decode.js';
-import { ImageError } from './errors.js';
+import { ImageError, storeChanged } from './errors.js';
 import { openZipImage } from './zip.js';
 
 /** Where an import is, reported a few times a second; `totalBytes` is null when unknown. */
@@ -23,6 +23,7 @@ export interface ImportProgress {
   totalBytes: number | null;
 }
 
+/** Progress and cancellation for one import. */
 export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
   signal?: AbortSignal;
@@ -54,20 +55,35 @@ function progressBeat(phase: ImportProgress['phase'], totalBytes: number | null,
 }
 
 /** Turns whatever stopped the pipeline into the one error an operator should see. */
-function explain(e: unknown, o: { format: ImageSourceFormat; name: string; decoder: Decoder | null; signal?: AbortSignal | undefined; storeRoot: string }): Error {
+function explain(
+  e: unknown,
+  o: { format: ImageSourceFormat; name: string; decoder: Decoder | null; sourceFailure: Error | null; signal?: AbortSignal | undefined; storeRoot: string },
+): Error {
   if (o.signal?.aborted) return new ImageError('IMAGE_IMPORT_ABORTED', `Import of ${o.name} was cancelled; nothing was imported`, { source: o.name }, { cause: e });
   if (e instanceof ImageError) return e;
+  if (o.sourceFailure) {
+    return new ImageError('IMAGE_FILE_UNREADABLE', `Reading ${o.name} failed (${o.sourceFailure.message}); nothing was imported`, { source: o.name }, { cause: o.sourceFailure });
+  }
   const failure = o.decoder?.failure();
   if (failure instanceof ImageError) return failure;
   if (failure) {
     return new ImageError('IMAGE_INPUT_CORRUPT', `${o.name} is not a whole ${o.format} file (${failure.message}); nothing was imported: check the download and try again`, { source: o.name, format: o.format }, { cause: failure });
   }
   const err = e as NodeJS.ErrnoException;
-  if (err.syscall === 'read' || err.syscall === 'open') return new ImageError('IMAGE_FILE_UNREADABLE', `Cannot read ${o.name}: ${err.message}`, { source: o.name }, { cause: e });
   if (err.code === 'ENOSPC' || err.syscall === 'write' || err.syscall === 'rename') {
     return new ImageError('IMAGE_STORE_FAILED', `Writing the image store in ${o.storeRoot} failed (${err.message}); free some space and import again`, { root: o.storeRoot }, { cause: e });
   }
   return err;
+}
+
+/** A chunk this import found already stored; another import's image may have been deleted since. */
+async function readShared(store: ChunkStore, sha256: string): Promise<Buffer> {
+  try {
+    return await store.readChunk(sha256);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw storeChanged(sha256, e);
+  }
 }
 
 /**
@@ -83,6 +99,8 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
   let decoder: Decoder | null = null;
   const packer = createChunkPacker();
   const chunker = createChunker({ chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES, packer, store, staging });
+  let sourceFailure: Error | null = null;
+  opened.stream.once('error', (e: Error) => (sourceFailure = e));
   const context = { format, name, signal, storeRoot: store.root };
   try {
     const stages: (Readable | Writable)[] = [];
@@ -119,7 +137,7 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
   } catch (e) {
     decoder?.kill();
     opened.stream.destroy();
-    throw explain(e, { ...context, decoder });
+    throw explain(e, { ...context, decoder, sourceFailure });
   } finally {
     await packer.close();
   }
@@ -131,7 +149,7 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
     sizeBytes: cut.sizeBytes,
     chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES,
     chunks: cut.chunks,
-    load: async (sha256) => unpackChunk(staging.hasChunk(sha256) ? await staging.readChunk(sha256) : await store.readChunk(sha256)),
+    load: async (sha256) => unpackChunk(staging.hasChunk(sha256) ? await staging.readChunk(sha256) : await readShared(store, sha256)),
   });
   let analysis;
   try {

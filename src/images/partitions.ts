@@ -13,6 +13,7 @@ export interface TableEntry {
   isContainer: boolean;
 }
 
+/** A disk's partition table: its kind, entries, and the bytes the table itself occupies. */
 export interface PartitionTable {
   kind: 'mbr' | 'gpt' | 'none';
   entries: TableEntry[];
@@ -66,7 +67,7 @@ async function readGptHeader(dev: BlockReader, lba: number): Promise<GptHeader |
   if (String.fromCharCode(...h.subarray(0, 8)) !== 'EFI PART') return null;
   const size = u32(h, 12);
   if (size < 92 || size > SECTOR_BYTES) return null;
-  const copy = h.slice(0, size);
+  const copy = new Uint8Array(h.subarray(0, size));
   copy.fill(0, 16, 20);
   if (crc32(copy) !== u32(h, 16)) return null;
   const header = { entriesLba: u64(h, 72), entryCount: u32(h, 80), entrySize: u32(h, 84), entriesCrc: u32(h, 88), alternateLba: u64(h, 32) };

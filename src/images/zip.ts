@@ -15,7 +15,7 @@ export interface ZipImage {
 const isImageName = (name: string) => /\.img$/i.test(name) && !name.endsWith('/');
 
 function corrupt(message: string, cause?: unknown): ImageError {
-  return new ImageError('IMAGE_INPUT_CORRUPT', `The zip is damaged: ${message}; nothing was imported`, { format: 'zip' }, { cause });
+  return new ImageError('IMAGE_INPUT_CORRUPT', `The zip is damaged: ${message.replace(/\.$/, '')}; nothing was imported`, { format: 'zip' }, { cause });
 }
 
 /**

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decompress } from 'zstd-napi';
 import type { ImageErrorCode } from '../../src/images/index.js';
 import type { Manifest } from '../../src/protocol/manifest.js';
-import { buildPiImage, compressImage, pseudoRandomBytes, sha256File, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
+import { buildPiImage, compressImage, corruptStoredChunk, corruptedCopy, pseudoRandomBytes, truncatedCopy, zipOf, zipWithLyingSize, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
 import { openTestCore } from '../helpers/start-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -269,6 +269,177 @@ describe('image records', () => {
       expect(await codeOf(local.images.import({ path: file('d') }, { product: 'KXP2', version: '../x' }))).toBe('IMAGE_INPUT_INVALID');
       expect(existsSync(join(local.dataDir, 'images', 'staging'))).toBe(true);
       expect(readdirSync(join(local.dataDir, 'images', 'staging'))).toEqual([]);
+    } finally {
+      await local.dispose();
+    }
+  });
+});
+
+describe('broken input', () => {
+  let src: PiImage;
+  let local: Awaited<ReturnType<typeof openTestCore>>;
+  beforeAll(async () => {
+    src = buildPiImage(dir.path, { seed: 'broken' });
+    local = await openTestCore();
+  });
+  afterAll(() => local.dispose());
+
+  /** Nothing registered, nothing stored, no staging left. */
+  async function expectNothingLeft(): Promise<void> {
+    expect(await local.images.list()).toEqual([]);
+    expect(storedFiles(local.dataDir)).toEqual([]);
+    expect(readdirSync(join(local.dataDir, 'images', 'staging'))).toEqual([]);
+  }
+
+  const half = (path: string) => Math.floor(statSync(path).size / 2);
+  const cases: [string, () => string, ImageErrorCode, RegExp][] = [
+    ['a truncated .xz', () => truncatedCopy(compressImage(src.path, 'xz'), half(`${src.path}.xz`)), 'IMAGE_INPUT_CORRUPT', /not a whole xz file/],
+    ['a truncated .gz', () => truncatedCopy(compressImage(src.path, 'gz'), half(`${src.path}.gz`)), 'IMAGE_INPUT_CORRUPT', /not a whole gz file/],
+    ['a truncated .zst', () => truncatedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`)), 'IMAGE_INPUT_CORRUPT', /not a whole zst file/],
+    ['a .zst cut one byte short', () => truncatedCopy(compressImage(src.path, 'zst'), statSync(`${src.path}.zst`).size - 1, 'short'), 'IMAGE_INPUT_CORRUPT', /zst/],
+    ['a corrupted .xz', () => corruptedCopy(compressImage(src.path, 'xz'), half(`${src.path}.xz`)), 'IMAGE_INPUT_CORRUPT', /xz/],
+    ['a corrupted .gz', () => corruptedCopy(compressImage(src.path, 'gz'), half(`${src.path}.gz`)), 'IMAGE_INPUT_CORRUPT', /gz/],
+    ['a corrupted .zst', () => corruptedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`)), 'IMAGE_INPUT_CORRUPT', /zst/],
+    ['a truncated .zip', () => truncatedCopy(compressImage(src.path, 'zip'), half(`${src.path}.zip`)), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
+    ['a corrupted .zip entry', () => corruptedCopy(compressImage(src.path, 'zip'), half(`${src.path}.zip`)), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
+    ['a zip with no image', () => zipOf(join(dir.path, 'none.zip'), []), 'IMAGE_ZIP_CONTENTS', /holds no \.img file/],
+    ['a zip with only a README', () => zipOf(join(dir.path, 'readme.zip'), [writeText('README.txt', 'hi')]), 'IMAGE_ZIP_CONTENTS', /holds no \.img file/],
+    ['a zip with two images', () => zipOf(join(dir.path, 'two.zip'), [src.path, bookworm.path]), 'IMAGE_ZIP_CONTENTS', /holds 2 \.img files/],
+    ['a zip entry claiming more bytes than it has', () => zipWithLyingSize(src.path, 4096), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
+    ['a zip entry claiming fewer bytes than it has', () => zipWithLyingSize(src.path, -4096), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
+    ['an empty file', () => writeText('empty.img', ''), 'IMAGE_INPUT_EMPTY', /holds no image bytes/],
+    ['an empty .gz', () => compressImage(writeText('empty2.img', ''), 'gz'), 'IMAGE_INPUT_EMPTY', /holds no image bytes/],
+  ];
+
+  function writeText(name: string, content: string): string {
+    const p = join(dir.path, name);
+    writeFileSync(p, content);
+    return p;
+  }
+
+  it.each(cases)('%s is refused with a clear error and leaves nothing', async (_case, make, code, message) => {
+    const err = await local.images.import({ path: make() }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
+    expect(err).toMatchObject({ code, message: expect.stringMatching(message) });
+    await expectNothingLeft();
+  });
+
+  it('a truncated stream (an upload cut short) is refused the same way', async () => {
+    const file = truncatedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`), 'upload');
+    const err = await local.images.import({ stream: createReadStream(file), name: 'cut.img.zst' }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
+    expect(err).toMatchObject({ code: 'IMAGE_INPUT_CORRUPT' });
+    await expectNothingLeft();
+  });
+
+  it('an upload that fails mid-way is refused and leaves nothing', async () => {
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.alloc(1024 * 1024, 7));
+        if (this.readableLength > 0) this.destroy(new Error('connection reset by peer'));
+      },
+    });
+    const err = await local.images.import({ stream: failing, name: 'reset.img' }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
+    expect(err).toMatchObject({ code: 'IMAGE_FILE_UNREADABLE' });
+    await expectNothingLeft();
+  });
+
+  it('an import cancelled by its abort signal stops and leaves nothing', async () => {
+    const controller = new AbortController();
+    let seen = 0;
+    const err = await local.images
+      .import({ path: src.path }, { product: 'RXP2', version: nextVersion() }, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          seen++;
+          if (p.phase === 'reading') controller.abort();
+        },
+      })
+      .catch((e: Error & { code: string }) => e);
+    expect(seen).toBeGreaterThan(0);
+    expect(err).toMatchObject({ code: 'IMAGE_IMPORT_ABORTED' });
+    await expectNothingLeft();
+  });
+
+  it('a missing file is an unreadable source', async () => {
+    expect(await codeOf(local.images.import({ path: join(dir.path, 'nope.img') }, { product: 'RXP2', version: nextVersion() }))).toBe('IMAGE_FILE_UNREADABLE');
+    await expectNothingLeft();
+  });
+});
+
+describe('concurrent imports', () => {
+  it('the same bytes twice at once: one is stored, the other refused as a duplicate', async () => {
+    const local = await openTestCore();
+    try {
+      const src = buildPiImage(dir.path, { seed: 'race' });
+      const results = await Promise.allSettled([
+        local.images.import({ path: src.path }, { product: 'KXP2', version: 'a' }),
+        local.images.import({ path: compressImage(src.path, 'zst') }, { product: 'RXP2', version: 'b' }),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['IMAGE_DUPLICATE']);
+      const [image] = await local.images.list();
+      const hash = createHash('sha256');
+      for await (const part of (await local.images.openRaw(image!.id)).stream) hash.update(part as Buffer);
+      expect(hash.digest('hex')).toBe(src.sha256);
+    } finally {
+      await local.dispose();
+    }
+  });
+
+  it('different images sharing chunks at once: both stored whole', async () => {
+    const local = await openTestCore();
+    try {
+      const a = buildPiImage(dir.path, { seed: 'share-a' });
+      const b = corruptedCopy(a.path, a.sizeBytes - 100, 'b.img');
+      const [ia, ib] = await Promise.all([
+        local.images.import({ path: a.path }, { product: 'KXP2', version: 'a' }),
+        local.images.import({ path: b }, { product: 'KXP2', version: 'b' }),
+      ]);
+      const ma = await local.images.manifest(ia.id);
+      const mb = await local.images.manifest(ib.id);
+      expect(mb.chunks.filter((c, i) => c.sha256 === ma.chunks[i]!.sha256)).toHaveLength(ma.chunks.length - 1);
+      for (const m of [ma, mb]) for (const c of m.chunks) expect(decompress(await readAll((await local.images.openChunk(c.sha256)).stream)).length).toBe(c.sizeBytes);
+    } finally {
+      await local.dispose();
+    }
+  });
+
+  it('an image deleted while another sharing its chunks is imported: the import fails clearly, nothing half-stored', async () => {
+    const local = await openTestCore();
+    try {
+      const a = buildPiImage(dir.path, { seed: 'vanish' });
+      const b = corruptedCopy(a.path, a.sizeBytes - 100, 'vanish-b.img');
+      const first = await local.images.import({ path: a.path }, { product: 'KXP2', version: 'a' });
+      let removal: Promise<void> | undefined;
+      const err = await local.images
+        .import({ path: b }, { product: 'KXP2', version: 'b' }, { onProgress: (p) => void (p.phase === 'analysing' && (removal ??= local.images.remove(first.id, { force: true }))) })
+        .catch((e: Error & { code: string }) => e);
+      await removal;
+      expect(err).toMatchObject({ code: 'IMAGE_STORE_CHANGED' });
+      expect(await local.images.list()).toEqual([]);
+      expect(storedFiles(local.dataDir)).toEqual([]);
+      // Importing again now works.
+      expect((await local.images.import({ path: b }, { product: 'KXP2', version: 'b' })).sizeBytes).toBe(a.sizeBytes);
+    } finally {
+      await local.dispose();
+    }
+  });
+});
+
+describe('a damaged store', () => {
+  it('rebuilding the raw image or reading a boot file fails on a corrupted chunk, never returns wrong bytes', async () => {
+    const local = await openTestCore();
+    try {
+      const src = buildPiImage(dir.path, { seed: 'rot' });
+      const image = await local.images.import({ path: src.path }, { product: 'KXP2', version: '1' });
+      const m = await local.images.manifest(image.id);
+      const bootChunk = m.chunks[1]!; // FAT, root directory and the first boot files
+      corruptStoredChunk(local.dataDir, bootChunk.sha256);
+      const raw = await local.images.openRaw(image.id);
+      expect(await codeOf(readAll(raw.stream))).toBe('IMAGE_STORE_CORRUPT');
+      expect(await codeOf(local.images.readBootFile(image.id, 'config.txt'))).toBe('IMAGE_STORE_CORRUPT');
+      // The chunk itself is served as stored: the board's hash check is what catches it.
+      const served = await readAll((await local.images.openChunk(bootChunk.sha256)).stream);
+      expect(served.length).toBe(bootChunk.storedBytes);
     } finally {
       await local.dispose();
     }

@@ -49,7 +49,8 @@ export function bufferDevice(buffer: Uint8Array): BlockDevice {
     sizeBytes: buffer.length,
     async read(offsetBytes, lengthBytes) {
       checkBounds(buffer.length, offsetBytes, lengthBytes);
-      return buffer.slice(offsetBytes, offsetBytes + lengthBytes);
+      // A copy: callers may change what they read without changing the device.
+      return new Uint8Array(buffer.subarray(offsetBytes, offsetBytes + lengthBytes));
     },
     async write(offsetBytes, data) {
       checkBounds(buffer.length, offsetBytes, data.length);

@@ -4,13 +4,12 @@
  * characters each, last part first, tied to their short entry by a checksum.
  */
 
+/** Size of one directory entry (slot). */
 export const ENTRY_BYTES = 32;
-export const ATTR_READ_ONLY = 0x01;
-export const ATTR_HIDDEN = 0x02;
-export const ATTR_SYSTEM = 0x04;
-export const ATTR_VOLUME_ID = 0x08;
-export const ATTR_DIRECTORY = 0x10;
+/** The archive attribute: set on every file written, as FAT drivers do. */
 export const ATTR_ARCHIVE = 0x20;
+const ATTR_VOLUME_ID = 0x08;
+const ATTR_DIRECTORY = 0x10;
 const ATTR_LONG_NAME = 0x0f;
 const LAST_LONG_ENTRY = 0x40;
 const DELETED = 0xe5;
@@ -153,6 +152,7 @@ export function fatTimestamp(at: Date): { date: number; time: number } {
   };
 }
 
+/** A name to add to a directory, with the short name chosen by shortNameFor. */
 export interface NewEntry {
   name: string;
   short11: string;
@@ -192,14 +192,9 @@ export function encodeEntries(n: NewEntry): Uint8Array {
   if (s[0] === DELETED) s[0] = 0x05;
   s[11] = n.attributes;
   const { date, time } = fatTimestamp(n.modifiedAt);
-  writeU16(s, 14, time);
+  writeU16(s, 14, time); // created
   writeU16(s, 16, date);
-  writeU16(s, 18, date);
-  writeU16(s, 20, n.firstCluster >>> 16);
-  writeU16(s, 22, time);
-  writeU16(s, 24, date);
-  writeU16(s, 26, n.firstCluster & 0xffff);
-  writeU32(s, 28, n.sizeBytes);
+  updateShortEntry(s, n);
   return out;
 }
 

@@ -16,4 +16,5 @@ export type FatErrorCode =
   | 'FAT_READ_ONLY'
   | 'FAT_IO';
 
+/** A FAT problem with its code; `details` says where (path, cluster). */
 export class FatError extends AppError<FatErrorCode> {}

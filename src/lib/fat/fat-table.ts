@@ -17,6 +17,7 @@ const END_OF_CHAIN: Record<FatType, number> = { 12: 0xfff, 16: 0xffff, 32: 0x0ff
 const FIRST_END: Record<FatType, number> = { 12: 0xff8, 16: 0xfff8, 32: 0x0ffffff8 };
 const BAD: Record<FatType, number> = { 12: 0xff7, 16: 0xfff7, 32: 0x0ffffff7 };
 
+/** Entry `n` of the table (0 free, next cluster, or end of chain). */
 export function getEntry(t: FatTable, n: number): number {
   const b = t.bytes;
   if (t.type === 16) return b[n * 2]! | (b[n * 2 + 1]! << 8);
@@ -26,6 +27,7 @@ export function getEntry(t: FatTable, n: number): number {
   return n % 2 === 0 ? pair & 0xfff : pair >> 4;
 }
 
+/** Sets entry `n`; the caller records which bytes changed (entryByteRange). */
 export function setEntry(t: FatTable, n: number, value: number): void {
   const b = t.bytes;
   if (t.type === 16) {
@@ -53,10 +55,12 @@ export function entryByteRange(t: FatTable, n: number): [number, number] {
   return [n * width, n * width + width];
 }
 
+/** The end-of-chain value written for a chain's last cluster. */
 export function endOfChain(type: FatType): number {
   return END_OF_CHAIN[type];
 }
 
+/** True for any value that ends a chain (≥ 0x…FF8). */
 export function isEndOfChain(t: FatTable, value: number): boolean {
   return value >= FIRST_END[t.type];
 }

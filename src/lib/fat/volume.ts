@@ -49,6 +49,7 @@ interface Dir {
   entries: DirEntry[];
 }
 
+/** Opens a FAT volume: reads its boot sector and first FAT (kept in memory, written back on change). */
 export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
   const g = parseBootSector(await dev.read(0, Math.min(4096, dev.sizeBytes)), dev.sizeBytes);
   const loadFat = async (): Promise<FatTable> => ({ type: g.type, bytes: await dev.read(g.fatOffset, g.fatBytes), clusterCount: g.clusterCount });
@@ -209,7 +210,7 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
       const chain = resizeChain(chainOf(fat, entry.firstCluster), need);
       await writeClusters(chain, data);
       await flushFat();
-      const short = dir.bytes.slice(entry.shortSlot * ENTRY_BYTES, (entry.shortSlot + 1) * ENTRY_BYTES);
+      const short = new Uint8Array(dir.bytes.subarray(entry.shortSlot * ENTRY_BYTES, (entry.shortSlot + 1) * ENTRY_BYTES));
       updateShortEntry(short, { firstCluster: chain[0] ?? 0, sizeBytes: data.length, modifiedAt });
       await writeSlots(dir, entry.shortSlot, short);
       return;
