@@ -115,3 +115,28 @@ describe(`${BOARDS} boards at once`, () => {
     for (const r of runs) expect(await server.app.fleet.sessions.verifiedChunks(r.serial, manifest.imageId)).toEqual([]);
   });
 });
+
+describe('a Bookworm image (firstrun.sh)', () => {
+  it('gets firstrun.sh naming the host and the systemd.run command line, read back by mtools', async () => {
+    const bookworm = buildPiImage(dir.path, { variant: 'bookworm', seed: 'fleet-bw' });
+    const record = await server.app.images.import({ path: bookworm.path }, { product: 'RXP2', version: '2026.11.1', activate: true });
+    const bwManifest = await server.app.images.manifest(record.id);
+    const card = cardFile(join(dir.path, 'card-bookworm.img'), CARD_BYTES);
+    const run = await runAgentProcess(['--server', server.device, '--target', card, '--serial', '10000000c0ffee99', '--venue', 'CORO', '--product', 'RXP2', '--quiet']).done;
+    expect(run.result).toMatchObject({ status: 'success', hostname: 'RXP2-CORO-C0FFEE99' });
+    const script = mtype(card, bwManifest, 'firstrun.sh');
+    expect(script).toContain("NEW_HOSTNAME='RXP2-CORO-C0FFEE99'");
+    expect(script).toContain("set_wlan 'Pit Lane'");
+    expect(mtype(card, bwManifest, 'cmdline.txt')).toBe(
+      `${bookworm.boot.files['cmdline.txt']!.toString().trim()} cfg80211.ieee80211_regdom=US systemd.run=/boot/firstrun.sh systemd.run_success_action=reboot systemd.unit=kernel-command-line.target\n`,
+    );
+    const { volume, close } = await openBootVolume(card, bwManifest);
+    try {
+      expect(await volume.stat('user-data')).toBeNull();
+    } finally {
+      await close();
+    }
+    const image = readFileSync(bookworm.path);
+    expect(firstDifference(readPrefix(card, image.length), image, usedOutsideBoot(bwManifest))).toBeUndefined();
+  });
+});
