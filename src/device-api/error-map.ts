@@ -1,57 +1,18 @@
-import type { FleetErrorCode } from '../fleet/index.js';
+import { FLEET_ERROR_KINDS, type FleetErrorCode } from '../fleet/index.js';
+import { IMAGE_ERROR_KINDS, type ImageErrorCode } from '../images/index.js';
+import { statusesOf } from '../lib/http-server.js';
 import type { SafePathErrorCode } from '../lib/safe-path.js';
-import type { ImageErrorCode } from '../images/index.js';
 import type { DeviceApiErrorCode } from './errors.js';
 
 /**
  * HTTP status of every error a board can meet. Exhaustive on purpose: a new error code that is
- * not mapped here does not compile. Unknown products are 400 because the seed's installers sent
- * them as plain input (its product list was fixed).
+ * not mapped here does not compile.
  */
 const STATUS: Record<FleetErrorCode | ImageErrorCode | DeviceApiErrorCode | SafePathErrorCode, number> = {
-  FLEET_INPUT_INVALID: 400,
-  FLEET_VENUE_CODE_INVALID: 400,
-  FLEET_VENUE_UNKNOWN: 404,
-  FLEET_VENUE_EXISTS: 409,
-  FLEET_VENUE_IN_USE: 409,
-  FLEET_PRODUCT_CODE_INVALID: 400,
+  ...statusesOf(FLEET_ERROR_KINDS),
+  ...statusesOf(IMAGE_ERROR_KINDS),
+  // The seed's installers sent the product as plain input (its product list was fixed).
   FLEET_PRODUCT_UNKNOWN: 400,
-  FLEET_PRODUCT_EXISTS: 409,
-  FLEET_PRODUCT_IN_USE: 409,
-  FLEET_PRODUCT_NOT_POOLED: 400,
-  FLEET_PRODUCT_AMBIGUOUS: 400,
-  FLEET_PATTERN_INVALID: 400,
-  FLEET_SERIAL_INVALID: 400,
-  FLEET_MAC_INVALID: 400,
-  FLEET_POOL_EXHAUSTED: 409,
-  FLEET_POOL_INPUT_TOO_LARGE: 400,
-  FLEET_HOSTNAME_UNKNOWN: 404,
-  FLEET_HOSTNAME_TAKEN: 409,
-  FLEET_HOSTNAME_ASSIGNED: 409,
-  FLEET_NO_ACTIVE_BATCH: 409,
-  FLEET_BATCH_UNKNOWN: 404,
-  FLEET_BATCH_TRANSITION: 409,
-  FLEET_DEVICE_UNKNOWN: 404,
-  FLEET_DEPLOYMENT_UNKNOWN: 404,
-  FLEET_DEPLOYMENT_FINISHED: 409,
-  IMAGE_INPUT_INVALID: 400,
-  IMAGE_UNKNOWN: 404,
-  IMAGE_DUPLICATE: 409,
-  IMAGE_ACTIVE: 409,
-  IMAGE_FILE_UNREADABLE: 500,
-  IMAGE_INPUT_EMPTY: 400,
-  IMAGE_INPUT_CORRUPT: 400,
-  IMAGE_ZIP_CONTENTS: 400,
-  IMAGE_DECODER_MISSING: 500,
-  IMAGE_IMPORT_ABORTED: 400,
-  IMAGE_STORE_FAILED: 500,
-  IMAGE_STORE_CHANGED: 409,
-  IMAGE_STORE_CORRUPT: 500,
-  IMAGE_CHUNK_UNKNOWN: 404,
-  IMAGE_RANGE_INVALID: 416,
-  IMAGE_PATH_INVALID: 400,
-  IMAGE_NO_BOOT_PARTITION: 404,
-  IMAGE_BOOT_FILE_UNKNOWN: 404,
   DEVICE_TOKEN_MISSING: 401,
   DEVICE_TOKEN_INVALID: 401,
   DEVICE_TOKEN_FORBIDDEN: 403,

@@ -1,4 +1,4 @@
-import { AppError } from '../lib/errors.js';
+import { AppError, type ErrorKind } from '../lib/errors.js';
 
 export type FleetErrorCode =
   | 'FLEET_INPUT_INVALID'
@@ -29,6 +29,35 @@ export type FleetErrorCode =
 
 /** Every expected failure of the fleet domain; the message tells the operator what to do next. */
 export class FleetError extends AppError<FleetErrorCode> {}
+
+/** What kind of failure each fleet code is; every edge turns kinds into its own statuses. */
+export const FLEET_ERROR_KINDS: Readonly<Record<FleetErrorCode, ErrorKind>> = {
+  FLEET_INPUT_INVALID: 'invalid',
+  FLEET_VENUE_CODE_INVALID: 'invalid',
+  FLEET_VENUE_UNKNOWN: 'unknown',
+  FLEET_VENUE_EXISTS: 'conflict',
+  FLEET_VENUE_IN_USE: 'conflict',
+  FLEET_PRODUCT_CODE_INVALID: 'invalid',
+  FLEET_PRODUCT_UNKNOWN: 'unknown',
+  FLEET_PRODUCT_EXISTS: 'conflict',
+  FLEET_PRODUCT_IN_USE: 'conflict',
+  FLEET_PRODUCT_NOT_POOLED: 'invalid',
+  FLEET_PRODUCT_AMBIGUOUS: 'invalid',
+  FLEET_PATTERN_INVALID: 'invalid',
+  FLEET_SERIAL_INVALID: 'invalid',
+  FLEET_MAC_INVALID: 'invalid',
+  FLEET_POOL_EXHAUSTED: 'conflict',
+  FLEET_POOL_INPUT_TOO_LARGE: 'invalid',
+  FLEET_HOSTNAME_UNKNOWN: 'unknown',
+  FLEET_HOSTNAME_TAKEN: 'conflict',
+  FLEET_HOSTNAME_ASSIGNED: 'conflict',
+  FLEET_NO_ACTIVE_BATCH: 'conflict',
+  FLEET_BATCH_UNKNOWN: 'unknown',
+  FLEET_BATCH_TRANSITION: 'conflict',
+  FLEET_DEVICE_UNKNOWN: 'unknown',
+  FLEET_DEPLOYMENT_UNKNOWN: 'unknown',
+  FLEET_DEPLOYMENT_FINISHED: 'conflict',
+};
 
 /** For `checkSchema`: a malformed field becomes FLEET_INPUT_INVALID naming the field. */
 export function invalidInput(problem: { path: string; message: string }): never {

@@ -38,7 +38,7 @@ export function createFleet(deps: { store: Store; events: EventBus<FleetEvent>; 
   };
 }
 
-export { FleetError, type FleetErrorCode } from './errors.js';
+export { FLEET_ERROR_KINDS, FleetError, type FleetErrorCode } from './errors.js';
 export { parseSerial, parseMac, parseVenueCode, parseProductCode, renderHostname, parsePattern } from './hostname.js';
 export type { EnrollInput } from './enrollment.service.js';
 export type { PoolImportInput } from './pools.service.js';

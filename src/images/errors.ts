@@ -1,4 +1,4 @@
-import { AppError } from '../lib/errors.js';
+import { AppError, type ErrorKind } from '../lib/errors.js';
 
 /** Every way importing, storing or reading an image can fail. */
 export type ImageErrorCode =
@@ -23,6 +23,28 @@ export type ImageErrorCode =
 
 /** An image problem: the message says what to do, `details` names the image, chunk or path. */
 export class ImageError extends AppError<ImageErrorCode> {}
+
+/** What kind of failure each image code is; every edge turns kinds into its own statuses. */
+export const IMAGE_ERROR_KINDS: Readonly<Record<ImageErrorCode, ErrorKind>> = {
+  IMAGE_INPUT_INVALID: 'invalid',
+  IMAGE_UNKNOWN: 'unknown',
+  IMAGE_DUPLICATE: 'conflict',
+  IMAGE_ACTIVE: 'conflict',
+  IMAGE_FILE_UNREADABLE: 'failed',
+  IMAGE_INPUT_EMPTY: 'invalid',
+  IMAGE_INPUT_CORRUPT: 'invalid',
+  IMAGE_ZIP_CONTENTS: 'invalid',
+  IMAGE_DECODER_MISSING: 'failed',
+  IMAGE_IMPORT_ABORTED: 'invalid',
+  IMAGE_STORE_FAILED: 'failed',
+  IMAGE_STORE_CHANGED: 'conflict',
+  IMAGE_STORE_CORRUPT: 'failed',
+  IMAGE_CHUNK_UNKNOWN: 'unknown',
+  IMAGE_RANGE_INVALID: 'out-of-range',
+  IMAGE_PATH_INVALID: 'invalid',
+  IMAGE_NO_BOOT_PARTITION: 'unknown',
+  IMAGE_BOOT_FILE_UNKNOWN: 'unknown',
+};
 
 /** A chunk this import counted on vanished: an image sharing it was deleted meanwhile. */
 export function storeChanged(sha256: string, cause?: unknown): ImageError {

@@ -2,4 +2,4 @@ export { createImageService, IMAGE_STORE_DIR, type ImageService, type ProductCat
 export type { ImportSource } from './decode.js';
 export type { ImportOptions, ImportProgress } from './import.js';
 export type { ByteStream } from './image-reader.js';
-export { ImageError, type ImageErrorCode } from './errors.js';
+export { IMAGE_ERROR_KINDS, ImageError, type ImageErrorCode } from './errors.js';

@@ -3,7 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isAppError } from './errors.js';
+import { isAppError, type ErrorKind } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** A Fastify instance whose route schemas are TypeBox schemas. */
@@ -29,6 +29,14 @@ export interface ErrorBody {
   error: string;
   code: string;
   details?: Record<string, unknown>;
+}
+
+/** The HTTP status of each kind of failure, shared by every listener. */
+const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = { invalid: 400, unknown: 404, conflict: 409, 'out-of-range': 416, failed: 500 };
+
+/** A component's error kinds as HTTP statuses, to spread into a listener's status table. */
+export function statusesOf<Code extends string>(kinds: Readonly<Record<Code, ErrorKind>>): Record<Code, number> {
+  return Object.fromEntries(Object.entries<ErrorKind>(kinds).map(([code, kind]) => [code, STATUS_OF_KIND[kind]])) as Record<Code, number>;
 }
 
 export interface HttpServerOptions {

@@ -1,5 +1,6 @@
-import type { FleetErrorCode } from '../fleet/index.js';
-import type { ImageErrorCode } from '../images/index.js';
+import { FLEET_ERROR_KINDS, type FleetErrorCode } from '../fleet/index.js';
+import { IMAGE_ERROR_KINDS, type ImageErrorCode } from '../images/index.js';
+import { statusesOf } from '../lib/http-server.js';
 import type { ManagementErrorCode } from './errors.js';
 
 /**
@@ -7,50 +8,8 @@ import type { ManagementErrorCode } from './errors.js';
  * purpose: a new code in fleet, images or management that is not mapped here does not compile.
  */
 const STATUS: Record<FleetErrorCode | ImageErrorCode | ManagementErrorCode, number> = {
-  FLEET_INPUT_INVALID: 400,
-  FLEET_VENUE_CODE_INVALID: 400,
-  FLEET_VENUE_UNKNOWN: 404,
-  FLEET_VENUE_EXISTS: 409,
-  FLEET_VENUE_IN_USE: 409,
-  FLEET_PRODUCT_CODE_INVALID: 400,
-  // Unlike a board, an operator names a product from a list: an unknown one is a missing resource.
-  FLEET_PRODUCT_UNKNOWN: 404,
-  FLEET_PRODUCT_EXISTS: 409,
-  FLEET_PRODUCT_IN_USE: 409,
-  FLEET_PRODUCT_NOT_POOLED: 400,
-  FLEET_PRODUCT_AMBIGUOUS: 400,
-  FLEET_PATTERN_INVALID: 400,
-  FLEET_SERIAL_INVALID: 400,
-  FLEET_MAC_INVALID: 400,
-  FLEET_POOL_EXHAUSTED: 409,
-  FLEET_POOL_INPUT_TOO_LARGE: 400,
-  FLEET_HOSTNAME_UNKNOWN: 404,
-  FLEET_HOSTNAME_TAKEN: 409,
-  FLEET_HOSTNAME_ASSIGNED: 409,
-  FLEET_NO_ACTIVE_BATCH: 409,
-  FLEET_BATCH_UNKNOWN: 404,
-  FLEET_BATCH_TRANSITION: 409,
-  FLEET_DEVICE_UNKNOWN: 404,
-  FLEET_DEPLOYMENT_UNKNOWN: 404,
-  FLEET_DEPLOYMENT_FINISHED: 409,
-  IMAGE_INPUT_INVALID: 400,
-  IMAGE_UNKNOWN: 404,
-  IMAGE_DUPLICATE: 409,
-  IMAGE_ACTIVE: 409,
-  IMAGE_FILE_UNREADABLE: 500,
-  IMAGE_INPUT_EMPTY: 400,
-  IMAGE_INPUT_CORRUPT: 400,
-  IMAGE_ZIP_CONTENTS: 400,
-  IMAGE_DECODER_MISSING: 500,
-  IMAGE_IMPORT_ABORTED: 400,
-  IMAGE_STORE_FAILED: 500,
-  IMAGE_STORE_CHANGED: 409,
-  IMAGE_STORE_CORRUPT: 500,
-  IMAGE_CHUNK_UNKNOWN: 404,
-  IMAGE_RANGE_INVALID: 416,
-  IMAGE_PATH_INVALID: 400,
-  IMAGE_NO_BOOT_PARTITION: 404,
-  IMAGE_BOOT_FILE_UNKNOWN: 404,
+  ...statusesOf(FLEET_ERROR_KINDS),
+  ...statusesOf(IMAGE_ERROR_KINDS),
   AUTH_REQUIRED: 401,
   AUTH_SESSION_EXPIRED: 401,
   AUTH_INVALID: 401,
