@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { LoginRequest } from '../../../src/protocol/management-api.js';
 import { Field, FormAlert } from '../components/field.js';
+import { Submit } from '../components/form-buttons.js';
 import { useSession } from '../state/session.js';
 import { useSubmit } from '../state/use-submit.js';
 
@@ -26,11 +27,7 @@ export function LoginPage({ expired }: { expired: boolean }) {
         <Field label="Password" name="password" error={errors.fields['password']}>
           {(p) => <input {...p} type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />}
         </Field>
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? 'Logging in…' : 'Log in'}
-          </button>
-        </div>
+        <Submit label="Log in" busyLabel="Logging in…" busy={busy} />
         <p className="muted small">
           First time on this server? An administrator creates accounts (<code>rpi-deploy user add</code>), or use <a href="/setup">first-time setup</a> with the
           setup token the server printed when it first started.

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { PASSWORD_MIN_LENGTH, SetupRequest } from '../../../src/protocol/management-api.js';
 import { Field, FormAlert } from '../components/field.js';
+import { Submit } from '../components/form-buttons.js';
 import { useSession } from '../state/session.js';
 import { useToasts } from '../state/toasts.js';
 import { useSubmit } from '../state/use-submit.js';
@@ -50,11 +51,7 @@ export function SetupPage() {
         <Field label="Password again" name="confirm" error={mismatch}>
           {(p) => <input {...p} type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />}
         </Field>
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create administrator'}
-          </button>
-        </div>
+        <Submit label="Create administrator" busyLabel="Creating…" busy={busy} />
       </form>
     </main>
   );
