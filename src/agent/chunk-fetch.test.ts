@@ -22,6 +22,7 @@ function zstd(buf: Buffer, o: { maxOutputLength: number }, cb: (err: Error | nul
   cb(out.length > o.maxOutputLength ? new Error('output too large') : null, out);
 }
 
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const RAW = Buffer.concat([randomBytes(200_000), Buffer.alloc(300_000, 7)]);
 let STORED: Buffer;
 let chunk: ManifestChunk;
@@ -32,7 +33,7 @@ let requests: IncomingMessage[];
 
 beforeEach(async () => {
   STORED = Buffer.from(compress(RAW));
-  chunk = { index: 3, offsetBytes: 3 * 524288, sizeBytes: RAW.length, sha256: createHash('sha256').update(RAW).digest('hex'), storedBytes: STORED.length, used: true };
+  chunk = { index: 3, offsetBytes: 3 * 524288, sizeBytes: RAW.length, sha256: sha256(RAW), storedBytes: STORED.length, storedSha256: sha256(STORED), used: true };
   requests = [];
   server = createServer((req, res) => {
     requests.push(req);
@@ -86,9 +87,12 @@ describe('createChunkFetcher', () => {
     expect((await fetcher().fetch(chunk)).equals(RAW)).toBe(true);
   });
 
+  // The manifest describes each served body (size and hash) in the first two cases, so the
+  // decoder is what must catch them.
   it.each([
-    ['a truncated zstd frame (length as announced)', () => STORED.subarray(0, STORED.length - 40), (b: Buffer) => ({ ...chunk, storedBytes: b.length })],
-    ['bytes that decode to something else', () => Buffer.from(compress(Buffer.alloc(RAW.length, 1))), (b: Buffer) => ({ ...chunk, storedBytes: b.length })],
+    ['a truncated zstd frame (length and hash as announced)', () => STORED.subarray(0, STORED.length - 40), (b: Buffer) => ({ ...chunk, storedBytes: b.length, storedSha256: sha256(b) })],
+    ['a frame that decodes to a shorter chunk', () => Buffer.from(compress(RAW.subarray(1))), (b: Buffer) => ({ ...chunk, storedBytes: b.length, storedSha256: sha256(b) })],
+    ['compressed bytes whose SHA-256 is not the stored one', () => Buffer.from(compress(Buffer.alloc(RAW.length, 1))), (b: Buffer) => ({ ...chunk, storedBytes: b.length })],
     ['a length other than the manifest says', () => STORED, () => ({ ...chunk, storedBytes: chunk.storedBytes + 1 })],
   ])('fails with AGENT_CHUNK_CORRUPT after 3 tries on %s', async (_case, body, describe) => {
     const bytes = body();
@@ -123,5 +127,13 @@ describe('createChunkFetcher', () => {
     const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 1000 }, zstd: undefined });
     expect((await f.fetch(chunk)).equals(RAW)).toBe(true);
     expect(requests[0]!.headers['accept-encoding']).toBe('identity');
+  });
+
+  it('checks a raw chunk against the SHA-256 of its raw bytes', async () => {
+    const wrong = Buffer.from(RAW);
+    wrong.writeUInt8(wrong.at(-1)! ^ 1, wrong.length - 1);
+    handler = (req, res) => res.writeHead(200, { etag: '"raw"', 'content-length': String(RAW.length) }).end(wrong);
+    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 1000 }, zstd: undefined });
+    await expect(f.fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_CHUNK_CORRUPT', message: expect.stringContaining('raw bytes') });
   });
 });

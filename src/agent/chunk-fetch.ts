@@ -29,9 +29,17 @@ export interface ChunkFetchStats {
 }
 
 export interface ChunkFetcher {
-  /** The raw bytes of a chunk, checked against its SHA-256 and size before anyone may write them. */
+  /**
+   * The raw bytes of a chunk, checked before anyone may write them: against the SHA-256 of what
+   * arrived (raw or compressed) and the chunk's size; a compressed chunk also passes zstd's checksum.
+   */
   fetch(chunk: ManifestChunk, signal?: AbortSignal): Promise<Buffer>;
   readonly stats: ChunkFetchStats;
+}
+
+async function expectSha256(chunk: ManifestChunk, bytes: Buffer, want: string, what: string): Promise<void> {
+  const got = await sha256Hex(bytes);
+  if (got !== want) throw new ChunkCorrupt(`chunk ${chunk.index}: SHA-256 of the ${what} bytes is ${got}, expected ${want}`);
 }
 
 export function createChunkFetcher(o: {
@@ -110,13 +118,19 @@ export function createChunkFetcher(o: {
     );
   }
 
+  /** The raw chunk from what arrived; a compressed body is checked by its own hash before it is decoded. */
   async function decode(chunk: ManifestChunk, body: Buffer, encoding: string): Promise<Buffer> {
-    if (encoding === 'identity') return body;
+    if (encoding === 'identity') {
+      await expectSha256(chunk, body, chunk.sha256, 'raw');
+      return body;
+    }
+    await expectSha256(chunk, body, chunk.storedSha256, 'compressed');
     const corrupt = (err: Error) => new ChunkCorrupt(`chunk ${chunk.index}: zstd: ${err.message}`);
     return new Promise((resolve, reject) => {
       try {
-        // One output buffer of the chunk's size: the default 16 KiB pieces cost a callback each on the main thread.
-        o.zstd!(body, { maxOutputLength: chunk.sizeBytes, chunkSize: Math.max(64 * 1024, chunk.sizeBytes) }, (err, out) => (err ? reject(corrupt(err)) : resolve(out)));
+        // One output buffer one byte larger than the chunk: an output that fills its buffer exactly
+        // makes zlib allocate another (unused) one, and the default 16 KiB pieces cost a callback each.
+        o.zstd!(body, { maxOutputLength: chunk.sizeBytes, chunkSize: Math.max(64 * 1024, chunk.sizeBytes + 1) }, (err, out) => (err ? reject(corrupt(err)) : resolve(out)));
       } catch (err) {
         reject(corrupt(err as Error));
       }
@@ -133,8 +147,6 @@ export function createChunkFetcher(o: {
           const raw = await decode(chunk, body, encoding);
           if (reusable) give(reusable);
           if (raw.length !== chunk.sizeBytes) throw new ChunkCorrupt(`chunk ${chunk.index}: ${raw.length} bytes, expected ${chunk.sizeBytes}`);
-          const sha256 = await sha256Hex(raw);
-          if (sha256 !== chunk.sha256) throw new ChunkCorrupt(`chunk ${chunk.index}: SHA-256 ${sha256}, expected ${chunk.sha256}`);
           return raw;
         } catch (err) {
           if (!(err instanceof ChunkCorrupt)) throw err;

@@ -26,7 +26,7 @@ function makeImage(chunks: number, unused: number[] = []): { image: Buffer; mani
   const table: ManifestChunk[] = [];
   for (let i = 0; i * CHUNK < image.length; i++) {
     const raw = image.subarray(i * CHUNK, (i + 1) * CHUNK);
-    table.push({ index: i, offsetBytes: i * CHUNK, sizeBytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex'), storedBytes: raw.length, used: !unused.includes(i) });
+    table.push({ index: i, offsetBytes: i * CHUNK, sizeBytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex'), storedBytes: raw.length, storedSha256: createHash('sha256').update(raw).digest('hex'), used: !unused.includes(i) });
   }
   const manifest: Manifest = {
     format: 1, imageId: 1, product: 'KXP2', version: '1', sizeBytes: image.length, sha256: createHash('sha256').update(image).digest('hex'),

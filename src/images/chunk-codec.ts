@@ -14,6 +14,7 @@ export const CHUNK_ZSTD_LEVEL = 3;
 export interface PackedChunk {
   sha256: string;
   compressed: Buffer;
+  compressedSha256: string;
 }
 
 /** Hashes and compresses chunks on worker threads, so an import uses every core. */
@@ -37,15 +38,16 @@ parentPort.on('message', ({ id, raw }) => {
     const bytes = new Uint8Array(raw);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const compressed = compressor.compress(bytes);
+    const compressedSha256 = createHash('sha256').update(compressed).digest('hex');
     const out = compressed.buffer.slice(compressed.byteOffset, compressed.byteOffset + compressed.byteLength);
-    parentPort.postMessage({ id, sha256, compressed: out }, [out]);
+    parentPort.postMessage({ id, sha256, compressed: out, compressedSha256 }, [out]);
   } catch (error) {
     parentPort.postMessage({ id, error: String(error && error.message || error) });
   }
 });
 `;
 
-type Reply = { id: number; sha256: string; compressed: ArrayBuffer } | { id: number; error: string };
+type Reply = { id: number; sha256: string; compressed: ArrayBuffer; compressedSha256: string } | { id: number; error: string };
 
 /** Starts the workers (one per core, at most 4); close() ends them. */
 export function createChunkPacker(options: { workers?: number; level?: number } = {}): ChunkPacker {
@@ -58,7 +60,7 @@ export function createChunkPacker(options: { workers?: number; level?: number } 
       const p = pending.get(r.id);
       pending.delete(r.id);
       if ('error' in r) p?.reject(new Error(`chunk compression failed: ${r.error}`));
-      else p?.resolve({ sha256: r.sha256, compressed: Buffer.from(r.compressed) });
+      else p?.resolve({ sha256: r.sha256, compressed: Buffer.from(r.compressed), compressedSha256: r.compressedSha256 });
     });
     w.on('error', (e) => {
       for (const p of pending.values()) p.reject(e);

@@ -49,6 +49,7 @@ export interface Staging {
 }
 
 const fileName = (sha256: string) => `${sha256}.zst`;
+const CHUNK_READ_MAX_BYTES = 16 * 1024 * 1024;
 const PROCESS_STARTED_MS = Math.round(performance.timeOrigin);
 
 async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
@@ -141,8 +142,10 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
         throw e;
       }
     },
-    // chunkSize() checked the path; O_NOFOLLOW refuses a symlink put in its place since.
-    chunkStream: (sha256, start, end) => createReadStream('', { fd: openSync(chunkPath(sha256), constants.O_RDONLY | constants.O_NOFOLLOW), start, end, highWaterMark: 256 * 1024 }),
+    // chunkSize() checked the path; O_NOFOLLOW refuses a symlink put in its place since. A chunk
+    // is read in one piece (a few MiB at most): each read is a round trip through the thread pool.
+    chunkStream: (sha256, start, end) =>
+      createReadStream('', { fd: openSync(chunkPath(sha256), constants.O_RDONLY | constants.O_NOFOLLOW), start, end, highWaterMark: Math.min(end - start + 1, CHUNK_READ_MAX_BYTES) }),
     createStaging,
 
     async removeDeadStaging() {

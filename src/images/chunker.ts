@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { ChunkPacker } from './chunk-codec.js';
+import type { ChunkPacker, PackedChunk } from './chunk-codec.js';
 import type { ChunkStore, Staging } from './chunk-store.js';
 
 /** A chunk as cut and stored, before analysis says whether it is used. */
@@ -10,6 +10,12 @@ export interface CutChunk {
   sizeBytes: number;
   sha256: string;
   storedBytes: number;
+  storedSha256: string;
+}
+
+interface StoredAs {
+  storedBytes: number;
+  storedSha256: string;
 }
 
 /** The raw image as cut: its size, its SHA-256 and its chunks in order. */
@@ -35,30 +41,39 @@ export interface Chunker extends Writable {
 export function createChunker(o: { chunkSizeBytes: number; packer: ChunkPacker; store: ChunkStore; staging: Staging }): Chunker {
   const whole = createHash('sha256');
   const chunks: CutChunk[] = [];
-  const stored = new Map<string, Promise<number>>();
+  const stored = new Map<string, Promise<StoredAs>>();
   const inFlight: Promise<void>[] = [];
   let buffer = new Uint8Array(o.chunkSizeBytes);
   let filled = 0;
   let offset = 0;
   let index = 0;
 
-  function storedSize(sha256: string, compressed: Buffer): Promise<number> {
-    let size = stored.get(sha256);
-    if (!size) {
-      size = o.store.hasChunk(sha256)
-        ? o.store.chunkSize(sha256).then((s) => s ?? o.staging.writeChunk(sha256, compressed).then(() => compressed.length))
-        : o.staging.writeChunk(sha256, compressed).then(() => compressed.length);
-      stored.set(sha256, size);
+  /** Where the store already holds the chunk (from another image), its stored bytes are what boards get. */
+  function storedAs(packed: PackedChunk): Promise<StoredAs> {
+    const { sha256, compressed } = packed;
+    let as = stored.get(sha256);
+    if (!as) {
+      const stage = () => o.staging.writeChunk(sha256, compressed).then(() => ({ storedBytes: compressed.length, storedSha256: packed.compressedSha256 }));
+      as = o.store.hasChunk(sha256)
+        ? o.store.readChunk(sha256).then(
+            (bytes) => ({ storedBytes: bytes.length, storedSha256: createHash('sha256').update(bytes).digest('hex') }),
+            (err: NodeJS.ErrnoException) => {
+              if (err.code !== 'ENOENT') throw err;
+              return stage();
+            },
+          )
+        : stage();
+      stored.set(sha256, as);
     }
-    return size;
+    return as;
   }
 
   function submit(raw: Uint8Array): Promise<void> {
     whole.update(raw);
     const chunk = { index: index++, offsetBytes: offset, sizeBytes: raw.length };
     offset += raw.length;
-    const done = o.packer.pack(raw).then(async ({ sha256, compressed }) => {
-      chunks[chunk.index] = { ...chunk, sha256, storedBytes: await storedSize(sha256, compressed) };
+    const done = o.packer.pack(raw).then(async (packed) => {
+      chunks[chunk.index] = { ...chunk, sha256: packed.sha256, ...(await storedAs(packed)) };
     });
     // Failures surface when this chunk is awaited; until then they must not count as unhandled.
     done.catch(() => undefined);

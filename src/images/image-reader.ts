@@ -59,12 +59,26 @@ export function createImageReader(store: ChunkStore): ImageReader {
     return raw;
   }
 
+  /** Manifests stored before chunks carried `storedSha256` get it from the stored files, once per process. */
+  async function addStoredSha256(value: unknown): Promise<void> {
+    const chunks = (value as { chunks?: unknown }).chunks;
+    if (!Array.isArray(chunks)) return;
+    for (const c of chunks as { sha256?: unknown; storedSha256?: unknown }[]) {
+      if (c.storedSha256 !== undefined || typeof c.sha256 !== 'string' || !SHA256.test(c.sha256)) continue;
+      const bytes = await store.readChunk(c.sha256).catch((cause: Error) => {
+        throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${c.sha256} cannot be read: ${cause.message}; delete the image and import it again`, { sha256: c.sha256 }, { cause });
+      });
+      c.storedSha256 = createHash('sha256').update(bytes).digest('hex');
+    }
+  }
+
   return {
     layout(manifestFile) {
       let p = layouts.get(manifestFile);
       if (!p) {
-        p = store.readManifest(manifestFile).then((text) => {
+        p = store.readManifest(manifestFile).then(async (text) => {
           const value: unknown = JSON.parse(text);
+          await addStoredSha256(value);
           const problem = firstSchemaError(ImageLayout, value);
           if (problem) throw new ImageError('IMAGE_STORE_CORRUPT', `Manifest ${manifestFile} is damaged (${problem.path} ${problem.message})`, { manifestFile });
           return value as ImageLayout;

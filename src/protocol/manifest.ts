@@ -5,8 +5,11 @@ import Type, { type Static } from 'typebox';
  * into fixed-size chunks, each stored zstd-compressed and identified by the SHA-256 of its raw
  * bytes; `used` says whether any partition table or filesystem structure overlaps the chunk
  * (from the FAT allocation table and the ext4 block bitmaps; an unknown filesystem counts as fully
- * used). A board writes only used chunks. All chunks are stored, so the exact raw image can
- * always be rebuilt (seed installers download and hash it whole).
+ * used). A board writes only used chunks. A board that receives a chunk compressed checks the
+ * SHA-256 of what it received (`storedSha256`) and lets zstd's frame checksum cover the
+ * decompression: hashing the compressed bytes costs a quarter of hashing the raw ones. All
+ * chunks are stored, so the exact raw image can always be rebuilt (seed installers download and
+ * hash it whole).
  */
 
 export const MANIFEST_FORMAT = 1;
@@ -22,6 +25,8 @@ export const ManifestChunk = Type.Object({
   sha256: Sha256,
   /** Size as stored and served (zstd). */
   storedBytes: Type.Integer({ minimum: 1 }),
+  /** SHA-256 of the stored (zstd) bytes, as served with `Content-Encoding: zstd`. */
+  storedSha256: Sha256,
   used: Type.Boolean(),
 });
 export type ManifestChunk = Static<typeof ManifestChunk>;

@@ -8,6 +8,9 @@ import { decompress } from 'zstd-napi';
 import type { ImageErrorCode } from '../../src/images/index.js';
 import type { Manifest } from '../../src/protocol/manifest.js';
 import { buildPiImage, compressImage, corruptStoredChunk, corruptedCopy, pseudoRandomBytes, truncatedCopy, zipOf, zipWithLyingSize, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
+import { openCore } from '../../src/app.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { openTestCore } from '../helpers/start-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -84,6 +87,7 @@ describe('image import', () => {
       const stored = await readAll(stream);
       expect(stored.length).toBe(totalBytes);
       expect(totalBytes).toBe(c.storedBytes);
+      expect(c.storedSha256).toBe(sha256(stored));
       expect(decompress(stored).equals(slice)).toBe(true);
     }
     // The free chunks are all zeros: one stored file for all of them.
@@ -271,6 +275,40 @@ describe('image records', () => {
       expect(readdirSync(join(local.dataDir, 'images', 'staging'))).toEqual([]);
     } finally {
       await local.dispose();
+    }
+  });
+});
+
+describe('the stored hash boards check', () => {
+  it('is the SHA-256 of the stored file, for chunks another image stored first too', async () => {
+    const local = await openTestCore();
+    try {
+      const a = buildPiImage(dir.path, { seed: 'stored-a' });
+      const b = corruptedCopy(a.path, a.sizeBytes - 100, 'stored-b.img');
+      await local.images.import({ path: a.path }, { product: 'KXP2', version: 'a' });
+      const mb = await local.images.manifest((await local.images.import({ path: b }, { product: 'KXP2', version: 'b' })).id);
+      for (const c of mb.chunks) expect(c.storedSha256).toBe(sha256(await readAll((await local.images.openChunk(c.sha256)).stream)));
+    } finally {
+      await local.dispose();
+    }
+  });
+
+  it('is computed from the stored chunks for a manifest stored without it (an earlier version)', async () => {
+    const local = await openTestCore();
+    let reopened: Awaited<ReturnType<typeof openCore>> | undefined;
+    try {
+      const image = await local.images.import({ path: pi.path }, { product: 'KXP2', version: 'old' });
+      const want = await local.images.manifest(image.id);
+      await local.close();
+      const [file] = storedFiles(local.dataDir).filter((f) => f.includes('manifests'));
+      const old = JSON.parse(readFileSync(file!, 'utf8')) as { chunks: Record<string, unknown>[] };
+      for (const c of old.chunks) delete c['storedSha256'];
+      writeFileSync(file!, JSON.stringify(old));
+      reopened = await openCore(loadConfig({ flags: { dataDir: local.dataDir } }), createLogger('silent'));
+      expect((await reopened.images.manifest(image.id)).chunks).toEqual(want.chunks);
+    } finally {
+      await reopened?.close();
+      await local.dispose().catch(() => undefined);
     }
   });
 });
