@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodePacket, encodeAck, encodeData, encodeError, encodeOack, encodeRequest, toNetascii, type TftpPacket } from './codec.js';
+import { decodePacket, decodeShortPacket, encodeAck, encodeData, encodeError, encodeOack, encodeRequest, toNetascii, type TftpPacket } from './codec.js';
 import { TftpError } from './errors.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -124,6 +124,23 @@ describe('TFTP codec: fuzz', () => {
       p[Math.floor(Math.random() * p.length)] = Math.floor(Math.random() * 256);
       check(p);
     }
+  });
+});
+
+describe('TFTP codec: a 4-byte datagram as a number (how the transfer socket hands ACKs over)', () => {
+  it('decodes every 4-byte datagram exactly as decodePacket does the same bytes', () => {
+    const words = [encodeAck(0), encodeAck(17), encodeAck(65535), encodeData(9, Buffer.alloc(0)), Buffer.from([0, 5, 0, 1]), Buffer.from([0, 9, 0, 0]), Buffer.from([255, 255, 255, 255])];
+    for (let i = 0; i < 2000; i++) words.push(randomBytes(4));
+    const outcome = (f: () => TftpPacket) => {
+      try {
+        return f();
+      } catch (e) {
+        if (!(e instanceof TftpError)) throw e;
+        return e.code;
+      }
+    };
+    for (const w of words) expect(outcome(() => decodeShortPacket(w.readUInt32BE(0)))).toEqual(outcome(() => decodePacket(w)));
+    expect(decodeShortPacket(0x0004_1234)).toEqual({ op: 'ACK', block: 0x1234 });
   });
 });
 

@@ -84,6 +84,14 @@ export function decodePacket(buf: Buffer): TftpPacket {
   }
 }
 
+/** A 4-byte datagram given as one big-endian number (the transfer socket hands ACKs over so). */
+export function decodeShortPacket(word: number): TftpPacket {
+  if (word >>> 16 === OPCODE.ACK) return { op: 'ACK', block: word & 0xffff };
+  const buf = Buffer.alloc(4);
+  buf.writeUInt32BE(word >>> 0);
+  return decodePacket(buf);
+}
+
 function header(op: number, extraBytes: number): Buffer {
   const buf = Buffer.allocUnsafe(2 + extraBytes);
   buf.writeUInt16BE(op, 0);

@@ -4,6 +4,7 @@ import { decodePacket, encodeError, toNetascii } from './codec.js';
 import { TFTP_ERROR, TftpError } from './errors.js';
 import { negotiate, type TftpLimits } from './options.js';
 import { TftpSession, type TftpClient } from './session.js';
+import { transferSockets } from './transfer-socket.js';
 import type { Outcome } from './transfer.js';
 
 /** A file to send; `serial8` names the board it was generated or chosen for (null: any board). */
@@ -133,7 +134,7 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
       }
       const bytes = packet.mode === 'netascii' ? toNetascii(file.bytes) : file.bytes;
       const n = negotiate(packet.options, bytes.length, config.limits);
-      const session = await TftpSession.open({
+      const session = TftpSession.open({
         address: config.address,
         client,
         bytes,
@@ -173,6 +174,7 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
       if (stopped) return session.close();
       stats.active++;
       sessions.set(key, session);
+      session.start();
     } catch (err) {
       log.error({ err, client, path: packet.filename }, 'TFTP request failed');
       refuse(client, TFTP_ERROR.NOT_DEFINED, 'Server error; see the rpi-deploy log');
@@ -183,6 +185,7 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
 
   return {
     async start() {
+      transferSockets();
       const socket = createSocket({ type: 'udp4', recvBufferSize: config.socketBufferBytes, sendBufferSize: config.socketBufferBytes });
       try {
         await new Promise<void>((resolve, reject) => {

@@ -1,8 +1,8 @@
-import { createSocket, type Socket } from 'node:dgram';
-import { decodePacket, encodeError, encodeOack, type TftpOption } from './codec.js';
+import { decodePacket, decodeShortPacket, encodeError, encodeOack, type TftpOption } from './codec.js';
 import { TftpError } from './errors.js';
 import { dataPackets, type DataPackets } from './packets.js';
 import { onAck, onClientError, onTick, startTransfer, type Outcome, type Step, type Transfer, type TransferParams } from './transfer.js';
+import { openTransferSocket, type TransferSocket } from './transfer-socket.js';
 
 /** Who asked: the client's transfer identifier (RFC 1350 §4, its address and port). */
 export interface TftpClient {
@@ -31,33 +31,31 @@ export interface SessionOptions {
  */
 export class TftpSession {
   private t!: Transfer;
-  private readonly socket: Socket;
+  private socket!: TransferSocket;
   /** Built on the first DATA: a probe (tsize, then "Early terminate") never needs them. */
   private packets: DataPackets | undefined;
   /** The transfer is over (the state machine said so, or the server stopped it). */
   private ended = false;
   private closed = false;
 
-  private constructor(private readonly o: SessionOptions) {
-    this.socket = createSocket({ type: 'udp4', recvBufferSize: o.socketBufferBytes, sendBufferSize: o.socketBufferBytes });
+  private constructor(private readonly o: SessionOptions) {}
+
+  /** Opens the transfer socket; `start` sends the first OACK or DATA. */
+  static open(o: SessionOptions): TftpSession {
+    const s = new TftpSession(o);
+    s.socket = openTransferSocket({
+      address: o.address,
+      client: o.client,
+      bufferBytes: o.socketBufferBytes,
+      onDatagram: (msg) => s.receive(msg),
+      onError: () => s.finish('aborted'),
+    });
+    return s;
   }
 
-  /** Opens the transfer socket and sends the first OACK or DATA. */
-  static async open(o: SessionOptions): Promise<TftpSession> {
-    const s = new TftpSession(o);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        s.socket.once('error', reject);
-        s.socket.bind({ address: o.address, port: 0, exclusive: true }, () => s.socket.connect(o.client.port, o.client.address, () => resolve()));
-      });
-    } catch (err) {
-      s.socket.close();
-      throw err;
-    }
-    s.socket.on('error', () => s.finish('aborted'));
-    s.socket.on('message', (msg) => s.receive(msg));
-    s.apply(startTransfer(o.params, o.now()));
-    return s;
+  /** Separate from `open`, so the owner has registered the session before it can end. */
+  start(): void {
+    this.apply(startTransfer(this.o.params, this.o.now()));
   }
 
   /** The clock beat from the server: timeouts and the deadline. */
@@ -77,11 +75,11 @@ export class TftpSession {
     return this.t;
   }
 
-  private receive(msg: Buffer): void {
+  private receive(msg: Buffer | number): void {
     if (this.ended) return;
     let packet;
     try {
-      packet = decodePacket(msg);
+      packet = typeof msg === 'number' ? decodeShortPacket(msg) : decodePacket(msg);
     } catch (err) {
       if (!(err instanceof TftpError)) throw err;
       this.o.onMalformed(err);
@@ -100,7 +98,8 @@ export class TftpSession {
           break;
         case 'data':
           this.packets ??= dataPackets(this.o.bytes, t.blksize);
-          for (let block = e.first; block <= e.last; block++) this.send(this.packets.packet(block));
+          if (e.first === e.last) this.send(this.packets.packet(e.first));
+          else if (!this.closed) this.socket.sendMany(Array.from({ length: e.last - e.first + 1 }, (_, i) => this.packets!.packet(e.first + i)));
           break;
         case 'error':
           this.send(encodeError(e.code, e.message));
@@ -120,7 +119,7 @@ export class TftpSession {
     if (this.ended) return;
     this.ended = true;
     this.o.onEnd(outcome);
-    // Let the last datagram (an ERROR) leave before the socket goes.
-    setImmediate(() => this.close());
+    // Sends are system calls that have returned: the last datagram (an ERROR) has left.
+    this.close();
   }
 }

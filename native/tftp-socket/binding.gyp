@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "tftp_socket",
+      "sources": ["tftp_socket.c"],
+      "cflags": ["-Wall", "-Wextra", "-Werror"]
+    }
+  ]
+}
