@@ -53,6 +53,7 @@ static char datagram[DATAGRAM_MAX];
 static const char *errno_name(int err) {
   switch (err) {
     case EAGAIN: return "EAGAIN";
+    case EIO: return "EIO";
     case ECONNREFUSED: return "ECONNREFUSED";
     case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
     case EACCES: return "EACCES";
@@ -115,8 +116,16 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   transfer_t *t = poll->data;
   (void)events;
   if (t->closed) return;
-  ssize_t n = status < 0 ? -1 : recv(t->fd, datagram, sizeof datagram, MSG_DONTWAIT);
-  int err = status < 0 ? EIO : errno;
+  ssize_t n = -1;
+  int err = EIO;
+  if (status < 0) {
+    /* libuv reports a socket error (an ICMP port unreachable) this way and stops polling. */
+    socklen_t len = sizeof err;
+    if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0) err = EIO;
+  } else {
+    n = recv(t->fd, datagram, sizeof datagram, MSG_DONTWAIT);
+    err = errno;
+  }
   if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)) return;
   napi_handle_scope scope;
   napi_open_handle_scope(t->env, &scope);

@@ -9,6 +9,8 @@ import { ack, Peer, rrq } from './tftp-wire.js';
  * - `window-gap`: with an RFC 7440 window, one block is "lost" and the client ACKs the block
  *   before it, as RFC 7440 §4 says (the server restarts from the gap at once);
  * - `silent`: after the first answer the client never speaks again (retries, then silence);
+ * - `vanish`: after the first answer the client closes its port (the server's next datagram draws
+ *   an ICMP port unreachable), then listens on that port again from `reopenAfterMs`;
  * - `fuzz`: random and truncated datagrams at port 69 and into a running transfer.
  *
  * Run inside a client namespace:
@@ -16,7 +18,7 @@ import { ack, Peer, rrq } from './tftp-wire.js';
  */
 
 export interface RogueOptions {
-  mode: 'duplicate-acks' | 'withhold-acks' | 'window-gap' | 'silent' | 'fuzz';
+  mode: 'duplicate-acks' | 'withhold-acks' | 'window-gap' | 'silent' | 'vanish' | 'fuzz';
   server: string;
   port?: number;
   path: string;
@@ -26,8 +28,10 @@ export interface RogueOptions {
   copies?: number;
   /** withhold-acks: blocks whose first DATA goes unacknowledged; window-gap: the block "lost". */
   blocks?: number[];
-  /** silent: how long to listen. fuzz: datagrams to send. */
+  /** silent, vanish: how long to listen. fuzz: datagrams to send. */
   listenMs?: number;
+  /** vanish: when (ms after the first answer) to listen on the closed port again. */
+  reopenAfterMs?: number;
   count?: number;
 }
 
@@ -40,7 +44,7 @@ export interface RogueResult {
   blocks: number;
   /** A DATA for a block already received: when, after its previous copy. */
   repeats: Array<{ block: number; afterMs: number }>;
-  /** silent: arrival times (ms after the first answer) of everything received. */
+  /** silent, vanish: arrival times (ms after the first answer) of everything received. */
   arrivals: number[];
   /** window-gap: from the ACK before the gap to the lost block's arrival. */
   recoveryMs?: number;
@@ -53,7 +57,7 @@ async function run(o: RogueOptions): Promise<RogueResult> {
   const options: Array<[string, string]> = [['blksize', String(blksize)]];
   if (o.windowsize) options.push(['windowsize', String(o.windowsize)]);
   const result: RogueResult = { ok: false, size: 0, sha256: '', dataPackets: 0, blocks: 0, repeats: [], arrivals: [], problems: [] };
-  const peer = await Peer.open();
+  let peer = await Peer.open();
   const fuzzer = o.mode === 'fuzz' ? await Peer.open() : undefined;
   try {
     if (fuzzer) for (let i = 0; i < (o.count ?? 1000); i++) fuzzer.send(garbage(i), port, o.server);
@@ -68,7 +72,13 @@ async function run(o: RogueOptions): Promise<RogueResult> {
       return result;
     }
     const tid = first.from;
-    if (o.mode === 'silent') {
+    if (o.mode === 'vanish') {
+      const port = peer.port;
+      peer.close();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, (o.reopenAfterMs ?? 0) - (performance.now() - first.at))));
+      peer = await Peer.open(port);
+    }
+    if (o.mode === 'silent' || o.mode === 'vanish') {
       for (;;) {
         const got = await peer.next(o.listenMs ?? 10_000);
         if (!got) break;

@@ -60,9 +60,10 @@ export class Peer {
     });
   }
 
-  static async open(): Promise<Peer> {
+  /** A peer on `port` (0: any free port). */
+  static async open(port = 0): Promise<Peer> {
     const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, resolve));
+    await new Promise<void>((resolve) => socket.bind(port, resolve));
     return new Peer(socket);
   }
 

@@ -74,6 +74,15 @@ describe('TFTP under loss and abuse', () => {
     r.arrivals.forEach((at, i) => expect(at).toBeGreaterThanOrEqual(RETRANSMIT_MS * (i + 1) * 0.8));
   });
 
+  it('lets a client whose port closed go at the first datagram refused (ICMP port unreachable), not after every retry', async () => {
+    // Retransmissions would come at 1, 2 and 3 timeouts; the first draws the ICMP error.
+    const r = await rogue({ mode: 'vanish', path: 'kernel_2712.img', blksize: 1468, reopenAfterMs: RETRANSMIT_MS * 1.5, listenMs: RETRANSMIT_MS * 4 });
+    expect(r.problems).toEqual([]);
+    expect(r.arrivals).toEqual([]);
+    const silent = await rogue({ mode: 'silent', path: 'kernel_2712.img', blksize: 1468, listenMs: RETRANSMIT_MS * 4 });
+    expect(silent.arrivals).toHaveLength(MAX_RETRIES);
+  });
+
   it('skips random and truncated datagrams, on port 69 and inside a transfer, and keeps serving', async () => {
     const r = await rogue({ mode: 'fuzz', path: 'kernel_2712.img', blksize: 512, count: 3000 });
     expect(r.problems).toEqual([]);
