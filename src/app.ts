@@ -43,7 +43,18 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
     await store.close();
     throw err;
   }
-  return { config, log, store, events, fleet, images, close: () => store.close() };
+  return {
+    config,
+    log,
+    store,
+    events,
+    fleet,
+    images,
+    async close() {
+      await images.close();
+      await store.close();
+    },
+  };
 }
 
 export interface App extends Core {

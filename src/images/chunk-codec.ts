@@ -25,42 +25,65 @@ export interface ChunkPacker {
   close(): Promise<void>;
 }
 
+/** A stored chunk decompressed, with the SHA-256 of what came out. */
+export interface UnpackedChunk {
+  raw: Buffer;
+  sha256: string;
+}
+
+/**
+ * Decompresses and hashes stored chunks on worker threads: serving a raw image (seed installers,
+ * agents without zstd) would otherwise hold the event loop that DHCP and TFTP answer on for
+ * several milliseconds per chunk. Workers start on first use and do not keep the process alive.
+ */
+export interface ChunkUnpacker {
+  /** Rejects with the decoder's message for a damaged chunk (the frame checksum or structure fails). */
+  unpack(compressed: Uint8Array): Promise<UnpackedChunk>;
+  close(): Promise<void>;
+}
+
 // The worker runs as a script (eval) so that it works from the TypeScript sources under test and
-// from the build alike; it is handed zstd-napi's resolved path.
+// from the build alike; it is handed zstd-napi's resolved path. Results come back as transferred
+// ArrayBuffers (no copy on the way back).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { Compressor } = require(workerData.zstdPath);
+const { Compressor, decompress } = require(workerData.zstdPath);
 const compressor = new Compressor();
 compressor.setParameters({ compressionLevel: workerData.level, checksumFlag: true });
-parentPort.on('message', ({ id, raw }) => {
+const sha256 = (b) => createHash('sha256').update(b).digest('hex');
+const own = (b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+parentPort.on('message', ({ id, op, bytes }) => {
   try {
-    const bytes = new Uint8Array(raw);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const compressed = compressor.compress(bytes);
-    const compressedSha256 = createHash('sha256').update(compressed).digest('hex');
-    const out = compressed.buffer.slice(compressed.byteOffset, compressed.byteOffset + compressed.byteLength);
-    parentPort.postMessage({ id, sha256, compressed: out, compressedSha256 }, [out]);
+    const input = new Uint8Array(bytes);
+    if (op === 'pack') {
+      const compressed = compressor.compress(input);
+      const out = own(compressed);
+      parentPort.postMessage({ id, sha256: sha256(input), bytes: out, compressedSha256: sha256(compressed) }, [out]);
+    } else {
+      const raw = decompress(input);
+      const out = own(raw);
+      parentPort.postMessage({ id, sha256: sha256(raw), bytes: out }, [out]);
+    }
   } catch (error) {
     parentPort.postMessage({ id, error: String(error && error.message || error) });
   }
 });
 `;
 
-type Reply = { id: number; sha256: string; compressed: ArrayBuffer; compressedSha256: string } | { id: number; error: string };
+type Reply = { id: number; sha256: string; bytes: ArrayBuffer; compressedSha256?: string } | { id: number; error: string };
 
-/** Starts the workers (one per core, at most 4); close() ends them. */
-export function createChunkPacker(options: { workers?: number; level?: number } = {}): ChunkPacker {
-  const count = options.workers ?? Math.max(1, Math.min(4, availableParallelism()));
+/** Workers running WORKER_SOURCE, jobs spread round-robin. */
+function workerPool(count: number, level: number) {
   const zstdPath = createRequire(import.meta.url).resolve('zstd-napi');
-  const pending = new Map<number, { resolve: (p: PackedChunk) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (r: Exclude<Reply, { error: string }>) => void; reject: (e: Error) => void }>();
   const workers = Array.from({ length: count }, () => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { zstdPath, level: options.level ?? CHUNK_ZSTD_LEVEL } });
+    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { zstdPath, level } });
     w.on('message', (r: Reply) => {
       const p = pending.get(r.id);
       pending.delete(r.id);
-      if ('error' in r) p?.reject(new Error(`chunk compression failed: ${r.error}`));
-      else p?.resolve({ sha256: r.sha256, compressed: Buffer.from(r.compressed), compressedSha256: r.compressedSha256 });
+      if ('error' in r) p?.reject(new Error(r.error));
+      else p?.resolve(r);
     });
     w.on('error', (e) => {
       for (const p of pending.values()) p.reject(e);
@@ -70,23 +93,58 @@ export function createChunkPacker(options: { workers?: number; level?: number } 
   });
   let nextId = 0;
   return {
-    capacity: count * 2,
-    pack(raw) {
+    workers,
+    /** Hands `bytes` over (not copied): the caller must not touch them again. */
+    run(op: 'pack' | 'unpack', bytes: Uint8Array) {
       const id = nextId++;
-      return new Promise<PackedChunk>((resolve, reject) => {
+      return new Promise<Exclude<Reply, { error: string }>>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        // The raw buffer is handed over, not copied: the caller must not touch it again.
-        const buffer = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw.buffer : new Uint8Array(raw).buffer;
-        workers[id % count]!.postMessage({ id, raw: buffer }, [buffer as ArrayBuffer]);
+        const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer;
+        workers[id % count]!.postMessage({ id, op, bytes: buffer }, [buffer as ArrayBuffer]);
       });
     },
+    close: () => Promise.all(workers.map((w) => w.terminate())).then(() => undefined),
+  };
+}
+
+const defaultWorkers = () => Math.max(1, Math.min(4, availableParallelism()));
+
+/** Starts the workers (one per core, at most 4); close() ends them. */
+export function createChunkPacker(options: { workers?: number; level?: number } = {}): ChunkPacker {
+  const count = options.workers ?? defaultWorkers();
+  const pool = workerPool(count, options.level ?? CHUNK_ZSTD_LEVEL);
+  return {
+    capacity: count * 2,
+    async pack(raw) {
+      const r = await pool.run('pack', raw).catch((e: Error) => {
+        throw new Error(`chunk compression failed: ${e.message}`, { cause: e });
+      });
+      return { sha256: r.sha256, compressed: Buffer.from(r.bytes), compressedSha256: r.compressedSha256! };
+    },
+    close: pool.close,
+  };
+}
+
+export function createChunkUnpacker(options: { workers?: number } = {}): ChunkUnpacker {
+  let pool: ReturnType<typeof workerPool> | undefined;
+  return {
+    async unpack(compressed) {
+      if (!pool) {
+        pool = workerPool(options.workers ?? defaultWorkers(), CHUNK_ZSTD_LEVEL);
+        for (const w of pool.workers) w.unref();
+      }
+      // The stored bytes are read for this call only: handing them over is safe.
+      const r = await pool.run('unpack', compressed);
+      return { raw: Buffer.from(r.bytes), sha256: r.sha256 };
+    },
     async close() {
-      await Promise.all(workers.map((w) => w.terminate()));
+      await pool?.close();
+      pool = undefined;
     },
   };
 }
 
-/** Decompresses a stored chunk; throws on a damaged one (the frame checksum or structure fails). */
+/** Decompresses a stored chunk on the calling thread; throws on a damaged one. */
 export function unpackChunk(compressed: Uint8Array): Buffer {
   return decompress(compressed);
 }

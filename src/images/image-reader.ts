@@ -4,7 +4,7 @@ import { FatError, openFatVolume, sliceDevice, type FatVolume } from '../lib/fat
 import { relativePathParts, SafePathError } from '../lib/safe-path.js';
 import { ImageLayout, type ByteRange, type ManifestChunk } from '../protocol/manifest.js';
 import { firstSchemaError } from '../lib/validate.js';
-import { unpackChunk } from './chunk-codec.js';
+import type { ChunkUnpacker, UnpackedChunk } from './chunk-codec.js';
 import { createChunkReader } from './chunk-reader.js';
 import type { ChunkStore } from './chunk-store.js';
 import { ImageError } from './errors.js';
@@ -40,20 +40,21 @@ export interface ImageReader {
 }
 
 /** A reader over the store; layouts and opened boot volumes are cached (both immutable). */
-export function createImageReader(store: ChunkStore): ImageReader {
+export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): ImageReader {
   // Layouts never change once stored (named by the image's hash), so each is parsed once.
   const layouts = new Map<string, Promise<ImageLayout>>();
   // Boot files are asked for in bursts (a board's TFTP boot): the opened volume is kept per image.
   const bootVolumes = new Map<string, Promise<FatVolume>>();
 
   async function loadRaw(c: Pick<ManifestChunk, 'sha256' | 'index'>): Promise<Buffer> {
-    let raw: Buffer;
+    let unpacked: UnpackedChunk;
     try {
-      raw = unpackChunk(await store.readChunk(c.sha256));
+      unpacked = await unpacker.unpack(await store.readChunk(c.sha256));
     } catch (cause) {
       throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${c.index} (${c.sha256}) cannot be read back: ${(cause as Error).message}; delete the image and import it again`, { sha256: c.sha256 }, { cause });
     }
-    if (createHash('sha256').update(raw).digest('hex') !== c.sha256) {
+    const { raw, sha256 } = unpacked;
+    if (sha256 !== c.sha256) {
       throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${c.index} (${c.sha256}) fails its hash; delete the image and import it again`, { sha256: c.sha256 });
     }
     return raw;
@@ -100,12 +101,22 @@ export function createImageReader(store: ChunkStore): ImageReader {
     openRaw(layout, range) {
       const part = checkRange(range, layout.sizeBytes);
       const end = part.offsetBytes + part.lengthBytes;
+      // One chunk ahead: the next one decompresses on a worker while this one is sent.
+      const load = (i: number) => {
+        const c = layout.chunks[i];
+        if (!c || c.offsetBytes >= end) return undefined;
+        const p = loadRaw(c);
+        // A reader that stops early leaves the one ahead unawaited; its failure is not news then.
+        p.catch(() => undefined);
+        return { c, p };
+      };
       async function* bytes() {
-        const first = Math.floor(part.offsetBytes / layout.chunkSizeBytes);
-        for (let i = first; i < layout.chunks.length; i++) {
-          const c = layout.chunks[i]!;
-          if (c.offsetBytes >= end) return;
-          const raw = await loadRaw(c);
+        let i = Math.floor(part.offsetBytes / layout.chunkSizeBytes);
+        let next = load(i);
+        while (next) {
+          const { c, p } = next;
+          next = load(++i);
+          const raw = await p;
           yield raw.subarray(Math.max(0, part.offsetBytes - c.offsetBytes), Math.min(raw.length, end - c.offsetBytes));
         }
       }

@@ -3,6 +3,7 @@ import { checkSchema } from '../lib/validate.js';
 import { ImageImportInput, imageFileName, type Image } from '../protocol/images.js';
 import { MANIFEST_FORMAT, type ByteRange, type ImageLayout, type Manifest } from '../protocol/manifest.js';
 import type { Db, Store } from '../store/index.js';
+import { createChunkUnpacker } from './chunk-codec.js';
 import { openChunkStore, type ChunkStore, type Staging } from './chunk-store.js';
 import type { ImportSource } from './decode.js';
 import { ImageError, storeChanged } from './errors.js';
@@ -46,6 +47,8 @@ export interface ImageService {
    * record refers to (an import killed between moving its files and committing).
    */
   recover(): Promise<{ stagingRemoved: number; filesRemoved: number }>;
+  /** Stops the worker threads that decompress chunks for raw reads. */
+  close(): Promise<void>;
 }
 
 /** Where the image store lives inside the data directory. */
@@ -56,7 +59,8 @@ export async function createImageService(deps: { store: Store; products: Product
   const { store, products } = deps;
   const now = () => (deps.clock ?? (() => new Date()))().toISOString();
   const chunks: ChunkStore = await openChunkStore(join(deps.dataDir, IMAGE_STORE_DIR));
-  const reader = createImageReader(chunks);
+  const unpacker = createChunkUnpacker();
+  const reader = createImageReader(chunks, unpacker);
 
   async function get(id: number): Promise<Image> {
     const image = await findImage(store.db, id);
@@ -172,6 +176,8 @@ export async function createImageService(deps: { store: Store; products: Product
     openChunk: (sha256, range) => reader.openChunk(sha256, range),
     openRaw: async (id, range) => reader.openRaw(await layoutOf(id), range),
     readBootFile: async (id, path) => reader.readBootFile(await layoutOf(id), path),
+
+    close: () => unpacker.close(),
 
     async recover() {
       const stagingRemoved = await chunks.removeDeadStaging();
