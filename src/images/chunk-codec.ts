@@ -44,7 +44,7 @@ export interface ChunkUnpacker {
 
 // The worker runs as a script (eval) so that it works from the TypeScript sources under test and
 // from the build alike; it is handed zstd-napi's resolved path. Results come back as transferred
-// ArrayBuffers (no copy on the way back).
+// ArrayBuffers (copied first only when they are a view into a larger one).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
@@ -52,7 +52,7 @@ const { Compressor, decompress } = require(workerData.zstdPath);
 const compressor = new Compressor();
 compressor.setParameters({ compressionLevel: workerData.level, checksumFlag: true });
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
-const own = (b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+const own = (b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 parentPort.on('message', ({ id, op, bytes }) => {
   try {
     const input = new Uint8Array(bytes);
@@ -73,31 +73,41 @@ parentPort.on('message', ({ id, op, bytes }) => {
 
 type Reply = { id: number; sha256: string; bytes: ArrayBuffer; compressedSha256?: string } | { id: number; error: string };
 
-/** Workers running WORKER_SOURCE, jobs spread round-robin. */
-function workerPool(count: number, level: number) {
+/**
+ * Workers running WORKER_SOURCE, jobs spread round-robin. With `idleUnref`, idle workers do not
+ * keep the process alive; busy ones do, so a job in flight is never cut off by the process ending.
+ */
+function workerPool(count: number, level: number, idleUnref = false) {
   const zstdPath = createRequire(import.meta.url).resolve('zstd-napi');
   const pending = new Map<number, { resolve: (r: Exclude<Reply, { error: string }>) => void; reject: (e: Error) => void }>();
   const workers = Array.from({ length: count }, () => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { zstdPath, level } });
+    // No execArgv of ours: a flag such as --input-type=module would make the script an ES module.
+    const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { zstdPath, level } });
     w.on('message', (r: Reply) => {
       const p = pending.get(r.id);
       pending.delete(r.id);
+      idle();
       if ('error' in r) p?.reject(new Error(r.error));
       else p?.resolve(r);
     });
     w.on('error', (e) => {
       for (const p of pending.values()) p.reject(e);
       pending.clear();
+      idle();
     });
     return w;
   });
+  const idle = () => {
+    if (idleUnref && pending.size === 0) for (const w of workers) w.unref();
+  };
+  idle();
   let nextId = 0;
   return {
-    workers,
     /** Hands `bytes` over (not copied): the caller must not touch them again. */
     run(op: 'pack' | 'unpack', bytes: Uint8Array) {
       const id = nextId++;
       return new Promise<Exclude<Reply, { error: string }>>((resolve, reject) => {
+        if (pending.size === 0) for (const w of workers) w.ref();
         pending.set(id, { resolve, reject });
         const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer;
         workers[id % count]!.postMessage({ id, op, bytes: buffer }, [buffer as ArrayBuffer]);
@@ -129,10 +139,7 @@ export function createChunkUnpacker(options: { workers?: number } = {}): ChunkUn
   let pool: ReturnType<typeof workerPool> | undefined;
   return {
     async unpack(compressed) {
-      if (!pool) {
-        pool = workerPool(options.workers ?? defaultWorkers(), CHUNK_ZSTD_LEVEL);
-        for (const w of pool.workers) w.unref();
-      }
+      pool ??= workerPool(options.workers ?? defaultWorkers(), CHUNK_ZSTD_LEVEL, true);
       // The stored bytes are read for this call only: handing them over is safe.
       const r = await pool.run('unpack', compressed);
       return { raw: Buffer.from(r.bytes), sha256: r.sha256 };
