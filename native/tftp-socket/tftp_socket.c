@@ -48,7 +48,8 @@ typedef struct {
   napi_async_context context;
 } transfer_t;
 
-static char datagram[DATAGRAM_MAX];
+/* Per thread: the addon may be loaded by several threads (worker_threads), each with its own loop. */
+static _Thread_local char datagram[DATAGRAM_MAX];
 
 static const char *errno_name(int err) {
   switch (err) {
