@@ -61,15 +61,15 @@ export function registerChunkRoutes(app: HttpServer, deps: ChunkRouteDeps): void
         totalBytes: chunk.storedBytes,
         etag: `"${chunk.sha256}.zst"`,
         async open(range) {
-          const bytes = await images.openChunk(chunk.sha256, range).catch((err: unknown) => {
+          const read = await images.readChunk(chunk.sha256, range).catch((err: unknown) => {
             // The range was computed from the manifest: refused, it means the stored file is shorter.
             throw isAppError(err) && err.code === 'IMAGE_RANGE_INVALID' ? short(-1, chunk.storedBytes) : err;
           });
-          if (bytes.totalBytes !== chunk.storedBytes) {
-            bytes.stream.destroy();
-            throw short(bytes.totalBytes, chunk.storedBytes);
+          if (read.totalBytes !== chunk.storedBytes) {
+            read.release();
+            throw short(read.totalBytes, chunk.storedBytes);
           }
-          return bytes;
+          return read;
         },
       });
     }

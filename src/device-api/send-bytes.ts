@@ -12,7 +12,8 @@ export interface ByteSource {
   etag: string;
   /** Collect the bytes before answering, so a failing source gets an error status (use for one chunk at most). */
   bufferWhole?: boolean;
-  open(range: ByteRange | undefined): Promise<{ stream: Readable }>;
+  /** A stream, or bytes already read into a pooled buffer that goes back once the response has left. */
+  open(range: ByteRange | undefined): Promise<{ stream: Readable } | { bytes: Buffer; release(): void }>;
 }
 
 /**
@@ -30,13 +31,24 @@ export async function sendBytes(req: FastifyRequest, reply: FastifyReply, src: B
   }
   const part = range && { offsetBytes: range.start, lengthBytes: range.end - range.start + 1 };
   const lengthBytes = part?.lengthBytes ?? src.totalBytes;
-  const { stream } = await src.open(part);
+  const opened = await src.open(part);
   reply
     .header('accept-ranges', 'bytes')
     .header('etag', src.etag)
     .header('content-type', 'application/octet-stream')
     .header('content-length', String(lengthBytes));
   if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${src.totalBytes}`);
+  if ('bytes' in opened) {
+    if (opened.bytes.length !== lengthBytes) {
+      opened.release();
+      throw short(opened.bytes.length, lengthBytes);
+    }
+    // 'finish': the socket has taken every byte, so the buffer may be reused. A response cut
+    // short never finishes; its buffer is then left to the garbage collector.
+    reply.raw.once('finish', opened.release);
+    return reply.send(opened.bytes);
+  }
+  const { stream } = opened;
   if (src.bufferWhole) {
     const parts: Buffer[] = [];
     for await (const p of stream as AsyncIterable<Buffer>) parts.push(p);

@@ -31,10 +31,19 @@ export function checkRange(range: ByteRange | undefined, totalBytes: number): { 
   return { offsetBytes, lengthBytes };
 }
 
+/** A stored chunk's bytes (or part), in a pooled buffer: `release` once they are sent. */
+export interface ChunkBytes {
+  totalBytes: number;
+  offsetBytes: number;
+  lengthBytes: number;
+  bytes: Buffer;
+  release(): void;
+}
+
 /** Reads what the store holds for registered images: layouts, chunks, the raw image, boot files. */
 export interface ImageReader {
   layout(manifestFile: string): Promise<ImageLayout>;
-  openChunk(sha256: string, range?: ByteRange): Promise<ByteStream>;
+  readChunk(sha256: string, range?: ByteRange): Promise<ChunkBytes>;
   openRaw(layout: ImageLayout, range?: ByteRange): ByteStream;
   readBootFile(layout: ImageLayout, path: string): Promise<Buffer>;
 }
@@ -90,12 +99,13 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
       return p;
     },
 
-    async openChunk(sha256, range) {
+    async readChunk(sha256, range) {
       if (!SHA256.test(sha256)) throw new ImageError('IMAGE_CHUNK_UNKNOWN', `${JSON.stringify(sha256)} is not a chunk name (64 lower-case hex digits)`, { sha256 });
       const totalBytes = await store.chunkSize(sha256);
       if (totalBytes === null) throw new ImageError('IMAGE_CHUNK_UNKNOWN', `No stored chunk ${sha256}`, { sha256 });
       const part = checkRange(range, totalBytes);
-      return { totalBytes, ...part, stream: store.chunkStream(sha256, part.offsetBytes, part.offsetBytes + part.lengthBytes - 1) };
+      const { bytes, release } = await store.readChunkRange(sha256, part.offsetBytes, part.offsetBytes + part.lengthBytes - 1);
+      return { totalBytes, ...part, bytes, release };
     },
 
     openRaw(layout, range) {

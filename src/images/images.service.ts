@@ -7,7 +7,7 @@ import { createChunkUnpacker } from './chunk-codec.js';
 import { openChunkStore, type ChunkStore, type Staging } from './chunk-store.js';
 import type { ImportSource } from './decode.js';
 import { ImageError, storeChanged } from './errors.js';
-import { createImageReader, type ByteStream } from './image-reader.js';
+import { createImageReader, type ByteStream, type ChunkBytes } from './image-reader.js';
 import { stageImage, type ImportOptions, type StagedImage } from './import.js';
 import { deleteImage, findActiveImage, findImage, findImageBySha, findImageByVersion, findManifestFile, insertImage, listImages, listManifestFiles, setActiveImage } from './images.repo.js';
 
@@ -37,7 +37,7 @@ export interface ImageService {
   /** What a board needs to write the image. */
   manifest(id: number): Promise<Manifest>;
   /** One stored chunk's compressed bytes (a range of them, to resume), by the SHA-256 of its raw bytes. */
-  openChunk(sha256: string, range?: ByteRange): Promise<ByteStream>;
+  readChunk(sha256: string, range?: ByteRange): Promise<ChunkBytes>;
   /** The raw image (or a range of it) rebuilt from its chunks, each checked against its hash. */
   openRaw(id: number, range?: ByteRange): Promise<ByteStream>;
   /** A file from the image's FAT boot partition, e.g. `kernel_2712.img` or `overlays/bcm2712d0.dtbo`. */
@@ -173,7 +173,7 @@ export async function createImageService(deps: { store: Store; products: Product
       const image = await get(id);
       return { format: MANIFEST_FORMAT, imageId: image.id, product: image.product, version: image.version, ...(await layoutOf(id)) };
     },
-    openChunk: (sha256, range) => reader.openChunk(sha256, range),
+    readChunk: (sha256, range) => reader.readChunk(sha256, range),
     openRaw: async (id, range) => reader.openRaw(await layoutOf(id), range),
     readBootFile: async (id, path) => reader.readBootFile(await layoutOf(id), path),
 

@@ -1,5 +1,5 @@
 export { createImageService, IMAGE_STORE_DIR, type ImageService, type ProductCatalog } from './images.service.js';
 export type { ImportSource } from './decode.js';
 export type { ImportOptions, ImportProgress } from './import.js';
-export type { ByteStream } from './image-reader.js';
+export type { ByteStream, ChunkBytes } from './image-reader.js';
 export { IMAGE_ERROR_KINDS, ImageError, type ImageErrorCode } from './errors.js';

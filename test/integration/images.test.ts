@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decompress } from 'zstd-napi';
-import type { ImageErrorCode } from '../../src/images/index.js';
+import type { ImageErrorCode, ImageService } from '../../src/images/index.js';
 import type { Manifest } from '../../src/protocol/manifest.js';
 import { buildPiImage, compressImage, corruptStoredChunk, corruptedCopy, pseudoRandomBytes, truncatedCopy, zipOf, zipWithLyingSize, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
 import { openCore } from '../../src/app.js';
@@ -36,6 +36,13 @@ afterAll(async () => {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const readAll = async (s: Readable) => Buffer.concat(await s.toArray());
+/** A stored chunk's bytes, copied out of the pooled read buffer (released, so reads reuse it). */
+async function storedChunk(images: ImageService, sha256: string): Promise<Buffer> {
+  const read = await images.readChunk(sha256);
+  const copy = Buffer.from(read.bytes);
+  read.release();
+  return copy;
+}
 const codeOf = async (p: Promise<unknown>): Promise<string> =>
   p.then(
     () => 'OK',
@@ -83,8 +90,7 @@ describe('image import', () => {
       expect(c.offsetBytes).toBe(c.index * manifest.chunkSizeBytes);
       const slice = raw.subarray(c.offsetBytes, c.offsetBytes + c.sizeBytes);
       expect(c.sha256).toBe(sha256(slice));
-      const { stream, totalBytes } = await core.images.openChunk(c.sha256);
-      const stored = await readAll(stream);
+      const { bytes: stored, totalBytes } = await core.images.readChunk(c.sha256);
       expect(stored.length).toBe(totalBytes);
       expect(totalBytes).toBe(c.storedBytes);
       expect(c.storedSha256).toBe(sha256(stored));
@@ -156,12 +162,12 @@ describe('image import', () => {
 
   it('serves a byte range of a stored chunk, to resume a download', async () => {
     const c = manifest.chunks.find((x) => x.storedBytes > 100_000)!;
-    const whole = await readAll((await core.images.openChunk(c.sha256)).stream);
-    const tail = await core.images.openChunk(c.sha256, { offsetBytes: 1000, lengthBytes: c.storedBytes - 1000 });
+    const whole = await storedChunk(core.images, c.sha256);
+    const tail = await core.images.readChunk(c.sha256, { offsetBytes: 1000, lengthBytes: c.storedBytes - 1000 });
     expect(tail).toMatchObject({ totalBytes: c.storedBytes, offsetBytes: 1000, lengthBytes: c.storedBytes - 1000 });
-    expect((await readAll(tail.stream)).equals(whole.subarray(1000))).toBe(true);
-    expect(await codeOf(core.images.openChunk(c.sha256, { offsetBytes: c.storedBytes, lengthBytes: 1 }))).toBe('IMAGE_RANGE_INVALID');
-    expect(await codeOf(core.images.openChunk('0'.repeat(64)))).toBe('IMAGE_CHUNK_UNKNOWN');
+    expect(tail.bytes.equals(whole.subarray(1000))).toBe(true);
+    expect(await codeOf(core.images.readChunk(c.sha256, { offsetBytes: c.storedBytes, lengthBytes: 1 }))).toBe('IMAGE_RANGE_INVALID');
+    expect(await codeOf(core.images.readChunk('0'.repeat(64)))).toBe('IMAGE_CHUNK_UNKNOWN');
   });
 
   it('reads files of the boot partition for netboot', async () => {
@@ -267,7 +273,7 @@ describe('image records', () => {
       const chunksOfB = (await local.images.manifest(b.id)).chunks.map((c) => c.sha256);
       await local.images.remove(b.id, { force: true });
       expect(await local.images.active('KXP2')).toBeUndefined();
-      for (const c of chunksOfB) expect(await codeOf(local.images.openChunk(c))).toBe('IMAGE_CHUNK_UNKNOWN');
+      for (const c of chunksOfB) expect(await codeOf(local.images.readChunk(c))).toBe('IMAGE_CHUNK_UNKNOWN');
       expect(storedFiles(local.dataDir).filter((f) => f.includes('manifests'))).toHaveLength(2);
       expect(await codeOf(local.images.import({ path: file('d') }, { product: 'NOPE', version: '1' }))).toBe('FLEET_PRODUCT_UNKNOWN');
       expect(await codeOf(local.images.import({ path: file('d') }, { product: 'KXP2', version: '../x' }))).toBe('IMAGE_INPUT_INVALID');
@@ -287,7 +293,7 @@ describe('the stored hash boards check', () => {
       const b = corruptedCopy(a.path, a.sizeBytes - 100, 'stored-b.img');
       await local.images.import({ path: a.path }, { product: 'KXP2', version: 'a' });
       const mb = await local.images.manifest((await local.images.import({ path: b }, { product: 'KXP2', version: 'b' })).id);
-      for (const c of mb.chunks) expect(c.storedSha256).toBe(sha256(await readAll((await local.images.openChunk(c.sha256)).stream)));
+      for (const c of mb.chunks) expect(c.storedSha256).toBe(sha256(await storedChunk(local.images, c.sha256)));
     } finally {
       await local.dispose();
     }
@@ -435,7 +441,7 @@ describe('concurrent imports', () => {
       const ma = await local.images.manifest(ia.id);
       const mb = await local.images.manifest(ib.id);
       expect(mb.chunks.filter((c, i) => c.sha256 === ma.chunks[i]!.sha256)).toHaveLength(ma.chunks.length - 1);
-      for (const m of [ma, mb]) for (const c of m.chunks) expect(decompress(await readAll((await local.images.openChunk(c.sha256)).stream)).length).toBe(c.sizeBytes);
+      for (const m of [ma, mb]) for (const c of m.chunks) expect(decompress(await storedChunk(local.images, c.sha256)).length).toBe(c.sizeBytes);
     } finally {
       await local.dispose();
     }
@@ -476,7 +482,7 @@ describe('a damaged store', () => {
       expect(await codeOf(readAll(raw.stream))).toBe('IMAGE_STORE_CORRUPT');
       expect(await codeOf(local.images.readBootFile(image.id, 'config.txt'))).toBe('IMAGE_STORE_CORRUPT');
       // The chunk itself is served as stored: the board's hash check is what catches it.
-      const served = await readAll((await local.images.openChunk(bootChunk.sha256)).stream);
+      const served = await storedChunk(local.images, bootChunk.sha256);
       expect(served.length).toBe(bootChunk.storedBytes);
     } finally {
       await local.dispose();
