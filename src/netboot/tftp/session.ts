@@ -96,11 +96,11 @@ export class TftpSession {
         case 'oack':
           this.send(encodeOack(this.o.oack ?? []));
           break;
-        case 'data':
-          this.packets ??= dataPackets(this.o.bytes, t.blksize);
-          if (e.first === e.last) this.send(this.packets.packet(e.first));
-          else if (!this.closed) this.socket.sendMany(Array.from({ length: e.last - e.first + 1 }, (_, i) => this.packets!.packet(e.first + i)));
+        case 'data': {
+          const packets = (this.packets ??= dataPackets(this.o.bytes, t.blksize));
+          this.send(e.first === e.last ? packets.packet(e.first) : Array.from({ length: e.last - e.first + 1 }, (_, i) => packets.packet(e.first + i)));
           break;
+        }
         case 'error':
           this.send(encodeError(e.code, e.message));
           break;
@@ -111,8 +111,11 @@ export class TftpSession {
     }
   }
 
-  private send(msg: Buffer): void {
-    if (!this.closed) this.socket.send(msg);
+  /** One datagram, or a window of them in one system call. */
+  private send(msg: Buffer | Buffer[]): void {
+    if (this.closed) return;
+    if (Array.isArray(msg)) this.socket.sendMany(msg);
+    else this.socket.send(msg);
   }
 
   private finish(outcome: Outcome): void {

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import type { TftpClient } from './session.js';
 import { TftpError } from './errors.js';
 
@@ -31,8 +32,7 @@ interface NativeTftpSocket {
 
 const ADDON_PATH = '../../../native/tftp-socket/build/Release/tftp_socket.node';
 /** send() results that mean "not sent this time", not "this transfer is broken". */
-const EAGAIN = 11;
-const ENOBUFS = 105;
+const NOT_NOW: ReadonlySet<number> = new Set([constants.errno.EAGAIN, constants.errno.ENOBUFS]);
 let addon: NativeTftpSocket | undefined;
 
 /** The addon, loaded once; the server calls this at start so a missing build stops it there. */
@@ -72,7 +72,7 @@ export function openTransferSocket(o: {
   const { handle, port } = opened;
   let closed = false;
   const sent = (err: number) => {
-    if (err !== 0 && err !== EAGAIN && err !== ENOBUFS) o.onError(`errno ${err}`);
+    if (err !== 0 && !NOT_NOW.has(err)) o.onError(`errno ${err}`);
   };
   return {
     port,
