@@ -59,11 +59,13 @@ export interface Staging {
 
 const fileName = (sha256: string) => `${sha256}.zst`;
 /**
- * Buffers kept for chunk reads. A fresh buffer per request made the server's garbage collector
- * run a full collection every 64 MB served once its heap had grown (about 70 per card, 1.5 s of
- * CPU); reused ones are not new memory.
+ * Buffers kept for chunk reads (at most 64 of ~4 MiB while boards download). A fresh buffer per
+ * request made the server's garbage collector run a full collection every 64 MB served once its
+ * heap had grown (about 70 per card, 1.5 s of CPU); reused ones are not new memory.
  */
 const SPARE_READ_BUFFERS = 64;
+/** Spare buffers are dropped after this long without a chunk read: a fleet done, memory back. */
+const SPARE_READ_IDLE_MS = 30_000;
 const READ_BUFFER_MIN_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 const PROCESS_STARTED_MS = Math.round(performance.timeOrigin);
 
@@ -104,7 +106,8 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
   const chunkPath = (sha256: string) => join(chunksDir, sha256.slice(0, 2), fileName(sha256));
   /** A stored file's real path; a symlink that leads out of the store is refused (PATH_OUTSIDE_ROOT). */
   const inside = (path: string) => resolveInside(root, relative(root, path));
-  const spareReads: Buffer[] = [];
+  let spareReads: Buffer[] = [];
+  let dropSpares: NodeJS.Timeout | undefined;
 
   async function createStaging(): Promise<Staging> {
     const dir = join(stagingDir, `${process.pid}-${PROCESS_STARTED_MS}-${randomBytes(6).toString('hex')}`);
@@ -169,6 +172,7 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
         if (released) return;
         released = true;
         if (spareReads.length < SPARE_READ_BUFFERS) spareReads.push(borrowed);
+        (dropSpares ??= setTimeout(() => (spareReads = []), SPARE_READ_IDLE_MS).unref()).refresh();
       };
       try {
         let got = 0;
