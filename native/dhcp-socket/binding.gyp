@@ -2,6 +2,7 @@
   "targets": [
     {
       "target_name": "dhcp_socket",
+      "include_dirs": ["../common"],
       "sources": ["dhcp_socket.c"],
       "cflags": ["-Wall", "-Wextra", "-Werror"]
     }

@@ -1,5 +1,5 @@
 /*
- * The one native piece of rpi-deploy: a UDP socket bound to one network interface.
+ * Native piece one of two (the other is native/tftp-socket): a UDP socket bound to one network interface.
  *
  * Node's dgram cannot set SO_BINDTODEVICE, and a DHCP server that is not bound to its interface
  * answers on every network the host is attached to. This opens the socket, binds it to the
@@ -16,31 +16,11 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include "addon_errors.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static const char *errno_name(int err) {
-  switch (err) {
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case ENODEV: return "ENODEV";
-    case EADDRINUSE: return "EADDRINUSE";
-    case EINVAL: return "EINVAL";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    default: return "EUNKNOWN";
-  }
-}
-
-static napi_value fail(napi_env env, int fd, int err, const char *step) {
-  char message[160];
-  if (fd >= 0) close(fd);
-  snprintf(message, sizeof message, "%s: %s", step, strerror(err));
-  napi_throw_error(env, errno_name(err), message);
-  return NULL;
-}
 
 static napi_value OpenDeviceSocket(napi_env env, napi_callback_info info) {
   size_t argc = 3;

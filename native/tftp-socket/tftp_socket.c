@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include "addon_errors.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,33 +51,6 @@ typedef struct {
 
 /* Per thread: the addon may be loaded by several threads (worker_threads), each with its own loop. */
 static _Thread_local char datagram[DATAGRAM_MAX];
-
-static const char *errno_name(int err) {
-  switch (err) {
-    case EAGAIN: return "EAGAIN";
-    case EIO: return "EIO";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EINVAL: return "EINVAL";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case ENOBUFS: return "ENOBUFS";
-    case EMSGSIZE: return "EMSGSIZE";
-    case EHOSTUNREACH: return "EHOSTUNREACH";
-    case ENETUNREACH: return "ENETUNREACH";
-    default: return "EUNKNOWN";
-  }
-}
-
-static napi_value fail(napi_env env, int fd, int err, const char *step) {
-  char message[160];
-  if (fd >= 0) close(fd);
-  snprintf(message, sizeof message, "%s: %s", step, strerror(err));
-  napi_throw_error(env, errno_name(err), message);
-  return NULL;
-}
 
 static void on_closed(uv_handle_t *handle) {
   transfer_t *t = handle->data;

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { createRequire } from 'node:module';
 import { NetbootError } from '../errors.js';
+import { nativeAddon } from '../native-addon.js';
 
 /**
  * The only place that opens a DHCP socket (docs/style.md R15): always bound to one interface with
@@ -19,23 +19,10 @@ interface NativeDhcpSocket {
   openDeviceSocket(ifname: string, port: number, shared: boolean): number;
 }
 
-const ADDON_PATH = '../../../native/dhcp-socket/build/Release/dhcp_socket.node';
-let addon: NativeDhcpSocket | undefined;
-
-function native(): NativeDhcpSocket {
-  if (addon) return addon;
-  try {
-    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeDhcpSocket;
-    return addon;
-  } catch (cause) {
-    throw new NetbootError(
-      'DHCP_NATIVE_MISSING',
-      `The interface-binding helper for DHCP is not built (${(cause as Error).message}); run "npm ci" (or "npm run install") in the rpi-deploy folder: it needs python3, make and a C compiler`,
-      {},
-      { cause },
-    );
-  }
-}
+const native = nativeAddon<NativeDhcpSocket>(
+  'dhcp-socket',
+  (message, cause) => new NetbootError('DHCP_NATIVE_MISSING', `The interface-binding helper for DHCP is not built (${message})`, {}, { cause }),
+);
 
 export interface DeviceSocketOptions {
   /** The interface the socket is bound to; it sees and sends nothing anywhere else. */

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import type { TftpClient } from './session.js';
 import { TftpError } from './errors.js';
+import { nativeAddon } from '../native-addon.js';
 
 /**
  * The socket of one transfer (RFC 1350's transfer identifier: a fresh port, connected to the
@@ -30,26 +30,14 @@ interface NativeTftpSocket {
   close(handle: object): void;
 }
 
-const ADDON_PATH = '../../../native/tftp-socket/build/Release/tftp_socket.node';
 /** send() results that mean "not sent this time", not "this transfer is broken". */
 const NOT_NOW: ReadonlySet<number> = new Set([constants.errno.EAGAIN, constants.errno.ENOBUFS]);
-let addon: NativeTftpSocket | undefined;
 
 /** The addon, loaded once; the server calls this at start so a missing build stops it there. */
-export function transferSockets(): NativeTftpSocket {
-  if (addon) return addon;
-  try {
-    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeTftpSocket;
-    return addon;
-  } catch (cause) {
-    throw new TftpError(
-      'NETBOOT_TFTP_NATIVE_MISSING',
-      `The TFTP transfer socket helper is not built (${(cause as Error).message}); run "npm ci" (or "npm run install") in the rpi-deploy folder: it needs python3, make and a C compiler`,
-      {},
-      { cause },
-    );
-  }
-}
+export const transferSockets = nativeAddon<NativeTftpSocket>(
+  'tftp-socket',
+  (message, cause) => new TftpError('NETBOOT_TFTP_NATIVE_MISSING', `The TFTP transfer socket helper is not built (${message})`, {}, { cause }),
+);
 
 export function openTransferSocket(o: {
   address: string;
