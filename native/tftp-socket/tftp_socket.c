@@ -2,21 +2,30 @@
  * The socket of one TFTP transfer, driven from the event loop without dgram.
  *
  * A lock-step transfer is one ACK in, one DATA out, tens of thousands of times per file. Through
- * dgram each datagram costs a request object, a 64 KiB receive allocation, an address object and
- * an event emission, which is most of the server's CPU. Here the descriptor is polled by libuv
- * directly: datagrams are read with recv() into a fixed buffer and handed to JavaScript as small
- * Buffers (an ACK as a number), and send() is a plain system call on the connected socket. What a datagram means stays
- * in TypeScript (codec, state machine).
+ * dgram each datagram cost a request object, a 64 KiB receive allocation, an address object and
+ * an event emission; a call into JavaScript per block still cost more than the whole exchange in
+ * dnsmasq. Here the descriptor is polled by libuv directly, DATA is sent from the file's bytes
+ * with sendmmsg(), and an ACK that only moves the transfer on (the common case, see on_ack) is
+ * answered here. Everything else (requests, OACK, the last ACK, ERROR, anything malformed,
+ * timeouts) goes to TypeScript, whose state machine (transfer.ts) decides and reads back how far
+ * the socket got with progress().
  *
  * open(localAddress: string, clientAddress: string, clientPort: number, bufferBytes: number,
+ *      bytes: Buffer, blksize: number, windowsize: number,
  *      onDatagram: (msg: Buffer | number | null, errorCode?: string) => void): { handle, port }
  *   A UDP socket bound to localAddress on a fresh port (RFC 1350's transfer identifier), its
  *   buffers set to bufferBytes, connected to the client so the kernel drops datagrams from any
- *   other address or port. onDatagram gets each datagram (a 4-byte one as a big-endian number),
- *   or null and an errno name when the socket fails (ECONNREFUSED: the client's port is closed).
- * send(handle, data: Buffer): number   0, or the errno of a datagram that was not sent (EAGAIN:
- *   the send buffer is full; the transfer's retransmission timer recovers it).
- * close(handle)                          idempotent; no callback runs after it.
+ *   other address or port. `bytes` is the file, kept referenced until close. onDatagram gets each
+ *   datagram this side does not answer itself (a 4-byte one as a big-endian number), or null and
+ *   an errno name when the socket fails (ECONNREFUSED: the client's port is closed).
+ * send(handle, data: Buffer): number         OACK or ERROR.
+ * sendBlocks(handle, first, last): number    DATA blocks first..last (absolute, 1-based; the wire
+ *   carries their low 16 bits).
+ *   Both return 0, or the errno of a failed socket; a full send buffer (EAGAIN, ENOBUFS) is not a
+ *   failure: the datagram is lost as on the wire and the retransmission timer recovers it.
+ * progress(handle): [acked, sent, ageMs]    the highest block acknowledged and sent, and how long
+ *   ago (loop time) DATA last left.
+ * close(handle)                              idempotent; no callback runs after it.
  * Errors carry the errno name as `code`.
  */
 #define _GNU_SOURCE
@@ -24,6 +33,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include <stdint.h>
 #include "addon_errors.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +57,18 @@ typedef struct {
   napi_ref callback;
   napi_ref resource;
   napi_async_context context;
+  /* The file and how far its transfer got; acked and sent are absolute block numbers. */
+  napi_ref bytes_ref;
+  const unsigned char *bytes;
+  size_t size;
+  int64_t blksize, window, total, acked, sent;
+  uint64_t sent_at;
 } transfer_t;
+
+#define OP_DATA 3
+#define OP_ACK 4
+/* Datagrams per sendmmsg(): a window, or a retransmission of one. */
+#define SEND_BATCH_MAX 64
 
 /* Per thread: the addon may be loaded by several threads (worker_threads), each with its own loop. */
 static _Thread_local char datagram[DATAGRAM_MAX];
@@ -57,6 +78,7 @@ static void on_closed(uv_handle_t *handle) {
   close(t->fd);
   napi_delete_reference(t->env, t->callback);
   napi_delete_reference(t->env, t->resource);
+  napi_delete_reference(t->env, t->bytes_ref);
   napi_async_destroy(t->env, t->context);
   t->poll_released = 1;
   if (t->handle_released) free(t);
@@ -81,11 +103,81 @@ static void deliver(transfer_t *t, napi_value *argv, size_t argc) {
   }
 }
 
+/* A send that failed for a reason other than a full buffer; 0 if it went (or was merely dropped). */
+static int send_failure(int err) {
+  return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS ? 0 : err;
+}
+
+/* DATA blocks first..last, each a 4-byte header and its slice of the file, a batch per system call. */
+static int send_blocks(transfer_t *t, int64_t first, int64_t last) {
+  struct mmsghdr msgs[SEND_BATCH_MAX];
+  struct iovec iov[2 * SEND_BATCH_MAX];
+  unsigned char heads[SEND_BATCH_MAX][4];
+  int err = 0;
+  for (int64_t from = first; from <= last && err == 0;) {
+    unsigned count = (unsigned)(last - from + 1 < SEND_BATCH_MAX ? last - from + 1 : SEND_BATCH_MAX);
+    memset(msgs, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned i = 0; i < count; i++) {
+      int64_t block = from + i;
+      size_t at = (size_t)((block - 1) * t->blksize);
+      heads[i][0] = 0;
+      heads[i][1] = OP_DATA;
+      heads[i][2] = (unsigned char)((block >> 8) & 0xff);
+      heads[i][3] = (unsigned char)(block & 0xff);
+      iov[2 * i] = (struct iovec){.iov_base = heads[i], .iov_len = 4};
+      iov[2 * i + 1] = (struct iovec){.iov_base = (void *)(t->bytes + at), .iov_len = t->size - at < (size_t)t->blksize ? t->size - at : (size_t)t->blksize};
+      msgs[i].msg_hdr.msg_iov = &iov[2 * i];
+      msgs[i].msg_hdr.msg_iovlen = 2;
+    }
+    for (unsigned done = 0; done < count;) {
+      int n = sendmmsg(t->fd, msgs + done, count - done, MSG_DONTWAIT);
+      if (n < 0) {
+        err = send_failure(errno);
+        break;
+      }
+      done += (unsigned)n;
+    }
+    from += count;
+  }
+  if (last > t->sent) t->sent = last;
+  t->sent_at = uv_now(t->poll.loop);
+  return err;
+}
+
+static void deliver_error(transfer_t *t, int err) {
+  napi_value argv[2];
+  napi_get_null(t->env, &argv[0]);
+  napi_create_string_utf8(t->env, errno_name(err), NAPI_AUTO_LENGTH, &argv[1]);
+  deliver(t, argv, 2);
+}
+
+/*
+ * transfer.ts's onAck for the data phase, short of its end: an ACK that acknowledges a block sent
+ * and not yet acknowledged moves the transfer on and sends the next window; a duplicate or stale
+ * one changes nothing and sends nothing. Returns 0 for what the state machine must see itself:
+ * anything before the first DATA (OACK phase), the ACK of the last block, any other datagram.
+ */
+static int on_ack(transfer_t *t, const unsigned char *b, napi_handle_scope *scope) {
+  if (t->sent == 0 || b[0] != 0 || b[1] != OP_ACK) return 0;
+  int64_t delta = (((int64_t)b[2] << 8 | b[3]) - t->acked) & 0xffff;
+  if (delta == 0 || t->acked + delta > t->sent) return 1;
+  if (t->acked + delta >= t->total) return 0;
+  t->acked += delta;
+  int64_t last = t->acked + t->window < t->total ? t->acked + t->window : t->total;
+  int err = send_blocks(t, t->acked + 1, last);
+  if (err != 0) {
+    napi_open_handle_scope(t->env, scope);
+    deliver_error(t, err);
+    napi_close_handle_scope(t->env, *scope);
+  }
+  return 1;
+}
+
 /*
  * One datagram per readiness event: the poll is level-triggered, so a second queued datagram
  * raises the next event, and a lock-step transfer (one ACK at a time) never pays for a recv()
  * that finds nothing. A 4-byte datagram (an ACK) is handed over as one big-endian number, which
- * spares a Buffer per block.
+ * spares a Buffer.
  */
 static void on_readable(uv_poll_t *poll, int status, int events) {
   transfer_t *t = poll->data;
@@ -103,10 +195,11 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
   }
   if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK || err == EINTR)) return;
   napi_handle_scope scope;
+  const unsigned char *b = (const unsigned char *)datagram;
+  if (n == 4 && on_ack(t, b, &scope)) return;
   napi_open_handle_scope(t->env, &scope);
-  napi_value argv[2];
+  napi_value argv[1];
   if (n == 4) {
-    const unsigned char *b = (const unsigned char *)datagram;
     napi_create_uint32(t->env, ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3], &argv[0]);
     deliver(t, argv, 1);
   } else if (n >= 0) {
@@ -114,9 +207,7 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     napi_create_buffer_copy(t->env, (size_t)n, datagram, &copy, &argv[0]);
     deliver(t, argv, 1);
   } else {
-    napi_get_null(t->env, &argv[0]);
-    napi_create_string_utf8(t->env, errno_name(err), NAPI_AUTO_LENGTH, &argv[1]);
-    deliver(t, argv, 2);
+    deliver_error(t, err);
   }
   napi_close_handle_scope(t->env, scope);
 }
@@ -138,16 +229,22 @@ static void finalize(napi_env env, void *data, void *hint) {
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 8;
+  napi_value argv[8];
   struct sockaddr_in local = {.sin_family = AF_INET}, client = {.sin_family = AF_INET};
-  int32_t client_port, buffer_bytes;
+  int32_t client_port, buffer_bytes, blksize, window;
+  void *bytes;
+  size_t size;
   napi_valuetype callback_type;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5 || !ipv4(env, argv[0], &local.sin_addr) ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8 || !ipv4(env, argv[0], &local.sin_addr) ||
       !ipv4(env, argv[1], &client.sin_addr) || napi_get_value_int32(env, argv[2], &client_port) != napi_ok ||
-      napi_get_value_int32(env, argv[3], &buffer_bytes) != napi_ok || napi_typeof(env, argv[4], &callback_type) != napi_ok ||
-      callback_type != napi_function || client_port < 1 || client_port > 65535 || buffer_bytes < 0) {
-    napi_throw_type_error(env, "EINVAL", "open(localAddress: IPv4, clientAddress: IPv4, clientPort: 1-65535, bufferBytes: number, onDatagram: function)");
+      napi_get_value_int32(env, argv[3], &buffer_bytes) != napi_ok || napi_get_buffer_info(env, argv[4], &bytes, &size) != napi_ok ||
+      napi_get_value_int32(env, argv[5], &blksize) != napi_ok || napi_get_value_int32(env, argv[6], &window) != napi_ok ||
+      napi_typeof(env, argv[7], &callback_type) != napi_ok || callback_type != napi_function || client_port < 1 || client_port > 65535 ||
+      buffer_bytes < 0 || blksize < 8 || blksize > 65464 || window < 1 || window > 65535) {
+    napi_throw_type_error(env, "EINVAL",
+                          "open(localAddress: IPv4, clientAddress: IPv4, clientPort: 1-65535, bufferBytes: number, bytes: Buffer, blksize: 8-65464, "
+                          "windowsize: 1-65535, onDatagram: function)");
     return NULL;
   }
   client.sin_port = htons((uint16_t)client_port);
@@ -168,6 +265,11 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   if (!t) return fail(env, fd, ENOMEM, "calloc");
   t->fd = fd;
   t->env = env;
+  t->bytes = bytes;
+  t->size = size;
+  t->blksize = blksize;
+  t->window = window;
+  t->total = (int64_t)(size / (size_t)blksize) + 1;
   napi_value handle, port, result, name;
   napi_get_uv_event_loop(env, &loop);
   if (uv_poll_init(loop, &t->poll, fd) != 0) {
@@ -176,7 +278,8 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   }
   t->poll.data = t;
   napi_create_external(env, t, finalize, NULL, &handle);
-  napi_create_reference(env, argv[4], 1, &t->callback);
+  napi_create_reference(env, argv[7], 1, &t->callback);
+  napi_create_reference(env, argv[4], 1, &t->bytes_ref);
   napi_create_reference(env, handle, 0, &t->resource);
   napi_create_string_utf8(env, "TftpTransfer", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, handle, name, &t->context);
@@ -206,47 +309,46 @@ static napi_value Send(napi_env env, napi_callback_info info) {
   }
   transfer_t *t = transfer_of(env, argv[0]);
   if (!t) return NULL;
-  int err = t->closed ? EBADF : send(t->fd, data, length, MSG_DONTWAIT) < 0 ? errno : 0;
+  int err = t->closed ? EBADF : send(t->fd, data, length, MSG_DONTWAIT) < 0 ? send_failure(errno) : 0;
   napi_create_int32(env, err, &result);
   return result;
 }
 
-/* sendMany(handle, datagrams: Buffer[]): number — one sendmmsg() for a window of DATA. */
-#define SEND_BATCH_MAX 256
-static napi_value SendMany(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], result;
-  uint32_t count;
-  bool is_array;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, argv[1], &count) != napi_ok || count > SEND_BATCH_MAX) {
-    napi_throw_type_error(env, "EINVAL", "sendMany(handle, datagrams: Buffer[]) with at most 256 datagrams");
+static napi_value SendBlocks(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  int64_t first, last;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 3 || napi_get_value_int64(env, argv[1], &first) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &last) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "sendBlocks(handle, first: number, last: number)");
     return NULL;
   }
   transfer_t *t = transfer_of(env, argv[0]);
   if (!t) return NULL;
-  struct mmsghdr msgs[SEND_BATCH_MAX];
-  struct iovec iov[SEND_BATCH_MAX];
-  memset(msgs, 0, sizeof(struct mmsghdr) * count);
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value item;
-    if (napi_get_element(env, argv[1], i, &item) != napi_ok || napi_get_buffer_info(env, item, &iov[i].iov_base, &iov[i].iov_len) != napi_ok) {
-      napi_throw_type_error(env, "EINVAL", "sendMany: every datagram must be a Buffer");
-      return NULL;
-    }
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
+  if (first < 1 || last < first || last > t->total) {
+    napi_throw_range_error(env, "EINVAL", "sendBlocks: blocks must satisfy 1 <= first <= last <= the file's block count");
+    return NULL;
   }
-  int err = 0;
-  for (uint32_t done = 0; done < count && !t->closed;) {
-    int n = sendmmsg(t->fd, msgs + done, count - done, MSG_DONTWAIT);
-    if (n < 0) {
-      err = errno;
-      break;
-    }
-    done += (uint32_t)n;
+  napi_create_int32(env, t->closed ? EBADF : send_blocks(t, first, last), &result);
+  return result;
+}
+
+static napi_value Progress(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result, value;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) {
+    napi_throw_type_error(env, "EINVAL", "progress(handle)");
+    return NULL;
   }
-  napi_create_int32(env, t->closed ? EBADF : err, &result);
+  transfer_t *t = transfer_of(env, argv[0]);
+  if (!t) return NULL;
+  napi_create_array_with_length(env, 3, &result);
+  napi_create_int64(env, t->acked, &value);
+  napi_set_element(env, result, 0, value);
+  napi_create_int64(env, t->sent, &value);
+  napi_set_element(env, result, 1, value);
+  napi_create_int64(env, t->sent == 0 ? 0 : (int64_t)(uv_now(t->poll.loop) - t->sent_at), &value);
+  napi_set_element(env, result, 2, value);
   return result;
 }
 
@@ -266,7 +368,8 @@ NAPI_MODULE_INIT() {
   const napi_property_descriptor fns[] = {
       {"open", NULL, Open, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, Send, NULL, NULL, NULL, napi_default, NULL},
-      {"sendMany", NULL, SendMany, NULL, NULL, NULL, napi_default, NULL},
+      {"sendBlocks", NULL, SendBlocks, NULL, NULL, NULL, napi_default, NULL},
+      {"progress", NULL, Progress, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, Close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);

@@ -1,7 +1,6 @@
 import { decodePacket, decodeShortPacket, encodeError, encodeOack, type TftpOption } from './codec.js';
 import { TftpError } from './errors.js';
-import { dataPackets, type DataPackets } from './packets.js';
-import { onAck, onClientError, onTick, startTransfer, type Outcome, type Step, type Transfer, type TransferParams } from './transfer.js';
+import { onAck, onClientError, onSocketProgress, onTick, startTransfer, type Outcome, type Step, type Transfer, type TransferParams } from './transfer.js';
 import { openTransferSocket, type TransferSocket } from './transfer-socket.js';
 
 /** Who asked: the client's transfer identifier (RFC 1350 §4, its address and port). */
@@ -32,8 +31,6 @@ export interface SessionOptions {
 export class TftpSession {
   private t!: Transfer;
   private socket!: TransferSocket;
-  /** Built on the first DATA: a probe (tsize, then "Early terminate") never needs them. */
-  private packets: DataPackets | undefined;
   /** The transfer is over (the state machine said so, or the server stopped it). */
   private ended = false;
   private closed = false;
@@ -47,6 +44,9 @@ export class TftpSession {
       address: o.address,
       client: o.client,
       bufferBytes: o.socketBufferBytes,
+      bytes: o.bytes,
+      blksize: o.params.blksize,
+      windowsize: o.params.windowsize,
       onDatagram: (msg) => s.receive(msg),
       onError: () => s.finish('aborted'),
     });
@@ -60,7 +60,9 @@ export class TftpSession {
 
   /** The clock beat from the server: timeouts and the deadline. */
   tick(now: number): void {
-    if (!this.ended) this.apply(onTick(this.t, now));
+    if (this.ended) return;
+    this.catchUp(now);
+    this.apply(onTick(this.t, now));
   }
 
   /** Ends the transfer now (server stopping); nothing more is sent. */
@@ -85,8 +87,16 @@ export class TftpSession {
       this.o.onMalformed(err);
       return;
     }
-    if (packet.op === 'ACK') this.apply(onAck(this.t, packet.block, this.o.now()));
+    const now = this.o.now();
+    this.catchUp(now);
+    if (packet.op === 'ACK') this.apply(onAck(this.t, packet.block, now));
     else if (packet.op === 'ERROR') this.apply(onClientError(this.t));
+  }
+
+  /** Takes in the ACKs the socket answered on its own since the state machine last looked. */
+  private catchUp(now: number): void {
+    const p = this.socket.progress();
+    this.t = onSocketProgress(this.t, p.acked, p.sent, now - p.ageMs);
   }
 
   private apply([t, effects]: Step): void {
@@ -96,11 +106,9 @@ export class TftpSession {
         case 'oack':
           this.send(encodeOack(this.o.oack ?? []));
           break;
-        case 'data': {
-          const packets = (this.packets ??= dataPackets(this.o.bytes, t.blksize));
-          this.send(e.first === e.last ? packets.packet(e.first) : Array.from({ length: e.last - e.first + 1 }, (_, i) => packets.packet(e.first + i)));
+        case 'data':
+          if (!this.closed) this.socket.sendBlocks(e.first, e.last);
           break;
-        }
         case 'error':
           this.send(encodeError(e.code, e.message));
           break;
@@ -111,15 +119,14 @@ export class TftpSession {
     }
   }
 
-  /** One datagram, or a window of them in one system call. */
-  private send(msg: Buffer | Buffer[]): void {
-    if (this.closed) return;
-    if (Array.isArray(msg)) this.socket.sendMany(msg);
-    else this.socket.send(msg);
+  private send(msg: Buffer): void {
+    if (!this.closed) this.socket.send(msg);
   }
 
   private finish(outcome: Outcome): void {
     if (this.ended) return;
+    // A socket error ends the transfer between two looks at its progress: the end report counts it.
+    this.catchUp(this.o.now());
     this.ended = true;
     this.o.onEnd(outcome);
     // Sends are system calls that have returned: the last datagram (an ERROR) has left.

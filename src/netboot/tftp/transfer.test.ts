@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { onAck, onClientError, onTick, startTransfer, wireBlock, type Effect, type Transfer, type TransferParams } from './transfer.js';
+import { onAck, onClientError, onSocketProgress, onTick, startTransfer, wireBlock, type Effect, type Transfer, type TransferParams } from './transfer.js';
 
 const params = (p: Partial<TransferParams> = {}): TransferParams => ({
   sizeBytes: 1468 * 3 + 10,
@@ -84,5 +84,28 @@ describe('TFTP transfer state machine', () => {
     expect(effects).toEqual([data(65_538, 65_545)]);
     // 65530 is what the client already acknowledged: a duplicate, even written as its low 16 bits.
     expect(onAck(t, 65_530, 1)[1]).toEqual([]);
+  });
+
+  it('takes in the ACKs the socket answered itself as if they had come through onAck', () => {
+    const p = params({ sizeBytes: 1468 * 9, maxRetries: 2 });
+    let [t] = onAck(startTransfer(p, 0)[0], 0, 1);
+    [t] = onTick(t, 1001);
+    expect(t.retries).toBe(1);
+    // The socket moved on to block 6 and sent block 7 at 1500; the timer runs from there.
+    const caught = onSocketProgress(t, 6, 7, 1500);
+    expect(caught).toMatchObject({ phase: 'data', acked: 6, sent: 7, retries: 0, retransmitAt: 2500 });
+    expect(onTick(caught, 2499)[1]).toEqual([]);
+    expect(onTick(caught, 2500)[1]).toEqual([data(7)]);
+    // The ACK of the last block still ends the transfer here.
+    expect(onAck(onSocketProgress(t, 9, 10, 1500), 10, 1600)[1]).toEqual([end('served')]);
+  });
+
+  it('ignores socket progress that is no progress, and any before DATA or after the end', () => {
+    const [start] = startTransfer(params(), 0);
+    expect(onSocketProgress(start, 0, 0, 5)).toBe(start);
+    const [t] = onAck(start, 0, 1);
+    expect(onSocketProgress(t, 0, 1, 5)).toBe(t);
+    const [done] = onClientError(t);
+    expect(onSocketProgress(done, 3, 4, 5)).toBe(done);
   });
 });

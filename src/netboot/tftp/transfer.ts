@@ -104,6 +104,17 @@ export function onAck(t: Transfer, block: number, now: number): Step {
   return sendWindow(t, acked, now);
 }
 
+/**
+ * The transfer socket (native/tftp-socket) applies `onAck`'s rule itself to every ACK short of
+ * the last block, so a transfer costs no call into JavaScript per block. Before the state machine
+ * handles anything else, the session reads how far the socket got: blocks acknowledged and sent,
+ * and when DATA last left. Progress counts as if those ACKs had come through `onAck`.
+ */
+export function onSocketProgress(t: Transfer, acked: number, sent: number, sentAt: number): Transfer {
+  if (t.phase !== 'data' || acked <= t.acked) return t;
+  return next(t, { phase: 'data', acked, sent: Math.max(t.sent, sent), retries: 0, retransmitAt: sentAt + t.timeoutMs });
+}
+
 /** The client sent ERROR: the transfer ends without a reply (RFC 1350 §7 errors are not acknowledged). */
 export function onClientError(t: Transfer): Step {
   if (t.phase === 'done') return [t, []];
