@@ -26,7 +26,8 @@ export interface SessionOptions {
 /**
  * One read transfer on its own socket: carries out what the pure state machine (transfer.ts)
  * decides. The socket is connected to the client, so the kernel drops datagrams from any other
- * address or port before they reach us.
+ * address or port before they reach us, and it answers the ACKs in the middle of the file itself
+ * (transfer-socket.ts); the session takes in that progress before every decision.
  */
 export class TftpSession {
   private t!: Transfer;
