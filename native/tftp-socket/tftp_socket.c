@@ -5,7 +5,7 @@
  * dgram each datagram cost a request object, a 64 KiB receive allocation, an address object and
  * an event emission; a call into JavaScript per block still cost more than the whole exchange in
  * dnsmasq. Here the descriptor is polled by libuv directly, DATA is sent from the file's bytes
- * with sendmmsg(), and an ACK that only moves the transfer on (the common case, see on_ack) is
+ * (a window in one segmented send where the route takes it, see send_segmented), and an ACK that only moves the transfer on (the common case, see on_ack) is
  * answered here. Everything else (requests, OACK, the last ACK, ERROR, anything malformed,
  * timeouts) goes to TypeScript, whose state machine (transfer.ts) decides and reads back how far
  * the socket got with progress().
@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -63,12 +64,17 @@ typedef struct {
   size_t size;
   int64_t blksize, window, total, acked, sent;
   uint64_t sent_at;
+  /* Datagrams one segmented send (UDP GSO) carries; 0 once the socket has refused one. */
+  unsigned segments_max;
 } transfer_t;
 
 #define OP_DATA 3
 #define OP_ACK 4
 /* Datagrams per sendmmsg(): a window, or a retransmission of one. */
 #define SEND_BATCH_MAX 64
+/* The kernel's limit on segments per UDP GSO send, and the largest UDP payload over IPv4. */
+#define GSO_SEGMENTS_MAX 64
+#define UDP_PAYLOAD_MAX 65507
 
 /* Per thread: the addon may be loaded by several threads (worker_threads), each with its own loop. */
 static _Thread_local char datagram[DATAGRAM_MAX];
@@ -108,24 +114,65 @@ static int send_failure(int err) {
   return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS ? 0 : err;
 }
 
-/* DATA blocks first..last, each a 4-byte header and its slice of the file, a batch per system call. */
+/* Each block as two pieces: its 4-byte header (in heads) and its slice of the file. */
+static void describe_blocks(transfer_t *t, int64_t from, unsigned count, unsigned char (*heads)[4], struct iovec *iov) {
+  for (unsigned i = 0; i < count; i++) {
+    int64_t block = from + i;
+    size_t at = (size_t)((block - 1) * t->blksize);
+    heads[i][0] = 0;
+    heads[i][1] = OP_DATA;
+    heads[i][2] = (unsigned char)((block >> 8) & 0xff);
+    heads[i][3] = (unsigned char)(block & 0xff);
+    iov[2 * i] = (struct iovec){.iov_base = heads[i], .iov_len = 4};
+    iov[2 * i + 1] = (struct iovec){.iov_base = (void *)(t->bytes + at), .iov_len = t->size - at < (size_t)t->blksize ? t->size - at : (size_t)t->blksize};
+  }
+}
+
+/*
+ * Several DATA in one sendmsg() with UDP_SEGMENT: the kernel cuts the payload every 4 + blksize
+ * bytes, so a window passes through the network stack once instead of once per datagram, and the
+ * wire carries the same datagrams (only the last block may be shorter, as GSO allows). Returns 0
+ * or the errno.
+ */
+static int send_segmented(transfer_t *t, struct iovec *iov, unsigned count) {
+  union {
+    char bytes[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {.msg_iov = iov, .msg_iovlen = 2 * count, .msg_control = control.bytes, .msg_controllen = sizeof control.bytes};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_UDP;
+  cm->cmsg_type = UDP_SEGMENT;
+  cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  uint16_t segment = (uint16_t)(4 + t->blksize);
+  memcpy(CMSG_DATA(cm), &segment, sizeof segment);
+  return sendmsg(t->fd, &msg, MSG_DONTWAIT) < 0 ? errno : 0;
+}
+
+/* DATA blocks first..last: segmented where the socket takes it, otherwise a batch per sendmmsg(). */
 static int send_blocks(transfer_t *t, int64_t first, int64_t last) {
   struct mmsghdr msgs[SEND_BATCH_MAX];
   struct iovec iov[2 * SEND_BATCH_MAX];
   unsigned char heads[SEND_BATCH_MAX][4];
   int err = 0;
   for (int64_t from = first; from <= last && err == 0;) {
-    unsigned count = (unsigned)(last - from + 1 < SEND_BATCH_MAX ? last - from + 1 : SEND_BATCH_MAX);
+    unsigned batch = t->segments_max > 1 ? t->segments_max : SEND_BATCH_MAX;
+    unsigned count = (unsigned)(last - from + 1 < batch ? last - from + 1 : batch);
+    describe_blocks(t, from, count, heads, iov);
+    from += count;
+    if (count > 1 && t->segments_max > 1) {
+      int e = send_segmented(t, iov, count);
+      /* A route that cannot carry a segment whole (EMSGSIZE, EINVAL) or a path without
+         segmentation (EIO: IPsec) refuses at once; datagram by datagram from then on. */
+      if (e != EMSGSIZE && e != EIO && e != EINVAL && e != EOPNOTSUPP && e != ENOPROTOOPT) {
+        err = send_failure(e);
+        continue;
+      }
+      t->segments_max = 0;
+    }
     memset(msgs, 0, sizeof(struct mmsghdr) * count);
     for (unsigned i = 0; i < count; i++) {
-      int64_t block = from + i;
-      size_t at = (size_t)((block - 1) * t->blksize);
-      heads[i][0] = 0;
-      heads[i][1] = OP_DATA;
-      heads[i][2] = (unsigned char)((block >> 8) & 0xff);
-      heads[i][3] = (unsigned char)(block & 0xff);
-      iov[2 * i] = (struct iovec){.iov_base = heads[i], .iov_len = 4};
-      iov[2 * i + 1] = (struct iovec){.iov_base = (void *)(t->bytes + at), .iov_len = t->size - at < (size_t)t->blksize ? t->size - at : (size_t)t->blksize};
       msgs[i].msg_hdr.msg_iov = &iov[2 * i];
       msgs[i].msg_hdr.msg_iovlen = 2;
     }
@@ -137,7 +184,6 @@ static int send_blocks(transfer_t *t, int64_t first, int64_t last) {
       }
       done += (unsigned)n;
     }
-    from += count;
   }
   if (last > t->sent) t->sent = last;
   t->sent_at = uv_now(t->poll.loop);
@@ -270,6 +316,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   t->blksize = blksize;
   t->window = window;
   t->total = (int64_t)(size / (size_t)blksize) + 1;
+  t->segments_max = UDP_PAYLOAD_MAX / (4 + (unsigned)blksize) < GSO_SEGMENTS_MAX ? UDP_PAYLOAD_MAX / (4 + (unsigned)blksize) : GSO_SEGMENTS_MAX;
   napi_value handle, port, result, name;
   napi_get_uv_event_loop(env, &loop);
   if (uv_poll_init(loop, &t->poll, fd) != 0) {

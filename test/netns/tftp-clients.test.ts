@@ -149,4 +149,20 @@ describe('TFTP with real clients', () => {
     expect(sha256(readFileSync(out('mtu.img')))).toBe(sha256(fixture.files['kernel_2712.img']!));
     expect(await served.waitForLog((l) => l['msg'] === 'tftp.served' && l['path'] === 'kernel_2712.img')).toMatchObject({ blksize: 1368 });
   });
+
+  it('sends a window datagram by datagram where the route refuses segmented sends, without losing it', async () => {
+    // A path MTU locked below the block: the kernel refuses UDP segmentation (EINVAL) and fragments
+    // plain datagrams. A window lost to the refusal would show as a retransmission, a timeout late.
+    lab.lab.exec(lab.server, ['ip', 'route', 'replace', '198.18.0.0/24', 'dev', 'lan0', 'src', SERVER_ADDRESS, 'mtu', 'lock', '1000']);
+    try {
+      const file = out('no-gso.img');
+      const r = await sh(`atftp -g -r kernel_2712.img -l ${file} --option "blksize 1468" --option "windowsize 16" ${SERVER_ADDRESS}`);
+      expect(r.code, r.stderr).toBe(0);
+      expect(sha256(readFileSync(file))).toBe(sha256(fixture.files['kernel_2712.img']!));
+      const log = await served.waitForLog((l) => l['msg'] === 'tftp.served' && l['path'] === 'kernel_2712.img' && l['windowsize'] === 16);
+      expect(log?.['durationMs']).toBeLessThan(1000);
+    } finally {
+      lab.lab.exec(lab.server, ['ip', 'route', 'replace', '198.18.0.0/24', 'dev', 'lan0', 'src', SERVER_ADDRESS]);
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { nativeAddon } from '../native-addon.js';
  * The socket of one transfer (RFC 1350's transfer identifier: a fresh port, connected to the
  * client, so the kernel drops datagrams from anyone else). It comes from the native addon in
  * native/tftp-socket (built by `npm ci`), which polls the descriptor on the event loop, sends DATA
- * from the file's bytes, and answers an ACK that only moves the transfer on by itself, with the
+ * from the file's bytes (a window as one UDP GSO send where the route allows), and answers an ACK that only moves the transfer on by itself, with the
  * rule of `onAck` in transfer.ts. A call into JavaScript per block cost more CPU than the whole
  * TFTP exchange in dnsmasq (bench/tftp.ts); now JavaScript sees the start, the end, errors and
  * timeouts, and reads how far the socket got with `progress`.
