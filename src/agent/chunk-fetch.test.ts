@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compress, decompress } from 'zstd-napi';
 import type { ManifestChunk } from '../protocol/manifest.js';
-import { createChunkFetcher } from './chunk-fetch.js';
+import { createChunkFetcher, largestChunkBody } from './chunk-fetch.js';
 import { createHttpClient, type HttpClient } from './http.js';
 
 /**
@@ -65,7 +65,7 @@ function serve(req: IncomingMessage, res: ServerResponse, body: Buffer, options:
   } else res.end(part);
 }
 
-const fetcher = () => createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({ authorization: 'Bearer x' }), retry: { giveUpAfterMs: 5_000 }, zstd });
+const fetcher = () => createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({ authorization: 'Bearer x' }), retry: { giveUpAfterMs: 5_000 }, zstd, largestBodyBytes: largestChunkBody([chunk]) });
 
 describe('createChunkFetcher', () => {
   it('fetches a chunk and checks it', async () => {
@@ -103,15 +103,58 @@ describe('createChunkFetcher', () => {
     expect(f.stats.corruptChunks).toBe(3);
   });
 
+  // zstd stores a chunk it cannot shrink a little larger than raw: a buffer reused from a chunk that
+  // did compress must never receive it (Buffer.copy would drop the tail without a word).
+  it.each([
+    ['buffers sized from the manifest', (chunks: ManifestChunk[]) => largestChunkBody(chunks)],
+    ['a manifest that understates the largest body', () => 1],
+  ])('fetches compressible and incompressible chunks in turn with one fetcher (%s)', async (_case, largest) => {
+    const noise = randomBytes(RAW.length);
+    const storedNoise = Buffer.from(compress(noise));
+    expect(storedNoise.length).toBeGreaterThan(noise.length);
+    const noisy: ManifestChunk = { ...chunk, index: 4, sha256: sha256(noise), storedBytes: storedNoise.length, storedSha256: sha256(storedNoise) };
+    handler = (req, res) => serve(req, res, req.url!.endsWith('/4') ? storedNoise : STORED);
+    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 5_000 }, zstd, largestBodyBytes: largest([chunk, noisy]) });
+    for (let round = 0; round < 4; round++) {
+      const [a, b] = await Promise.all([f.fetch(chunk), f.fetch(noisy)]);
+      expect(a.equals(RAW)).toBe(true);
+      expect(b.equals(noise)).toBe(true);
+      expect((await f.fetch(noisy)).equals(noise)).toBe(true);
+    }
+    expect(f.stats.corruptChunks).toBe(0);
+  });
+
+  it('says what arrived and blames the agent, not the store, when the same wrong bytes come every time', async () => {
+    const wrong = Buffer.from(compress(Buffer.alloc(RAW.length, 1)));
+    handler = (req, res) => serve(req, res, wrong);
+    const err = await fetcher()
+      .fetch({ ...chunk, storedBytes: wrong.length })
+      .then(() => new Error('fetched'), (e: unknown) => e as Error);
+    expect(err).toMatchObject({ code: 'AGENT_CHUNK_CORRUPT' });
+    expect(err.message).toContain(`is ${sha256(wrong)}, the manifest expects ${chunk.storedSha256}`);
+    expect(err.message).toContain(`${wrong.length} bytes received as zstd from GET /v1/deployments/1/chunks/3`);
+    expect(err.message).toContain('most likely a fault in the agent');
+    expect(err.message).not.toContain('store may be damaged');
+  });
+
+  it('points at the link when the wrong bytes differ from try to try', async () => {
+    handler = (req, res) => {
+      const wrong = Buffer.from(STORED);
+      wrong.writeUInt8(wrong.readUInt8(100 + requests.length) ^ 0xff, 100 + requests.length);
+      serve(req, res, wrong);
+    };
+    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_CHUNK_CORRUPT', message: expect.stringContaining('network link') });
+  });
+
   it('counts a server that says its stored copy is damaged as corrupt, not as a reason to wait', async () => {
     handler = (_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'damaged', code: 'IMAGE_STORE_CORRUPT' }));
-    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_CHUNK_CORRUPT' });
+    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_CHUNK_CORRUPT', message: expect.stringContaining('Delete and import the image again') });
     expect(requests).toHaveLength(3);
   });
 
   it('retries a struggling server and gives up with AGENT_SERVER_UNREACHABLE', async () => {
     handler = (_req, res) => res.writeHead(503).end('{"error":"closing","code":"X"}');
-    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 600 }, zstd });
+    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 600 }, zstd, largestBodyBytes: largestChunkBody([chunk]) });
     await expect(f.fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_SERVER_UNREACHABLE' });
     expect(requests.length).toBeGreaterThan(1);
   });
@@ -124,7 +167,7 @@ describe('createChunkFetcher', () => {
 
   it('asks for the raw chunk when the runtime has no zstd', async () => {
     handler = (req, res) => res.writeHead(200, { etag: '"raw"', 'content-length': String(RAW.length) }).end(RAW);
-    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 1000 }, zstd: undefined });
+    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 1000 }, zstd: undefined, largestBodyBytes: largestChunkBody([chunk]) });
     expect((await f.fetch(chunk)).equals(RAW)).toBe(true);
     expect(requests[0]!.headers['accept-encoding']).toBe('identity');
   });
@@ -133,7 +176,7 @@ describe('createChunkFetcher', () => {
     const wrong = Buffer.from(RAW);
     wrong.writeUInt8(wrong.at(-1)! ^ 1, wrong.length - 1);
     handler = (req, res) => res.writeHead(200, { etag: '"raw"', 'content-length': String(RAW.length) }).end(wrong);
-    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 1000 }, zstd: undefined });
+    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 1000 }, zstd: undefined, largestBodyBytes: largestChunkBody([chunk]) });
     await expect(f.fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_CHUNK_CORRUPT', message: expect.stringContaining('raw bytes') });
   });
 });

@@ -1,6 +1,6 @@
 import { AGENT_API_VERSION, type EnrollReply, type VerifyMethod } from '../protocol/agent-api.js';
 import { openCard, type Card } from './card.js';
-import { createChunkFetcher, runtimeZstd, type ChunkFetchStats } from './chunk-fetch.js';
+import { createChunkFetcher, largestChunkBody, runtimeZstd, type ChunkFetchStats } from './chunk-fetch.js';
 import { customiseCard } from './customise.js';
 import { AgentError, type AgentErrorCode } from './errors.js';
 import { createHttpClient, type RetryOptions } from './http.js';
@@ -132,7 +132,14 @@ export async function runAgent(options: AgentOptions, outerSignal: AbortSignal =
     reporter.setTotal(plan.manifest.chunks.filter((c) => c.used).reduce((n, c) => n + c.sizeBytes, 0));
     reporter.phase('downloading');
 
-    const fetcher = createChunkFetcher({ http, deploymentId: enrolled.deploymentId, authHeaders: client.authHeaders, retry, zstd: runtimeZstd() });
+    const fetcher = createChunkFetcher({
+      http,
+      deploymentId: enrolled.deploymentId,
+      authHeaders: client.authHeaders,
+      retry,
+      zstd: runtimeZstd(),
+      largestBodyBytes: largestChunkBody(plan.manifest.chunks),
+    });
     const written = await writeImage({
       manifest: plan.manifest,
       card,

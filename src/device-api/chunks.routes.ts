@@ -61,7 +61,7 @@ export function registerChunkRoutes(app: HttpServer, deps: ChunkRouteDeps): void
         totalBytes: chunk.storedBytes,
         etag: `"${chunk.sha256}.zst"`,
         async open(range) {
-          const read = await images.readChunk(chunk.sha256, range).catch((err: unknown) => {
+          const read = await images.readChunk(chunk.sha256, range, chunk.storedSha256).catch((err: unknown) => {
             // The range was computed from the manifest: refused, it means the stored file is shorter.
             throw isAppError(err) && err.code === 'IMAGE_RANGE_INVALID' ? short(-1, chunk.storedBytes) : err;
           });

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { FatError, openFatVolume, sliceDevice, type FatVolume } from '../lib/fat/index.js';
 import { relativePathParts, SafePathError } from '../lib/safe-path.js';
 import { ImageLayout, type ByteRange, type ManifestChunk } from '../protocol/manifest.js';
@@ -43,7 +43,12 @@ export interface ChunkBytes {
 /** Reads what the store holds for registered images: layouts, chunks, the raw image, boot files. */
 export interface ImageReader {
   layout(manifestFile: string): Promise<ImageLayout>;
-  readChunk(sha256: string, range?: ByteRange): Promise<ChunkBytes>;
+  /**
+   * A stored chunk or part of it. Read whole with the manifest's `storedSha256`, the bytes are
+   * checked against it first, so damage in the store is reported as such (IMAGE_STORE_CORRUPT)
+   * instead of reaching a board that can only tell that the bytes are wrong.
+   */
+  readChunk(sha256: string, range?: ByteRange, storedSha256?: string): Promise<ChunkBytes>;
   openRaw(layout: ImageLayout, range?: ByteRange): ByteStream;
   readBootFile(layout: ImageLayout, path: string): Promise<Buffer>;
 }
@@ -99,12 +104,20 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
       return p;
     },
 
-    async readChunk(sha256, range) {
+    async readChunk(sha256, range, storedSha256) {
       if (!SHA256.test(sha256)) throw new ImageError('IMAGE_CHUNK_UNKNOWN', `${JSON.stringify(sha256)} is not a chunk name (64 lower-case hex digits)`, { sha256 });
       const totalBytes = await store.chunkSize(sha256);
       if (totalBytes === null) throw new ImageError('IMAGE_CHUNK_UNKNOWN', `No stored chunk ${sha256}`, { sha256 });
       const part = checkRange(range, totalBytes);
       const { bytes, release } = await store.readChunkRange(sha256, part.offsetBytes, part.offsetBytes + part.lengthBytes - 1);
+      if (storedSha256 !== undefined && part.lengthBytes === totalBytes) {
+        // On the thread pool (WebCrypto is asynchronous): the event loop DHCP and TFTP answer on stays free.
+        const got = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes.subarray(0, totalBytes))).toString('hex');
+        if (got !== storedSha256) {
+          release();
+          throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${sha256} fails its hash (${got}, expected ${storedSha256}); delete the image and import it again`, { sha256 });
+        }
+      }
       return { totalBytes, ...part, bytes, release };
     },
 

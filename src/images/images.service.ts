@@ -36,8 +36,11 @@ export interface ImageService {
   remove(id: number, options?: { force?: boolean }): Promise<void>;
   /** What a board needs to write the image. */
   manifest(id: number): Promise<Manifest>;
-  /** One stored chunk's compressed bytes (a range of them, to resume), by the SHA-256 of its raw bytes. */
-  readChunk(sha256: string, range?: ByteRange): Promise<ChunkBytes>;
+  /**
+   * One stored chunk's compressed bytes (a range of them, to resume), by the SHA-256 of its raw
+   * bytes; read whole with `storedSha256`, they are checked against it first.
+   */
+  readChunk(sha256: string, range?: ByteRange, storedSha256?: string): Promise<ChunkBytes>;
   /** The raw image (or a range of it) rebuilt from its chunks, each checked against its hash. */
   openRaw(id: number, range?: ByteRange): Promise<ByteStream>;
   /** A file from the image's FAT boot partition, e.g. `kernel_2712.img` or `overlays/bcm2712d0.dtbo`. */
@@ -173,7 +176,7 @@ export async function createImageService(deps: { store: Store; products: Product
       const image = await get(id);
       return { format: MANIFEST_FORMAT, imageId: image.id, product: image.product, version: image.version, ...(await layoutOf(id)) };
     },
-    readChunk: (sha256, range) => reader.readChunk(sha256, range),
+    readChunk: (sha256, range, storedSha256) => reader.readChunk(sha256, range, storedSha256),
     openRaw: async (id, range) => reader.openRaw(await layoutOf(id), range),
     readBootFile: async (id, path) => reader.readBootFile(await layoutOf(id), path),
 

@@ -1,17 +1,22 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { testCacheDir } from './test-cache.js';
 import { fileURLToPath } from 'node:url';
 import type { AgentResult } from '../../src/agent/index.js';
 
 /** The one-file agent, exactly as a board runs it (npm test builds it first). */
 export const AGENT_BUNDLE = fileURLToPath(new URL('../../dist/rpi-deploy-agent.mjs', import.meta.url));
 
-/** Node 24 (the boards' runtime, zstd in zlib) if scripts/fetch-node-runtime.mjs fetched it. */
+/**
+ * Node 24 (the boards' runtime, zstd in zlib) if scripts/fetch-node-runtime.mjs (npm's pretest)
+ * fetched it. Under CI it must be there: the tests that matter for boards run on their Node.
+ */
 export const NODE24: string | undefined = (() => {
-  const cache = fileURLToPath(new URL('../../.cache', import.meta.url));
-  const dir = existsSync(cache) ? readdirSync(cache).find((d) => d.startsWith('node-v24.')) : undefined;
-  return dir && existsSync(join(cache, dir, 'bin/node')) ? join(cache, dir, 'bin/node') : undefined;
+  const cache = testCacheDir();
+  const dir = readdirSync(cache).find((d) => d.startsWith('node-v24.') && existsSync(join(cache, d, 'bin/node')));
+  if (!dir && process.env['CI']) throw new Error(`Node 24 is missing from ${cache}: run node scripts/fetch-node-runtime.mjs`);
+  return dir ? join(cache, dir, 'bin/node') : undefined;
 })();
 
 /** A file standing in for a card of `sizeBytes` (sparse). */

@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAptCache } from '../../src/netboot/build/apt.js';
@@ -32,13 +31,6 @@ const VIRTIO_MODULES = [
   'drivers/net/virtio_net',
   'drivers/char/hw_random/virtio-rng',
 ];
-
-/** Downloads survive between runs here, outside the clone: `RPI_TEST_CACHE_DIR` or ~/.cache/rpi-deploy-test. */
-export function testCacheDir(): string {
-  const dir = process.env['RPI_TEST_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'rpi-deploy-test');
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
 
 /**
  * Resolves `linux-image-arm64` to the current ABI package (never pinned: the archive keeps only

@@ -20,6 +20,12 @@ export interface PiImageOptions {
   seed?: string;
   /** Size of the all-zero file in the root filesystem whose blocks are allocated (used). */
   zeroFileBytes?: number;
+  /**
+   * Adds two files of this size to the root, side by side: `usr/lib/firmware/blob.bin`, random
+   * (whole chunks zstd cannot shrink, stored larger than raw, like compressed packages and media),
+   * and `usr/share/doc/manual.txt`, text (chunks that shrink several times). The root grows to hold them.
+   */
+  payloadBytes?: number;
 }
 
 export interface ByteSpan {
@@ -94,13 +100,17 @@ function bootFiles(variant: PiImageVariant, seed: string): Record<string, Buffer
   return files;
 }
 
-function rootFiles(seed: string): Record<string, Buffer> {
+function rootFiles(seed: string, payloadBytes: number): Record<string, Buffer> {
   return {
     'etc/hostname': Buffer.from('raspberrypi\n'),
     'etc/os-release': Buffer.from('PRETTY_NAME="Debian GNU/Linux (rpi-deploy test image)"\nID=debian\n'),
     'usr/bin/agent-standin': pseudoRandomBytes(`${seed}/bin`, 1536 * 1024),
     'usr/share/doc/readme.txt': textBytes(`${seed}/doc`, 700 * 1024),
     'usr/lib/libstandin.so': pseudoRandomBytes(`${seed}/lib`, 400 * 1024),
+    ...(payloadBytes > 0 && {
+      'usr/lib/firmware/blob.bin': pseudoRandomBytes(`${seed}/blob`, payloadBytes),
+      'usr/share/doc/manual.txt': textBytes(`${seed}/manual`, payloadBytes),
+    }),
   };
 }
 
@@ -127,18 +137,21 @@ export function buildPiImage(dir: string, options: PiImageOptions = {}): PiImage
   const variant = options.variant ?? 'cloud-init';
   const seed = options.seed ?? 'default';
   const zeroFileBytes = options.zeroFileBytes ?? 1 * MiB;
+  const payloadBytes = options.payloadBytes ?? 0;
+  // Both payload files plus ext4's overhead for them (block maps, a larger journal share).
+  const rootBytes = ROOT_BYTES + Math.ceil((2.2 * payloadBytes) / MiB) * MiB;
   const work = join(dir, `.build-${variant}-${seed}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const path = join(dir, `pi-${variant}-${seed}.img`);
   const rootStart = BOOT_START + BOOT_BYTES;
-  const sizeBytes = rootStart + ROOT_BYTES + TAIL_BYTES;
+  const sizeBytes = rootStart + rootBytes + TAIL_BYTES;
 
   rmSync(path, { force: true });
   run('truncate', ['-s', String(sizeBytes), path]);
   const sectors = (n: number) => n / 512;
   run('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', path], {
-    input: `label: dos\nlabel-id: 0x5e3da3da\nstart=${sectors(BOOT_START)}, size=${sectors(BOOT_BYTES)}, type=c\nstart=${sectors(rootStart)}, size=${sectors(ROOT_BYTES)}, type=83\n`,
+    input: `label: dos\nlabel-id: 0x5e3da3da\nstart=${sectors(BOOT_START)}, size=${sectors(BOOT_BYTES)}, type=c\nstart=${sectors(rootStart)}, size=${sectors(rootBytes)}, type=83\n`,
   });
 
   const boot = bootFiles(variant, seed);
@@ -149,14 +162,14 @@ export function buildPiImage(dir: string, options: PiImageOptions = {}): PiImage
   run('mkfs.vfat', ['-F', '32', '-s', '1', '-n', 'bootfs', '-i', '5e3da3da', '--invariant', bootFs]);
   run('mcopy', ['-s', '-m', '-i', bootFs, ...readdirSync(bootTree).sort().map((n) => join(bootTree, n)), '::']);
 
-  const root = rootFiles(seed);
+  const root = rootFiles(seed, payloadBytes);
   const rootTree = join(work, 'root');
   // Written with a non-zero pattern, then zeroed in place below: mkfs.ext4 -d would leave an
   // all-zero file sparse, and the point is a file whose blocks are allocated yet hold zeros.
   const zeroPath = 'opt/zeros.bin';
   writeTree(rootTree, { ...root, [zeroPath]: Buffer.alloc(zeroFileBytes, 0xa5) });
   const rootFs = join(work, 'root.ext4');
-  run('mkfs.ext4', ['-q', '-F', '-b', '4096', '-L', 'rootfs', '-U', '5e3da3da-0000-4000-8000-000000000002', '-E', 'root_owner=0:0,hash_seed=5e3da3da-0000-4000-8000-000000000003', '-d', rootTree, rootFs, `${ROOT_BYTES / 1024}k`], {
+  run('mkfs.ext4', ['-q', '-F', '-b', '4096', '-L', 'rootfs', '-U', '5e3da3da-0000-4000-8000-000000000002', '-E', 'root_owner=0:0,hash_seed=5e3da3da-0000-4000-8000-000000000003', '-d', rootTree, rootFs, `${rootBytes / 1024}k`], {
     env: { E2FSPROGS_FAKE_TIME: String(FIXED_TIME.getTime() / 1000) },
   });
   const blocks = run('debugfs', ['-R', `blocks /${zeroPath}`, rootFs]).toString().trim().split(/\s+/).map(Number);
@@ -180,8 +193,8 @@ export function buildPiImage(dir: string, options: PiImageOptions = {}): PiImage
     sha256: sha256File(path),
     variant,
     boot: { offsetBytes: BOOT_START, lengthBytes: BOOT_BYTES, files: boot },
-    root: { offsetBytes: rootStart, lengthBytes: ROOT_BYTES, zeroFile: { path: `/${zeroPath}`, sizeBytes: zeroFileBytes, spans }, files: root },
-    freeTail: { offsetBytes: rootStart + ROOT_BYTES, lengthBytes: TAIL_BYTES },
+    root: { offsetBytes: rootStart, lengthBytes: rootBytes, zeroFile: { path: `/${zeroPath}`, sizeBytes: zeroFileBytes, spans }, files: root },
+    freeTail: { offsetBytes: rootStart + rootBytes, lengthBytes: TAIL_BYTES },
   };
 }
 

@@ -88,6 +88,8 @@ describe.each(RUNTIMES)('on %s', (_name, node) => {
       const run = await runAgentProcess(args(server.device, nextSerial(), card), { node }).done;
       expect(run.code).toBe(1);
       expect(run.result).toMatchObject({ status: 'failed', code: 'AGENT_CHUNK_CORRUPT', message: expect.stringContaining(`Chunk ${rootChunk().index}`) });
+      // The server checks what it stored before sending it, so the board is told the store is at fault.
+      expect(run.result!.message).toContain('Delete and import the image again');
       const { deployment } = await server.app.fleet.records.deployment(run.result!.deploymentId!);
       expect(deployment).toMatchObject({ status: 'failed', error: expect.stringMatching(/^AGENT_CHUNK_CORRUPT: /) });
       expect(await phasesOf(deployment.id)).not.toContain('success');
@@ -155,11 +157,11 @@ describe('a target the agent must refuse', () => {
   });
 });
 
-describe('a board that restarts mid-write', () => {
+describe.each(RUNTIMES)('a board that restarts mid-write, on %s', (_name, node) => {
   it('resumes from what the server says it verified, and writes only the rest', async () => {
     const s = nextSerial();
     const card = cardFile(join(dir.path, `reboot-${s}.img`), CARD_BYTES);
-    const slow = runAgentProcess(args(server.device, s, card, ['--write-rate', '4M', '--parallel', '1', '--verify-batch', '4M']));
+    const slow = runAgentProcess(args(server.device, s, card, ['--write-rate', '4M', '--parallel', '1', '--verify-batch', '4M']), { node });
     const deadline = Date.now() + 30_000;
     let verified: number[] = [];
     while (verified.length < 3 && Date.now() < deadline) {
@@ -170,7 +172,7 @@ describe('a board that restarts mid-write', () => {
     expect((await slow.done).code).toBe(null);
     expect(verified.length).toBeGreaterThanOrEqual(3);
 
-    const run = await runAgentProcess(args(server.device, s, card)).done;
+    const run = await runAgentProcess(args(server.device, s, card), { node }).done;
     expect(run.result).toMatchObject({ status: 'success' });
     expect(run.result!.stats.resumedChunks).toBeGreaterThanOrEqual(verified.length - 1);
     const usedBytes = manifest.chunks.filter((c) => c.used).reduce((n, c) => n + c.sizeBytes, 0);
