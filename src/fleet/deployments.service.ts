@@ -89,7 +89,11 @@ export interface DeploymentService {
   verifiedChunks(serial: string, imageId: number): Promise<number[]>;
 }
 
-const FORMAT_OF: Record<OsGeneration, CustomisationFormat | null> = { 'cloud-init': 'cloud-init', firstrun: 'firstrun', unknown: null };
+const FORMAT_OF: Record<OsGeneration, CustomisationFormat | null> = {
+  'cloud-init': 'cloud-init',
+  firstrun: 'firstrun',
+  unknown: null,
+};
 
 /** The installer's `starting` comes before its config: the phase a seed deployment is in once it has one. */
 const PHASE_OF: Record<SeedStatus, DeploymentStatus> = {
@@ -128,12 +132,15 @@ export function createDeploymentService(
       );
     }
     const held = await activeAssignmentsOf(tx, input.serial);
-    const matches = (a: (typeof held)[number]) => (input.venue ?? a.venue_code) === a.venue_code && (input.product ?? a.product_code) === a.product_code;
-    if (held.length > 0 && !held.some(matches)) {
+    const matches = (a: (typeof held)[number]) =>
+      (input.venue ?? a.venue_code) === a.venue_code && (input.product ?? a.product_code) === a.product_code;
+    const [first] = held;
+    if (first && !held.some(matches)) {
       const names = held.map((a) => a.hostname).join(', ');
+      const target = `${input.venue ?? first.venue_code}/${input.product ?? first.product_code}`;
       throw new FleetError(
         'FLEET_DEVICE_NAMED_ELSEWHERE',
-        `Board ${input.serial} holds ${names}; only an operator moves it to ${input.venue ?? held[0]!.venue_code}/${input.product ?? held[0]!.product_code}: rpi-deploy pool release ${held[0]!.hostname}`,
+        `Board ${input.serial} holds ${names}; only an operator moves it to ${target}: rpi-deploy pool release ${first.hostname}`,
         { serial: input.serial, held: names },
       );
     }
@@ -166,7 +173,13 @@ export function createDeploymentService(
   }
 
   /** Verified chunks are accepted only for chunks the board had to write. */
-  async function recordVerified(tx: Db, out: Outbox, d: Deployment, manifest: Manifest | undefined, indexes: readonly number[]): Promise<number> {
+  async function recordVerified(
+    tx: Db,
+    out: Outbox,
+    d: Deployment,
+    manifest: Manifest | undefined,
+    indexes: readonly number[],
+  ): Promise<number> {
     if (d.imageId === null || !manifest) throw noImage(d.product);
     if (indexes.length > 0) {
       const { chunks } = manifest;
@@ -206,7 +219,8 @@ export function createDeploymentService(
         const format = FORMAT_OF[manifest.boot?.osGeneration ?? 'unknown'];
         if (!format) {
           const why = `Image ${image.product} ${image.version} shows neither cloud-init nor firstrun on its boot partition, so its hostname cannot be set; use a Raspberry Pi OS image`;
-          return { refused: await refuse(tx, out, d, new FleetError('FLEET_IMAGE_NOT_CUSTOMISABLE', why, { imageId: image.id })) };
+          const err = new FleetError('FLEET_IMAGE_NOT_CUSTOMISABLE', why, { imageId: image.id });
+          return { refused: await refuse(tx, out, d, err) };
         }
         await setDeploymentImage(tx, d.id, image.id);
         const token = newDeviceToken();
@@ -251,7 +265,9 @@ export function createDeploymentService(
         const verifiedCount = await recordVerified(tx, out, d, manifest, r.verifiedChunks);
         // Most reports repeat the phase: only a change is worth a history row.
         if (r.phase !== d.status) d = (await advanceIn(tx, out, d.id, r.phase)).deployment;
-        else if (Date.parse(out.now) - Date.parse(d.updatedAt) >= TOUCH_EVERY_MS) await touchDeployment(tx, d.id, out.now);
+        else if (Date.parse(out.now) - Date.parse(d.updatedAt) >= TOUCH_EVERY_MS) {
+          await touchDeployment(tx, d.id, out.now);
+        }
         out.announce('deployment.progress', {
           deploymentId: d.id,
           serial: d.serial,
@@ -272,14 +288,19 @@ export function createDeploymentService(
         const d = await deploymentIn(tx, deploymentId);
         // A result repeated because its answer was lost changes nothing; a contradicting one is refused.
         if (isTerminal(d.status) && d.status === r.status) return { status: d.status };
-        if (r.status === 'failed') return { status: (await advanceIn(tx, out, d.id, 'failed', { error: `${r.code}: ${r.message}` })).deployment.status };
-        if (isTerminal(d.status)) return { status: (await advanceIn(tx, out, d.id, 'success')).deployment.status };
+        if (r.status === 'failed') {
+          const { deployment } = await advanceIn(tx, out, d.id, 'failed', { error: `${r.code}: ${r.message}` });
+          return { status: deployment.status };
+        }
+        // A success after the deployment ended otherwise meets the state machine's FLEET_DEPLOYMENT_FINISHED.
+        if (isTerminal(d.status)) await advanceIn(tx, out, d.id, 'success');
         await recordVerified(tx, out, d, manifest, r.verifiedChunks);
         const onRecord = new Set(await listVerifiedChunks(tx, d.serial, d.imageId!));
         const missing = manifest!.chunks.filter((c) => c.used && !onRecord.has(c.index)).map((c) => c.index);
         if (missing.length > 0) {
           const message = `The board reported success, but ${missing.length} used chunk(s) were never reported verified (first: ${missing.slice(0, 5).join(', ')})`;
-          return { refused: await refuse(tx, out, d, new FleetError('FLEET_RESULT_INCOMPLETE', message, { missing: missing.length })) };
+          const err = new FleetError('FLEET_RESULT_INCOMPLETE', message, { missing: missing.length });
+          return { refused: await refuse(tx, out, d, err) };
         }
         const { deployment } = await advanceIn(tx, out, d.id, 'success');
         // The card now boots and changes: nothing on it counts as verified for a later re-image.
@@ -313,7 +334,14 @@ export function createDeploymentService(
     seedStatus: (r) =>
       unitOfWork(deps, async (tx, out): Promise<SeedStatusOutcome> => {
         const unmatched = async (note: string, serial: string | null, hostname: string | null): Promise<SeedStatusOutcome> => {
-          const data = { serial: r.serial ?? null, mac: r.mac ?? null, status: r.status, hostname: r.hostname ?? null, message: r.errorMessage ?? r.message ?? null, note };
+          const data = {
+            serial: r.serial ?? null,
+            mac: r.mac ?? null,
+            status: r.status,
+            hostname: r.hostname ?? null,
+            message: r.errorMessage ?? r.message ?? null,
+            note,
+          };
           await out.record('seed.report', data, { serial });
           return { deployment: null, hostname };
         };
