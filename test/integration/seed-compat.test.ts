@@ -164,6 +164,16 @@ describe('the seed routes', () => {
     expect(await seedReports(serial)).toHaveLength(1);
   });
 
+  it('record, and do not apply, a token-less report for a deployment the v1 agent opened', async () => {
+    const serial = '9ffe0f03';
+    const v1 = await jsonRequest(server.device, 'POST', '/v1/enroll', { serial, macs: [], storageBytes: 1e10, venue: 'CORO', product: 'KXP2' });
+    expect(v1.status).toBe(200);
+    const r = await jsonRequest(server.device, 'POST', '/api/status', { status: 'success', serial, hostname: null, timestamp: 1764999999.5 });
+    expect(r).toEqual({ status: 200, body: { received: true, hostname: v1.body['hostname'], deployment_id: null, deployment_status: null } });
+    expect((await server.app.fleet.records.deployment(v1.body['deploymentId'] as number)).deployment.status).toBe('enrolled');
+    expect(await seedReports(serial)).toEqual([expect.objectContaining({ data: expect.objectContaining({ note: expect.stringContaining('v1 agent') }) })]);
+  });
+
   it('refuse a report in a status word the installer never sends', async () => {
     const r = await jsonRequest(server.device, 'POST', '/api/status', { status: 'flashing', serial: '9ffe0001' });
     expect([r.status, r.body['code']]).toEqual([400, 'REQUEST_INVALID']);
