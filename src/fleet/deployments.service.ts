@@ -225,7 +225,7 @@ export function createDeploymentService(
         await setDeploymentImage(tx, d.id, image.id);
         const token = newDeviceToken();
         await insertDeploymentToken(tx, d.id, deviceTokenHash(token), out.now);
-        await deleteVerifiedChunks(tx, d.serial, { imageId: image.id });
+        await deleteVerifiedChunks(tx, d.serial, { keepImageId: image.id });
         const plan: DeploymentPlan = {
           manifest,
           customisation: {
@@ -304,7 +304,7 @@ export function createDeploymentService(
         }
         const { deployment } = await advanceIn(tx, out, d.id, 'success');
         // The card now boots and changes: nothing on it counts as verified for a later re-image.
-        await deleteVerifiedChunks(tx, d.serial, { imageId: null });
+        await deleteVerifiedChunks(tx, d.serial, { keepImageId: null });
         return { status: deployment.status };
       });
       if ('refused' in outcome) throw outcome.refused;

@@ -27,12 +27,12 @@ export async function listVerifiedChunks(db: Db, serial: string, imageId: number
 }
 
 /**
- * Forgets what a board verified, except for the chunks of `keep.imageId` (null: keeps nothing).
- * What the card holds of another image is of no use to the image it is now to receive.
+ * Forgets what a board verified, except for the chunks of image `keepImageId` (null: keeps
+ * nothing). What the card holds of another image is of no use to the image it is now to receive.
  */
-export async function deleteVerifiedChunks(db: Db, serial: string, keep: { imageId: number | null }): Promise<void> {
+export async function deleteVerifiedChunks(db: Db, serial: string, { keepImageId }: { keepImageId: number | null }): Promise<void> {
   let q = db.deleteFrom('verified_chunks').where('serial', '=', serial);
-  if (keep.imageId !== null) q = q.where('image_id', '!=', keep.imageId);
+  if (keepImageId !== null) q = q.where('image_id', '!=', keepImageId);
   await q.execute();
 }
 
