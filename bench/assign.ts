@@ -5,11 +5,14 @@
  * - latency: 200 clients offering 1000 assignments/s together (open loop): p50/p99.
  * Target (issue 2): ≥ 1000 assignments/s with p99 < 50 ms. Usage: npm run bench -- assign
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { openCore } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import { spawnServe } from '../test/helpers/cli.js';
+import { pseudoRandomBytes } from '../test/helpers/pi-image.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { openLoop } from './open-loop.js';
 
@@ -46,6 +49,12 @@ export async function benchAssign(): Promise<string[]> {
     const core = await openCore(loadConfig({ flags: { dataDir: dir.path } }), createLogger('silent'));
     await core.fleet.venues.create({ code: 'BNCH', name: 'Bench' });
     await core.fleet.pools.import({ venue: 'BNCH', text: '1-100000' });
+    // The seed's config answer names an image; without an active one it is a 404.
+    for (const product of ['KXP2', 'RXP2']) {
+      const file = join(dir.path, `${product}.img`);
+      writeFileSync(file, pseudoRandomBytes(product, 4096));
+      await core.images.import({ path: file }, { product, version: '1', activate: true });
+    }
     await core.close();
     const server = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
     try {

@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { parseListen, type Config } from './config/index.js';
 import { AppError } from './lib/errors.js';
 import type { HttpServer } from './lib/http-server.js';
-import { createDeviceApi } from './device-api/index.js';
-import { createFleet, type Fleet } from './fleet/index.js';
-import { createImageService, type ImageService } from './images/index.js';
+import { createDeviceApi, PROGRESS_INTERVAL_MS } from './device-api/index.js';
+import { createDeploymentService, createFleet, type DeploymentService, type Fleet } from './fleet/index.js';
+import { cachedManifests, createImageService, type ImageService } from './images/index.js';
 import { createEventBus, type EventBus } from './lib/event-bus.js';
 import type { Logger } from './lib/logger.js';
 import { createManagementApi, type LiveLimits } from './management/index.js';
@@ -22,10 +22,14 @@ export interface Core {
   events: EventBus<FleetEvent>;
   fleet: Fleet;
   images: ImageService;
+  /** The rules of a board's deployment, shared by both device contracts. */
+  deployments: DeploymentService;
   close(): Promise<void>;
 }
 
 export const DATABASE_FILE = 'rpi-deploy.db';
+/** How often open deployments are checked for silent boards, at most (a shorter silence checks more often). */
+const SILENCE_SWEEP_MAX_MS = 60_000;
 
 /** Composition root, part one: database, event stream, domain components. */
 export async function openCore(config: Readonly<Config>, log: Logger): Promise<Core> {
@@ -43,6 +47,13 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
     await store.close();
     throw err;
   }
+  const deployments = createDeploymentService({
+    store,
+    events,
+    log,
+    images: { active: (product) => images.active(product), manifest: cachedManifests(images) },
+    options: { silenceMs: config.device.silenceMinutes * 60_000, progressIntervalMs: PROGRESS_INTERVAL_MS },
+  });
   return {
     config,
     log,
@@ -50,6 +61,7 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
     events,
     fleet,
     images,
+    deployments,
     async close() {
       await images.close();
       await store.close();
@@ -81,10 +93,19 @@ export interface AppOptions {
 export async function createApp(config: Readonly<Config>, log: Logger, options: AppOptions = {}): Promise<App> {
   const core = await openCore(config, log);
   const startedAt = Date.now();
+  const failSilent = async () => {
+    try {
+      const failed = await core.deployments.failSilent();
+      if (failed.length > 0) log.info({ deployments: failed.map((d) => d.id) }, 'failed deployments whose boards fell silent');
+    } catch (err) {
+      log.error({ err }, 'could not fail silent deployments');
+    }
+  };
   const health = async (): Promise<HealthReply> => {
     const db = await core.store.health();
     return {
-      status: db.ok ? 'ok' : 'degraded',
+      status: db.ok ? 'healthy' : 'degraded',
+      timestamp: new Date().toISOString(),
       version: VERSION,
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
       database: { ok: db.ok, schema_version: db.schemaVersion, ...(db.error && { error: db.error }) },
@@ -92,16 +113,20 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
   };
   const netboot = createNetboot(config.netboot, { store: core.store, fleet: core.fleet, images: core.images, events: core.events, log, dataDir: config.dataDir });
   const device = createDeviceApi({
-    fleet: core.fleet,
+    deployments: core.deployments,
     images: core.images,
-    events: core.events,
     health,
-    // A boot token names the 8-digit serial it was issued to; the board may enroll with all 16.
-    bootTokens: { verify: async (token, serial) => (await netboot.verifyBootToken(token)) === serial.trim().toLowerCase().slice(-8) },
+    // Only network boot issues boot tokens, so only with it on are they required. A boot token
+    // names the 8-digit serial it was issued to; the board may enroll with all 16.
+    bootTokens:
+      config.netboot.interface === null
+        ? undefined
+        : { verify: async (token, serial) => (await netboot.verifyBootToken(token)) === serial.trim().toLowerCase().slice(-8) },
     runtimeBundle: (sha256) => netboot.runtimeBundle(sha256),
     log: log.child({ surface: 'device' }),
   });
   const bound: { device: string | null; management: string | null } = { device: null, management: null };
+  let silenceSweep: NodeJS.Timeout | undefined;
   const dhcp = config.netboot.interface !== null && config.netboot.dhcp.enabled;
   const management = createManagementApi({
     config: config.management,
@@ -136,11 +161,13 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
         await Promise.all([device.close(), management.server.close()]);
         throw err;
       });
+      silenceSweep = setInterval(() => void failSilent(), Math.min(config.device.silenceMinutes * 60_000, SILENCE_SWEEP_MAX_MS)).unref();
       log.info({ device: deviceAt, management: managementAt, netboot: netbootStatus, dataDir: config.dataDir, version: VERSION }, 'rpi-deploy serving');
       const setupToken = await management.issueSetupToken();
       return { device: deviceAt, management: managementAt, netboot: netbootStatus, ...(setupToken && { setupToken }) };
     },
     async stop() {
+      clearInterval(silenceSweep);
       await netboot.stop();
       await Promise.all([device.close(), management.server.close()]);
       await core.close();

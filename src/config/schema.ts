@@ -25,6 +25,12 @@ export const ConfigSchema = Type.Object(
     device: Type.Object(
       {
         listen: Listen('127.0.0.1:5001', 'HOST:PORT for the device API (boards); the deployment-LAN address in production'),
+        silenceMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 10_080,
+          default: 120,
+          description: 'an open deployment whose board reports nothing for this long fails ("no report since …"); its name stays with the board',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

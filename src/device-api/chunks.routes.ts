@@ -1,21 +1,18 @@
 import Type from 'typebox';
 import type { FastifyRequest } from 'fastify';
-import type { Fleet } from '../fleet/index.js';
+import type { DeploymentService } from '../fleet/index.js';
 import type { ImageService } from '../images/index.js';
 import type { HttpServer } from '../lib/http-server.js';
 import { CHUNK_ENCODING_ZSTD } from '../protocol/agent-api.js';
-import type { Deployment } from '../protocol/fleet.js';
 import { Manifest } from '../protocol/manifest.js';
 import { authenticatedDeployment } from './auth.js';
 import { DeviceApiError } from './errors.js';
-import type { ManifestSource } from './manifest-cache.js';
 import { sendBytes, short } from './send-bytes.js';
 import { isAppError } from '../lib/errors.js';
 
 export interface ChunkRouteDeps {
-  fleet: Fleet;
+  deployments: DeploymentService;
   images: ImageService;
-  manifests: ManifestSource;
 }
 
 const DeploymentParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
@@ -36,22 +33,20 @@ export function acceptsZstd(header: string | undefined): boolean {
  * of a path reaches the file system.
  */
 export function registerChunkRoutes(app: HttpServer, deps: ChunkRouteDeps): void {
-  const { fleet, images, manifests } = deps;
+  const { deployments, images } = deps;
 
-  async function imageOf(req: FastifyRequest, deploymentId: number): Promise<{ deployment: Deployment; imageId: number }> {
-    const deployment = await authenticatedDeployment(req, fleet.sessions, deploymentId);
-    if (deployment.imageId === null) throw new DeviceApiError('DEVICE_NO_IMAGE', `Deployment ${deployment.id} has no image`, { deploymentId });
-    return { deployment, imageId: deployment.imageId };
+  /** The token must be the deployment's, and the deployment still open (a token ends with it). */
+  async function imageOf(req: FastifyRequest, deploymentId: number): Promise<{ imageId: number; manifest: Manifest }> {
+    await authenticatedDeployment(req, deployments, deploymentId);
+    return deployments.imageOf(deploymentId);
   }
 
   app.get('/v1/deployments/:id/manifest', { schema: { params: DeploymentParams, response: { 200: Manifest } } }, async (req) => {
-    const { imageId } = await imageOf(req, req.params.id);
-    return manifests(imageId);
+    return (await imageOf(req, req.params.id)).manifest;
   });
 
   app.get('/v1/deployments/:id/chunks/:index', { schema: { params: ChunkParams } }, async (req, reply) => {
-    const { imageId } = await imageOf(req, req.params.id);
-    const manifest = await manifests(imageId);
+    const { imageId, manifest } = await imageOf(req, req.params.id);
     const chunk = manifest.chunks[req.params.index];
     if (!chunk) throw new DeviceApiError('DEVICE_CHUNK_UNKNOWN', `The image has ${manifest.chunks.length} chunks; there is no chunk ${req.params.index}`, { index: req.params.index });
     reply.header('vary', 'accept-encoding');

@@ -1,19 +1,15 @@
-import type { Fleet } from '../fleet/index.js';
+import type { DeploymentService } from '../fleet/index.js';
 import type { ImageService } from '../images/index.js';
-import type { EventBus } from '../lib/event-bus.js';
 import { createHttpServer, type HttpServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
-import type { FleetEvent } from '../protocol/events.js';
 import type { HealthReply } from '../protocol/health.js';
 import type { BootTokenVerifier } from './auth.js';
 import { registerChunkRoutes } from './chunks.routes.js';
 import { registerEnrollRoutes } from './enroll.routes.js';
 import { deviceStatusOf } from './error-map.js';
-import { cachedManifests } from './manifest-cache.js';
-import { registerLegacyStatusRoutes } from './legacy-status.routes.js';
-import { registerLegacyRoutes } from './legacy.routes.js';
 import { registerProgressRoutes } from './progress.routes.js';
 import { registerRuntimeRoutes, type RuntimeRouteDeps } from './runtime.routes.js';
+import { registerSeedRoutes } from './seed.routes.js';
 
 /** Boards send small JSON documents; anything larger is refused before it is parsed. */
 const DEVICE_BODY_LIMIT_BYTES = 64 * 1024;
@@ -21,23 +17,21 @@ const DEVICE_BODY_LIMIT_BYTES = 64 * 1024;
 export const PROGRESS_INTERVAL_MS = 1000;
 
 export interface DeviceApiDeps extends RuntimeRouteDeps {
-  fleet: Fleet;
+  deployments: DeploymentService;
   images: ImageService;
-  events: EventBus<FleetEvent>;
   health: () => Promise<HealthReply>;
   log: Logger;
+  /** Given when network boot is on: v1 enroll then requires the boot token netboot issued. */
   bootTokens?: BootTokenVerifier | undefined;
 }
 
 /** The HTTP surface boards talk to: API v1 and the seed's routes. Nothing here lets a board change what an operator set up. */
 export function createDeviceApi(deps: DeviceApiDeps): HttpServer {
   const app = createHttpServer({ log: deps.log, bodyLimitBytes: DEVICE_BODY_LIMIT_BYTES, statusOf: deviceStatusOf });
-  const manifests = cachedManifests(deps.images);
-  registerLegacyRoutes(app, deps);
-  registerLegacyStatusRoutes(app, deps);
-  registerEnrollRoutes(app, { ...deps, manifests, progressIntervalMs: PROGRESS_INTERVAL_MS });
-  registerChunkRoutes(app, { ...deps, manifests });
-  registerProgressRoutes(app, { ...deps, manifests });
+  registerSeedRoutes(app, deps);
+  registerEnrollRoutes(app, deps);
+  registerChunkRoutes(app, deps);
+  registerProgressRoutes(app, deps);
   registerRuntimeRoutes(app, deps);
   return app;
 }

@@ -1,4 +1,4 @@
-import type { DeploymentStatus } from '../protocol/fleet.js';
+import type { Deployment, DeploymentStatus, Device } from '../protocol/fleet.js';
 
 /**
  * The deployment state machine: enrolled → downloading → writing → verifying → customizing →
@@ -36,6 +36,15 @@ export function transition(from: DeploymentStatus, to: DeploymentStatus): Transi
 
 export function isTerminal(status: DeploymentStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
+}
+
+/**
+ * Whether a board is done: its latest deployment succeeded and no operator asked for a re-image
+ * since. Only an operator reopens such a board (`rpi-deploy device reimage`), never the board.
+ */
+export function isClosedAfterSuccess(device: Pick<Device, 'reimageRequestedAt'>, latest: Pick<Deployment, 'status' | 'finishedAt'> | undefined): boolean {
+  if (latest?.status !== 'success') return false;
+  return !(device.reimageRequestedAt && device.reimageRequestedAt >= (latest.finishedAt ?? ''));
 }
 
 /** The column that records when a deployment entered `status`. */

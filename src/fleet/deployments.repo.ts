@@ -53,6 +53,22 @@ export async function setDeploymentStatus(db: Db, id: number, status: Deployment
   return toDeployment(row);
 }
 
+/** Records which master image a deployment writes. */
+export async function setDeploymentImage(db: Db, id: number, imageId: number): Promise<void> {
+  await db.updateTable('deployments').set({ image_id: imageId }).where('id', '=', id).execute();
+}
+
+/** Notes that the board of a deployment was heard from, without a phase change. */
+export async function touchDeployment(db: Db, id: number, now: string): Promise<void> {
+  await db.updateTable('deployments').set({ updated_at: now }).where('id', '=', id).execute();
+}
+
+/** Open deployments whose board has not been heard from since `before`. */
+export async function silentDeployments(db: Db, before: string): Promise<Deployment[]> {
+  const rows = await db.selectFrom('deployments').selectAll().where('status', 'not in', ['success', 'failed']).where('updated_at', '<', before).execute();
+  return rows.map(toDeployment);
+}
+
 export async function listDeployments(db: Db, f: DeploymentFilter): Promise<Deployment[]> {
   let q = db.selectFrom('deployments').selectAll();
   if (f.venue) q = q.where('venue_code', '=', f.venue);

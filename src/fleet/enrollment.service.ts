@@ -3,7 +3,7 @@ import type { Db } from '../store/index.js';
 import { activeAssignmentsOf, countAssignmentsInBatch, findActiveAssignment, findActiveByHostname, insertAssignment, releaseAssignment, type Assignment } from './assignments.repo.js';
 import { topActiveBatch } from './batches.repo.js';
 import { changeStatus } from './batches.service.js';
-import { isTerminal, transition } from './deployment-state.js';
+import { transition } from './deployment-state.js';
 import { findDeployment, insertDeployment, openDeploymentsOf, setDeploymentStatus } from './deployments.repo.js';
 import { findDevice, setReimageRequested, upsertDevice } from './devices.repo.js';
 import { FleetError } from './errors.js';
@@ -34,8 +34,6 @@ export interface EnrollmentService {
   enroll(input: EnrollInput): Promise<Enrollment>;
   /** Moves a deployment to `phase`; repeated or late reports change nothing. */
   advance(deploymentId: number, phase: DeploymentStatus, options?: { error?: string | undefined }): Promise<{ deployment: Deployment; changed: boolean }>;
-  /** Records which master image a deployment writes. */
-  attachImage(deploymentId: number, imageId: number): Promise<void>;
   /** An operator asks for a board to be imaged again: network boot is offered to it once more. */
   requestReimage(serial: string): Promise<Device>;
 }
@@ -44,68 +42,105 @@ export interface EnrollmentService {
 const POOL_LOW_WATERMARK = 5;
 const ERROR_TEXT_MAX = 2000;
 
+/** Enroll input after parsing: a serial, normalised MACs and codes. */
+export interface ParsedEnrollInput {
+  serial: string;
+  serial8: string;
+  macs: string[];
+  model: string | null;
+  venue: string | undefined;
+  product: string | undefined;
+  ip: string | null;
+}
+
+export function parseEnrollInput(input: EnrollInput): ParsedEnrollInput {
+  const { serial, serial8 } = parseSerial(input.serial);
+  return {
+    serial,
+    serial8,
+    macs: (input.macs ?? []).map(parseMac),
+    model: input.model?.trim() || null,
+    venue: input.venue === undefined ? undefined : parseVenueCode(input.venue),
+    product: input.product === undefined ? undefined : parseProductCode(input.product),
+    ip: input.ip ?? null,
+  };
+}
+
+/** Tells the live stream why a board was refused a name, then rethrows. */
+export function publishRefusal(deps: FleetDeps, input: ParsedEnrollInput, err: unknown): never {
+  if (err instanceof FleetError) {
+    deps.events.publish({
+      seq: null,
+      at: deps.clock().toISOString(),
+      type: 'enroll.refused',
+      data: { serial: input.serial, venue: input.venue ?? null, product: input.product ?? null, code: err.code, message: err.message },
+    });
+  }
+  throw err;
+}
+
+/**
+ * Inside one transaction: record the board, give it a name (its existing one if it has one —
+ * names are idempotent per serial), end any attempt still open and open a new deployment.
+ */
+export async function enrollIn(tx: Db, out: Outbox, input: ParsedEnrollInput): Promise<Enrollment> {
+  const { serial } = input;
+  await upsertDevice(tx, { serial, serial8: input.serial8, macs: input.macs, model: input.model }, out.now);
+  const target = await resolveTarget(tx, serial, input.venue, input.product);
+  const { assignment, reused } = await assign(tx, out, serial, target);
+  for (const open of await openDeploymentsOf(tx, serial)) {
+    const ended = await setDeploymentStatus(tx, open.id, 'failed', 'superseded: the board enrolled again', out.now);
+    await recordPhase(out, ended);
+  }
+  const deployment = await insertDeployment(tx, {
+    serial,
+    assignment_id: assignment.id,
+    hostname: assignment.hostname,
+    venue_code: assignment.venue_code,
+    product_code: assignment.product_code,
+    batch_id: assignment.batch_id,
+    status: 'enrolled',
+    ip: input.ip,
+    mac: input.macs[0] ?? null,
+    enrolled_at: out.now,
+    updated_at: out.now,
+  });
+  await recordPhase(out, deployment);
+  return { deployment, device: (await findDevice(tx, serial))!, hostname: assignment.hostname, reused };
+}
+
+/** Moves a deployment to `phase` inside a transaction; repeated or late reports change nothing. */
+export async function advanceIn(
+  tx: Db,
+  out: Outbox,
+  deploymentId: number,
+  phase: DeploymentStatus,
+  options: { error?: string | undefined } = {},
+): Promise<{ deployment: Deployment; changed: boolean }> {
+  const current = await findDeployment(tx, deploymentId);
+  if (!current) throw new FleetError('FLEET_DEPLOYMENT_UNKNOWN', `Deployment ${deploymentId} does not exist`, { deploymentId });
+  const t = transition(current.status, phase);
+  if (t.kind === 'finished') {
+    throw new FleetError('FLEET_DEPLOYMENT_FINISHED', `Deployment ${deploymentId} already ended (${current.status}); the board must enroll again to start over`, {
+      deploymentId,
+      status: current.status,
+    });
+  }
+  if (t.kind !== 'advance') return { deployment: current, changed: false };
+  const error = phase === 'failed' ? (options.error?.slice(0, ERROR_TEXT_MAX) ?? 'failed without a reason') : null;
+  const deployment = await setDeploymentStatus(tx, deploymentId, phase, error, out.now);
+  await recordPhase(out, deployment);
+  return { deployment, changed: true };
+}
+
 export function createEnrollmentService(deps: FleetDeps): EnrollmentService {
   return {
-    async enroll(input) {
-      const { serial, serial8 } = parseSerial(input.serial);
-      const macs = (input.macs ?? []).map(parseMac);
-      const venue = input.venue === undefined ? undefined : parseVenueCode(input.venue);
-      const product = input.product === undefined ? undefined : parseProductCode(input.product);
-      try {
-        return await unitOfWork(deps, async (tx, out) => {
-          await upsertDevice(tx, { serial, serial8, macs, model: input.model?.trim() || null }, out.now);
-          const target = await resolveTarget(tx, serial, venue, product);
-          const { assignment, reused } = await assign(tx, out, serial, target);
-          for (const open of await openDeploymentsOf(tx, serial)) {
-            const ended = await setDeploymentStatus(tx, open.id, 'failed', 'superseded: the board enrolled again', out.now);
-            await recordPhase(out, ended);
-          }
-          const deployment = await insertDeployment(tx, {
-            serial,
-            assignment_id: assignment.id,
-            hostname: assignment.hostname,
-            venue_code: assignment.venue_code,
-            product_code: assignment.product_code,
-            batch_id: assignment.batch_id,
-            status: 'enrolled',
-            ip: input.ip ?? null,
-            mac: macs[0] ?? null,
-            enrolled_at: out.now,
-            updated_at: out.now,
-          });
-          await recordPhase(out, deployment);
-          return { deployment, device: (await findDevice(tx, serial))!, hostname: assignment.hostname, reused };
-        });
-      } catch (err) {
-        if (err instanceof FleetError) {
-          deps.events.publish({
-            seq: null,
-            at: deps.clock().toISOString(),
-            type: 'enroll.refused',
-            data: { serial, venue: venue ?? null, product: product ?? null, code: err.code, message: err.message },
-          });
-        }
-        throw err;
-      }
+    async enroll(raw) {
+      const input = parseEnrollInput(raw);
+      return unitOfWork(deps, (tx, out) => enrollIn(tx, out, input)).catch((err: unknown) => publishRefusal(deps, input, err));
     },
 
-    advance: (deploymentId, phase, options = {}) =>
-      unitOfWork(deps, async (tx, out) => {
-        const current = await findDeployment(tx, deploymentId);
-        if (!current) throw new FleetError('FLEET_DEPLOYMENT_UNKNOWN', `Deployment ${deploymentId} does not exist`, { deploymentId });
-        const t = transition(current.status, phase);
-        if (t.kind === 'finished') {
-          throw new FleetError('FLEET_DEPLOYMENT_FINISHED', `Deployment ${deploymentId} already ended (${current.status}); the board must enroll again to start over`, {
-            deploymentId,
-            status: current.status,
-          });
-        }
-        if (t.kind !== 'advance') return { deployment: current, changed: false };
-        const error = phase === 'failed' ? (options.error?.slice(0, ERROR_TEXT_MAX) ?? 'failed without a reason') : null;
-        const deployment = await setDeploymentStatus(tx, deploymentId, phase, error, out.now);
-        await recordPhase(out, deployment);
-        return { deployment, changed: true };
-      }),
+    advance: (deploymentId, phase, options = {}) => unitOfWork(deps, (tx, out) => advanceIn(tx, out, deploymentId, phase, options)),
 
     requestReimage: (input) =>
       unitOfWork(deps, async (tx, out) => {
@@ -116,18 +151,10 @@ export function createEnrollmentService(deps: FleetDeps): EnrollmentService {
         await out.record('device.reimage', { serial, hostname: device.hostname }, { serial });
         return (await findDevice(tx, serial))!;
       }),
-
-    attachImage: (deploymentId, imageId) =>
-      unitOfWork(deps, async (tx) => {
-        const current = await findDeployment(tx, deploymentId);
-        if (!current) throw new FleetError('FLEET_DEPLOYMENT_UNKNOWN', `Deployment ${deploymentId} does not exist`, { deploymentId });
-        if (isTerminal(current.status)) return;
-        await tx.updateTable('deployments').set({ image_id: imageId }).where('id', '=', deploymentId).execute();
-      }),
   };
 }
 
-async function recordPhase(out: Outbox, d: Deployment): Promise<void> {
+export async function recordPhase(out: Outbox, d: Deployment): Promise<void> {
   await out.record(
     'deployment.phase',
     { deploymentId: d.id, serial: d.serial, hostname: d.hostname, venue: d.venue, product: d.product, phase: d.status, error: d.error, ip: d.ip },
@@ -135,13 +162,13 @@ async function recordPhase(out: Outbox, d: Deployment): Promise<void> {
   );
 }
 
-interface Target {
+export interface Target {
   venue: string;
   product: Product;
 }
 
 /** Which venue and product a board is named for when it does not say. */
-async function resolveTarget(tx: Db, serial: string, venue: string | undefined, product: string | undefined): Promise<Target> {
+export async function resolveTarget(tx: Db, serial: string, venue: string | undefined, product: string | undefined): Promise<Target> {
   if (venue === undefined || product === undefined) {
     const held = (await activeAssignmentsOf(tx, serial)).find((a) => (venue ?? a.venue_code) === a.venue_code && (product ?? a.product_code) === a.product_code);
     const batch = held ? undefined : await topActiveBatch(tx, { ...(venue && { venue }), ...(product && { product }) });

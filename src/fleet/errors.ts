@@ -25,7 +25,15 @@ export type FleetErrorCode =
   | 'FLEET_BATCH_TRANSITION'
   | 'FLEET_DEVICE_UNKNOWN'
   | 'FLEET_DEPLOYMENT_UNKNOWN'
-  | 'FLEET_DEPLOYMENT_FINISHED';
+  | 'FLEET_DEPLOYMENT_FINISHED'
+  | 'FLEET_DEPLOYMENT_ENDED'
+  | 'FLEET_DEVICE_IMAGED'
+  | 'FLEET_DEVICE_NAMED_ELSEWHERE'
+  | 'FLEET_ENROLL_RETRY'
+  | 'FLEET_NO_ACTIVE_IMAGE'
+  | 'FLEET_IMAGE_NOT_CUSTOMISABLE'
+  | 'FLEET_CHUNK_NOT_USED'
+  | 'FLEET_RESULT_INCOMPLETE';
 
 /** Every expected failure of the fleet domain; the message tells the operator what to do next. */
 export class FleetError extends AppError<FleetErrorCode> {}
@@ -57,6 +65,14 @@ export const FLEET_ERROR_KINDS: Readonly<Record<FleetErrorCode, ErrorKind>> = {
   FLEET_DEVICE_UNKNOWN: 'unknown',
   FLEET_DEPLOYMENT_UNKNOWN: 'unknown',
   FLEET_DEPLOYMENT_FINISHED: 'conflict',
+  FLEET_DEPLOYMENT_ENDED: 'conflict',
+  FLEET_DEVICE_IMAGED: 'conflict',
+  FLEET_DEVICE_NAMED_ELSEWHERE: 'conflict',
+  FLEET_ENROLL_RETRY: 'failed',
+  FLEET_NO_ACTIVE_IMAGE: 'unknown',
+  FLEET_IMAGE_NOT_CUSTOMISABLE: 'conflict',
+  FLEET_CHUNK_NOT_USED: 'invalid',
+  FLEET_RESULT_INCOMPLETE: 'conflict',
 };
 
 /** For `checkSchema`: a malformed field becomes FLEET_INPUT_INVALID naming the field. */

@@ -1,4 +1,5 @@
 import { pbkdf2Sync } from 'node:crypto';
+import type { Db } from '../store/index.js';
 import { checkSchema } from '../lib/validate.js';
 import { FirstBootSettingsInput, type FirstBootScope, type FirstBootSettings } from '../protocol/firstboot.js';
 import { invalidInput } from './errors.js';
@@ -65,10 +66,13 @@ export function createFirstBootService(deps: FleetDeps): FirstBootService {
 
     clear: (scope, code) => unitOfWork(deps, async (tx) => deleteFirstBootSettings(tx, scope, await canonical(tx, scope, code))),
 
-    async resolve(venue, product) {
-      const forProduct = (await findFirstBootSettings(store.db, 'product', product)) ?? {};
-      const forVenue = (await findFirstBootSettings(store.db, 'venue', venue)) ?? {};
-      return { ...forProduct, ...forVenue };
-    },
+    resolve: (venue, product) => resolveFirstBoot(store.db, venue, product),
   };
+}
+
+/** A venue's first-boot settings over its product's. */
+export async function resolveFirstBoot(db: Db, venue: string, product: string): Promise<FirstBootSettings> {
+  const forProduct = (await findFirstBootSettings(db, 'product', product)) ?? {};
+  const forVenue = (await findFirstBootSettings(db, 'venue', venue)) ?? {};
+  return { ...forProduct, ...forVenue };
 }

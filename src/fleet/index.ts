@@ -8,7 +8,6 @@ import { createFirstBootService, type FirstBootService } from './firstboot.servi
 import { createPoolService, type PoolService } from './pools.service.js';
 import { createProductService, type ProductService } from './products.service.js';
 import { createRecordsService, type RecordsService } from './records.service.js';
-import { createSessionService, type SessionService } from './sessions.service.js';
 import { createVenueService, type VenueService } from './venues.service.js';
 
 /** Venues, products, hostname pools, batches, boards and their deployments. No HTTP, no sockets. */
@@ -19,8 +18,6 @@ export interface Fleet {
   batches: BatchService;
   enrollment: EnrollmentService;
   records: RecordsService;
-  /** Device API sessions: deployment tokens and the chunks a board verified. */
-  sessions: SessionService;
   firstBoot: FirstBootService;
 }
 
@@ -33,7 +30,6 @@ export function createFleet(deps: { store: Store; events: EventBus<FleetEvent>; 
     batches: createBatchService(full),
     enrollment: createEnrollmentService(full),
     records: createRecordsService(full),
-    sessions: createSessionService(full),
     firstBoot: createFirstBootService(full),
   };
 }
@@ -43,5 +39,15 @@ export { parseSerial, parseMac, parseVenueCode, parseProductCode, renderHostname
 export type { EnrollInput } from './enrollment.service.js';
 export type { PoolImportInput } from './pools.service.js';
 export type { BatchAction } from './batches.service.js';
-export type { SessionService } from './sessions.service.js';
+export {
+  createDeploymentService,
+  type CatalogImage,
+  type DeploymentService,
+  type DeploymentServiceOptions,
+  type DeviceEnrollment,
+  type ImageCatalog,
+  type SeedConfigInput,
+  type SeedStatusInput,
+  type SeedStatusOutcome,
+} from './deployments.service.js';
 export type { FirstBootService } from './firstboot.service.js';

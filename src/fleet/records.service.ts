@@ -1,6 +1,7 @@
 import { checkSchema } from '../lib/validate.js';
 import type { FleetEvents, FleetEventType } from '../protocol/events.js';
 import { DeploymentFilter, type Deployment, type Device, type HistoryEntry } from '../protocol/fleet.js';
+import { isClosedAfterSuccess } from './deployment-state.js';
 import { findDeployment, latestDeploymentOf, listDeployments } from './deployments.repo.js';
 import { findDevice, findDevicesBySerial8, listDevices } from './devices.repo.js';
 import { FleetError, invalidInput } from './errors.js';
@@ -69,7 +70,7 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
       if (!device) return { allowed: true, reason: 'new board' };
       const latest = await latestDeploymentOf(store.db, device.serial);
       if (latest?.status !== 'success') return { allowed: true, reason: latest ? `last deployment ${latest.status}` : 'never deployed' };
-      if (device.reimageRequestedAt && device.reimageRequestedAt >= (latest.finishedAt ?? '')) return { allowed: true, reason: 're-image requested' };
+      if (!isClosedAfterSuccess(device, latest)) return { allowed: true, reason: 're-image requested' };
       return { allowed: false, reason: `imaged successfully as ${latest.hostname} (deployment ${latest.id}); request a re-image to boot it from the network again` };
     },
 

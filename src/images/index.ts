@@ -3,3 +3,4 @@ export type { ImportSource } from './decode.js';
 export type { ImportOptions, ImportProgress } from './import.js';
 export type { ByteStream, ChunkBytes } from './image-reader.js';
 export { IMAGE_ERROR_KINDS, ImageError, type ImageErrorCode } from './errors.js';
+export { cachedManifests, type ManifestSource } from './manifest-cache.js';

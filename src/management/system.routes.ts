@@ -32,6 +32,6 @@ export function registerSystemRoutes(app: HttpServer, deps: { facts: SystemFacts
 export function registerHealthRoute(app: HttpServer, health: () => Promise<HealthReply>): void {
   app.get('/health', { schema: { tags: ['system'], response: { 200: HealthReply, 503: HealthReply } } }, async (_req, reply) => {
     const h = await health();
-    return reply.code(h.status === 'ok' ? 200 : 503).send(h);
+    return reply.code(h.status === 'healthy' ? 200 : 503).send(h);
   });
 }

@@ -49,6 +49,18 @@ export const FleetEventSchemas = {
     code: Type.String(),
     message: Type.String(),
   }),
+  /**
+   * A seed installer's status report that moved no deployment: `starting` (sent before the config
+   * names the board), or one that matches no deployment it may touch. Kept, not refused.
+   */
+  'seed.report': Type.Object({
+    serial: Type.Union([Type.String(), Type.Null()], { description: 'as the installer sent it' }),
+    mac: Type.Union([Type.String(), Type.Null()]),
+    status: Type.String(),
+    hostname: Type.Union([Type.String(), Type.Null()]),
+    message: Type.Union([Type.String(), Type.Null()]),
+    note: Type.String({ description: 'why no deployment moved' }),
+  }),
   'device.reimage': Type.Object({
     serial: Type.String(),
     hostname: Type.Union([Type.String(), Type.Null()]),

@@ -112,7 +112,7 @@ describe(`${BOARDS} boards at once`, () => {
   });
 
   it('forgets the verified chunks of a board once it succeeded (its card boots and changes)', async () => {
-    for (const r of runs) expect(await server.app.fleet.sessions.verifiedChunks(r.serial, manifest.imageId)).toEqual([]);
+    for (const r of runs) expect(await server.app.deployments.verifiedChunks(r.serial, manifest.imageId)).toEqual([]);
   });
 });
 

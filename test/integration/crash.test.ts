@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { DATABASE_FILE, openCore, type Core } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { CLI, spawnServe } from '../helpers/cli.js';
+import { pseudoRandomBytes } from '../helpers/pi-image.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 let dir: ReturnType<typeof tempDir>;
@@ -69,6 +70,12 @@ describe('a process killed mid-write', () => {
     const setup = await open();
     await setup.fleet.venues.create({ code: 'CORO', name: 'x' });
     await setup.fleet.pools.import({ venue: 'CORO', text: '1-150' });
+    // The seed's config answer names an image; without an active one it is a 404.
+    for (const product of ['KXP2', 'RXP2']) {
+      const file = join(dir.path, `${product}.img`);
+      writeFileSync(file, pseudoRandomBytes(product, 4096));
+      await setup.images.import({ path: file }, { product, version: '1', activate: true });
+    }
     await setup.close();
 
     const { device, child } = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'silent']);

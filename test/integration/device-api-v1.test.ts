@@ -71,9 +71,9 @@ describe('POST /v1/enroll', () => {
   it('closes the deployment as failed when the product has no image', async () => {
     const serial = (serials++).toString(16);
     const r = await post('/v1/enroll', { serial, macs: [], storageBytes: 1, venue: 'CORO', product: 'RXP2' });
-    expect(r).toMatchObject({ status: 409, body: { code: 'DEVICE_NO_IMAGE', error: expect.stringContaining('rpi-deploy image add') } });
+    expect(r).toMatchObject({ status: 404, body: { code: 'FLEET_NO_ACTIVE_IMAGE', error: expect.stringContaining('rpi-deploy image add') } });
     const [d] = (await server.app.fleet.records.device(serial)).deployments;
-    expect(d).toMatchObject({ status: 'failed', error: expect.stringContaining('DEVICE_NO_IMAGE') });
+    expect(d).toMatchObject({ status: 'failed', error: expect.stringContaining('FLEET_NO_ACTIVE_IMAGE') });
   });
 
   it.each([
@@ -180,7 +180,7 @@ describe('token-protected routes', () => {
     ['a success phase (only result may end a deployment)', { phase: 'success', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
     ['a string for bytes', { phase: 'writing', bytesDone: '1', bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
     ['too many chunk indexes', { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: Array.from({ length: 4097 }, (_, i) => i) }, 'REQUEST_INVALID'],
-    ['a chunk past the end', { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [99999] }, 'DEVICE_CHUNK_NOT_USED'],
+    ['a chunk past the end', { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [99999] }, 'FLEET_CHUNK_NOT_USED'],
   ])('refuse a progress report with %s', async (_case, body, code) => {
     const r = await post(`/v1/deployments/${a.deploymentId}/progress`, body, bearer(a.token));
     expect([r.status, r.body['code']]).toEqual([400, code]);
@@ -190,7 +190,7 @@ describe('token-protected routes', () => {
     const unused = manifest.chunks.find((c) => !c.used);
     expect(unused, 'the test image has an unused tail').toBeDefined();
     const r = await post(`/v1/deployments/${a.deploymentId}/progress`, { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [unused!.index] }, bearer(a.token));
-    expect([r.status, r.body['code']]).toEqual([400, 'DEVICE_CHUNK_NOT_USED']);
+    expect([r.status, r.body['code']]).toEqual([400, 'FLEET_CHUNK_NOT_USED']);
   });
 
   it('record phases once each, keep verified chunks, and publish progress as live events only', async () => {
@@ -213,8 +213,8 @@ describe('token-protected routes', () => {
 
   it('refuse a success that the verified chunks do not back, and fail the deployment', async () => {
     const r = await post(`/v1/deployments/${a.deploymentId}/result`, { status: 'success', verifyMethod: 'direct-io', verifiedChunks: [] }, bearer(a.token));
-    expect([r.status, r.body['code']]).toEqual([409, 'DEVICE_RESULT_INCOMPLETE']);
-    expect((await server.app.fleet.records.deployment(a.deploymentId)).deployment).toMatchObject({ status: 'failed', error: expect.stringContaining('DEVICE_RESULT_INCOMPLETE') });
+    expect([r.status, r.body['code']]).toEqual([409, 'FLEET_RESULT_INCOMPLETE']);
+    expect((await server.app.fleet.records.deployment(a.deploymentId)).deployment).toMatchObject({ status: 'failed', error: expect.stringContaining('FLEET_RESULT_INCOMPLETE') });
     // Progress on a finished deployment tells the agent to stop.
     const p = await post(`/v1/deployments/${a.deploymentId}/progress`, { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, bearer(a.token));
     expect(p.body).toMatchObject({ status: 'failed' });

@@ -8,6 +8,10 @@ import { startServer, type TestServer } from '../helpers/start-server.js';
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer();
+  // The seed's config answer always names an image: without an active one it is a 404.
+  const file = join(server.dataDir, 'kxp2.img');
+  writeFileSync(file, pseudoRandomBytes('kxp2', 4321));
+  await server.app.images.import({ path: file }, { product: 'KXP2', version: '2026.11.0', activate: true });
 });
 afterAll(() => server.stop());
 
@@ -44,24 +48,21 @@ describe('POST /api/config (seed contract)', () => {
       serial_number: 'abcd0001',
       mac_address: '2c:cf:67:aa:bb:cc',
       reused_hostname: false,
-      image_url: null,
+      image_filename: 'KXP2-2026.11.0.img',
+      image_size: 4321,
+      version: '3.0',
     });
     expect(typeof r.body['deployment_id']).toBe('number');
     const again = await config('abcd0001');
     expect([again.status, again.body['hostname'], again.body['reused_hostname']]).toEqual([200, 'KXP2-CORO-001', true]);
   });
 
-  it('names RXP2 boards from their serial without a pool', async () => {
-    const r = await config('10000000c0ffee42', 'CORO', 'RXP2');
-    expect([r.status, r.body['hostname']]).toEqual([200, 'RXP2-CORO-C0FFEE42']);
-  });
-
-  it('points the board at the active image of its product', async () => {
+  it('points the board at the active image of its product, and names RXP2 boards from their serial without a pool', async () => {
     const file = join(server.dataDir, 'tiny.img');
     writeFileSync(file, pseudoRandomBytes('tiny', 1234));
     const image = await server.app.images.import({ path: file }, { product: 'RXP2', version: '2026.11.1', activate: true });
     const r = await config('10000000c0ffee43', 'CORO', 'RXP2');
-    expect(r.body).toMatchObject({ image_filename: 'RXP2-2026.11.1.img', image_checksum: sha256File(file), image_size: 1234, image_version: '2026.11.1' });
+    expect(r.body).toMatchObject({ hostname: 'RXP2-CORO-C0FFEE43', image_filename: 'RXP2-2026.11.1.img', image_checksum: sha256File(file), image_size: 1234, image_version: '2026.11.1' });
     expect(r.body['image_url']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/images\/RXP2-2026\.11\.1\.img$/);
     await server.app.images.remove(image.id, { force: true });
   });
@@ -129,7 +130,7 @@ describe('GET /health', () => {
     for (const base of [server.device, server.management]) {
       const res = await fetch(`${base}/health`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ status: 'ok', version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: { ok: true, schema_version: MIGRATIONS.map((m) => m.id).sort().at(-1) } });
+      expect(await res.json()).toMatchObject({ status: 'healthy', timestamp: expect.any(String), version: expect.stringMatching(/^\d+\.\d+\.\d+/), database: { ok: true, schema_version: MIGRATIONS.map((m) => m.id).sort().at(-1) } });
     }
   });
 });

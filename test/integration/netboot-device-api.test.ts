@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBootTokens } from '../../src/netboot/boot-tree/boot-tokens.js';
 import { v1Paths } from '../../src/protocol/agent-api.js';
 import { writeBootFixture } from '../helpers/boot-fixture.js';
@@ -37,21 +37,39 @@ describe('the runtime bundle on the device API', () => {
 });
 
 describe('per-boot tokens at enrollment', () => {
-  const enroll = (body: Record<string, unknown>) =>
-    fetch(`${server.device}${v1Paths.enroll}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ macs: [], storageBytes: 64e9, ...body }) });
+  /** Network boot on, on loopback, without DHCP or TFTP sockets: what the device API sees is the same. */
+  let netbooting: TestServer;
+  beforeAll(async () => {
+    netbooting = await startServer({ flags: { 'netboot.interface': 'lo', 'netboot.dhcp.enabled': false, 'netboot.tftp.enabled': false } });
+  });
+  afterAll(async () => netbooting.stop());
+
+  const enroll = (base: string, body: Record<string, unknown>) =>
+    fetch(`${base}${v1Paths.enroll}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ macs: [], storageBytes: 64e9, ...body }) });
 
   it('accepts the token netboot issued for the board (full serial or its last 8 digits) and refuses any other', async () => {
-    const tokens = createBootTokens({ store: server.app.store, ttlMs: 60_000 });
+    const tokens = createBootTokens({ store: netbooting.app.store, ttlMs: 60_000 });
     const token = await tokens.issue('d137e638');
     for (const serial of ['9d00ce41d137e638', 'd137e638']) {
-      const ok = await enroll({ serial, bootToken: token });
+      const ok = await enroll(netbooting.device, { serial, bootToken: token });
       expect([serial, ((await ok.json()) as { code?: string }).code]).not.toEqual([serial, 'DEVICE_BOOT_TOKEN_INVALID']);
     }
-    const forged = await enroll({ serial: '9d00ce41d137e638', bootToken: token.replace(/^./, token.startsWith('A') ? 'B' : 'A') });
+    const forged = await enroll(netbooting.device, { serial: '9d00ce41d137e638', bootToken: token.replace(/^./, token.startsWith('A') ? 'B' : 'A') });
     expect(await forged.json()).toMatchObject({ code: 'DEVICE_BOOT_TOKEN_INVALID' });
-    const otherBoard = await enroll({ serial: 'aaaaaaaa0000beef', bootToken: token });
+    const otherBoard = await enroll(netbooting.device, { serial: 'aaaaaaaa0000beef', bootToken: token });
     expect(await otherBoard.json()).toMatchObject({ code: 'DEVICE_BOOT_TOKEN_INVALID' });
     expect(otherBoard.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('refuses an enroll without a boot token while network boot is on, and writes nothing', async () => {
+    const r = await enroll(netbooting.device, { serial: '9d00ce41d137e639', venue: 'CORO', product: 'KXP2' });
+    expect([r.status, ((await r.json()) as { code?: string }).code]).toEqual([401, 'DEVICE_BOOT_TOKEN_MISSING']);
+    expect(await netbooting.app.store.db.selectFrom('devices').selectAll().where('serial', '=', '9d00ce41d137e639').execute()).toEqual([]);
+  });
+
+  it('does not ask for one while network boot is off (boards started by hand, simulated boards)', async () => {
+    const r = await enroll(server.device, { serial: '9d00ce41d137e639', venue: 'CORO', product: 'KXP2' });
+    expect(((await r.json()) as { code?: string }).code).toBe('FLEET_VENUE_UNKNOWN');
   });
 });
 

@@ -1,96 +1,181 @@
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPiImage, type PiImage } from '../helpers/pi-image.js';
 import { jsonRequest, rawRequest } from '../helpers/raw-http.js';
+import { runSeedInstaller, type SeedInstallerOptions } from '../helpers/seed-installer.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-/**
- * An installer speaking only the seed's contract (pi_installer.py): POST /api/config, download
- * /images/<file> (here with curl, a real third-party client), POST /api/status at each phase.
- */
+/** The seed's device contract, spoken by a client that behaves as its on-board installer does. */
 let dir: ReturnType<typeof tempDir>;
 let server: TestServer;
 let pi: PiImage;
+let boards = 0;
 
 beforeAll(async () => {
   dir = tempDir();
   pi = buildPiImage(dir.path, { variant: 'bookworm', seed: 'seed' });
   server = await startServer();
-  await server.app.fleet.venues.create({ code: 'CORO', name: 'Corona Karting' });
-  await server.app.fleet.pools.import({ venue: 'CORO', text: '1-10' });
-  await server.app.images.import({ path: pi.path }, { product: 'KXP2', version: '2026.11.2', activate: true });
+  const { fleet, images } = server.app;
+  await fleet.venues.create({ code: 'CORO', name: 'Corona Karting' });
+  await fleet.venues.create({ code: 'ARIA', name: 'Arena Karting' });
+  await fleet.pools.import({ venue: 'CORO', text: '1-20' });
+  await fleet.pools.import({ venue: 'ARIA', text: '1-20' });
+  await images.import({ path: pi.path }, { product: 'KXP2', version: '2026.11.2', activate: true });
 }, 60_000);
 afterAll(async () => {
   await server?.stop();
   dir?.remove();
 });
 
-const post = (path: string, body: unknown) => jsonRequest(server.device, 'POST', path, body);
-/** curl in its own process; never execFileSync here, the server shares this event loop. */
-const curl = async (args: string[]) => (await promisify(execFile)('curl', args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 })).stdout;
+/** A new board: its own serial, MAC and card file. */
+function board(extra: Partial<SeedInstallerOptions> = {}): SeedInstallerOptions {
+  boards++;
+  return {
+    server: server.device,
+    product: 'KXP2',
+    venue: 'CORO',
+    serial: (0x9ffe0000 + boards).toString(16),
+    mac: `2c:cf:67:00:00:${boards.toString(16).padStart(2, '0')}`,
+    cardPath: join(dir.path, `card-${boards}.img`),
+    ...extra,
+  };
+}
 
-describe('the seed contract', () => {
-  it('gets config, downloads the image whose SHA-256 matches image_checksum, and reports every status', async () => {
-    const config = await post('/api/config', { product_type: 'KXP2', venue_code: 'CORO', serial_number: '9ffefdef', mac_address: '2c:cf:67:01:02:03' });
-    expect(config.status).toBe(200);
-    expect(config.body).toMatchObject({ hostname: 'KXP2-CORO-001', image_filename: 'KXP2-2026.11.2.img', image_checksum: pi.sha256, image_size: pi.sizeBytes });
-    const status = (s: string, extra: object = {}) => post('/api/status', { serial_number: '9ffefdef', status: s, hostname: config.body['hostname'], ...extra });
+const phasesOf = async (deploymentId: number) =>
+  (await server.app.fleet.records.deployment(deploymentId)).history.filter((h) => h.type === 'deployment.phase').map((h) => h.data['phase']);
+const seedReports = async (serial: string | null) =>
+  (await server.app.fleet.records.history({ limit: 10_000 })).filter((h) => h.type === 'seed.report' && h.data['serial'] === serial);
+const curl = async (args: string[]) => (await promisify(execFile)('curl', args, { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 })).stdout;
 
-    expect((await status('starting')).body).toEqual({ status: 'ok', deployment_id: config.body['deployment_id'], hostname: 'KXP2-CORO-001', deployment_status: 'enrolled' });
-    expect((await status('downloading')).body).toMatchObject({ deployment_status: 'downloading' });
-    const file = join(dir.path, 'download.img');
-    const out = (await curl(['-sS', '-f', '-o', file, '-w', '%{http_code} %{size_download}', String(config.body['image_url'])])).toString();
-    expect(out).toBe(`200 ${pi.sizeBytes}`);
-    expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(config.body['image_checksum']);
-    expect((await status('verifying')).body).toMatchObject({ deployment_status: 'verifying' });
-    expect((await status('customizing')).body).toMatchObject({ deployment_status: 'customizing' });
-    expect((await status('success')).body).toMatchObject({ deployment_status: 'success' });
+describe('the seed installer, run against rpi-deploy', () => {
+  it('walks starting → config → downloading → verifying → customizing → success, the bytes matching image_size and image_checksum', async () => {
+    const o = board();
+    const run = await runSeedInstaller(o);
+    expect(run.error).toBeUndefined();
+    expect(run.ok).toBe(true);
+    expect(run.config).toEqual({
+      server_ip: '127.0.0.1',
+      hostname: 'KXP2-CORO-001',
+      product_type: 'KXP2',
+      venue_code: 'CORO',
+      image_url: `${server.device}/images/KXP2-2026.11.2.img`,
+      image_size: pi.sizeBytes,
+      image_checksum: pi.sha256,
+      version: '3.0',
+      timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/),
+      serial_number: o.serial,
+      mac_address: o.mac,
+      deployment_id: expect.any(Number),
+      reused_hostname: false,
+      image_filename: 'KXP2-2026.11.2.img',
+      image_version: '2026.11.2',
+    });
+    expect(run.written).toEqual({ bytes: pi.sizeBytes, sha256: pi.sha256 });
+    expect(readFileSync(o.cardPath).equals(readFileSync(pi.path))).toBe(true);
 
-    const { history } = await server.app.fleet.records.deployment(config.body['deployment_id'] as number);
-    expect(history.filter((h) => h.type === 'deployment.phase').map((h) => h.data['phase'])).toEqual(['enrolled', 'downloading', 'verifying', 'customizing', 'success']);
+    expect(run.reports.map((r) => [r.status, r.httpStatus])).toEqual([
+      ['starting', 200],
+      ['downloading', 200],
+      ['verifying', 200],
+      ['customizing', 200],
+      ['success', 200],
+    ]);
+    expect(run.reports[0]!.sent['hostname']).toBeNull();
+    expect(run.reports[0]!.reply).toMatchObject({ received: true, hostname: null });
+    for (const r of run.reports.slice(1)) expect(r.reply).toMatchObject({ received: true, hostname: 'KXP2-CORO-001' });
+
+    const id = run.config!['deployment_id'] as number;
+    expect(await phasesOf(id)).toEqual(['enrolled', 'downloading', 'verifying', 'customizing', 'success']);
+    // `starting` came before the board had a deployment: it is kept, not lost.
+    expect(await seedReports(o.serial)).toEqual([expect.objectContaining({ data: expect.objectContaining({ status: 'starting', hostname: null }) })]);
   });
 
-  it('keeps the failure reason the installer sends', async () => {
-    const config = await post('/api/config', { product_type: 'KXP2', venue_code: 'CORO', serial_number: '9ffefd02' });
-    const r = await post('/api/status', { serial_number: '9ffefd02', deployment_id: config.body['deployment_id'], status: 'failed', error_message: 'SD card not found' });
-    expect(r.body).toMatchObject({ deployment_status: 'failed' });
-    expect((await server.app.fleet.records.deployment(config.body['deployment_id'] as number)).deployment.error).toBe('SD card not found');
+  it('keeps the installer’s error_message as the reason of a failed run', async () => {
+    const run = await runSeedInstaller(board({ cardBytes: 1024 }));
+    expect(run.ok).toBe(false);
+    expect(run.error).toBe(`Image (${pi.sizeBytes} bytes) is larger than the SD card (1024 bytes)`);
+    expect(run.reports.map((r) => r.status)).toEqual(['starting', 'downloading', 'failed']);
+    expect(run.reports.at(-1)!.reply).toMatchObject({ received: true, hostname: run.config!['hostname'], deployment_status: 'failed' });
+    const { deployment } = await server.app.fleet.records.deployment(run.config!['deployment_id'] as number);
+    expect([deployment.status, deployment.error]).toEqual(['failed', run.error]);
   });
 
-  it('serves ranges and HEAD of the image, as resuming downloaders use them', async () => {
+  it('names a board run without --venue (venue_code null) from the top active batch', async () => {
+    const batch = await server.app.fleet.batches.create({ venue: 'ARIA', product: 'KXP2', expectedCount: 5 });
+    await server.app.fleet.batches.apply(batch.id, 'activate');
+    const o = board();
+    delete o.venue;
+    const run = await runSeedInstaller(o);
+    await server.app.fleet.batches.apply(batch.id, 'cancel');
+    expect(run.ok).toBe(true);
+    expect(run.config).toMatchObject({ hostname: 'KXP2-ARIA-001', venue_code: 'ARIA' });
+    const { deployment } = await server.app.fleet.records.deployment(run.config!['deployment_id'] as number);
+    expect([deployment.batchId, deployment.status]).toEqual([batch.id, 'success']);
+  });
+
+  it('knows a board whose /proc/cpuinfo has no serial by its MAC', async () => {
+    const o = board({ serial: 'unknown', mac: '2C:CF:67:AB:CD:EF' });
+    const run = await runSeedInstaller(o);
+    expect(run.ok).toBe(true);
+    expect(run.config).toMatchObject({ serial_number: '2ccf67abcdef', hostname: expect.stringMatching(/^KXP2-CORO-\d{3}$/) });
+    const { deployment } = await server.app.fleet.records.deployment(run.config!['deployment_id'] as number);
+    expect(deployment.status).toBe('success');
+    const noMac = await jsonRequest(server.device, 'POST', '/api/config', { product_type: 'KXP2', venue_code: 'CORO', serial_number: 'unknown', mac_address: null });
+    expect([noMac.status, noMac.body['code']]).toEqual([400, 'FLEET_SERIAL_INVALID']);
+  });
+});
+
+describe('the seed routes', () => {
+  it('serve the active KXP2 image as kxp2_master.img, with Content-Length and Range', async () => {
     const image = readFileSync(pi.path);
-    const part = await rawRequest(server.device, 'GET', '/images/KXP2-2026.11.2.img', { headers: { range: 'bytes=4190000-4200000' } });
+    const whole = await rawRequest(server.device, 'GET', '/images/kxp2_master.img');
+    expect([whole.status, whole.headers['content-length'], whole.body.equals(image)]).toEqual([200, String(pi.sizeBytes), true]);
+    const part = await rawRequest(server.device, 'GET', '/images/kxp2_master.img', { headers: { range: 'bytes=4190000-4200000' } });
     expect([part.status, part.headers['content-range'], part.body.equals(image.subarray(4190000, 4200001))]).toEqual([206, `bytes 4190000-4200000/${pi.sizeBytes}`, true]);
     const resumed = await curl(['-sS', '-f', '-r', `${pi.sizeBytes - 1000}-`, `${server.device}/images/KXP2-2026.11.2.img`]);
     expect(resumed.equals(image.subarray(pi.sizeBytes - 1000))).toBe(true);
-    const head = await rawRequest(server.device, 'HEAD', '/images/KXP2-2026.11.2.img');
-    expect([head.status, head.headers['content-length'], head.headers['accept-ranges'], head.body.length]).toEqual([200, String(pi.sizeBytes), 'bytes', 0]);
+    expect((await rawRequest(server.device, 'GET', '/images/rxp2_master.img')).status).toBe(404);
+    expect((await rawRequest(server.device, 'GET', '/images/KXP2-9.9.9.img')).status).toBe(404);
+  });
+
+  it('answer /health with "healthy" and a timestamp, for the seed’s scripts that grep for it', async () => {
+    const body = (await curl(['-sS', '-f', `${server.device}/health`])).toString();
+    expect(body).toContain('"status":"healthy"');
+    expect(JSON.parse(body)).toMatchObject({ status: 'healthy', timestamp: expect.any(String), version: expect.any(String), database: { ok: true } });
+  });
+
+  it('answer a config request for a product without an active image with 404 and an error', async () => {
+    const r = await jsonRequest(server.device, 'POST', '/api/config', { product_type: 'RXP2', venue_code: 'CORO', serial_number: 'c0ffee01', mac_address: null });
+    expect(r.status).toBe(404);
+    expect(r.body['error']).toEqual(expect.stringContaining('rpi-deploy image add'));
   });
 
   it.each([
-    ['an unknown board', { serial_number: 'abcabc01', status: 'downloading' }, 404, 'FLEET_DEVICE_UNKNOWN'],
-    ['an unknown status word', { serial_number: '9ffefdef', status: 'flashing' }, 400, 'REQUEST_INVALID'],
-    ['another board’s deployment', { serial_number: '9ffefd02', status: 'success', deployment_id: 1 }, 404, 'DEVICE_STATUS_NO_DEPLOYMENT'],
-    ['a bad serial', { serial_number: '../../etc', status: 'success' }, 400, 'FLEET_SERIAL_INVALID'],
-  ])('refuses a status for %s', async (_case, body, status, code) => {
-    const r = await post('/api/status', body);
-    expect([r.status, r.body['code']]).toEqual([status, code]);
+    ['a board that never asked for its config', { status: 'downloading', serial: 'abcabc01', hostname: 'KXP2-CORO-099' }, 'abcabc01'],
+    ['a serial that is not one', { status: 'success', serial: '../../etc', hostname: null }, '../../etc'],
+    ['no serial at all', { status: 'verifying', hostname: null }, null],
+  ])('record a report from %s, answering as the seed did', async (_case, body, serial) => {
+    const r = await jsonRequest(server.device, 'POST', '/api/status', { mac_address: null, message: 'm', error_message: null, timestamp: 1764999999.25, ...body });
+    expect(r).toEqual({ status: 200, body: { received: true, hostname: body.hostname, deployment_id: null, deployment_status: null } });
+    expect(await seedReports(serial)).toHaveLength(1);
   });
 
-  it('refuses a token-less status for a deployment of the v1 agent', async () => {
-    const v1 = await post('/v1/enroll', { serial: '9ffefd03', macs: [], storageBytes: 1e10, venue: 'CORO', product: 'KXP2' });
+  it('record, and do not apply, a token-less report for a deployment the v1 agent opened', async () => {
+    const serial = '9ffe0f03';
+    const v1 = await jsonRequest(server.device, 'POST', '/v1/enroll', { serial, macs: [], storageBytes: 1e10, venue: 'CORO', product: 'KXP2' });
     expect(v1.status).toBe(200);
-    const r = await post('/api/status', { serial_number: '9ffefd03', status: 'success' });
-    expect([r.status, r.body['code']]).toEqual([409, 'DEVICE_TOKEN_REQUIRED']);
+    const r = await jsonRequest(server.device, 'POST', '/api/status', { status: 'success', serial, hostname: null, timestamp: 1764999999.5 });
+    expect(r).toEqual({ status: 200, body: { received: true, hostname: v1.body['hostname'], deployment_id: null, deployment_status: null } });
     expect((await server.app.fleet.records.deployment(v1.body['deploymentId'] as number)).deployment.status).toBe('enrolled');
+    expect(await seedReports(serial)).toEqual([expect.objectContaining({ data: expect.objectContaining({ note: expect.stringContaining('v1 agent') }) })]);
   });
 
-  it('answers an unknown image name with 404', async () => {
-    expect((await rawRequest(server.device, 'GET', '/images/KXP2-9.9.9.img')).status).toBe(404);
+  it('refuse a report in a status word the installer never sends', async () => {
+    const r = await jsonRequest(server.device, 'POST', '/api/status', { status: 'flashing', serial: '9ffe0001' });
+    expect([r.status, r.body['code']]).toEqual([400, 'REQUEST_INVALID']);
   });
 });

@@ -1,4 +1,4 @@
-import type { ImageService } from '../images/index.js';
+import type { ImageService } from './images.service.js';
 import type { Manifest } from '../protocol/manifest.js';
 
 /** How many manifests stay in memory: a station serves a handful of images at a time. */
