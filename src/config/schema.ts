@@ -40,11 +40,25 @@ export const ConfigSchema = Type.Object(
         ),
         loginLimit: Type.Object(
           {
-            perUser: Type.Integer({ minimum: 1, default: 5, description: 'failed logins for one username within the window before it is locked' }),
-            perAddress: Type.Integer({ minimum: 1, default: 20, description: 'failed logins from one address within the window before it is locked' }),
-            windowMinutes: Type.Integer({ minimum: 1, default: 15 }),
+            perPair: Type.Integer({
+              minimum: 1,
+              default: 5,
+              description: 'failed sign-ins for one username from one address before each further try from there must wait',
+            }),
+            perAddress: Type.Integer({
+              minimum: 1,
+              default: 20,
+              description: 'failed sign-ins from one address, whatever the usernames, before each further try from it must wait',
+            }),
+            firstDelaySeconds: Type.Integer({ minimum: 1, default: 30, description: 'the first wait past a limit; each further failure doubles it' }),
+            maxDelayMinutes: Type.Integer({ minimum: 1, default: 15, description: 'the longest wait between tries (the cap)' }),
+            forgetAfterMinutes: Type.Integer({ minimum: 1, default: 60, description: 'failures are forgotten once this long passes without a new one' }),
           },
-          { additionalProperties: false, default: {} },
+          {
+            additionalProperties: false,
+            default: {},
+            description: 'progressive delays against password guessing; nobody is locked out, and no address waits for another’s failures',
+          },
         ),
         trustedOrigins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$' }), {
           default: [],
