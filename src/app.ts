@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { parseListen, type Config } from './config/index.js';
 import { AppError } from './lib/errors.js';
 import type { HttpServer } from './lib/http-server.js';
@@ -79,6 +81,7 @@ export interface AppOptions {
 
 /** Composition root, part two: the two HTTP surfaces on their own listeners. */
 export async function createApp(config: Readonly<Config>, log: Logger, options: AppOptions = {}): Promise<App> {
+  const tls = readTls(config.management.tls);
   const core = await openCore(config, log);
   const startedAt = Date.now();
   const health = async (): Promise<HealthReply> => {
@@ -111,6 +114,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
     images: core.images,
     events: core.events,
     log: log.child({ surface: 'management' }),
+    ...(tls && { tls }),
     health,
     facts: {
       version: VERSION,
@@ -148,8 +152,31 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
   };
 }
 
-/** A listener could not be bound (address in use, not on this machine, no permission). */
-export class ServeError extends AppError<'SERVE_LISTEN_FAILED'> {}
+/** A listener could not be bound (address in use, not on this machine, no permission) or its TLS files are unusable. */
+export class ServeError extends AppError<'SERVE_LISTEN_FAILED' | 'SERVE_TLS_INVALID'> {}
+
+/** The management listener's certificate and key, read and checked as a pair before anything starts. */
+function readTls(files: Config['management']['tls']): { cert: Buffer; key: Buffer } | undefined {
+  if (files.cert === null || files.key === null) return undefined;
+  const named = `management.tls.cert (${files.cert}) and management.tls.key (${files.key})`;
+  let pair: { cert: Buffer; key: Buffer };
+  try {
+    pair = { cert: readFileSync(files.cert), key: readFileSync(files.key) };
+  } catch (cause) {
+    throw new ServeError('SERVE_TLS_INVALID', `Cannot read the TLS files ${named}: ${(cause as Error).message}`, { ...files }, { cause });
+  }
+  try {
+    createSecureContext(pair);
+  } catch (cause) {
+    throw new ServeError(
+      'SERVE_TLS_INVALID',
+      `${named} do not make a usable certificate: ${(cause as Error).message}; both must be PEM, and the key the certificate's own`,
+      { ...files },
+      { cause },
+    );
+  }
+  return pair;
+}
 
 async function listenOn(server: HttpServer, surface: 'device' | 'management', address: string): Promise<string> {
   const { host, port } = parseListen(address);
