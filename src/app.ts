@@ -9,6 +9,7 @@ import { createFleet, type Fleet } from './fleet/index.js';
 import { createImageService, type ImageService } from './images/index.js';
 import { createEventBus, type EventBus } from './lib/event-bus.js';
 import type { Logger } from './lib/logger.js';
+import { makePrivateTree } from './lib/private-dir.js';
 import { createManagementApi, type LiveLimits } from './management/index.js';
 import { createNetboot, type NetbootStatus } from './netboot/index.js';
 import type { FleetEvent } from './protocol/events.js';
@@ -31,6 +32,9 @@ export const DATABASE_FILE = 'rpi-deploy.db';
 
 /** Composition root, part one: database, event stream, domain components. */
 export async function openCore(config: Readonly<Config>, log: Logger): Promise<Core> {
+  // The database holds password hashes and Wi-Fi PSKs; installations before 0700/0600 get fixed here.
+  const tightened = makePrivateTree(config.dataDir);
+  if (tightened > 0) log.info({ dataDir: config.dataDir, entries: tightened }, 'made the data directory private: 0700 directories, 0600 files');
   const store = await openSqliteStore({ file: join(config.dataDir, DATABASE_FILE), log });
   const events = createEventBus<FleetEvent>(log);
   events.subscribe((e) => (e.seq === null ? log.debug({ event: e.type, ...e.data }, e.type) : log.info({ event: e.type, seq: e.seq, ...e.data }, e.type)));
