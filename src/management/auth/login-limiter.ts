@@ -3,7 +3,7 @@
  * (username, client address) pair and per client address. Past a threshold, each further try from
  * that pair (or address) must wait, and every failure doubles the wait up to a cap: with the
  * defaults, 5 free failures for a pair, then 30 s, 1, 2, 4, 8 and at most 15 minutes between tries
- * (about 8 guesses an hour). A user's right password from another address is never held up by
+ * (about 8 guesses an hour, kept up). A user's right password from another address is never held up by
  * someone else's failures: there is no per-username lock for an attacker to trigger.
  *
  * An attempt counts from the moment it is admitted, before its password is hashed, so guesses
