@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { parseListen, type Config } from './config/index.js';
 import { AppError } from './lib/errors.js';
 import type { HttpServer } from './lib/http-server.js';
@@ -7,6 +9,7 @@ import { createDeploymentService, createFleet, type DeploymentService, type Flee
 import { cachedManifests, createImageService, type ImageService } from './images/index.js';
 import { createEventBus, type EventBus } from './lib/event-bus.js';
 import type { Logger } from './lib/logger.js';
+import { makePrivateTree } from './lib/private-dir.js';
 import { createManagementApi, type LiveLimits } from './management/index.js';
 import { createNetboot, type NetbootStatus } from './netboot/index.js';
 import type { FleetEvent } from './protocol/events.js';
@@ -33,6 +36,9 @@ const SILENCE_SWEEP_MAX_MS = 60_000;
 
 /** Composition root, part one: database, event stream, domain components. */
 export async function openCore(config: Readonly<Config>, log: Logger): Promise<Core> {
+  // The database holds password hashes and Wi-Fi PSKs; installations before 0700/0600 get fixed here.
+  const tightened = makePrivateTree(config.dataDir);
+  if (tightened > 0) log.info({ dataDir: config.dataDir, entries: tightened }, 'made the data directory private: 0700 directories, 0600 files');
   const store = await openSqliteStore({ file: join(config.dataDir, DATABASE_FILE), log });
   const events = createEventBus<FleetEvent>(log);
   events.subscribe((e) => (e.seq === null ? log.debug({ event: e.type, ...e.data }, e.type) : log.info({ event: e.type, seq: e.seq, ...e.data }, e.type)));
@@ -91,6 +97,7 @@ export interface AppOptions {
 
 /** Composition root, part two: the two HTTP surfaces on their own listeners. */
 export async function createApp(config: Readonly<Config>, log: Logger, options: AppOptions = {}): Promise<App> {
+  const tls = readTls(config.management.tls);
   const core = await openCore(config, log);
   const startedAt = Date.now();
   const failSilent = async () => {
@@ -136,6 +143,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
     images: core.images,
     events: core.events,
     log: log.child({ surface: 'management' }),
+    ...(tls && { tls }),
     health,
     facts: {
       version: VERSION,
@@ -175,8 +183,31 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
   };
 }
 
-/** A listener could not be bound (address in use, not on this machine, no permission). */
-export class ServeError extends AppError<'SERVE_LISTEN_FAILED'> {}
+/** A listener could not be bound (address in use, not on this machine, no permission) or its TLS files are unusable. */
+export class ServeError extends AppError<'SERVE_LISTEN_FAILED' | 'SERVE_TLS_INVALID'> {}
+
+/** The management listener's certificate and key, read and checked as a pair before anything starts. */
+function readTls(files: Config['management']['tls']): { cert: Buffer; key: Buffer } | undefined {
+  if (files.cert === null || files.key === null) return undefined;
+  const named = `management.tls.cert (${files.cert}) and management.tls.key (${files.key})`;
+  let pair: { cert: Buffer; key: Buffer };
+  try {
+    pair = { cert: readFileSync(files.cert), key: readFileSync(files.key) };
+  } catch (cause) {
+    throw new ServeError('SERVE_TLS_INVALID', `Cannot read the TLS files ${named}: ${(cause as Error).message}`, { ...files }, { cause });
+  }
+  try {
+    createSecureContext(pair);
+  } catch (cause) {
+    throw new ServeError(
+      'SERVE_TLS_INVALID',
+      `${named} do not make a usable certificate: ${(cause as Error).message}; both must be PEM, and the key the certificate's own`,
+      { ...files },
+      { cause },
+    );
+  }
+  return pair;
+}
 
 async function listenOn(server: HttpServer, surface: 'device' | 'management', address: string): Promise<string> {
   const { host, port } = parseListen(address);

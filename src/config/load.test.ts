@@ -97,12 +97,20 @@ describe('loadConfig', () => {
     expect(c.netboot).toMatchObject({ interface: 'eth1', dhcp: { mode: 'proxy', range: { start: '198.18.0.10' } } });
   });
 
+  it('reads trusted proxies from the environment as a list', () => {
+    const c = loadConfig({ env: { RPI_DEPLOY_MANAGEMENT_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' } });
+    expect(c.management.trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8', '::1']);
+  });
+
   it.each([
     ['a range that runs backwards', 'netboot:\n  dhcp:\n    range: { start: 198.18.0.200, end: 198.18.0.100 }\n', 'netboot.dhcp.range.end'],
     ['a MAC reserved twice', 'netboot:\n  dhcp:\n    reservations:\n      - { mac: "2c:cf:67:00:00:01", ip: 198.18.0.5 }\n      - { mac: "2C-CF-67-00-00-01", ip: 198.18.0.6 }\n', 'netboot.dhcp.reservations'],
     ['an address reserved twice', 'netboot:\n  dhcp:\n    reservations:\n      - { mac: "2c:cf:67:00:00:01", ip: 198.18.0.5 }\n      - { mac: "2c:cf:67:00:00:02", ip: 198.18.0.5 }\n', 'netboot.dhcp.reservations'],
     ['an address that is not IPv4', 'netboot:\n  address: 198.18.0.256\n', 'netboot.address'],
     ['an interface name with a slash', 'netboot:\n  interface: "../eth0"\n', 'netboot.interface'],
+    ['a trusted proxy that is not an address', 'management:\n  trustProxy: [198.18.0.300]\n', 'management.trustProxy'],
+    ['a trusted proxy range with too long a prefix', 'management:\n  trustProxy: [198.18.0.0/33]\n', 'management.trustProxy'],
+    ['a TLS certificate without its key', 'management:\n  tls: { cert: /etc/ssl/deploy.pem }\n', 'management.tls.cert'],
   ])('refuses %s, naming the key', (_case, yaml, key) => {
     const e = failure(() => loadConfig({ file: file(yaml) }));
     expect(e.details['key']).toBe(key);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import Value from 'typebox/value';
 import type { TSchema } from 'typebox';
@@ -54,6 +55,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
     if (port > 65535) throw invalid(`/${section}/listen`, 'port must be 0–65535 (0 picks a free port)', withDefaults, origins);
   }
   checkNetboot(config, withDefaults, origins);
+  checkManagement(config, withDefaults, origins);
   config.dataDir = resolve(config.dataDir);
   return deepFreeze(config);
 }
@@ -75,6 +77,24 @@ function checkNetboot(config: Config, raw: Json, origins: Map<string, string>): 
     macs.add(mac);
     ips.add(r.ip);
   });
+}
+
+/** TLS files come in pairs; proxy addresses are really addresses, with prefixes that fit them. */
+function checkManagement(config: Config, raw: Json, origins: Map<string, string>): void {
+  const { cert, key } = config.management.tls;
+  if ((cert === null) !== (key === null)) {
+    const [set, missing] = cert === null ? ['key', 'cert'] : ['cert', 'key'];
+    throw invalid(`/management/tls/${set}`, `is set but management.tls.${missing} is not: https needs both files`, raw, origins);
+  }
+  for (const entry of config.management.trustProxy) {
+    if (/^[a-z]+$/.test(entry)) continue;
+    const [address = '', prefix] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    if (family === 0 || (prefix !== undefined && Number(prefix) > bits)) {
+      throw invalid('/management/trustProxy', `lists ${JSON.stringify(entry)}, which is not an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, loopback)`, raw, origins);
+    }
+  }
 }
 
 function readConfigFile(file: string): Json {

@@ -13,6 +13,8 @@ const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 /** A dotted-quad IPv4 address. */
 export const IPV4_PATTERN = `^(${OCTET}\\.){3}${OCTET}$`;
 const Ipv4 = (options: Record<string, unknown> = {}) => Type.String({ pattern: IPV4_PATTERN, ...options });
+/** An IP address or CIDR range (checked further in load.ts), or a name proxy-addr knows. */
+const TRUSTED_PROXY_PATTERN = '^([0-9A-Fa-f:.]+(/[0-9]{1,3})?|loopback|linklocal|uniquelocal)$';
 const Mac = Type.String({ pattern: '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$', description: 'a MAC address such as 2c:cf:67:01:02:03' });
 
 export const ConfigSchema = Type.Object(
@@ -46,12 +48,45 @@ export const ConfigSchema = Type.Object(
         ),
         loginLimit: Type.Object(
           {
-            perUser: Type.Integer({ minimum: 1, default: 5, description: 'failed logins for one username within the window before it is locked' }),
-            perAddress: Type.Integer({ minimum: 1, default: 20, description: 'failed logins from one address within the window before it is locked' }),
-            windowMinutes: Type.Integer({ minimum: 1, default: 15 }),
+            perPair: Type.Integer({
+              minimum: 1,
+              default: 5,
+              description: 'failed sign-ins for one username from one address before each further try from there must wait',
+            }),
+            perAddress: Type.Integer({
+              minimum: 1,
+              default: 20,
+              description: 'failed sign-ins from one address, whatever the usernames, before each further try from it must wait',
+            }),
+            firstDelaySeconds: Type.Integer({ minimum: 1, default: 30, description: 'the first wait past a limit; each further failure doubles it' }),
+            maxDelayMinutes: Type.Integer({ minimum: 1, default: 15, description: 'the longest wait between tries (the cap)' }),
+            forgetAfterMinutes: Type.Integer({ minimum: 1, default: 60, description: 'failures are forgotten once this long passes without a new one' }),
           },
-          { additionalProperties: false, default: {} },
+          {
+            additionalProperties: false,
+            default: {},
+            description: 'progressive delays against password guessing; nobody is locked out, and no address waits for another’s failures',
+          },
         ),
+        tls: Type.Object(
+          {
+            cert: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+              default: null,
+              description: 'PEM certificate file (with its chain) to serve the management listener over https; set with management.tls.key',
+            }),
+            key: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null, description: 'PEM private key file of management.tls.cert' }),
+          },
+          {
+            additionalProperties: false,
+            default: {},
+            description: 'https on the management listener itself; the alternative is a reverse proxy that ends TLS (see management.trustProxy)',
+          },
+        ),
+        trustProxy: Type.Array(Type.String({ pattern: TRUSTED_PROXY_PATTERN }), {
+          default: [],
+          description:
+            'addresses (or CIDR ranges, or loopback) of reverse proxies in front of the management listener; only from these is X-Forwarded-For (client address) and X-Forwarded-Proto/-Host believed. Empty: the socket address is the client',
+        }),
         trustedOrigins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$' }), {
           default: [],
           description: 'extra browser origins allowed to change things (e.g. https://deploy.example.org behind a proxy); the page’s own origin always is',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/private-dir.js';
 import { resolveInside } from '../lib/safe-path.js';
 
 /**
@@ -11,6 +12,8 @@ import { resolveInside } from '../lib/safe-path.js';
  *   manifests/<sha256>.json    one image layout per distinct raw image, named by its SHA-256
  *   staging/<pid>-<start>-<random>/  an import in progress (process id and start time); nothing
  *                              here is registered
+ *
+ * Directories are made 0700 and files 0600: the store is the operator's, not the machine's.
  *
  * Files reach chunks/ and manifests/ only by rename from staging, after an fsync, inside the
  * registering transaction (so a sweep, also run inside a transaction, never sees half an import).
@@ -70,7 +73,7 @@ const READ_BUFFER_MIN_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 const PROCESS_STARTED_MS = Math.round(performance.timeOrigin);
 
 async function writeDurably(path: string, data: Uint8Array | string): Promise<void> {
-  const fh = await open(path, 'wx');
+  const fh = await open(path, 'wx', PRIVATE_FILE_MODE);
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -102,7 +105,7 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
   const chunksDir = join(root, 'chunks');
   const manifestsDir = join(root, 'manifests');
   const stagingDir = join(root, 'staging');
-  await Promise.all([chunksDir, manifestsDir, stagingDir].map((d) => mkdir(d, { recursive: true })));
+  await Promise.all([chunksDir, manifestsDir, stagingDir].map((d) => mkdir(d, { recursive: true, mode: PRIVATE_DIR_MODE })));
   const chunkPath = (sha256: string) => join(chunksDir, sha256.slice(0, 2), fileName(sha256));
   /** A stored file's real path; a symlink that leads out of the store is refused (PATH_OUTSIDE_ROOT). */
   const inside = (path: string) => resolveInside(root, relative(root, path));
@@ -111,7 +114,7 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
 
   async function createStaging(): Promise<Staging> {
     const dir = join(stagingDir, `${process.pid}-${PROCESS_STARTED_MS}-${randomBytes(6).toString('hex')}`);
-    await mkdir(join(dir, 'chunks'), { recursive: true });
+    await mkdir(join(dir, 'chunks'), { recursive: true, mode: PRIVATE_DIR_MODE });
     const staged = new Map<string, number>();
     let manifest: string | null = null;
     return {
@@ -132,7 +135,7 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
         for (const sha256 of staged.keys()) {
           const to = chunkPath(sha256);
           if (!parents.has(dirname(to))) {
-            await mkdir(dirname(to), { recursive: true });
+            await mkdir(dirname(to), { recursive: true, mode: PRIVATE_DIR_MODE });
             parents.add(dirname(to));
           }
           await rename(join(dir, 'chunks', fileName(sha256)), to);

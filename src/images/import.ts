@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FatError } from '../lib/fat/index.js';
+import { PRIVATE_FILE_MODE } from '../lib/private-dir.js';
 import type { ImageSourceFormat } from '../protocol/images.js';
 import { DEFAULT_CHUNK_SIZE_BYTES, type ImageLayout } from '../protocol/manifest.js';
 import { analyseImage } from './analyse.js';
@@ -110,7 +111,7 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
         // A zip is read from its central directory at the end, so an upload is saved first.
         zipPath = join(staging.dir, 'upload.zip');
         const received = progressBeat('receiving', opened.sizeBytes, onProgress);
-        await pipeline(opened.stream, byteCounter(received.add), createWriteStream(zipPath), { signal });
+        await pipeline(opened.stream, byteCounter(received.add), createWriteStream(zipPath, { mode: PRIVATE_FILE_MODE }), { signal });
         received.end();
       } else {
         opened.stream.destroy();

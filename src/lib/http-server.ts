@@ -44,6 +44,13 @@ export interface HttpServerOptions {
   bodyLimitBytes: number;
   /** Maps a component error code to its HTTP status; an unmapped code is a bug and answers 500. */
   statusOf: (code: string) => number | undefined;
+  /**
+   * Reverse proxies (addresses, CIDR ranges) whose X-Forwarded-For/-Proto/-Host are believed:
+   * `req.ip`, `req.protocol` and `req.host` then describe the browser, not the proxy.
+   */
+  trustProxy?: readonly string[];
+  /** PEM certificate (with chain) and key: the listener speaks https only. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -65,6 +72,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     forceCloseConnections: true,
+    ...(options.trustProxy?.length && { trustProxy: [...options.trustProxy] }),
+    ...(options.tls && { https: options.tls }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const routes: RouteRecord[] = [];

@@ -33,6 +33,8 @@ export interface ManagementDeps {
   images: ImageService;
   events: EventBus<FleetEvent>;
   log: Logger;
+  /** Certificate and key when the listener serves https itself (management.tls). */
+  tls?: { cert: Buffer; key: Buffer };
   health: () => Promise<HealthReply>;
   facts: Pick<SystemFacts, 'version' | 'startedAt' | 'listeners' | 'dhcp'>;
   /** Tests move time forward instead of sleeping. */
@@ -54,7 +56,13 @@ export interface ManagementApi {
 export function createManagementApi(deps: ManagementDeps): ManagementApi {
   const { config, store, log } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const server = createHttpServer({ log, bodyLimitBytes: MANAGEMENT_BODY_LIMIT_BYTES, statusOf: managementStatusOf });
+  const server = createHttpServer({
+    log,
+    bodyLimitBytes: MANAGEMENT_BODY_LIMIT_BYTES,
+    statusOf: managementStatusOf,
+    trustProxy: config.trustProxy,
+    ...(deps.tls && { tls: deps.tls }),
+  });
   const policy = { allowedHosts: config.allowedHosts, trustedOrigins: config.trustedOrigins };
 
   const users = createUserService({ store, clock });

@@ -1,8 +1,9 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
 import type { Logger } from '../lib/logger.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/private-dir.js';
 import { StoreError } from './errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { startCheckpointer } from './checkpointer.js';
@@ -51,7 +52,9 @@ export async function openSqliteStore(options: OpenStoreOptions): Promise<Store>
   const { file, log } = options;
   let sqlite: Database.Database;
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+    // Created before SQLite does (0644 by default), because it gives the WAL and SHM the mode of the database file.
+    closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
     sqlite = new Database(file);
     sqlite.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a killed process (the WAL is on disk); only a power cut can

@@ -172,7 +172,7 @@ describe('state-changing requests', () => {
 });
 
 describe('login rate limit', () => {
-  it('locks a username after 5 failures in 15 minutes, even for the right password, then lets it in again', async () => {
+  it('holds up a username from one address after 5 failures, even for the right password, then lets it in after the wait', async () => {
     await signedIn(server, 'target', 'viewer');
     const c = anonymous();
     for (let i = 0; i < 5; i++) expect((await c.login('target', `wrong-${i}`)).status).toBe(401);
@@ -183,8 +183,8 @@ describe('login rate limit', () => {
     expect((await c.login('target', PASSWORD)).status).toBe(200);
   });
 
-  it('locks an address after 20 failures whatever the usernames', async () => {
-    advance(16);
+  it('holds up an address after 20 failures whatever the usernames, then lets it in after the wait', async () => {
+    advance(61); // the failures of the tests before are forgotten after an hour without a new one
     const c = anonymous();
     for (let i = 0; i < 20; i++) expect((await c.login(`spray${i}`, 'guess')).status).toBe(401);
     expect((await c.login('olga', PASSWORD)).status).toBe(429);

@@ -42,17 +42,26 @@ export function registerAuthRoutes(app: HttpServer, deps: AuthRouteDeps): void {
     { config: { access: 'public', audit: 'auth.login', auditFailures: true }, schema: { tags: ['auth'], body: LoginRequest, response: { 200: Session } } },
     async (req, reply) => {
       const { username, password } = req.body;
-      const waitMs = limiter.retryAfterMs(username, req.ip);
-      if (waitMs > 0) {
-        void reply.header('retry-after', Math.ceil(waitMs / 1000));
-        throw new ManagementError('AUTH_RATE_LIMITED', `Too many failed sign-ins; try again in ${Math.ceil(waitMs / 60_000)} minute(s)`, { retryAfterSeconds: Math.ceil(waitMs / 1000) });
+      // Counted before the hash, so guesses sent in parallel meet the limit while hashes run.
+      const admission = limiter.begin(username, req.ip);
+      if (!admission.admitted) {
+        const seconds = Math.ceil(admission.retryAfterMs / 1000);
+        void reply.header('retry-after', seconds);
+        const wait = seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
+        throw new ManagementError('AUTH_RATE_LIMITED', `Too many failed sign-ins from this address; try again in ${wait}`, { retryAfterSeconds: seconds });
       }
-      const user = await users.authenticate(username, password);
+      let user;
+      try {
+        user = await users.authenticate(username, password);
+      } catch (err) {
+        admission.attempt.settle('abandoned');
+        throw err;
+      }
       if (!user) {
-        limiter.recordFailure(username, req.ip);
+        admission.attempt.settle('failed');
         throw new ManagementError('AUTH_INVALID', 'Wrong username or password');
       }
-      limiter.recordSuccess(username);
+      admission.attempt.settle('succeeded');
       return startSession(req, reply, { id: user.id, username: user.username, role: user.role as Session['user']['role'] });
     },
   );

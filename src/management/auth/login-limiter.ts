@@ -1,59 +1,105 @@
 /**
- * Counts failed logins per username and per client address in a sliding window. Memory is bounded:
- * past `maxKeys` the oldest key is forgotten, so a flood of invented usernames cannot grow it.
- * Kept in memory on purpose: a restart forgetting the counts costs an attacker a restart.
+ * Slows down password guessing without locking anyone out. Failed sign-ins are counted per
+ * (username, client address) pair and per client address. Past a threshold, each further try from
+ * that pair (or address) must wait, and every failure doubles the wait up to a cap: with the
+ * defaults, 5 free failures for a pair, then 30 s, 1, 2, 4, 8 and at most 15 minutes between tries
+ * (about 8 guesses an hour, kept up). A user's right password from another address is never held up by
+ * someone else's failures: there is no per-username lock for an attacker to trigger.
+ *
+ * An attempt counts from the moment it is admitted, before its password is hashed, so guesses
+ * sent in parallel cannot all pass the check while the first hashes are still running.
+ *
+ * Memory is bounded: past `MAX_KEYS` the least recently used key is forgotten, so a flood of
+ * invented usernames cannot grow it. Kept in memory on purpose: a restart forgetting the counts
+ * costs an attacker a restart.
  */
 export interface LoginLimiter {
-  /** Milliseconds until this user or address may try again; 0 when allowed. */
-  retryAfterMs(username: string, address: string): number;
-  recordFailure(username: string, address: string): void;
-  /** A successful login clears the user's count (not the address's: one good password there proves little). */
-  recordSuccess(username: string): void;
+  /** Admits one sign-in attempt, or says how long this pair or address must wait first. */
+  begin(username: string, address: string): LoginAdmission;
+}
+
+export type LoginAdmission = { admitted: true; attempt: LoginAttempt } | { admitted: false; retryAfterMs: number };
+
+export interface LoginAttempt {
+  /**
+   * How the attempt ended; call it once. `failed` counts against the pair and the address; `succeeded` forgets
+   * the pair's failures (not the address's: one good password there proves little); `abandoned`
+   * (the check itself could not run) counts nothing.
+   */
+  settle(outcome: 'failed' | 'succeeded' | 'abandoned'): void;
 }
 
 export interface LoginLimits {
-  perUser: number;
+  /** Failures of one username from one address before each further try waits. */
+  perPair: number;
+  /** Failures from one address, whatever the usernames, before each further try from it waits. */
   perAddress: number;
-  windowMinutes: number;
+  /** The first wait; each further failure doubles it. */
+  firstDelaySeconds: number;
+  /** The longest wait. */
+  maxDelayMinutes: number;
+  /** Failures are forgotten once this long passes without a new one. */
+  forgetAfterMinutes: number;
+}
+
+interface Count {
+  failures: number;
+  lastFailureMs: number;
+  /** Admitted attempts whose password is still being checked; each counts as a failure made now. */
+  inFlight: number;
 }
 
 const MAX_KEYS = 10_000;
 
 export function createLoginLimiter(limits: LoginLimits, clock: () => Date): LoginLimiter {
-  const windowMs = limits.windowMinutes * 60_000;
-  const failures = new Map<string, number[]>();
+  const firstDelayMs = limits.firstDelaySeconds * 1000;
+  const maxDelayMs = limits.maxDelayMinutes * 60_000;
+  const forgetMs = limits.forgetAfterMinutes * 60_000;
+  const counts = new Map<string, Count>();
 
-  const recent = (key: string, now: number): number[] => {
-    const kept = (failures.get(key) ?? []).filter((t) => t > now - windowMs);
-    if (kept.length === 0) failures.delete(key);
-    else failures.set(key, kept);
-    return kept;
+  /** The key's count, moved to the most recently used end; stale failures are forgotten first. */
+  const touch = (key: string, now: number): Count => {
+    let c = counts.get(key);
+    if (c && c.inFlight === 0 && now - c.lastFailureMs >= forgetMs) c = undefined;
+    counts.delete(key);
+    c ??= { failures: 0, lastFailureMs: 0, inFlight: 0 };
+    counts.set(key, c);
+    if (counts.size > MAX_KEYS) counts.delete(counts.keys().next().value!);
+    return c;
   };
 
-  const wait = (key: string, max: number, now: number): number => {
-    const times = recent(key, now);
-    return times.length >= max ? times[times.length - max]! + windowMs - now : 0;
-  };
-
-  const add = (key: string, now: number) => {
-    const times = recent(key, now);
-    failures.delete(key);
-    failures.set(key, [...times, now]);
-    if (failures.size > MAX_KEYS) failures.delete(failures.keys().next().value!);
+  const waitMs = (c: Count, threshold: number, now: number): number => {
+    const pending = c.failures + c.inFlight;
+    if (pending < threshold) return 0;
+    const delayMs = Math.min(firstDelayMs * 2 ** (pending - threshold), maxDelayMs);
+    return c.inFlight > 0 ? delayMs : Math.max(0, c.lastFailureMs + delayMs - now);
   };
 
   return {
-    retryAfterMs(username, address) {
+    begin(username, address) {
       const now = clock().getTime();
-      return Math.max(wait(`u:${username.trim().toLowerCase()}`, limits.perUser, now), wait(`a:${address}`, limits.perAddress, now));
-    },
-    recordFailure(username, address) {
-      const now = clock().getTime();
-      add(`u:${username.trim().toLowerCase()}`, now);
-      add(`a:${address}`, now);
-    },
-    recordSuccess(username) {
-      failures.delete(`u:${username.trim().toLowerCase()}`);
+      const pair = touch(`p:${username.trim().toLowerCase()}\n${address}`, now);
+      const from = touch(`a:${address}`, now);
+      const retryAfterMs = Math.max(waitMs(pair, limits.perPair, now), waitMs(from, limits.perAddress, now));
+      if (retryAfterMs > 0) return { admitted: false, retryAfterMs };
+      pair.inFlight++;
+      from.inFlight++;
+      return {
+        admitted: true,
+        attempt: {
+          settle(outcome) {
+            const at = clock().getTime();
+            for (const c of [pair, from]) {
+              c.inFlight--;
+              if (outcome === 'failed') {
+                c.failures++;
+                c.lastFailureMs = at;
+              }
+            }
+            if (outcome === 'succeeded') pair.failures = 0;
+          },
+        },
+      };
     },
   };
 }
