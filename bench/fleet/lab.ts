@@ -59,7 +59,7 @@ export class FleetLab {
   private readonly cgroups: string[];
   private readonly cardFiles: string[] = [];
   private readonly others = new Set<ChildProcess>();
-  private destroyed = false;
+  private destroying: Promise<void> | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -179,9 +179,13 @@ export class FleetLab {
     return { writeBps, readBps };
   }
 
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    this.destroyed = true;
+  /** Every caller (a signal handler, a `finally`) waits for the same teardown to end. */
+  destroy(): Promise<void> {
+    this.destroying ??= this.teardown();
+    return this.destroying;
+  }
+
+  private async teardown(): Promise<void> {
     for (const child of this.others) killGroup(child);
     const pids = this.cgroups.filter((cg) => existsSync(cg)).flatMap((cg) => readFileSync(join(cg, 'cgroup.procs'), 'utf8').split('\n'));
     // nginx's workers and anything else a server started live on in its namespace after their parent is killed.
