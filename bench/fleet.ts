@@ -267,7 +267,7 @@ function cellLine(c: Cell, all: Cell[], sizeFactor: number, speedFactor: number,
     `${c.design.padEnd(8)} N=${String(c.boards).padStart(3)}`,
     `fleet ${fmt(c.wallS, 1).padStart(6)} s (full scale ${fmt((c.wallS * timeFactor) / 60, 0)} min)`,
     single ? `${fmt(c.wallS / single.wallS)}× single` : '',
-    `server sent ${fmt(c.serverTxBytes / 1e6, 0)} MB (${fmt((c.serverTxBytes * sizeFactor) / 1e9, 1)} GB full)`,
+    `server sent ${fmt(c.serverTxBytes / 1e6, 0)} MB (${fmt((c.serverTxBytes * sizeFactor) / 1e9, 1)} GB full), link ${fmt((c.serverTxBytes / (s.serverLinkBps * c.wallS)) * 100, 0)} % busy`,
     `server CPU ${fmt(c.serverCpuS, 1)} s = ${fmt(c.serverCpuS / c.wallS, 3)} cores (${fmt((c.serverCpuS / c.wallS) * speedFactor, 2)} at full speed)`,
     `boards CPU ${fmt(c.boardsCpuS / c.wallS, 2)} cores, machine busy ${fmt(c.machineBusyCores, 2)} cores`,
   ];
