@@ -47,6 +47,9 @@ interface Cell {
   boards: number;
   wallS: number;
   serverTxBytes: number;
+  serverLinkDrops: number;
+  /** Seconds from the start until the first, the median and the last board were done. */
+  doneS: [number, number, number];
   serverCpuS: number;
   boardsCpuS: number;
   machineBusyCores: number;
@@ -214,19 +217,23 @@ function machineJiffies(): { busy: number; total: number } {
 
 async function runCell(lab: FleetLab, design: Design, boards: Board[], serverPids: () => number[], script: (b: Board) => string, limitMs: number): Promise<Cell> {
   const tx0 = lab.serverTxBytes();
+  const drops0 = lab.serverLinkDrops();
   const cpu0 = cpuSecondsOf(serverPids());
   const boardsCpu0 = lab.boardsCpuSeconds();
   const jiffies0 = machineJiffies();
   const t0 = performance.now();
   const wall0 = Date.now();
   const exits: BoardExit[] = await Promise.all(boards.map((b) => lab.runBoard(b, script(b), limitMs)));
-  const wallS = (Math.max(...exits.map((e) => e.endMs)) - t0) / 1000;
+  const done = exits.map((e) => (e.endMs - t0) / 1000).sort((a, b) => a - b);
+  const wallS = done[done.length - 1]!;
   const jiffies1 = machineJiffies();
   const cell: Cell = {
     design,
     boards: boards.length,
     wallS,
     serverTxBytes: lab.serverTxBytes() - tx0,
+    serverLinkDrops: lab.serverLinkDrops() - drops0,
+    doneS: [done[0]!, done[Math.floor((done.length - 1) / 2)]!, wallS],
     serverCpuS: cpuSecondsOf(serverPids()) - cpu0,
     boardsCpuS: lab.boardsCpuSeconds() - boardsCpu0,
     // Busy share of all cores over the cell, times the core count: what everything on the machine used.
@@ -267,7 +274,8 @@ function cellLine(c: Cell, all: Cell[], sizeFactor: number, speedFactor: number,
     `${c.design.padEnd(8)} N=${String(c.boards).padStart(3)}`,
     `fleet ${fmt(c.wallS, 1).padStart(6)} s (full scale ${fmt((c.wallS * timeFactor) / 60, 0)} min)`,
     single ? `${fmt(c.wallS / single.wallS)}× single` : '',
-    `server sent ${fmt(c.serverTxBytes / 1e6, 0)} MB (${fmt((c.serverTxBytes * sizeFactor) / 1e9, 1)} GB full), link ${fmt((c.serverTxBytes / (s.serverLinkBps * c.wallS)) * 100, 0)} % busy`,
+    `boards done at ${c.doneS.map((x) => fmt(x, 1)).join(' / ')} s (first / median / last)`,
+    `server sent ${fmt(c.serverTxBytes / 1e6, 0)} MB (${fmt((c.serverTxBytes * sizeFactor) / 1e9, 1)} GB full) = ${fmt(c.serverTxBytes / s.serverLinkBps, 1)} s of link, link ${fmt((c.serverTxBytes / (s.serverLinkBps * c.wallS)) * 100, 0)} % busy, ${c.serverLinkDrops} packets dropped at it`,
     `server CPU ${fmt(c.serverCpuS, 1)} s = ${fmt(c.serverCpuS / c.wallS, 3)} cores (${fmt((c.serverCpuS / c.wallS) * speedFactor, 2)} at full speed)`,
     `boards CPU ${fmt(c.boardsCpuS / c.wallS, 2)} cores, machine busy ${fmt(c.machineBusyCores, 2)} cores`,
   ];

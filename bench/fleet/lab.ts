@@ -128,6 +128,12 @@ export class FleetLab {
     return Number(run(['ip', 'netns', 'exec', this.server, 'cat', '/sys/class/net/eth0/statistics/tx_bytes']).trim());
   }
 
+  /** Packets the server link's tbf has dropped so far (its queue was full). */
+  serverLinkDrops(): number {
+    const stats = run(['ip', 'netns', 'exec', this.server, 'tc', '-s', 'qdisc', 'show', 'dev', 'eth0']);
+    return Number(/dropped (\d+)/.exec(stats)?.[1] ?? 0);
+  }
+
   /** CPU seconds used so far by every process that ran as a board (the cpuacct cgroup). */
   boardsCpuSeconds(): number {
     return Number(readFileSync(join(this.cgroups[1]!, 'cpuacct.usage'), 'utf8')) / 1e9;
