@@ -14,8 +14,9 @@
  *        [--size-factor 250] [--speed-factor 5]
  */
 import { createHash } from 'node:crypto';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openCore } from '../src/app.js';
@@ -80,6 +81,9 @@ export async function benchFleet(args: string[]): Promise<string[]> {
   if (designs.some((d) => d !== 'seed' && d !== 'unicast')) throw new Error(`--designs ${values.designs}: expected seed, unicast or both`);
   if (!(sizeFactor >= 1 && speedFactor >= 1)) throw new Error('--size-factor and --speed-factor must be numbers ≥ 1');
   if (!NODE24) throw new Error('Node 24 (the boards\' runtime) is missing: run node scripts/fetch-node-runtime.mjs');
+  for (const tool of ['nginx', 'curl', 'losetup', 'blkdiscard', 'tc']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`the fleet lab needs ${tool}: apt-get install nginx curl util-linux iproute2`);
+  }
   const node24 = NODE24;
 
   const speeds: LabSpeeds = {
@@ -111,7 +115,7 @@ export async function benchFleet(args: string[]): Promise<string[]> {
     process.stderr.write(`fleet: ${signal}, cleaning up\n`);
     void (lab?.destroy() ?? Promise.resolve()).finally(() => {
       data.remove();
-      process.exit(130);
+      process.exit(128 + osConstants.signals[signal]);
     });
   };
   process.once('SIGINT', onSignal);
@@ -165,15 +169,14 @@ async function prepareServerData(dataDir: string, image: FleetImage, runtimeByte
   const fd = openSync(process.execPath, 'r');
   readSync(fd, bundle, 0, runtimeBytes, 0);
   closeSync(fd);
-  writeFileSync(join(netboot, 'runtime-fleet.tar'), bundle);
-  writeFileSync(join(netboot, 'stage1-fleet.cpio'), 'unused: the lab starts at the runtime download\n');
-  const runtimeSha256 = createHash('sha256').update(bundle).digest('hex');
-  const artifact = (file: string, bytes: Buffer) => ({ file, sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: bytes.length });
-  writeFileSync(
-    join(netboot, 'build.json'),
-    JSON.stringify({ format: 1, builtAt: new Date().toISOString(), inputs: {}, stage1: artifact('stage1-fleet.cpio', readFileSync(join(netboot, 'stage1-fleet.cpio'))), runtime: artifact('runtime-fleet.tar', bundle) }),
-  );
-  return { storedBytes: record.storedBytes, usedBytes: record.usedBytes, runtimeSha256 };
+  const artifact = (file: string, bytes: Buffer) => {
+    writeFileSync(join(netboot, file), bytes);
+    return { file, sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: bytes.length };
+  };
+  const runtime = artifact('runtime-fleet.tar', bundle);
+  const stage1 = artifact('stage1-fleet.cpio', Buffer.from('unused: the lab starts at the runtime download\n'));
+  writeFileSync(join(netboot, 'build.json'), JSON.stringify({ format: 1, builtAt: new Date().toISOString(), inputs: {}, stage1, runtime }));
+  return { storedBytes: record.storedBytes, usedBytes: record.usedBytes, runtimeSha256: runtime.sha256 };
 }
 
 async function startServers(lab: FleetLab, dataDir: string, image: FleetImage, runtimeSha256: string): Promise<Servers> {
