@@ -1,8 +1,8 @@
 /**
- * The benchmark image: Raspberry Pi OS-shaped (MBR, 256 MiB FAT32 boot with cloud-init files, a
- * 2 GiB ext4 root about 73 % full of real files from this machine's /usr, as in
- * ../shared/docs/stack-lab.md §4c), built without mounting and kept between runs in
- * $RPI_DEPLOY_BENCH_DIR (default: the system temp directory).
+ * The benchmark images: Raspberry Pi OS-shaped (MBR, a FAT boot partition with cloud-init files,
+ * an ext4 root full of real files from this machine's /usr, as in ../shared/docs/stack-lab.md
+ * §4c), built without mounting and kept between runs in $RPI_DEPLOY_BENCH_DIR (default: the
+ * system temp directory). `largePiImage()` is the 2.25 GiB one of the write and serve benches.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,9 +11,7 @@ import { join } from 'node:path';
 
 const MiB = 1024 * 1024;
 const BOOT_START = 4 * MiB;
-const BOOT_BYTES = 256 * MiB;
-const ROOT_BYTES = 2048 * MiB;
-/** What fills the root filesystem: about 1.4 GB of libraries, binaries, documentation. */
+/** What fills the large image's root filesystem: about 1.4 GB of libraries, binaries, documentation. */
 const ROOT_SOURCES = ['/usr/lib/x86_64-linux-gnu', '/usr/share'];
 
 export const BENCH_DIR = process.env['RPI_DEPLOY_BENCH_DIR'] ?? join(tmpdir(), 'rpi-deploy-bench');
@@ -27,47 +25,77 @@ export interface BenchImage {
   rootFull: number;
 }
 
+export interface PiImageLayout {
+  /** File name inside BENCH_DIR; an existing file of the right size is reused. */
+  name: string;
+  bootBytes: number;
+  rootBytes: number;
+  /** Puts the root filesystem's files into the empty directory `tree` (hard links are fine). */
+  fillRoot(tree: string): void;
+}
+
 export function largePiImage(): BenchImage {
+  return piImage({
+    name: 'pi-2g.img',
+    bootBytes: 256 * MiB,
+    rootBytes: 2048 * MiB,
+    fillRoot(tree) {
+      // Hard links cost no copy; mkfs.ext4 -d reads the files through them.
+      for (const src of ROOT_SOURCES) {
+        try {
+          sh('cp', ['-al', src, join(tree, src.replaceAll('/', '_'))]);
+        } catch {
+          sh('cp', ['-a', src, join(tree, src.replaceAll('/', '_'))]);
+        }
+      }
+    },
+  });
+}
+
+/** Builds (once) and describes a Pi-shaped image: boot partition at 4 MiB, root right after it. */
+export function piImage(layout: PiImageLayout): BenchImage {
   mkdirSync(BENCH_DIR, { recursive: true });
-  const path = join(BENCH_DIR, 'pi-2g.img');
-  const sizeBytes = BOOT_START + BOOT_BYTES + ROOT_BYTES;
-  if (!existsSync(path) || statSync(path).size !== sizeBytes) build(path, sizeBytes);
-  const stats = sh('dumpe2fs', ['-h', `${path}?offset=${BOOT_START + BOOT_BYTES}`]).toString();
+  const path = join(BENCH_DIR, layout.name);
+  const sizeBytes = BOOT_START + layout.bootBytes + layout.rootBytes;
+  if (!existsSync(path) || statSync(path).size !== sizeBytes) build(path, sizeBytes, layout);
+  const stats = sh('dumpe2fs', ['-h', `${path}?offset=${BOOT_START + layout.bootBytes}`]).toString();
   const count = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(stats)?.[1]);
   return { path, sizeBytes, rootFull: 1 - count('Free blocks') / count('Block count') };
 }
 
-function build(path: string, sizeBytes: number): void {
+function build(path: string, sizeBytes: number, layout: PiImageLayout): void {
   const work = join(BENCH_DIR, 'build');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'boot'), { recursive: true });
   rmSync(path, { force: true });
-  sh('truncate', ['-s', String(sizeBytes), path]);
-  sh('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', path], `label: dos\nstart=${BOOT_START / 512}, size=${BOOT_BYTES / 512}, type=c\nstart=${(BOOT_START + BOOT_BYTES) / 512}, type=83\n`);
+  // Built under a temporary name, so an interrupted build is never taken for a finished one.
+  const partial = `${path}.partial`;
+  sh('truncate', ['-s', String(sizeBytes), partial]);
+  sh('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', partial], `label: dos\nstart=${BOOT_START / 512}, size=${layout.bootBytes / 512}, type=c\nstart=${(BOOT_START + layout.bootBytes) / 512}, type=83\n`);
 
   const boot = join(work, 'boot.vfat');
   writeFileSync(join(work, 'boot', 'config.txt'), 'arm_64bit=1\n[pi5]\nkernel=kernel_2712.img\n');
   writeFileSync(join(work, 'boot', 'cmdline.txt'), 'console=serial0,115200 console=tty1 root=PARTUUID=0badcafe-02 rootfstype=ext4 fsck.repair=yes rootwait\n');
   writeFileSync(join(work, 'boot', 'user-data'), '#cloud-config\nhostname: raspberrypi\n');
   writeFileSync(join(work, 'boot', 'meta-data'), 'instance-id: bench\n');
-  sh('cp', ['/usr/bin/node', join(work, 'boot', 'kernel_2712.img')]);
-  sh('truncate', ['-s', String(BOOT_BYTES), boot]);
-  sh('mkfs.vfat', ['-F', '32', '-n', 'bootfs', boot]);
-  sh('mcopy', ['-s', '-i', boot, join(work, 'boot', 'config.txt'), join(work, 'boot', 'cmdline.txt'), join(work, 'boot', 'user-data'), join(work, 'boot', 'meta-data'), join(work, 'boot', 'kernel_2712.img'), '::']);
+  const files = ['config.txt', 'cmdline.txt', 'user-data', 'meta-data'].map((f) => join(work, 'boot', f));
+  // A kernel-sized file where the partition holds one; small boot partitions get the text files only.
+  if (layout.bootBytes >= 64 * MiB) {
+    sh('cp', ['/usr/bin/node', join(work, 'boot', 'kernel_2712.img')]);
+    files.push(join(work, 'boot', 'kernel_2712.img'));
+  }
+  sh('truncate', ['-s', String(layout.bootBytes), boot]);
+  // FAT32 needs at least 34 MiB (65525 clusters); smaller partitions get the FAT mkfs.vfat picks.
+  sh('mkfs.vfat', [...(layout.bootBytes >= 64 * MiB ? ['-F', '32'] : []), '-n', 'bootfs', boot]);
+  sh('mcopy', ['-s', '-i', boot, ...files, '::']);
 
-  // Hard links cost no copy; mkfs.ext4 -d reads the files through them.
   const tree = join(work, 'root');
   mkdirSync(tree);
-  for (const src of ROOT_SOURCES) {
-    try {
-      sh('cp', ['-al', src, join(tree, src.replaceAll('/', '_'))]);
-    } catch {
-      sh('cp', ['-a', src, join(tree, src.replaceAll('/', '_'))]);
-    }
-  }
+  layout.fillRoot(tree);
   const root = join(work, 'root.ext4');
-  sh('mkfs.ext4', ['-q', '-F', '-b', '4096', '-L', 'rootfs', '-d', tree, root, `${ROOT_BYTES / 1024}k`]);
-  sh('dd', [`if=${boot}`, `of=${path}`, 'bs=4M', `seek=${BOOT_START}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none']);
-  sh('dd', [`if=${root}`, `of=${path}`, 'bs=4M', `seek=${BOOT_START + BOOT_BYTES}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none']);
+  sh('mkfs.ext4', ['-q', '-F', '-b', '4096', '-L', 'rootfs', '-d', tree, root, `${layout.rootBytes / 1024}k`]);
+  sh('dd', [`if=${boot}`, `of=${partial}`, 'bs=4M', `seek=${BOOT_START}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none']);
+  sh('dd', [`if=${root}`, `of=${partial}`, 'bs=4M', `seek=${BOOT_START + layout.bootBytes}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none']);
+  sh('mv', [partial, path]);
   rmSync(work, { recursive: true, force: true });
 }

@@ -1,9 +1,11 @@
 /**
  * Runs the benchmarks and prints their figures. `npm run bench` runs all; `npm run bench -- NAME`
- * runs one. Benchmarks measure; they never fail a build.
+ * runs one; options after the names (`npm run bench -- fleet --boards 1,5`) go to the benches
+ * named. Benchmarks measure; they never fail a build.
  */
 import { benchAssign } from './assign.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
+import { benchFleet } from './fleet.js';
 import { benchImport } from './import.js';
 import { benchLive } from './live.js';
 import { benchServe } from './serve.js';
@@ -11,9 +13,10 @@ import { benchTftp } from './tftp.js';
 import { benchUiLive } from './ui-live.js';
 import { benchWrite } from './write.js';
 
-const BENCHES: Record<string, () => Promise<string[]>> = {
+const BENCHES: Record<string, (args: string[]) => Promise<string[]>> = {
   assign: benchAssign,
   'dhcp-burst': benchDhcpBurst,
+  fleet: benchFleet,
   import: benchImport,
   live: benchLive,
   serve: benchServe,
@@ -22,9 +25,12 @@ const BENCHES: Record<string, () => Promise<string[]>> = {
   write: benchWrite,
 };
 
-const wanted = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const firstOption = argv.findIndex((a) => a.startsWith('--'));
+const wanted = firstOption === -1 ? argv : argv.slice(0, firstOption);
+const options = firstOption === -1 ? [] : argv.slice(firstOption);
 for (const [name, bench] of Object.entries(BENCHES)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   process.stdout.write(`== ${name}\n`);
-  for (const line of await bench()) process.stdout.write(`${line}\n`);
+  for (const line of await bench(options)) process.stdout.write(`${line}\n`);
 }

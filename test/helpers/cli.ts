@@ -20,9 +20,13 @@ export function runCli(args: string[], options: { input?: string; env?: Record<s
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Starts `rpi-deploy serve` and resolves once it printed its addresses. */
-export function spawnServe(args: string[]): Promise<{ device: string; management: string; banner: string; child: ReturnType<typeof spawn> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `rpi-deploy serve` and resolves once it printed its addresses. `wrap` runs it through
+ * a command that execs it (e.g. `ip netns exec NS`), so `child.pid` is still the server's.
+ */
+export function spawnServe(args: string[], options: { wrap?: string[] } = {}): Promise<{ device: string; management: string; banner: string; child: ReturnType<typeof spawn> }> {
+  const argv = [...(options.wrap ?? []), process.execPath, CLI, 'serve', ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

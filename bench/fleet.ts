@@ -1,0 +1,312 @@
+/**
+ * The fleet lab (issue 16): what a venue day costs. One machine plays the station and N boards:
+ * namespaces on a bridge, the server's link and each board's port shaped with tc, each board's
+ * card a loop device throttled by the block cgroup, an image of real files that compresses like
+ * a real OS. Side by side at each N, in one run:
+ *   seed     nginx serves the raw image; each board `curl | dd oflag=direct` (the seed's
+ *            installer), no verification;
+ *   unicast  `rpi-deploy serve`; each board downloads the runtime bundle from the device API's
+ *            runtime route, then runs the bundled agent on Node 24 against its card.
+ * Sizes shrink by one factor and speeds by another, so times shrink by their quotient while every
+ * ratio between link, cards and image stays real (the figures that matter are ratios). Details
+ * and measured figures: docs/benchmarks.md.
+ * Usage: npm run bench -- fleet [--boards 1,10,25,50] [--designs seed,unicast]
+ *        [--size-factor 250] [--speed-factor 5]
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openCore } from '../src/app.js';
+import { loadConfig } from '../src/config/index.js';
+import { createLogger } from '../src/lib/logger.js';
+import type { AgentResult } from '../src/agent/index.js';
+import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
+import { spawnServe } from '../test/helpers/cli.js';
+import { tempDir } from '../test/helpers/temp-dir.js';
+import { FULL_IMAGE, fleetImage, type FleetImage } from './fleet/image.js';
+import { FleetLab, SERVER_ADDRESS, type Board, type BoardExit, type LabSpeeds } from './fleet/lab.js';
+import { BENCH_DIR } from './large-pi-image.js';
+import { cpuSecondsOf, fmt } from './proc.js';
+
+const MiB = 1024 * 1024;
+/** The venue at full scale (issue 16): 1 GbE server link and NICs, SD cards at 50 MB/s write, 90 MB/s read. */
+const FULL_SPEEDS: LabSpeeds = { serverLinkBps: 125e6, boardNicBps: 125e6, cardWriteBps: 50e6, cardReadBps: 90e6 };
+/** The runtime bundle (Node for linux-arm64 + the agent) every netbooted board downloads first. */
+const FULL_RUNTIME_BYTES = 104 * MiB;
+const NGINX_PORT = 8080;
+const DEVICE_PORT = 5001;
+const VENUE = 'FLET';
+const PRODUCT = 'KXP2';
+
+type Design = 'seed' | 'unicast';
+
+interface Cell {
+  design: Design;
+  boards: number;
+  wallS: number;
+  serverTxBytes: number;
+  serverLinkDrops: number;
+  /** Seconds from the start until the first, the median and the last board were done. */
+  doneS: [number, number, number];
+  serverCpuS: number;
+  boardsCpuS: number;
+  machineBusyCores: number;
+  failures: string[];
+  /** unicast: when the last board had its runtime bundle, seconds from the start. */
+  runtimeDoneS?: number;
+  /** unicast: mean bytes each agent wrote (its used chunks) and the mean agent time alone. */
+  agentBytes?: number;
+  agentS?: number;
+}
+
+interface Servers {
+  nginxPids(): number[];
+  servePid: number;
+  runtimeUrl: string;
+}
+
+export async function benchFleet(args: string[]): Promise<string[]> {
+  const { values } = parseArgs({
+    args,
+    options: { boards: { type: 'string', default: '1,10,25,50' }, designs: { type: 'string', default: 'seed,unicast' }, 'size-factor': { type: 'string', default: '250' }, 'speed-factor': { type: 'string', default: '5' } },
+  });
+  const counts = values.boards.split(',').map(Number);
+  const designs = values.designs.split(',') as Design[];
+  const sizeFactor = Number(values['size-factor']);
+  const speedFactor = Number(values['speed-factor']);
+  if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 250)) throw new Error(`--boards ${values.boards}: expected counts between 1 and 250, e.g. 1,5`);
+  if (designs.some((d) => d !== 'seed' && d !== 'unicast')) throw new Error(`--designs ${values.designs}: expected seed, unicast or both`);
+  if (!(sizeFactor >= 1 && speedFactor >= 1)) throw new Error('--size-factor and --speed-factor must be numbers ≥ 1');
+  if (!NODE24) throw new Error('Node 24 (the boards\' runtime) is missing: run node scripts/fetch-node-runtime.mjs');
+  for (const tool of ['nginx', 'curl', 'losetup', 'blkdiscard', 'tc']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`the fleet lab needs ${tool}: apt-get install nginx curl util-linux iproute2`);
+  }
+  const node24 = NODE24;
+
+  const speeds: LabSpeeds = {
+    serverLinkBps: FULL_SPEEDS.serverLinkBps / speedFactor,
+    boardNicBps: FULL_SPEEDS.boardNicBps / speedFactor,
+    cardWriteBps: FULL_SPEEDS.cardWriteBps / speedFactor,
+    cardReadBps: FULL_SPEEDS.cardReadBps / speedFactor,
+  };
+  const timeFactor = sizeFactor / speedFactor;
+  const image = fleetImage(sizeFactor);
+  const runtimeBytes = Math.round(FULL_RUNTIME_BYTES / sizeFactor);
+  const mbps = (bps: number) => `${fmt((bps * 8) / 1e6, 0)} Mbit/s`;
+  const mb = (bytes: number, digits = 0) => `${fmt(bytes / 1e6, digits)} MB`;
+  const lines = [
+    `scale: sizes ÷ ${sizeFactor}, speeds ÷ ${speedFactor}, so times ÷ ${fmt(timeFactor, 0)}; every ratio between link, cards and image is the full-scale one`,
+    `lab: server link ${mbps(speeds.serverLinkBps)} (full scale 1 GbE), board NICs ${mbps(speeds.boardNicBps)} (1 GbE), cards write ${fmt(speeds.cardWriteBps / 1e6, 1)} MB/s, read ${fmt(speeds.cardReadBps / 1e6, 1)} MB/s (50 / 90 MB/s)`,
+    `image: ${mb(image.sizeBytes)} raw, root ${fmt(image.rootFull * 100, 1)} % full, card ${mb(image.cardBytes)} (full scale ${fmt((image.sizeBytes * sizeFactor) / 1e9, 1)} GB raw, ${fmt((FULL_IMAGE.rootBytes * image.rootFull) / 1e9, 1)} GB used, ${fmt(FULL_IMAGE.cardBytes / 1e9, 0)} GB card); runtime bundle ${mb(runtimeBytes, 2)} (104 MiB)`,
+  ];
+  const log = (line: string) => {
+    lines.push(line);
+    process.stderr.write(`fleet: ${line}\n`);
+  };
+
+  const data = tempDir('rpi-deploy-fleet-');
+  const maxBoards = Math.max(...counts);
+  let lab: FleetLab | undefined;
+  // Ctrl-C or a kill must not leave namespaces, loop devices or cgroups behind.
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`fleet: ${signal}, cleaning up\n`);
+    void (lab?.destroy() ?? Promise.resolve()).finally(() => {
+      data.remove();
+      process.exit(128 + osConstants.signals[signal]);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const stored = await prepareServerData(data.path, image, runtimeBytes, maxBoards * counts.length * designs.length + 10);
+    log(`image stored as ${mb(stored.storedBytes)} of zstd chunks for ${mb(stored.usedBytes)} used: ${fmt(stored.usedBytes / stored.storedBytes, 2)}× (a real OS: about 3×)`);
+    lab = await FleetLab.create({ boards: maxBoards, cardBytes: image.cardBytes, speeds, dir: data.path });
+    const card = await lab.measureCard(3);
+    log(`card throttle, dd O_DIRECT on a board's loop device in its cgroup: write ${fmt(card.writeBps / 1e6, 2)} MB/s (set ${fmt(speeds.cardWriteBps / 1e6, 2)}), read ${fmt(card.readBps / 1e6, 2)} MB/s (set ${fmt(speeds.cardReadBps / 1e6, 2)})`);
+    const servers = await startServers(lab, data.path, image, stored.runtimeSha256);
+    const cells: Cell[] = [];
+    let serial = 0x5f000000;
+    for (const n of counts) {
+      for (const design of designs) {
+        lab.blankCards();
+        execFileSync('sync');
+        const boards = lab.boards.slice(0, n);
+        const cell = await runCell(lab, design, boards, () => (design === 'seed' ? servers.nginxPids() : [servers.servePid]), (board) =>
+          design === 'seed'
+            ? `curl -sSf http://${SERVER_ADDRESS}:${NGINX_PORT}/${basename(image.path)} | dd of=${board.card} bs=4M iflag=fullblock oflag=direct status=none`
+            : `curl -sSf -o /dev/null ${servers.runtimeUrl} && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet`,
+          timeoutMs(design, n, image, speeds),
+        );
+        cells.push(cell);
+        log(cellLine(cell, cells, sizeFactor, speedFactor, speeds, runtimeBytes));
+      }
+    }
+    lines.push(...summary(cells, speeds, timeFactor));
+    return lines;
+  } finally {
+    await lab?.destroy();
+    data.remove();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Venue, pool, the image in the chunk store, and a runtime bundle of the real size behind the runtime route. */
+async function prepareServerData(dataDir: string, image: FleetImage, runtimeBytes: number, boards: number) {
+  const core = await openCore(loadConfig({ flags: { dataDir } }), createLogger('silent'));
+  await core.fleet.venues.create({ code: VENUE, name: 'Fleet lab' });
+  await core.fleet.pools.import({ venue: VENUE, text: `1-${boards}` });
+  const record = await core.images.import({ path: image.path }, { product: PRODUCT, version: 'fleet', activate: true });
+  await core.close();
+  // What `netboot build` would leave (its arm64 downloads are not needed to time the download):
+  // bytes of a real Node binary, as many as the scaled bundle has, named in build.json.
+  const netboot = join(dataDir, 'netboot');
+  mkdirSync(netboot, { recursive: true });
+  const bundle = Buffer.alloc(runtimeBytes);
+  const fd = openSync(process.execPath, 'r');
+  readSync(fd, bundle, 0, runtimeBytes, 0);
+  closeSync(fd);
+  const artifact = (file: string, bytes: Buffer) => {
+    writeFileSync(join(netboot, file), bytes);
+    return { file, sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: bytes.length };
+  };
+  const runtime = artifact('runtime-fleet.tar', bundle);
+  const stage1 = artifact('stage1-fleet.cpio', Buffer.from('unused: the lab starts at the runtime download\n'));
+  writeFileSync(join(netboot, 'build.json'), JSON.stringify({ format: 1, builtAt: new Date().toISOString(), inputs: {}, stage1, runtime }));
+  return { storedBytes: record.storedBytes, usedBytes: record.usedBytes, runtimeSha256: runtime.sha256 };
+}
+
+async function startServers(lab: FleetLab, dataDir: string, image: FleetImage, runtimeSha256: string): Promise<Servers> {
+  const prefix = join(dataDir, 'nginx');
+  mkdirSync(join(prefix, 'logs'), { recursive: true });
+  const conf = join(prefix, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes auto; user root; pid ${prefix}/nginx.pid; error_log ${prefix}/logs/error.log;
+events { worker_connections 1024; }
+http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
+  server { listen ${SERVER_ADDRESS}:${NGINX_PORT}; root ${dirname(image.path)}; } }\n`,
+  );
+  const nginx: ChildProcess = lab.spawnServer(['nginx', '-c', conf, '-p', prefix, '-g', 'daemon off;']);
+  const serve = await spawnServe(['--data-dir', dataDir, '--device-listen', `${SERVER_ADDRESS}:${DEVICE_PORT}`, '--management-listen', '127.0.0.1:0', '--log-level', 'warn'], { wrap: ['ip', 'netns', 'exec', lab.server] });
+  lab.adopt(serve.child);
+  // Both serve from the page cache, as a station that served the image once does.
+  execFileSync('cat', [image.path], { stdio: ['ignore', 'ignore', 'ignore'] });
+  execFileSync('sh', ['-c', `find ${join(dataDir, 'images')} -type f -exec cat {} + > /dev/null`]);
+  if (nginx.exitCode !== null) throw new Error(`nginx exited with ${nginx.exitCode}; see ${prefix}/logs/error.log`);
+  return {
+    nginxPids: () => [nginx.pid!, ...execFileSync('pgrep', ['-P', String(nginx.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number)],
+    servePid: serve.child.pid!,
+    runtimeUrl: `http://${SERVER_ADDRESS}:${DEVICE_PORT}/v1/runtime/${runtimeSha256}.tar`,
+  };
+}
+
+/** Three times what the slower of the link and the cards allows, plus a minute. */
+function timeoutMs(design: Design, boards: number, image: FleetImage, s: LabSpeeds): number {
+  const perBoard = image.sizeBytes / s.cardWriteBps + (design === 'unicast' ? image.sizeBytes / s.cardReadBps : 0);
+  return (3 * Math.max(perBoard, (boards * image.sizeBytes) / s.serverLinkBps + perBoard) + 60) * 1000;
+}
+
+/** Busy and total jiffies of the whole machine. */
+function machineJiffies(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3]! - f[4]!, total };
+}
+
+async function runCell(lab: FleetLab, design: Design, boards: Board[], serverPids: () => number[], script: (b: Board) => string, limitMs: number): Promise<Cell> {
+  const tx0 = lab.serverTxBytes();
+  const drops0 = lab.serverLinkDrops();
+  const cpu0 = cpuSecondsOf(serverPids());
+  const boardsCpu0 = lab.boardsCpuSeconds();
+  const jiffies0 = machineJiffies();
+  const t0 = performance.now();
+  const wall0 = Date.now();
+  const exits: BoardExit[] = await Promise.all(boards.map((b) => lab.runBoard(b, script(b), limitMs)));
+  const done = exits.map((e) => (e.endMs - t0) / 1000).sort((a, b) => a - b);
+  const wallS = done[done.length - 1]!;
+  const jiffies1 = machineJiffies();
+  const cell: Cell = {
+    design,
+    boards: boards.length,
+    wallS,
+    serverTxBytes: lab.serverTxBytes() - tx0,
+    serverLinkDrops: lab.serverLinkDrops() - drops0,
+    doneS: [done[0]!, done[Math.floor((done.length - 1) / 2)]!, wallS],
+    serverCpuS: cpuSecondsOf(serverPids()) - cpu0,
+    boardsCpuS: lab.boardsCpuSeconds() - boardsCpu0,
+    // Busy share of all cores over the cell, times the core count: what everything on the machine used.
+    machineBusyCores: ((jiffies1.busy - jiffies0.busy) / (jiffies1.total - jiffies0.total)) * Number(execFileSync('nproc', { encoding: 'utf8' })),
+    failures: [],
+  };
+  if (design === 'unicast') {
+    const runtimeAt: number[] = [];
+    const bytes: number[] = [];
+    const agentS: number[] = [];
+    for (const [i, e] of exits.entries()) {
+      const at = /^runtime (\d+)$/m.exec(e.stdout);
+      const last = e.stdout.trim().split('\n').pop() ?? '';
+      const result = last.startsWith('{') ? (JSON.parse(last) as AgentResult) : undefined;
+      if (!at || result?.status !== 'success') {
+        cell.failures.push(`board ${i}: exit ${e.code}, ${result?.message ?? e.stderr.trim().slice(-300)}`);
+        continue;
+      }
+      const runtimeS = Number(BigInt(at[1]!) / 1_000_000n - BigInt(wall0)) / 1000;
+      runtimeAt.push(runtimeS);
+      bytes.push(result.stats.bytesWritten);
+      agentS.push((e.endMs - t0) / 1000 - runtimeS);
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    cell.runtimeDoneS = Math.max(0, ...runtimeAt);
+    cell.agentBytes = mean(bytes);
+    cell.agentS = mean(agentS);
+  } else {
+    for (const [i, e] of exits.entries()) if (e.code !== 0) cell.failures.push(`board ${i}: exit ${e.code}, ${e.stderr.trim().slice(-300)}`);
+  }
+  return cell;
+}
+
+function cellLine(c: Cell, all: Cell[], sizeFactor: number, speedFactor: number, s: LabSpeeds, runtimeBytes: number): string {
+  const timeFactor = sizeFactor / speedFactor;
+  const single = all.find((x) => x.design === c.design && x.boards === 1);
+  const parts = [
+    `${c.design.padEnd(8)} N=${String(c.boards).padStart(3)}`,
+    `fleet ${fmt(c.wallS, 1).padStart(6)} s (full scale ${fmt((c.wallS * timeFactor) / 60, 0)} min)`,
+    single ? `${fmt(c.wallS / single.wallS)}× single` : '',
+    `boards done at ${c.doneS.map((x) => fmt(x, 1)).join(' / ')} s (first / median / last)`,
+    `server sent ${fmt(c.serverTxBytes / 1e6, 0)} MB (${fmt((c.serverTxBytes * sizeFactor) / 1e9, 1)} GB full) = ${fmt(c.serverTxBytes / s.serverLinkBps, 1)} s of link, link ${fmt((c.serverTxBytes / (s.serverLinkBps * c.wallS)) * 100, 0)} % busy, ${c.serverLinkDrops} packets dropped at it`,
+    `server CPU ${fmt(c.serverCpuS, 1)} s = ${fmt(c.serverCpuS / c.wallS, 3)} cores (${fmt((c.serverCpuS / c.wallS) * speedFactor, 2)} at full speed)`,
+    `boards CPU ${fmt(c.boardsCpuS / c.wallS, 2)} cores, machine busy ${fmt(c.machineBusyCores, 2)} cores`,
+  ];
+  if (c.design === 'unicast' && c.agentBytes !== undefined) {
+    const floorS = c.agentBytes / s.cardWriteBps + c.agentBytes / s.cardReadBps;
+    const runtimeShare = (c.boards * runtimeBytes) / c.serverTxBytes;
+    parts.push(`runtime bundles done by ${fmt(c.runtimeDoneS!, 1)} s (${fmt((c.runtimeDoneS! / c.wallS) * 100, 0)} % of the time, ${fmt(runtimeShare * 100, 1)} % of the bytes)`);
+    parts.push(`agent ${fmt(c.agentS!, 1)} s = ${fmt(c.agentS! / floorS)}× its disk floor ${fmt(floorS, 1)} s`);
+  }
+  if (c.failures.length > 0) parts.push(`FAILED ${c.failures.length}: ${c.failures.slice(0, 3).join('; ')}`);
+  return parts.filter(Boolean).join(', ');
+}
+
+function summary(cells: Cell[], s: LabSpeeds, timeFactor: number): string[] {
+  const out: string[] = [];
+  const at = (design: Design, n: number) => cells.find((c) => c.design === design && c.boards === n);
+  for (const n of [...new Set(cells.map((c) => c.boards))]) {
+    const seed = at('seed', n);
+    const unicast = at('unicast', n);
+    if (seed && unicast) out.push(`N=${n}: the seed's fleet time / unicast's = ${fmt(seed.wallS / unicast.wallS)} (the fleet mode's goal at N=50: ≥ 10)`);
+  }
+  const one = at('unicast', 1);
+  if (one?.agentBytes !== undefined) {
+    const floorS = one.agentBytes / s.cardWriteBps + one.agentBytes / s.cardReadBps;
+    out.push(`one board: agent ${fmt(one.agentS!, 1)} s against its disk floor ${fmt(floorS, 1)} s (${fmt(one.agentBytes / 1e6, 0)} MB written at ${fmt(s.cardWriteBps / 1e6, 1)} MB/s + read back at ${fmt(s.cardReadBps / 1e6, 1)} MB/s) = ${fmt(one.agentS! / floorS)}× (goal ≤ 1.10×); full scale ${fmt((floorS * timeFactor) / 60, 1)} min floor`);
+    // The block cgroup throttles reads and writes each on its own budget; a real card has one medium.
+    const overlapFloorS = one.agentBytes / Math.min(s.cardWriteBps, s.cardReadBps);
+    out.push(`  the lab's cards read and write at once at full rate each (separate cgroup budgets), so read-back that overlaps writing is free here: floor with full overlap ${fmt(overlapFloorS, 1)} s, agent ${fmt(one.agentS! / overlapFloorS)}× that`);
+  }
+  return out;
+}

@@ -1,0 +1,229 @@
+/**
+ * The fleet lab's machinery: a server namespace and N board namespaces on one bridge (the
+ * venue's switch), the server's link and each board's port shaped with tc tbf, and each board's
+ * card a loop device over a sparse file, throttled with the cgroup v1 block controller
+ * (blkio.throttle.{write,read}_bps_device) that every process of the board runs in. Addresses
+ * are in 198.18.0.0/15 only. `destroy()` removes every namespace, loop device, cgroup and
+ * process, and is safe to call twice (a signal handler and a `finally` may both call it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NetLab } from '../../test/helpers/netns.js';
+
+const BLKIO = '/sys/fs/cgroup/blkio';
+const CPUACCT = '/sys/fs/cgroup/cpuacct';
+export const SERVER_ADDRESS = '198.18.0.1';
+
+/** Link and card speeds in bytes per second. */
+export interface LabSpeeds {
+  serverLinkBps: number;
+  boardNicBps: number;
+  cardWriteBps: number;
+  cardReadBps: number;
+}
+
+export interface Board {
+  index: number;
+  ns: string;
+  address: string;
+  /** The board's card: /dev/loopN. */
+  card: string;
+}
+
+export interface BoardExit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** performance.now() when the board's processes were done. */
+  endMs: number;
+}
+
+function run(argv: string[]): string {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+
+/** tbf at `bytesPerS`; the bucket holds 10 ms of traffic and at least a few full-size GSO packets. */
+function tbf(bytesPerS: number): string[] {
+  const burst = Math.max(128 * 1024, Math.round(bytesPerS / 100));
+  return ['root', 'tbf', 'rate', `${Math.round(bytesPerS * 8)}bit`, 'burst', String(burst), 'latency', '50ms'];
+}
+
+export class FleetLab {
+  readonly boards: Board[] = [];
+  readonly server: string;
+  private readonly net: NetLab;
+  private readonly switchNs: string;
+  private readonly cgroups: string[];
+  private readonly cardFiles: string[] = [];
+  private readonly others = new Set<ChildProcess>();
+  private destroying: Promise<void> | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly speeds: LabSpeeds,
+  ) {
+    this.net = NetLab.create();
+    const tag = `rpi-deploy-fleet-${process.pid}`;
+    this.cgroups = [join(BLKIO, tag), join(CPUACCT, tag)];
+    this.switchNs = this.net.namespace('sw');
+    this.server = this.net.namespace('srv');
+  }
+
+  /** Builds the lab; on any failure, what was built so far is removed before the error is thrown. */
+  static async create(o: { boards: number; cardBytes: number; speeds: LabSpeeds; dir: string }): Promise<FleetLab> {
+    if (!existsSync(join(BLKIO, 'blkio.throttle.write_bps_device'))) throw new Error(`the fleet lab needs the cgroup v1 block controller at ${BLKIO}`);
+    const lab = new FleetLab(o.dir, o.speeds);
+    try {
+      lab.build(o.boards, o.cardBytes);
+    } catch (err) {
+      await lab.destroy();
+      throw err;
+    }
+    return lab;
+  }
+
+  private build(count: number, cardBytes: number): void {
+    for (const cg of this.cgroups) mkdirSync(cg);
+    this.net.bridge(this.switchNs, 'br0', null);
+    this.net.link(this.server, 'eth0', `${SERVER_ADDRESS}/16`, this.switchNs, 'psrv', null);
+    this.net.enslave(this.switchNs, 'psrv', 'br0');
+    // The venue's server link: what the server sends to all boards together.
+    run(['ip', 'netns', 'exec', this.server, 'tc', 'qdisc', 'add', 'dev', 'eth0', ...tbf(this.speeds.serverLinkBps)]);
+    mkdirSync(join(this.dir, 'cards'), { recursive: true });
+    for (let i = 0; i < count; i++) {
+      const ns = this.net.namespace(`b${i}`);
+      const address = `198.18.1.${i + 1}`;
+      this.net.link(ns, 'eth0', `${address}/16`, this.switchNs, `p${i}`, null);
+      this.net.enslave(this.switchNs, `p${i}`, 'br0');
+      // The board's NIC: its switch port sends to it at most this fast.
+      run(['ip', 'netns', 'exec', this.switchNs, 'tc', 'qdisc', 'add', 'dev', `p${i}`, ...tbf(this.speeds.boardNicBps)]);
+      const file = join(this.dir, 'cards', `card-${i}.img`);
+      writeFileSync(file, '');
+      truncateSync(file, cardBytes);
+      this.cardFiles.push(file);
+      const card = run(['losetup', '--find', '--show', file]).trim();
+      this.boards.push({ index: i, ns, address, card });
+      const majMin = run(['lsblk', '-dno', 'MAJ:MIN', card]).trim();
+      writeFileSync(join(this.cgroups[0]!, 'blkio.throttle.write_bps_device'), `${majMin} ${Math.round(this.speeds.cardWriteBps)}`);
+      writeFileSync(join(this.cgroups[0]!, 'blkio.throttle.read_bps_device'), `${majMin} ${Math.round(this.speeds.cardReadBps)}`);
+    }
+  }
+
+  /** Starts a long-running command in the server namespace; it is killed by `destroy()`. */
+  spawnServer(argv: string[]): ChildProcess {
+    return this.net.spawn(this.server, argv);
+  }
+
+  /** Registers a process started elsewhere (e.g. by a helper) so `destroy()` ends it. */
+  adopt(child: ChildProcess): void {
+    this.others.add(child);
+    child.on('exit', () => this.others.delete(child));
+  }
+
+  /** Bytes the server's interface has sent so far (its veth's counter). */
+  serverTxBytes(): number {
+    return Number(run(['ip', 'netns', 'exec', this.server, 'cat', '/sys/class/net/eth0/statistics/tx_bytes']).trim());
+  }
+
+  /** Packets the server link's tbf has dropped so far (its queue was full). */
+  serverLinkDrops(): number {
+    const stats = run(['ip', 'netns', 'exec', this.server, 'tc', '-s', 'qdisc', 'show', 'dev', 'eth0']);
+    return Number(/dropped (\d+)/.exec(stats)?.[1] ?? 0);
+  }
+
+  /** CPU seconds used so far by every process that ran as a board (the cpuacct cgroup). */
+  boardsCpuSeconds(): number {
+    return Number(readFileSync(join(this.cgroups[1]!, 'cpuacct.usage'), 'utf8')) / 1e9;
+  }
+
+  /**
+   * Runs `script` (bash, pipefail) as the board: in its namespace and in the cgroup that throttles
+   * its card. Resolves when it exits; killed after `timeoutMs`.
+   */
+  runBoard(board: Board, script: string, timeoutMs: number): Promise<BoardExit> {
+    const [blkio, cpuacct] = this.cgroups;
+    // The shell joins the cgroups before it execs, so everything the board starts is inside them.
+    const join = `echo $$ > ${blkio}/cgroup.procs && echo $$ > ${cpuacct}/cgroup.procs && exec ip netns exec ${board.ns} bash -o pipefail -c "$0"`;
+    const child = spawn('sh', ['-c', join, script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.adopt(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const timer = setTimeout(() => {
+      stderr += `\nkilled after ${timeoutMs / 1000} s`;
+      killGroup(child);
+    }, timeoutMs);
+    return new Promise((resolve) =>
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr, endMs: performance.now() });
+      }),
+    );
+  }
+
+  /** Discards every card (the loop device punches holes in its file), so each cell starts blank. */
+  blankCards(): void {
+    for (const b of this.boards) run(['blkdiscard', b.card]);
+  }
+
+  /** dd with O_DIRECT on board 0's card, inside its cgroup: the throttle as a board sees it. */
+  async measureCard(seconds: number): Promise<{ writeBps: number; readBps: number }> {
+    const board = this.boards[0]!;
+    const mib = Math.max(1, Math.round((this.speeds.cardWriteBps * seconds) / 2 ** 20));
+    const rate = async (dd: string) => {
+      const exit = await this.runBoard(board, `${dd} bs=1M count=${mib} 2>&1 | tail -1`, seconds * 10_000);
+      const m = /^(\d+) bytes.* copied, ([\d.]+) s/m.exec(exit.stdout);
+      if (exit.code !== 0 || !m) throw new Error(`card check failed: ${exit.stdout}${exit.stderr}`);
+      return Number(m[1]) / Number(m[2]);
+    };
+    const writeBps = await rate(`dd if=/dev/zero of=${board.card} oflag=direct`);
+    const readBps = await rate(`dd if=${board.card} of=/dev/null iflag=direct`);
+    return { writeBps, readBps };
+  }
+
+  /** Every caller (a signal handler, a `finally`) waits for the same teardown to end. */
+  destroy(): Promise<void> {
+    this.destroying ??= this.teardown();
+    return this.destroying;
+  }
+
+  private async teardown(): Promise<void> {
+    for (const child of this.others) killGroup(child);
+    const pids = this.cgroups.filter((cg) => existsSync(cg)).flatMap((cg) => readFileSync(join(cg, 'cgroup.procs'), 'utf8').split('\n'));
+    // nginx's workers and anything else a server started live on in its namespace after their parent is killed.
+    for (const ns of [this.server, ...this.boards.map((b) => b.ns)]) pids.push(...spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n'));
+    for (const pid of pids.filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    await this.net.destroy();
+    for (const b of this.boards) spawnSync('losetup', ['-d', b.card]);
+    for (const cg of this.cgroups) {
+      // A killed process leaves its cgroup a moment after the signal.
+      for (let i = 0; i < 50 && existsSync(cg); i++) {
+        try {
+          rmdirSync(cg);
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    }
+    for (const file of this.cardFiles) rmSync(file, { force: true });
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
