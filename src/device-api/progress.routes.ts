@@ -52,6 +52,7 @@ export function registerProgressRoutes(app: HttpServer, deps: ProgressRouteDeps)
         serial: d.serial,
         hostname: d.hostname,
         phase: d.status,
+        bytesWritten: r.bytesWritten,
         bytesDone: r.bytesDone,
         bytesTotal: r.bytesTotal,
         rateBytesPerSec: r.rateBytesPerSec,
