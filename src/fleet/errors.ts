@@ -25,7 +25,8 @@ export type FleetErrorCode =
   | 'FLEET_BATCH_TRANSITION'
   | 'FLEET_DEVICE_UNKNOWN'
   | 'FLEET_DEPLOYMENT_UNKNOWN'
-  | 'FLEET_DEPLOYMENT_FINISHED';
+  | 'FLEET_DEPLOYMENT_FINISHED'
+  | 'FLEET_SEED_UNREADABLE';
 
 /** Every expected failure of the fleet domain; the message tells the operator what to do next. */
 export class FleetError extends AppError<FleetErrorCode> {}
@@ -57,6 +58,7 @@ export const FLEET_ERROR_KINDS: Readonly<Record<FleetErrorCode, ErrorKind>> = {
   FLEET_DEVICE_UNKNOWN: 'unknown',
   FLEET_DEPLOYMENT_UNKNOWN: 'unknown',
   FLEET_DEPLOYMENT_FINISHED: 'conflict',
+  FLEET_SEED_UNREADABLE: 'invalid',
 };
 
 /** For `checkSchema`: a malformed field becomes FLEET_INPUT_INVALID naming the field. */

@@ -8,6 +8,7 @@ import { createFirstBootService, type FirstBootService } from './firstboot.servi
 import { createPoolService, type PoolService } from './pools.service.js';
 import { createProductService, type ProductService } from './products.service.js';
 import { createRecordsService, type RecordsService } from './records.service.js';
+import { createSeedImportService, type SeedImportService } from './seed-import.service.js';
 import { createSessionService, type SessionService } from './sessions.service.js';
 import { createVenueService, type VenueService } from './venues.service.js';
 
@@ -22,6 +23,8 @@ export interface Fleet {
   /** Device API sessions: deployment tokens and the chunks a board verified. */
   sessions: SessionService;
   firstBoot: FirstBootService;
+  /** `rpi-deploy import-seed`: a seed installation's venues, pools, batches and history. */
+  seedImport: SeedImportService;
 }
 
 export function createFleet(deps: { store: Store; events: EventBus<FleetEvent>; log: Logger; clock?: () => Date }): Fleet {
@@ -35,6 +38,7 @@ export function createFleet(deps: { store: Store; events: EventBus<FleetEvent>; 
     records: createRecordsService(full),
     sessions: createSessionService(full),
     firstBoot: createFirstBootService(full),
+    seedImport: createSeedImportService(full),
   };
 }
 
@@ -45,3 +49,5 @@ export type { PoolImportInput } from './pools.service.js';
 export type { BatchAction } from './batches.service.js';
 export type { SessionService } from './sessions.service.js';
 export type { FirstBootService } from './firstboot.service.js';
+export { readSeedInstallation, type SeedInstallation } from './seed-source.repo.js';
+export type { SeedImportSummary } from './seed-import.service.js';
