@@ -190,7 +190,7 @@ async function run(dashboards: number): Promise<string> {
         sentAt.set(`${board.deploymentId}:${bytesDone}`, performance.now());
         sent++;
         pending.push(
-          post(agent, device, `/v1/deployments/${board.deploymentId}/progress`, { phase: 'writing', bytesDone, bytesTotal: board.bytesTotal, rateBytesPerSec: 20_000_000, verifiedChunks: [] }, { authorization: `Bearer ${board.token}` }).then(
+          post(agent, device, `/v1/deployments/${board.deploymentId}/progress`, { phase: 'writing', bytesWritten: bytesDone, bytesDone, bytesTotal: board.bytesTotal, rateBytesPerSec: 20_000_000, verifiedChunks: [] }, { authorization: `Bearer ${board.token}` }).then(
             (r) => {
               if (r.status !== 200) failed++;
               else if (measuring) answered.push(performance.now() - at);

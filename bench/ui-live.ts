@@ -101,7 +101,7 @@ export async function benchUiLive(): Promise<string[]> {
         due.set(`${board.serial}:${percent}`, performance.timeOrigin + at);
         const bytesDone = Math.ceil((board.bytesTotal * percent) / 100);
         pending.push(
-          post(agent, device, `/v1/deployments/${board.deploymentId}/progress`, { phase: 'writing', bytesDone, bytesTotal: board.bytesTotal, rateBytesPerSec: 20_000_000, verifiedChunks: [] }, { authorization: `Bearer ${board.token}` }).then(
+          post(agent, device, `/v1/deployments/${board.deploymentId}/progress`, { phase: 'writing', bytesWritten: bytesDone, bytesDone, bytesTotal: board.bytesTotal, rateBytesPerSec: 20_000_000, verifiedChunks: [] }, { authorization: `Bearer ${board.token}` }).then(
             (r) => void (r.status !== 200 && failed++),
             () => void failed++,
           ),

@@ -29,14 +29,43 @@ describe('startProgressReporter', () => {
     });
     reporter.phase('downloading');
     reporter.phase('writing');
-    reporter.verified(3);
-    reporter.verified(4);
+    reporter.verified({ index: 3, sizeBytes: 10 });
+    reporter.verified({ index: 4, sizeBytes: 10 });
     reporter.phase('verifying');
     await reporter.drain(5_000);
     reporter.stop();
     expect(sent.map((r) => r.phase).slice(0, 3)).toEqual(['downloading', 'writing', 'verifying']);
     expect(sent.flatMap((r) => r.verifiedChunks)).toEqual([3, 4]);
     expect(reporter.unsent()).toEqual([]);
+  });
+
+  it('reports written bytes as chunks land, before any is verified, and counts a rewrite once', async () => {
+    const sent: ProgressReport[] = [];
+    const reporter = startProgressReporter({
+      intervalMs: 1000,
+      async send(r) {
+        sent.push(r);
+        return { status: 'writing', verifiedCount: 0 };
+      },
+      onStop: () => expect.fail('must not stop'),
+      onWarn: () => undefined,
+    });
+    reporter.setTotal(400);
+    reporter.written({ index: 0, sizeBytes: 100 });
+    reporter.written({ index: 1, sizeBytes: 100 });
+    reporter.phase('writing');
+    await reporter.drain(1000);
+    reporter.written({ index: 1, sizeBytes: 100 });
+    reporter.verified({ index: 0, sizeBytes: 100 });
+    reporter.verified({ index: 2, sizeBytes: 100 });
+    reporter.phase('verifying');
+    await reporter.drain(1000);
+    reporter.stop();
+    expect(sent.map(({ phase, bytesWritten, bytesDone, bytesTotal }) => ({ phase, bytesWritten, bytesDone, bytesTotal }))).toEqual([
+      { phase: 'writing', bytesWritten: 200, bytesDone: 0, bytesTotal: 400 },
+      // chunk 2 was resumed: verified on the card without a write, so it is on the card all the same
+      { phase: 'verifying', bytesWritten: 300, bytesDone: 200, bytesTotal: 400 },
+    ]);
   });
 
   it('stops the agent when the server says the deployment ended', async () => {

@@ -16,19 +16,30 @@ export interface ProgressReporter {
   /** Queues a phase change; every phase reaches the server, in order, even across failed reports. */
   phase(phase: AgentPhase): void;
   setTotal(bytes: number): void;
-  addDone(bytes: number): void;
-  verified(chunkIndex: number): void;
+  /** A chunk is on the card (a rewrite of the same chunk counts once). */
+  written(chunk: ChunkExtent): void;
+  /** A chunk read back right; it counts as written too (a resumed chunk is verified without a write). */
+  verified(chunk: ChunkExtent): void;
   /** Sends queued phases now and waits until the server has them all, or `giveUpAfterMs` passed. */
   drain(giveUpAfterMs: number): Promise<void>;
   /** Verified chunks no report has delivered yet (the result carries them). */
   unsent(): number[];
   stop(): void;
   /** Snapshot for a caller that shows progress (the simulator). */
-  snapshot(): { phase: AgentPhase | null; bytesDone: number; bytesTotal: number; rateBytesPerSec: number };
+  snapshot(): { phase: AgentPhase | null; bytesWritten: number; bytesDone: number; bytesTotal: number; rateBytesPerSec: number };
+}
+
+/** What the reporter needs to know of a manifest chunk. */
+export interface ChunkExtent {
+  index: number;
+  sizeBytes: number;
 }
 
 /**
- * Reports progress on a fixed beat (R14). One report is in flight at a time; a report that
+ * Reports progress on a fixed beat (R14): bytes written and bytes verified apart, because
+ * read-back verification goes in batches (32 MiB by default) and a bar of verified bytes alone
+ * stands still on a small image. Speed comes from written bytes, which move steadily.
+ * One report is in flight at a time; a report that
  * fails is simply superseded by the next, except phase changes and verified chunks, which stay
  * queued until the server acknowledged them. A server that says the deployment ended stops the
  * agent through `onStop`.
@@ -41,8 +52,10 @@ export function startProgressReporter(o: {
 }): ProgressReporter {
   const phases: AgentPhase[] = [];
   let current: AgentPhase | null = null;
+  let bytesWritten = 0;
   let bytesDone = 0;
   let bytesTotal = 0;
+  const writtenChunks = new Set<number>();
   let verified: number[] = [];
   const samples: { atMs: number; bytes: number }[] = [];
   let inFlight: Promise<void> | undefined;
@@ -50,7 +63,7 @@ export function startProgressReporter(o: {
 
   function sample(): number {
     const atMs = performance.now();
-    samples.push({ atMs, bytes: bytesDone });
+    samples.push({ atMs, bytes: bytesWritten });
     while (samples.length > 2 && samples[0]!.atMs < atMs - RATE_WINDOW_MS) samples.shift();
     return rateOf(samples);
   }
@@ -60,7 +73,7 @@ export function startProgressReporter(o: {
     if (!phase) return;
     const batch = verified.slice(0, VERIFIED_CHUNKS_PER_REPORT_MAX);
     try {
-      const reply = await o.send({ phase, bytesDone, bytesTotal, rateBytesPerSec: sample(), verifiedChunks: batch });
+      const reply = await o.send({ phase, bytesWritten, bytesDone, bytesTotal, rateBytesPerSec: sample(), verifiedChunks: batch });
       if (phases[0] === phase) phases.shift();
       verified = verified.slice(batch.length);
       if (reply.status === 'success' || reply.status === 'failed') {
@@ -83,6 +96,11 @@ export function startProgressReporter(o: {
   }
 
   const timer = setInterval(() => void tick(), o.intervalMs);
+  function markWritten(chunk: ChunkExtent): void {
+    if (writtenChunks.has(chunk.index)) return;
+    writtenChunks.add(chunk.index);
+    bytesWritten += chunk.sizeBytes;
+  }
   function end(): void {
     ended = true;
     clearInterval(timer);
@@ -95,8 +113,12 @@ export function startProgressReporter(o: {
       void tick();
     },
     setTotal: (bytes) => void (bytesTotal = bytes),
-    addDone: (bytes) => void (bytesDone += bytes),
-    verified: (i) => void verified.push(i),
+    written: markWritten,
+    verified(chunk) {
+      markWritten(chunk);
+      verified.push(chunk.index);
+      bytesDone += chunk.sizeBytes;
+    },
     async drain(giveUpAfterMs) {
       const until = Date.now() + giveUpAfterMs;
       while (phases.length > 0 && !ended && Date.now() < until) {
@@ -107,6 +129,6 @@ export function startProgressReporter(o: {
     },
     unsent: () => [...verified],
     stop: end,
-    snapshot: () => ({ phase: current, bytesDone, bytesTotal, rateBytesPerSec: rateOf(samples) }),
+    snapshot: () => ({ phase: current, bytesWritten, bytesDone, bytesTotal, rateBytesPerSec: rateOf(samples) }),
   };
 }

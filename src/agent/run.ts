@@ -149,11 +149,11 @@ export async function runAgent(options: AgentOptions, outerSignal: AbortSignal =
       resumed: new Set(plan.verifiedChunks),
       signal,
       onPhase: (p) => reporter!.phase(p),
-      onWritten: (n) => void (result.stats.bytesWritten += n),
-      onVerified: (c) => {
-        reporter!.verified(c.index);
-        reporter!.addDone(c.sizeBytes);
+      onWritten: (c, n) => {
+        result.stats.bytesWritten += n;
+        reporter!.written(c);
       },
+      onVerified: (c) => reporter!.verified(c),
     });
     Object.assign(result.stats, fetcher.stats, { rewrites: written.rewrites, resumedChunks: written.resumedOk });
 

@@ -26,7 +26,8 @@ export interface WriteOptions {
   resumed: ReadonlySet<number>;
   signal: AbortSignal;
   onPhase(phase: 'writing' | 'verifying'): void;
-  onWritten(bytes: number): void;
+  /** Bytes of `chunk` written to the card; called again for a rewrite. */
+  onWritten(chunk: ManifestChunk, bytes: number): void;
   onVerified(chunk: ManifestChunk): void;
 }
 
@@ -73,7 +74,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
     }
     const data = w.chunk.index === 0 ? Buffer.concat([Buffer.alloc(BOOT_SECTOR_BYTES), w.raw.subarray(BOOT_SECTOR_BYTES)]) : w.raw;
     await o.card.writeAt(w.chunk.offsetBytes, data, o.signal);
-    o.onWritten(data.length);
+    o.onWritten(w.chunk, data.length);
   }
 
   /**

@@ -1,7 +1,9 @@
+import { userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { openCore, type Core } from '../app.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../lib/logger.js';
+import { createAuditLog } from '../management/index.js';
 import type { Format } from './output.js';
 
 /** Options every command accepts (declared on the program). */
@@ -29,6 +31,48 @@ export async function withCore<T>(cmd: Command, fn: (core: Core) => Promise<T>):
   } finally {
     await core.close();
   }
+}
+
+/** A change a command makes, as the audit log names it (the same action names as the management API). */
+export interface CliChange<T> {
+  action: string;
+  /** What was changed; a function when only the result names it (the id of a new batch). */
+  target: string | ((result: T) => string);
+  /** What the row says of the change; by default the command's arguments and options. */
+  details?: Record<string, unknown>;
+}
+
+/** Options that say how a command runs or prints, not what it changes. */
+const RUN_OPTIONS = new Set(['config', 'dataDir', 'logLevel', 'json', 'csv']);
+
+/** `cli:<os user>`: who ran the command, as the audit log names them. */
+export function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    // A uid with no passwd entry (a container run as an arbitrary uid) is named by its number.
+    return `cli:uid-${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+/**
+ * `withCore` for a command that changes something: once the change succeeded, one audit row with
+ * the actor `cli:<os user>`, as the management API writes one for each change made through it.
+ * Every changing command goes through here, so that the audit log holds every change.
+ */
+export function withChange<T>(cmd: Command, change: CliChange<T>, fn: (core: Core) => Promise<T>): Promise<T> {
+  return withCore(cmd, async (core) => {
+    const result = await fn(core);
+    const options = Object.fromEntries(Object.entries(cmd.opts()).filter(([k]) => !RUN_OPTIONS.has(k)));
+    await createAuditLog({ store: core.store, clock: () => new Date() }).record({
+      actor: cliActor(),
+      action: change.action,
+      target: typeof change.target === 'function' ? change.target(result) : change.target,
+      details: change.details ?? { args: cmd.args, options },
+      ip: null,
+    });
+    return result;
+  });
 }
 
 export function formatOf(opts: { json?: boolean; csv?: boolean }): Format {

@@ -10,6 +10,7 @@ import { registerDevice } from './commands/device.js';
 import { registerDhcp } from './commands/dhcp.js';
 import { registerFirstBoot } from './commands/firstboot.js';
 import { registerImage } from './commands/image.js';
+import { registerImportSeed } from './commands/import-seed.js';
 import { registerNetboot } from './commands/netboot.js';
 import { registerPool } from './commands/pool.js';
 import { registerProduct } from './commands/product.js';
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerUser(program);
   registerSimulate(program);
   registerFirstBoot(program);
+  registerImportSeed(program);
   registerAgent(program);
   for (const leaf of leaves(program)) addCommonOptions(leaf);
   return program;

@@ -273,6 +273,7 @@ export function createDeploymentService(
           serial: d.serial,
           hostname: d.hostname,
           phase: d.status,
+          bytesWritten: r.bytesWritten,
           bytesDone: r.bytesDone,
           bytesTotal: r.bytesTotal,
           rateBytesPerSec: r.rateBytesPerSec,

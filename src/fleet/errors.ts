@@ -33,7 +33,8 @@ export type FleetErrorCode =
   | 'FLEET_NO_ACTIVE_IMAGE'
   | 'FLEET_IMAGE_NOT_CUSTOMISABLE'
   | 'FLEET_CHUNK_NOT_USED'
-  | 'FLEET_RESULT_INCOMPLETE';
+  | 'FLEET_RESULT_INCOMPLETE'
+  | 'FLEET_SEED_UNREADABLE';
 
 /** Every expected failure of the fleet domain; the message tells the operator what to do next. */
 export class FleetError extends AppError<FleetErrorCode> {}
@@ -73,6 +74,7 @@ export const FLEET_ERROR_KINDS: Readonly<Record<FleetErrorCode, ErrorKind>> = {
   FLEET_IMAGE_NOT_CUSTOMISABLE: 'conflict',
   FLEET_CHUNK_NOT_USED: 'invalid',
   FLEET_RESULT_INCOMPLETE: 'conflict',
+  FLEET_SEED_UNREADABLE: 'invalid',
 };
 
 /** For `checkSchema`: a malformed field becomes FLEET_INPUT_INVALID naming the field. */

@@ -8,6 +8,7 @@ import { createFirstBootService, type FirstBootService } from './firstboot.servi
 import { createPoolService, type PoolService } from './pools.service.js';
 import { createProductService, type ProductService } from './products.service.js';
 import { createRecordsService, type RecordsService } from './records.service.js';
+import { createSeedImportService, type SeedImportService } from './seed-import.service.js';
 import { createVenueService, type VenueService } from './venues.service.js';
 
 /** Venues, products, hostname pools, batches, boards and their deployments. No HTTP, no sockets. */
@@ -19,6 +20,8 @@ export interface Fleet {
   enrollment: EnrollmentService;
   records: RecordsService;
   firstBoot: FirstBootService;
+  /** `rpi-deploy import-seed`: a seed installation's venues, pools, batches and history. */
+  seedImport: SeedImportService;
 }
 
 export function createFleet(deps: { store: Store; events: EventBus<FleetEvent>; log: Logger; clock?: () => Date }): Fleet {
@@ -31,6 +34,7 @@ export function createFleet(deps: { store: Store; events: EventBus<FleetEvent>; 
     enrollment: createEnrollmentService(full),
     records: createRecordsService(full),
     firstBoot: createFirstBootService(full),
+    seedImport: createSeedImportService(full),
   };
 }
 
@@ -51,3 +55,5 @@ export {
   type SeedStatusOutcome,
 } from './deployments.service.js';
 export type { FirstBootService } from './firstboot.service.js';
+export { readSeedInstallation, type SeedInstallation } from './seed-source.repo.js';
+export type { SeedImportSummary } from './seed-import.service.js';

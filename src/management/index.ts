@@ -128,6 +128,7 @@ export function createManagementApi(deps: ManagementDeps): ManagementApi {
   return { server, issueSetupToken: () => setup.issue() };
 }
 
+export { createAuditLog, type AuditLog } from './audit.service.js';
 export { createUserService, type UserService } from './auth/users.service.js';
 export { ManagementError, type ManagementErrorCode } from './errors.js';
 export type { LiveLimits } from './live-hub.js';

@@ -10,7 +10,7 @@ import { Manifest } from './manifest.js';
  *   POST /v1/enroll                                  identity in; hostname, token and plan out
  *   GET  /v1/deployments/:id/manifest                the image's manifest again (after a restart)
  *   GET  /v1/deployments/:id/chunks/:index           one chunk; HTTP Range; zstd if accepted
- *   POST /v1/deployments/:id/progress                about once a second: phase, bytes, rate
+ *   POST /v1/deployments/:id/progress                about once a second: phase, bytes written and verified, rate
  *   POST /v1/deployments/:id/result                  success or failed, once
  */
 
@@ -86,6 +86,9 @@ export const VERIFIED_CHUNKS_PER_REPORT_MAX = 4096;
 export const ProgressReport = Type.Object(
   {
     phase: AgentPhase,
+    /** Moves chunk by chunk as the card is written; the speed and the time left are reckoned from it. */
+    bytesWritten: Type.Integer({ minimum: 0, description: 'image bytes written to the card so far, verified or not' }),
+    /** Moves a read-back batch at a time (32 MiB by default). */
     bytesDone: Type.Integer({ minimum: 0, description: 'image bytes written and verified so far' }),
     bytesTotal: Type.Integer({ minimum: 0, description: 'image bytes this attempt writes' }),
     rateBytesPerSec: Type.Integer({ minimum: 0 }),

@@ -37,6 +37,8 @@ export const FleetEventSchemas = {
     serial: Type.String(),
     hostname: Type.String(),
     phase: DeploymentStatus,
+    /** Bytes on the card so far; `bytesDone` are those also read back right (see ProgressReport). */
+    bytesWritten: Type.Integer(),
     bytesDone: Type.Integer(),
     bytesTotal: Type.Integer(),
     rateBytesPerSec: Type.Integer(),

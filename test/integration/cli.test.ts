@@ -51,6 +51,14 @@ describe('rpi-deploy CLI', () => {
     expect(r.stderr).toContain(message);
   });
 
+  it('simulate --help names each default once', () => {
+    const r = runCli(['simulate', '--help']);
+    expect(r.code).toBe(0);
+    // Commander wraps long descriptions, so read the option's whole entry up to the next option.
+    const cardGib = /--card-gib[\s\S]*?(?=\n\s+--)/.exec(r.stdout)?.[0].replace(/\s+/g, ' ');
+    expect(cardGib).toBe('--card-gib <n> size of each simulated card in GiB, sparse (default: 16)');
+  });
+
   it('reports an invalid configuration with the key and exit code 2', () => {
     const file = join(dir.path, 'bad.yaml');
     writeFileSync(file, 'device:\n  listen: nowhere\n');

@@ -116,7 +116,7 @@ describe('token-protected routes', () => {
     [
       ['GET', `/v1/deployments/${d.deploymentId}/manifest`, undefined],
       ['GET', `/v1/deployments/${d.deploymentId}/chunks/0`, undefined],
-      ['POST', `/v1/deployments/${d.deploymentId}/progress`, { phase: 'downloading', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }],
+      ['POST', `/v1/deployments/${d.deploymentId}/progress`, { phase: 'downloading', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }],
       ['POST', `/v1/deployments/${d.deploymentId}/result`, { status: 'failed', code: 'AGENT_X', message: 'no' }],
     ] as const;
 
@@ -176,11 +176,11 @@ describe('token-protected routes', () => {
   });
 
   it.each([
-    ['an unknown phase', { phase: 'flashing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
-    ['a success phase (only result may end a deployment)', { phase: 'success', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
-    ['a string for bytes', { phase: 'writing', bytesDone: '1', bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
-    ['too many chunk indexes', { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: Array.from({ length: 4097 }, (_, i) => i) }, 'REQUEST_INVALID'],
-    ['a chunk past the end', { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [99999] }, 'FLEET_CHUNK_NOT_USED'],
+    ['an unknown phase', { phase: 'flashing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
+    ['a success phase (only result may end a deployment)', { phase: 'success', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
+    ['a string for bytes', { phase: 'writing', bytesWritten: 1, bytesDone: '1', bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
+    ['too many chunk indexes', { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: Array.from({ length: 4097 }, (_, i) => i) }, 'REQUEST_INVALID'],
+    ['a chunk past the end', { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [99999] }, 'FLEET_CHUNK_NOT_USED'],
   ])('refuse a progress report with %s', async (_case, body, code) => {
     const r = await post(`/v1/deployments/${a.deploymentId}/progress`, body, bearer(a.token));
     expect([r.status, r.body['code']]).toEqual([400, code]);
@@ -189,7 +189,7 @@ describe('token-protected routes', () => {
   it('refuse a chunk that is not used as verified', async () => {
     const unused = manifest.chunks.find((c) => !c.used);
     expect(unused, 'the test image has an unused tail').toBeDefined();
-    const r = await post(`/v1/deployments/${a.deploymentId}/progress`, { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [unused!.index] }, bearer(a.token));
+    const r = await post(`/v1/deployments/${a.deploymentId}/progress`, { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [unused!.index] }, bearer(a.token));
     expect([r.status, r.body['code']]).toEqual([400, 'FLEET_CHUNK_NOT_USED']);
   });
 
@@ -197,7 +197,7 @@ describe('token-protected routes', () => {
     const live: unknown[] = [];
     const off = server.app.events.subscribe((e) => e.type === 'deployment.progress' && live.push(e));
     const report = (phase: string, verifiedChunks: number[]) =>
-      post(`/v1/deployments/${a.deploymentId}/progress`, { phase, bytesDone: 10, bytesTotal: 100, rateBytesPerSec: 5, verifiedChunks }, bearer(a.token));
+      post(`/v1/deployments/${a.deploymentId}/progress`, { phase, bytesWritten: 20, bytesDone: 10, bytesTotal: 100, rateBytesPerSec: 5, verifiedChunks }, bearer(a.token));
     expect((await report('downloading', [])).body).toEqual({ status: 'downloading', verifiedCount: 0 });
     const [u0, u1, u2] = manifest.chunks.filter((c) => c.used).map((c) => c.index);
     expect((await report('writing', [u0!, u1!])).body).toEqual({ status: 'writing', verifiedCount: 2 });
@@ -205,7 +205,7 @@ describe('token-protected routes', () => {
     expect((await report('downloading', [])).body).toEqual({ status: 'writing', verifiedCount: 3 }); // a late report changes nothing
     off();
     expect(live).toHaveLength(4);
-    expect(live[2]).toMatchObject({ seq: null, data: { deploymentId: a.deploymentId, phase: 'writing', bytesDone: 10, bytesTotal: 100, rateBytesPerSec: 5, chunksVerified: 3 } });
+    expect(live[2]).toMatchObject({ seq: null, data: { deploymentId: a.deploymentId, phase: 'writing', bytesWritten: 20, bytesDone: 10, bytesTotal: 100, rateBytesPerSec: 5, chunksVerified: 3 } });
     const { history } = await server.app.fleet.records.deployment(a.deploymentId);
     expect(history.filter((h) => h.type === 'deployment.phase').map((h) => h.data['phase'])).toEqual(['enrolled', 'downloading', 'writing']);
     expect(history.some((h) => h.type === 'deployment.progress')).toBe(false);
@@ -216,7 +216,7 @@ describe('token-protected routes', () => {
     expect([r.status, r.body['code']]).toEqual([409, 'FLEET_RESULT_INCOMPLETE']);
     expect((await server.app.fleet.records.deployment(a.deploymentId)).deployment).toMatchObject({ status: 'failed', error: expect.stringContaining('FLEET_RESULT_INCOMPLETE') });
     // Progress on a finished deployment tells the agent to stop.
-    const p = await post(`/v1/deployments/${a.deploymentId}/progress`, { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, bearer(a.token));
+    const p = await post(`/v1/deployments/${a.deploymentId}/progress`, { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, bearer(a.token));
     expect(p.body).toMatchObject({ status: 'failed' });
   });
 
@@ -233,12 +233,12 @@ describe('token-protected routes', () => {
     const serial = (serials++).toString(16);
     const first = (await post('/v1/enroll', { serial, macs: [], storageBytes: 1, venue: 'CORO', product: 'KXP2' })).body as unknown as EnrollReply;
     const some = manifest.chunks.filter((c) => c.used).map((c) => c.index).slice(0, 3);
-    const p = await post(`/v1/deployments/${first.deploymentId}/progress`, { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: some }, bearer(first.token));
+    const p = await post(`/v1/deployments/${first.deploymentId}/progress`, { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: some }, bearer(first.token));
     expect(p.body).toEqual({ status: 'writing', verifiedCount: 3 });
     const second = (await post('/v1/enroll', { serial, macs: [], storageBytes: 1, venue: 'CORO', product: 'KXP2' })).body as unknown as EnrollReply;
     expect(second.hostname).toBe(first.hostname);
     expect(second.plan.verifiedChunks).toEqual(some);
-    const old = await post(`/v1/deployments/${first.deploymentId}/progress`, { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, bearer(first.token));
+    const old = await post(`/v1/deployments/${first.deploymentId}/progress`, { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, bearer(first.token));
     expect(old.body).toMatchObject({ status: 'failed' }); // superseded
   });
 });

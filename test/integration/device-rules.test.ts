@@ -130,7 +130,7 @@ describe('a deployment that falls silent', () => {
     const hour = 3_600_000;
     expect(await at(hour).failSilent()).toEqual([]);
     // One board reports (same phase, no history row) an hour and a half in: it is heard, not silent.
-    const report: ProgressReport = { phase: 'downloading', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] };
+    const report: ProgressReport = { phase: 'downloading', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] };
     await at(0).reportProgress(talking.deploymentId, report);
     await at(1.5 * hour).reportProgress(talking.deploymentId, report);
 

@@ -200,13 +200,24 @@ describe('operator UI in Chromium', () => {
     });
     const smallCard = runAgentProcess(['--server', server.device, '--target', cardFile(join(server.dataDir, 'small-card.img'), 8 << 20), '--serial', SMALL_CARD_SERIAL, '--mac', '2c:cf:67:00:01:04', '--quiet'], { timeoutMs: 90_000 });
     for (const serial of SERIALS) await boardRow(serial).waitFor();
-    // Watch the rows while the agents work: every phase each board shows, as it shows it.
+    // Watch the rows while the agents work: every phase each board shows, as it shows it, and
+    // what its bar says (written and verified percentages) on the way.
     const seen = new Map<string, Set<string>>();
+    const bars: string[] = [];
     let photographed = false;
     const watching = (async () => {
       while (seen.size < SERIALS.length || [...seen.values()].some((p) => !p.has('success') && !p.has('failed'))) {
-        const rows = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('li.board[data-serial]')].map((li) => [li.dataset['serial']!, li.querySelector('.badge')?.textContent ?? '']));
-        for (const [serial, phase] of rows) seen.set(serial!, (seen.get(serial!) ?? new Set()).add(phase!));
+        const rows = await page.evaluate(() =>
+          [...document.querySelectorAll<HTMLElement>('li.board[data-serial]')].map((li) => [
+            li.dataset['serial']!,
+            li.querySelector('.badge')?.textContent ?? '',
+            li.querySelector('[role=progressbar]')?.getAttribute('aria-valuetext') ?? '',
+          ]),
+        );
+        for (const [serial, phase, bar] of rows) {
+          seen.set(serial!, (seen.get(serial!) ?? new Set()).add(phase!));
+          if (bar) bars.push(bar);
+        }
         if (rows.some(([, phase]) => phase === 'writing') && !photographed) {
           photographed = true;
           await page.screenshot({ path: join(ARTIFACTS, 'dashboard-writing-laptop.png'), fullPage: true });
@@ -219,6 +230,9 @@ describe('operator UI in Chromium', () => {
     expect(small.result?.status).toBe('failed');
     await watching;
     for (const serial of SERIALS.slice(0, 3)) expect([...seen.get(serial)!], serial).toEqual(expect.arrayContaining(['writing', 'success']));
+    // The bar moved through the write, not only at its end: some written share strictly between 0 and 100 %.
+    const written = bars.map((b) => Number(/^(\d+)% written, \d+% verified$/.exec(b)?.[1]));
+    expect(written.some((w) => w > 0 && w < 100), bars.join(' | ')).toBe(true);
     for (const serial of SERIALS.slice(0, 3)) {
       await boardRow(serial).locator('.badge', { hasText: 'success' }).waitFor();
       expect(await boardRow(serial).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');

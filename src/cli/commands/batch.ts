@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { BatchAction } from '../../fleet/index.js';
 import { BATCH_STATUSES, type Batch, type BatchStatus } from '../../protocol/fleet.js';
-import { formatOf, oneOf, parseInteger, withCore } from '../context.js';
+import { formatOf, oneOf, parseInteger, withChange, withCore } from '../context.js';
 import { print, printJson, type Column } from '../output.js';
 
 const BATCH_COLUMNS: Column<Batch>[] = [
@@ -46,13 +46,14 @@ export function registerBatch(program: Command): void {
     .option('--name <name>', 'a label, e.g. "Opening day"')
     .option('--activate', 'activate it at once')
     .option('--json', 'print JSON')
-    .action((opts: { venue: string; product: string; count: number; priority?: number; name?: string; activate?: boolean; json?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => {
+    .action(async (opts: { venue: string; product: string; count: number; priority?: number; name?: string; activate?: boolean; json?: boolean }, cmd: Command) => {
+      await withChange(cmd, { action: 'batch.create', target: (b: Batch) => String(b.id) }, async ({ fleet }) => {
         let b = await fleet.batches.create({ venue: opts.venue, product: opts.product, expectedCount: opts.count, priority: opts.priority ?? 0, name: opts.name ?? null });
         if (opts.activate) b = await fleet.batches.apply(b.id, 'activate');
         printBatch(b, opts.json, 'created');
-      }),
-    );
+        return b;
+      });
+    });
 
   batch
     .command('show <id>')
@@ -71,7 +72,7 @@ export function registerBatch(program: Command): void {
       .description(description)
       .option('--json', 'print JSON')
       .action((id: string, opts: { json?: boolean }, cmd: Command) =>
-        withCore(cmd, async ({ fleet }) => printBatch(await fleet.batches.apply(parseInteger(id), action), opts.json, 'now')),
+        withChange(cmd, { action: `batch.${action}`, target: id }, async ({ fleet }) => printBatch(await fleet.batches.apply(parseInteger(id), action), opts.json, 'now')),
       );
   }
 }

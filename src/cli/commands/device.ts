@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Device } from '../../protocol/fleet.js';
-import { formatOf, parseInteger, withCore } from '../context.js';
+import { formatOf, parseInteger, withChange, withCore } from '../context.js';
 import { print, printJson, printTable, type Column } from '../output.js';
 import { DEPLOYMENT_COLUMNS } from '../../protocol/deployment-columns.js';
 
@@ -45,7 +45,7 @@ export function registerDevice(program: Command): void {
     .description('image a board again: it is offered network boot once more')
     .option('--json', 'print JSON')
     .action((serial: string, opts: { json?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => {
+      withChange(cmd, { action: 'device.reimage', target: serial.toLowerCase() }, async ({ fleet }) => {
         const d = await fleet.enrollment.requestReimage(serial);
         if (opts.json) printJson(d);
         else process.stdout.write(`Board ${d.serial}${d.hostname ? ` (${d.hostname})` : ''} will be imaged again at its next network boot\n`);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parse } from 'yaml';
 import type { FirstBootScope, FirstBootSettingsInput } from '../../protocol/firstboot.js';
-import { withCore } from '../context.js';
+import { withChange, withCore } from '../context.js';
 import { printJson } from '../output.js';
 
 interface ScopeOptions {
@@ -37,25 +37,28 @@ export function registerFirstBoot(program: Command): void {
 
   scoped(fb.command('set').description('replace the settings of a product or venue from a file').addHelpText('after', `\n${EXAMPLE}`))
     .requiredOption('--file <file>', 'YAML or JSON settings; - reads standard input')
-    .action((opts: ScopeOptions & { file: string }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => {
-        const { scope, code } = scopeOf(opts);
-        const text = readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8');
-        let input: unknown;
-        try {
-          input = parse(text);
-        } catch (err) {
-          throw new InvalidArgumentError(`${opts.file} is not YAML or JSON: ${(err as Error).message}`);
-        }
-        printJson(await fleet.firstBoot.set(scope, code, (input ?? {}) as FirstBootSettingsInput));
-      }),
-    );
-
-  scoped(fb.command('clear').description('remove the settings of a product or venue')).action((opts: ScopeOptions, cmd: Command) =>
-    withCore(cmd, async ({ fleet }) => {
+    .action(async (opts: ScopeOptions & { file: string }, cmd: Command) => {
       const { scope, code } = scopeOf(opts);
+      const text = readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8');
+      let input: unknown;
+      try {
+        input = parse(text);
+      } catch (err) {
+        throw new InvalidArgumentError(`${opts.file} is not YAML or JSON: ${(err as Error).message}`);
+      }
+      const settings = (input ?? {}) as FirstBootSettingsInput;
+      // Which settings changed, not their values: a Wi-Fi passphrase or its PSK is as secret as a password.
+      const details = { scope, code: code.toUpperCase(), keys: Object.keys(settings) };
+      await withChange(cmd, { action: 'firstboot.set', target: `${scope}/${code.toUpperCase()}`, details }, async ({ fleet }) =>
+        printJson(await fleet.firstBoot.set(scope, code, settings)),
+      );
+    });
+
+  scoped(fb.command('clear').description('remove the settings of a product or venue')).action(async (opts: ScopeOptions, cmd: Command) => {
+    const { scope, code } = scopeOf(opts);
+    await withChange(cmd, { action: 'firstboot.clear', target: `${scope}/${code.toUpperCase()}` }, async ({ fleet }) => {
       await fleet.firstBoot.clear(scope, code);
       process.stdout.write(`Cleared the first-boot settings of ${scope} ${code.toUpperCase()}\n`);
-    }),
-  );
+    });
+  });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ImportProgress } from '../../images/index.js';
 import type { Image } from '../../protocol/images.js';
-import { formatOf, parseInteger, withCore } from '../context.js';
+import { formatOf, parseInteger, withChange, withCore } from '../context.js';
 import { formatBytes, print, printJson, progressPrinter, type Column } from '../output.js';
 
 const IMAGE_COLUMNS: Column<Image>[] = [
@@ -52,13 +52,14 @@ export function registerImage(program: Command): void {
     .option('--notes <text>', 'free text')
     .option('--activate', 'make it the active image of its product')
     .option('--json', 'print JSON')
-    .action((file: string, opts: { product: string; version: string; notes?: string; activate?: boolean; json?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ images }) => {
+    .action(async (file: string, opts: { product: string; version: string; notes?: string; activate?: boolean; json?: boolean }, cmd: Command) => {
+      await withChange(cmd, { action: 'image.add', target: (i: Image) => String(i.id) }, async ({ images }) => {
         const i = await images.import({ path: file }, { product: opts.product, version: opts.version, notes: opts.notes ?? null, activate: opts.activate === true }, { onProgress: importProgressPrinter() });
         if (opts.json) printJson(i);
         else process.stdout.write(`Added image ${i.id}: ${i.product} ${i.version}, ${formatBytes(i.sizeBytes)} (${formatBytes(i.usedBytes)} used, ${formatBytes(i.storedBytes)} stored), ${i.osGeneration}, sha256 ${i.sha256}${i.active ? ' (active)' : ''}\n`);
-      }),
-    );
+        return i;
+      });
+    });
 
   image
     .command('manifest <id>')
@@ -80,7 +81,7 @@ export function registerImage(program: Command): void {
       .description(description)
       .option('--json', 'print JSON')
       .action((id: string, opts: { json?: boolean }, cmd: Command) =>
-        withCore(cmd, async ({ images }) => {
+        withChange(cmd, { action: `image.${action}`, target: id }, async ({ images }) => {
           const i = await images[action](parseInteger(id));
           if (opts.json) printJson(i);
           else process.stdout.write(`Image ${i.id} (${i.product} ${i.version}) ${outcome}\n`);
@@ -94,7 +95,7 @@ export function registerImage(program: Command): void {
     .option('--force', 'even if it is the active image of its product')
     .option('--json', 'print JSON')
     .action((id: string, opts: { force?: boolean; json?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ images }) => {
+      withChange(cmd, { action: 'image.delete', target: id }, async ({ images }) => {
         await images.remove(parseInteger(id), { force: opts.force === true });
         if (opts.json) printJson({ deleted: parseInteger(id) });
         else process.stdout.write(`Deleted image ${id}\n`);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { POOL_STATUSES, type PoolEntry, type PoolStatus } from '../../protocol/fleet.js';
-import { collect, formatOf, oneOf, withCore } from '../context.js';
+import { collect, formatOf, oneOf, withChange, withCore } from '../context.js';
 import { print, printJson, type Column } from '../output.js';
 import { POOL_STATS_COLUMNS } from './venue.js';
 
@@ -41,8 +41,11 @@ export function registerPool(program: Command): void {
     .action(async (venue: string, opts: { product?: string; range?: string[]; numbers?: string; file?: string; json?: boolean }, cmd: Command) => {
       const parts = [...(opts.file ? [await readInput(opts.file)] : []), ...(opts.numbers ? [opts.numbers] : []), ...(opts.range ?? [])];
       if (parts.length === 0) throw new InvalidArgumentError('give --range, --numbers or --file');
-      await withCore(cmd, async ({ fleet }) => {
-        const r = await fleet.pools.import({ venue, product: opts.product, text: parts.join('\n') });
+      const text = parts.join('\n');
+      // The numbers themselves, as the API's row has them: a file or standard input is gone afterwards.
+      const details = { venue, product: opts.product, text };
+      await withChange(cmd, { action: 'pool.import', target: venue.toUpperCase(), details }, async ({ fleet }) => {
+        const r = await fleet.pools.import({ venue, product: opts.product, text });
         if (opts.json) return printJson(r);
         process.stdout.write(`${r.venue}/${r.product}: added ${r.added}, duplicates ${r.duplicates}, invalid ${r.invalid}\n`);
         for (const l of r.lines) {
@@ -77,7 +80,7 @@ export function registerPool(program: Command): void {
     .description('give a name back to the pool (the board that held it keeps its history)')
     .option('--json', 'print JSON')
     .action((hostname: string, opts: { json?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => {
+      withChange(cmd, { action: 'pool.release', target: hostname.toUpperCase() }, async ({ fleet }) => {
         const r = await fleet.pools.release(hostname);
         if (opts.json) printJson(r);
         else process.stdout.write(`${r.hostname} is available${r.releasedFrom ? ` (released from board ${r.releasedFrom})` : ''}\n`);
@@ -90,7 +93,7 @@ export function registerPool(program: Command): void {
     .option('--force', 'also release it from the board that holds it')
     .option('--json', 'print JSON')
     .action((hostname: string, opts: { force?: boolean; json?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => {
+      withChange(cmd, { action: 'pool.retire', target: hostname.toUpperCase() }, async ({ fleet }) => {
         const r = await fleet.pools.retire(hostname, { force: opts.force === true });
         if (opts.json) printJson(r);
         else process.stdout.write(`${r.hostname} is retired${r.releasedFrom ? ` (released from board ${r.releasedFrom})` : ''}\n`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Product } from '../../protocol/fleet.js';
-import { formatOf, withCore } from '../context.js';
+import { formatOf, withChange, withCore } from '../context.js';
 import { print, printJson, type Column } from '../output.js';
 
 const PRODUCT_COLUMNS: Column<Product>[] = [
@@ -28,7 +28,7 @@ export function registerProduct(program: Command): void {
     .requiredOption('--pattern <pattern>', 'hostname pattern: "XYZ1-{venue}-{number:3}" (from a pool) or "XYZ1-{venue}-{serial}"')
     .option('--json', 'print JSON')
     .action((code: string, opts: { name: string; pattern: string; json?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => {
+      withChange(cmd, { action: 'product.create', target: code.toUpperCase() }, async ({ fleet }) => {
         const p = await fleet.products.create({ code, name: opts.name, hostnamePattern: opts.pattern });
         if (opts.json) printJson(p);
         else process.stdout.write(`Created product ${p.code}: names like ${p.hostnamePattern} (${p.naming === 'pool' ? 'from a hostname pool' : 'from the board serial'})\n`);
@@ -40,7 +40,7 @@ export function registerProduct(program: Command): void {
     .description('delete a product nobody uses')
     .option('--json', 'print JSON')
     .action((code: string, opts: { json?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => {
+      withChange(cmd, { action: 'product.delete', target: code.toUpperCase() }, async ({ fleet }) => {
         await fleet.products.remove(code);
         if (opts.json) printJson({ deleted: code.toUpperCase() });
         else process.stdout.write(`Deleted product ${code.toUpperCase()}\n`);

@@ -48,7 +48,7 @@ export function registerSimulate(program: Command): void {
     .option('--server <url>', 'device API to talk to (default: from device.listen)')
     .option('--venue <code>', 'venue the boards ask for (default: the server decides, e.g. the top active batch)')
     .option('--product <code>', 'product the boards ask for (default: the server decides)')
-    .option('--card-gib <n>', 'size of each simulated card, sparse (default 16)', between(1, 2048), 16)
+    .option('--card-gib <n>', 'size of each simulated card in GiB, sparse', between(1, 2048), 16)
     .option('--keep-cards', 'keep the card files under <data dir>/simulate afterwards')
     .option('--verbose', 'print every board’s agent log')
     .option('--json', 'print every board’s result as JSON')

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { createUserService } from '../../management/index.js';
 import { ROLES, type Role, type User } from '../../protocol/management-api.js';
-import { formatOf, oneOf, withCore } from '../context.js';
+import { formatOf, oneOf, withChange, withCore } from '../context.js';
 import { print, printJson, type Column } from '../output.js';
 import { readSecret } from '../prompt.js';
 
@@ -29,7 +29,7 @@ export function registerUser(program: Command): void {
     .option('--admin', 'same as --role admin')
     .option('--json', 'print JSON')
     .action((username: string, opts: { role?: Role; admin?: boolean; json?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ store }) => {
+      withChange(cmd, { action: 'user.create', target: username.toLowerCase() }, async ({ store }) => {
         const role: Role = opts.admin ? 'admin' : (opts.role ?? 'operator');
         const created = await createUserService({ store, clock: () => new Date() }).create({ username, password: await newPassword(), role });
         if (opts.json) printJson(created);
@@ -50,7 +50,7 @@ export function registerUser(program: Command): void {
     .command('passwd <username>')
     .description('set a new password (ends that user’s sessions)')
     .action((username: string, _opts: object, cmd: Command) =>
-      withCore(cmd, async ({ store }) => {
+      withChange(cmd, { action: 'user.update', target: username.toLowerCase(), details: { password: 'changed' } }, async ({ store }) => {
         await createUserService({ store, clock: () => new Date() }).update(username, { password: await newPassword() });
         process.stdout.write(`Password of ${username.toLowerCase()} changed\n`);
       }),
@@ -60,7 +60,7 @@ export function registerUser(program: Command): void {
     .command('remove <username>')
     .description('delete a user, their sessions and API tokens')
     .action((username: string, _opts: object, cmd: Command) =>
-      withCore(cmd, async ({ store }) => {
+      withChange(cmd, { action: 'user.delete', target: username.toLowerCase() }, async ({ store }) => {
         await createUserService({ store, clock: () => new Date() }).remove(username);
         process.stdout.write(`User ${username.toLowerCase()} removed\n`);
       }),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { PoolStats, Venue } from '../../protocol/fleet.js';
-import { formatOf, withCore } from '../context.js';
+import { formatOf, withChange, withCore } from '../context.js';
 import { print, printJson, type Column } from '../output.js';
 
 const VENUE_COLUMNS: Column<Venue>[] = [
@@ -46,7 +46,7 @@ export function registerVenue(program: Command): void {
     .option('--contact <text>', 'who to call')
     .option('--json', 'print JSON')
     .action((code: string, opts: VenueFields, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => {
+      withChange(cmd, { action: 'venue.create', target: code.toUpperCase() }, async ({ fleet }) => {
         const v = await fleet.venues.create({ code, name: opts.name!, location: opts.location ?? null, contact: opts.contact ?? null });
         if (opts.json) printJson(v);
         else process.stdout.write(`Created venue ${v.code} (${v.name})\n`);
@@ -61,7 +61,7 @@ export function registerVenue(program: Command): void {
     .option('--contact <text>', 'new contact ("" clears it)')
     .option('--json', 'print JSON')
     .action((code: string, opts: VenueFields, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => {
+      withChange(cmd, { action: 'venue.update', target: code.toUpperCase() }, async ({ fleet }) => {
         const v = await fleet.venues.update(code, {
           ...(opts.name !== undefined && { name: opts.name }),
           ...(opts.location !== undefined && { location: opts.location }),
@@ -78,7 +78,7 @@ export function registerVenue(program: Command): void {
     .option('--force', 'also release the hostnames boards hold there')
     .option('--json', 'print JSON')
     .action((code: string, opts: { force?: boolean; json?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => {
+      withChange(cmd, { action: 'venue.delete', target: code.toUpperCase() }, async ({ fleet }) => {
         const r = await fleet.venues.remove(code, { force: opts.force === true });
         if (opts.json) printJson(r);
         else process.stdout.write(`Deleted venue ${code.toUpperCase()}${r.releasedHostnames.length ? `; released ${r.releasedHostnames.join(', ')}` : ''}\n`);

@@ -80,7 +80,8 @@ export function createUserService(deps: { store: Store; clock: () => Date }): Us
       if (p.password) checkPasswordStrength(p.password, row.username);
       const passwordHash = p.password ? await hashPassword(p.password) : undefined;
       await store.transaction(async (tx) => {
-        await refuseLastAdmin(row, p.role, tx);
+        // A new password alone leaves the role as it is; only a role change can take the last admin away.
+        if (p.role !== undefined) await refuseLastAdmin(row, p.role, tx);
         await updateUser(tx, row.id, { ...(p.role && { role: p.role }), ...(passwordHash && { passwordHash }), now: now() });
         if (passwordHash) await deleteSessionsOf(tx, row.id, keepSession);
       });

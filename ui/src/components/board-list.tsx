@@ -7,15 +7,25 @@ import { ProgressBar } from './progress-bar.js';
 /** Where each phase puts the bar when no byte counts have arrived: a board visibly moves along. */
 const PHASE_PERCENT: Partial<Record<BoardPhase, number>> = { seen: 0, enrolled: 2, verifying: 95, customizing: 98, success: 100, failed: 100, refused: 100 };
 
+interface BoardBar {
+  /** verified bytes in the measured phases, else where the phase puts the bar */
+  percent: number | null;
+  /** written bytes, verified or not, while they are counted */
+  writtenPercent: number | null;
+}
+
 /**
- * Bytes done while they are known (download, write, read-back verify), otherwise where the phase
- * puts the bar. Before the first bytes are counted (the agent counts verified batches) the bar is
- * indeterminate: the board is working, how far is not known yet.
+ * Bytes while they are known (download, write, read-back verify), otherwise where the phase puts
+ * the bar. The agent counts written bytes chunk by chunk and verified bytes a read-back batch at a
+ * time, so the bar shows both: written, lighter, ahead of verified. Before the first bytes are
+ * counted the bar is indeterminate: the board is working, how far is not known yet.
  */
-function boardPercent(b: Board): number | null {
+function boardBar(b: Board): BoardBar {
   const measured = b.phase === 'downloading' || b.phase === 'writing' || b.phase === 'verifying';
-  if (measured) return b.progress && b.progress.doneBytes > 0 ? percentOf(b.progress.doneBytes, b.progress.totalBytes) : null;
-  return PHASE_PERCENT[b.phase] ?? null;
+  if (!measured) return { percent: PHASE_PERCENT[b.phase] ?? null, writtenPercent: null };
+  const p = b.progress;
+  if (!p || (p.writtenBytes === 0 && p.verifiedBytes === 0)) return { percent: null, writtenPercent: null };
+  return { percent: percentOf(p.verifiedBytes, p.totalBytes), writtenPercent: percentOf(p.writtenBytes, p.totalBytes) };
 }
 
 const tone = (phase: BoardPhase) => (phase === 'success' ? 'success' : phase === 'failed' || phase === 'refused' ? 'failed' : phase === 'seen' ? 'idle' : 'active');
@@ -30,11 +40,14 @@ interface BoardRowProps {
 }
 
 const BoardRow = memo(function BoardRow({ board: b, nowMs, canReimage, onReimage }: BoardRowProps) {
-  const percent = boardPercent(b);
+  const { percent, writtenPercent } = boardBar(b);
   const name = b.hostname ?? `board ${b.serial}`;
+  // The agent's speed is of written bytes, so the time left is reckoned from them too.
   const rate = b.progress?.bytesPerSecond ?? null;
-  const eta = b.progress?.etaSeconds ?? estimateSecondsLeft(b.progress?.doneBytes ?? null, b.progress?.totalBytes ?? null, rate);
+  const eta = b.progress?.etaSeconds ?? estimateSecondsLeft(b.progress?.writtenBytes ?? null, b.progress?.totalBytes ?? null, rate);
   const running = !isEnded(b.phase) && b.phase !== 'seen';
+  const shown = percent !== null && !isEnded(b.phase);
+  const both = shown && writtenPercent !== null ? `${writtenPercent}% written, ${percent}% verified` : undefined;
   return (
     <li className={`board board-${b.phase}`} data-serial={b.serial} data-key={b.key}>
       <div className="board-name">
@@ -47,8 +60,21 @@ const BoardRow = memo(function BoardRow({ board: b, nowMs, canReimage, onReimage
         {b.reimageRequested && <span className="board-note">re-image requested</span>}
       </div>
       <div className="board-progress">
-        <ProgressBar percent={percent} tone={tone(b.phase)} label={`${name}: ${b.phase}${percent !== null && !isEnded(b.phase) ? ` ${percent}%` : ''}`} />
-        <span className="board-percent">{percent !== null && !isEnded(b.phase) ? `${percent}%` : ''}</span>
+        <ProgressBar
+          percent={percent}
+          partPercent={writtenPercent}
+          valueText={both}
+          tone={tone(b.phase)}
+          label={`${name}: ${b.phase}${shown ? ` ${both ?? `${percent}%`}` : ''}`}
+        />
+        {both !== undefined ? (
+          <span className="board-percent board-percent-both">
+            <span>{writtenPercent}% written</span>
+            <span className="board-verified">{percent}% verified</span>
+          </span>
+        ) : (
+          <span className="board-percent">{shown ? `${percent}%` : ''}</span>
+        )}
       </div>
       <dl className="board-figures">
         <div>

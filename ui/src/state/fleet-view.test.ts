@@ -11,8 +11,9 @@ function ev<K extends FleetEventType>(type: K, data: FleetEvents[K], s = 0): Fle
 function phase(serial: string, deploymentId: number, p: FleetEvents['deployment.phase']['phase'], s = 0, error: string | null = null, ip: string | null = null) {
   return ev('deployment.phase', { deploymentId, serial, hostname: `KXP2-CORO-${serial}`, venue: 'CORO', product: 'KXP2', phase: p, error, ip }, s);
 }
-function progress(serial: string, deploymentId: number, bytesDone: number, bytesTotal: number, rateBytesPerSec: number, s = 0) {
-  return { ...ev('deployment.progress', { deploymentId, serial, hostname: `KXP2-CORO-${serial}`, phase: 'writing', bytesDone, bytesTotal, rateBytesPerSec, chunksVerified: 0 }, s), seq: null };
+function progress(serial: string, deploymentId: number, bytesWritten: number, bytesDone: number, bytesTotal: number, rateBytesPerSec: number, s = 0) {
+  const data = { deploymentId, serial, hostname: `KXP2-CORO-${serial}`, phase: 'writing' as const, bytesWritten, bytesDone, bytesTotal, rateBytesPerSec, chunksVerified: 0 };
+  return { ...ev('deployment.progress', data, s), seq: null };
 }
 /** An event type this build has no case for, as another component would send it. */
 const other = (type: string, data: Record<string, unknown>, s = 0) => ({ seq: null, at: at(s), type, data }) as unknown as FleetEvent;
@@ -50,10 +51,10 @@ describe('applyEvent', () => {
       ev('hostname.assigned', { serial: '100000000badcafe', hostname: 'KXP2-CORO-007', venue: 'CORO', product: 'KXP2', batchId: 1, reused: false }, 1),
       phase('100000000badcafe', 9, 'enrolled', 1),
       phase('100000000badcafe', 9, 'writing', 2),
-      progress('100000000badcafe', 9, 50e6, 100e6, 25e6, 3),
+      progress('100000000badcafe', 9, 75e6, 50e6, 100e6, 25e6, 3),
     ]);
     expect(Object.keys(view.boards)).toEqual(['0badcafe']);
-    expect(view.boards['0badcafe']?.progress).toEqual({ doneBytes: 50e6, totalBytes: 100e6, bytesPerSecond: 25e6, etaSeconds: null });
+    expect(view.boards['0badcafe']?.progress).toEqual({ writtenBytes: 75e6, verifiedBytes: 50e6, totalBytes: 100e6, bytesPerSecond: 25e6, etaSeconds: null });
     const done = applyEvent(view, phase('100000000badcafe', 9, 'success', 6));
     expect(done.boards['0badcafe']).toMatchObject({
       serial: '100000000badcafe',
@@ -64,7 +65,7 @@ describe('applyEvent', () => {
       deploymentId: 9,
       startedAt: at(1),
       finishedAt: at(6),
-      progress: { doneBytes: 100e6, totalBytes: 100e6, etaSeconds: 0 },
+      progress: { writtenBytes: 100e6, verifiedBytes: 100e6, totalBytes: 100e6, etaSeconds: 0 },
     });
   });
 
@@ -78,7 +79,7 @@ describe('applyEvent', () => {
   });
 
   it('a failed board keeps the reason; a re-image request is flagged; a new deployment resets progress', () => {
-    const failed = fold([phase('c3', 1, 'writing', 0), progress('c3', 1, 10, 100, 5, 1), phase('c3', 1, 'failed', 2, 'card write error')]);
+    const failed = fold([phase('c3', 1, 'writing', 0), progress('c3', 1, 20, 10, 100, 5, 1), phase('c3', 1, 'failed', 2, 'card write error')]);
     expect(failed.boards['c3']).toMatchObject({ phase: 'failed', error: 'card write error', finishedAt: at(2) });
     const requested = applyEvent(failed, ev('device.reimage', { serial: 'c3', hostname: 'KXP2-CORO-c3' }, 3));
     expect(requested.boards['c3']?.reimageRequested).toBe(true);
@@ -87,12 +88,12 @@ describe('applyEvent', () => {
   });
 
   it('ignores progress of an older attempt', () => {
-    const view = fold([phase('e6', 2, 'downloading', 1), progress('e6', 1, 50, 100, 10, 2)]);
+    const view = fold([phase('e6', 2, 'downloading', 1), progress('e6', 1, 60, 50, 100, 10, 2)]);
     expect(view.boards['e6']?.progress).toBeNull();
   });
 
   it('ignores a late "writing" for a deployment that already finished, and progress after the end', () => {
-    const view = fold([phase('d4', 1, 'success', 5), phase('d4', 1, 'writing', 3), progress('d4', 1, 1, 100, 5, 6)]);
+    const view = fold([phase('d4', 1, 'success', 5), phase('d4', 1, 'writing', 3), progress('d4', 1, 2, 1, 100, 5, 6)]);
     expect(view.boards['d4']).toMatchObject({ phase: 'success', progress: null });
   });
 
@@ -130,9 +131,9 @@ describe('applyEvent', () => {
 
 describe('mergeSnapshot', () => {
   it('takes the latest deployment per board and keeps live progress of the same deployment', () => {
-    const live = fold([phase('10000001', 2, 'writing'), progress('10000001', 2, 5, 10, 1)]);
+    const live = fold([phase('10000001', 2, 'writing'), progress('10000001', 2, 5, 5, 10, 1)]);
     const view = mergeSnapshot(live, [deployment({ id: 1, status: 'failed' }), deployment({ id: 2, status: 'writing' })]);
-    expect(view.boards['10000001']).toMatchObject({ deploymentId: 2, phase: 'writing', ip: '198.18.0.10', progress: { doneBytes: 5 } });
+    expect(view.boards['10000001']).toMatchObject({ deploymentId: 2, phase: 'writing', ip: '198.18.0.10', progress: { verifiedBytes: 5 } });
   });
 
   it('does not let an older snapshot undo a newer live deployment', () => {

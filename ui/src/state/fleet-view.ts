@@ -15,8 +15,10 @@ import { DEPLOYMENT_STATUSES, type Deployment, type DeploymentStatus } from '../
 export type BoardPhase = 'seen' | DeploymentStatus | 'refused';
 export const BOARD_PHASES: readonly BoardPhase[] = ['seen', ...DEPLOYMENT_STATUSES, 'refused'];
 
+/** A deployment's bytes: written to the card (moves chunk by chunk) and read back right (moves by batch). */
 export interface BoardProgress {
-  doneBytes: number;
+  writtenBytes: number;
+  verifiedBytes: number;
   totalBytes: number | null;
   bytesPerSecond: number | null;
   etaSeconds: number | null;
@@ -171,6 +173,12 @@ function applyOtherEvent(view: FleetView, type: string, at: string, data: LooseD
   return withBoard(next, { serial: serial ?? null, mac: mac ?? null }, at, () => (ip ? { ip } : {}));
 }
 
+/** A deployment that succeeded wrote and verified everything, whatever the last report said. */
+function successProgress(p: BoardProgress): BoardProgress {
+  const all = p.totalBytes ?? Math.max(p.writtenBytes, p.verifiedBytes);
+  return { ...p, writtenBytes: all, verifiedBytes: all, etaSeconds: 0 };
+}
+
 /** Moves the view by one live event. Unknown and malformed events never throw. */
 export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
   switch (event.type) {
@@ -193,7 +201,7 @@ export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
           ...(d.ip && { ip: d.ip }),
           ...(isNew && { startedAt: event.at, progress: null, reimageRequested: false }),
           finishedAt: isFinished(d.phase) ? event.at : null,
-          ...(d.phase === 'success' && b.progress && { progress: { ...b.progress, doneBytes: b.progress.totalBytes ?? b.progress.doneBytes, etaSeconds: 0 } }),
+          ...(d.phase === 'success' && b.progress && { progress: successProgress(b.progress) }),
         };
       });
     }
@@ -206,7 +214,13 @@ export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
           deploymentId: d.deploymentId,
           hostname: d.hostname,
           phase: d.phase,
-          progress: { doneBytes: d.bytesDone, totalBytes: d.bytesTotal > 0 ? d.bytesTotal : null, bytesPerSecond: d.rateBytesPerSec > 0 ? d.rateBytesPerSec : null, etaSeconds: null },
+          progress: {
+            writtenBytes: d.bytesWritten,
+            verifiedBytes: d.bytesDone,
+            totalBytes: d.bytesTotal > 0 ? d.bytesTotal : null,
+            bytesPerSecond: d.rateBytesPerSec > 0 ? d.rateBytesPerSec : null,
+            etaSeconds: null,
+          },
         };
       });
     }
