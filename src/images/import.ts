@@ -153,7 +153,7 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
   });
   let analysis;
   try {
-    analysis = await analyseImage(reader);
+    analysis = await analyseImage(reader, { name, format });
   } catch (e) {
     if (!(e instanceof FatError)) throw e;
     throw new ImageError('IMAGE_INPUT_CORRUPT', `The FAT boot partition of ${name} is damaged (${e.message}); nothing was imported`, { source: name }, { cause: e });
