@@ -158,7 +158,12 @@ export const SystemStatus = Type.Object({
     interface: Nullable(Type.String()),
   }),
   disk: DiskStatus,
-  database: Type.Object({ ok: Type.Boolean(), schemaVersion: Nullable(Type.String()), sizeBytes: Type.Integer() }),
+  database: Type.Object({
+    ok: Type.Boolean(),
+    schemaVersion: Nullable(Type.String()),
+    sizeBytes: Type.Integer(),
+    error: Type.Optional(Type.String({ description: 'why the database is not ok, e.g. disk full, with what to do' })),
+  }),
   liveClients: Type.Integer({ description: 'open live-event connections' }),
 });
 export type SystemStatus = Static<typeof SystemStatus>;

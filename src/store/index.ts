@@ -1,3 +1,3 @@
 export { openSqliteStore, type Store, type Db, type StoreHealth, type OpenStoreOptions } from './database.js';
-export { StoreError, type StoreErrorCode } from './errors.js';
+export { STORE_ERROR_KINDS, StoreError, type StoreErrorCode } from './errors.js';
 export type * from './tables.js';
