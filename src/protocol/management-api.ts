@@ -134,6 +134,7 @@ export const PoolImportRequest = Type.Object(
     product: Type.Optional(Type.String({ minLength: 1, maxLength: 16, description: 'default: the venue’s only pooled product (KXP2)' })),
     text: Type.String({ minLength: 1, maxLength: 1_000_000, description: 'ranges (1-60), lists (1,2,7), one per line, or CSV with a kart_number column' }),
     dryRun: Type.Optional(Type.Boolean({ description: 'preview: report what would happen, write nothing' })),
+    force: Type.Optional(Type.Boolean({ description: 'import even though most lines are invalid (the preview said confirm)' })),
   },
   { additionalProperties: false },
 );
