@@ -82,7 +82,7 @@ export interface PoolInputProblem {
   message: string;
 }
 
-/** Control characters no text file holds (tab, line feed and carriage return are text), and U+FFFD: bytes that were not UTF-8. */
+/** Control characters no text file holds (tab, LF and CR are text), and U+FFFD: what bytes that were not UTF-8 decode to. */
 const NOT_TEXT_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/;
 
 /**
@@ -94,14 +94,20 @@ export function poolInputProblem(text: string, lines: readonly ParsedPoolLine[])
   const bad = NOT_TEXT_CHAR.exec(text);
   if (bad) {
     const line = text.slice(0, bad.index).split('\n').length;
-    const what = bad[0] === '\ufffd' ? 'bytes that are not UTF-8' : `control character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
-    return { kind: 'not-text', message: `This is not text (${what} on line ${line}); give numbers, ranges (1-60) or a CSV file. Nothing was imported` };
+    const code = bad[0].charCodeAt(0).toString(16).padStart(2, '0');
+    const what = bad[0] === '\ufffd' ? 'bytes that are not UTF-8' : `control character 0x${code}`;
+    return {
+      kind: 'not-text',
+      message: `This is not text (${what} on line ${line}); give numbers, ranges (1-60) or a CSV file. Nothing was imported`,
+    };
   }
   const invalid = lines.filter((l) => l.numbers.length === 0 && l.errors.length > 0).length;
   if (invalid * 2 > lines.length) {
     return {
       kind: 'mostly-invalid',
-      message: `${invalid} of ${lines.length} lines hold no valid number: is this the right file? Nothing was imported; check it, or import the valid lines anyway (--force, or confirm the preview)`,
+      message:
+        `${invalid} of ${lines.length} lines hold no valid number: is this the right file? Nothing was imported; ` +
+        'check it, or import the valid lines anyway (--force, or confirm the preview)',
     };
   }
   return null;

@@ -88,7 +88,9 @@ export function createPoolService(deps: FleetDeps): PoolService {
       const problem = poolInputProblem(input.text, lines);
       if (problem?.kind === 'not-text') throw new FleetError('FLEET_POOL_INPUT_NOT_TEXT', problem.message, {});
       if (lines.length === 0) throw new FleetError('FLEET_INPUT_INVALID', 'Nothing to import: give numbers, ranges (1-60) or a CSV file', {});
-      if (problem && !input.force && !input.dryRun) throw new FleetError('FLEET_POOL_INPUT_UNCONFIRMED', problem.message, { lines: lines.length });
+      if (problem && !input.force && !input.dryRun) {
+        throw new FleetError('FLEET_POOL_INPUT_UNCONFIRMED', problem.message, { lines: lines.length });
+      }
 
       const result = await unitOfWork(deps, async (tx, out) => {
         if (!(await findVenue(tx, venue))) throw unknownVenue(venue);

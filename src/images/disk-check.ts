@@ -16,11 +16,17 @@ const FORMAT_OF_SUFFIX: [RegExp, ImageSourceFormat, string][] = [
   [/\.zst$/i, 'zst', 'a zstd file'],
   [/\.zip$/i, 'zip', 'a zip'],
 ];
-const COMPRESSED_AS: Record<Exclude<ImageSourceFormat, 'img'>, string> = { xz: 'xz-compressed', gz: 'gzip-compressed', zst: 'zstd-compressed', zip: 'a zip' };
+const COMPRESSED_AS: Record<Exclude<ImageSourceFormat, 'img'>, string> = {
+  xz: 'xz-compressed',
+  gz: 'gzip-compressed',
+  zst: 'zstd-compressed',
+  zip: 'a zip',
+};
 /** Enough to see the signatures looked for below (ISO 9660 puts its own at 32 KiB). */
 const SNIFF_BYTES = 36 * 1024;
 const TEXT_PREVIEW_CHARS = 40;
-const AS_WHOLE_DISK = 'an image must be a whole disk (a Raspberry Pi OS .img, or the same compressed) whose partition table lists partitions that lie inside it';
+const AS_WHOLE_DISK =
+  'an image must be a whole disk (a Raspberry Pi OS .img, or the same compressed) whose partition table lists partitions that lie inside it';
 
 /**
  * Refuses what boards cannot be given: an image without a partition table or with none of its
@@ -31,13 +37,14 @@ const AS_WHOLE_DISK = 'an image must be a whole disk (a Raspberry Pi OS .img, or
 export async function requireDisk(table: PartitionTable, dev: BlockReader, source: ImageSourceInfo): Promise<void> {
   const outside = partitionPastEnd(table, dev.sizeBytes);
   if (outside) {
-    const end = outside.startBytes + outside.sizeBytes;
+    const { number, startBytes, sizeBytes } = outside;
+    const endBytes = startBytes + sizeBytes;
     throw new ImageError(
       'IMAGE_PARTITION_PAST_END',
-      `${source.name}: partition ${outside.number} starts at ${formatBytes(outside.startBytes)} and is ${formatBytes(outside.sizeBytes)} long, so it ends at ` +
-        `${formatBytes(end)}, but the image ends at ${formatBytes(dev.sizeBytes)}: the file was cut short (an incomplete download or copy); ` +
-        'nothing was imported. Get the whole image and import it again',
-      { source: source.name, partition: outside.number, startBytes: outside.startBytes, sizeBytes: outside.sizeBytes, endBytes: end, imageBytes: dev.sizeBytes },
+      `${source.name}: partition ${number} starts at ${formatBytes(startBytes)} and is ${formatBytes(sizeBytes)} long, ` +
+        `so it ends at ${formatBytes(endBytes)}, but the image ends at ${formatBytes(dev.sizeBytes)}: ` +
+        'the file was cut short (an incomplete download or copy); nothing was imported. Get the whole image and import it again',
+      { source: source.name, partition: number, startBytes, sizeBytes, endBytes, imageBytes: dev.sizeBytes },
     );
   }
   if (table.entries.length > 0) return;
@@ -55,12 +62,14 @@ export async function requireDisk(table: PartitionTable, dev: BlockReader, sourc
   );
 }
 
-/** "is named like an xz file but does not start like one; read as a raw image, it " when the name promises another format. */
+/** When the name promises another format: "is named like an xz file but does not start like one; read as a raw image, it ". */
 function nameMismatch(source: ImageSourceInfo): string {
   const named = FORMAT_OF_SUFFIX.find(([suffix]) => suffix.test(source.name));
   if (!named || named[1] === source.format) return '';
   const promised = `is named like ${named[2]} but`;
-  return source.format === 'img' ? `${promised} does not start like one; read as a raw image, it ` : `${promised} is ${COMPRESSED_AS[source.format]}; decompressed, it `;
+  return source.format === 'img'
+    ? `${promised} does not start like one; read as a raw image, it `
+    : `${promised} is ${COMPRESSED_AS[source.format]}; decompressed, it `;
 }
 
 /** What the bytes look like, for people: text with its first line, a known signature, or binary data. */
@@ -68,8 +77,9 @@ async function describeContent(dev: BlockReader): Promise<string> {
   const size = formatBytes(dev.sizeBytes);
   const head = Buffer.from(await dev.read(0, Math.min(dev.sizeBytes, SNIFF_BYTES)));
   const ascii = (at: number, text: string) => head.subarray(at, at + text.length).toString('latin1') === text;
-  if (head.length >= 1082 && head.readUInt16LE(1080) === 0xef53) return `${size} holding an ext2/3/4 filesystem (a partition's contents, not a whole disk)`;
-  if (ascii(54, 'FAT1') || ascii(82, 'FAT32')) return `${size} holding a FAT filesystem (a partition's contents, not a whole disk)`;
+  const notWhole = "(a partition's contents, not a whole disk)";
+  if (head.length >= 1082 && head.readUInt16LE(1080) === 0xef53) return `${size} holding an ext2/3/4 filesystem ${notWhole}`;
+  if (ascii(54, 'FAT1') || ascii(82, 'FAT32')) return `${size} holding a FAT filesystem ${notWhole}`;
   if (ascii(32769, 'CD001')) return `${size} holding an ISO 9660 (CD/DVD) image`;
   if (ascii(0, 'QFI\xfb')) return `${size} holding a QEMU qcow2 disk (convert it with: qemu-img convert -O raw)`;
   if (ascii(0, 'BZh')) return `${size} of bzip2-compressed data (not a format import reads: decompress it first)`;
