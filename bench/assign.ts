@@ -12,7 +12,7 @@ import { openCore } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import { spawnServe } from '../test/helpers/cli.js';
-import { pseudoRandomBytes } from '../test/helpers/pi-image.js';
+import { rawDisk } from '../test/helpers/pi-image.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { openLoop } from './open-loop.js';
 
@@ -52,7 +52,7 @@ export async function benchAssign(): Promise<string[]> {
     // The seed's config answer names an image; without an active one it is a 404.
     for (const product of ['KXP2', 'RXP2']) {
       const file = join(dir.path, `${product}.img`);
-      writeFileSync(file, pseudoRandomBytes(product, 4096));
+      writeFileSync(file, rawDisk(product, 4096));
       await core.images.import({ path: file }, { product, version: '1', activate: true });
     }
     await core.close();

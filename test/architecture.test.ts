@@ -19,7 +19,8 @@ const ALLOWED: Record<string, string[]> = {
   images: ['lib', 'protocol', 'store'],
   // netboot reads the type of its config slice (R9: handed down from the one schema).
   netboot: ['lib', 'protocol', 'config', 'store', 'fleet', 'images'],
-  'device-api': ['lib', 'protocol', 'fleet', 'images', 'netboot'],
+  // device-api maps store errors (a full disk: 503) in its error map, as management does.
+  'device-api': ['lib', 'protocol', 'store', 'fleet', 'images', 'netboot'],
   management: ['lib', 'protocol', 'config', 'fleet', 'images', 'netboot', 'store'],
   agent: ['lib', 'protocol'],
   // Runs many real agents in one process against a server, over the device API only.

@@ -1,4 +1,5 @@
 import { cellText, toCsv, type Column } from '../lib/csv.js';
+import { formatBytes } from '../lib/format-bytes.js';
 
 /** How a command prints: a table for people, JSON or CSV for scripts. */
 export type { Column } from '../lib/csv.js';
@@ -41,13 +42,3 @@ export function progressPrinter(label: string): (done: number, total: number) =>
   };
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
-}

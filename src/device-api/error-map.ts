@@ -1,6 +1,7 @@
 import { FLEET_ERROR_KINDS, type FleetErrorCode } from '../fleet/index.js';
 import { IMAGE_ERROR_KINDS, type ImageErrorCode } from '../images/index.js';
 import { statusesOf } from '../lib/http-server.js';
+import { STORE_ERROR_KINDS, type StoreErrorCode } from '../store/index.js';
 import type { SafePathErrorCode } from '../lib/safe-path.js';
 import type { DeviceApiErrorCode } from './errors.js';
 
@@ -8,9 +9,10 @@ import type { DeviceApiErrorCode } from './errors.js';
  * HTTP status of every error a board can meet. Exhaustive on purpose: a new error code that is
  * not mapped here does not compile.
  */
-const STATUS: Record<FleetErrorCode | ImageErrorCode | DeviceApiErrorCode | SafePathErrorCode, number> = {
+const STATUS: Record<FleetErrorCode | ImageErrorCode | StoreErrorCode | DeviceApiErrorCode | SafePathErrorCode, number> = {
   ...statusesOf(FLEET_ERROR_KINDS),
   ...statusesOf(IMAGE_ERROR_KINDS),
+  ...statusesOf(STORE_ERROR_KINDS),
   // The seed's installers sent the product as plain input (its product list was fixed).
   FLEET_PRODUCT_UNKNOWN: 400,
   // A token ends with its deployment: what it opened is no longer the board's to read.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePoolInput } from './pool-input.js';
+import { parsePoolInput, poolInputProblem } from './pool-input.js';
 
 const numbers = (text: string) => parsePoolInput(text).flatMap((l) => l.numbers);
 const errors = (text: string) => parsePoolInput(text).flatMap((l) => l.errors.map((e) => `${l.line}: ${e}`));
@@ -42,5 +42,31 @@ describe('parsePoolInput', () => {
   it('reads SQL-looking and Unicode input as plain invalid text', () => {
     expect(numbers("1; DROP TABLE pool_entries; --\n２")).toEqual([1]);
     expect(errors("1; DROP TABLE pool_entries; --\n２")).toHaveLength(5);
+  });
+});
+
+describe('poolInputProblem (issue 12 item 8: 3 MB of random bytes added 9 numbers)', () => {
+  const randomText = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)).toString('utf8');
+
+  it.each([
+    ['binary bytes read as UTF-8', randomText, /not text/],
+    ['a NUL byte', '1\n2\u0000\n3', /not text.*line 2/],
+    ['other control characters', '1-5\n\u0001\u0002\u0003', /not text.*line 2/],
+  ])('refuses %s as not text', (_case, text, message) => {
+    expect(poolInputProblem(text, parsePoolInput(text))).toMatchObject({ kind: 'not-text', message: expect.stringMatching(message) });
+  });
+
+  it('asks for confirmation when most lines hold no valid number', () => {
+    const text = 'alpha\nbeta\n3\ngamma';
+    expect(poolInputProblem(text, parsePoolInput(text))).toMatchObject({ kind: 'mostly-invalid', message: expect.stringMatching(/3 of 4 lines/) });
+  });
+
+  it.each([
+    ['a clean list', '1-60\n61, 62'],
+    ['a CSV with labels', 'kart_number,label\n4,front\n5,"back, left"\n'],
+    ['half the lines bad (not most)', '1\nx\n2\ny'],
+    ['tabs, CR LF and Unicode text', '1\t2\r\n３ is not ascii\n4'],
+  ])('accepts %s', (_case, text) => {
+    expect(poolInputProblem(text, parsePoolInput(text))).toBeNull();
   });
 });

@@ -74,3 +74,41 @@ function parseEntry(entry: string, into: ParsedPoolLine): void {
   }
   into.errors.push(`${JSON.stringify(entry)} is not a number or a range (e.g. 7 or 1-60)`);
 }
+
+/** Why an input should not be imported as it is: not text at all, or text whose lines are mostly not numbers. */
+export interface PoolInputProblem {
+  /** `not-text` is always refused; `mostly-invalid` needs the operator's confirmation (`--force`, the UI's checkbox). */
+  kind: 'not-text' | 'mostly-invalid';
+  message: string;
+}
+
+/** Control characters no text file holds (tab, LF and CR are text), and U+FFFD: what bytes that were not UTF-8 decode to. */
+const NOT_TEXT_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/;
+
+/**
+ * What is wrong with an input as a whole, beyond its per-line errors: a binary file (random bytes
+ * parse as a few "numbers" here and there) or a file in which most lines hold no valid number (the
+ * wrong file, or the wrong column). Null when it may be imported.
+ */
+export function poolInputProblem(text: string, lines: readonly ParsedPoolLine[]): PoolInputProblem | null {
+  const bad = NOT_TEXT_CHAR.exec(text);
+  if (bad) {
+    const line = text.slice(0, bad.index).split('\n').length;
+    const code = bad[0].charCodeAt(0).toString(16).padStart(2, '0');
+    const what = bad[0] === '\ufffd' ? 'bytes that are not UTF-8' : `control character 0x${code}`;
+    return {
+      kind: 'not-text',
+      message: `This is not text (${what} on line ${line}); give numbers, ranges (1-60) or a CSV file. Nothing was imported`,
+    };
+  }
+  const invalid = lines.filter((l) => l.numbers.length === 0 && l.errors.length > 0).length;
+  if (invalid * 2 > lines.length) {
+    return {
+      kind: 'mostly-invalid',
+      message:
+        `${invalid} of ${lines.length} lines hold no valid number: is this the right file? Nothing was imported; ` +
+        'check it, or import the valid lines anyway (--force, or confirm the preview)',
+    };
+  }
+  return null;
+}

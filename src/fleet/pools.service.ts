@@ -2,7 +2,7 @@ import type { PoolEntry, PoolImportLine, PoolImportResult, PoolStats, PoolStatus
 import { findActiveByHostname, releaseAssignment, type Assignment } from './assignments.repo.js';
 import { FleetError } from './errors.js';
 import { parseProductCode, parseVenueCode, renderHostname } from './hostname.js';
-import { parsePoolInput, POOL_IMPORT_MAX_NUMBERS } from './pool-input.js';
+import { parsePoolInput, poolInputProblem, POOL_IMPORT_MAX_NUMBERS } from './pool-input.js';
 import { findPoolEntryByHostname, insertPoolEntries, listPoolEntries, poolNumbers, poolStats, setPoolStatus, takenHostnames } from './pools.repo.js';
 import { findProduct, listProducts } from './products.repo.js';
 import { unknownProduct } from './products.service.js';
@@ -19,10 +19,16 @@ export interface PoolImportInput {
   text: string;
   /** Report what an import would do without writing anything (the preview before committing). */
   dryRun?: boolean | undefined;
+  /** Import the valid lines even though most lines are invalid (the operator confirmed). */
+  force?: boolean | undefined;
 }
 
 export interface PoolService {
-  /** One transaction: every valid, new number is added; duplicates and bad entries are reported per line. */
+  /**
+   * One transaction: every valid, new number is added; duplicates and bad entries are reported per
+   * line. Input that is not text is refused; input whose lines are mostly invalid is refused unless
+   * `force` (a dry run reports it in `confirm` instead).
+   */
   import(input: PoolImportInput): Promise<PoolImportResult>;
   list(filter: { venue: string; product?: string | undefined; status?: PoolStatus | undefined }): Promise<PoolEntry[]>;
   stats(filter?: { venue?: string | undefined }): Promise<PoolStats[]>;
@@ -79,7 +85,12 @@ export function createPoolService(deps: FleetDeps): PoolService {
       if (total > POOL_IMPORT_MAX_NUMBERS) {
         throw new FleetError('FLEET_POOL_INPUT_TOO_LARGE', `The input holds ${total} numbers; import at most ${POOL_IMPORT_MAX_NUMBERS} at a time`, { total });
       }
+      const problem = poolInputProblem(input.text, lines);
+      if (problem?.kind === 'not-text') throw new FleetError('FLEET_POOL_INPUT_NOT_TEXT', problem.message, {});
       if (lines.length === 0) throw new FleetError('FLEET_INPUT_INVALID', 'Nothing to import: give numbers, ranges (1-60) or a CSV file', {});
+      if (problem && !input.force && !input.dryRun) {
+        throw new FleetError('FLEET_POOL_INPUT_UNCONFIRMED', problem.message, { lines: lines.length });
+      }
 
       const result = await unitOfWork(deps, async (tx, out) => {
         if (!(await findVenue(tx, venue))) throw unknownVenue(venue);
@@ -117,7 +128,7 @@ export function createPoolService(deps: FleetDeps): PoolService {
           duplicates: report.reduce((n, l) => n + l.duplicates.length, 0),
           invalid: report.reduce((n, l) => n + l.errors.length, 0),
         };
-        if (input.dryRun) throw new DryRun({ ...summary, lines: report });
+        if (input.dryRun) throw new DryRun({ ...summary, lines: report, ...(problem && { confirm: problem.message }) });
         await out.record('pool.imported', summary);
         return { ...summary, lines: report };
       }).catch((err: unknown) => {

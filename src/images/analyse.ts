@@ -2,6 +2,7 @@ import { FatError, openFatVolume, sliceDevice, type BlockReader, type FatVolume 
 import type { BootPartition, ByteRange, ImageLayout, OsGeneration, Partition } from '../protocol/manifest.js';
 import { mergeRanges, shiftRanges, totalBytes } from './byte-ranges.js';
 import { readExt4 } from './ext4-used.js';
+import { requireDisk, type ImageSourceInfo } from './disk-check.js';
 import { readPartitionTable } from './partitions.js';
 
 /** What analysis adds to a chunked image. */
@@ -35,13 +36,11 @@ async function tryFat(dev: BlockReader): Promise<FatVolume | null> {
  * everything before the first partition; in FAT partitions the metadata and allocated clusters;
  * in ext2/3/4 partitions the blocks their bitmaps mark; any other partition whole. Space outside
  * partitions and free filesystem space is unused. Zeros are never a reason to call data unused.
+ * An image without partitions, or with one past its end, is refused (requireDisk).
  */
-export async function analyseImage(dev: BlockReader): Promise<Analysis> {
+export async function analyseImage(dev: BlockReader, source: ImageSourceInfo): Promise<Analysis> {
   const table = await readPartitionTable(dev);
-  if (table.kind === 'none') {
-    const all = [{ offsetBytes: 0, lengthBytes: dev.sizeBytes }];
-    return { partitionTable: 'none', partitions: [], usedRanges: all, usedBytes: dev.sizeBytes, boot: null };
-  }
+  await requireDisk(table, dev, source);
   const used: ByteRange[] = [...table.usedRanges];
   const partitions: Partition[] = [];
   let boot: BootPartition | null = null;

@@ -9,6 +9,8 @@ export type ImageErrorCode =
   | 'IMAGE_FILE_UNREADABLE'
   | 'IMAGE_INPUT_EMPTY'
   | 'IMAGE_INPUT_CORRUPT'
+  | 'IMAGE_NO_PARTITION_TABLE'
+  | 'IMAGE_PARTITION_PAST_END'
   | 'IMAGE_ZIP_CONTENTS'
   | 'IMAGE_DECODER_MISSING'
   | 'IMAGE_IMPORT_ABORTED'
@@ -33,6 +35,8 @@ export const IMAGE_ERROR_KINDS: Readonly<Record<ImageErrorCode, ErrorKind>> = {
   IMAGE_FILE_UNREADABLE: 'failed',
   IMAGE_INPUT_EMPTY: 'invalid',
   IMAGE_INPUT_CORRUPT: 'invalid',
+  IMAGE_NO_PARTITION_TABLE: 'invalid',
+  IMAGE_PARTITION_PAST_END: 'invalid',
   IMAGE_ZIP_CONTENTS: 'invalid',
   IMAGE_DECODER_MISSING: 'failed',
   IMAGE_IMPORT_ABORTED: 'invalid',

@@ -62,6 +62,12 @@ function explain(
 ): Error {
   if (o.signal?.aborted) return new ImageError('IMAGE_IMPORT_ABORTED', `Import of ${o.name} was cancelled; nothing was imported`, { source: o.name }, { cause: e });
   if (e instanceof ImageError) return e;
+  const err = e as NodeJS.ErrnoException;
+  const storeFailed = () =>
+    new ImageError('IMAGE_STORE_FAILED', `Writing the image store in ${o.storeRoot} failed (${err.message}); free some space and import again`, { root: o.storeRoot }, { cause: e });
+  // Before the source and the decoder: the pipeline torn down by a full disk cuts the upload and
+  // breaks the decoder's pipe too, and their complaints would hide the one thing to fix.
+  if (err.code === 'ENOSPC' || err.code === 'EDQUOT') return storeFailed();
   if (o.sourceFailure) {
     return new ImageError('IMAGE_FILE_UNREADABLE', `Reading ${o.name} failed (${o.sourceFailure.message}); nothing was imported`, { source: o.name }, { cause: o.sourceFailure });
   }
@@ -70,10 +76,7 @@ function explain(
   if (failure) {
     return new ImageError('IMAGE_INPUT_CORRUPT', `${o.name} is not a whole ${o.format} file (${failure.message}); nothing was imported: check the download and try again`, { source: o.name, format: o.format }, { cause: failure });
   }
-  const err = e as NodeJS.ErrnoException;
-  if (err.code === 'ENOSPC' || err.syscall === 'write' || err.syscall === 'rename') {
-    return new ImageError('IMAGE_STORE_FAILED', `Writing the image store in ${o.storeRoot} failed (${err.message}); free some space and import again`, { root: o.storeRoot }, { cause: e });
-  }
+  if (err.syscall === 'write' || err.syscall === 'rename') return storeFailed();
   return err;
 }
 
@@ -154,7 +157,7 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
   });
   let analysis;
   try {
-    analysis = await analyseImage(reader);
+    analysis = await analyseImage(reader, { name, format });
   } catch (e) {
     if (!(e instanceof FatError)) throw e;
     throw new ImageError('IMAGE_INPUT_CORRUPT', `The FAT boot partition of ${name} is damaged (${e.message}); nothing was imported`, { source: name }, { cause: e });

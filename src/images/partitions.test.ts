@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bufferDevice } from '../lib/fat/index.js';
 import { analyseImage } from './analyse.js';
-import { readPartitionTable } from './partitions.js';
+import { partitionPastEnd, readPartitionTable } from './partitions.js';
 
 /** Partition tables written by sfdisk (util-linux), read back and damaged on purpose. */
 const dir = mkdtempSync(join(tmpdir(), 'parts-test-'));
@@ -81,9 +81,33 @@ describe('partition tables', () => {
     expect((await readPartitionTable(bufferDevice(make()))).kind).toBe('none');
   });
 
+  it.each([
+    ['an MBR', 'cut-mbr', 'label: dos\nstart=2048, size=8192, type=c\nstart=10240, size=20480, type=83\n'],
+    ['a GPT', 'cut-gpt', gptScript],
+  ])('keeps the sizes %s gives when the image was cut short, and names the partition past the end', async (_case, name, script) => {
+    const whole = disk(name, 24, script);
+    const cut = whole.subarray(0, 12 * MiB);
+    const t = await readPartitionTable(bufferDevice(cut));
+    const second = t.entries.find((e) => e.number === 2)!;
+    expect(second.startBytes + second.sizeBytes).toBeGreaterThan(cut.length);
+    expect(partitionPastEnd(t, cut.length)).toBe(second);
+    expect(partitionPastEnd(t, whole.length)).toBeUndefined();
+    await expect(analyseImage(bufferDevice(cut), { name: 'cut.img', format: 'img' })).rejects.toMatchObject({
+      code: 'IMAGE_PARTITION_PAST_END',
+      details: { partition: 2, imageBytes: 12 * MiB },
+    });
+  });
+
+  it('names the partition that starts past the end of an image cut before it', async () => {
+    const cut = disk('cut-early', 24, 'label: dos\nstart=2048, size=8192, type=c\nstart=18432, size=8192, type=83\n').subarray(0, 8 * MiB);
+    const t = await readPartitionTable(bufferDevice(cut));
+    expect(t.kind).toBe('mbr');
+    expect(partitionPastEnd(t, cut.length)).toMatchObject({ number: 2, startBytes: 9 * MiB });
+  });
+
   it('analyses a GPT image: partitions past the table, the backup used, free space unused', async () => {
     const img = disk('gpt-analyse', 24, gptScript);
-    const a = await analyseImage(bufferDevice(img));
+    const a = await analyseImage(bufferDevice(img), { name: 'gpt-analyse.img', format: 'img' });
     expect(a.partitionTable).toBe('gpt');
     expect(a.partitions.map((p) => [p.number, p.filesystem])).toEqual([
       [1, 'unknown'],

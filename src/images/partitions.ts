@@ -31,7 +31,8 @@ const u64 = (b: Uint8Array, o: number) => Number(new DataView(b.buffer, b.byteOf
 /**
  * Reads the partition table of a disk image: GPT when a protective MBR points to a valid GPT
  * header (the backup header is used if the primary is damaged), otherwise MBR primary entries.
- * Anything it cannot make sense of is `none`, and the caller treats the whole image as used.
+ * Anything it cannot make sense of is `none`. Entries keep the sizes the table gives, also where
+ * they run past the end of the image (see partitionPastEnd).
  */
 export async function readPartitionTable(dev: BlockReader): Promise<PartitionTable> {
   if (dev.sizeBytes < SECTOR_BYTES) return { kind: 'none', entries: [], usedRanges: [] };
@@ -45,9 +46,10 @@ export async function readPartitionTable(dev: BlockReader): Promise<PartitionTab
     const start = u32(e, 8) * SECTOR_BYTES;
     const size = u32(e, 12) * SECTOR_BYTES;
     if (type === 0 || size === 0) continue;
-    // A boot flag other than 0x00/0x80 or a partition past the end: this sector is boot code, not a table.
-    if ((e[0] !== 0 && e[0] !== 0x80) || start === 0 || start >= dev.sizeBytes) return { kind: 'none', entries: [], usedRanges: [] };
-    entries.push({ number: i + 1, startBytes: start, sizeBytes: Math.min(size, dev.sizeBytes - start), type: type.toString(16).padStart(2, '0'), isContainer: MBR_EXTENDED_TYPES.has(type) });
+    // A boot flag other than 0x00/0x80 or a partition at sector 0: this sector is boot code, not a table.
+    if ((e[0] !== 0 && e[0] !== 0x80) || start === 0) return { kind: 'none', entries: [], usedRanges: [] };
+    // Sizes are kept as the table says, even past the end of a cut image: partitionPastEnd() refuses those.
+    entries.push({ number: i + 1, startBytes: start, sizeBytes: size, type: type.toString(16).padStart(2, '0'), isContainer: MBR_EXTENDED_TYPES.has(type) });
   }
   const firstStart = Math.min(dev.sizeBytes, ...entries.map((e) => e.startBytes));
   return { kind: 'mbr', entries, usedRanges: [{ offsetBytes: 0, lengthBytes: firstStart }] };
@@ -99,9 +101,8 @@ async function readGpt(dev: BlockReader): Promise<PartitionTable> {
     if (e.subarray(0, 16).every((x) => x === 0)) continue;
     const first = u64(e, 32);
     const last = u64(e, 40);
-    if (last < first || first * SECTOR_BYTES >= dev.sizeBytes) continue;
-    const start = first * SECTOR_BYTES;
-    entries.push({ number: i + 1, startBytes: start, sizeBytes: Math.min((last - first + 1) * SECTOR_BYTES, dev.sizeBytes - start), type: formatGuid(e.subarray(0, 16)), isContainer: false });
+    if (last < first) continue;
+    entries.push({ number: i + 1, startBytes: first * SECTOR_BYTES, sizeBytes: (last - first + 1) * SECTOR_BYTES, type: formatGuid(e.subarray(0, 16)), isContainer: false });
   }
   const firstStart = Math.min(dev.sizeBytes, ...entries.map((e) => e.startBytes));
   const used: ByteRange[] = [{ offsetBytes: 0, lengthBytes: firstStart }];
@@ -110,4 +111,9 @@ async function readGpt(dev: BlockReader): Promise<PartitionTable> {
   const backupFrom = Math.max(0, Math.min(backupLba, lastLba) * SECTOR_BYTES);
   used.push({ offsetBytes: backupFrom, lengthBytes: dev.sizeBytes - backupFrom });
   return { kind: 'gpt', entries, usedRanges: used };
+}
+
+/** The first partition that does not lie wholly inside an image of `sizeBytes` (a cut download), if any. */
+export function partitionPastEnd(table: PartitionTable, sizeBytes: number): TableEntry | undefined {
+  return table.entries.find((e) => e.startBytes + e.sizeBytes > sizeBytes);
 }

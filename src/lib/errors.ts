@@ -17,10 +17,11 @@ export class AppError<Code extends string = string> extends Error {
 
 /**
  * What kind of failure a code is, without naming a transport: the input is wrong, the thing asked
- * for does not exist, it clashes with the current state, a byte range lies outside it, or the
- * server itself failed.
+ * for does not exist, it clashes with the current state, a byte range lies outside it, the
+ * server cannot serve for now (a full disk: retry once the operator freed space), or the server
+ * itself failed.
  */
-export type ErrorKind = 'invalid' | 'unknown' | 'conflict' | 'out-of-range' | 'failed';
+export type ErrorKind = 'invalid' | 'unknown' | 'conflict' | 'out-of-range' | 'unavailable' | 'failed';
 
 /** True for any AppError; lets edges tell expected failures from bugs. */
 export function isAppError(e: unknown): e is AppError {

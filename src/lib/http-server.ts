@@ -32,7 +32,7 @@ export interface ErrorBody {
 }
 
 /** The HTTP status of each kind of failure, shared by every listener. */
-const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = { invalid: 400, unknown: 404, conflict: 409, 'out-of-range': 416, failed: 500 };
+const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = { invalid: 400, unknown: 404, conflict: 409, 'out-of-range': 416, unavailable: 503, failed: 500 };
 
 /** A component's error kinds as HTTP statuses, to spread into a listener's status table. */
 export function statusesOf<Code extends string>(kinds: Readonly<Record<Code, ErrorKind>>): Record<Code, number> {

@@ -1,15 +1,17 @@
 import { FLEET_ERROR_KINDS, type FleetErrorCode } from '../fleet/index.js';
 import { IMAGE_ERROR_KINDS, type ImageErrorCode } from '../images/index.js';
 import { statusesOf } from '../lib/http-server.js';
+import { STORE_ERROR_KINDS, type StoreErrorCode } from '../store/index.js';
 import type { ManagementErrorCode } from './errors.js';
 
 /**
  * HTTP status of every error an operator can meet on the management surface. Exhaustive on
  * purpose: a new code in fleet, images or management that is not mapped here does not compile.
  */
-const STATUS: Record<FleetErrorCode | ImageErrorCode | ManagementErrorCode, number> = {
+const STATUS: Record<FleetErrorCode | ImageErrorCode | StoreErrorCode | ManagementErrorCode, number> = {
   ...statusesOf(FLEET_ERROR_KINDS),
   ...statusesOf(IMAGE_ERROR_KINDS),
+  ...statusesOf(STORE_ERROR_KINDS),
   AUTH_REQUIRED: 401,
   AUTH_SESSION_EXPIRED: 401,
   AUTH_INVALID: 401,

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { EventBus } from '../lib/event-bus.js';
@@ -71,8 +71,13 @@ export function registerImageRoutes(app: HttpServer, { images, events }: { image
       reply.raw.once('close', () => reply.raw.writableFinished || aborted.abort());
       const length = Number(req.headers['content-length']);
       const by = actorName(req.principal);
+      // A failed import destroys its source; were that the request, its socket would close before
+      // the answer (a full disk read as a dropped connection). Through this, the rest is drained.
+      const body = new PassThrough();
+      req.body.once('error', (e) => body.destroy(e));
+      req.body.pipe(body);
       const image = await images.import(
-        { stream: req.body, name: filename ?? `${input.product}-${input.version}`, sizeBytes: Number.isFinite(length) ? length : null },
+        { stream: body, name: filename ?? `${input.product}-${input.version}`, sizeBytes: Number.isFinite(length) ? length : null },
         input,
         {
           signal: aborted.signal,

@@ -83,7 +83,7 @@ export function createManagementApi(deps: ManagementDeps): ManagementApi {
     ...deps.facts,
     database: async () => {
       const h = await store.health();
-      return { ok: h.ok, schemaVersion: h.schemaVersion, sizeBytes: h.sizeBytes };
+      return { ok: h.ok, schemaVersion: h.schemaVersion, sizeBytes: h.sizeBytes, ...(h.error && { error: h.error }) };
     },
     liveClients: () => hub.clients,
   };

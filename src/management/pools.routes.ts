@@ -16,7 +16,14 @@ export function registerPoolRoutes(app: HttpServer, { fleet }: { fleet: Fleet })
   app.post(
     '/venues/:code/pool/import',
     { config: { access: 'operator', audit: 'pool.import' }, schema: { tags, params: CodeParam, body: PoolImportRequest, response: { 200: PoolImportResult } } },
-    (req) => fleet.pools.import({ venue: req.params.code, text: req.body.text, dryRun: req.body.dryRun ?? false, ...(req.body.product && { product: req.body.product }) }),
+    (req) =>
+      fleet.pools.import({
+        venue: req.params.code,
+        text: req.body.text,
+        dryRun: req.body.dryRun ?? false,
+        force: req.body.force ?? false,
+        ...(req.body.product && { product: req.body.product }),
+      }),
   );
   app.post('/pool/:hostname/release', { config: { access: 'operator', audit: 'pool.release' }, schema: { tags, params: HostnameParam, response: { 200: Released } } }, (req) =>
     fleet.pools.release(req.params.hostname),

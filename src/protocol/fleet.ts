@@ -105,6 +105,7 @@ export const PoolImportResult = Type.Object({
   duplicates: Type.Integer(),
   invalid: Type.Integer(),
   lines: Type.Array(PoolImportLine),
+  confirm: Type.Optional(Type.String({ description: 'dry run only: most lines are invalid, so the import needs force: true; says why' })),
 });
 export type PoolImportResult = Static<typeof PoolImportResult>;
 

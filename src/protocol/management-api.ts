@@ -134,6 +134,7 @@ export const PoolImportRequest = Type.Object(
     product: Type.Optional(Type.String({ minLength: 1, maxLength: 16, description: 'default: the venue’s only pooled product (KXP2)' })),
     text: Type.String({ minLength: 1, maxLength: 1_000_000, description: 'ranges (1-60), lists (1,2,7), one per line, or CSV with a kart_number column' }),
     dryRun: Type.Optional(Type.Boolean({ description: 'preview: report what would happen, write nothing' })),
+    force: Type.Optional(Type.Boolean({ description: 'import even though most lines are invalid (the preview said confirm)' })),
   },
   { additionalProperties: false },
 );
@@ -158,7 +159,12 @@ export const SystemStatus = Type.Object({
     interface: Nullable(Type.String()),
   }),
   disk: DiskStatus,
-  database: Type.Object({ ok: Type.Boolean(), schemaVersion: Nullable(Type.String()), sizeBytes: Type.Integer() }),
+  database: Type.Object({
+    ok: Type.Boolean(),
+    schemaVersion: Nullable(Type.String()),
+    sizeBytes: Type.Integer(),
+    error: Type.Optional(Type.String({ description: 'why the database is not ok, e.g. disk full, with what to do' })),
+  }),
   liveClients: Type.Integer({ description: 'open live-event connections' }),
 });
 export type SystemStatus = Static<typeof SystemStatus>;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/helpers/temp-dir.js';
 import { createLogger } from '../lib/logger.js';
@@ -46,6 +47,21 @@ describe('store transactions', () => {
     const codes = (await store.db.selectFrom('venues').select('code').orderBy('code').execute()).map((r) => r.code);
     expect(codes).toHaveLength(42);
     expect(codes).not.toContain('V007');
+  });
+
+  it('a full database keeps its cause: STORE_DISK_FULL for the whole group, and writes work again once there is room', async () => {
+    // max_page_count makes SQLite answer SQLITE_FULL as a full disk would, without filling one.
+    const pages = Number((await sql<{ page_count: number }>`pragma page_count`.execute(store.db)).rows[0]!.page_count);
+    await sql.raw(`pragma max_page_count = ${pages}`).execute(store.db);
+    const big = (i: number) => ({ ...venue(`F${i}`), name: 'x'.repeat(200_000) });
+    const results = await Promise.allSettled([0, 1, 2].map((i) => store.transaction((tx) => tx.insertInto('venues').values(big(i)).execute())));
+    for (const r of results) {
+      expect(r).toMatchObject({ status: 'rejected', reason: { code: 'STORE_DISK_FULL', message: expect.stringContaining(dir.path), cause: { code: 'SQLITE_FULL' } } });
+    }
+
+    await sql.raw('pragma max_page_count = 1073741823').execute(store.db);
+    await store.transaction((tx) => tx.insertInto('venues').values(big(3)).execute());
+    expect((await store.db.selectFrom('venues').select('code').execute()).map((r) => r.code)).toEqual(['F3']);
   });
 
   it('resolves only once the work is visible to another connection', async () => {

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
@@ -10,6 +10,14 @@ import { startCheckpointer } from './checkpointer.js';
 import { groupCommitter } from './group-commit.js';
 import { SqliteFifoDialect } from './sqlite-dialect.js';
 import type { Tables } from './tables.js';
+
+/** After writes failed on a full disk, this much free space on its filesystem counts as recovered. */
+const DISK_FULL_CLEARS_AT_BYTES = 16 * 1024 * 1024;
+
+function freeBytes(dir: string): number {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+}
 
 /** The query builder bound to the database or to one open transaction. */
 export type Db = Kysely<Tables>;
@@ -75,7 +83,29 @@ export async function openSqliteStore(options: OpenStoreOptions): Promise<Store>
 
   const db = new Kysely<Tables>({ dialect: new SqliteFifoDialect(sqlite) });
   const checkpointer = startCheckpointer(file, log);
-  const transaction = groupCommitter(db);
+  const commit = groupCommitter(db, () => sqlite.inTransaction);
+  /** Set while writes fail for want of space; the next commit that gets through clears it. */
+  let diskFull: StoreError | null = null;
+
+  async function transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    try {
+      const result = await commit(fn);
+      if (diskFull) log.info({ file }, 'database writes work again: disk space was freed');
+      diskFull = null;
+      return result;
+    } catch (cause) {
+      if ((cause as { code?: unknown }).code !== 'SQLITE_FULL') throw cause;
+      if (!diskFull) log.error({ file, err: cause }, 'disk full: database writes fail');
+      diskFull = new StoreError(
+        'STORE_DISK_FULL',
+        `Disk full: the database ${file} cannot be written, so nothing can be recorded. Free space on the filesystem of ` +
+          `${dirname(file)} (delete old images with rpi-deploy image delete, or other files there); rpi-deploy carries on by itself once there is room.`,
+        { file, dir: dirname(file) },
+        { cause },
+      );
+      throw diskFull;
+    }
+  }
 
   const store: Store = {
     db,
@@ -84,6 +114,10 @@ export async function openSqliteStore(options: OpenStoreOptions): Promise<Store>
     async health() {
       try {
         await sql`select 1`.execute(db);
+        // Reads work on a full disk. A small probe write could slip into space the WAL already holds
+        // while real writes still fail, so free space decides until a real write gets through.
+        if (diskFull && freeBytes(dirname(file)) < DISK_FULL_CLEARS_AT_BYTES) throw diskFull;
+        diskFull = null;
         const last = await db.selectFrom('schema_migrations').select('id').orderBy('id', 'desc').executeTakeFirst();
         return { ok: true, dialect: 'sqlite', file, sizeBytes: statSync(file).size, schemaVersion: last?.id ?? null };
       } catch (err) {

@@ -19,7 +19,7 @@ interface Job {
  * A caller's promise settles only after the commit that made its work durable. Under light load
  * every group holds one transaction, exactly as without grouping.
  */
-export function groupCommitter(db: Db): <T>(fn: (tx: Db) => Promise<T>) => Promise<T> {
+export function groupCommitter(db: Db, inTransaction: () => boolean): <T>(fn: (tx: Db) => Promise<T>) => Promise<T> {
   const queue: Job[] = [];
   let draining = false;
 
@@ -35,6 +35,9 @@ export function groupCommitter(db: Db): <T>(fn: (tx: Db) => Promise<T>) => Promi
               outcomes.push({ ok: true, value: await job.fn(conn) });
               await sql`release job`.execute(conn);
             } catch (error) {
+              // SQLite ends the whole transaction itself after SQLITE_FULL, IOERR, BUSY or NOMEM
+              // (sqlite.org/lang_transaction.html): then nothing of the group stands, for this error.
+              if (!inTransaction()) throw error;
               await sql`rollback to job`.execute(conn);
               await sql`release job`.execute(conn);
               outcomes.push({ ok: false, error });
@@ -42,7 +45,8 @@ export function groupCommitter(db: Db): <T>(fn: (tx: Db) => Promise<T>) => Promi
           }
           await sql`commit`.execute(conn);
         } catch (error) {
-          await sql`rollback`.execute(conn);
+          // A ROLLBACK after SQLite rolled back by itself fails ("no transaction is active") and would replace the cause.
+          if (inTransaction()) await sql`rollback`.execute(conn);
           throw error;
         }
       });

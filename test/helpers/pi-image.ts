@@ -67,6 +67,29 @@ export function pseudoRandomBytes(label: string, length: number): Buffer {
   return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(length));
 }
 
+/**
+ * Sector 0 of a disk of `sizeBytes`: an MBR whose one partition (type 83) runs from sector 1 to
+ * the last whole sector. Written over pseudo-random bytes, it makes the smallest disk an import
+ * accepts: one partition holding no filesystem analysis knows.
+ */
+export function mbrSector(sizeBytes: number): Buffer {
+  const sectors = Math.floor(sizeBytes / 512);
+  if (sectors < 2) throw new Error(`a disk with a partition needs at least 1024 bytes, not ${sizeBytes}`);
+  const mbr = Buffer.alloc(512);
+  mbr.writeUInt8(0x83, 446 + 4);
+  mbr.writeUInt32LE(1, 446 + 8);
+  mbr.writeUInt32LE(sectors - 1, 446 + 12);
+  mbr.writeUInt16LE(0xaa55, 510);
+  return mbr;
+}
+
+/** `sizeBytes` of pseudo-random bytes under an mbrSector(): a disk with one partition of unknown contents. */
+export function rawDisk(label: string, sizeBytes: number): Buffer {
+  const disk = pseudoRandomBytes(label, sizeBytes);
+  mbrSector(sizeBytes).copy(disk);
+  return disk;
+}
+
 /** Text that compresses like documentation does. */
 function textBytes(label: string, length: number): Buffer {
   const words = ['raspberry', 'kernel', 'partition', 'boot', 'firmware', 'cloud', 'init', 'network', label];

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, spawnServe } from '../helpers/cli.js';
+import { rawDisk } from '../helpers/pi-image.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 let dir: ReturnType<typeof tempDir>;
@@ -89,10 +90,17 @@ describe('rpi-deploy CLI', () => {
       priority: 3,
     });
     const file = join(dir.path, 'kxp2.img');
-    writeFileSync(file, 'not really an image');
-    expect(json(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.1', '--activate'])).toMatchObject({ version: '2026.11.1', active: true, sizeBytes: 19 });
+    writeFileSync(file, rawDisk('cli', 1024));
+    expect(json(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.1', '--activate'])).toMatchObject({ version: '2026.11.1', active: true, sizeBytes: 1024 });
     const dup = cli(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.2']);
-    expect([dup.code, dup.stderr]).toEqual([1, 'reading 100% (19 B of 19 B)\nanalysing\nstoring\nerror: These bytes are already stored as KXP2 2026.11.1 (image 1); nothing was added\n']);
+    expect([dup.code, dup.stderr]).toEqual([1, 'reading 100% (1.0 KiB of 1.0 KiB)\nanalysing\nstoring\nerror: These bytes are already stored as KXP2 2026.11.1 (image 1); nothing was added\n']);
+    // Issue 12 item 9: eight bytes of text named like an xz file were imported with exit 0.
+    const junk = join(dir.path, 'junk.img.xz');
+    writeFileSync(junk, 'hello!!\n');
+    const refused = cli(['image', 'add', junk, '--product', 'KXP2', '--version', '2026.11.3']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/error: junk\.img\.xz is named like an xz file but does not start like one; .* no partition table/);
+    expect((json(['image', 'list']) as unknown[]).length).toBe(1);
   });
 
   it('exports deployments as CSV and JSON with filters', async () => {

@@ -7,7 +7,7 @@ import { DATABASE_FILE, openCore, type Core } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { CLI, spawnServe } from '../helpers/cli.js';
-import { pseudoRandomBytes } from '../helpers/pi-image.js';
+import { rawDisk } from '../helpers/pi-image.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 let dir: ReturnType<typeof tempDir>;
@@ -73,7 +73,7 @@ describe('a process killed mid-write', () => {
     // The seed's config answer names an image; without an active one it is a 404.
     for (const product of ['KXP2', 'RXP2']) {
       const file = join(dir.path, `${product}.img`);
-      writeFileSync(file, pseudoRandomBytes(product, 4096));
+      writeFileSync(file, rawDisk(product, 4096));
       await setup.images.import({ path: file }, { product, version: '1', activate: true });
     }
     await setup.close();

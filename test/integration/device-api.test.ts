@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
-import { pseudoRandomBytes, sha256File } from '../helpers/pi-image.js';
+import { rawDisk, sha256File } from '../helpers/pi-image.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 
 let server: TestServer;
@@ -10,7 +10,7 @@ beforeAll(async () => {
   server = await startServer();
   // The seed's config answer always names an image: without an active one it is a 404.
   const file = join(server.dataDir, 'kxp2.img');
-  writeFileSync(file, pseudoRandomBytes('kxp2', 4321));
+  writeFileSync(file, rawDisk('kxp2', 4608));
   await server.app.images.import({ path: file }, { product: 'KXP2', version: '2026.11.0', activate: true });
 });
 afterAll(() => server.stop());
@@ -59,7 +59,7 @@ describe('POST /api/config (seed contract)', () => {
 
   it('points the board at the active image of its product, and names RXP2 boards from their serial without a pool', async () => {
     const file = join(server.dataDir, 'tiny.img');
-    writeFileSync(file, pseudoRandomBytes('tiny', 1234));
+    writeFileSync(file, rawDisk('tiny', 1234));
     const image = await server.app.images.import({ path: file }, { product: 'RXP2', version: '2026.11.1', activate: true });
     const r = await config('10000000c0ffee43', 'CORO', 'RXP2');
     expect(r.body).toMatchObject({ hostname: 'RXP2-CORO-C0FFEE43', image_filename: 'RXP2-2026.11.1.img', image_checksum: sha256File(file), image_size: 1234, image_version: '2026.11.1' });

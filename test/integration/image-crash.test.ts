@@ -6,7 +6,7 @@ import { openCore } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { CLI } from '../helpers/cli.js';
-import { pseudoRandomBytes } from '../helpers/pi-image.js';
+import { mbrSector, pseudoRandomBytes, rawDisk } from '../helpers/pi-image.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** Imports interrupted the hard way: nothing half-registered, and the next start cleans up. */
@@ -21,11 +21,12 @@ const storeDir = (...parts: string[]) => join(dir.path, 'images', ...parts);
 const filesUnder = (d: string): string[] =>
   existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(d, e.name)) : [join(d, e.name)])) : [];
 
-/** A raw image of incompressible bytes, big enough that its import takes a while. */
+/** A raw disk of incompressible bytes in one partition, big enough that its import takes a while. */
 function bigImage(sizeMiB: number): string {
   const path = join(dir.path, 'big.img');
   const fd = openSync(path, 'w');
   for (let i = 0; i < sizeMiB / 16; i++) writeSync(fd, pseudoRandomBytes(`big-${i}`, 16 * 1024 * 1024));
+  writeSync(fd, mbrSector(sizeMiB * 1024 * 1024), 0, 512, 0);
   closeSync(fd);
   return path;
 }
@@ -59,7 +60,7 @@ describe('an image import killed with SIGKILL', () => {
   it('removes stored files whose registration never committed', async () => {
     const path = join(dir.path, 'small.img');
     const fd = openSync(path, 'w');
-    writeSync(fd, pseudoRandomBytes('small', 9 * 1024 * 1024));
+    writeSync(fd, rawDisk('small', 9 * 1024 * 1024));
     closeSync(fd);
     const setup = await open();
     const image = await setup.images.import({ path }, { product: 'KXP2', version: '1' });

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -7,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decompress } from 'zstd-napi';
 import type { ImageErrorCode, ImageService } from '../../src/images/index.js';
 import type { Manifest } from '../../src/protocol/manifest.js';
-import { buildPiImage, compressImage, corruptStoredChunk, corruptedCopy, pseudoRandomBytes, truncatedCopy, zipOf, zipWithLyingSize, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
+import { buildPiImage, compressImage, corruptStoredChunk, corruptedCopy, pseudoRandomBytes, rawDisk, truncatedCopy, zipOf, zipWithLyingSize, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
 import { openCore } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -34,6 +35,7 @@ afterAll(async () => {
   dir.remove();
 });
 
+const MiB = 1024 * 1024;
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const readAll = async (s: Readable) => Buffer.concat(await s.toArray());
 /** A stored chunk's bytes, copied out of the pooled read buffer (released, so reads reuse it). */
@@ -231,11 +233,18 @@ describe('every supported format', () => {
     }
   });
 
-  it('imports a tiny raw image with no partition table as fully used', async () => {
-    const bytes = pseudoRandomBytes('tiny', 5000);
+  it('imports a tiny raw image whose one partition holds no known filesystem, that partition fully used', async () => {
+    const bytes = rawDisk('tiny', 5000);
     const image = await core.images.import({ stream: Readable.from([bytes]), name: 'tiny.img' }, { product: 'RXP2', version: nextVersion() });
     const m = await core.images.manifest(image.id);
-    expect(m).toMatchObject({ partitionTable: 'none', partitions: [], usedRanges: [{ offsetBytes: 0, lengthBytes: 5000 }], boot: null, sizeBytes: 5000 });
+    expect(m).toMatchObject({
+      partitionTable: 'mbr',
+      partitions: [{ number: 1, startBytes: 512, sizeBytes: 4096, type: '83', filesystem: 'unknown', label: null }],
+      // The 392 bytes after the last whole sector lie outside every partition.
+      usedRanges: [{ offsetBytes: 0, lengthBytes: 4608 }],
+      boot: null,
+      sizeBytes: 5000,
+    });
     expect(m.chunks).toEqual([expect.objectContaining({ index: 0, sizeBytes: 5000, used: true, sha256: sha256(bytes) })]);
     expect(await text((await core.images.openRaw(image.id)).stream.map((b: Buffer) => b.toString('latin1')))).toBe(bytes.toString('latin1'));
   });
@@ -254,7 +263,7 @@ describe('image records', () => {
     try {
       const file = (seed: string) => {
         const p = join(local.dataDir, `${seed}.img`);
-        writeFileSync(p, pseudoRandomBytes(seed, 6 * 1024 * 1024));
+        writeFileSync(p, rawDisk(seed, 6 * 1024 * 1024));
         return p;
       };
       const a = await local.images.import({ path: file('a') }, { product: 'kxp2', version: '1.0' });
@@ -353,7 +362,33 @@ describe('broken input', () => {
     ['a zip entry claiming fewer bytes than it has', () => zipWithLyingSize(src.path, -4096), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
     ['an empty file', () => writeText('empty.img', ''), 'IMAGE_INPUT_EMPTY', /holds no image bytes/],
     ['an empty .gz', () => compressImage(writeText('empty2.img', ''), 'gz'), 'IMAGE_INPUT_EMPTY', /holds no image bytes/],
+    // `head -c 45M pi.img`: partition 2 (38-54 MiB) was cut to 7 MiB, boards would get a broken root.
+    ['a raw image cut inside its root partition', () => truncatedCopy(src.path, 45 * MiB, 'cut45'), 'IMAGE_PARTITION_PAST_END',
+      /partition 2 starts at 38\.0 MiB and is 16\.0 MiB long, so it ends at 54\.0 MiB, but the image ends at 45\.0 MiB: the file was cut short/],
+    ['a raw image cut before its root partition starts', () => truncatedCopy(src.path, 38 * MiB, 'cut38'), 'IMAGE_PARTITION_PAST_END',
+      /partition 2 starts at 38\.0 MiB.*the image ends at 38\.0 MiB/],
+    ['a whole .zst of a cut raw image', () => compressImage(truncatedCopy(src.path, 45 * MiB, 'cut45z'), 'zst'), 'IMAGE_PARTITION_PAST_END', /partition 2/],
+    ['eight bytes of text named .img.xz', () => writeText('junk.img.xz', 'hello!!\n'), 'IMAGE_NO_PARTITION_TABLE',
+      /junk\.img\.xz is named like an xz file but does not start like one.*8 B of text \("hello!!"\).*no partition table/],
+    ['random bytes with no partition table', () => writeBytes('noise.img', pseudoRandomBytes('noise', 3 * MiB)), 'IMAGE_NO_PARTITION_TABLE',
+      /noise\.img is 3\.0 MiB of binary data .*no partition table/],
+    ['a partition table with no partitions', () => writeBytes('blank.img', Buffer.alloc(MiB).fill(0x55, 510, 511).fill(0xaa, 511, 512)), 'IMAGE_NO_PARTITION_TABLE',
+      /blank\.img is 1\.0 MiB of binary data .*an MBR whose partition table lists no partitions/],
+    ['a bare ext4 filesystem (a partition, not a disk)', () => bareExt4('bare.img'), 'IMAGE_NO_PARTITION_TABLE', /bare\.img is 4\.0 MiB holding an ext2\/3\/4 filesystem .*whole disk/],
   ];
+
+  function writeBytes(name: string, content: Buffer): string {
+    const p = join(dir.path, name);
+    writeFileSync(p, content);
+    return p;
+  }
+
+  function bareExt4(name: string): string {
+    const p = join(dir.path, name);
+    rmSync(p, { force: true });
+    execFileSync('mkfs.ext4', ['-q', '-F', p, '4M']);
+    return p;
+  }
 
   function writeText(name: string, content: string): string {
     const p = join(dir.path, name);

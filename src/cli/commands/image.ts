@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { ImportProgress } from '../../images/index.js';
 import type { Image } from '../../protocol/images.js';
 import { formatOf, parseInteger, withChange, withCore } from '../context.js';
-import { formatBytes, print, printJson, progressPrinter, type Column } from '../output.js';
+import { formatBytes } from '../../lib/format-bytes.js';
+import { print, printJson, progressPrinter, type Column } from '../output.js';
 
 const IMAGE_COLUMNS: Column<Image>[] = [
   { title: 'id', value: (i) => i.id },

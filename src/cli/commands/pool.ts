@@ -37,15 +37,17 @@ export function registerPool(program: Command): void {
     .option('--range <from-to>', 'a range such as 1-60 (repeatable)', collect)
     .option('--numbers <list>', 'a list such as "1,2,5,7"')
     .option('--file <path>', 'text or CSV file, one number or range per line ("-" reads standard input)')
+    .option('--force', 'import the valid lines even when most lines are invalid')
     .option('--json', 'print JSON')
-    .action(async (venue: string, opts: { product?: string; range?: string[]; numbers?: string; file?: string; json?: boolean }, cmd: Command) => {
+    .action(async (venue: string, opts: { product?: string; range?: string[]; numbers?: string; file?: string; force?: boolean; json?: boolean }, cmd: Command) => {
       const parts = [...(opts.file ? [await readInput(opts.file)] : []), ...(opts.numbers ? [opts.numbers] : []), ...(opts.range ?? [])];
       if (parts.length === 0) throw new InvalidArgumentError('give --range, --numbers or --file');
       const text = parts.join('\n');
       // The numbers themselves, as the API's row has them: a file or standard input is gone afterwards.
       const details = { venue, product: opts.product, text };
+      const force = opts.force === true;
       await withChange(cmd, { action: 'pool.import', target: venue.toUpperCase(), details }, async ({ fleet }) => {
-        const r = await fleet.pools.import({ venue, product: opts.product, text });
+        const r = await fleet.pools.import({ venue, product: opts.product, text, force });
         if (opts.json) return printJson(r);
         process.stdout.write(`${r.venue}/${r.product}: added ${r.added}, duplicates ${r.duplicates}, invalid ${r.invalid}\n`);
         for (const l of r.lines) {

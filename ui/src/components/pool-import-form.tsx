@@ -21,7 +21,9 @@ const SOURCES: { id: ImportSource; label: string }[] = [
 /**
  * Bulk import of kart numbers in two steps: Preview (a dry run that marks duplicates and invalid
  * lines) and then Import, which writes exactly what was previewed. Changing the input drops the
- * preview, so nobody commits something they have not seen.
+ * preview, so nobody commits something they have not seen. When the preview says most lines are
+ * invalid (the wrong file or column), Import stays off until the operator confirms; the import
+ * then goes with `force`.
  */
 export function PoolImportForm({
   product,
@@ -39,9 +41,13 @@ export function PoolImportForm({
   errors: FormErrors;
   busy: boolean;
   onPreview: (event: FormEvent<HTMLFormElement>, value: { text: string }) => void;
-  onCommit: () => void;
+  onCommit: (options: { force: boolean }) => void;
   onChange: () => void;
 }) {
+  // Confirmation belongs to one preview: a new preview asks again.
+  const [confirmedFor, setConfirmedFor] = useState<PoolImportResult | null>(null);
+  const needsConfirm = preview?.confirm !== undefined;
+  const confirmed = needsConfirm && confirmedFor === preview;
   const [source, setSource] = useState<ImportSource>('range');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
@@ -98,12 +104,26 @@ export function PoolImportForm({
           )}
         </Field>
       )}
+      {preview && !committed && needsConfirm && (
+        <div className="alert alert-warning" role="alert">
+          <p>{preview.confirm}</p>
+          <label className="checkbox">
+            <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmedFor(e.target.checked ? preview : null)} /> This is the right file: import
+            the {preview.added} valid number{preview.added === 1 ? '' : 's'} anyway
+          </label>
+        </div>
+      )}
       <div className="form-actions">
         <button type="submit" className="btn" disabled={busy}>
           {busy && !preview ? 'Checking…' : 'Preview'}
         </button>
         {preview && !committed && (
-          <button type="button" className="btn btn-primary" disabled={busy || preview.added === 0} onClick={onCommit}>
+          <button
+            type="button"
+            className="btn btn-primary"
+            disabled={busy || preview.added === 0 || (needsConfirm && !confirmed)}
+            onClick={() => onCommit({ force: confirmed })}
+          >
             {busy ? 'Importing…' : `Import ${preview.added} number${preview.added === 1 ? '' : 's'}`}
           </button>
         )}

@@ -46,6 +46,11 @@ export function SystemPage(_: PageProps) {
                     Disk space is low: delete old images or free space on {s.disk.path}.
                   </p>
                 )}
+                {!s.database.ok && (
+                  <p className="alert alert-error" role="alert">
+                    The database is not ok: {s.database.error ?? 'see the server log'}
+                  </p>
+                )}
                 <KeyValues
                   items={[
                     ['Data directory', s.disk.path],

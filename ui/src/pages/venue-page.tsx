@@ -41,7 +41,7 @@ export function VenuePage({ params }: PageProps) {
   const [pending, setPending] = useState<PendingAction | null>(null);
   const [acting, setActing] = useState(false);
   const [preview, setPreview] = useState<{ result: PoolImportResult; text: string; committed: boolean } | null>(null);
-  const importer = useSubmit({ schema: PoolImportRequest, codeToField: { FLEET_POOL_INPUT_TOO_LARGE: 'text' } });
+  const importer = useSubmit({ schema: PoolImportRequest, codeToField: { FLEET_POOL_INPUT_TOO_LARGE: 'text', FLEET_POOL_INPUT_NOT_TEXT: 'text' } });
 
   const refresh = () => {
     stats.reload();
@@ -185,11 +185,11 @@ export function VenuePage({ params }: PageProps) {
                   setPreview({ result: await api.pools.import(code, { product: current, text, dryRun: true }), text, committed: false });
                 })
               }
-              onCommit={() => {
+              onCommit={({ force }) => {
                 if (!preview) return;
                 void (async () => {
                   try {
-                    const result = await api.pools.import(code, { product: current, text: preview.text });
+                    const result = await api.pools.import(code, { product: current, text: preview.text, force });
                     setPreview({ result, text: preview.text, committed: true });
                     notify('success', `Imported ${result.added} numbers into ${code} ${result.product}`);
                     refresh();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes } from './output.js';
+import { formatBytes } from './format-bytes.js';
 
 describe('formatBytes', () => {
   it.each([
