@@ -5,6 +5,7 @@
 import { benchAssign } from './assign.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
 import { benchImport } from './import.js';
+import { benchIsolation } from './isolation.js';
 import { benchLive } from './live.js';
 import { benchServe } from './serve.js';
 import { benchTftp } from './tftp.js';
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<string[]>> = {
   assign: benchAssign,
   'dhcp-burst': benchDhcpBurst,
   import: benchImport,
+  isolation: benchIsolation,
   live: benchLive,
   serve: benchServe,
   tftp: benchTftp,
