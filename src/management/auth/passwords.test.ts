@@ -1,8 +1,9 @@
 import { randomBytes, scryptSync } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { hashPassword, MAX_QUEUED_HASHES, verifyPassword } from './passwords.js';
+import { HASH_THREAD_NICE, hashPassword, MAX_QUEUED_HASHES, verifyPassword } from './passwords.js';
 
 /** A stored hash with cheaper parameters than PARAMS (the stored form names its own), so many guesses stay quick. */
 function cheapHash(password: string): string {
@@ -45,5 +46,13 @@ describe('passwords (scrypt)', () => {
     for (const e of refused) expect(e).toMatchObject({ code: 'AUTH_BUSY', details: { retryAfterSeconds: 2 } });
     expect(results.filter((r) => r.status === 'fulfilled').every((r) => (r as PromiseFulfilledResult<boolean>).value === false)).toBe(true);
     expect(await verifyPassword('correct horse battery', stored)).toBe(true);
+  });
+
+  it.runIf(process.platform === 'linux')('hashes on a thread at the lowest priority; the event loop keeps its own', async () => {
+    await hashPassword('correct horse battery');
+    const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const threads = readdirSync('/proc/self/task');
+    expect(niceOf(String(process.pid))).toBeLessThan(HASH_THREAD_NICE);
+    expect(threads.filter((t) => niceOf(t) === HASH_THREAD_NICE)).toHaveLength(1);
   });
 });

@@ -11,7 +11,7 @@ import { ManagementError } from '../errors.js';
  * Hashes run one at a time on a worker thread of their own, never on libuv's thread pool: that
  * pool (4 threads) also does every file read of the device side, and a flood of sign-ins once
  * held image GETs for a minute (issue 12). One thread also caps what hashing takes from the
- * boards to one core. A bounded queue waits in front of it; past that, a sign-in is refused with
+ * boards to one core, at the lowest priority (on Linux). A bounded queue waits in front of it; past that, a sign-in is refused with
  * AUTH_BUSY (503) at once instead of waiting seconds behind guesses.
  */
 const PARAMS = { N: 1 << 15, r: 8, p: 2 } as const;
@@ -28,10 +28,19 @@ interface ScryptJob {
   reject(err: Error): void;
 }
 
+/** Nice value of the hashing thread: below everything else, so the boards' event loop always goes first. */
+export const HASH_THREAD_NICE = 19;
+
 // CommonJS source evaluated in the worker, so it runs the same from dist/ and from the TypeScript sources under test.
+// Linux sets a nice value per thread (setpriority on the thread id); elsewhere there is no thread
+// id to give, and hashing keeps the process's priority, still off the pool and one at a time.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { scryptSync } = require('node:crypto');
+if (process.platform === 'linux') {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  require('node:os').setPriority(tid, ${HASH_THREAD_NICE});
+}
 parentPort.on('message', ({ password, salt, params }) => {
   try {
     const key = scryptSync(password, Buffer.from(salt), ${KEY_BYTES}, { ...params, maxmem: 256 * params.N * params.r });
