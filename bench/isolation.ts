@@ -6,12 +6,14 @@
  *   a new board, so each one also publishes events to every live stream;
  * - image throughput: clients fetching `GET /images/<file>` (the seed route) back to back, and the
  *   slowest whole-image GET.
- * Management load: STREAMS signed-in `GET /api/v1/events` streams plus a flood of bogus logins, each
+ * Management load, from its own process: STREAMS signed-in `GET /api/v1/events` streams plus a flood of bogus logins, each
  * from its own loopback address and for its own unknown user, so no rate limit spares the hash.
  * Target: loaded ≤ 1.2× alone (p99 latency, and throughput the other way round).
  * Usage: npm run bench -- isolation
  */
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { openCore } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
@@ -28,7 +30,7 @@ const ROUNDS = 3;
 const PHASE_S = 5;
 /** Requests still unanswered this long after their phase are cut and counted as such. */
 const GRACE_S = 20;
-const CONFIG_PER_S = 100;
+const CONFIG_PER_S = 50;
 const CONFIG_CONNECTIONS = 200;
 const IMAGE_CLIENTS = 4;
 const FLOOD_CONNECTIONS = 16;
@@ -36,6 +38,7 @@ const FLOOD_CONNECTIONS = 16;
 const FLOOD_MAX = 4000;
 const PASSWORD = 'isolation load secret 7';
 const MiB = 1024 * 1024;
+const LOAD_SCRIPT = fileURLToPath(new URL('./management-load.mjs', import.meta.url));
 
 interface Phase {
   p99Ms: number;
@@ -44,7 +47,7 @@ interface Phase {
   imageMiBPerS: number;
   slowestImageS: number;
   imagesCut: number;
-  logins: Record<number, number>;
+  logins: Record<string, number>;
   streamBytes: number;
 }
 
@@ -87,59 +90,26 @@ async function fetchImages(base: URL, path: string, clients: number, durationS: 
   return { bytesPerS: bytes / ((performance.now() - start) / 1000), slowestS, cut };
 }
 
-/** STREAMS open live streams that read (and count) everything they are sent. */
-async function openStreams(base: URL, cookie: string): Promise<{ bytes(): number; close(): void }> {
-  let bytes = 0;
-  const reqs = await Promise.all(
-    Array.from({ length: STREAMS }, () =>
-      new Promise<ReturnType<typeof request>>((resolve, reject) => {
-        const req = request({ host: base.hostname, port: base.port, path: '/api/v1/events', headers: { cookie }, agent: false }, (res) => {
-          if (res.statusCode !== 200) reject(new Error(`events: ${res.statusCode}`));
-          res.on('data', (d: Buffer) => (bytes += d.length));
-          res.on('error', () => undefined);
-          resolve(req);
-        });
-        req.on('error', reject);
-        req.end();
-      }),
-    ),
-  );
-  return { bytes: () => bytes, close: () => reqs.forEach((r) => r.destroy()) };
-}
-
-/** Bogus logins from FLOOD_CONNECTIONS loops until stopped; each from a new 127.x address. */
-function startFlood(base: URL, firstAddress: number): { stop(): Promise<Record<number, number>> } {
-  const statuses: Record<number, number> = {};
-  let running = true;
-  let sent = 0;
-  const one = (n: number) =>
-    new Promise<void>((resolve) => {
-      const address = firstAddress + n;
-      const localAddress = `127.${(address >> 16) & 255}.${(address >> 8) & 255}.${address & 255}`;
-      const payload = JSON.stringify({ username: `nobody${address}`, password: 'wrong guess' });
-      const req = request(
-        { host: base.hostname, port: base.port, path: '/api/v1/auth/login', method: 'POST', localAddress, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
-        (res) => {
-          statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
-          res.resume();
-          res.on('end', resolve);
-        },
-      );
-      req.setTimeout(GRACE_S * 1000, () => req.destroy());
-      req.on('error', () => {
-        statuses[0] = (statuses[0] ?? 0) + 1;
-        resolve();
-      });
-      req.end(payload);
+/** The management load in its own process (bench/management-load.mjs); resolves once its streams are open. */
+async function startManagementLoad(management: string, cookie: string, firstAddress: number): Promise<{ stop(): Promise<{ logins: Record<string, number>; streamBytes: number }> }> {
+  const job = { base: management, cookie, streams: STREAMS, floodConnections: FLOOD_CONNECTIONS, floodMax: FLOOD_MAX, firstAddress, graceS: GRACE_S };
+  const child = spawn(process.execPath, [LOAD_SCRIPT, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      if (out.startsWith('ready\n')) resolve();
     });
-  const loops = Array.from({ length: FLOOD_CONNECTIONS }, async () => {
-    while (running && sent < FLOOD_MAX) await one(sent++);
+    void exited.then((code) => reject(new Error(`management load exited with ${code} before it was ready`)));
   });
   return {
     async stop() {
-      running = false;
-      await Promise.all(loops);
-      return statuses;
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0) throw new Error(`management load exited with ${code}`);
+      return JSON.parse(out.slice('ready\n'.length)) as { logins: Record<string, number>; streamBytes: number };
     },
   };
 }
@@ -162,9 +132,8 @@ export async function benchIsolation(): Promise<string[]> {
     const server = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
     try {
       const device = new URL(server.device);
-      const management = new URL(server.management);
       const loginAgent = new Agent({ keepAlive: false });
-      const login = await post(loginAgent, management, '/api/v1/auth/login', { username: 'bench', password: PASSWORD });
+      const login = await post(loginAgent, new URL(server.management), '/api/v1/auth/login', { username: 'bench', password: PASSWORD });
       if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.body}`);
       const cookie = String(login.headers['set-cookie']).split(';')[0]!;
 
@@ -172,26 +141,20 @@ export async function benchIsolation(): Promise<string[]> {
       let floodAddress = 0x010000;
       const body = () => ({ product_type: 'KXP2', venue_code: 'BNCH', serial_number: serialOf(boards++) });
       const phase = async (loaded: boolean): Promise<Phase> => {
-        const streams = loaded ? await openStreams(management, cookie) : undefined;
-        const flood = loaded ? startFlood(management, floodAddress) : undefined;
+        const load = loaded ? await startManagementLoad(server.management, cookie, floodAddress) : undefined;
         floodAddress += FLOOD_MAX;
-        try {
-          const config = await openLoop({ url: `${server.device}/api/config`, ratePerS: CONFIG_PER_S, durationS: PHASE_S, connections: CONFIG_CONNECTIONS, body });
-          const images = await fetchImages(device, imagePath, IMAGE_CLIENTS, PHASE_S);
-          return {
-            p99Ms: config.p99Ms,
-            configPerS: config.ok / config.durationS,
-            configFailed: config.failed,
-            imageMiBPerS: images.bytesPerS / MiB,
-            slowestImageS: images.slowestS,
-            imagesCut: images.cut,
-            logins: (await flood?.stop()) ?? {},
-            streamBytes: streams?.bytes() ?? 0,
-          };
-        } finally {
-          streams?.close();
-          await flood?.stop();
-        }
+        const config = await openLoop({ url: `${server.device}/api/config`, ratePerS: CONFIG_PER_S, durationS: PHASE_S, connections: CONFIG_CONNECTIONS, body });
+        const images = await fetchImages(device, imagePath, IMAGE_CLIENTS, PHASE_S);
+        const management = (await load?.stop()) ?? { logins: {}, streamBytes: 0 };
+        return {
+          p99Ms: config.p99Ms,
+          configPerS: config.ok / config.durationS,
+          configFailed: config.failed,
+          imageMiBPerS: images.bytesPerS / MiB,
+          slowestImageS: images.slowestS,
+          imagesCut: images.cut,
+          ...management,
+        };
       };
 
       // Warm-up (JIT, page cache), not counted.
