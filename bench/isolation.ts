@@ -6,8 +6,9 @@
  *   a new board, so each one also publishes events to every live stream;
  * - image throughput: clients fetching `GET /images/<file>` (the seed route) back to back, and the
  *   slowest whole-image GET.
- * Management load, from its own process: STREAMS signed-in `GET /api/v1/events` streams plus a flood of bogus logins, each
- * from its own loopback address and for its own unknown user, so no rate limit spares the hash.
+ * Management load, from its own process (bench/management-load.mjs): STREAMS signed-in
+ * `GET /api/v1/events` streams plus a flood of bogus logins, each from its own loopback address
+ * and for its own unknown user, so no rate limit spares the hash.
  * Target: loaded ≤ 1.2× alone (p99 latency, and throughput the other way round).
  * Usage: npm run bench -- isolation
  */

@@ -11,13 +11,13 @@ import { ManagementError } from '../errors.js';
  * Hashes run one at a time on a worker thread of their own, never on libuv's thread pool: that
  * pool (4 threads) also does every file read of the device side, and a flood of sign-ins once
  * held image GETs for a minute (issue 12). One thread also caps what hashing takes from the
- * boards to one core, at the lowest priority (on Linux). A bounded queue waits in front of it; past that, a sign-in is refused with
- * AUTH_BUSY (503) at once instead of waiting seconds behind guesses.
+ * boards to one core, at the lowest priority (on Linux). A bounded queue waits in front of it;
+ * past that, a sign-in is refused with AUTH_BUSY (503) at once instead of waiting behind guesses.
  */
 const PARAMS = { N: 1 << 15, r: 8, p: 2 } as const;
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
-/** Hashes waiting for the worker; at ~60 ms each, the last one waits about two seconds. */
+/** Hashes waiting for the worker: at a tenth of a second or so each, the last waits a few seconds. */
 export const MAX_QUEUED_HASHES = 32;
 
 interface ScryptJob {
@@ -69,10 +69,12 @@ function startWorker(): Worker {
     else job.reject(new Error(`scrypt failed: ${m.error}`));
     next();
   });
-  // A dead worker (out of memory, killed) fails the hash in hand; the next hash starts a new one.
-  w.on('error', (err) => {
+  // A dead worker (out of memory, an uncaught error) fails the hash in hand; the next hash starts a new one.
+  let failure: Error | undefined;
+  w.on('error', (err) => (failure = err));
+  w.on('exit', (code) => {
     worker = undefined;
-    running?.reject(err);
+    running?.reject(failure ?? new Error(`the password hashing thread stopped (exit code ${code})`));
     running = undefined;
     next();
   });
