@@ -98,6 +98,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const status = options.statusOf(err.code);
       if (status !== undefined) {
         const body: ErrorBody = { error: err.message, code: err.code, details: { ...err.details } };
+        // A refusal that says when to come back says it the way HTTP clients and proxies read it too.
+        const retryAfterSeconds = err.details['retryAfterSeconds'];
+        if (typeof retryAfterSeconds === 'number') void reply.header('retry-after', String(retryAfterSeconds));
         return reply.code(status).send(body);
       }
     }

@@ -17,6 +17,7 @@ const STATUS: Record<FleetErrorCode | ImageErrorCode | StoreErrorCode | Manageme
   AUTH_INVALID: 401,
   AUTH_TOKEN_INVALID: 401,
   AUTH_RATE_LIMITED: 429,
+  AUTH_BUSY: 503,
   AUTH_FORBIDDEN: 403,
   AUTH_CSRF: 403,
   AUTH_ORIGIN: 403,

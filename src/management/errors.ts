@@ -9,6 +9,7 @@ export type ManagementErrorCode =
   | 'AUTH_SESSION_EXPIRED'
   | 'AUTH_INVALID'
   | 'AUTH_RATE_LIMITED'
+  | 'AUTH_BUSY'
   | 'AUTH_FORBIDDEN'
   | 'AUTH_CSRF'
   | 'AUTH_ORIGIN'

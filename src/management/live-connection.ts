@@ -30,7 +30,7 @@ export class LiveConnection {
   }
 
   /** Writes one frame, or drops the client if it has fallen too far behind. */
-  write(frame: string): void {
+  write(frame: string | Buffer): void {
     if (this.dropped) return;
     if (this.res.writableLength + frame.length > this.maxBufferedBytes) {
       this.drop(`too slow: more than ${this.maxBufferedBytes} bytes of events were waiting; reconnect to catch up from the history`);

@@ -11,9 +11,14 @@ export interface LiveLimits {
   /** Live events held per client while it catches up from the history. */
   maxPendingEvents: number;
   heartbeatMs: number;
+  /** Events are gathered this long (or up to FLUSH_BYTES) and then written to every client as one buffer. */
+  flushMs: number;
 }
 
-export const DEFAULT_LIVE_LIMITS: LiveLimits = { maxBufferedBytes: 1 << 20, maxPendingEvents: 10_000, heartbeatMs: 15_000 };
+export const DEFAULT_LIVE_LIMITS: LiveLimits = { maxBufferedBytes: 1 << 20, maxPendingEvents: 10_000, heartbeatMs: 15_000, flushMs: 100 };
+
+/** A gathered batch goes out early at this size, well under any client's backlog limit. */
+const FLUSH_BYTES = 64 * 1024;
 
 export interface LiveHub {
   /**
@@ -25,10 +30,15 @@ export interface LiveHub {
   close(): void;
 }
 
+interface Frame {
+  seq: number | null;
+  frame: string;
+}
+
 interface Client {
   conn: LiveConnection;
   /** Frames that arrived while catching up; null once live. */
-  pending: { seq: number | null; frame: string }[] | null;
+  pending: Frame[] | null;
   overflowed: boolean;
 }
 
@@ -38,8 +48,12 @@ const RETRY_MS = 2000;
 
 /**
  * Fans the one event stream out to every live client. Each event is serialised once, whatever the
- * number of clients. Reconnects catch up from the history (events with a seq); events without one
- * (progress, warnings) are live only, which is fine: the next one comes within a second or two.
+ * number of clients, and events are gathered for `flushMs` and written to each client as one
+ * buffer: with 200 dashboards open and boards enrolling by the hundred per second, one write per
+ * event per client took the event loop the device API shares (issue 12). Writes never wait on a
+ * client; one whose socket backlog is full is dropped (LiveConnection). Reconnects catch up from the
+ * history (events with a seq); events without one (progress, warnings) are live only, which is
+ * fine: the next one comes within a second or two.
  */
 export function createLiveHub(deps: {
   events: EventBus<FleetEvent>;
@@ -50,18 +64,35 @@ export function createLiveHub(deps: {
 }): LiveHub {
   const limits = { ...DEFAULT_LIVE_LIMITS, ...deps.limits };
   const clients = new Set<Client>();
+  let batch: Frame[] = [];
+  let batchBytes = 0;
+  let flushTimer: NodeJS.Timeout | undefined;
 
-  const unsubscribe = deps.events.subscribe((event) => {
-    if (clients.size === 0) return;
-    const frame = frameOf(null, JSON.stringify(event), event.seq);
+  function flush(): void {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (batch.length === 0) return;
+    const frames = batch;
+    batch = [];
+    batchBytes = 0;
+    const bytes = Buffer.from(frames.map((f) => f.frame).join(''));
     for (const c of clients) {
-      if (!c.pending) c.conn.write(frame);
-      else if (c.pending.length < limits.maxPendingEvents) c.pending.push({ seq: event.seq, frame });
+      if (!c.pending) c.conn.write(bytes);
+      else if (c.pending.length + frames.length <= limits.maxPendingEvents) c.pending.push(...frames);
       else {
         c.pending = [];
         c.overflowed = true;
       }
     }
+  }
+
+  const unsubscribe = deps.events.subscribe((event) => {
+    if (clients.size === 0) return;
+    const frame = frameOf(null, JSON.stringify(event), event.seq);
+    batch.push({ seq: event.seq, frame });
+    batchBytes += frame.length;
+    if (batchBytes >= Math.min(FLUSH_BYTES, limits.maxBufferedBytes / 4)) flush();
+    else flushTimer ??= setTimeout(flush, limits.flushMs);
   });
 
   async function catchUp(c: Client, afterSeq: number): Promise<number> {
@@ -104,6 +135,8 @@ export function createLiveHub(deps: {
       clients.add(client);
       const last = afterSeq === undefined ? await deps.headSeq() : await catchUp(client, afterSeq);
       if (!client.conn.isOpen) return;
+      // Gathered events may be older than `last`: through pending they are filtered like the rest.
+      flush();
       for (const p of client.pending ?? []) if (p.seq === null || p.seq > last) client.conn.write(p.frame);
       client.pending = null;
       client.conn.write(frameOf('ready', JSON.stringify({ seq: last }), last));
@@ -120,6 +153,7 @@ export function createLiveHub(deps: {
     },
     close() {
       unsubscribe();
+      clearTimeout(flushTimer);
       for (const c of [...clients]) c.conn.drop('server stopping');
     },
   };
