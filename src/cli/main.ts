@@ -14,6 +14,7 @@ import { registerNetboot } from './commands/netboot.js';
 import { registerPool } from './commands/pool.js';
 import { registerProduct } from './commands/product.js';
 import { registerServe } from './commands/serve.js';
+import { registerService } from './commands/service.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerUser } from './commands/user.js';
 import { registerVenue } from './commands/venue.js';
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerFirstBoot(program);
   registerAgent(program);
+  registerService(program);
   for (const leaf of leaves(program)) addCommonOptions(leaf);
   return program;
 }
