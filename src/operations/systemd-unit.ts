@@ -65,6 +65,9 @@ RestrictNamespaces=yes
 RestrictRealtime=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes
+RemoveIPC=yes
+PrivateMounts=yes
+ProtectProc=invisible
 # UDP/TCP sockets, the journal and systemd-notify (AF_UNIX), interface addresses (AF_NETLINK).
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 SystemCallArchitectures=native

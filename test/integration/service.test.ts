@@ -43,6 +43,14 @@ describe('the systemd unit', () => {
     expect(verify(unit)).toEqual({ code: 0, stderr: '' });
   });
 
+  it("scores 'OK' at most 2.0 in systemd-analyze security (it was 1.8 when written)", () => {
+    const unit = join(dir.path, 'rpi-deploy.service');
+    writeFileSync(unit, renderServiceUnit({ execStart: [process.execPath, CLI, 'serve'], user: 'rpi-deploy', dataDir: '/var/lib/rpi-deploy' }));
+    const r = spawnSync('systemd-analyze', ['security', '--offline=yes', unit], { encoding: 'utf8' });
+    const level = Number(/Overall exposure level for rpi-deploy\.service: ([0-9.]+)/.exec(r.stdout)?.[1]);
+    expect(level).toBeLessThanOrEqual(2.0);
+  });
+
   it('is refused by systemd-analyze verify when it names a program that is not there (the check can fail)', () => {
     const unit = join(dir.path, 'rpi-deploy.service');
     writeFileSync(unit, renderServiceUnit({ execStart: ['/nonexistent/node', CLI, 'serve'], user: 'rpi-deploy', dataDir: '/var/lib/rpi-deploy' }));
