@@ -8,6 +8,7 @@ import { registerBatch } from './commands/batch.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerDevice } from './commands/device.js';
 import { registerDhcp } from './commands/dhcp.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerFirstBoot } from './commands/firstboot.js';
 import { registerImage } from './commands/image.js';
 import { registerNetboot } from './commands/netboot.js';
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerFirstBoot(program);
   registerAgent(program);
   registerService(program);
+  registerDoctor(program);
   for (const leaf of leaves(program)) addCommonOptions(leaf);
   return program;
 }
