@@ -34,7 +34,7 @@ export interface ManagementDeps {
   events: EventBus<FleetEvent>;
   log: Logger;
   health: () => Promise<HealthReply>;
-  facts: Pick<SystemFacts, 'version' | 'startedAt' | 'listeners' | 'dhcp'>;
+  facts: Pick<SystemFacts, 'version' | 'startedAt' | 'listeners' | 'dhcp' | 'doctor'>;
   /** Tests move time forward instead of sleeping. */
   clock?: () => Date;
   liveLimits?: Partial<LiveLimits>;

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { DoctorReport } from './doctor.js';
 import { DEPLOYMENT_STATUSES, BatchStatus, Deployment, PoolStatus, Timestamp } from './fleet.js';
 
 /**
@@ -160,6 +161,8 @@ export const SystemStatus = Type.Object({
   disk: DiskStatus,
   database: Type.Object({ ok: Type.Boolean(), schemaVersion: Nullable(Type.String()), sizeBytes: Type.Integer() }),
   liveClients: Type.Integer({ description: 'open live-event connections' }),
+  /** The preflight checks of `rpi-deploy doctor`, run at start and at most once a minute after; null before the first run. */
+  doctor: Nullable(DoctorReport),
 });
 export type SystemStatus = Static<typeof SystemStatus>;
 
