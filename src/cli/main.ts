@@ -4,6 +4,7 @@ import { isAppError } from '../lib/errors.js';
 import { VERSION } from '../version.js';
 import { parseLogLevel } from './context.js';
 import { registerAgent } from './commands/agent.js';
+import { registerBackup } from './commands/backup.js';
 import { registerBatch } from './commands/batch.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerDevice } from './commands/device.js';
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerAgent(program);
   registerService(program);
   registerDoctor(program);
+  registerBackup(program);
   for (const leaf of leaves(program)) addCommonOptions(leaf);
   return program;
 }

@@ -121,5 +121,6 @@ export { resolveDeploymentLan, type DeploymentLan } from './interface.js';
 export { checkRange as checkDhcpRange } from './dhcp/server.js';
 export { netbootDir, readBuildManifest, type BuildManifest } from './build/artifacts.js';
 export { DHCP_SERVER_PORT } from './dhcp/socket.js';
+export { writeTar, type TarEntry } from './build/tar.js';
 export { buildNetboot, type BuildOptions, type BuildResult } from './build/build.js';
 export { BuildError, type BuildErrorCode } from './build/errors.js';

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/index.js';
 import type { Fleet } from '../../fleet/index.js';
@@ -8,6 +7,7 @@ import { netbootDir, readBuildManifest } from '../../netboot/index.js';
 import type { DoctorCheck } from '../../protocol/doctor.js';
 import type { Batch } from '../../protocol/fleet.js';
 import type { Image } from '../../protocol/images.js';
+import { sha256File } from '../file-hash.js';
 import { elfMachineInTar } from './elf-in-tar.js';
 import { fail, pass, warn } from './check.js';
 
@@ -48,16 +48,6 @@ export async function checkPools(v: FleetView, batches: readonly Batch[]): Promi
   }
   if (empty.length > 0) return fail('pools', empty.join('; '), 'add names: rpi-deploy pool import VENUE --product CODE --range 61-80');
   return pass('pools', counts.length > 0 ? counts.join(', ') : 'no active batch names boards from a pool');
-}
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('error', reject)
-      .on('data', (d) => hash.update(d))
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 }
 
 /**
