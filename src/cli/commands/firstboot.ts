@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parse } from 'yaml';
 import type { FirstBootScope, FirstBootSettingsInput } from '../../protocol/firstboot.js';
 import { withCore } from '../context.js';
 import { printJson } from '../output.js';
+import { readInputFile } from '../input-file.js';
 
 interface ScopeOptions {
   product?: string;
@@ -40,7 +40,7 @@ export function registerFirstBoot(program: Command): void {
     .action((opts: ScopeOptions & { file: string }, cmd: Command) =>
       withCore(cmd, async ({ fleet }) => {
         const { scope, code } = scopeOf(opts);
-        const text = readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8');
+        const text = await readInputFile(opts.file);
         let input: unknown;
         try {
           input = parse(text);
