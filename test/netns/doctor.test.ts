@@ -114,6 +114,35 @@ describe('rpi-deploy doctor', () => {
     }
   }, 60_000);
 
+  it('fails when another program holds the TFTP port; passes when the running rpi-deploy holds the ports', async () => {
+    const holder = lab.lab.spawn(lab.server, [process.execPath, '-e', "require('dgram').createSocket('udp4').bind(69, () => console.log('bound'))"]);
+    await new Promise((resolve) => holder.stdout!.once('data', resolve));
+    try {
+      const { code, report } = await doctor(config('tftp-held'));
+      expect(code).toBe(1);
+      expect(check(report, 'ports')).toMatchObject({ status: 'fail', summary: 'UDP port 69 (TFTP) is held by another program' });
+    } finally {
+      holder.kill('SIGKILL');
+    }
+
+    const file = config('serving', { tftp: { bootFilesDir: join(lab.dir.path, 'boot') } });
+    const serving = lab.lab.spawn(lab.server, [process.execPath, CLI, 'serve', '--config', file]);
+    let banner = '';
+    await new Promise<void>((resolve, reject) => {
+      serving.stdout!.on('data', (d: Buffer) => (banner += d) && banner.includes('Press Ctrl-C') && resolve());
+      serving.once('exit', (c) => reject(new Error(`serve exited ${c}`)));
+    });
+    try {
+      const { code, report } = await doctor(file);
+      expect(check(report, 'ports')).toEqual({ id: 'ports', status: 'pass', summary: 'ports 67/69 and both listeners are held by the rpi-deploy running with this config' });
+      expect(check(report, 'foreign-dhcp')?.status).toBe('pass');
+      expect(code).toBe(0);
+    } finally {
+      serving.kill('SIGTERM');
+      await new Promise((resolve) => serving.once('exit', resolve));
+    }
+  }, 90_000);
+
   it('fails when the deployment interface does not exist', async () => {
     const { code, report, text } = await doctor(config('missing', { interface: 'nope0' }));
     expect(code).toBe(1);

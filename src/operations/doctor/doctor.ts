@@ -54,7 +54,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
     checks.push(await checkDataDir(config.dataDir, { lowBytes: config.management.diskLowMiB * 2 ** 20, largestImageBytes }));
     const { check, lan } = checkInterface(config.netboot);
     checks.push(check);
-    checks.push(o.serving ? pass('ports', 'held by this server') : await checkPorts(config));
+    checks.push(o.serving ? pass('ports', 'ports 67/69 and both listeners are held by this server') : await checkPorts(config));
     if (lan && o.serving) checks.push(pass('foreign-dhcp', 'the running server probed for other DHCP servers before serving'));
     else if (lan && o.probe) checks.push(await checkForeignDhcp(config.netboot, lan));
     else if (lan) checks.push(warn('foreign-dhcp', 'not probed for other DHCP servers (--no-probe)', 'run rpi-deploy doctor without --no-probe'));

@@ -148,7 +148,7 @@ export async function checkPorts(config: Readonly<Config>): Promise<DoctorCheck>
   if (problems.length > 0) {
     return fail('ports', problems.join('; '), 'find the holder with "ss -lunp" / "ss -ltnp" and stop it (dnsmasq: except-interface=...), or choose other listen addresses');
   }
-  return pass('ports', ours ? 'held by the rpi-deploy that is running with this config' : 'DHCP, TFTP and both HTTP listeners are free');
+  return pass('ports', ours ? 'ports 67/69 and both listeners are held by the rpi-deploy running with this config' : 'ports 67/69 and both listeners are free');
 }
 
 /** Asks the LAN for DHCP servers as `dhcp probe` does. Full mode must be alone; proxy mode needs the site's server. */
