@@ -14,6 +14,8 @@ import { createManagementApi, type LiveLimits } from './management/index.js';
 import { createNetboot, type NetbootStatus } from './netboot/index.js';
 import type { FleetEvent } from './protocol/events.js';
 import type { HealthReply } from './protocol/health.js';
+import { runDoctor } from './operations/index.js';
+import type { DoctorReport } from './protocol/doctor.js';
 import { openSqliteStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
 
@@ -134,6 +136,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
   });
   const bound: { device: string | null; management: string | null } = { device: null, management: null };
   let silenceSweep: NodeJS.Timeout | undefined;
+  const doctor = serverDoctor(config, core, log);
   const dhcp = config.netboot.interface !== null && config.netboot.dhcp.enabled;
   const management = createManagementApi({
     config: config.management,
@@ -150,6 +153,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
       startedAt,
       listeners: () => ({ ...bound }),
       dhcp: () => ({ enabled: dhcp, mode: dhcp ? config.netboot.dhcp.mode : null, interface: config.netboot.interface }),
+      doctor: () => doctor.latest(),
     },
     ...(options.clock && { clock: options.clock }),
     ...(options.liveLimits && { liveLimits: options.liveLimits }),
@@ -171,6 +175,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
       });
       silenceSweep = setInterval(() => void failSilent(), Math.min(config.device.silenceMinutes * 60_000, SILENCE_SWEEP_MAX_MS)).unref();
       log.info({ device: deviceAt, management: managementAt, netboot: netbootStatus, dataDir: config.dataDir, version: VERSION }, 'rpi-deploy serving');
+      await doctor.atStart();
       const setupToken = await management.issueSetupToken();
       return { device: deviceAt, management: managementAt, netboot: netbootStatus, ...(setupToken && { setupToken }) };
     },
@@ -220,4 +225,42 @@ async function listenOn(server: HttpServer, surface: 'device' | 'management', ad
       address,
     }, { cause });
   }
+}
+
+/** How long the system page may show a doctor report before it is run again. */
+const DOCTOR_MAX_AGE_MS = 60_000;
+
+/**
+ * `rpi-deploy doctor` inside the server (issue 13): at start, each warning and failure goes to the
+ * log; the system page shows the latest report. The ports are the server's own and the DHCP
+ * server probed for others itself, so neither is checked again.
+ */
+function serverDoctor(config: Readonly<Config>, core: Core, log: Logger) {
+  let last: { report: DoctorReport; at: number } | undefined;
+  const run = async () => {
+    const report = await runDoctor({
+      config: () => config,
+      data: async () => ({ fleet: core.fleet, images: core.images, close: async () => {} }),
+      probe: false,
+      serving: true,
+    });
+    last = { report, at: Date.now() };
+    return report;
+  };
+  return {
+    async atStart(): Promise<void> {
+      try {
+        for (const c of (await run()).checks) if (c.status !== 'pass') log.warn({ check: c.id, status: c.status, fix: c.fix }, `doctor: ${c.summary}`);
+      } catch (err) {
+        log.error({ err }, 'the preflight checks (rpi-deploy doctor) could not run');
+      }
+    },
+    async latest(): Promise<DoctorReport | null> {
+      if (last && Date.now() - last.at < DOCTOR_MAX_AGE_MS) return last.report;
+      return run().catch((err: unknown) => {
+        log.error({ err }, 'the preflight checks (rpi-deploy doctor) could not run');
+        return last?.report ?? null;
+      });
+    },
+  };
 }

@@ -25,6 +25,8 @@ const ALLOWED: Record<string, string[]> = {
   agent: ['lib', 'protocol'],
   // Runs many real agents in one process against a server, over the device API only.
   simulate: ['lib', 'protocol', 'agent'],
+  // Service install, readiness, preflight checks and backups: an operator's tools around the server.
+  operations: ['lib', 'protocol', 'config', 'store', 'fleet', 'images', 'netboot'],
   cli: ['*'],
   '.': ['*'],
 };

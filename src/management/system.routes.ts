@@ -11,6 +11,7 @@ export interface SystemFacts {
   dhcp: () => SystemStatus['dhcp'];
   database: () => Promise<SystemStatus['database']>;
   liveClients: () => number;
+  doctor: () => Promise<SystemStatus['doctor']>;
 }
 
 /** What the server is and how it is doing: listeners, DHCP, disk, versions. Any signed-in role. */
@@ -25,6 +26,7 @@ export function registerSystemRoutes(app: HttpServer, deps: { facts: SystemFacts
     disk: await deps.disk.check(),
     database: await facts.database(),
     liveClients: facts.liveClients(),
+    doctor: await facts.doctor(),
   }));
 }
 

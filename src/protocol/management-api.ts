@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { DoctorReport } from './doctor.js';
 import { DEPLOYMENT_STATUSES, BatchStatus, Deployment, PoolStatus, Timestamp } from './fleet.js';
 
 /**
@@ -166,6 +167,8 @@ export const SystemStatus = Type.Object({
     error: Type.Optional(Type.String({ description: 'why the database is not ok, e.g. disk full, with what to do' })),
   }),
   liveClients: Type.Integer({ description: 'open live-event connections' }),
+  /** The preflight checks of `rpi-deploy doctor`, run at start and at most once a minute after; null before the first run. */
+  doctor: Nullable(DoctorReport),
 });
 export type SystemStatus = Static<typeof SystemStatus>;
 

@@ -75,7 +75,8 @@ describe('rpi-deploy CLI', () => {
     const csv = join(dir.path, 'karts.csv');
     writeFileSync(csv, 'kart_number,driver\n1,A\n2,B\nx,C\n2,D\n');
     const r = cli(['pool', 'import', 'CORO', '--file', csv]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('error: 1 invalid entry was not added (see above); correct and import it again\n');
     expect(r.stdout).toBe('CORO/KXP2: added 2, duplicates 1, invalid 1\n  line 4: "x" is not a number or a range (e.g. 7 or 1-60)\n  line 5: already in the pool: 2\n');
     expect(cli(['pool', 'import', 'CORO', '--file', '-'], '3\n4-5\n').stdout).toBe('CORO/KXP2: added 3, duplicates 0, invalid 0\n');
     expect(json(['pool', 'stats'])).toEqual([{ venue: 'CORO', product: 'KXP2', available: 5, assigned: 0, retired: 0, total: 5 }]);

@@ -64,7 +64,7 @@ describe('openDeviceSocket', () => {
     expect(attempt([{ interface: 'a-very-long-name0', port: 67, shared: false }])[0]).toMatch(/^DHCP_SOCKET_FAILED: .*1-15 characters/);
   });
 
-  it('tells a process without the network capabilities that DHCP needs root', () => {
-    expect(attempt([{ interface: 'lan0', port: 67, shared: false }], true)[0]).toMatch(/^DHCP_PERMISSION_DENIED: .*DHCP needs root/);
+  it('tells a process without the network capabilities which one it lacks', () => {
+    expect(attempt([{ interface: 'lan0', port: 67, shared: false }], true)[0]).toMatch(/^DHCP_PERMISSION_DENIED: .*the capability CAP_NET_BIND_SERVICE is missing/);
   });
 });

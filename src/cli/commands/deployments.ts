@@ -43,6 +43,9 @@ export function registerDeployments(program: Command): void {
     .option('--csv', 'print CSV (for spreadsheets)')
     .action((o: ListOptions, cmd: Command) =>
       withCore(cmd, async ({ fleet }) => {
+        // An unknown venue or product is an error, as in every other command, not "no rows".
+        if (o.venue) await fleet.venues.get(o.venue);
+        if (o.product) await fleet.products.get(o.product);
         const rows = await fleet.records.deployments({
           ...(o.venue && { venue: o.venue }),
           ...(o.product && { product: o.product }),

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parse } from 'yaml';
 import type { FirstBootScope, FirstBootSettingsInput } from '../../protocol/firstboot.js';
 import { withChange, withCore } from '../context.js';
 import { printJson } from '../output.js';
+import { readInputFile } from '../input-file.js';
 
 interface ScopeOptions {
   product?: string;
@@ -39,7 +39,7 @@ export function registerFirstBoot(program: Command): void {
     .requiredOption('--file <file>', 'YAML or JSON settings; - reads standard input')
     .action(async (opts: ScopeOptions & { file: string }, cmd: Command) => {
       const { scope, code } = scopeOf(opts);
-      const text = readFileSync(opts.file === '-' ? 0 : opts.file, 'utf8');
+      const text = await readInputFile(opts.file);
       let input: unknown;
       try {
         input = parse(text);

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { POOL_STATUSES, type PoolEntry, type PoolStatus } from '../../protocol/fleet.js';
 import { collect, formatOf, oneOf, withChange, withCore } from '../context.js';
+import { readInputFile } from '../input-file.js';
 import { print, printJson, type Column } from '../output.js';
 import { POOL_STATS_COLUMNS } from './venue.js';
 
@@ -12,20 +12,6 @@ const ENTRY_COLUMNS: Column<PoolEntry>[] = [
   { title: 'serial', value: (e) => e.serial },
   { title: 'assigned at', value: (e) => e.assignedAt },
 ];
-
-const INPUT_MAX_BYTES = 10 * 1024 * 1024;
-
-async function readInput(file: string): Promise<string> {
-  if (file !== '-') return readFile(file, 'utf8');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length;
-    if (size > INPUT_MAX_BYTES) throw new InvalidArgumentError('standard input is larger than 10 MiB');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 export function registerPool(program: Command): void {
   const pool = program.command('pool').description('hostname pools: the kart numbers a venue names its boards from');
@@ -40,7 +26,7 @@ export function registerPool(program: Command): void {
     .option('--force', 'import the valid lines even when most lines are invalid')
     .option('--json', 'print JSON')
     .action(async (venue: string, opts: { product?: string; range?: string[]; numbers?: string; file?: string; force?: boolean; json?: boolean }, cmd: Command) => {
-      const parts = [...(opts.file ? [await readInput(opts.file)] : []), ...(opts.numbers ? [opts.numbers] : []), ...(opts.range ?? [])];
+      const parts = [...(opts.file ? [await readInputFile(opts.file)] : []), ...(opts.numbers ? [opts.numbers] : []), ...(opts.range ?? [])];
       if (parts.length === 0) throw new InvalidArgumentError('give --range, --numbers or --file');
       const text = parts.join('\n');
       // The numbers themselves, as the API's row has them: a file or standard input is gone afterwards.
@@ -53,6 +39,11 @@ export function registerPool(program: Command): void {
         for (const l of r.lines) {
           if (l.duplicates.length) process.stdout.write(`  line ${l.line}: already in the pool: ${l.duplicates.join(', ')}\n`);
           for (const e of l.errors) process.stdout.write(`  line ${l.line}: ${e}\n`);
+        }
+        // Entries that could not be read are an error, even when the rest went in.
+        if (r.invalid > 0) {
+          process.stderr.write(`error: ${r.invalid} invalid ${r.invalid === 1 ? 'entry was' : 'entries were'} not added (see above); correct and import ${r.invalid === 1 ? 'it' : 'them'} again\n`);
+          process.exitCode = 1;
         }
       });
     });
@@ -74,7 +65,11 @@ export function registerPool(program: Command): void {
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action((venue: string | undefined, opts: { json?: boolean; csv?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => print(formatOf(opts), await fleet.pools.stats({ venue }), POOL_STATS_COLUMNS, 'No pools yet.')),
+      withCore(cmd, async ({ fleet }) => {
+        // An unknown venue is an error here as in every other command, not an empty table.
+        if (venue) await fleet.venues.get(venue);
+        print(formatOf(opts), await fleet.pools.stats({ venue }), POOL_STATS_COLUMNS, 'No pools yet.');
+      }),
     );
 
   pool

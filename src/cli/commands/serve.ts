@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createApp } from '../../app.js';
 import { createLogger } from '../../lib/logger.js';
+import { notifyReady } from '../../operations/index.js';
 import { VERSION } from '../../version.js';
 import { configFor, oneOf } from '../context.js';
 import { describeNetboot } from './dhcp.js';
@@ -48,6 +49,8 @@ export function registerServe(program: Command): void {
             `(or stop the server and run: rpi-deploy user add NAME --admin)\n`,
         );
       }
+      // Under systemd (Type=notify) the service counts as started only now, with every listener bound.
+      await notifyReady().catch((err: unknown) => log.error({ err }, 'could not tell systemd the service is ready'));
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info({ signal }, 'stopping');

@@ -212,7 +212,7 @@ function poolOf(config: DhcpConfig, lan: DeploymentLan): Pool {
 }
 
 /** The range and reservations must lie on the interface's subnet, or clients get unusable addresses. */
-function checkRange(config: DhcpConfig, lan: DeploymentLan): void {
+export function checkRange(config: DhcpConfig, lan: DeploymentLan): void {
   const outside = [config.range.start, config.range.end, ...config.reservations.map((r) => r.ip)].filter((ip) => !isHostIn(lan, ip) || ip === lan.address);
   if (outside.length > 0) {
     throw new NetbootError(

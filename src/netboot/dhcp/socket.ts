@@ -37,7 +37,7 @@ export interface DeviceSocketOptions {
   recvBufferBytes?: number;
 }
 
-/** Opens a UDP socket bound to `interface` and `port`, with broadcast allowed. Needs root (or CAP_NET_BIND_SERVICE + CAP_NET_RAW). */
+/** Opens a UDP socket bound to `interface` and `port`, with broadcast allowed. Needs CAP_NET_BIND_SERVICE for a port below 1024 (or root). */
 export async function openDeviceSocket(o: DeviceSocketOptions): Promise<Socket> {
   let fd: number;
   try {
@@ -63,13 +63,16 @@ function socketError(o: DeviceSocketOptions, cause: NodeJS.ErrnoException): Netb
   const details = { interface: o.interface, port: o.port, errno: cause.code };
   switch (cause.code) {
     case 'EACCES':
-    case 'EPERM':
+    case 'EPERM': {
+      // Binding a port below 1024 needs CAP_NET_BIND_SERVICE; SO_BINDTODEVICE needed CAP_NET_RAW before Linux 5.7.
+      const capability = cause.message.startsWith('SO_BINDTODEVICE') ? 'CAP_NET_RAW' : 'CAP_NET_BIND_SERVICE';
       return new NetbootError(
         'DHCP_PERMISSION_DENIED',
-        `Cannot open ${where}: DHCP needs root (or the capabilities CAP_NET_BIND_SERVICE and CAP_NET_RAW); run rpi-deploy serve as root, or leave netboot.interface unset to run without network boot`,
-        details,
+        `Cannot open ${where}: the capability ${capability} is missing; run rpi-deploy as the service "rpi-deploy service install" sets up (or as root), or leave netboot.interface unset to run without network boot`,
+        { ...details, capability },
         { cause },
       );
+    }
     case 'EADDRINUSE':
       return new NetbootError(
         'DHCP_PORT_IN_USE',

@@ -194,7 +194,13 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
         });
       } catch (cause) {
         socket.close();
-        const reason = (cause as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is in use (another TFTP server?)' : (cause as Error).message;
+        const code = (cause as NodeJS.ErrnoException).code;
+        const reason =
+          code === 'EADDRINUSE'
+            ? 'the port is in use (another TFTP server?)'
+            : code === 'EACCES' && config.port < 1024
+              ? `the capability CAP_NET_BIND_SERVICE is missing (port ${config.port} is below 1024); run rpi-deploy as the service "rpi-deploy service install" sets up (or as root)`
+              : (cause as Error).message;
         throw new TftpError('NETBOOT_TFTP_LISTEN_FAILED', `Cannot serve TFTP on ${config.address}:${config.port}: ${reason}; check netboot.address and netboot.tftp.port`, {
           address: config.address,
           port: config.port,

@@ -7,7 +7,7 @@ import type { PageProps } from '../routes.js';
 import { useApi } from '../state/session.js';
 import { useResource } from '../state/use-resource.js';
 
-/** The server itself: where it listens, network boot, disk space, versions. */
+/** The server itself: where it listens, network boot, disk space, the preflight checks, versions. */
 export function SystemPage(_: PageProps) {
   const api = useApi();
   const system = useResource((signal) => api.system.get(signal), [api]);
@@ -60,6 +60,26 @@ export function SystemPage(_: PageProps) {
                     ['Database', `${s.database.ok ? 'ok' : 'NOT OK'} · schema ${s.database.schemaVersion ?? 'unknown'} · ${formatBytes(s.database.sizeBytes)}`],
                   ]}
                 />
+              </section>
+              <section className="card" aria-labelledby="doctor-title">
+                <h2 id="doctor-title">Preflight checks</h2>
+                {s.doctor === null ? (
+                  <p>Not run yet.</p>
+                ) : (
+                  <>
+                    <p>
+                      As <code>rpi-deploy doctor</code> sees this server, {new Date(s.doctor.ranAt).toLocaleTimeString()}.
+                    </p>
+                    <ul className="doctor-checks">
+                      {s.doctor.checks.map((c) => (
+                        <li key={c.id}>
+                          <span className={`badge badge-doctor-${c.status}`}>{c.status}</span> {c.summary}
+                          {c.fix && <div className="doctor-fix">What to do: {c.fix}</div>}
+                        </li>
+                      ))}
+                    </ul>
+                  </>
+                )}
               </section>
               <section className="card" aria-labelledby="version-title">
                 <h2 id="version-title">Versions</h2>
