@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import Value from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { parse as parseYaml } from 'yaml';
+import { ipToInt } from '../lib/ipv4.js';
 import { ConfigError } from './errors.js';
 import { ConfigSchema, parseListen, type Config } from './schema.js';
 
@@ -63,8 +64,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
 /** What the schema cannot say: a range that runs forwards, reservations without clashes. */
 function checkNetboot(config: Config, raw: Json, origins: Map<string, string>): void {
   const dhcp = config.netboot.dhcp;
-  const toInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-  if (toInt(dhcp.range.start) > toInt(dhcp.range.end)) {
+  if (ipToInt(dhcp.range.start) > ipToInt(dhcp.range.end)) {
     throw invalid('/netboot/dhcp/range/end', `must not come before netboot.dhcp.range.start (${dhcp.range.start})`, raw, origins);
   }
   const macs = new Set<string>();

@@ -4,7 +4,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Store } from '../../store/index.js';
 import { NetbootError } from '../errors.js';
 import type { DeploymentLan } from '../interface.js';
-import { isHostIn } from '../ipv4.js';
+import { isHostIn } from '../../lib/ipv4.js';
 import { decodeDhcp, DhcpDecodeError, encodeDhcp } from './codec.js';
 import { createDhcpHandler, type DhcpHandler, type NetbootGate } from './handler.js';
 import type { Pool } from './leases.js';
