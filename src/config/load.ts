@@ -5,6 +5,7 @@ import Value from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { parse as parseYaml } from 'yaml';
 import { ipToInt } from '../lib/ipv4.js';
+import { normaliseMac } from '../lib/mac.js';
 import { ConfigError } from './errors.js';
 import { ConfigSchema, parseListen, type Config } from './schema.js';
 
@@ -70,7 +71,8 @@ function checkNetboot(config: Config, raw: Json, origins: Map<string, string>): 
   const macs = new Set<string>();
   const ips = new Set<string>();
   dhcp.reservations.forEach((r, i) => {
-    const mac = r.mac.toLowerCase().replace(/-/g, ':');
+    // The schema's pattern already admitted only well-formed MACs.
+    const mac = normaliseMac(r.mac)!;
     const at = `/netboot/dhcp/reservations`;
     if (macs.has(mac)) throw invalid(at, `lists MAC ${r.mac} twice (entry ${i + 1}); give each MAC one address`, raw, origins);
     if (ips.has(r.ip)) throw invalid(at, `gives ${r.ip} to two MACs (entry ${i + 1}); give each MAC its own address`, raw, origins);
