@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { normaliseMac } from '../lib/mac.js';
 
 /** Where the kernel's views live; tests point these at a fixture tree. */
 export interface SystemRoots {
@@ -57,8 +58,8 @@ export async function readMacs(roots: SystemRoots): Promise<string[]> {
   const found: { name: string; mac: string }[] = [];
   for (const name of names.sort()) {
     if (name === 'lo') continue;
-    const mac = (await readText(join(dir, name, 'address')))?.trim().toLowerCase();
-    if (mac && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) && mac !== '00:00:00:00:00:00') found.push({ name, mac });
+    const mac = normaliseMac((await readText(join(dir, name, 'address'))) ?? '');
+    if (mac && mac !== '00:00:00:00:00:00') found.push({ name, mac });
   }
   const rank = (n: string) => (n.startsWith('eth') || n.startsWith('end') ? 0 : 1);
   return found.sort((a, b) => rank(a.name) - rank(b.name)).map((f) => f.mac);

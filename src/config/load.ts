@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import Value from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { parse as parseYaml } from 'yaml';
+import { ipToInt } from '../lib/ipv4.js';
+import { normaliseMac } from '../lib/mac.js';
 import { ConfigError } from './errors.js';
 import { ConfigSchema, parseListen, type Config } from './schema.js';
 
@@ -63,14 +65,14 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
 /** What the schema cannot say: a range that runs forwards, reservations without clashes. */
 function checkNetboot(config: Config, raw: Json, origins: Map<string, string>): void {
   const dhcp = config.netboot.dhcp;
-  const toInt = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-  if (toInt(dhcp.range.start) > toInt(dhcp.range.end)) {
+  if (ipToInt(dhcp.range.start) > ipToInt(dhcp.range.end)) {
     throw invalid('/netboot/dhcp/range/end', `must not come before netboot.dhcp.range.start (${dhcp.range.start})`, raw, origins);
   }
   const macs = new Set<string>();
   const ips = new Set<string>();
   dhcp.reservations.forEach((r, i) => {
-    const mac = r.mac.toLowerCase().replace(/-/g, ':');
+    // The schema's pattern already admitted only well-formed MACs.
+    const mac = normaliseMac(r.mac)!;
     const at = `/netboot/dhcp/reservations`;
     if (macs.has(mac)) throw invalid(at, `lists MAC ${r.mac} twice (entry ${i + 1}); give each MAC one address`, raw, origins);
     if (ips.has(r.ip)) throw invalid(at, `gives ${r.ip} to two MACs (entry ${i + 1}); give each MAC its own address`, raw, origins);

@@ -1,3 +1,5 @@
+import { createEmit } from '../lib/event-bus.js';
+import type { FleetEvents } from '../protocol/events.js';
 import type { Deployment, DeploymentStatus, Device, Enrollment, Product } from '../protocol/fleet.js';
 import type { Db } from '../store/index.js';
 import { activeAssignmentsOf, countAssignmentsInBatch, findActiveAssignment, findActiveByHostname, insertAssignment, releaseAssignment, type Assignment } from './assignments.repo.js';
@@ -69,12 +71,8 @@ export function parseEnrollInput(input: EnrollInput): ParsedEnrollInput {
 /** Tells the live stream why a board was refused a name, then rethrows. */
 export function publishRefusal(deps: FleetDeps, input: ParsedEnrollInput, err: unknown): never {
   if (err instanceof FleetError) {
-    deps.events.publish({
-      seq: null,
-      at: deps.clock().toISOString(),
-      type: 'enroll.refused',
-      data: { serial: input.serial, venue: input.venue ?? null, product: input.product ?? null, code: err.code, message: err.message },
-    });
+    const emit = createEmit<FleetEvents>(deps.events, deps.clock);
+    emit('enroll.refused', { serial: input.serial, venue: input.venue ?? null, product: input.product ?? null, code: err.code, message: err.message });
   }
   throw err;
 }

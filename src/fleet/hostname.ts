@@ -1,5 +1,6 @@
 import { FleetError } from './errors.js';
 import type { NamingKind } from '../protocol/fleet.js';
+import { normaliseMac } from '../lib/mac.js';
 
 /**
  * Pure naming rules: venue and product codes, board serials and MACs, and the hostname patterns
@@ -57,13 +58,13 @@ export function parseSerial(input: unknown): Serial {
 
 /** A MAC address with `:` or `-` separators, returned lower-case with `:`. */
 export function parseMac(input: unknown): string {
-  const raw = typeof input === 'string' ? input.trim().toLowerCase() : '';
-  if (!/^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/.test(raw)) {
+  const mac = typeof input === 'string' ? normaliseMac(input) : null;
+  if (mac === null) {
     throw new FleetError('FLEET_MAC_INVALID', `MAC address ${JSON.stringify(input)} is invalid: expected six hex pairs, e.g. 2c:cf:67:01:02:03`, {
       input: String(input),
     });
   }
-  return raw.replace(/-/g, ':');
+  return mac;
 }
 
 /** What a hostname pattern needs to produce a name. */

@@ -1,4 +1,4 @@
-import type { EventBus } from '../lib/event-bus.js';
+import { createEmit, type EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { FleetEvent, FleetEvents, FleetEventType } from '../protocol/events.js';
 import type { Db, Store } from '../store/index.js';
@@ -18,6 +18,8 @@ export interface FleetDeps {
  */
 export class Outbox {
   readonly events: FleetEvent[] = [];
+  /** Stamps with the transaction's time, the one its history rows carry. */
+  readonly #emit = createEmit<FleetEvents>({ publish: (e) => this.events.push(e) }, () => new Date(this.now));
 
   constructor(
     private readonly tx: Db,
@@ -32,12 +34,12 @@ export class Outbox {
       serial: refs.serial ?? null,
       data: data as Record<string, unknown>,
     });
-    this.events.push({ seq, at: this.now, type, data });
+    this.#emit(type, data, seq);
   }
 
   /** An event for the live stream only (warnings, progress): not kept in the history. */
   announce<K extends FleetEventType>(type: K, data: FleetEvents[K]): void {
-    this.events.push({ seq: null, at: this.now, type, data });
+    this.#emit(type, data);
   }
 }
 

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../lib/bounded-map.js';
 import type { BlockReader } from '../lib/fat/index.js';
 import { ImageError } from './errors.js';
 
@@ -12,23 +13,19 @@ export function createChunkReader(o: {
   load: (sha256: string) => Promise<Uint8Array>;
   cacheChunks?: number;
 }): BlockReader {
-  const cache = new Map<number, Promise<Uint8Array>>();
-  const limit = o.cacheChunks ?? 8;
+  const cache = new BoundedMap<number, Promise<Uint8Array>>(o.cacheChunks ?? 8);
 
   function chunk(i: number): Promise<Uint8Array> {
     let p = cache.get(i);
-    if (p) {
-      cache.delete(i);
-    } else {
+    if (!p) {
       const c = o.chunks[i]!;
       p = o.load(c.sha256).then((raw) => {
         if (raw.length !== c.sizeBytes) throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${i} holds ${raw.length} bytes instead of ${c.sizeBytes}`, { index: i, sha256: c.sha256 });
         return raw;
       });
       p.catch(() => cache.delete(i));
+      cache.set(i, p);
     }
-    cache.set(i, p);
-    while (cache.size > limit) cache.delete(cache.keys().next().value!);
     return p;
   }
 

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { createHash, webcrypto } from 'node:crypto';
+import { BoundedMap } from '../lib/bounded-map.js';
 import { FatError, openFatVolume, sliceDevice, type FatVolume } from '../lib/fat/index.js';
 import { relativePathParts, SafePathError } from '../lib/safe-path.js';
 import { ImageLayout, type ByteRange, type ManifestChunk } from '../protocol/manifest.js';
@@ -58,7 +59,7 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
   // Layouts never change once stored (named by the image's hash), so each is parsed once.
   const layouts = new Map<string, Promise<ImageLayout>>();
   // Boot files are asked for in bursts (a board's TFTP boot): the opened volume is kept per image.
-  const bootVolumes = new Map<string, Promise<FatVolume>>();
+  const bootVolumes = new BoundedMap<string, Promise<FatVolume>>(BOOT_VOLUMES_KEPT);
 
   async function loadRaw(c: Pick<ManifestChunk, 'sha256' | 'index'>): Promise<Buffer> {
     let unpacked: UnpackedChunk;
@@ -164,7 +165,6 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
         volume = openFatVolume(sliceDevice(reader, partition.startBytes, partition.sizeBytes));
         volume.catch(() => bootVolumes.delete(layout.sha256));
         bootVolumes.set(layout.sha256, volume);
-        while (bootVolumes.size > BOOT_VOLUMES_KEPT) bootVolumes.delete(bootVolumes.keys().next().value!);
       }
       try {
         return Buffer.from(await (await volume).readFile(parts.join('/')));

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../lib/bounded-map.js';
 import type { ImageService } from './images.service.js';
 import type { Manifest } from '../protocol/manifest.js';
 
@@ -12,18 +13,13 @@ export type ManifestSource = (imageId: number) => Promise<Manifest>;
  * reused (AUTOINCREMENT). Failures are not kept.
  */
 export function cachedManifests(images: Pick<ImageService, 'manifest'>): ManifestSource {
-  const kept = new Map<number, Promise<Manifest>>();
+  const kept = new BoundedMap<number, Promise<Manifest>>(MANIFESTS_KEPT);
   return (imageId) => {
     let m = kept.get(imageId);
-    if (m) {
-      kept.delete(imageId);
-      kept.set(imageId, m);
-      return m;
-    }
+    if (m) return m;
     m = images.manifest(imageId);
     m.catch(() => kept.delete(imageId));
     kept.set(imageId, m);
-    while (kept.size > MANIFESTS_KEPT) kept.delete(kept.keys().next().value!);
     return m;
   };
 }

@@ -30,3 +30,24 @@ export function createEventBus<E>(log: Logger): EventBus<E> {
     },
   };
 }
+
+/**
+ * An event as it travels: a payload of the event map `M`, stamped with its type and the time it
+ * happened; `seq` is its place in the history when it was also kept there, null for live-only.
+ */
+export interface Envelope<M, K extends keyof M = keyof M> {
+  seq: number | null;
+  at: string;
+  type: K;
+  data: M[K];
+}
+
+export type Emit<M> = <K extends keyof M>(type: K, data: M[K], seq?: number | null) => void;
+
+/**
+ * The one place an envelope is built: `emit(type, data)` stamps the time from `clock`, injected so
+ * that tests (and a transaction, which stamps its whole outbox with its own time) decide what "now" is.
+ */
+export function createEmit<M>(bus: Pick<EventBus<Envelope<M>>, 'publish'>, clock: () => Date): Emit<M> {
+  return (type, data, seq = null) => bus.publish({ seq, at: clock().toISOString(), type, data });
+}

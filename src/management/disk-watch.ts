@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
-import type { EventBus } from '../lib/event-bus.js';
+import { createEmit, type EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
-import type { FleetEvent } from '../protocol/events.js';
+import type { FleetEvent, FleetEvents } from '../protocol/events.js';
 import type { DiskStatus } from '../protocol/management-api.js';
 
 /**
@@ -20,6 +20,7 @@ const CHECK_EVERY_MS = 30_000;
 export function createDiskWatch(deps: { path: string; lowBytes: number; events: EventBus<FleetEvent>; log: Logger; clock: () => Date }): DiskWatch {
   let timer: NodeJS.Timeout | undefined;
   let wasLow = false;
+  const emit = createEmit<FleetEvents>(deps.events, deps.clock);
 
   async function check(): Promise<DiskStatus> {
     const s = await statfs(deps.path);
@@ -30,7 +31,7 @@ export function createDiskWatch(deps: { path: string; lowBytes: number; events: 
       const free = `${(freeBytes / 2 ** 30).toFixed(1)} GiB`;
       const message = status.low ? `Only ${free} free in ${deps.path}; image imports and the database may fail. Free some space.` : `Disk space recovered: ${free} free in ${deps.path}`;
       if (status.low) deps.log.warn({ path: deps.path, freeBytes }, 'disk space low');
-      deps.events.publish({ seq: null, at: deps.clock().toISOString(), type: 'disk.warning', data: { path: deps.path, freeBytes, totalBytes: status.totalBytes, low: status.low, message } });
+      emit('disk.warning', { path: deps.path, freeBytes, totalBytes: status.totalBytes, low: status.low, message });
     }
     return status;
   }

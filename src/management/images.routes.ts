@@ -1,10 +1,10 @@
 import { PassThrough, Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
-import type { EventBus } from '../lib/event-bus.js';
+import { createEmit, type EventBus } from '../lib/event-bus.js';
 import type { HttpServer } from '../lib/http-server.js';
 import type { ImageService } from '../images/index.js';
-import type { FleetEvent } from '../protocol/events.js';
+import type { FleetEvent, FleetEvents } from '../protocol/events.js';
 import { Image, ImageImportInput } from '../protocol/images.js';
 import { actorName } from './auth/principal.js';
 import { ManagementError } from './errors.js';
@@ -44,7 +44,8 @@ async function drainRefusedUpload(req: FastifyRequest, reply: FastifyReply, payl
 }
 
 /** Master images: upload (streamed), list, inspect, choose the active one per product, delete. */
-export function registerImageRoutes(app: HttpServer, { images, events }: { images: ImageService; events: EventBus<FleetEvent> }): void {
+export function registerImageRoutes(app: HttpServer, { images, events, clock }: { images: ImageService; events: EventBus<FleetEvent>; clock: () => Date }): void {
+  const emit = createEmit<FleetEvents>(events, clock);
   const tags = ['images'];
   // The upload is handed on as the request stream itself: never buffered, so no body limit applies.
   app.addContentTypeParser(UPLOAD_TYPES, (_req, payload, done) => done(null, payload));
@@ -81,7 +82,7 @@ export function registerImageRoutes(app: HttpServer, { images, events }: { image
         input,
         {
           signal: aborted.signal,
-          onProgress: (p) => events.publish({ seq: null, at: new Date().toISOString(), type: 'image.progress', data: { product: input.product, version: input.version, ...p, by } }),
+          onProgress: (p) => emit('image.progress', { product: input.product, version: input.version, ...p, by }),
         },
       );
       return reply.code(201).send(image);

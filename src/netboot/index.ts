@@ -1,9 +1,9 @@
 import type { NetbootConfig } from '../config/index.js';
 import type { Fleet } from '../fleet/index.js';
 import type { ImageService } from '../images/index.js';
-import type { EventBus } from '../lib/event-bus.js';
+import { createEmit, type EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
-import type { FleetEvent } from '../protocol/events.js';
+import type { FleetEvent, FleetEvents } from '../protocol/events.js';
 import type { Store } from '../store/index.js';
 import { createBootService, type RuntimeBundleFile } from './boot-service.js';
 import type { NetbootGate } from './dhcp/handler.js';
@@ -26,6 +26,8 @@ export interface NetbootDeps {
   /** The active image's FAT boot partition is where boards' kernel and device trees come from. */
   images: Pick<ImageService, 'list' | 'active' | 'readBootFile'>;
   events: EventBus<FleetEvent>;
+  /** When events happen; the wall clock unless a test moves it. */
+  clock?: () => Date;
   log: Logger;
   /** Where `rpi-deploy netboot build` left the stage-1 initramfs and the runtime bundle. */
   dataDir: string;
@@ -55,11 +57,12 @@ export interface Netboot {
 export function createNetboot(config: Readonly<NetbootConfig>, deps: NetbootDeps): Netboot {
   const log = deps.log.child({ component: 'netboot' });
   let dhcp: DhcpServer | undefined;
-  const boot = createBootService(config, { ...deps, log });
+  const emit = createEmit<FleetEvents>(deps.events, deps.clock ?? (() => new Date()));
+  const boot = createBootService(config, { ...deps, log, emit });
 
   const sink: DhcpEventSink = {
     record: (type, data) => deps.fleet.records.record(type, data),
-    publish: (type, data) => deps.events.publish({ seq: null, at: new Date().toISOString(), type, data } as FleetEvent),
+    publish: emit,
   };
   const gate: NetbootGate = async (serial8) =>
     serial8 === null

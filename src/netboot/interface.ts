@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { NetbootError } from './errors.js';
-import { subnetOf, type Subnet } from './ipv4.js';
+import { subnetOf, type Subnet } from '../lib/ipv4.js';
 
 /** The deployment LAN as seen from this host: the interface, our address on it and its subnet. */
 export interface DeploymentLan extends Subnet {

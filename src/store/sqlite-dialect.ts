@@ -10,6 +10,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { BoundedMap } from '../lib/bounded-map.js';
 
 /** Distinct SQL texts kept prepared; the query builder produces a few hundred at most. */
 const STATEMENT_CACHE_SIZE = 500;
@@ -79,16 +80,16 @@ class FifoDriver implements Driver {
 }
 
 class CachedConnection implements DatabaseConnection {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly statements = new BoundedMap<string, Database.Statement>(STATEMENT_CACHE_SIZE);
 
   constructor(private readonly sqlite: Database.Database) {}
 
   private prepare(sql: string): Database.Statement {
     let stmt = this.statements.get(sql);
-    if (stmt) this.statements.delete(sql);
-    else stmt = this.sqlite.prepare(sql);
-    this.statements.set(sql, stmt);
-    if (this.statements.size > STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
+    if (!stmt) {
+      stmt = this.sqlite.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
     return stmt;
   }
 

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { ipToInt } from '../../lib/ipv4.js';
 import { isLeaseHeld, listDhcpLeases, probeDhcpServers, type Lease, type NetbootStatus } from '../../netboot/index.js';
 import { configFor, formatOf, parseInteger, withCore } from '../context.js';
 import { print, printJson, type Column } from '../output.js';
@@ -22,8 +23,7 @@ export function describeNetboot(status: NetbootStatus | null): string {
 }
 
 function ipOrder(a: Lease, b: Lease): number {
-  const n = (ip: string) => ip.split('.').reduce((v, o) => v * 256 + Number(o), 0);
-  return n(a.ip) - n(b.ip);
+  return ipToInt(a.ip) - ipToInt(b.ip);
 }
 
 export function registerDhcp(program: Command): void {

@@ -1,3 +1,5 @@
+import { BoundedMap } from '../../lib/bounded-map.js';
+
 /**
  * Slows down password guessing without locking anyone out. Failed sign-ins are counted per
  * (username, client address) pair and per client address. Past a threshold, each further try from
@@ -55,16 +57,14 @@ export function createLoginLimiter(limits: LoginLimits, clock: () => Date): Logi
   const firstDelayMs = limits.firstDelaySeconds * 1000;
   const maxDelayMs = limits.maxDelayMinutes * 60_000;
   const forgetMs = limits.forgetAfterMinutes * 60_000;
-  const counts = new Map<string, Count>();
+  const counts = new BoundedMap<string, Count>(MAX_KEYS);
 
   /** The key's count, moved to the most recently used end; stale failures are forgotten first. */
   const touch = (key: string, now: number): Count => {
     let c = counts.get(key);
     if (c && c.inFlight === 0 && now - c.lastFailureMs >= forgetMs) c = undefined;
-    counts.delete(key);
     c ??= { failures: 0, lastFailureMs: 0, inFlight: 0 };
     counts.set(key, c);
-    if (counts.size > MAX_KEYS) counts.delete(counts.keys().next().value!);
     return c;
   };
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers/temp-dir.js';
 import { createLogger } from '../../lib/logger.js';
 import { openSqliteStore, type Store } from '../../store/index.js';
-import { subnetOf } from '../ipv4.js';
+import { subnetOf } from '../../lib/ipv4.js';
 import { BOOTREQUEST, type DhcpMessage } from './codec.js';
 import { createDhcpHandler, type DhcpHandler, type NetbootGate } from './handler.js';
 import { listLeases } from './leases.repo.js';

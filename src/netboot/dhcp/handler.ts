@@ -1,4 +1,4 @@
-import { isHostIn, type Subnet } from '../ipv4.js';
+import { isHostIn, type Subnet } from '../../lib/ipv4.js';
 import { BOOTREQUEST, HTYPE_ETHERNET, type DhcpMessage } from './codec.js';
 import type { LeaseClient, LeaseService } from './leases.service.js';
 import type { DhcpObserver } from './observer.js';

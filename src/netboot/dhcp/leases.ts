@@ -1,4 +1,4 @@
-import { intToIp, ipToInt } from '../ipv4.js';
+import { intToIp, ipToInt } from '../../lib/ipv4.js';
 
 /**
  * Address allocation for full mode, pure: given the lease table and a client, which address to

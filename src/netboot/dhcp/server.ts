@@ -4,7 +4,8 @@ import type { Logger } from '../../lib/logger.js';
 import type { Store } from '../../store/index.js';
 import { NetbootError } from '../errors.js';
 import type { DeploymentLan } from '../interface.js';
-import { isHostIn } from '../ipv4.js';
+import { isHostIn } from '../../lib/ipv4.js';
+import { normaliseMac } from '../../lib/mac.js';
 import { decodeDhcp, DhcpDecodeError, encodeDhcp } from './codec.js';
 import { createDhcpHandler, type DhcpHandler, type NetbootGate } from './handler.js';
 import type { Pool } from './leases.js';
@@ -207,7 +208,7 @@ function poolOf(config: DhcpConfig, lan: DeploymentLan): Pool {
     start: config.range.start,
     end: config.range.end,
     serverAddress: lan.address,
-    reservations: new Map(config.reservations.map((r) => [r.mac.toLowerCase().replace(/-/g, ':'), r.ip])),
+    reservations: new Map(config.reservations.map((r) => [normaliseMac(r.mac)!, r.ip])),
   };
 }
 

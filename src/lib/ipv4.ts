@@ -1,4 +1,4 @@
-/** IPv4 arithmetic on dotted quads, for the DHCP range and the subnet of the deployment LAN. */
+/** IPv4 arithmetic on dotted quads: the DHCP range, the deployment LAN's subnet, ordering addresses. */
 
 /** `198.18.0.1` → 3323068417; throws on anything that is not a dotted quad. */
 export function ipToInt(ip: string): number {
