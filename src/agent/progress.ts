@@ -82,7 +82,8 @@ export function startProgressReporter(o: {
     return inFlight;
   }
 
-  const timer = setInterval(() => void tick(), o.intervalMs);
+  const tickInBackground = () => void tick().catch((err: Error) => o.onWarn(`progress report failed: ${err.message}`));
+  const timer = setInterval(tickInBackground, o.intervalMs);
   function end(): void {
     ended = true;
     clearInterval(timer);
@@ -92,7 +93,7 @@ export function startProgressReporter(o: {
       if (p === current) return;
       current = p;
       phases.push(p);
-      void tick();
+      tickInBackground();
     },
     setTotal: (bytes) => void (bytesTotal = bytes),
     addDone: (bytes) => void (bytesDone += bytes),

@@ -30,7 +30,7 @@ export class Outbox {
       type,
       deploymentId: refs.deploymentId ?? null,
       serial: refs.serial ?? null,
-      data: data as Record<string, unknown>,
+      data,
     });
     this.events.push({ seq, at: this.now, type, data });
   }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { NetbootConfig } from '../config/index.js';
-import type { FleetEvent, FleetEvents } from '../protocol/events.js';
+import type { FleetEvents } from '../protocol/events.js';
 import type { NetbootDeps } from './index.js';
 import type { DeploymentLan } from './interface.js';
 import { findBoardOfAddress } from './boot-tree/boards.repo.js';
@@ -62,7 +62,7 @@ export function createBootService(config: Readonly<NetbootConfig>, deps: Netboot
 
   /** A board's files go to the history; files read by no known board only to the live stream. */
   function publish<K extends 'tftp.served' | 'tftp.failed'>(type: K, data: FleetEvents[K], keep: boolean): void {
-    if (!keep) return deps.events.publish({ seq: null, at: new Date().toISOString(), type, data } as FleetEvent);
+    if (!keep) return deps.events.publish({ seq: null, at: new Date().toISOString(), type, data });
     deps.fleet.records.record(type, data).catch((err: unknown) => log.error({ err, type }, 'could not record a TFTP event'));
   }
 

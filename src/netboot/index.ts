@@ -59,7 +59,7 @@ export function createNetboot(config: Readonly<NetbootConfig>, deps: NetbootDeps
 
   const sink: DhcpEventSink = {
     record: (type, data) => deps.fleet.records.record(type, data),
-    publish: (type, data) => deps.events.publish({ seq: null, at: new Date().toISOString(), type, data } as FleetEvent),
+    publish: (type, data) => deps.events.publish({ seq: null, at: new Date().toISOString(), type, data }),
   };
   const gate: NetbootGate = async (serial8) =>
     serial8 === null

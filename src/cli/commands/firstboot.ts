@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parse } from 'yaml';
-import type { FirstBootScope, FirstBootSettingsInput } from '../../protocol/firstboot.js';
+import type { FirstBootScope } from '../../protocol/firstboot.js';
 import { withCore } from '../context.js';
 import { printJson } from '../output.js';
 
@@ -47,7 +47,7 @@ export function registerFirstBoot(program: Command): void {
         } catch (err) {
           throw new InvalidArgumentError(`${opts.file} is not YAML or JSON: ${(err as Error).message}`);
         }
-        printJson(await fleet.firstBoot.set(scope, code, (input ?? {}) as FirstBootSettingsInput));
+        printJson(await fleet.firstBoot.set(scope, code, input ?? {}));
       }),
     );
 
