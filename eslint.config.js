@@ -46,7 +46,11 @@ export default tseslint.config(
     // typecheck`), a name the project service does not look for.
     files: ['ui/**/*.{ts,tsx}'],
     languageOptions: {
-      parserOptions: { projectService: false, project: './ui/tsconfig.test.json', tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: false,
+        project: './ui/tsconfig.test.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
   },
   {

@@ -70,7 +70,11 @@ export const explainedCatch = {
         const callee = node.callee;
         if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier') return;
         const handler =
-          callee.property.name === 'catch' ? node.arguments[0] : callee.property.name === 'then' ? node.arguments[1] : undefined;
+          callee.property.name === 'catch'
+            ? node.arguments[0]
+            : callee.property.name === 'then'
+              ? node.arguments[1]
+              : undefined;
         if (!handler || !dropsError(handler, sourceCode) || explained(handler)) return;
         context.report({ node: handler, messageId: 'unexplained' });
       },

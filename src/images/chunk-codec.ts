@@ -42,12 +42,14 @@ export interface ChunkUnpacker {
   close(): Promise<void>;
 }
 
+type CodecResult = Exclude<CodecReply, { error: string }>;
+
 /**
  * Workers running chunk-codec.worker.ts, jobs spread round-robin. With `idleUnref`, idle workers do not
  * keep the process alive; busy ones do, so a job in flight is never cut off by the process ending.
  */
 function workerPool(count: number, level: number, idleUnref = false) {
-  const pending = new Map<number, { resolve: (r: Exclude<CodecReply, { error: string }>) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (r: CodecResult) => void; reject: (e: Error) => void }>();
   const workers = Array.from({ length: count }, () => {
     const workerData: CodecWorkerData = { level };
     const w = startModuleWorker(import.meta.url, 'chunk-codec', { workerData });
@@ -74,7 +76,7 @@ function workerPool(count: number, level: number, idleUnref = false) {
     /** Hands `bytes` over (not copied): the caller must not touch them again. */
     run(op: 'pack' | 'unpack', bytes: Uint8Array) {
       const id = nextId++;
-      return new Promise<Exclude<CodecReply, { error: string }>>((resolve, reject) => {
+      return new Promise<CodecResult>((resolve, reject) => {
         if (pending.size === 0) for (const w of workers) w.ref();
         pending.set(id, { resolve, reject });
         const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer;

@@ -16,8 +16,7 @@ export interface CodecRequest {
 
 /** The answer to the job with the same id: the output bytes (transferred) and their hashes, or why it failed. */
 export type CodecReply =
-  | { id: number; sha256: string; bytes: ArrayBuffer; compressedSha256?: string }
-  | { id: number; error: string };
+  { id: number; sha256: string; bytes: ArrayBuffer; compressedSha256?: string } | { id: number; error: string };
 
 if (!parentPort) throw new Error('chunk-codec.worker.ts runs only as a worker thread (see chunk-codec.ts)');
 const port = parentPort;

@@ -6,8 +6,16 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * Node loads only through tsx (ts-worker-loader.mjs). Options of the parent process are not passed
  * on: a flag such as `--input-type` is meant for the parent's own entry point.
  */
-export function startModuleWorker(from: string, name: string, options: Omit<WorkerOptions, 'execArgv' | 'argv'> = {}): Worker {
+export function startModuleWorker(
+  from: string,
+  name: string,
+  options: Omit<WorkerOptions, 'execArgv' | 'argv'> = {},
+): Worker {
   if (!from.endsWith('.ts')) return new Worker(new URL(`./${name}.worker.js`, from), { ...options, execArgv: [] });
   const source = new URL(`./${name}.worker.ts`, from);
-  return new Worker(new URL('./ts-worker-loader.mjs', import.meta.url), { ...options, execArgv: [], argv: [source.href] });
+  return new Worker(new URL('./ts-worker-loader.mjs', import.meta.url), {
+    ...options,
+    execArgv: [],
+    argv: [source.href],
+  });
 }

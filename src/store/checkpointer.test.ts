@@ -13,7 +13,10 @@ afterEach(() => dir.remove());
 /** A logger that keeps what it is told, to show that nothing went wrong on the way. */
 function recordingLog() {
   const lines: { level: number; msg: string }[] = [];
-  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+  const log = pino(
+    { level: 'debug' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) },
+  );
   return { log, problems: () => lines.filter((l) => l.level >= 40).map((l) => l.msg) };
 }
 

@@ -16,7 +16,8 @@ export function startCheckpointer(file: string, log: Logger): { stop(): Promise<
   const worker = startModuleWorker(import.meta.url, 'checkpointer', { workerData });
   worker.unref();
   worker.on('message', (m: CheckpointFailure) => {
-    if (m.final) log.warn({ error: m.error }, 'final WAL checkpoint failed; the log stays and SQLite replays it at the next open');
+    if (m.final)
+      log.warn({ error: m.error }, 'final WAL checkpoint failed; the log stays and SQLite replays it at the next open');
     else log.warn({ error: m.error }, 'WAL checkpoint failed; it is retried');
   });
   worker.on('error', (err) => log.error({ err }, 'WAL checkpoint thread failed'));

@@ -26,7 +26,10 @@ function checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): void {
   try {
     db.pragma(`wal_checkpoint(${mode})`);
   } catch (err) {
-    const failure: CheckpointFailure = { error: err instanceof Error ? err.message : String(err), final: mode === 'TRUNCATE' };
+    const failure: CheckpointFailure = {
+      error: err instanceof Error ? err.message : String(err),
+      final: mode === 'TRUNCATE',
+    };
     port.postMessage(failure);
   }
 }
