@@ -43,7 +43,7 @@ export interface LiveFleet {
   agent: Agent;
   pid: number;
   boards: EnrolledBoard[];
-  stop(): void;
+  stop: () => void;
 }
 
 /**

@@ -53,7 +53,7 @@ const OBSERVE = `(() => {
 
 /** Seconds the page's main thread spent so far: in all, running script, and in style and layout. */
 async function mainThreadSeconds(cdp: CDPSession): Promise<{ task: number; script: number; layout: number }> {
-  const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
+  const { metrics } = await cdp.send('Performance.getMetrics');
   const m = (name: string) => metrics.find((x) => x.name === name)?.value ?? NaN;
   return { task: m('TaskDuration'), script: m('ScriptDuration'), layout: m('LayoutDuration') + m('RecalcStyleDuration') };
 }
@@ -114,8 +114,8 @@ export async function benchUiLive(): Promise<string[]> {
       const wall = (performance.now() - wallStart) / 1000;
       await new Promise((r) => setTimeout(r, 1500));
 
-      const changes = (await page.evaluate('window.__changes')) as [string, number, number][];
-      const arrivals = new Map(((await page.evaluate('window.__arrivals')) as [string, number, number][]).map(([serial, percent, at]) => [`${serial}:${percent}`, at]));
+      const changes = await page.evaluate<[string, number, number][]>('window.__changes');
+      const arrivals = new Map((await page.evaluate<[string, number, number][]>('window.__arrivals')).map(([serial, percent, at]) => [`${serial}:${percent}`, at]));
       const latencies: number[] = [];
       const inPage: number[] = [];
       const toPage: number[] = [];

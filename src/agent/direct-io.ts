@@ -29,6 +29,7 @@ export async function openDirectIo(path: string, options: { write: boolean }): P
   } catch {
     return undefined;
   }
+  // Without O_DIRECT for writing, writes go through the page cache: slower, not wrong.
   const writer = options.write ? await open(path, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined) : undefined;
 
   /** A buffer of at least `lengthBytes` at an aligned address, or undefined if none could be found. */

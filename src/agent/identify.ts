@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ifMissing } from '../lib/if-missing.js';
 import { normaliseMac } from '../lib/mac.js';
 
 /** Where the kernel's views live; tests point these at a fixture tree. */
@@ -54,7 +55,7 @@ export async function readModel(roots: SystemRoots): Promise<string | null> {
 /** MAC addresses of the network interfaces, Ethernet-style names first; loopback and all-zero ones left out. */
 export async function readMacs(roots: SystemRoots): Promise<string[]> {
   const dir = join(roots.sys, 'class/net');
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const names = await readdir(dir).catch(ifMissing<string[]>([]));
   const found: { name: string; mac: string }[] = [];
   for (const name of names.sort()) {
     if (name === 'lo') continue;

@@ -95,7 +95,8 @@ export function startProgressReporter(o: {
     return inFlight;
   }
 
-  const timer = setInterval(() => void tick(), o.intervalMs);
+  const tickInBackground = () => void tick().catch((err: Error) => o.onWarn(`progress report failed: ${err.message}`));
+  const timer = setInterval(tickInBackground, o.intervalMs);
   function markWritten(chunk: ChunkExtent): void {
     if (writtenChunks.has(chunk.index)) return;
     writtenChunks.add(chunk.index);
@@ -110,7 +111,7 @@ export function startProgressReporter(o: {
       if (p === current) return;
       current = p;
       phases.push(p);
-      void tick();
+      tickInBackground();
     },
     setTotal: (bytes) => void (bytesTotal = bytes),
     written: markWritten,

@@ -175,7 +175,7 @@ export async function runAgent(options: AgentOptions, outerSignal: AbortSignal =
     if (enrolled && failure.code !== 'AGENT_SUPERSEDED') await reportFailure(client, failure, log);
   } finally {
     reporter?.stop();
-    await card?.close().catch(() => undefined);
+    await card?.close().catch((err: Error) => log.warn(`closing the card failed: ${err.message}`));
     http.close();
     result.stats.durationMs = Math.round(performance.now() - started);
   }

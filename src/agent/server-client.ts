@@ -16,7 +16,7 @@ export interface ServerClient {
   /** `retry` overrides the client's patience (a failure report after the run was aborted). */
   result(report: ResultReport, retry?: RetryOptions): Promise<ResultReply>;
   /** Authorization header of this deployment, for the chunk fetcher. */
-  authHeaders(): Record<string, string>;
+  authHeaders: () => Record<string, string>;
   deploymentId(): number;
 }
 

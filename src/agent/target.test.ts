@@ -71,6 +71,13 @@ describe('inspectTarget', () => {
     expect(err).toMatchObject({ code: 'AGENT_TARGET_MOUNTED', message: expect.stringContaining('/media/boot disk') });
   });
 
+  it('refuses a block device when the mount table cannot be read, rather than take it for unmounted', async () => {
+    const node = fakeCard(240, 0, 1000);
+    rmSync(join(dir, 'proc/self/mounts'));
+    mkdirSync(join(dir, 'proc/self/mounts'));
+    expect(await code(inspectTarget(node, roots))).toBe('EISDIR');
+  });
+
   it('refuses a block device used as swap', async () => {
     const node = fakeCard(240, 0, 1000);
     put('proc/swaps', `Filename\tType\tSize\tUsed\tPriority\n${node}p1\tpartition\t1000\t0\t-2\n`);

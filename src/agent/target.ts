@@ -1,5 +1,6 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { ifMissing } from '../lib/if-missing.js';
 import { AgentError } from './errors.js';
 import type { SystemRoots } from './identify.js';
 
@@ -39,7 +40,7 @@ export async function inspectTarget(path: string, roots: SystemRoots): Promise<T
   if (await exists(join(sysDir, 'partition'))) {
     throw new AgentError('AGENT_TARGET_UNSUPPORTED', `Target ${path} is a partition; name the whole card (e.g. /dev/mmcblk0, not /dev/mmcblk0p1)`, { target: path });
   }
-  const sectors = Number(((await readFile(join(sysDir, 'size'), 'utf8').catch(() => '0')) || '0').trim());
+  const sectors = Number(((await readFile(join(sysDir, 'size'), 'utf8').catch(ifMissing('0'))) || '0').trim());
   const target: TargetInfo = { path: real, kind: 'block', sizeBytes: sectors * 512, devNumber };
   const family = new Set([devNumber, ...(await partitionDevNumbers(sysDir))]);
   await refuseMounted(target, family, roots);
@@ -59,8 +60,8 @@ export function refuseTooSmall(target: TargetInfo, imageBytes: number): void {
 
 /** Mount sources and swap devices are compared by device number, so any name for a device matches. */
 async function refuseMounted(target: TargetInfo, family: Set<string>, roots: SystemRoots): Promise<void> {
-  const mounts = (await readFile(join(roots.proc, 'self/mounts'), 'utf8').catch(() => readFile(join(roots.proc, 'mounts'), 'utf8').catch(() => ''))).split('\n');
-  const swaps = (await readFile(join(roots.proc, 'swaps'), 'utf8').catch(() => '')).split('\n').slice(1);
+  const mounts = ((await readFile(join(roots.proc, 'self/mounts'), 'utf8').catch(ifMissing(undefined))) ?? (await readFile(join(roots.proc, 'mounts'), 'utf8').catch(ifMissing('')))).split('\n');
+  const swaps = (await readFile(join(roots.proc, 'swaps'), 'utf8').catch(ifMissing(''))).split('\n').slice(1);
   const sources = [
     ...mounts.map((l) => ({ source: unescapeMount(l.split(' ')[0] ?? ''), where: unescapeMount(l.split(' ')[1] ?? '') })),
     ...swaps.map((l) => ({ source: l.split(/\s+/)[0] ?? '', where: 'swap' })),
@@ -77,7 +78,7 @@ async function refuseMounted(target: TargetInfo, family: Set<string>, roots: Sys
 /** The disk holding the running system's root (and /boot) must not be overwritten under it. */
 async function refuseBootDevice(target: TargetInfo, family: Set<string>, roots: SystemRoots): Promise<void> {
   for (const dir of ['/', '/boot', '/boot/firmware']) {
-    const st = await stat(dir).catch(() => undefined);
+    const st = await stat(dir).catch(ifMissing(undefined));
     if (!st) continue;
     const dev = `${major(st.dev)}:${minor(st.dev)}`;
     const sysDir = await sysBlockDir(roots, dev);
@@ -93,9 +94,9 @@ async function refuseBootDevice(target: TargetInfo, family: Set<string>, roots: 
 }
 
 async function refuseLoopBacking(target: TargetInfo, roots: SystemRoots): Promise<void> {
-  const blocks = await readdir(join(roots.sys, 'block')).catch(() => [] as string[]);
+  const blocks = await readdir(join(roots.sys, 'block')).catch(ifMissing<string[]>([]));
   for (const name of blocks.filter((n) => n.startsWith('loop'))) {
-    const backing = (await readFile(join(roots.sys, 'block', name, 'loop/backing_file'), 'utf8').catch(() => '')).trim();
+    const backing = (await readFile(join(roots.sys, 'block', name, 'loop/backing_file'), 'utf8').catch(ifMissing(''))).trim();
     if (backing && backing === target.path) {
       throw new AgentError('AGENT_TARGET_MOUNTED', `Target ${target.path} backs /dev/${name}; detach it first (losetup -d /dev/${name})`, { target: target.path, loop: name });
     }
@@ -104,7 +105,7 @@ async function refuseLoopBacking(target: TargetInfo, roots: SystemRoots): Promis
 
 async function partitionDevNumbers(sysDir: string): Promise<string[]> {
   const name = basename(await realpath(sysDir));
-  const entries = await readdir(sysDir).catch(() => [] as string[]);
+  const entries = await readdir(sysDir).catch(ifMissing<string[]>([]));
   const out: string[] = [];
   for (const e of entries.filter((n) => n.startsWith(name))) {
     const dev = await devOfDir(join(sysDir, e));
@@ -119,19 +120,16 @@ async function sysBlockDir(roots: SystemRoots, devNumber: string): Promise<strin
 }
 
 async function devOfDir(dir: string): Promise<string | undefined> {
-  return (await readFile(join(dir, 'dev'), 'utf8').catch(() => undefined))?.trim();
+  return (await readFile(join(dir, 'dev'), 'utf8').catch(ifMissing(undefined)))?.trim();
 }
 
 async function devNumberOf(path: string): Promise<string | undefined> {
-  const st = await stat(path).catch(() => undefined);
+  const st = await stat(path).catch(ifMissing(undefined));
   return st?.isBlockDevice() ? `${major(st.rdev)}:${minor(st.rdev)}` : undefined;
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
+  return stat(path).then(() => true, ifMissing(false));
 }
 
 /** /proc/mounts escapes space, tab, newline and backslash as octal. */

@@ -31,7 +31,7 @@ function makeImage(chunks: number, unused: number[] = []): { image: Buffer; mani
   const manifest: Manifest = {
     format: 1, imageId: 1, product: 'KXP2', version: '1', sizeBytes: image.length, sha256: createHash('sha256').update(image).digest('hex'),
     chunkSizeBytes: CHUNK, chunks: table, partitionTable: 'mbr', partitions: [], usedRanges: [], usedBytes: 0, boot: null,
-  } as Manifest;
+  };
   return { image, manifest };
 }
 

@@ -175,20 +175,20 @@ async function runParallel<T>(items: readonly T[], parallel: number, outer: Abor
   const stop = new AbortController();
   const signal = AbortSignal.any([outer, stop.signal]);
   let next = 0;
-  let failure: unknown;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
     while (next < items.length && failure === undefined) {
       const item = items[next++]!;
       try {
         await fn(item, signal);
       } catch (err) {
-        if (failure === undefined) failure = err;
+        failure ??= { error: err };
         stop.abort();
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, items.length)) }, worker));
-  if (failure !== undefined) throw failure;
+  if (failure) throw failure.error;
 }
 
 /** A manifest the writer can trust: chunk i at i × chunk size, sizes adding up to the image. */

@@ -52,7 +52,7 @@ describe('loadConfig', () => {
   it('is frozen', () => {
     const c = loadConfig();
     expect(() => {
-      (c.device as { listen: string }).listen = 'x';
+      c.device.listen = 'x';
     }).toThrow();
   });
 
@@ -68,7 +68,7 @@ describe('loadConfig', () => {
     ['a wrong type', { file: 'dataDir: 5\n' }, '"dataDir" must be string', 'config file'],
     ['an unknown log level', { env: { RPI_DEPLOY_LOG_LEVEL: 'loud' } }, '"log.level"', 'RPI_DEPLOY_LOG_LEVEL'],
   ])('names the key and the source for %s', (_case, src, message, origin) => {
-    const sources = { ...src, ...('file' in src && { file: file(src.file as string) }) } as Parameters<typeof loadConfig>[0];
+    const sources = { ...src, ...('file' in src && { file: file(src.file) }) } as Parameters<typeof loadConfig>[0];
     const e = failure(() => loadConfig(sources));
     expect(e.code).toBe('CONFIG_INVALID');
     expect(e.message).toContain(message);

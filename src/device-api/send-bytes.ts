@@ -13,7 +13,7 @@ export interface ByteSource {
   /** Collect the bytes before answering, so a failing source gets an error status (use for one chunk at most). */
   bufferWhole?: boolean;
   /** A stream, or bytes already read into a pooled buffer that goes back once the response has left. */
-  open(range: ByteRange | undefined): Promise<{ stream: Readable } | { bytes: Buffer; release(): void }>;
+  open(range: ByteRange | undefined): Promise<{ stream: Readable } | { bytes: Buffer; release: () => void }>;
 }
 
 /**

@@ -32,7 +32,7 @@ export class Outbox {
       type,
       deploymentId: refs.deploymentId ?? null,
       serial: refs.serial ?? null,
-      data: data as Record<string, unknown>,
+      data,
     });
     this.#emit(type, data, seq);
   }

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { decompress } from 'zstd-napi';
+import { startModuleWorker } from '../lib/module-worker.js';
+import type { CodecReply, CodecRequest, CodecWorkerData } from './chunk-codec.worker.js';
 
 /**
  * Chunk compression: zstd with a content checksum, so a damaged stored chunk fails to
@@ -42,48 +42,18 @@ export interface ChunkUnpacker {
   close(): Promise<void>;
 }
 
-// The worker runs as a script (eval) so that it works from the TypeScript sources under test and
-// from the build alike; it is handed zstd-napi's resolved path. Results come back as transferred
-// ArrayBuffers (copied first only when they are a view into a larger one).
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { Compressor, decompress } = require(workerData.zstdPath);
-const compressor = new Compressor();
-compressor.setParameters({ compressionLevel: workerData.level, checksumFlag: true });
-const sha256 = (b) => createHash('sha256').update(b).digest('hex');
-const own = (b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-parentPort.on('message', ({ id, op, bytes }) => {
-  try {
-    const input = new Uint8Array(bytes);
-    if (op === 'pack') {
-      const compressed = compressor.compress(input);
-      const out = own(compressed);
-      parentPort.postMessage({ id, sha256: sha256(input), bytes: out, compressedSha256: sha256(compressed) }, [out]);
-    } else {
-      const raw = decompress(input);
-      const out = own(raw);
-      parentPort.postMessage({ id, sha256: sha256(raw), bytes: out }, [out]);
-    }
-  } catch (error) {
-    parentPort.postMessage({ id, error: String(error && error.message || error) });
-  }
-});
-`;
-
-type Reply = { id: number; sha256: string; bytes: ArrayBuffer; compressedSha256?: string } | { id: number; error: string };
+type CodecResult = Exclude<CodecReply, { error: string }>;
 
 /**
- * Workers running WORKER_SOURCE, jobs spread round-robin. With `idleUnref`, idle workers do not
+ * Workers running chunk-codec.worker.ts, jobs spread round-robin. With `idleUnref`, idle workers do not
  * keep the process alive; busy ones do, so a job in flight is never cut off by the process ending.
  */
 function workerPool(count: number, level: number, idleUnref = false) {
-  const zstdPath = createRequire(import.meta.url).resolve('zstd-napi');
-  const pending = new Map<number, { resolve: (r: Exclude<Reply, { error: string }>) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (r: CodecResult) => void; reject: (e: Error) => void }>();
   const workers = Array.from({ length: count }, () => {
-    // No execArgv of ours: a flag such as --input-type=module would make the script an ES module.
-    const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { zstdPath, level } });
-    w.on('message', (r: Reply) => {
+    const workerData: CodecWorkerData = { level };
+    const w = startModuleWorker(import.meta.url, 'chunk-codec', { workerData });
+    w.on('message', (r: CodecReply) => {
       const p = pending.get(r.id);
       pending.delete(r.id);
       idle();
@@ -106,11 +76,12 @@ function workerPool(count: number, level: number, idleUnref = false) {
     /** Hands `bytes` over (not copied): the caller must not touch them again. */
     run(op: 'pack' | 'unpack', bytes: Uint8Array) {
       const id = nextId++;
-      return new Promise<Exclude<Reply, { error: string }>>((resolve, reject) => {
+      return new Promise<CodecResult>((resolve, reject) => {
         if (pending.size === 0) for (const w of workers) w.ref();
         pending.set(id, { resolve, reject });
         const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer;
-        workers[id % count]!.postMessage({ id, op, bytes: buffer }, [buffer as ArrayBuffer]);
+        const request: CodecRequest = { id, op, bytes: buffer as ArrayBuffer };
+        workers[id % count]!.postMessage(request, [request.bytes]);
       });
     },
     close: () => Promise.all(workers.map((w) => w.terminate())).then(() => undefined),

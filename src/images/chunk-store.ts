@@ -43,7 +43,7 @@ export interface ChunkStore {
 /** Bytes in a buffer borrowed from a pool; `release` gives it back (calling it is optional, and once is enough). */
 export interface PooledBytes {
   bytes: Buffer;
-  release(): void;
+  release: () => void;
 }
 
 /** One import's private area. */

@@ -58,7 +58,7 @@ describe('ext4 used blocks', () => {
     ['bigalloc (16 KiB clusters)', 64, ['-b', '4096', '-O', 'bigalloc', '-C', '16384']],
     ['ext2', 32, ['-t', 'ext2', '-b', '4096', '-g', '4096']],
   ])('%s: used = not free per dumpe2fs', async (_case, sizeMiB, options) => {
-    const fs = makeFs('fs', sizeMiB, options as string[]);
+    const fs = makeFs('fs', sizeMiB, options);
     const info = await readExt4(bufferDevice(fs));
     expect(info?.usedRanges).not.toBeNull();
     const { free, blockBytes, blocks } = freeBlocks(fs);

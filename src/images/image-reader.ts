@@ -38,7 +38,7 @@ export interface ChunkBytes {
   offsetBytes: number;
   lengthBytes: number;
   bytes: Buffer;
-  release(): void;
+  release: () => void;
 }
 
 /** Reads what the store holds for registered images: layouts, chunks, the raw image, boot files. */
@@ -81,8 +81,9 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
     if (!Array.isArray(chunks)) return;
     for (const c of chunks as { sha256?: unknown; storedSha256?: unknown }[]) {
       if (c.storedSha256 !== undefined || typeof c.sha256 !== 'string' || !SHA256.test(c.sha256)) continue;
-      const bytes = await store.readChunk(c.sha256).catch((cause: Error) => {
-        throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${c.sha256} cannot be read: ${cause.message}; delete the image and import it again`, { sha256: c.sha256 }, { cause });
+      const sha256 = c.sha256;
+      const bytes = await store.readChunk(sha256).catch((cause: Error) => {
+        throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${sha256} cannot be read: ${cause.message}; delete the image and import it again`, { sha256 }, { cause });
       });
       c.storedSha256 = createHash('sha256').update(bytes).digest('hex');
     }

@@ -43,7 +43,7 @@ function progressBeat(phase: ImportProgress['phase'], totalBytes: number | null,
   let done = 0;
   let last = 0;
   return {
-    add(n: number) {
+    add: (n: number) => {
       done += n;
       const now = Date.now();
       if (onProgress && now - last >= PROGRESS_EVERY_MS) {

@@ -65,8 +65,10 @@ function makeAjv(options: AjvOptions): Ajv {
  * path parameters are coerced, because in a URL everything is text.
  */
 export function createHttpServer(options: HttpServerOptions): HttpServer {
+  // Typed as Fastify's logger, or Fastify's types would take pino's own for every route.
+  const loggerInstance: FastifyBaseLogger = options.log;
   const app = Fastify({
-    loggerInstance: options.log as FastifyBaseLogger,
+    loggerInstance,
     bodyLimit: options.bodyLimitBytes,
     // Per-request lines would drown the log at fleet scale; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),

@@ -39,7 +39,7 @@ function targetOf(req: FastifyRequest, reply: FastifyReply, payload: unknown): s
   if (params.length > 0) return params.join('/');
   const created = reply.statusCode === 201 && typeof payload === 'string' ? parse(payload) : undefined;
   const id = created?.['id'] ?? created?.['code'] ?? created?.['username'] ?? (created?.['token'] as Record<string, unknown> | undefined)?.['id'];
-  if (id !== undefined) return String(id);
+  if (typeof id === 'string' || typeof id === 'number') return String(id);
   const body = (req.body ?? {}) as Record<string, unknown>;
   const name = body['code'] ?? body['username'] ?? body['name'];
   return typeof name === 'string' ? name : null;

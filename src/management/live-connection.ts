@@ -17,7 +17,7 @@ export class LiveConnection {
     private readonly onEnd: (conn: LiveConnection, reason: string | null) => void,
   ) {
     this.closed = new Promise((resolve) => res.once('close', () => resolve()));
-    void this.closed.then(() => this.finish(null));
+    res.once('close', () => this.finish(null));
   }
 
   get isOpen(): boolean {

@@ -58,7 +58,7 @@ function operationOf(r: RouteRecord): Record<string, unknown> {
   }
   return {
     operationId: `${r.method.toLowerCase()}${openApiPath(r.url).replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
-    tags: (s['tags'] as string[] | undefined) ?? ['other'],
+    tags: s['tags'] ?? ['other'],
     summary: `${r.method} ${openApiPath(r.url)}`,
     ...(typeof s['description'] === 'string' && { description: s['description'] }),
     'x-required-role': access,

@@ -14,7 +14,7 @@ import { Manifest } from './manifest.js';
  *   POST /v1/deployments/:id/result                  success or failed, once
  */
 
-export const AGENT_API_VERSION: 1 = 1;
+export const AGENT_API_VERSION = 1 as const;
 
 /**
  * Chunks are stored zstd-compressed. A client whose runtime decodes zstd (Node ≥ 22.15; boards run

@@ -1,28 +1,9 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from '../lib/logger.js';
+import { startModuleWorker } from '../lib/module-worker.js';
+import type { CheckpointFailure, CheckpointerWorkerData, StopRequest } from './checkpointer.worker.js';
 
 /** How often the background thread folds the write-ahead log back into the database. */
 const CHECKPOINT_EVERY_MS = 500;
-
-// CommonJS on purpose: an eval'd worker cannot import ESM or TypeScript, but it can require.
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 1000');
-const timer = setInterval(() => {
-  try { db.pragma('wal_checkpoint(PASSIVE)'); }
-  catch (err) { parentPort.postMessage({ error: String(err && err.message || err) }); }
-}, workerData.everyMs);
-parentPort.on('message', (m) => {
-  if (m !== 'stop') return;
-  clearInterval(timer);
-  try { db.pragma('wal_checkpoint(TRUNCATE)'); } catch {}
-  db.close();
-  parentPort.postMessage({ stopped: true });
-});
-`;
 
 /**
  * Checkpoints the WAL from a worker thread with its own connection. SQLite's automatic checkpoint
@@ -31,11 +12,13 @@ parentPort.on('message', (m) => {
  * readers or writers.
  */
 export function startCheckpointer(file: string, log: Logger): { stop(): Promise<void> } {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, everyMs: CHECKPOINT_EVERY_MS } });
+  const workerData: CheckpointerWorkerData = { file, everyMs: CHECKPOINT_EVERY_MS };
+  const worker = startModuleWorker(import.meta.url, 'checkpointer', { workerData });
   worker.unref();
-  worker.on('message', (m: { error?: string }) => {
-    if (m.error) log.warn({ error: m.error }, 'WAL checkpoint failed; it is retried');
+  worker.on('message', (m: CheckpointFailure) => {
+    if (m.final)
+      log.warn({ error: m.error }, 'final WAL checkpoint failed; the log stays and SQLite replays it at the next open');
+    else log.warn({ error: m.error }, 'WAL checkpoint failed; it is retried');
   });
   worker.on('error', (err) => log.error({ err }, 'WAL checkpoint thread failed'));
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -43,8 +26,10 @@ export function startCheckpointer(file: string, log: Logger): { stop(): Promise<
   return {
     stop() {
       if (!stopping) {
-        worker.once('message', () => void worker.terminate());
-        worker.postMessage('stop');
+        // Held alive until the last checkpoint is done, so the log is folded in before the process ends.
+        worker.ref();
+        const request: StopRequest = 'stop';
+        worker.postMessage(request);
         stopping = exited;
       }
       return stopping;

@@ -24,6 +24,7 @@ beforeEach(async () => {
   store = await openSqliteStore({ file, log });
 });
 afterEach(async () => {
+  // Some tests close the store themselves; closing it again may fail, which says nothing about them.
   await store.close().catch(() => undefined);
   dir.remove();
 });

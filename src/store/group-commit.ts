@@ -76,7 +76,10 @@ export function groupCommitter(db: Db, inTransaction: () => boolean): <T>(fn: (t
       if (!draining) {
         draining = true;
         // Start on the next turn of the event loop, so every request that arrived in this turn joins the group.
-        setImmediate(() => void drain());
+        // A failure outside any group (a bug) still answers everyone waiting, instead of leaving them hanging.
+        setImmediate(() => {
+          drain().catch((error: unknown) => queue.splice(0).forEach((job) => job.reject(error)));
+        });
       }
     });
 }

@@ -7,7 +7,6 @@ import { openCore } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { STAGE1_FILE } from '../../src/netboot/boot-tree/paths.js';
-import { readBuildManifest } from '../../src/netboot/build/artifacts.js';
 import type { Manifest } from '../../src/protocol/manifest.js';
 import { AGENT_BUNDLE, cardFile } from '../helpers/agent.js';
 import { prepareGuestKernel, type GuestKernel } from '../helpers/arm64-guest.js';
@@ -133,8 +132,8 @@ describe('network boot under QEMU, from DHCP to an imaged card', () => {
       '-netdev', 'tap,id=n0,ifname=qtap0,script=no,downscript=no', '-device', `virtio-net-pci,netdev=n0,mac=${MAC}`,
       '-device', 'virtio-rng-pci',
     ]);
-    qemu.stdout!.on('data', (d: Buffer) => (console_ += d));
-    qemu.stderr!.on('data', (d: Buffer) => (console_ += d));
+    qemu.stdout!.on('data', (d: Buffer) => (console_ += d.toString()));
+    qemu.stderr!.on('data', (d: Buffer) => (console_ += d.toString()));
     qemuExit = await new Promise((resolve) => qemu.on('exit', (code) => resolve(code)));
     writeFileSync(join(work, 'console.log'), console_);
     const stage1 = console_.split('\n').filter((l) => l.includes('rpi-deploy stage1:'));

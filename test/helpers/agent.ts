@@ -37,8 +37,8 @@ export function runAgentProcess(args: string[], options: { node?: string | undef
   const child = spawn(options.node ?? process.execPath, [AGENT_BUNDLE, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
   const done = new Promise<AgentRun>((resolve) =>
     child.on('close', (code) => {

@@ -59,7 +59,7 @@ export async function startCapture(o: { iface: string; filter: string; netns?: s
   });
   await new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
-      stderr += d;
+      stderr += d.toString();
       if (stderr.includes('listening on')) resolve();
     });
     child.once('exit', (code) => reject(new Error(`tcpdump exited (${code}): ${stderr}`)));

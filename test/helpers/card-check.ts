@@ -5,7 +5,7 @@ import { fileDevice, openFatVolume, sliceDevice, type FatVolume } from '../../sr
 import type { ByteRange, Manifest } from '../../src/protocol/manifest.js';
 
 /** The FAT boot partition of a written card (or image file), read with the project's FAT reader. */
-export async function openBootVolume(path: string, manifest: Manifest): Promise<{ volume: FatVolume; close(): Promise<void> }> {
+export async function openBootVolume(path: string, manifest: Manifest): Promise<{ volume: FatVolume; close: () => Promise<void> }> {
   const part = manifest.partitions.find((p) => p.number === manifest.boot!.partitionNumber)!;
   const fh = await open(path, 'r');
   const size = (await fh.stat()).size;

@@ -30,9 +30,9 @@ export function spawnServe(args: string[], options: { wrap?: string[] } = {}): P
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
       const device = /device API\s+(\S+)/.exec(out)?.[1];
       const management = /management API\s+(\S+)/.exec(out)?.[1];
       if (device && management && out.includes('Press Ctrl-C')) resolve({ device, management, banner: out, child });

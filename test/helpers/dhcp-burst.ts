@@ -65,9 +65,10 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
   await new Promise<void>((resolve) => socket.bind(68, resolve));
   socket.setBroadcast(true);
   const send = (b: Buffer) => socket.send(b, 67, '255.255.255.255');
+  const noServerId: Buffer = Buffer.alloc(0);
   const clients = Array.from({ length: o.clients }, (_, i) => {
     const mac = Buffer.from(`${o.macPrefix}${i.toString(16).padStart(4, '0')}`.replace(/:/g, ''), 'hex');
-    return { mac, xid: 0x10000000 + i, startedAt: 0, offerAt: 0, ackAt: 0, offer: '', serverId: Buffer.alloc(0) as Buffer, ack: '', nak: false, lastSentAt: 0 };
+    return { mac, xid: 0x10000000 + i, startedAt: 0, offerAt: 0, ackAt: 0, offer: '', serverId: noServerId, ack: '', nak: false, lastSentAt: 0 };
   });
   const byXid = new Map(clients.map((c) => [c.xid, c]));
   const started = performance.now();

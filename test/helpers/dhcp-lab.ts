@@ -77,8 +77,8 @@ export class DhcpLab {
     });
     let out = '';
     let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d));
-    child.stderr!.on('data', (d: Buffer) => (err += d));
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const served: Served = {
       child,
       stdout: () => out,
@@ -120,8 +120,8 @@ export class DhcpLab {
       const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('close', (code) => {
         clearTimeout(timer);
@@ -147,7 +147,7 @@ export class DhcpLab {
     let err = '';
     await new Promise<void>((resolve, reject) => {
       const check = (d: Buffer) => {
-        err += d;
+        err += d.toString();
         if (err.includes('DHCP, IP range')) resolve();
       };
       child.stderr!.on('data', check);

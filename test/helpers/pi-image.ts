@@ -267,7 +267,7 @@ export function zipOf(out: string, files: string[]): string {
   rmSync(out, { force: true });
   if (files.length === 0) {
     // `zip` refuses to make an empty archive: an end-of-central-directory record alone is one.
-    writeFileSync(out, Buffer.from([0x50, 0x4b, 0x05, 0x06, ...Array(18).fill(0)]));
+    writeFileSync(out, Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]));
   } else {
     run('zip', ['-q', '-j', out, ...files]);
   }

@@ -28,7 +28,7 @@ export function rawRequest(base: string, method: string, path: string, options: 
 export async function jsonRequest(base: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const res = await rawRequest(base, method, path, { headers: { ...(payload !== undefined && { 'content-type': 'application/json' }), ...headers }, body: payload });
-  let parsed: Record<string, unknown> = {};
+  let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
   } catch {

@@ -62,7 +62,7 @@ async function run(o: RogueOptions): Promise<RogueResult> {
   try {
     if (fuzzer) for (let i = 0; i < (o.count ?? 1000); i++) fuzzer.send(garbage(i), port, o.server);
     // Like any client, repeat an unanswered request (a flood may have filled the server's buffer).
-    let first;
+    let first: Awaited<ReturnType<Peer['next']>> | undefined;
     for (let attempt = 0; attempt < 5 && !first; attempt++) {
       peer.send(rrq(o.path, options), port, o.server);
       first = await peer.next(1000);

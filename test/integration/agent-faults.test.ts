@@ -166,6 +166,7 @@ describe.each(RUNTIMES)('a board that restarts mid-write, on %s', (_name, node) 
     let verified: number[] = [];
     while (verified.length < 3 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
+      // Until the agent has enrolled there is nothing to list: poll again.
       verified = await server.app.deployments.verifiedChunks(s, manifest.imageId).catch(() => []);
     }
     slow.kill('SIGKILL');

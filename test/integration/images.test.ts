@@ -323,6 +323,7 @@ describe('the stored hash boards check', () => {
       expect((await reopened.images.manifest(image.id)).chunks).toEqual(want.chunks);
     } finally {
       await reopened?.close();
+      // `local` was closed above: closing it again may fail, which says nothing about this test.
       await local.dispose().catch(() => undefined);
     }
   });
@@ -454,7 +455,7 @@ describe('concurrent imports', () => {
         local.images.import({ path: compressImage(src.path, 'zst') }, { product: 'RXP2', version: 'b' }),
       ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['IMAGE_DUPLICATE']);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => (r.reason as { code?: unknown }).code)).toEqual(['IMAGE_DUPLICATE']);
       const [image] = await local.images.list();
       const hash = createHash('sha256');
       for await (const part of (await local.images.openRaw(image!.id)).stream) hash.update(part as Buffer);

@@ -35,7 +35,7 @@ async function upload(c: ManagementClient, file: string, query: string, type = '
     headers: { cookie: c.cookie!, 'x-csrf-token': c.csrf!, origin: server.management, 'content-type': type, 'content-length': String(statSync(file).size) },
     body: Readable.toWeb(createReadStream(file)) as ReadableStream,
     duplex: 'half',
-  } as RequestInit);
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -52,7 +52,7 @@ describe('image upload', () => {
     const list = await viewer.get<Record<string, unknown>[]>('/api/v1/images?product=KXP2');
     expect(list.body.map((i) => i['version'])).toEqual(['2026.11.1']);
     const audit = await (await signedIn(server, 'root', 'admin')).get<{ action: string; target: string }[]>('/api/v1/audit');
-    expect(audit.body.map((a) => `${a.action} ${a.target}`)).toContain(`image.upload ${r.body['id']}`);
+    expect(audit.body.map((a) => `${a.action} ${a.target}`)).toContain(`image.upload ${r.body['id'] as number}`);
   });
 
   it('refuses duplicates, bad versions, truncated files, wrong content types and viewers, keeping nothing', async () => {
@@ -100,8 +100,8 @@ describe('image upload', () => {
 describe('image records', () => {
   it('show, activate, deactivate, delete (the active one only with force)', async () => {
     const second = buildPiImage(dir.path, { seed: 'second' });
-    const b = (await upload(op, second.path, 'product=KXP2&version=2026.11.2')).body;
-    const a = (await viewer.get<Record<string, unknown>[]>('/api/v1/images?product=KXP2')).body.find((i) => i['version'] === '2026.11.1')!;
+    const b = (await upload(op, second.path, 'product=KXP2&version=2026.11.2')).body as { id: number };
+    const a = (await viewer.get<Record<string, unknown>[]>('/api/v1/images?product=KXP2')).body.find((i) => i['version'] === '2026.11.1')! as { id: number };
     expect((await viewer.get(`/api/v1/images/${b['id']}`)).body['sha256']).toBe(second.sha256);
     expect((await op.post(`/api/v1/images/${b['id']}/activate`)).body['active']).toBe(true);
     const active = await op.delete(`/api/v1/images/${b['id']}`);

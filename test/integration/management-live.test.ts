@@ -25,7 +25,7 @@ function connect(query = '', cookie = viewer.cookie!) {
     fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie } }),
   });
   es.onmessage = (e) => events.push(JSON.parse(e.data as string) as FleetEvent);
-  for (const type of ['ready', 'dropped']) es.addEventListener(type, (e) => named.push({ type, data: JSON.parse((e as MessageEvent).data as string) }));
+  for (const type of ['ready', 'dropped']) es.addEventListener(type, (e) => named.push({ type, data: JSON.parse(e.data as string) }));
   return { es, events, named };
 }
 
@@ -79,7 +79,7 @@ describe('live events (SSE)', () => {
     const res = await fetch(`${server.management}/api/v1/events?after=0`, { headers: { cookie: viewer.cookie!, 'last-event-id': String(seen) } });
     const reader = res.body!.getReader();
     let text = '';
-    while (!text.includes('event: ready')) text += new TextDecoder().decode((await reader.read()).value);
+    while (!text.includes('event: ready')) text += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
     await reader.cancel();
     const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
     expect(ids[0]).toBe(seen + 1);
@@ -115,7 +115,7 @@ describe('live events (SSE)', () => {
 
   it('ends the stream when the session ends (logout)', async () => {
     const me = await signedIn(server, 'leaving', 'viewer');
-    const c = connect('', me.cookie!);
+    const c = connect('', me.cookie);
     await until(() => c.named.some((n) => n.type === 'ready'));
     await me.post('/api/v1/auth/logout');
     await until(() => c.named.some((n) => n.type === 'dropped'));

@@ -43,7 +43,7 @@ describe('OpenAPI document', () => {
     const r = await fetch(`${server.management}/api/v1/openapi.json`);
     expect(r.status).toBe(200);
     const doc = (await r.json()) as { openapi: string; paths: Record<string, Record<string, { 'x-required-role': string }>> };
-    const result = await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0]);
+    const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(doc.openapi).toBe('3.1.0');
@@ -60,7 +60,7 @@ describe('every API route', () => {
     const c = new ManagementClient(server.management);
     for (const r of apiRoutes().filter((x) => x.access !== 'public')) {
       const res = await c.request(r.method, r.path);
-      expect(`${r.method} ${r.url} → ${res.status} ${res.body['code']}`).toBe(`${r.method} ${r.url} → 401 AUTH_REQUIRED`);
+      expect(`${r.method} ${r.url} → ${res.status} ${res.body['code'] as string}`).toBe(`${r.method} ${r.url} → 401 AUTH_REQUIRED`);
     }
   });
 
@@ -72,7 +72,7 @@ describe('every API route', () => {
       const tooLow = r.access === 'admin' ? [viewer, operator] : r.access === 'operator' ? [viewer] : [];
       for (const c of tooLow) {
         const res = await c.request(r.method, r.path);
-        expect(`${r.method} ${r.url} → ${res.status} ${res.body['code']}`).toBe(`${r.method} ${r.url} → 403 AUTH_FORBIDDEN`);
+        expect(`${r.method} ${r.url} → ${res.status} ${res.body['code'] as string}`).toBe(`${r.method} ${r.url} → 403 AUTH_FORBIDDEN`);
       }
       if (tooLow.length > 0) checked.push(r.url);
     }
@@ -83,7 +83,7 @@ describe('every API route', () => {
     const admin = await signedIn(server, 'root', 'admin');
     for (const r of apiRoutes().filter((x) => x.method !== 'GET' && x.access !== 'public')) {
       const res = await admin.request(r.method, r.path, { csrf: null });
-      expect(`${r.method} ${r.url} → ${res.status} ${res.body['code']}`).toBe(`${r.method} ${r.url} → 403 AUTH_CSRF`);
+      expect(`${r.method} ${r.url} → ${res.status} ${res.body['code'] as string}`).toBe(`${r.method} ${r.url} → 403 AUTH_CSRF`);
     }
   });
 });

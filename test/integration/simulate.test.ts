@@ -30,8 +30,8 @@ function runSimulate(args: string[]): Promise<{ code: number | null; stdout: str
     const child = spawn(process.execPath, [CLI, 'simulate', '--data-dir', work.path, '--server', server.device, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -88,7 +88,7 @@ describe('DHCP full mode, real clients', () => {
   it('leases an address to busybox udhcpc, renews and releases it', async () => {
     const child = lab.lab.spawn(lab.client('udh'), ['busybox', 'udhcpc', '-f', '-i', 'eth0', '-s', script('udhcpc.sh', UDHCPC_SCRIPT), '-t', '5', '-T', '1']);
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d));
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const bound = await until(() => out, /EVENT bound ip=(\S+) serverid=(\S+) lease=(\d+)/);
     expect(bound?.slice(2)).toEqual([SERVER_ADDRESS, '600']);
     const ip = bound![1]!;

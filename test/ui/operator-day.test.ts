@@ -195,7 +195,7 @@ describe('operator UI in Chromium', () => {
     const simulation = new Promise<{ code: number | null; stdout: string }>((resolve) => {
       const child = spawn(process.execPath, [CLI, 'simulate', '--boards', '3', '--rate', '3', '--run', '1', '--card-gib', '1', '--json', '--data-dir', join(server.dataDir, 'sim'), '--server', server.device], { stdio: ['ignore', 'pipe', 'inherit'] });
       let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.on('close', (code) => resolve({ code, stdout }));
     });
     const smallCard = runAgentProcess(['--server', server.device, '--target', cardFile(join(server.dataDir, 'small-card.img'), 8 << 20), '--serial', SMALL_CARD_SERIAL, '--mac', '2c:cf:67:00:01:04', '--quiet'], { timeoutMs: 90_000 });
@@ -257,9 +257,9 @@ describe('operator UI in Chromium', () => {
     await navTo('Deployments');
     await page.getByRole('link', { name: 'KXP2-CORO-001' }).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split(/\r?\n/);
+    const csv = readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
     const header = csv[0]!.split(',');
-    const rows = csv.slice(1).map((line) => Object.fromEntries(line.split(',').map((v, i) => [header[i], v.replace(/^"|"$/g, '')])));
+    const rows = csv.slice(1).map((line) => Object.fromEntries(line.split(',').map((v, i): [string, string] => [header[i]!, v.replace(/^"|"$/g, '')])));
     const recorded = (await server.app.fleet.records.deployments({})).map((d) => [d.hostname, d.serial, d.status]);
     expect(rows.map((r) => [r['hostname'], r['serial'], r['status']]).sort()).toEqual(recorded.sort());
     expect(rows.map((r) => r['status']).sort()).toEqual(['failed', 'success', 'success', 'success']);

@@ -55,7 +55,7 @@ function SignedIn() {
         currentPath={location.path}
         user={`${username} · ${role}`}
         status={<LiveIndicator status={status} />}
-        onLogout={() => void logout().then(() => notify('info', 'Logged out'))}
+        onLogout={() => void logout().then(() => notify('info', 'Logged out'), (err: Error) => notify('error', `Logout failed: ${err.message}`))}
       />
       <main id="main" tabIndex={-1}>
         <ErrorBoundary resetKey={location.path}>

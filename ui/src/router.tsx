@@ -13,7 +13,7 @@ export interface Location {
 
 interface RouterValue {
   location: Location;
-  navigate(to: string, options?: { replace?: boolean }): void;
+  navigate: (to: string, options?: { replace?: boolean }) => void;
 }
 
 const RouterContext = createContext<RouterValue | null>(null);

@@ -7,7 +7,7 @@ import { print, printJson, printTable, type Column } from '../output.js';
 const HISTORY_COLUMNS: Column<HistoryEntry>[] = [
   { title: 'at', value: (h) => h.at },
   { title: 'event', value: (h) => h.type },
-  { title: 'details', value: (h) => Object.entries(h.data).map(([k, v]) => `${k}=${v}`).join(' ') },
+  { title: 'details', value: (h) => Object.entries(h.data).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') },
 ];
 
 interface ListOptions {

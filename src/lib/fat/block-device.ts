@@ -5,7 +5,7 @@ import { FatError } from './errors.js';
 export interface BlockReader {
   readonly sizeBytes: number;
   /** Exactly `lengthBytes` from `offsetBytes`; throws rather than return fewer. */
-  read(offsetBytes: number, lengthBytes: number): Promise<Uint8Array>;
+  read: (offsetBytes: number, lengthBytes: number) => Promise<Uint8Array>;
 }
 
 /** A BlockReader that can also be written, such as an SD card or a target image file. */

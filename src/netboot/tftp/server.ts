@@ -207,7 +207,10 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
         }, { cause });
       }
       socket.on('error', (err) => log.error({ err }, 'TFTP listening socket error'));
-      socket.on('message', (msg, rinfo) => void request(msg, { address: rinfo.address, port: rinfo.port }));
+      socket.on('message', (msg, rinfo) => {
+        const client = { address: rinfo.address, port: rinfo.port };
+        request(msg, client).catch((err: unknown) => log.error({ err, client }, 'TFTP request failed'));
+      });
       listener = socket;
       const tickMs = Math.max(10, Math.min(200, Math.floor(config.limits.defaultTimeoutMs / TICKS_PER_TIMEOUT)));
       ticker = setInterval(() => {

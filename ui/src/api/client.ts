@@ -54,7 +54,7 @@ export interface ApiClient {
   patch<T>(path: string, body: unknown): Promise<T>;
   del<T>(path: string, query?: Query): Promise<T>;
   /** Headers a raw request (an upload) must carry to pass the CSRF check. */
-  writeHeaders(): Record<string, string>;
+  writeHeaders: () => Record<string, string>;
 }
 
 /** `/api/v1/venues?x=1`: the path under the API base with the query's non-empty values. */
@@ -70,6 +70,7 @@ export function apiUrl(path: string, query: Query = {}): string {
 
 /** Reads the common error body; anything else (a proxy's HTML page) still yields a usable message. */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
+  // A body that cannot be read (the connection was cut) leaves the status to explain.
   const text = await res.text().catch(() => '');
   try {
     const body = JSON.parse(text) as { error?: unknown; code?: unknown; details?: unknown };
@@ -119,7 +120,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   }
 
   return {
-    request: request as ApiClient['request'],
+    request,
     get: (path, query, signal) => request('GET', path, { ...(query && { query }), ...(signal && { signal }) }),
     // A bodyless POST sends no body and no Content-Type (the server refuses an empty JSON body).
     post: (path, body, query) => request('POST', path, { ...(body !== undefined && { body }), ...(query && { query }) }),

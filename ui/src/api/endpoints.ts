@@ -34,7 +34,7 @@ import type {
   UserInput,
   UserPatch,
 } from '../../../src/protocol/management-api.js';
-import { apiUrl, type ApiClient, type Query } from './client.js';
+import { apiUrl, type ApiClient } from './client.js';
 
 /** What release and retire answer: the name, and the board it was taken from, if any. */
 interface PoolNameChange {
@@ -85,10 +85,10 @@ export function createEndpoints(api: ApiClient) {
       act: (id: number, action: 'activate' | 'pause' | 'cancel') => api.post<Batch>(`/batches/${id}/${action}`),
     },
     deployments: {
-      list: (query: DeploymentQuery, signal?: AbortSignal) => api.get<DeploymentPage>('/deployments', query as Query, signal),
+      list: (query: DeploymentQuery, signal?: AbortSignal) => api.get<DeploymentPage>('/deployments', query, signal),
       get: (id: number, signal?: AbortSignal) => api.get<{ deployment: Deployment; history: HistoryEntry[] }>(`/deployments/${id}`, undefined, signal),
       /** The CSV download of the same filter (a plain link: the browser saves the file). */
-      csvUrl: (query: Omit<DeploymentQuery, 'limit' | 'offset' | 'format'>) => apiUrl('/deployments', { ...query, format: 'csv' } as Query),
+      csvUrl: (query: Omit<DeploymentQuery, 'limit' | 'offset' | 'format'>) => apiUrl('/deployments', { ...query, format: 'csv' }),
     },
     devices: {
       list: (signal?: AbortSignal) => api.get<Device[]>('/devices', undefined, signal),

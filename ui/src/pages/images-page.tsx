@@ -12,7 +12,7 @@ import { Table } from '../components/table.js';
 import { UploadForm, type UploadProgress } from '../components/upload-form.js';
 import { formatBytes, formatDateTime } from '../format.js';
 import type { PageProps } from '../routes.js';
-import { useLiveFleet, useLiveRefresh } from '../state/live-fleet.js';
+import { useLiveFleet } from '../state/live-fleet.js';
 import { useApi, useRole, useSession } from '../state/session.js';
 import { useToasts } from '../state/toasts.js';
 import { useResource } from '../state/use-resource.js';

@@ -107,7 +107,7 @@ export function TokensPage(_: PageProps) {
               </code>
             </p>
             <div className="form-actions">
-              <button type="button" className="btn" onClick={() => void navigator.clipboard?.writeText(created.secret).then(() => notify('info', 'Token copied'))}>
+              <button type="button" className="btn" onClick={() => void navigator.clipboard?.writeText(created.secret).then(() => notify('info', 'Token copied'), () => notify('error', 'The browser refused to copy; select the token and copy it by hand'))}>
                 Copy
               </button>
               <button type="button" className="btn btn-primary" onClick={close}>

@@ -6,7 +6,7 @@ import { applyEvent, countByPhase, dismissWarning, EMPTY_FLEET, mergeSnapshot, s
 const at = (s: number) => new Date(Date.UTC(2026, 10, 22, 7, 0, s)).toISOString();
 let seq = 0;
 function ev<K extends FleetEventType>(type: K, data: FleetEvents[K], s = 0): FleetEvent {
-  return { seq: ++seq, at: at(s), type, data } as FleetEvent;
+  return { seq: ++seq, at: at(s), type, data };
 }
 function phase(serial: string, deploymentId: number, p: FleetEvents['deployment.phase']['phase'], s = 0, error: string | null = null, ip: string | null = null) {
   return ev('deployment.phase', { deploymentId, serial, hostname: `KXP2-CORO-${serial}`, venue: 'CORO', product: 'KXP2', phase: p, error, ip }, s);

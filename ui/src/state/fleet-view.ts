@@ -153,8 +153,7 @@ export function dismissWarning(view: FleetView, key: string): FleetView {
 
 /** Fields an event from another component may carry; read defensively because they are optional. */
 type LooseData = Record<string, unknown>;
-const str = (d: LooseData, k: string) => (typeof d[k] === 'string' && d[k] !== '' ? (d[k] as string) : undefined);
-const num = (d: LooseData, k: string) => (typeof d[k] === 'number' && Number.isFinite(d[k]) ? (d[k] as number) : undefined);
+const str = (d: LooseData, k: string) => (typeof d[k] === 'string' && d[k] !== '' ? d[k] : undefined);
 
 /**
  * Events this build of the UI has no case for (from components that land later, such as network
@@ -252,7 +251,7 @@ export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
     case 'image.progress':
       return view;
     default:
-      return applyOtherEvent(view, (event as { type: string }).type, event.at, (event.data ?? {}) as LooseData);
+      return applyOtherEvent(view, (event as { type: string }).type, event.at, event.data ?? {});
   }
 }
 

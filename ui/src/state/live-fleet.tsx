@@ -19,9 +19,9 @@ interface LiveFleetValue {
   status: LiveStatus;
   /** folds a snapshot of deployments (from the REST API) into the view */
   addSnapshot(deployments: readonly Deployment[]): void;
-  dismissWarning(key: string): void;
+  dismissWarning: (key: string) => void;
   /** pages that refresh on events (batches, images) listen here; returns the unsubscribe */
-  listen(listener: EventsListener): () => void;
+  listen: (listener: EventsListener) => () => void;
   /** bumps each time a connection has caught up (after a reconnect): refetch snapshots then */
   readyCount: number;
 }

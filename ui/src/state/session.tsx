@@ -20,13 +20,13 @@ interface SessionValue {
   state: SessionState;
   api: Endpoints;
   /** a raw request (an upload) needs these headers to pass the CSRF check */
-  writeHeaders(): Record<string, string>;
-  login(username: string, password: string): Promise<void>;
-  setup(setupToken: string, username: string, password: string): Promise<void>;
-  logout(): Promise<void>;
-  retry(): void;
+  writeHeaders: () => Record<string, string>;
+  login: (username: string, password: string) => Promise<void>;
+  setup: (setupToken: string, username: string, password: string) => Promise<void>;
+  logout: () => Promise<void>;
+  retry: () => void;
   /** the server said 401 somewhere other than a REST call (the live stream): show the login */
-  expire(): void;
+  expire: () => void;
 }
 
 const SessionContext = createContext<SessionValue | null>(null);

@@ -10,8 +10,8 @@ export interface Toast {
 
 interface ToastValue {
   toasts: readonly Toast[];
-  notify(kind: Toast['kind'], message: string): void;
-  dismiss(id: number): void;
+  notify: (kind: Toast['kind'], message: string) => void;
+  dismiss: (id: number) => void;
 }
 
 const ToastContext = createContext<ToastValue | null>(null);

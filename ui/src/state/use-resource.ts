@@ -8,7 +8,7 @@ export interface Resource<T> {
   data: T | undefined;
   error: Error | undefined;
   loading: boolean;
-  reload(): void;
+  reload: () => void;
 }
 
 export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[]): Resource<T> {
