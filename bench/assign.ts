@@ -38,8 +38,20 @@ async function capacity(url: string, body: Body): Promise<string> {
 
 async function latency(url: string, body: Body): Promise<string> {
   // The first seconds warm up the JIT and the page cache; they are not measured.
-  await openLoop({ url: `${url}/api/config`, ratePerS: OFFERED_PER_S, durationS: 2, connections: CLIENTS, body: (i) => body(i + 1_000_000) });
-  const r = await openLoop({ url: `${url}/api/config`, ratePerS: OFFERED_PER_S, durationS: DURATION_S, connections: CLIENTS, body });
+  await openLoop({
+    url: `${url}/api/config`,
+    ratePerS: OFFERED_PER_S,
+    durationS: 2,
+    connections: CLIENTS,
+    body: (i) => body(i + 1_000_000),
+  });
+  const r = await openLoop({
+    url: `${url}/api/config`,
+    ratePerS: OFFERED_PER_S,
+    durationS: DURATION_S,
+    connections: CLIENTS,
+    body,
+  });
   return `at ${OFFERED_PER_S}/s offered: ${(r.ok / r.durationS).toFixed(0)}/s done, ${r.failed} failed, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms, max ${r.maxMs.toFixed(0)} ms`;
 }
 
@@ -56,12 +68,33 @@ export async function benchAssign(): Promise<string[]> {
       await core.images.import({ path: file }, { product, version: '1', activate: true });
     }
     await core.close();
-    const server = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
+    const server = await spawnServe([
+      '--data-dir',
+      dir.path,
+      '--device-listen',
+      '127.0.0.1:0',
+      '--management-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ]);
     try {
       const cases: [string, Body, Body][] = [
-        ['KXP2 from a pool', (n) => ({ product_type: 'KXP2', venue_code: 'BNCH', serial_number: serial(n, 0x10000000) }), (n) => ({ product_type: 'KXP2', venue_code: 'BNCH', serial_number: serial(n, 0x18000000) })],
-        ['RXP2 by serial', (n) => ({ product_type: 'RXP2', venue_code: 'BNCH', serial_number: serial(n, 0x20000000) }), (n) => ({ product_type: 'RXP2', venue_code: 'BNCH', serial_number: serial(n, 0x28000000) })],
-        ['re-enroll (1000 known boards)', (n) => ({ product_type: 'KXP2', venue_code: 'BNCH', serial_number: serial(n % 1000, 0x10000000) }), (n) => ({ product_type: 'KXP2', venue_code: 'BNCH', serial_number: serial(n % 1000, 0x10000000) })],
+        [
+          'KXP2 from a pool',
+          (n) => ({ product_type: 'KXP2', venue_code: 'BNCH', serial_number: serial(n, 0x10000000) }),
+          (n) => ({ product_type: 'KXP2', venue_code: 'BNCH', serial_number: serial(n, 0x18000000) }),
+        ],
+        [
+          'RXP2 by serial',
+          (n) => ({ product_type: 'RXP2', venue_code: 'BNCH', serial_number: serial(n, 0x20000000) }),
+          (n) => ({ product_type: 'RXP2', venue_code: 'BNCH', serial_number: serial(n, 0x28000000) }),
+        ],
+        [
+          're-enroll (1000 known boards)',
+          (n) => ({ product_type: 'KXP2', venue_code: 'BNCH', serial_number: serial(n % 1000, 0x10000000) }),
+          (n) => ({ product_type: 'KXP2', venue_code: 'BNCH', serial_number: serial(n % 1000, 0x10000000) }),
+        ],
       ];
       const lines: string[] = [];
       for (const [name, closed, open] of cases) {

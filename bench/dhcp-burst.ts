@@ -35,7 +35,13 @@ function cpuMs(pid: number): number {
 async function bursts(lab: DhcpLab, venue: string, server: ChildProcess, tag: number): Promise<Figures> {
   const f: Figures = { answered: [], offer: [], ack: [], cpuMs: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    const o: BurstOptions = { clients: CLIENTS, spreadMs: 1000, macPrefix: `02:${tag}:00:${round.toString(16).padStart(2, '0')}:`, timeoutMs: 5000, retryMs: 0 };
+    const o: BurstOptions = {
+      clients: CLIENTS,
+      spreadMs: 1000,
+      macPrefix: `02:${tag}:00:${round.toString(16).padStart(2, '0')}:`,
+      timeoutMs: 5000,
+      retryMs: 0,
+    };
     const cpuBefore = cpuMs(server.pid!);
     const run = await lab.run(venue, [process.execPath, '--import', 'tsx', BURST, JSON.stringify(o)], 60_000);
     if (run.code !== 0) throw new Error(run.stderr);
@@ -59,11 +65,25 @@ export async function benchDhcpBurst(): Promise<string[]> {
     const venue = lab.lab.namespace('venue');
     lab.plug(venue, 'eth0', '198.18.0.2/16');
 
-    const served = await lab.serve({ dhcp: { mode: 'full', range: { start: '198.18.1.0', end: '198.18.8.255' }, foreignServer: { probeMs: 300, recheckSeconds: 0 } } }, [], 'info');
+    const served = await lab.serve(
+      {
+        dhcp: {
+          mode: 'full',
+          range: { start: '198.18.1.0', end: '198.18.8.255' },
+          foreignServer: { probeMs: 300, recheckSeconds: 0 },
+        },
+      },
+      [],
+      'info',
+    );
     const ours = await bursts(lab, venue, served.child, 0x42);
     await served.stop();
 
-    const dnsmasq = await lab.siteDhcp('peer', { cidr: '198.18.0.254/16', range: '198.18.16.0,198.18.23.255,255.255.0.0,12h', log: false });
+    const dnsmasq = await lab.siteDhcp('peer', {
+      cidr: '198.18.0.254/16',
+      range: '198.18.16.0,198.18.23.255,255.255.0.0,12h',
+      log: false,
+    });
     const theirs = await bursts(lab, venue, dnsmasq, 0x43);
 
     const ratio = (a: number[], b: number[], p: number) => (pct(a, p) / pct(b, p)).toFixed(2);

@@ -26,7 +26,9 @@ function get(agent, path, headers) {
         if (job.mode === 'file') imageBytes += d.length;
         if (performance.now() > deadline) req.destroy();
       });
-      res.on('end', () => (res.statusCode < 300 ? resolve(n) : reject(new Error(`HTTP ${res.statusCode} for ${path}`))));
+      res.on('end', () =>
+        res.statusCode < 300 ? resolve(n) : reject(new Error(`HTTP ${res.statusCode} for ${path}`)),
+      );
       res.on('error', failed);
     });
     req.on('error', failed);
@@ -43,7 +45,10 @@ async function client(c) {
     }
     for (const chunk of c.chunks) {
       if (performance.now() > deadline) break;
-      const n = await get(agent, `/v1/deployments/${c.deploymentId}/chunks/${chunk.index}`, { authorization: `Bearer ${c.token}`, 'accept-encoding': job.encoding });
+      const n = await get(agent, `/v1/deployments/${c.deploymentId}/chunks/${chunk.index}`, {
+        authorization: `Bearer ${c.token}`,
+        'accept-encoding': job.encoding,
+      });
       if (n > 0 && performance.now() <= deadline) imageBytes += chunk.sizeBytes;
     }
   }
@@ -52,4 +57,6 @@ async function client(c) {
 
 const started = performance.now();
 await Promise.all(job.clients.map(client));
-process.stdout.write(`${JSON.stringify({ imageBytes, wireBytes, seconds: Math.min(performance.now(), deadline) / 1000 - started / 1000 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ imageBytes, wireBytes, seconds: Math.min(performance.now(), deadline) / 1000 - started / 1000 })}\n`,
+);

@@ -71,18 +71,26 @@ interface Servers {
 export async function benchFleet(args: string[]): Promise<string[]> {
   const { values } = parseArgs({
     args,
-    options: { boards: { type: 'string', default: '1,10,25,50' }, designs: { type: 'string', default: 'seed,unicast' }, 'size-factor': { type: 'string', default: '250' }, 'speed-factor': { type: 'string', default: '5' } },
+    options: {
+      boards: { type: 'string', default: '1,10,25,50' },
+      designs: { type: 'string', default: 'seed,unicast' },
+      'size-factor': { type: 'string', default: '250' },
+      'speed-factor': { type: 'string', default: '5' },
+    },
   });
   const counts = values.boards.split(',').map(Number);
   const designs = values.designs.split(',') as Design[];
   const sizeFactor = Number(values['size-factor']);
   const speedFactor = Number(values['speed-factor']);
-  if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 250)) throw new Error(`--boards ${values.boards}: expected counts between 1 and 250, e.g. 1,5`);
-  if (designs.some((d) => d !== 'seed' && d !== 'unicast')) throw new Error(`--designs ${values.designs}: expected seed, unicast or both`);
+  if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 250))
+    throw new Error(`--boards ${values.boards}: expected counts between 1 and 250, e.g. 1,5`);
+  if (designs.some((d) => d !== 'seed' && d !== 'unicast'))
+    throw new Error(`--designs ${values.designs}: expected seed, unicast or both`);
   if (!(sizeFactor >= 1 && speedFactor >= 1)) throw new Error('--size-factor and --speed-factor must be numbers ≥ 1');
-  if (!NODE24) throw new Error('Node 24 (the boards\' runtime) is missing: run node scripts/fetch-node-runtime.mjs');
+  if (!NODE24) throw new Error("Node 24 (the boards' runtime) is missing: run node scripts/fetch-node-runtime.mjs");
   for (const tool of ['nginx', 'curl', 'losetup', 'blkdiscard', 'tc']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`the fleet lab needs ${tool}: apt-get install nginx curl util-linux iproute2`);
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      throw new Error(`the fleet lab needs ${tool}: apt-get install nginx curl util-linux iproute2`);
   }
   const node24 = NODE24;
 
@@ -121,11 +129,20 @@ export async function benchFleet(args: string[]): Promise<string[]> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const stored = await prepareServerData(data.path, image, runtimeBytes, maxBoards * counts.length * designs.length + 10);
-    log(`image stored as ${mb(stored.storedBytes)} of zstd chunks for ${mb(stored.usedBytes)} used: ${fmt(stored.usedBytes / stored.storedBytes, 2)}× (a real OS: about 3×)`);
+    const stored = await prepareServerData(
+      data.path,
+      image,
+      runtimeBytes,
+      maxBoards * counts.length * designs.length + 10,
+    );
+    log(
+      `image stored as ${mb(stored.storedBytes)} of zstd chunks for ${mb(stored.usedBytes)} used: ${fmt(stored.usedBytes / stored.storedBytes, 2)}× (a real OS: about 3×)`,
+    );
     lab = await FleetLab.create({ boards: maxBoards, cardBytes: image.cardBytes, speeds, dir: data.path });
     const card = await lab.measureCard(3);
-    log(`card throttle, dd O_DIRECT on a board's loop device in its cgroup: write ${fmt(card.writeBps / 1e6, 2)} MB/s (set ${fmt(speeds.cardWriteBps / 1e6, 2)}), read ${fmt(card.readBps / 1e6, 2)} MB/s (set ${fmt(speeds.cardReadBps / 1e6, 2)})`);
+    log(
+      `card throttle, dd O_DIRECT on a board's loop device in its cgroup: write ${fmt(card.writeBps / 1e6, 2)} MB/s (set ${fmt(speeds.cardWriteBps / 1e6, 2)}), read ${fmt(card.readBps / 1e6, 2)} MB/s (set ${fmt(speeds.cardReadBps / 1e6, 2)})`,
+    );
     const servers = await startServers(lab, data.path, image, stored.runtimeSha256);
     const cells: Cell[] = [];
     let serial = 0x5f000000;
@@ -134,10 +151,15 @@ export async function benchFleet(args: string[]): Promise<string[]> {
         lab.blankCards();
         execFileSync('sync');
         const boards = lab.boards.slice(0, n);
-        const cell = await runCell(lab, design, boards, () => (design === 'seed' ? servers.nginxPids() : [servers.servePid]), (board) =>
-          design === 'seed'
-            ? `curl -sSf http://${SERVER_ADDRESS}:${NGINX_PORT}/${basename(image.path)} | dd of=${board.card} bs=4M iflag=fullblock oflag=direct status=none`
-            : `curl -sSf -o /dev/null ${servers.runtimeUrl} && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet`,
+        const cell = await runCell(
+          lab,
+          design,
+          boards,
+          () => (design === 'seed' ? servers.nginxPids() : [servers.servePid]),
+          (board) =>
+            design === 'seed'
+              ? `curl -sSf http://${SERVER_ADDRESS}:${NGINX_PORT}/${basename(image.path)} | dd of=${board.card} bs=4M iflag=fullblock oflag=direct status=none`
+              : `curl -sSf -o /dev/null ${servers.runtimeUrl} && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet`,
           timeoutMs(design, n, image, speeds),
         );
         cells.push(cell);
@@ -175,11 +197,19 @@ async function prepareServerData(dataDir: string, image: FleetImage, runtimeByte
   };
   const runtime = artifact('runtime-fleet.tar', bundle);
   const stage1 = artifact('stage1-fleet.cpio', Buffer.from('unused: the lab starts at the runtime download\n'));
-  writeFileSync(join(netboot, 'build.json'), JSON.stringify({ format: 1, builtAt: new Date().toISOString(), inputs: {}, stage1, runtime }));
+  writeFileSync(
+    join(netboot, 'build.json'),
+    JSON.stringify({ format: 1, builtAt: new Date().toISOString(), inputs: {}, stage1, runtime }),
+  );
   return { storedBytes: record.storedBytes, usedBytes: record.usedBytes, runtimeSha256: runtime.sha256 };
 }
 
-async function startServers(lab: FleetLab, dataDir: string, image: FleetImage, runtimeSha256: string): Promise<Servers> {
+async function startServers(
+  lab: FleetLab,
+  dataDir: string,
+  image: FleetImage,
+  runtimeSha256: string,
+): Promise<Servers> {
   const prefix = join(dataDir, 'nginx');
   mkdirSync(join(prefix, 'logs'), { recursive: true });
   const conf = join(prefix, 'nginx.conf');
@@ -192,14 +222,33 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${prefi
   server { listen ${SERVER_ADDRESS}:${NGINX_PORT}; root ${dirname(image.path)}; } }\n`,
   );
   const nginx: ChildProcess = lab.spawnServer(['nginx', '-c', conf, '-p', prefix, '-g', 'daemon off;']);
-  const serve = await spawnServe(['--data-dir', dataDir, '--device-listen', `${SERVER_ADDRESS}:${DEVICE_PORT}`, '--management-listen', '127.0.0.1:0', '--log-level', 'warn'], { wrap: ['ip', 'netns', 'exec', lab.server] });
+  const serve = await spawnServe(
+    [
+      '--data-dir',
+      dataDir,
+      '--device-listen',
+      `${SERVER_ADDRESS}:${DEVICE_PORT}`,
+      '--management-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ],
+    { wrap: ['ip', 'netns', 'exec', lab.server] },
+  );
   lab.adopt(serve.child);
   // Both serve from the page cache, as a station that served the image once does.
   execFileSync('cat', [image.path], { stdio: ['ignore', 'ignore', 'ignore'] });
   execFileSync('sh', ['-c', `find ${join(dataDir, 'images')} -type f -exec cat {} + > /dev/null`]);
   if (nginx.exitCode !== null) throw new Error(`nginx exited with ${nginx.exitCode}; see ${prefix}/logs/error.log`);
   return {
-    nginxPids: () => [nginx.pid!, ...execFileSync('pgrep', ['-P', String(nginx.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number)],
+    nginxPids: () => [
+      nginx.pid!,
+      ...execFileSync('pgrep', ['-P', String(nginx.pid)], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number),
+    ],
     servePid: serve.child.pid!,
     runtimeUrl: `http://${SERVER_ADDRESS}:${DEVICE_PORT}/v1/runtime/${runtimeSha256}.tar`,
   };
@@ -218,7 +267,14 @@ function machineJiffies(): { busy: number; total: number } {
   return { busy: total - f[3]! - f[4]!, total };
 }
 
-async function runCell(lab: FleetLab, design: Design, boards: Board[], serverPids: () => number[], script: (b: Board) => string, limitMs: number): Promise<Cell> {
+async function runCell(
+  lab: FleetLab,
+  design: Design,
+  boards: Board[],
+  serverPids: () => number[],
+  script: (b: Board) => string,
+  limitMs: number,
+): Promise<Cell> {
   const tx0 = lab.serverTxBytes();
   const drops0 = lab.serverLinkDrops();
   const cpu0 = cpuSecondsOf(serverPids());
@@ -240,7 +296,9 @@ async function runCell(lab: FleetLab, design: Design, boards: Board[], serverPid
     serverCpuS: cpuSecondsOf(serverPids()) - cpu0,
     boardsCpuS: lab.boardsCpuSeconds() - boardsCpu0,
     // Busy share of all cores over the cell, times the core count: what everything on the machine used.
-    machineBusyCores: ((jiffies1.busy - jiffies0.busy) / (jiffies1.total - jiffies0.total)) * Number(execFileSync('nproc', { encoding: 'utf8' })),
+    machineBusyCores:
+      ((jiffies1.busy - jiffies0.busy) / (jiffies1.total - jiffies0.total)) *
+      Number(execFileSync('nproc', { encoding: 'utf8' })),
     failures: [],
   };
   if (design === 'unicast') {
@@ -265,12 +323,20 @@ async function runCell(lab: FleetLab, design: Design, boards: Board[], serverPid
     cell.agentBytes = mean(bytes);
     cell.agentS = mean(agentS);
   } else {
-    for (const [i, e] of exits.entries()) if (e.code !== 0) cell.failures.push(`board ${i}: exit ${e.code}, ${e.stderr.trim().slice(-300)}`);
+    for (const [i, e] of exits.entries())
+      if (e.code !== 0) cell.failures.push(`board ${i}: exit ${e.code}, ${e.stderr.trim().slice(-300)}`);
   }
   return cell;
 }
 
-function cellLine(c: Cell, all: Cell[], sizeFactor: number, speedFactor: number, s: LabSpeeds, runtimeBytes: number): string {
+function cellLine(
+  c: Cell,
+  all: Cell[],
+  sizeFactor: number,
+  speedFactor: number,
+  s: LabSpeeds,
+  runtimeBytes: number,
+): string {
   const timeFactor = sizeFactor / speedFactor;
   const single = all.find((x) => x.design === c.design && x.boards === 1);
   const parts = [
@@ -285,7 +351,9 @@ function cellLine(c: Cell, all: Cell[], sizeFactor: number, speedFactor: number,
   if (c.design === 'unicast' && c.agentBytes !== undefined) {
     const floorS = c.agentBytes / s.cardWriteBps + c.agentBytes / s.cardReadBps;
     const runtimeShare = (c.boards * runtimeBytes) / c.serverTxBytes;
-    parts.push(`runtime bundles done by ${fmt(c.runtimeDoneS!, 1)} s (${fmt((c.runtimeDoneS! / c.wallS) * 100, 0)} % of the time, ${fmt(runtimeShare * 100, 1)} % of the bytes)`);
+    parts.push(
+      `runtime bundles done by ${fmt(c.runtimeDoneS!, 1)} s (${fmt((c.runtimeDoneS! / c.wallS) * 100, 0)} % of the time, ${fmt(runtimeShare * 100, 1)} % of the bytes)`,
+    );
     parts.push(`agent ${fmt(c.agentS!, 1)} s = ${fmt(c.agentS! / floorS)}× its disk floor ${fmt(floorS, 1)} s`);
   }
   if (c.failures.length > 0) parts.push(`FAILED ${c.failures.length}: ${c.failures.slice(0, 3).join('; ')}`);
@@ -298,15 +366,22 @@ function summary(cells: Cell[], s: LabSpeeds, timeFactor: number): string[] {
   for (const n of [...new Set(cells.map((c) => c.boards))]) {
     const seed = at('seed', n);
     const unicast = at('unicast', n);
-    if (seed && unicast) out.push(`N=${n}: the seed's fleet time / unicast's = ${fmt(seed.wallS / unicast.wallS)} (the fleet mode's goal at N=50: ≥ 10)`);
+    if (seed && unicast)
+      out.push(
+        `N=${n}: the seed's fleet time / unicast's = ${fmt(seed.wallS / unicast.wallS)} (the fleet mode's goal at N=50: ≥ 10)`,
+      );
   }
   const one = at('unicast', 1);
   if (one?.agentBytes !== undefined) {
     const floorS = one.agentBytes / s.cardWriteBps + one.agentBytes / s.cardReadBps;
-    out.push(`one board: agent ${fmt(one.agentS!, 1)} s against its disk floor ${fmt(floorS, 1)} s (${fmt(one.agentBytes / 1e6, 0)} MB written at ${fmt(s.cardWriteBps / 1e6, 1)} MB/s + read back at ${fmt(s.cardReadBps / 1e6, 1)} MB/s) = ${fmt(one.agentS! / floorS)}× (goal ≤ 1.10×); full scale ${fmt((floorS * timeFactor) / 60, 1)} min floor`);
+    out.push(
+      `one board: agent ${fmt(one.agentS!, 1)} s against its disk floor ${fmt(floorS, 1)} s (${fmt(one.agentBytes / 1e6, 0)} MB written at ${fmt(s.cardWriteBps / 1e6, 1)} MB/s + read back at ${fmt(s.cardReadBps / 1e6, 1)} MB/s) = ${fmt(one.agentS! / floorS)}× (goal ≤ 1.10×); full scale ${fmt((floorS * timeFactor) / 60, 1)} min floor`,
+    );
     // The block cgroup throttles reads and writes each on its own budget; a real card has one medium.
     const overlapFloorS = one.agentBytes / Math.min(s.cardWriteBps, s.cardReadBps);
-    out.push(`  the lab's cards read and write at once at full rate each (separate cgroup budgets), so read-back that overlaps writing is free here: floor with full overlap ${fmt(overlapFloorS, 1)} s, agent ${fmt(one.agentS! / overlapFloorS)}× that`);
+    out.push(
+      `  the lab's cards read and write at once at full rate each (separate cgroup budgets), so read-back that overlaps writing is free here: floor with full overlap ${fmt(overlapFloorS, 1)} s, agent ${fmt(one.agentS! / overlapFloorS)}× that`,
+    );
   }
   return out;
 }

@@ -20,7 +20,8 @@ const ROOT_FILL = 0.73;
 const BOOT_BYTES = 256 * MiB;
 const GAP_BYTES = 4 * MiB;
 
-const sh = (script: string) => execFileSync('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * MiB }).toString();
+const sh = (script: string) =>
+  execFileSync('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * MiB }).toString();
 
 /** MBR + FAT32 boot + ext4 root made from SOURCE_TREE, sized so the root is ROOT_FILL full. */
 function buildImage(dir: string): { path: string; rootUsedPct: number } {
@@ -34,11 +35,17 @@ function buildImage(dir: string): { path: string; rootUsedPct: number } {
   sh(`truncate -s ${rootBytes} ${root} && mkfs.ext4 -q -F -b 4096 -N ${inodes} -L rootfs -d ${SOURCE_TREE} ${root}`);
   sh(`truncate -s ${BOOT_BYTES} ${boot} && mkfs.vfat -F 32 -n bootfs ${boot} >/dev/null`);
   writeFileSync(join(dir, 'cmdline.txt'), 'console=serial0,115200 root=PARTUUID=0bench-02 rootwait\n');
-  sh(`head -c ${12 * MiB} /dev/urandom > ${join(dir, 'kernel_2712.img')} && MTOOLS_SKIP_CHECK=1 mcopy -i ${boot} ${join(dir, 'cmdline.txt')} ${join(dir, 'kernel_2712.img')} ::`);
+  sh(
+    `head -c ${12 * MiB} /dev/urandom > ${join(dir, 'kernel_2712.img')} && MTOOLS_SKIP_CHECK=1 mcopy -i ${boot} ${join(dir, 'cmdline.txt')} ${join(dir, 'kernel_2712.img')} ::`,
+  );
   const total = GAP_BYTES + BOOT_BYTES + rootBytes;
   sh(`truncate -s ${total} ${path}`);
-  sh(`printf 'label: dos\\nstart=${GAP_BYTES / 512}, size=${BOOT_BYTES / 512}, type=c\\nstart=${(GAP_BYTES + BOOT_BYTES) / 512}, size=${rootBytes / 512}, type=83\\n' | sfdisk --quiet ${path}`);
-  sh(`dd if=${boot} of=${path} bs=4M seek=${GAP_BYTES} oflag=seek_bytes conv=notrunc,sparse status=none && dd if=${root} of=${path} bs=4M seek=${GAP_BYTES + BOOT_BYTES} oflag=seek_bytes conv=notrunc,sparse status=none`);
+  sh(
+    `printf 'label: dos\\nstart=${GAP_BYTES / 512}, size=${BOOT_BYTES / 512}, type=c\\nstart=${(GAP_BYTES + BOOT_BYTES) / 512}, size=${rootBytes / 512}, type=83\\n' | sfdisk --quiet ${path}`,
+  );
+  sh(
+    `dd if=${boot} of=${path} bs=4M seek=${GAP_BYTES} oflag=seek_bytes conv=notrunc,sparse status=none && dd if=${root} of=${path} bs=4M seek=${GAP_BYTES + BOOT_BYTES} oflag=seek_bytes conv=notrunc,sparse status=none`,
+  );
   const df = sh(`dumpe2fs -h ${root} 2>/dev/null`);
   const blocks = Number(/^Block count:\s+(\d+)/m.exec(df)![1]);
   const free = Number(/^Free blocks:\s+(\d+)/m.exec(df)![1]);
@@ -56,7 +63,10 @@ interface Run {
 /** Runs a command under GNU time (Debian package `time`) for its wall and CPU seconds. */
 function measure(cmd: string[]): Run {
   const report = join(tmpdir(), `rpi-deploy-bench-time-${process.pid}`);
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '-o', report, ...cmd], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '-o', report, ...cmd], {
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+  });
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
   const [wallS, user, sys] = readFileSync(report, 'utf8').trim().split(/\s+/).slice(-3).map(Number);
   rmSync(report, { force: true });
@@ -73,7 +83,20 @@ function best(cmd: string[]): Run {
 function importOnce(file: string): Run & { storedBytes: number; usedBytes: number } {
   const data = tempDir('rpi-deploy-bench-import-');
   try {
-    const run = measure([process.execPath, CLI, 'image', 'add', file, '--product', 'KXP2', '--version', '1', '--json', '--data-dir', data.path]);
+    const run = measure([
+      process.execPath,
+      CLI,
+      'image',
+      'add',
+      file,
+      '--product',
+      'KXP2',
+      '--version',
+      '1',
+      '--json',
+      '--data-dir',
+      data.path,
+    ]);
     return { ...run, ...(JSON.parse(run.stdout) as { storedBytes: number; usedBytes: number }) };
   } finally {
     data.remove();
@@ -89,7 +112,9 @@ export async function benchImport(): Promise<string[]> {
     sh(`cat ${path} ${zst} > /dev/null`); // both in the page cache for everyone
     const rawBytes = statSync(path).size;
     const rate = (s: number) => `${(rawBytes / MiB / s).toFixed(0)} MiB/s`;
-    const lines = [`image ${(rawBytes / MiB).toFixed(0)} MiB (ext4 root ${rootUsedPct.toFixed(0)} % full of ${SOURCE_TREE}), .zst ${(statSync(zst).size / MiB).toFixed(0)} MiB`];
+    const lines = [
+      `image ${(rawBytes / MiB).toFixed(0)} MiB (ext4 root ${rootUsedPct.toFixed(0)} % full of ${SOURCE_TREE}), .zst ${(statSync(zst).size / MiB).toFixed(0)} MiB`,
+    ];
 
     const sha = best(['sha256sum', path]);
     const zsha = best(['sh', '-c', `zstd -dc ${zst} | sha256sum`]);

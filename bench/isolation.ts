@@ -55,7 +55,12 @@ interface Phase {
 const serialOf = (n: number) => (0x30000000 + n).toString(16).padStart(8, '0');
 
 /** Whole-image GETs back to back from `clients` connections for `durationS`. */
-async function fetchImages(base: URL, path: string, clients: number, durationS: number): Promise<{ bytesPerS: number; slowestS: number; cut: number }> {
+async function fetchImages(
+  base: URL,
+  path: string,
+  clients: number,
+  durationS: number,
+): Promise<{ bytesPerS: number; slowestS: number; cut: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const until = performance.now() + durationS * 1000;
   const start = performance.now();
@@ -92,8 +97,20 @@ async function fetchImages(base: URL, path: string, clients: number, durationS: 
 }
 
 /** The management load in its own process (bench/management-load.mjs); resolves once its streams are open. */
-async function startManagementLoad(management: string, cookie: string, firstAddress: number): Promise<{ stop(): Promise<{ logins: Record<string, number>; streamBytes: number }> }> {
-  const job = { base: management, cookie, streams: STREAMS, floodConnections: FLOOD_CONNECTIONS, floodMax: FLOOD_MAX, firstAddress, graceS: GRACE_S };
+async function startManagementLoad(
+  management: string,
+  cookie: string,
+  firstAddress: number,
+): Promise<{ stop(): Promise<{ logins: Record<string, number>; streamBytes: number }> }> {
+  const job = {
+    base: management,
+    cookie,
+    streams: STREAMS,
+    floodConnections: FLOOD_CONNECTIONS,
+    floodMax: FLOOD_MAX,
+    firstAddress,
+    graceS: GRACE_S,
+  };
   const child = spawn(process.execPath, [LOAD_SCRIPT, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8');
@@ -126,15 +143,31 @@ export async function benchIsolation(): Promise<string[]> {
       const pi = buildPiImage(dir.path, { seed: 'bench-isolation' });
       const image = await core.images.import({ path: pi.path }, { product: 'KXP2', version: '1', activate: true });
       imagePath = `/images/${image.product}-${image.version}.img`;
-      await createUserService({ store: core.store, clock: () => new Date() }).create({ username: 'bench', password: PASSWORD, role: 'viewer' });
+      await createUserService({ store: core.store, clock: () => new Date() }).create({
+        username: 'bench',
+        password: PASSWORD,
+        role: 'viewer',
+      });
     } finally {
       await core.close();
     }
-    const server = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
+    const server = await spawnServe([
+      '--data-dir',
+      dir.path,
+      '--device-listen',
+      '127.0.0.1:0',
+      '--management-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ]);
     try {
       const device = new URL(server.device);
       const loginAgent = new Agent({ keepAlive: false });
-      const login = await post(loginAgent, new URL(server.management), '/api/v1/auth/login', { username: 'bench', password: PASSWORD });
+      const login = await post(loginAgent, new URL(server.management), '/api/v1/auth/login', {
+        username: 'bench',
+        password: PASSWORD,
+      });
       if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.body}`);
       const cookie = String(login.headers['set-cookie']).split(';')[0]!;
 
@@ -144,7 +177,13 @@ export async function benchIsolation(): Promise<string[]> {
       const phase = async (loaded: boolean): Promise<Phase> => {
         const load = loaded ? await startManagementLoad(server.management, cookie, floodAddress) : undefined;
         floodAddress += FLOOD_MAX;
-        const config = await openLoop({ url: `${server.device}/api/config`, ratePerS: CONFIG_PER_S, durationS: PHASE_S, connections: CONFIG_CONNECTIONS, body });
+        const config = await openLoop({
+          url: `${server.device}/api/config`,
+          ratePerS: CONFIG_PER_S,
+          durationS: PHASE_S,
+          connections: CONFIG_CONNECTIONS,
+          body,
+        });
         const images = await fetchImages(device, imagePath, IMAGE_CLIENTS, PHASE_S);
         const management = (await load?.stop()) ?? { logins: {}, streamBytes: 0 };
         return {
@@ -159,7 +198,13 @@ export async function benchIsolation(): Promise<string[]> {
       };
 
       // Warm-up (JIT, page cache), not counted.
-      await openLoop({ url: `${server.device}/api/config`, ratePerS: CONFIG_PER_S, durationS: 2, connections: CONFIG_CONNECTIONS, body });
+      await openLoop({
+        url: `${server.device}/api/config`,
+        ratePerS: CONFIG_PER_S,
+        durationS: 2,
+        connections: CONFIG_CONNECTIONS,
+        body,
+      });
       await fetchImages(device, imagePath, IMAGE_CLIENTS, 2);
 
       const lines: string[] = [];
@@ -167,10 +212,13 @@ export async function benchIsolation(): Promise<string[]> {
       const show = (name: string, p: Phase) =>
         `  ${name}: config p99 ${fmt(p.p99Ms, 1)} ms (${p.configPerS.toFixed(0)}/s, ${p.configFailed} failed); ` +
         `images ${fmt(p.imageMiBPerS, 0)} MiB/s, slowest GET ${fmt(p.slowestImageS)} s${p.imagesCut ? ` (${p.imagesCut} cut unfinished)` : ''}` +
-        (p.streamBytes ? `; ${STREAMS} streams got ${fmt(p.streamBytes / MiB, 1)} MiB; logins by status ${JSON.stringify(p.logins)}` : '');
+        (p.streamBytes
+          ? `; ${STREAMS} streams got ${fmt(p.streamBytes / MiB, 1)} MiB; logins by status ${JSON.stringify(p.logins)}`
+          : '');
       for (let round = 0; round < ROUNDS; round++) {
         // Alternate which half goes first, so a trend on the machine does not favour one side.
-        const [alone, loaded] = round % 2 === 0 ? [await phase(false), await phase(true)] : [undefined, await phase(true)];
+        const [alone, loaded] =
+          round % 2 === 0 ? [await phase(false), await phase(true)] : [undefined, await phase(true)];
         const a = alone ?? (await phase(false));
         ratios.p99.push(loaded.p99Ms / a.p99Ms);
         ratios.image.push(a.imageMiBPerS / loaded.imageMiBPerS);

@@ -16,7 +16,8 @@ const ROOT_SOURCES = ['/usr/lib/x86_64-linux-gnu', '/usr/share'];
 
 export const BENCH_DIR = process.env['RPI_DEPLOY_BENCH_DIR'] ?? join(tmpdir(), 'rpi-deploy-bench');
 
-const sh = (cmd: string, args: string[], input?: string) => execFileSync(cmd, args, { input, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+const sh = (cmd: string, args: string[], input?: string) =>
+  execFileSync(cmd, args, { input, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
 
 export interface BenchImage {
   path: string;
@@ -71,11 +72,18 @@ function build(path: string, sizeBytes: number, layout: PiImageLayout): void {
   // Built under a temporary name, so an interrupted build is never taken for a finished one.
   const partial = `${path}.partial`;
   sh('truncate', ['-s', String(sizeBytes), partial]);
-  sh('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', partial], `label: dos\nstart=${BOOT_START / 512}, size=${layout.bootBytes / 512}, type=c\nstart=${(BOOT_START + layout.bootBytes) / 512}, type=83\n`);
+  sh(
+    'sfdisk',
+    ['--quiet', '--no-reread', '--no-tell-kernel', partial],
+    `label: dos\nstart=${BOOT_START / 512}, size=${layout.bootBytes / 512}, type=c\nstart=${(BOOT_START + layout.bootBytes) / 512}, type=83\n`,
+  );
 
   const boot = join(work, 'boot.vfat');
   writeFileSync(join(work, 'boot', 'config.txt'), 'arm_64bit=1\n[pi5]\nkernel=kernel_2712.img\n');
-  writeFileSync(join(work, 'boot', 'cmdline.txt'), 'console=serial0,115200 console=tty1 root=PARTUUID=0badcafe-02 rootfstype=ext4 fsck.repair=yes rootwait\n');
+  writeFileSync(
+    join(work, 'boot', 'cmdline.txt'),
+    'console=serial0,115200 console=tty1 root=PARTUUID=0badcafe-02 rootfstype=ext4 fsck.repair=yes rootwait\n',
+  );
   writeFileSync(join(work, 'boot', 'user-data'), '#cloud-config\nhostname: raspberrypi\n');
   writeFileSync(join(work, 'boot', 'meta-data'), 'instance-id: bench\n');
   const files = ['config.txt', 'cmdline.txt', 'user-data', 'meta-data'].map((f) => join(work, 'boot', f));
@@ -94,8 +102,24 @@ function build(path: string, sizeBytes: number, layout: PiImageLayout): void {
   layout.fillRoot(tree);
   const root = join(work, 'root.ext4');
   sh('mkfs.ext4', ['-q', '-F', '-b', '4096', '-L', 'rootfs', '-d', tree, root, `${layout.rootBytes / 1024}k`]);
-  sh('dd', [`if=${boot}`, `of=${partial}`, 'bs=4M', `seek=${BOOT_START}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none']);
-  sh('dd', [`if=${root}`, `of=${partial}`, 'bs=4M', `seek=${BOOT_START + layout.bootBytes}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none']);
+  sh('dd', [
+    `if=${boot}`,
+    `of=${partial}`,
+    'bs=4M',
+    `seek=${BOOT_START}`,
+    'oflag=seek_bytes',
+    'conv=notrunc,sparse',
+    'status=none',
+  ]);
+  sh('dd', [
+    `if=${root}`,
+    `of=${partial}`,
+    'bs=4M',
+    `seek=${BOOT_START + layout.bootBytes}`,
+    'oflag=seek_bytes',
+    'conv=notrunc,sparse',
+    'status=none',
+  ]);
   sh('mv', [partial, path]);
   rmSync(work, { recursive: true, force: true });
 }

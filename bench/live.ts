@@ -56,12 +56,25 @@ export async function startLiveFleet(dir: string, run: number): Promise<LiveFlee
     await core.fleet.venues.create({ code: 'BNCH', name: 'Bench' });
     const pi = buildPiImage(dir, { seed: `bench-live-${run}` });
     await core.images.import({ path: pi.path }, { product: 'RXP2', version: '1', activate: true });
-    await createUserService({ store: core.store, clock: () => new Date() }).create({ username: 'bench', password: LIVE_PASSWORD, role: 'viewer' });
+    await createUserService({ store: core.store, clock: () => new Date() }).create({
+      username: 'bench',
+      password: LIVE_PASSWORD,
+      role: 'viewer',
+    });
   } finally {
     await core.close();
   }
 
-  const server = await spawnServe(['--data-dir', dir, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
+  const server = await spawnServe([
+    '--data-dir',
+    dir,
+    '--device-listen',
+    '127.0.0.1:0',
+    '--management-listen',
+    '127.0.0.1:0',
+    '--log-level',
+    'warn',
+  ]);
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const stop = () => {
     agent.destroy();
@@ -72,9 +85,19 @@ export async function startLiveFleet(dir: string, run: number): Promise<LiveFlee
     const boards: EnrolledBoard[] = [];
     for (let i = 0; i < BOARDS; i++) {
       const { serial, macs } = simulatedIdentity(run, i);
-      const r = await post(agent, device, '/v1/enroll', { serial, macs, storageBytes: 16 * 2 ** 30, venue: 'BNCH', product: 'RXP2' });
+      const r = await post(agent, device, '/v1/enroll', {
+        serial,
+        macs,
+        storageBytes: 16 * 2 ** 30,
+        venue: 'BNCH',
+        product: 'RXP2',
+      });
       if (r.status !== 200) throw new Error(`enroll failed: ${r.status} ${r.body}`);
-      const e = JSON.parse(r.body) as { deploymentId: number; token: string; plan: { manifest: { sizeBytes: number } } };
+      const e = JSON.parse(r.body) as {
+        deploymentId: number;
+        token: string;
+        plan: { manifest: { sizeBytes: number } };
+      };
       boards.push({ serial, deploymentId: e.deploymentId, token: e.token, bytesTotal: e.plan.manifest.sizeBytes });
     }
     return { device, management: new URL(server.management), agent, pid: server.child.pid!, boards, stop };
@@ -84,11 +107,24 @@ export async function startLiveFleet(dir: string, run: number): Promise<LiveFlee
   }
 }
 
-export function post(agent: Agent, base: URL, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
+export function post(
+  agent: Agent,
+  base: URL,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: base.hostname, port: base.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers } },
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -108,26 +144,33 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** A dashboard: an SSE stream whose progress events are timed against when they were due. */
-function follow(base: URL, cookie: string, onProgress: (deploymentId: number, bytesDone: number, at: number) => void): Promise<IncomingMessage> {
+function follow(
+  base: URL,
+  cookie: string,
+  onProgress: (deploymentId: number, bytesDone: number, at: number) => void,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: base.hostname, port: base.port, path: '/api/v1/events', headers: { cookie } }, (res) => {
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const at = performance.now();
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (!data || frame.startsWith('event:')) continue;
-          const e = JSON.parse(data) as { type: string; data: { deploymentId: number; bytesDone: number } };
-          if (e.type === 'deployment.progress') onProgress(e.data.deploymentId, e.data.bytesDone, at);
-        }
-      });
-      resolve(res);
-    });
+    const req = request(
+      { host: base.hostname, port: base.port, path: '/api/v1/events', headers: { cookie } },
+      (res) => {
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const at = performance.now();
+          buffer += chunk;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = /^data: (.*)$/m.exec(frame)?.[1];
+            if (!data || frame.startsWith('event:')) continue;
+            const e = JSON.parse(data) as { type: string; data: { deploymentId: number; bytesDone: number } };
+            if (e.type === 'deployment.progress') onProgress(e.data.deploymentId, e.data.bytesDone, at);
+          }
+        });
+        resolve(res);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -190,7 +233,20 @@ async function run(dashboards: number): Promise<string> {
         sentAt.set(`${board.deploymentId}:${bytesDone}`, performance.now());
         sent++;
         pending.push(
-          post(agent, device, `/v1/deployments/${board.deploymentId}/progress`, { phase: 'writing', bytesWritten: bytesDone, bytesDone, bytesTotal: board.bytesTotal, rateBytesPerSec: 20_000_000, verifiedChunks: [] }, { authorization: `Bearer ${board.token}` }).then(
+          post(
+            agent,
+            device,
+            `/v1/deployments/${board.deploymentId}/progress`,
+            {
+              phase: 'writing',
+              bytesWritten: bytesDone,
+              bytesDone,
+              bytesTotal: board.bytesTotal,
+              rateBytesPerSec: 20_000_000,
+              verifiedChunks: [],
+            },
+            { authorization: `Bearer ${board.token}` },
+          ).then(
             (r) => {
               if (r.status !== 200) failed++;
               else if (measuring) answered.push(performance.now() - at);
@@ -206,7 +262,8 @@ async function run(dashboards: number): Promise<string> {
       for (const s of streams) s.destroy();
 
       lag.disable();
-      const q = (xs: number[], p: number) => (xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN).toFixed(0);
+      const q = (xs: number[], p: number) =>
+        (xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN).toFixed(0);
       return (
         `${BOARDS} boards × ${REPORTS_PER_S}/s, ${dashboards} dashboard(s): ${sent} reports (${failed} failed), ${received} reached the dashboard; ` +
         `latency from due p50 ${q(latencies, 0.5)} ms, p95 ${q(latencies, 0.95)} ms, p99 ${q(latencies, 0.99)} ms, max ${q(latencies, 1)} ms; ` +

@@ -16,12 +16,15 @@ let sent = 0;
 
 function openStream() {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: base.hostname, port: base.port, path: '/api/v1/events', headers: { cookie: job.cookie }, agent: false }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`events: HTTP ${res.statusCode}`));
-      res.on('data', (d) => (streamBytes += d.length));
-      res.on('error', () => undefined);
-      resolve(req);
-    });
+    const req = http.request(
+      { host: base.hostname, port: base.port, path: '/api/v1/events', headers: { cookie: job.cookie }, agent: false },
+      (res) => {
+        if (res.statusCode !== 200) reject(new Error(`events: HTTP ${res.statusCode}`));
+        res.on('data', (d) => (streamBytes += d.length));
+        res.on('error', () => undefined);
+        resolve(req);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

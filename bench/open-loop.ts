@@ -16,7 +16,13 @@ export interface OpenLoopResult {
  * not wait for each other). Latency counts from the moment a request was due, so time spent
  * queued behind busy connections is included: no coordinated omission.
  */
-export async function openLoop(o: { url: string; ratePerS: number; durationS: number; connections: number; body: (i: number) => unknown }): Promise<OpenLoopResult> {
+export async function openLoop(o: {
+  url: string;
+  ratePerS: number;
+  durationS: number;
+  connections: number;
+  body: (i: number) => unknown;
+}): Promise<OpenLoopResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
   const target = new URL(o.url);
   const total = Math.round(o.ratePerS * o.durationS);
@@ -29,7 +35,14 @@ export async function openLoop(o: { url: string; ratePerS: number; durationS: nu
     new Promise<void>((resolve) => {
       const payload = JSON.stringify(o.body(i));
       const req = request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => {
@@ -58,5 +71,13 @@ export async function openLoop(o: { url: string; ratePerS: number; durationS: nu
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
-  return { sent: total, ok, failed, durationS: (performance.now() - start) / 1000, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? NaN };
+  return {
+    sent: total,
+    ok,
+    failed,
+    durationS: (performance.now() - start) / 1000,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: latencies.at(-1) ?? NaN,
+  };
 }

@@ -13,7 +13,9 @@ export interface Timed {
 
 /** Runs a command under GNU time: wall seconds and user+system CPU seconds of it and its children. */
 export async function timed(cmd: string, args: string[]): Promise<Timed> {
-  const { stdout, stderr } = await promisify(execFile)('/usr/bin/time', ['-f', 'TIMED %e %U %S', cmd, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  const { stdout, stderr } = await promisify(execFile)('/usr/bin/time', ['-f', 'TIMED %e %U %S', cmd, ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const m = /TIMED ([\d.]+) ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
   if (!m) throw new Error(`${cmd}: no timing in ${stderr.slice(-500)}`);
   return { wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), stdout };

@@ -58,21 +58,39 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${prefi
   );
   const master = spawn('nginx', ['-c', conf, '-p', prefix, '-g', 'daemon off;'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
-  const pids = () => [master.pid!, ...execFileSync('pgrep', ['-P', String(master.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number)];
+  const pids = () => [
+    master.pid!,
+    ...execFileSync('pgrep', ['-P', String(master.pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number),
+  ];
   return { pids, stop: () => master.kill('SIGQUIT') };
 }
 
 export async function benchServe(): Promise<string[]> {
   const image = largePiImage();
   const data = tempDir('rpi-deploy-bench-');
-  const lines: string[] = [`${BOARDS} boards at once for ${DURATION_S} s each, image ${fmt(image.sizeBytes / 1024 ** 3)} GiB`];
+  const lines: string[] = [
+    `${BOARDS} boards at once for ${DURATION_S} s each, image ${fmt(image.sizeBytes / 1024 ** 3)} GiB`,
+  ];
   try {
     const core = await openCore(loadConfig({ flags: { dataDir: data.path } }), createLogger('silent'));
     await core.fleet.venues.create({ code: 'BNCH', name: 'Bench' });
     await core.fleet.pools.import({ venue: 'BNCH', text: `1-${BOARDS}` });
     await core.images.import({ path: image.path }, { product: 'KXP2', version: 'bench', activate: true });
     await core.close();
-    const server = await spawnServe(['--data-dir', data.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
+    const server = await spawnServe([
+      '--data-dir',
+      data.path,
+      '--device-listen',
+      '127.0.0.1:0',
+      '--management-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ]);
     const port = Number(new URL(server.device).port) + 1;
     const nginx = await startNginx(dirname(image.path), port);
     try {
@@ -81,23 +99,49 @@ export async function benchServe(): Promise<string[]> {
         const res = await fetch(`${server.device}/v1/enroll`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ serial: (0x5e500000 + i).toString(16), macs: [], storageBytes: 64e9, venue: 'BNCH', product: 'KXP2' }),
+          body: JSON.stringify({
+            serial: (0x5e500000 + i).toString(16),
+            macs: [],
+            storageBytes: 64e9,
+            venue: 'BNCH',
+            product: 'KXP2',
+          }),
         });
         boards.push((await res.json()) as EnrollReply);
       }
-      const clients = boards.map((b) => ({ deploymentId: b.deploymentId, token: b.token, chunks: b.plan.manifest.chunks.filter((c) => c.used).map((c) => ({ index: c.index, sizeBytes: c.sizeBytes })) }));
+      const clients = boards.map((b) => ({
+        deploymentId: b.deploymentId,
+        token: b.token,
+        chunks: b.plan.manifest.chunks.filter((c) => c.used).map((c) => ({ index: c.index, sizeBytes: c.sizeBytes })),
+      }));
       // Warm the page cache for both: the store's chunks and the raw image.
       execFileSync('cat', [image.path], { stdio: ['ignore', 'ignore', 'ignore'] });
       execFileSync('sh', ['-c', `find ${join(data.path, 'images')} -type f -exec cat {} + > /dev/null`]);
 
-      const ngx = await download({ mode: 'file', base: `http://127.0.0.1:${port}`, durationS: DURATION_S, clients: boards.map(() => ({ path: `/${basename(image.path)}` })) }, nginx.pids);
+      const ngx = await download(
+        {
+          mode: 'file',
+          base: `http://127.0.0.1:${port}`,
+          durationS: DURATION_S,
+          clients: boards.map(() => ({ path: `/${basename(image.path)}` })),
+        },
+        nginx.pids,
+      );
       lines.push(line('nginx sendfile, raw .img', ngx));
-      const ours = await download({ mode: 'chunks', base: server.device, encoding: 'zstd', durationS: DURATION_S, clients }, () => [server.child.pid!]);
+      const ours = await download(
+        { mode: 'chunks', base: server.device, encoding: 'zstd', durationS: DURATION_S, clients },
+        () => [server.child.pid!],
+      );
       lines.push(line('rpi-deploy, used chunks as stored (zstd)', ours));
-      const raw = await download({ mode: 'chunks', base: server.device, encoding: 'identity', durationS: DURATION_S, clients }, () => [server.child.pid!]);
+      const raw = await download(
+        { mode: 'chunks', base: server.device, encoding: 'identity', durationS: DURATION_S, clients },
+        () => [server.child.pid!],
+      );
       lines.push(line('rpi-deploy, used chunks decompressed', raw));
       const rate = (d: Delivery) => d.imageBytes / d.seconds;
-      lines.push(`ratio image bytes/s: zstd chunks ${fmt(rate(ours) / rate(ngx))}× nginx-raw (goal ≥ 2), decompressed ${fmt(rate(raw) / rate(ngx))}× nginx-raw`);
+      lines.push(
+        `ratio image bytes/s: zstd chunks ${fmt(rate(ours) / rate(ngx))}× nginx-raw (goal ≥ 2), decompressed ${fmt(rate(raw) / rate(ngx))}× nginx-raw`,
+      );
       return lines;
     } finally {
       nginx.stop();

@@ -47,7 +47,15 @@ function clientScript(n: number, file: string, blksize: number, windowsize: numb
  */
 const MEASURED_BYTES = 100 * MIB;
 
-async function measure(lab: DhcpLab, venue: string, pid: number, file: (typeof FILES)[number], n: number, blksize: number, windowsize: number | null): Promise<Run> {
+async function measure(
+  lab: DhcpLab,
+  venue: string,
+  pid: number,
+  file: (typeof FILES)[number],
+  n: number,
+  blksize: number,
+  windowsize: number | null,
+): Promise<Run> {
   const rounds = Math.max(1, Math.round(MEASURED_BYTES / (n * file.bytes)));
   const before = cpuSeconds(pid);
   let wallS = 0;
@@ -70,24 +78,41 @@ interface Server {
   stop(child: ChildProcess): Promise<void>;
 }
 
-const fmt = (r: Run) => `${r.mbps.toFixed(1).padStart(6)} MB/s ${r.cpuSPerGb.toFixed(2).padStart(5)} CPU-s/GB${r.ok ? '' : ' (INCOMPLETE)'}`;
+const fmt = (r: Run) =>
+  `${r.mbps.toFixed(1).padStart(6)} MB/s ${r.cpuSPerGb.toFixed(2).padStart(5)} CPU-s/GB${r.ok ? '' : ' (INCOMPLETE)'}`;
 
-async function matrix(lab: DhcpLab, venue: string, servers: Server[], blksizes: number[], windowsize: number | null): Promise<string[]> {
+async function matrix(
+  lab: DhcpLab,
+  venue: string,
+  servers: Server[],
+  blksizes: number[],
+  windowsize: number | null,
+): Promise<string[]> {
   const results = new Map<string, Run>();
   for (const server of servers) {
     const child = await server.start();
     await measure(lab, venue, child.pid!, FILES[0]!, 2, 1468, windowsize); // warm-up: page cache, JIT
-    for (const file of FILES) for (const blksize of blksizes) for (const n of CLIENTS) results.set(`${server.name} ${file.name} ${blksize} ${n}`, await measure(lab, venue, child.pid!, file, n, blksize, windowsize));
+    for (const file of FILES)
+      for (const blksize of blksizes)
+        for (const n of CLIENTS)
+          results.set(
+            `${server.name} ${file.name} ${blksize} ${n}`,
+            await measure(lab, venue, child.pid!, file, n, blksize, windowsize),
+          );
     await server.stop(child);
   }
   const [ours, peer] = servers.map((s) => s.name) as [string, string];
-  const lines = [`${'file'.padEnd(8)} ${'blk'.padStart(5)} ${'N'.padStart(3)} | ${ours.padEnd(29)} | ${peer.padEnd(29)} | throughput  CPU/GB`];
+  const lines = [
+    `${'file'.padEnd(8)} ${'blk'.padStart(5)} ${'N'.padStart(3)} | ${ours.padEnd(29)} | ${peer.padEnd(29)} | throughput  CPU/GB`,
+  ];
   for (const file of FILES) {
     for (const blksize of blksizes) {
       for (const n of CLIENTS) {
         const a = results.get(`${ours} ${file.name} ${blksize} ${n}`)!;
         const b = results.get(`${peer} ${file.name} ${blksize} ${n}`)!;
-        lines.push(`${`${file.bytes / MIB} MiB`.padEnd(8)} ${String(blksize).padStart(5)} ${String(n).padStart(3)} | ${fmt(a)} | ${fmt(b)} | ${(a.mbps / b.mbps).toFixed(2).padStart(9)}× ${(a.cpuSPerGb / b.cpuSPerGb).toFixed(2).padStart(6)}×`);
+        lines.push(
+          `${`${file.bytes / MIB} MiB`.padEnd(8)} ${String(blksize).padStart(5)} ${String(n).padStart(3)} | ${fmt(a)} | ${fmt(b)} | ${(a.mbps / b.mbps).toFixed(2).padStart(9)}× ${(a.cpuSPerGb / b.cpuSPerGb).toFixed(2).padStart(6)}×`,
+        );
       }
     }
   }
@@ -112,7 +137,8 @@ export async function benchTftp(): Promise<string[]> {
     const rpiDeploy = (retransmitMs: number): Server => ({
       name: 'rpi-deploy',
       async start() {
-        return (await lab.serve({ dhcp: { enabled: false }, tftp: { bootFilesDir: root, retransmitMs } }, [], 'warn')).child;
+        return (await lab.serve({ dhcp: { enabled: false }, tftp: { bootFilesDir: root, retransmitMs } }, [], 'warn'))
+          .child;
       },
       stop: kill,
     });
@@ -124,15 +150,46 @@ export async function benchTftp(): Promise<string[]> {
     const dnsmasq: Server = {
       name: 'dnsmasq',
       start: () =>
-        started(spawnIn(['dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--enable-tftp', `--tftp-root=${root}`, `--listen-address=${SERVER_ADDRESS}`,
-          '--bind-interfaces', '--tftp-max=100', '--user=root', '--group=root', '--log-facility=/dev/null', `--pid-file=${join(lab.dir.path, 'dnsmasq.pid')}`])),
+        started(
+          spawnIn([
+            'dnsmasq',
+            '--no-daemon',
+            '--conf-file=/dev/null',
+            '--port=0',
+            '--enable-tftp',
+            `--tftp-root=${root}`,
+            `--listen-address=${SERVER_ADDRESS}`,
+            '--bind-interfaces',
+            '--tftp-max=100',
+            '--user=root',
+            '--group=root',
+            '--log-facility=/dev/null',
+            `--pid-file=${join(lab.dir.path, 'dnsmasq.pid')}`,
+          ]),
+        ),
       stop: kill,
     };
     const atftpd: Server = {
       name: 'atftpd',
       start: () =>
-        started(spawnIn(['atftpd', '--daemon', '--no-fork', '--port', '69', '--bind-address', SERVER_ADDRESS, '--user', 'root.root', '--maxthread', '100',
-          '--logfile', '/dev/null', root])),
+        started(
+          spawnIn([
+            'atftpd',
+            '--daemon',
+            '--no-fork',
+            '--port',
+            '69',
+            '--bind-address',
+            SERVER_ADDRESS,
+            '--user',
+            'root.root',
+            '--maxthread',
+            '100',
+            '--logfile',
+            '/dev/null',
+            root,
+          ]),
+        ),
       stop: kill,
     };
     return [

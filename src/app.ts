@@ -40,17 +40,26 @@ const SILENCE_SWEEP_MAX_MS = 60_000;
 export async function openCore(config: Readonly<Config>, log: Logger): Promise<Core> {
   // The database holds password hashes and Wi-Fi PSKs; installations before 0700/0600 get fixed here.
   const tightened = makePrivateTree(config.dataDir);
-  if (tightened > 0) log.info({ dataDir: config.dataDir, entries: tightened }, 'made the data directory private: 0700 directories, 0600 files');
+  if (tightened > 0)
+    log.info(
+      { dataDir: config.dataDir, entries: tightened },
+      'made the data directory private: 0700 directories, 0600 files',
+    );
   const store = await openSqliteStore({ file: join(config.dataDir, DATABASE_FILE), log });
   const events = createEventBus<FleetEvent>(log);
-  events.subscribe((e) => (e.seq === null ? log.debug({ event: e.type, ...e.data }, e.type) : log.info({ event: e.type, seq: e.seq, ...e.data }, e.type)));
+  events.subscribe((e) =>
+    e.seq === null
+      ? log.debug({ event: e.type, ...e.data }, e.type)
+      : log.info({ event: e.type, seq: e.seq, ...e.data }, e.type),
+  );
   const fleet = createFleet({ store, events, log });
   let images: ImageService;
   try {
     images = await createImageService({ store, products: fleet.products, dataDir: config.dataDir });
     // Whatever a killed import left behind goes before anything else runs.
     const recovered = await images.recover();
-    if (recovered.stagingRemoved + recovered.filesRemoved > 0) log.info(recovered, 'removed what interrupted image imports left');
+    if (recovered.stagingRemoved + recovered.filesRemoved > 0)
+      log.info(recovered, 'removed what interrupted image imports left');
   } catch (err) {
     await store.close();
     throw err;
@@ -105,7 +114,8 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
   const failSilent = async () => {
     try {
       const failed = await core.deployments.failSilent();
-      if (failed.length > 0) log.info({ deployments: failed.map((d) => d.id) }, 'failed deployments whose boards fell silent');
+      if (failed.length > 0)
+        log.info({ deployments: failed.map((d) => d.id) }, 'failed deployments whose boards fell silent');
     } catch (err) {
       log.error({ err }, 'could not fail silent deployments');
     }
@@ -120,7 +130,14 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
       database: { ok: db.ok, schema_version: db.schemaVersion, ...(db.error && { error: db.error }) },
     };
   };
-  const netboot = createNetboot(config.netboot, { store: core.store, fleet: core.fleet, images: core.images, events: core.events, log, dataDir: config.dataDir });
+  const netboot = createNetboot(config.netboot, {
+    store: core.store,
+    fleet: core.fleet,
+    images: core.images,
+    events: core.events,
+    log,
+    dataDir: config.dataDir,
+  });
   const device = createDeviceApi({
     deployments: core.deployments,
     images: core.images,
@@ -130,7 +147,10 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
     bootTokens:
       config.netboot.interface === null
         ? undefined
-        : { verify: async (token, serial) => (await netboot.verifyBootToken(token)) === serial.trim().toLowerCase().slice(-8) },
+        : {
+            verify: async (token, serial) =>
+              (await netboot.verifyBootToken(token)) === serial.trim().toLowerCase().slice(-8),
+          },
     runtimeBundle: (sha256) => netboot.runtimeBundle(sha256),
     log: log.child({ surface: 'device' }),
   });
@@ -152,7 +172,11 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
       version: VERSION,
       startedAt,
       listeners: () => ({ ...bound }),
-      dhcp: () => ({ enabled: dhcp, mode: dhcp ? config.netboot.dhcp.mode : null, interface: config.netboot.interface }),
+      dhcp: () => ({
+        enabled: dhcp,
+        mode: dhcp ? config.netboot.dhcp.mode : null,
+        interface: config.netboot.interface,
+      }),
       doctor: () => doctor.latest(),
     },
     ...(options.clock && { clock: options.clock }),
@@ -164,17 +188,31 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
     servers: { device, management: management.server },
     async start() {
       const deviceAt = await listenOn(device, 'device', config.device.listen);
-      const managementAt = await listenOn(management.server, 'management', config.management.listen).catch(async (err: unknown) => {
-        await device.close();
-        throw err;
-      });
+      const managementAt = await listenOn(management.server, 'management', config.management.listen).catch(
+        async (err: unknown) => {
+          await device.close();
+          throw err;
+        },
+      );
       Object.assign(bound, { device: deviceAt, management: managementAt });
       const netbootStatus = await netboot.start({ device: deviceAt }).catch(async (err: unknown) => {
         await Promise.all([device.close(), management.server.close()]);
         throw err;
       });
-      silenceSweep = setInterval(() => void failSilent(), Math.min(config.device.silenceMinutes * 60_000, SILENCE_SWEEP_MAX_MS)).unref();
-      log.info({ device: deviceAt, management: managementAt, netboot: netbootStatus, dataDir: config.dataDir, version: VERSION }, 'rpi-deploy serving');
+      silenceSweep = setInterval(
+        () => void failSilent(),
+        Math.min(config.device.silenceMinutes * 60_000, SILENCE_SWEEP_MAX_MS),
+      ).unref();
+      log.info(
+        {
+          device: deviceAt,
+          management: managementAt,
+          netboot: netbootStatus,
+          dataDir: config.dataDir,
+          version: VERSION,
+        },
+        'rpi-deploy serving',
+      );
       await doctor.atStart();
       const setupToken = await management.issueSetupToken();
       return { device: deviceAt, management: managementAt, netboot: netbootStatus, ...(setupToken && { setupToken }) };
@@ -199,7 +237,12 @@ function readTls(files: Config['management']['tls']): { cert: Buffer; key: Buffe
   try {
     pair = { cert: readFileSync(files.cert), key: readFileSync(files.key) };
   } catch (cause) {
-    throw new ServeError('SERVE_TLS_INVALID', `Cannot read the TLS files ${named}: ${(cause as Error).message}`, { ...files }, { cause });
+    throw new ServeError(
+      'SERVE_TLS_INVALID',
+      `Cannot read the TLS files ${named}: ${(cause as Error).message}`,
+      { ...files },
+      { cause },
+    );
   }
   try {
     createSecureContext(pair);
@@ -219,11 +262,19 @@ async function listenOn(server: HttpServer, surface: 'device' | 'management', ad
   try {
     return await server.listen({ host, port });
   } catch (cause) {
-    const reason = (cause as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the address is already in use' : (cause as Error).message;
-    throw new ServeError('SERVE_LISTEN_FAILED', `Cannot listen for the ${surface} API on ${address}: ${reason}; choose another with --${surface}-listen HOST:PORT`, {
-      surface,
-      address,
-    }, { cause });
+    const reason =
+      (cause as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? 'the address is already in use'
+        : (cause as Error).message;
+    throw new ServeError(
+      'SERVE_LISTEN_FAILED',
+      `Cannot listen for the ${surface} API on ${address}: ${reason}; choose another with --${surface}-listen HOST:PORT`,
+      {
+        surface,
+        address,
+      },
+      { cause },
+    );
   }
 }
 
@@ -250,7 +301,8 @@ function serverDoctor(config: Readonly<Config>, core: Core, log: Logger) {
   return {
     async atStart(): Promise<void> {
       try {
-        for (const c of (await run()).checks) if (c.status !== 'pass') log.warn({ check: c.id, status: c.status, fix: c.fix }, `doctor: ${c.summary}`);
+        for (const c of (await run()).checks)
+          if (c.status !== 'pass') log.warn({ check: c.id, status: c.status, fix: c.fix }, `doctor: ${c.summary}`);
       } catch (err) {
         log.error({ err }, 'the preflight checks (rpi-deploy doctor) could not run');
       }

@@ -55,7 +55,8 @@ function componentOf(file: string): string {
 }
 
 const files = sourceFiles(SRC);
-const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+const importsOf = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
 
 describe('architecture', () => {
   it('finds the source files', () => expect(files.length).toBeGreaterThan(30));
@@ -75,7 +76,8 @@ describe('architecture', () => {
       const allowed = ALLOWED[from] ?? [];
       if (!allowed.includes('*') && !allowed.includes(to)) problems.push(`${spec}: ${from} must not depend on ${to}`);
       const shared = to === 'lib' || to === 'protocol' || to === '.';
-      if (!shared && !relative(SRC, target).endsWith('/index.js')) problems.push(`${spec}: import ${to} through its index.ts`);
+      if (!shared && !relative(SRC, target).endsWith('/index.js'))
+        problems.push(`${spec}: import ${to} through its index.ts`);
     }
     expect(problems).toEqual([]);
   });

@@ -11,7 +11,16 @@ import { piImage, type BenchImage } from '../large-pi-image.js';
 const MiB = 1024 * 1024;
 const BLOCK = 4096;
 /** Binaries, libraries, documentation and data, in turn, as a Raspberry Pi OS root holds them. */
-const ROOT_SOURCES = ['/usr/bin', '/usr/lib/x86_64-linux-gnu', '/usr/share/doc', '/usr/lib/python3', '/usr/share/locale', '/usr/share/perl', '/usr/libexec', '/usr/share/i18n'];
+const ROOT_SOURCES = [
+  '/usr/bin',
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/share/doc',
+  '/usr/lib/python3',
+  '/usr/share/locale',
+  '/usr/share/perl',
+  '/usr/libexec',
+  '/usr/share/i18n',
+];
 /** Share of the root's blocks (less the journal) given to file data; inode tables and directories take part of the rest. */
 const FILE_SHARE = 0.87;
 /** Files larger than this would make the scaled image one file; a real root has many. */
@@ -29,7 +38,12 @@ export interface FleetImage extends BenchImage {
 export function fleetImage(sizeFactor: number): FleetImage {
   const bootBytes = Math.max(4 * MiB, roundMiB(FULL_IMAGE.bootBytes / sizeFactor));
   const rootBytes = roundMiB(FULL_IMAGE.rootBytes / sizeFactor);
-  const image = piImage({ name: `fleet-${rootBytes / MiB}m.img`, bootBytes, rootBytes, fillRoot: (tree) => fillRoot(tree, (rootBytes - journalBytes(rootBytes)) * FILE_SHARE) });
+  const image = piImage({
+    name: `fleet-${rootBytes / MiB}m.img`,
+    bootBytes,
+    rootBytes,
+    fillRoot: (tree) => fillRoot(tree, (rootBytes - journalBytes(rootBytes)) * FILE_SHARE),
+  });
   return { ...image, cardBytes: Math.max(roundMiB(FULL_IMAGE.cardBytes / sizeFactor), image.sizeBytes + 4 * MiB) };
 }
 

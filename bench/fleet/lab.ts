@@ -74,7 +74,8 @@ export class FleetLab {
 
   /** Builds the lab; on any failure, what was built so far is removed before the error is thrown. */
   static async create(o: { boards: number; cardBytes: number; speeds: LabSpeeds; dir: string }): Promise<FleetLab> {
-    if (!existsSync(join(BLKIO, 'blkio.throttle.write_bps_device'))) throw new Error(`the fleet lab needs the cgroup v1 block controller at ${BLKIO}`);
+    if (!existsSync(join(BLKIO, 'blkio.throttle.write_bps_device')))
+      throw new Error(`the fleet lab needs the cgroup v1 block controller at ${BLKIO}`);
     const lab = new FleetLab(o.dir, o.speeds);
     try {
       lab.build(o.boards, o.cardBytes);
@@ -99,7 +100,18 @@ export class FleetLab {
       this.net.link(ns, 'eth0', `${address}/16`, this.switchNs, `p${i}`, null);
       this.net.enslave(this.switchNs, `p${i}`, 'br0');
       // The board's NIC: its switch port sends to it at most this fast.
-      run(['ip', 'netns', 'exec', this.switchNs, 'tc', 'qdisc', 'add', 'dev', `p${i}`, ...tbf(this.speeds.boardNicBps)]);
+      run([
+        'ip',
+        'netns',
+        'exec',
+        this.switchNs,
+        'tc',
+        'qdisc',
+        'add',
+        'dev',
+        `p${i}`,
+        ...tbf(this.speeds.boardNicBps),
+      ]);
       const file = join(this.dir, 'cards', `card-${i}.img`);
       writeFileSync(file, '');
       truncateSync(file, cardBytes);
@@ -107,8 +119,14 @@ export class FleetLab {
       const card = run(['losetup', '--find', '--show', file]).trim();
       this.boards.push({ index: i, ns, address, card });
       const majMin = run(['lsblk', '-dno', 'MAJ:MIN', card]).trim();
-      writeFileSync(join(this.cgroups[0]!, 'blkio.throttle.write_bps_device'), `${majMin} ${Math.round(this.speeds.cardWriteBps)}`);
-      writeFileSync(join(this.cgroups[0]!, 'blkio.throttle.read_bps_device'), `${majMin} ${Math.round(this.speeds.cardReadBps)}`);
+      writeFileSync(
+        join(this.cgroups[0]!, 'blkio.throttle.write_bps_device'),
+        `${majMin} ${Math.round(this.speeds.cardWriteBps)}`,
+      );
+      writeFileSync(
+        join(this.cgroups[0]!, 'blkio.throttle.read_bps_device'),
+        `${majMin} ${Math.round(this.speeds.cardReadBps)}`,
+      );
     }
   }
 
@@ -193,9 +211,12 @@ export class FleetLab {
 
   private async teardown(): Promise<void> {
     for (const child of this.others) killGroup(child);
-    const pids = this.cgroups.filter((cg) => existsSync(cg)).flatMap((cg) => readFileSync(join(cg, 'cgroup.procs'), 'utf8').split('\n'));
+    const pids = this.cgroups
+      .filter((cg) => existsSync(cg))
+      .flatMap((cg) => readFileSync(join(cg, 'cgroup.procs'), 'utf8').split('\n'));
     // nginx's workers and anything else a server started live on in its namespace after their parent is killed.
-    for (const ns of [this.server, ...this.boards.map((b) => b.ns)]) pids.push(...spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n'));
+    for (const ns of [this.server, ...this.boards.map((b) => b.ns)])
+      pids.push(...spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n'));
     for (const pid of pids.filter(Boolean)) {
       try {
         process.kill(Number(pid), 'SIGKILL');

@@ -29,26 +29,48 @@ export interface Card {
   close(): Promise<void>;
 }
 
-export async function openCard(target: TargetInfo, options: { limiter?: RateLimiter | undefined; procRoot?: string } = {}): Promise<Card> {
+export async function openCard(
+  target: TargetInfo,
+  options: { limiter?: RateLimiter | undefined; procRoot?: string } = {},
+): Promise<Card> {
   // O_EXCL on a block device fails with EBUSY while the kernel or another program holds it (a mount).
   const flags = constants.O_RDWR | (target.kind === 'block' ? constants.O_EXCL : 0);
   const fh = await open(target.path, flags).catch((cause: NodeJS.ErrnoException) => {
-    if (cause.code === 'EBUSY') throw new AgentError('AGENT_TARGET_MOUNTED', `Target ${target.path} is busy (mounted or opened exclusively elsewhere)`, { target: target.path }, { cause });
-    throw new AgentError('AGENT_WRITE_FAILED', `Cannot open ${target.path} for writing: ${cause.message}`, { target: target.path }, { cause });
+    if (cause.code === 'EBUSY')
+      throw new AgentError(
+        'AGENT_TARGET_MOUNTED',
+        `Target ${target.path} is busy (mounted or opened exclusively elsewhere)`,
+        { target: target.path },
+        { cause },
+      );
+    throw new AgentError(
+      'AGENT_WRITE_FAILED',
+      `Cannot open ${target.path} for writing: ${cause.message}`,
+      { target: target.path },
+      { cause },
+    );
   });
   const direct = await openDirectIo(target.path, { write: true });
   const verifyMethod: VerifyMethod = direct ? 'direct-io' : target.kind === 'block' ? 'dropped-caches' : 'page-cache';
   const procRoot = options.procRoot ?? '/proc';
   let flushedSinceDrop = false;
   const failed = (what: string, cause: unknown, offsetBytes?: number) =>
-    new AgentError('AGENT_WRITE_FAILED', `${what} ${target.path} failed: ${(cause as Error).message}`, { offsetBytes }, { cause });
+    new AgentError(
+      'AGENT_WRITE_FAILED',
+      `${what} ${target.path} failed: ${(cause as Error).message}`,
+      { offsetBytes },
+      { cause },
+    );
 
   async function read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
     const out = Buffer.alloc(lengthBytes);
     let got = 0;
     while (got < lengthBytes) {
       const { bytesRead } = await fh.read(out, got, lengthBytes - got, offsetBytes + got);
-      if (bytesRead === 0) throw new AgentError('AGENT_WRITE_FAILED', `${target.path} ended at ${offsetBytes + got} bytes`, { offsetBytes });
+      if (bytesRead === 0)
+        throw new AgentError('AGENT_WRITE_FAILED', `${target.path} ended at ${offsetBytes + got} bytes`, {
+          offsetBytes,
+        });
       got += bytesRead;
     }
     return out;
@@ -64,7 +86,8 @@ export async function openCard(target: TargetInfo, options: { limiter?: RateLimi
       try {
         if (direct?.canWrite(offsetBytes, data.length)) return await direct.write(offsetBytes, data);
         let done = 0;
-        while (done < data.length) done += (await fh.write(data, done, data.length - done, offsetBytes + done)).bytesWritten;
+        while (done < data.length)
+          done += (await fh.write(data, done, data.length - done, offsetBytes + done)).bytesWritten;
       } catch (cause) {
         throw failed(`Writing ${data.length} bytes at ${offsetBytes} of`, cause, offsetBytes);
       }
@@ -99,4 +122,3 @@ export async function openCard(target: TargetInfo, options: { limiter?: RateLimi
     },
   };
 }
-

@@ -33,7 +33,15 @@ let requests: IncomingMessage[];
 
 beforeEach(async () => {
   STORED = Buffer.from(compress(RAW));
-  chunk = { index: 3, offsetBytes: 3 * 524288, sizeBytes: RAW.length, sha256: sha256(RAW), storedBytes: STORED.length, storedSha256: sha256(STORED), used: true };
+  chunk = {
+    index: 3,
+    offsetBytes: 3 * 524288,
+    sizeBytes: RAW.length,
+    sha256: sha256(RAW),
+    storedBytes: STORED.length,
+    storedSha256: sha256(STORED),
+    used: true,
+  };
   requests = [];
   server = createServer((req, res) => {
     requests.push(req);
@@ -49,7 +57,12 @@ afterEach(async () => {
 });
 
 /** Serves `body` as the chunk's zstd representation, honouring Range like the real server. */
-function serve(req: IncomingMessage, res: ServerResponse, body: Buffer, options: { cutAfter?: number; contentLength?: number } = {}): void {
+function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  options: { cutAfter?: number; contentLength?: number } = {},
+): void {
   const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
   const start = m && req.headers['if-range'] === '"etag"' ? Number(m[1]) : 0;
   const part = body.subarray(start);
@@ -65,7 +78,15 @@ function serve(req: IncomingMessage, res: ServerResponse, body: Buffer, options:
   } else res.end(part);
 }
 
-const fetcher = () => createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({ authorization: 'Bearer x' }), retry: { giveUpAfterMs: 5_000 }, zstd, largestBodyBytes: largestChunkBody([chunk]) });
+const fetcher = () =>
+  createChunkFetcher({
+    http,
+    deploymentId: 1,
+    authHeaders: () => ({ authorization: 'Bearer x' }),
+    retry: { giveUpAfterMs: 5_000 },
+    zstd,
+    largestBodyBytes: largestChunkBody([chunk]),
+  });
 
 describe('createChunkFetcher', () => {
   it('fetches a chunk and checks it', async () => {
@@ -83,16 +104,33 @@ describe('createChunkFetcher', () => {
   });
 
   it('starts over when the server answers a resume with the whole chunk', async () => {
-    handler = (req, res, n) => (n === 1 ? serve(req, res, STORED, { cutAfter: 500 }) : res.writeHead(200, { 'content-encoding': 'zstd', etag: '"new"', 'content-length': String(STORED.length) }).end(STORED));
+    handler = (req, res, n) =>
+      n === 1
+        ? serve(req, res, STORED, { cutAfter: 500 })
+        : res
+            .writeHead(200, { 'content-encoding': 'zstd', etag: '"new"', 'content-length': String(STORED.length) })
+            .end(STORED);
     expect((await fetcher().fetch(chunk)).equals(RAW)).toBe(true);
   });
 
   // The manifest describes each served body (size and hash) in the first two cases, so the
   // decoder is what must catch them.
   it.each([
-    ['a truncated zstd frame (length and hash as announced)', () => STORED.subarray(0, STORED.length - 40), (b: Buffer) => ({ ...chunk, storedBytes: b.length, storedSha256: sha256(b) })],
-    ['a frame that decodes to a shorter chunk', () => Buffer.from(compress(RAW.subarray(1))), (b: Buffer) => ({ ...chunk, storedBytes: b.length, storedSha256: sha256(b) })],
-    ['compressed bytes whose SHA-256 is not the stored one', () => Buffer.from(compress(Buffer.alloc(RAW.length, 1))), (b: Buffer) => ({ ...chunk, storedBytes: b.length })],
+    [
+      'a truncated zstd frame (length and hash as announced)',
+      () => STORED.subarray(0, STORED.length - 40),
+      (b: Buffer) => ({ ...chunk, storedBytes: b.length, storedSha256: sha256(b) }),
+    ],
+    [
+      'a frame that decodes to a shorter chunk',
+      () => Buffer.from(compress(RAW.subarray(1))),
+      (b: Buffer) => ({ ...chunk, storedBytes: b.length, storedSha256: sha256(b) }),
+    ],
+    [
+      'compressed bytes whose SHA-256 is not the stored one',
+      () => Buffer.from(compress(Buffer.alloc(RAW.length, 1))),
+      (b: Buffer) => ({ ...chunk, storedBytes: b.length }),
+    ],
     ['a length other than the manifest says', () => STORED, () => ({ ...chunk, storedBytes: chunk.storedBytes + 1 })],
   ])('fails with AGENT_CHUNK_CORRUPT after 3 tries on %s', async (_case, body, describe) => {
     const bytes = body();
@@ -112,9 +150,22 @@ describe('createChunkFetcher', () => {
     const noise = randomBytes(RAW.length);
     const storedNoise = Buffer.from(compress(noise));
     expect(storedNoise.length).toBeGreaterThan(noise.length);
-    const noisy: ManifestChunk = { ...chunk, index: 4, sha256: sha256(noise), storedBytes: storedNoise.length, storedSha256: sha256(storedNoise) };
+    const noisy: ManifestChunk = {
+      ...chunk,
+      index: 4,
+      sha256: sha256(noise),
+      storedBytes: storedNoise.length,
+      storedSha256: sha256(storedNoise),
+    };
     handler = (req, res) => serve(req, res, req.url!.endsWith('/4') ? storedNoise : STORED);
-    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 5_000 }, zstd, largestBodyBytes: largest([chunk, noisy]) });
+    const f = createChunkFetcher({
+      http,
+      deploymentId: 1,
+      authHeaders: () => ({}),
+      retry: { giveUpAfterMs: 5_000 },
+      zstd,
+      largestBodyBytes: largest([chunk, noisy]),
+    });
     for (let round = 0; round < 4; round++) {
       const [a, b] = await Promise.all([f.fetch(chunk), f.fetch(noisy)]);
       expect(a.equals(RAW)).toBe(true);
@@ -129,7 +180,10 @@ describe('createChunkFetcher', () => {
     handler = (req, res) => serve(req, res, wrong);
     const err = await fetcher()
       .fetch({ ...chunk, storedBytes: wrong.length })
-      .then(() => new Error('fetched'), (e: unknown) => e as Error);
+      .then(
+        () => new Error('fetched'),
+        (e: unknown) => e as Error,
+      );
     expect(err).toMatchObject({ code: 'AGENT_CHUNK_CORRUPT' });
     expect(err.message).toContain(`is ${sha256(wrong)}, the manifest expects ${chunk.storedSha256}`);
     expect(err.message).toContain(`${wrong.length} bytes received as zstd from GET /v1/deployments/1/chunks/3`);
@@ -143,31 +197,57 @@ describe('createChunkFetcher', () => {
       wrong.writeUInt8(wrong.readUInt8(100 + requests.length) ^ 0xff, 100 + requests.length);
       serve(req, res, wrong);
     };
-    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_CHUNK_CORRUPT', message: expect.stringContaining('network link') });
+    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({
+      code: 'AGENT_CHUNK_CORRUPT',
+      message: expect.stringContaining('network link'),
+    });
   });
 
   it('counts a server that says its stored copy is damaged as corrupt, not as a reason to wait', async () => {
-    handler = (_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'damaged', code: 'IMAGE_STORE_CORRUPT' }));
-    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_CHUNK_CORRUPT', message: expect.stringContaining('Delete and import the image again') });
+    handler = (_req, res) =>
+      res
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'damaged', code: 'IMAGE_STORE_CORRUPT' }));
+    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({
+      code: 'AGENT_CHUNK_CORRUPT',
+      message: expect.stringContaining('Delete and import the image again'),
+    });
     expect(requests).toHaveLength(3);
   });
 
   it('retries a struggling server and gives up with AGENT_SERVER_UNREACHABLE', async () => {
     handler = (_req, res) => res.writeHead(503).end('{"error":"closing","code":"X"}');
-    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 600 }, zstd, largestBodyBytes: largestChunkBody([chunk]) });
+    const f = createChunkFetcher({
+      http,
+      deploymentId: 1,
+      authHeaders: () => ({}),
+      retry: { giveUpAfterMs: 600 },
+      zstd,
+      largestBodyBytes: largestChunkBody([chunk]),
+    });
     await expect(f.fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_SERVER_UNREACHABLE' });
     expect(requests.length).toBeGreaterThan(1);
   });
 
   it('stops at once on a refusal (a bad token)', async () => {
     handler = (_req, res) => res.writeHead(401).end('{"error":"The token is not valid","code":"DEVICE_TOKEN_INVALID"}');
-    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_SERVER_REFUSED', message: expect.stringContaining('The token is not valid') });
+    await expect(fetcher().fetch(chunk)).rejects.toMatchObject({
+      code: 'AGENT_SERVER_REFUSED',
+      message: expect.stringContaining('The token is not valid'),
+    });
     expect(requests).toHaveLength(1);
   });
 
   it('asks for the raw chunk when the runtime has no zstd', async () => {
     handler = (req, res) => res.writeHead(200, { etag: '"raw"', 'content-length': String(RAW.length) }).end(RAW);
-    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 1000 }, zstd: undefined, largestBodyBytes: largestChunkBody([chunk]) });
+    const f = createChunkFetcher({
+      http,
+      deploymentId: 1,
+      authHeaders: () => ({}),
+      retry: { giveUpAfterMs: 1000 },
+      zstd: undefined,
+      largestBodyBytes: largestChunkBody([chunk]),
+    });
     expect((await f.fetch(chunk)).equals(RAW)).toBe(true);
     expect(requests[0]!.headers['accept-encoding']).toBe('identity');
   });
@@ -176,7 +256,17 @@ describe('createChunkFetcher', () => {
     const wrong = Buffer.from(RAW);
     wrong.writeUInt8(wrong.at(-1)! ^ 1, wrong.length - 1);
     handler = (req, res) => res.writeHead(200, { etag: '"raw"', 'content-length': String(RAW.length) }).end(wrong);
-    const f = createChunkFetcher({ http, deploymentId: 1, authHeaders: () => ({}), retry: { giveUpAfterMs: 1000 }, zstd: undefined, largestBodyBytes: largestChunkBody([chunk]) });
-    await expect(f.fetch(chunk)).rejects.toMatchObject({ code: 'AGENT_CHUNK_CORRUPT', message: expect.stringContaining('raw bytes') });
+    const f = createChunkFetcher({
+      http,
+      deploymentId: 1,
+      authHeaders: () => ({}),
+      retry: { giveUpAfterMs: 1000 },
+      zstd: undefined,
+      largestBodyBytes: largestChunkBody([chunk]),
+    });
+    await expect(f.fetch(chunk)).rejects.toMatchObject({
+      code: 'AGENT_CHUNK_CORRUPT',
+      message: expect.stringContaining('raw bytes'),
+    });
   });
 });

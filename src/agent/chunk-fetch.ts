@@ -25,7 +25,11 @@ const SPARE_BUFFERS_MAX = 8;
 /** How often a chunk that keeps arriving corrupt is fetched before the agent gives up. */
 export const CHUNK_CORRUPT_ATTEMPTS = 3;
 
-type ZstdDecompress = (buf: Buffer, options: { maxOutputLength: number; chunkSize?: number }, cb: (err: Error | null, out: Buffer) => void) => void;
+type ZstdDecompress = (
+  buf: Buffer,
+  options: { maxOutputLength: number; chunkSize?: number },
+  cb: (err: Error | null, out: Buffer) => void,
+) => void;
 
 /** The runtime's zstd decoder (Node ≥ 22.15; the board's Node 24 has it), if any. */
 export function runtimeZstd(): ZstdDecompress | undefined {
@@ -64,9 +68,19 @@ interface Origin {
 const describeOrigin = (bytes: Buffer, from: Origin) =>
   `${bytes.length} bytes received as ${from.encoding} from GET ${from.path}${from.responses > 1 ? ` in ${from.responses} responses (resumed with Range)` : ''}`;
 
-async function expectSha256(chunk: ManifestChunk, bytes: Buffer, want: string, what: string, from: Origin): Promise<void> {
+async function expectSha256(
+  chunk: ManifestChunk,
+  bytes: Buffer,
+  want: string,
+  what: string,
+  from: Origin,
+): Promise<void> {
   const got = await sha256Hex(bytes);
-  if (got !== want) throw new ChunkCorrupt(`chunk ${chunk.index}: the SHA-256 of the ${what} bytes is ${got}, the manifest expects ${want} (${describeOrigin(bytes, from)})`, { received: got });
+  if (got !== want)
+    throw new ChunkCorrupt(
+      `chunk ${chunk.index}: the SHA-256 of the ${what} bytes is ${got}, the manifest expects ${want} (${describeOrigin(bytes, from)})`,
+      { received: got },
+    );
 }
 
 export function createChunkFetcher(o: {
@@ -93,7 +107,10 @@ export function createChunkFetcher(o: {
   const give = (buf: Buffer) => void (spare.length < SPARE_BUFFERS_MAX && spare.push(buf));
 
   /** One complete download of the chunk's representation, resuming with Range across dropped connections. */
-  async function download(chunk: ManifestChunk, signal: AbortSignal | undefined): Promise<{ body: Buffer; from: Origin; reusable: Buffer | undefined }> {
+  async function download(
+    chunk: ManifestChunk,
+    signal: AbortSignal | undefined,
+  ): Promise<{ body: Buffer; from: Origin; reusable: Buffer | undefined }> {
     let buf: Buffer = Buffer.alloc(0);
     let received = 0;
     let validator: string | undefined;
@@ -101,7 +118,10 @@ export function createChunkFetcher(o: {
     return withRetry(
       `chunk ${chunk.index}`,
       async () => {
-        const headers: Record<string, string> = { ...o.authHeaders(), 'accept-encoding': o.zstd ? CHUNK_ENCODING_ZSTD : 'identity' };
+        const headers: Record<string, string> = {
+          ...o.authHeaders(),
+          'accept-encoding': o.zstd ? CHUNK_ENCODING_ZSTD : 'identity',
+        };
         if (received > 0 && validator) {
           headers['range'] = `bytes=${received}-`;
           headers['if-range'] = validator;
@@ -120,28 +140,39 @@ export function createChunkFetcher(o: {
           if (!m || Number(m[1]) !== received || Number(m[3]) > buf.length) {
             res.body.destroy();
             received = 0;
-            throw new TransientError(`chunk ${chunk.index}: the server resumed at the wrong place (${res.headers['content-range']})`);
+            throw new TransientError(
+              `chunk ${chunk.index}: the server resumed at the wrong place (${res.headers['content-range']})`,
+            );
           }
           total = Number(m[3]);
         } else {
           const body = await readBody(res.body, 64 * 1024, signal);
           const code = /"code"\s*:\s*"([A-Z0-9_]+)"/.exec(body.toString('utf8'))?.[1];
-          if (code && STORE_DAMAGED_CODES.includes(code)) throw new ChunkCorrupt(`chunk ${chunk.index}: the server says its stored copy is damaged (${code})`, { storeDamaged: true });
+          if (code && STORE_DAMAGED_CODES.includes(code))
+            throw new ChunkCorrupt(`chunk ${chunk.index}: the server says its stored copy is damaged (${code})`, {
+              storeDamaged: true,
+            });
           throw refusal(`chunk ${chunk.index}`, res, body);
         }
         const compressed = from.encoding === CHUNK_ENCODING_ZSTD;
         const expected = compressed ? chunk.storedBytes : from.encoding === 'identity' ? chunk.sizeBytes : -1;
         if (total !== expected) {
           res.body.destroy();
-          throw new ChunkCorrupt(`chunk ${chunk.index}: the server sends ${total} bytes as ${from.encoding}, the manifest says ${expected}`);
+          throw new ChunkCorrupt(
+            `chunk ${chunk.index}: the server sends ${total} bytes as ${from.encoding}, the manifest says ${expected}`,
+          );
         }
         // The raw chunk of an identity answer is kept by the writer: only compressed bodies are reused.
         if (res.status === 200) buf = compressed ? take(total) : Buffer.allocUnsafeSlow(total);
-        if (buf.length < total) throw new Error(`chunk ${chunk.index}: a ${buf.length}-byte buffer for a ${total}-byte body (a fault in the agent)`);
+        if (buf.length < total)
+          throw new Error(
+            `chunk ${chunk.index}: a ${buf.length}-byte buffer for a ${total}-byte body (a fault in the agent)`,
+          );
         from.responses++;
         try {
           for await (const part of res.body as AsyncIterable<Buffer>) {
-            if (received + part.length > total) throw new ChunkCorrupt(`chunk ${chunk.index}: more bytes than announced`);
+            if (received + part.length > total)
+              throw new ChunkCorrupt(`chunk ${chunk.index}: more bytes than announced`);
             part.copy(buf, received);
             received += part.length;
             o.onBytes?.(part.length);
@@ -150,8 +181,13 @@ export function createChunkFetcher(o: {
           if (err instanceof ChunkCorrupt) throw err;
           throw classify(err, signal);
         }
-        if (received !== total) throw new TransientError(`chunk ${chunk.index}: connection ended after ${received} of ${total} bytes`);
-        return { body: buf.subarray(0, total), from, reusable: from.encoding === CHUNK_ENCODING_ZSTD ? buf : undefined };
+        if (received !== total)
+          throw new TransientError(`chunk ${chunk.index}: connection ended after ${received} of ${total} bytes`);
+        return {
+          body: buf.subarray(0, total),
+          from,
+          reusable: from.encoding === CHUNK_ENCODING_ZSTD ? buf : undefined,
+        };
       },
       { ...o.retry, signal },
     );
@@ -164,12 +200,17 @@ export function createChunkFetcher(o: {
       return body;
     }
     await expectSha256(chunk, body, chunk.storedSha256, 'compressed', from);
-    const corrupt = (err: Error) => new ChunkCorrupt(`chunk ${chunk.index}: zstd: ${err.message} (${describeOrigin(body, from)})`);
+    const corrupt = (err: Error) =>
+      new ChunkCorrupt(`chunk ${chunk.index}: zstd: ${err.message} (${describeOrigin(body, from)})`);
     return new Promise((resolve, reject) => {
       try {
         // One output buffer one byte larger than the chunk: an output that fills its buffer exactly
         // makes zlib allocate another (unused) one, and the default 16 KiB pieces cost a callback each.
-        o.zstd!(body, { maxOutputLength: chunk.sizeBytes, chunkSize: Math.max(64 * 1024, chunk.sizeBytes + 1) }, (err, out) => (err ? reject(corrupt(err)) : resolve(out)));
+        o.zstd!(
+          body,
+          { maxOutputLength: chunk.sizeBytes, chunkSize: Math.max(64 * 1024, chunk.sizeBytes + 1) },
+          (err, out) => (err ? reject(corrupt(err)) : resolve(out)),
+        );
       } catch (err) {
         reject(corrupt(err as Error));
       }
@@ -185,7 +226,8 @@ export function createChunkFetcher(o: {
           const { body, from, reusable } = await download(chunk, signal);
           const raw = await decode(chunk, body, from);
           if (reusable) give(reusable);
-          if (raw.length !== chunk.sizeBytes) throw new ChunkCorrupt(`chunk ${chunk.index}: ${raw.length} bytes, expected ${chunk.sizeBytes}`);
+          if (raw.length !== chunk.sizeBytes)
+            throw new ChunkCorrupt(`chunk ${chunk.index}: ${raw.length} bytes, expected ${chunk.sizeBytes}`);
           return raw;
         } catch (err) {
           if (!(err instanceof ChunkCorrupt)) throw err;
@@ -193,7 +235,10 @@ export function createChunkFetcher(o: {
           failures.push(err);
         }
       }
-      throw new AgentError('AGENT_CHUNK_CORRUPT', corruptVerdict(chunk, failures), { chunk: chunk.index, received: failures.map((f) => f.evidence.received ?? null) });
+      throw new AgentError('AGENT_CHUNK_CORRUPT', corruptVerdict(chunk, failures), {
+        chunk: chunk.index,
+        received: failures.map((f) => f.evidence.received ?? null),
+      });
     },
   };
 }
@@ -211,6 +256,7 @@ function corruptVerdict(chunk: ManifestChunk, failures: ChunkCorrupt[]): string 
   if (seen.size === 1 && !seen.has(undefined))
     return `${head} The same wrong bytes arrived every time, so fetching again cannot help: this is most likely a fault in the agent (report it with this message), not in the network; if other boards fail on the same chunk, delete and import the image again.`;
   if (failures.every((f) => f.evidence.storeDamaged)) return `${head} Delete and import the image again.`;
-  if (seen.size > 1 && !seen.has(undefined)) return `${head} Different wrong bytes arrived each time: check the board's network link and cable.`;
+  if (seen.size > 1 && !seen.has(undefined))
+    return `${head} Different wrong bytes arrived each time: check the board's network link and cable.`;
   return `${head} If other boards fail on the same chunk, delete and import the image again; otherwise check the board's network link.`;
 }

@@ -2,18 +2,49 @@ import { describe, expect, it } from 'vitest';
 import { parseAgentArgs, parseBytes } from './cli.js';
 import { parseKernelCmdline } from './identify.js';
 
-const BOOT = parseKernelCmdline('console=tty1 rpi_deploy.server=http://198.18.0.1:5001 rpi_deploy.target=/dev/mmcblk0 rpi_deploy.token=abcdefghijklmnop1234 rpi_deploy.reboot=1');
+const BOOT = parseKernelCmdline(
+  'console=tty1 rpi_deploy.server=http://198.18.0.1:5001 rpi_deploy.target=/dev/mmcblk0 rpi_deploy.token=abcdefghijklmnop1234 rpi_deploy.reboot=1',
+);
 
 describe('parseAgentArgs', () => {
   it('takes server, target, token and reboot from the kernel command line of a netbooted board', async () => {
     expect(await parseAgentArgs([], BOOT)).toMatchObject({
-      options: { server: 'http://198.18.0.1:5001', target: '/dev/mmcblk0', bootToken: 'abcdefghijklmnop1234', reboot: true },
+      options: {
+        server: 'http://198.18.0.1:5001',
+        target: '/dev/mmcblk0',
+        bootToken: 'abcdefghijklmnop1234',
+        reboot: true,
+      },
     });
   });
 
   it('lets flags win over the command line', async () => {
-    const r = await parseAgentArgs(['--server', 'http://127.0.0.1:5001', '--target', '/tmp/card.img', '--mac', '2c:cf:67:00:00:01', '--mac', '2c:cf:67:00:00:02', '--write-rate', '20M', '--parallel', '2'], BOOT);
-    expect(r).toMatchObject({ options: { server: 'http://127.0.0.1:5001', target: '/tmp/card.img', macs: ['2c:cf:67:00:00:01', '2c:cf:67:00:00:02'], writeRateBytesPerSec: 20 * 1024 * 1024, parallel: 2 } });
+    const r = await parseAgentArgs(
+      [
+        '--server',
+        'http://127.0.0.1:5001',
+        '--target',
+        '/tmp/card.img',
+        '--mac',
+        '2c:cf:67:00:00:01',
+        '--mac',
+        '2c:cf:67:00:00:02',
+        '--write-rate',
+        '20M',
+        '--parallel',
+        '2',
+      ],
+      BOOT,
+    );
+    expect(r).toMatchObject({
+      options: {
+        server: 'http://127.0.0.1:5001',
+        target: '/tmp/card.img',
+        macs: ['2c:cf:67:00:00:01', '2c:cf:67:00:00:02'],
+        writeRateBytesPerSec: 20 * 1024 * 1024,
+        parallel: 2,
+      },
+    });
   });
 
   it.each([
@@ -25,7 +56,10 @@ describe('parseAgentArgs', () => {
     [['--server', 'http://x:1', '--target', '/x', 'extra'], 'positional'],
     [['--bogus'], "Unknown option '--bogus'"],
   ])('refuses %j with AGENT_USAGE', async (argv, message) => {
-    await expect(parseAgentArgs(argv, new Map())).rejects.toMatchObject({ code: 'AGENT_USAGE', message: expect.stringContaining(message) });
+    await expect(parseAgentArgs(argv, new Map())).rejects.toMatchObject({
+      code: 'AGENT_USAGE',
+      message: expect.stringContaining(message),
+    });
   });
 
   it('answers --help', async () => expect(await parseAgentArgs(['--help'], new Map())).toBe('help'));

@@ -34,19 +34,24 @@ Exit codes: 0 success, 1 failed (reported to the server when possible), 2 usage.
 /** Turns `20M` into 20971520; K, M and G are powers of 1024. */
 export function parseBytes(flag: string, text: string): number {
   const m = /^([0-9]+(?:\.[0-9]+)?)([KMG]?)$/i.exec(text.trim());
-  if (!m || Number(m[1]) === 0) throw new AgentError('AGENT_USAGE', `--${flag} ${text}: expected a number of bytes such as 20M`, {});
+  if (!m || Number(m[1]) === 0)
+    throw new AgentError('AGENT_USAGE', `--${flag} ${text}: expected a number of bytes such as 20M`, {});
   const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
   return Math.round(Number(m[1]) * unit);
 }
 
 function positiveInt(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(text)) throw new AgentError('AGENT_USAGE', `--${flag} ${text}: expected a whole number above 0`, {});
+  if (!/^[1-9][0-9]*$/.test(text))
+    throw new AgentError('AGENT_USAGE', `--${flag} ${text}: expected a whole number above 0`, {});
   return Number(text);
 }
 
 /** Agent options from argv, filled in from the kernel command line. */
-export async function parseAgentArgs(argv: string[], cmdline: Map<string, string>): Promise<{ options: AgentOptions; json: boolean; quiet: boolean } | 'help'> {
+export async function parseAgentArgs(
+  argv: string[],
+  cmdline: Map<string, string>,
+): Promise<{ options: AgentOptions; json: boolean; quiet: boolean } | 'help'> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -79,8 +84,18 @@ export async function parseAgentArgs(argv: string[], cmdline: Map<string, string
   const boot = (key: keyof typeof BOOT_PARAMS) => cmdline.get(BOOT_PARAMS[key]) || undefined;
   const server = values.server ?? boot('server');
   const target = values.target ?? boot('target');
-  if (!server) throw new AgentError('AGENT_USAGE', `No server: pass --server URL (or ${BOOT_PARAMS.server}= on the kernel command line)`, {});
-  if (!target) throw new AgentError('AGENT_USAGE', `No target: pass --target PATH (or ${BOOT_PARAMS.target}= on the kernel command line)`, {});
+  if (!server)
+    throw new AgentError(
+      'AGENT_USAGE',
+      `No server: pass --server URL (or ${BOOT_PARAMS.server}= on the kernel command line)`,
+      {},
+    );
+  if (!target)
+    throw new AgentError(
+      'AGENT_USAGE',
+      `No target: pass --target PATH (or ${BOOT_PARAMS.target}= on the kernel command line)`,
+      {},
+    );
   try {
     new URL(server);
   } catch {
@@ -101,8 +116,10 @@ export async function parseAgentArgs(argv: string[], cmdline: Map<string, string
       bootToken: values['boot-token'] ?? boot('bootToken'),
       reboot: values.reboot ?? ['1', 'yes', 'true'].includes(cmdline.get(BOOT_PARAMS.reboot) ?? ''),
       parallel: positiveInt('parallel', values.parallel),
-      writeRateBytesPerSec: values['write-rate'] === undefined ? undefined : parseBytes('write-rate', values['write-rate']),
-      verifyBatchBytes: values['verify-batch'] === undefined ? undefined : parseBytes('verify-batch', values['verify-batch']),
+      writeRateBytesPerSec:
+        values['write-rate'] === undefined ? undefined : parseBytes('write-rate', values['write-rate']),
+      verifyBatchBytes:
+        values['verify-batch'] === undefined ? undefined : parseBytes('verify-batch', values['verify-batch']),
       retryForMs: retryForSeconds === undefined ? undefined : retryForSeconds * 1000,
     },
   };

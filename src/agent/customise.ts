@@ -18,7 +18,9 @@ export async function customiseCard(card: Card, manifest: Manifest, c: Customisa
   const part = boot && manifest.partitions.find((p) => p.number === boot.partitionNumber);
   if (!part) throw new AgentError('AGENT_CUSTOMISE_FAILED', 'The image has no FAT boot partition to customise', {});
   try {
-    const volume = await openFatVolume(partitionDevice(card, part.startBytes, part.sizeBytes, (o, n) => card.read(o, n)));
+    const volume = await openFatVolume(
+      partitionDevice(card, part.startBytes, part.sizeBytes, (o, n) => card.read(o, n)),
+    );
     const cmdline = await volume.readFile('cmdline.txt').catch(() => {
       throw new AgentError('AGENT_CUSTOMISE_FAILED', 'The boot partition has no cmdline.txt', {});
     });
@@ -27,21 +29,41 @@ export async function customiseCard(card: Card, manifest: Manifest, c: Customisa
     for (const f of wanted) await volume.writeFile(f.path, utf8.encode(f.content));
     await card.flush();
 
-    const cold = await openFatVolume(partitionDevice(card, part.startBytes, part.sizeBytes, async (o, n) => Buffer.from(await card.readBack(o, n))));
+    const cold = await openFatVolume(
+      partitionDevice(card, part.startBytes, part.sizeBytes, async (o, n) => Buffer.from(await card.readBack(o, n))),
+    );
     for (const f of wanted) {
       const onCard = text.decode(await cold.readFile(f.path));
-      if (onCard !== f.content) throw new AgentError('AGENT_CUSTOMISE_FAILED', `${f.path} on the card differs from what was written`, { file: f.path });
+      if (onCard !== f.content)
+        throw new AgentError('AGENT_CUSTOMISE_FAILED', `${f.path} on the card differs from what was written`, {
+          file: f.path,
+        });
     }
   } catch (err) {
     if (err instanceof AgentError) throw err;
-    throw new AgentError('AGENT_CUSTOMISE_FAILED', `Customising the boot partition failed: ${(err as Error).message}`, {}, { cause: err });
+    throw new AgentError(
+      'AGENT_CUSTOMISE_FAILED',
+      `Customising the boot partition failed: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    );
   }
 }
 
 /** The boot partition of the card as a block device for the FAT library. */
-function partitionDevice(card: Card, startBytes: number, sizeBytes: number, read: (offsetBytes: number, lengthBytes: number) => Promise<Buffer>): BlockDevice {
+function partitionDevice(
+  card: Card,
+  startBytes: number,
+  sizeBytes: number,
+  read: (offsetBytes: number, lengthBytes: number) => Promise<Buffer>,
+): BlockDevice {
   const inside = (offsetBytes: number, lengthBytes: number) => {
-    if (offsetBytes < 0 || offsetBytes + lengthBytes > sizeBytes) throw new AgentError('AGENT_CUSTOMISE_FAILED', `Boot partition access at ${offsetBytes}+${lengthBytes} is outside it`, {});
+    if (offsetBytes < 0 || offsetBytes + lengthBytes > sizeBytes)
+      throw new AgentError(
+        'AGENT_CUSTOMISE_FAILED',
+        `Boot partition access at ${offsetBytes}+${lengthBytes} is outside it`,
+        {},
+      );
   };
   return {
     sizeBytes,

@@ -30,7 +30,9 @@ export async function openDirectIo(path: string, options: { write: boolean }): P
     return undefined;
   }
   // Without O_DIRECT for writing, writes go through the page cache: slower, not wrong.
-  const writer = options.write ? await open(path, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined) : undefined;
+  const writer = options.write
+    ? await open(path, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined)
+    : undefined;
 
   /** A buffer of at least `lengthBytes` at an aligned address, or undefined if none could be found. */
   async function alignedBuffer(lengthBytes: number): Promise<Buffer | undefined> {
@@ -72,11 +74,13 @@ export async function openDirectIo(path: string, options: { write: boolean }): P
         got += bytesRead;
         if (bytesRead === 0 || bytesRead % 512 !== 0) break;
       }
-      if (got < offsetBytes - from + lengthBytes) throw new Error(`read ${got} bytes at ${from}, wanted ${offsetBytes - from + lengthBytes}`);
+      if (got < offsetBytes - from + lengthBytes)
+        throw new Error(`read ${got} bytes at ${from}, wanted ${offsetBytes - from + lengthBytes}`);
       return readBuffer!.subarray(offsetBytes - from, offsetBytes - from + lengthBytes);
     },
 
-    canWrite: (offsetBytes, lengthBytes) => writer !== undefined && offsetBytes % DIRECT_IO_ALIGN_BYTES === 0 && lengthBytes % DIRECT_IO_ALIGN_BYTES === 0,
+    canWrite: (offsetBytes, lengthBytes) =>
+      writer !== undefined && offsetBytes % DIRECT_IO_ALIGN_BYTES === 0 && lengthBytes % DIRECT_IO_ALIGN_BYTES === 0,
 
     async write(offsetBytes, data) {
       const i = spare.findIndex((b) => b.length >= data.length);
@@ -84,7 +88,8 @@ export async function openDirectIo(path: string, options: { write: boolean }): P
       try {
         data.copy(buf);
         let done = 0;
-        while (done < data.length) done += (await writer!.write(buf, done, data.length - done, offsetBytes + done)).bytesWritten;
+        while (done < data.length)
+          done += (await writer!.write(buf, done, data.length - done, offsetBytes + done)).bytesWritten;
       } finally {
         spare.push(buf);
       }

@@ -16,9 +16,15 @@ const FULL: FirstBootSettings = {
   timezone: 'America/Los_Angeles',
   keyboardLayout: 'us',
 };
-const CMDLINE = 'console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait quiet\n';
+const CMDLINE =
+  'console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait quiet\n';
 
-const customisation = (format: Customisation['format'], settings: FirstBootSettings = {}): Customisation => ({ format, hostname: 'KXP2-CORO-007', instanceId: 'rpi-deploy-42-1700000000000', settings });
+const customisation = (format: Customisation['format'], settings: FirstBootSettings = {}): Customisation => ({
+  format,
+  hostname: 'KXP2-CORO-007',
+  instanceId: 'rpi-deploy-42-1700000000000',
+  settings,
+});
 
 describe('renderFirstBoot, cloud-init (current Raspberry Pi OS)', () => {
   it('names the host in user-data and meta-data and points the command line at NoCloud', () => {
@@ -26,8 +32,15 @@ describe('renderFirstBoot, cloud-init (current Raspberry Pi OS)', () => {
     const files = Object.fromEntries(out.files.map((f) => [f.path, f.content]));
     expect(Object.keys(files)).toEqual(['user-data', 'meta-data']);
     expect(files['user-data']!.startsWith('#cloud-config\n')).toBe(true);
-    expect(parse(files['user-data']!)).toEqual({ hostname: 'KXP2-CORO-007', manage_etc_hosts: true, manage_resolv_conf: false });
-    expect(parse(files['meta-data']!)).toEqual({ 'instance-id': 'rpi-deploy-42-1700000000000', 'local-hostname': 'KXP2-CORO-007' });
+    expect(parse(files['user-data']!)).toEqual({
+      hostname: 'KXP2-CORO-007',
+      manage_etc_hosts: true,
+      manage_resolv_conf: false,
+    });
+    expect(parse(files['meta-data']!)).toEqual({
+      'instance-id': 'rpi-deploy-42-1700000000000',
+      'local-hostname': 'KXP2-CORO-007',
+    });
     expect(out.cmdline).toBe(`${CMDLINE.trim()} ds=nocloud;i=rpi-deploy-42-1700000000000\n`);
   });
 
@@ -38,7 +51,13 @@ describe('renderFirstBoot, cloud-init (current Raspberry Pi OS)', () => {
       hostname: 'KXP2-CORO-007',
       timezone: 'America/Los_Angeles',
       keyboard: { model: 'pc105', layout: 'us' },
-      user: { name: 'kart', lock_passwd: false, passwd: FULL.user!.passwordHash, sudo: 'ALL=(ALL) NOPASSWD:ALL', ssh_authorized_keys: [KEY] },
+      user: {
+        name: 'kart',
+        lock_passwd: false,
+        passwd: FULL.user!.passwordHash,
+        sudo: 'ALL=(ALL) NOPASSWD:ALL',
+        ssh_authorized_keys: [KEY],
+      },
       ssh_pwauth: false,
       runcmd: ['systemctl enable --now ssh'],
     });
@@ -46,15 +65,27 @@ describe('renderFirstBoot, cloud-init (current Raspberry Pi OS)', () => {
       network: {
         version: 2,
         ethernets: { eth0: { dhcp4: true, optional: true } },
-        wifis: { wlan0: { dhcp4: true, optional: true, 'regulatory-domain': 'US', 'access-points': { "Karting 'Pit' Lane": { password: 'a'.repeat(64), hidden: true } } } },
+        wifis: {
+          wlan0: {
+            dhcp4: true,
+            optional: true,
+            'regulatory-domain': 'US',
+            'access-points': { "Karting 'Pit' Lane": { password: 'a'.repeat(64), hidden: true } },
+          },
+        },
       },
     });
     expect(out.cmdline).toContain(' cfg80211.ieee80211_regdom=US ds=nocloud;i=');
   });
 
   it('marks an open network as such', () => {
-    const out = renderFirstBoot(customisation('cloud-init', { wifi: { ssid: 'Open', country: 'DE', psk: null } }), CMDLINE);
-    const net = parse(out.files.find((f) => f.path === 'network-config')!.content) as { network: { wifis: { wlan0: { 'access-points': Record<string, unknown> } } } };
+    const out = renderFirstBoot(
+      customisation('cloud-init', { wifi: { ssid: 'Open', country: 'DE', psk: null } }),
+      CMDLINE,
+    );
+    const net = parse(out.files.find((f) => f.path === 'network-config')!.content) as {
+      network: { wifis: { wlan0: { 'access-points': Record<string, unknown> } } };
+    };
     expect(net.network.wifis.wlan0['access-points']).toEqual({ Open: { auth: { 'key-management': 'none' } } });
   });
 
@@ -96,9 +127,14 @@ describe('renderFirstBoot, firstrun.sh (Bookworm)', () => {
     try {
       writeFileSync(join(dir, 'hostname'), 'raspberrypi\n');
       writeFileSync(join(dir, 'hosts'), '127.0.0.1\tlocalhost\n127.0.1.1\traspberrypi\n');
-      const run = spawnSync('bash', ['-c', hostnamePart], { encoding: 'utf8', env: { ETC: dir, PATH: process.env['PATH'] ?? '' } });
+      const run = spawnSync('bash', ['-c', hostnamePart], {
+        encoding: 'utf8',
+        env: { ETC: dir, PATH: process.env['PATH'] ?? '' },
+      });
       expect(run.status).toBe(0);
-      expect(spawnSync('cat', [join(dir, 'hostname'), join(dir, 'hosts')], { encoding: 'utf8' }).stdout).toBe('KXP2-CORO-007\n127.0.0.1\tlocalhost\n127.0.1.1\tKXP2-CORO-007\n');
+      expect(spawnSync('cat', [join(dir, 'hostname'), join(dir, 'hosts')], { encoding: 'utf8' }).stdout).toBe(
+        'KXP2-CORO-007\n127.0.0.1\tlocalhost\n127.0.1.1\tKXP2-CORO-007\n',
+      );
     } finally {
       rmSync(dir, { recursive: true });
     }

@@ -14,12 +14,21 @@ export interface FirstBootFiles {
 }
 
 const SSH_ENABLE = 'systemctl enable --now ssh';
-const FIRSTRUN_PARAMS = ['systemd.run=/boot/firstrun.sh', 'systemd.run_success_action=reboot', 'systemd.unit=kernel-command-line.target'];
+const FIRSTRUN_PARAMS = [
+  'systemd.run=/boot/firstrun.sh',
+  'systemd.run_success_action=reboot',
+  'systemd.unit=kernel-command-line.target',
+];
 /** Words this renderer adds to cmdline.txt; removed first, so customising twice leaves one copy. */
-const OWN_PARAM = /^(ds=nocloud(;.*)?|systemd\.run=.*|systemd\.run_success_action=.*|systemd\.unit=kernel-command-line\.target|cfg80211\.ieee80211_regdom=.*)$/;
+const OWN_PARAM =
+  /^(ds=nocloud(;.*)?|systemd\.run=.*|systemd\.run_success_action=.*|systemd\.unit=kernel-command-line\.target|cfg80211\.ieee80211_regdom=.*)$/;
 
 export function renderFirstBoot(c: Customisation, cmdlineTxt: string): FirstBootFiles {
-  const words = cmdlineTxt.replace(/\r?\n[\s\S]*$/, '').trim().split(/\s+/).filter((w) => w && !OWN_PARAM.test(w));
+  const words = cmdlineTxt
+    .replace(/\r?\n[\s\S]*$/, '')
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w && !OWN_PARAM.test(w));
   if (c.settings.wifi) words.push(`cfg80211.ieee80211_regdom=${c.settings.wifi.country}`);
   if (c.format === 'cloud-init') {
     words.push(`ds=nocloud;i=${c.instanceId}`);
@@ -39,7 +48,13 @@ const y = (s: string) => JSON.stringify(s);
 
 function userData(c: Customisation): string {
   const s = c.settings;
-  const out = ['#cloud-config', `# rpi-deploy first boot for ${c.hostname}`, `hostname: ${y(c.hostname)}`, 'manage_etc_hosts: true', 'manage_resolv_conf: false'];
+  const out = [
+    '#cloud-config',
+    `# rpi-deploy first boot for ${c.hostname}`,
+    `hostname: ${y(c.hostname)}`,
+    'manage_etc_hosts: true',
+    'manage_resolv_conf: false',
+  ];
   if (s.timezone) out.push(`timezone: ${y(s.timezone)}`);
   if (s.keyboardLayout) out.push('keyboard:', '  model: pc105', `  layout: ${y(s.keyboardLayout)}`);
   const keys = s.sshAuthorizedKeys ?? [];
@@ -131,11 +146,19 @@ function firstrunScript(c: Customisation): string {
       `  if [ "$FIRSTUSER" != ${q(name)} ]; then usermod -l ${q(name)} "$FIRSTUSER"; usermod -m -d ${q(`/home/${name}`)} ${q(name)}; groupmod -n ${q(name)} "$FIRSTUSER"; fi`,
       'fi',
     );
-    if (sudo) lines.push(`echo ${q(`${name} ALL=(ALL) NOPASSWD: ALL`)} > ${q(`/etc/sudoers.d/010_${name}-nopasswd`)}`, `chmod 440 ${q(`/etc/sudoers.d/010_${name}-nopasswd`)}`);
+    if (sudo)
+      lines.push(
+        `echo ${q(`${name} ALL=(ALL) NOPASSWD: ALL`)} > ${q(`/etc/sudoers.d/010_${name}-nopasswd`)}`,
+        `chmod 440 ${q(`/etc/sudoers.d/010_${name}-nopasswd`)}`,
+      );
   }
   if (s.wifi) {
     const { ssid, psk, country, hidden } = s.wifi;
-    lines.push(`if [ -f ${CUSTOM} ]; then`, `  ${CUSTOM} set_wlan${hidden ? ' -h' : ''} ${q(ssid)} ${q(psk ?? '')} ${q(country)}`, 'fi');
+    lines.push(
+      `if [ -f ${CUSTOM} ]; then`,
+      `  ${CUSTOM} set_wlan${hidden ? ' -h' : ''} ${q(ssid)} ${q(psk ?? '')} ${q(country)}`,
+      'fi',
+    );
   }
   if (s.keyboardLayout) lines.push(`if [ -f ${CUSTOM} ]; then ${CUSTOM} set_keymap ${q(s.keyboardLayout)}; fi`);
   if (s.timezone) {

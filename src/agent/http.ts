@@ -32,12 +32,21 @@ export function createHttpClient(base: URL, options: { maxSockets: number }): Ht
   return {
     send(req) {
       const body = req.json === undefined ? undefined : Buffer.from(JSON.stringify(req.json));
-      const headers: Record<string, string> = { ...req.headers, ...(body && { 'content-type': 'application/json', 'content-length': String(body.length) }) };
+      const headers: Record<string, string> = {
+        ...req.headers,
+        ...(body && { 'content-type': 'application/json', 'content-length': String(body.length) }),
+      };
       return new Promise<HttpResponse>((resolve, reject) => {
-        const r = lib.request(new URL(req.path, base), { method: req.method, headers, agent, timeout: IDLE_TIMEOUT_MS, signal: req.signal }, (res) => {
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
-        });
-        r.on('timeout', () => r.destroy(new TransientError(`no answer from ${base.origin} for ${IDLE_TIMEOUT_MS / 1000} s`)));
+        const r = lib.request(
+          new URL(req.path, base),
+          { method: req.method, headers, agent, timeout: IDLE_TIMEOUT_MS, signal: req.signal },
+          (res) => {
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+          },
+        );
+        r.on('timeout', () =>
+          r.destroy(new TransientError(`no answer from ${base.origin} for ${IDLE_TIMEOUT_MS / 1000} s`)),
+        );
         r.on('error', (err) => reject(classify(err, req.signal)));
         r.end(body);
       });
@@ -60,7 +69,10 @@ export async function readBody(res: IncomingMessage, limitBytes: number, signal?
   try {
     for await (const part of res as AsyncIterable<Buffer>) {
       size += part.length;
-      if (size > limitBytes) throw new AgentError('AGENT_SERVER_REPLY_INVALID', `The server sent more than ${limitBytes} bytes`, { limitBytes });
+      if (size > limitBytes)
+        throw new AgentError('AGENT_SERVER_REPLY_INVALID', `The server sent more than ${limitBytes} bytes`, {
+          limitBytes,
+        });
       parts.push(part);
     }
   } catch (err) {
@@ -91,7 +103,12 @@ export async function withRetry<T>(what: string, fn: () => Promise<T>, options: 
     } catch (err) {
       if (!(err instanceof TransientError)) throw err;
       if (Date.now() - started > options.giveUpAfterMs) {
-        throw new AgentError('AGENT_SERVER_UNREACHABLE', `${what}: gave up after ${Math.round((Date.now() - started) / 1000)} s of failures; last: ${err.message}`, { attempts: attempt }, { cause: err });
+        throw new AgentError(
+          'AGENT_SERVER_UNREACHABLE',
+          `${what}: gave up after ${Math.round((Date.now() - started) / 1000)} s of failures; last: ${err.message}`,
+          { attempts: attempt },
+          { cause: err },
+        );
       }
       options.onRetry?.(what, err, attempt);
       const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(attempt - 1, 10));

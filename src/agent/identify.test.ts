@@ -19,8 +19,16 @@ function put(path: string, content: string): void {
 
 describe('parseKernelCmdline', () => {
   it('splits key=value words, keeps bare words and lets later words win', () => {
-    const p = parseKernelCmdline('console=tty1 quiet rpi_deploy.server=http://198.18.0.1:5001 ds=nocloud;i=x rpi_deploy.token=a rpi_deploy.token=b\n');
-    expect(Object.fromEntries(p)).toEqual({ console: 'tty1', quiet: '', 'rpi_deploy.server': 'http://198.18.0.1:5001', ds: 'nocloud;i=x', 'rpi_deploy.token': 'b' });
+    const p = parseKernelCmdline(
+      'console=tty1 quiet rpi_deploy.server=http://198.18.0.1:5001 ds=nocloud;i=x rpi_deploy.token=a rpi_deploy.token=b\n',
+    );
+    expect(Object.fromEntries(p)).toEqual({
+      console: 'tty1',
+      quiet: '',
+      'rpi_deploy.server': 'http://198.18.0.1:5001',
+      ds: 'nocloud;i=x',
+      'rpi_deploy.token': 'b',
+    });
   });
 });
 
@@ -31,12 +39,23 @@ describe('identifyBoard', () => {
     put('sys/class/net/lo/address', '00:00:00:00:00:00\n');
     put('sys/class/net/wlan0/address', '2c:cf:67:00:00:02\n');
     put('sys/class/net/eth0/address', '2C:CF:67:00:00:01\n');
-    expect(await identifyBoard(roots)).toEqual({ serial: '9d00ce41d137e638', macs: ['2c:cf:67:00:00:01', '2c:cf:67:00:00:02'], model: 'Raspberry Pi 5 Model B Rev 1.0' });
+    expect(await identifyBoard(roots)).toEqual({
+      serial: '9d00ce41d137e638',
+      macs: ['2c:cf:67:00:00:01', '2c:cf:67:00:00:02'],
+      model: 'Raspberry Pi 5 Model B Rev 1.0',
+    });
   });
 
   it('falls back to /proc/cpuinfo (Pi 4 style serial)', async () => {
-    put('proc/cpuinfo', 'processor\t: 0\nHardware\t: BCM2835\nRevision\t: c03111\nSerial\t\t: 10000000ABCDEF01\nModel\t\t: Raspberry Pi 4 Model B Rev 1.1\n');
-    expect(await identifyBoard(roots)).toEqual({ serial: '10000000abcdef01', macs: [], model: 'Raspberry Pi 4 Model B Rev 1.1' });
+    put(
+      'proc/cpuinfo',
+      'processor\t: 0\nHardware\t: BCM2835\nRevision\t: c03111\nSerial\t\t: 10000000ABCDEF01\nModel\t\t: Raspberry Pi 4 Model B Rev 1.1\n',
+    );
+    expect(await identifyBoard(roots)).toEqual({
+      serial: '10000000abcdef01',
+      macs: [],
+      model: 'Raspberry Pi 4 Model B Rev 1.1',
+    });
   });
 
   it('finds no serial on a machine that has none (QEMU virt)', async () => {

@@ -7,7 +7,9 @@ export interface AgentLog {
 /** One line per message on a stream (stderr by default), readable on a serial console. */
 export function streamLog(stream: NodeJS.WritableStream = process.stderr, prefix = 'rpi-deploy-agent'): AgentLog {
   const line = (level: string, message: string, data?: Record<string, unknown>) =>
-    stream.write(`${new Date().toISOString()} ${prefix} ${level}: ${message}${data && Object.keys(data).length > 0 ? ` ${JSON.stringify(data)}` : ''}\n`);
+    stream.write(
+      `${new Date().toISOString()} ${prefix} ${level}: ${message}${data && Object.keys(data).length > 0 ? ` ${JSON.stringify(data)}` : ''}\n`,
+    );
   return { info: (m, d) => line('info', m, d), warn: (m, d) => line('warn', m, d) };
 }
 

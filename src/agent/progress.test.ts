@@ -8,8 +8,23 @@ describe('rateOf', () => {
   it.each([
     ['no samples', [], 0],
     ['one sample', [{ atMs: 0, bytes: 10 }], 0],
-    ['two seconds of 1 MB/s', [{ atMs: 1000, bytes: 0 }, { atMs: 2000, bytes: 1e6 }, { atMs: 3000, bytes: 2e6 }], 1e6],
-    ['a clock that did not move', [{ atMs: 5, bytes: 0 }, { atMs: 5, bytes: 100 }], 0],
+    [
+      'two seconds of 1 MB/s',
+      [
+        { atMs: 1000, bytes: 0 },
+        { atMs: 2000, bytes: 1e6 },
+        { atMs: 3000, bytes: 2e6 },
+      ],
+      1e6,
+    ],
+    [
+      'a clock that did not move',
+      [
+        { atMs: 5, bytes: 0 },
+        { atMs: 5, bytes: 100 },
+      ],
+      0,
+    ],
   ])('%s → %d B/s', (_case, samples, want) => expect(rateOf(samples)).toBe(want));
 });
 
@@ -61,7 +76,9 @@ describe('startProgressReporter', () => {
     reporter.phase('verifying');
     await reporter.drain(1000);
     reporter.stop();
-    expect(sent.map(({ phase, bytesWritten, bytesDone, bytesTotal }) => ({ phase, bytesWritten, bytesDone, bytesTotal }))).toEqual([
+    expect(
+      sent.map(({ phase, bytesWritten, bytesDone, bytesTotal }) => ({ phase, bytesWritten, bytesDone, bytesTotal })),
+    ).toEqual([
       { phase: 'writing', bytesWritten: 200, bytesDone: 0, bytesTotal: 400 },
       // chunk 2 was resumed: verified on the card without a write, so it is on the card all the same
       { phase: 'verifying', bytesWritten: 300, bytesDone: 200, bytesTotal: 400 },

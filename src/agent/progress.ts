@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { VERIFIED_CHUNKS_PER_REPORT_MAX, type AgentPhase, type ProgressReply, type ProgressReport } from '../protocol/agent-api.js';
+import {
+  VERIFIED_CHUNKS_PER_REPORT_MAX,
+  type AgentPhase,
+  type ProgressReply,
+  type ProgressReport,
+} from '../protocol/agent-api.js';
 import { AgentError, TransientError } from './errors.js';
 
 /** Bytes-per-second over the last few seconds of (time, bytes) samples. */
@@ -26,7 +31,13 @@ export interface ProgressReporter {
   unsent(): number[];
   stop(): void;
   /** Snapshot for a caller that shows progress (the simulator). */
-  snapshot(): { phase: AgentPhase | null; bytesWritten: number; bytesDone: number; bytesTotal: number; rateBytesPerSec: number };
+  snapshot(): {
+    phase: AgentPhase | null;
+    bytesWritten: number;
+    bytesDone: number;
+    bytesTotal: number;
+    rateBytesPerSec: number;
+  };
 }
 
 /** What the reporter needs to know of a manifest chunk. */
@@ -73,12 +84,25 @@ export function startProgressReporter(o: {
     if (!phase) return;
     const batch = verified.slice(0, VERIFIED_CHUNKS_PER_REPORT_MAX);
     try {
-      const reply = await o.send({ phase, bytesWritten, bytesDone, bytesTotal, rateBytesPerSec: sample(), verifiedChunks: batch });
+      const reply = await o.send({
+        phase,
+        bytesWritten,
+        bytesDone,
+        bytesTotal,
+        rateBytesPerSec: sample(),
+        verifiedChunks: batch,
+      });
       if (phases[0] === phase) phases.shift();
       verified = verified.slice(batch.length);
       if (reply.status === 'success' || reply.status === 'failed') {
         end();
-        o.onStop(new AgentError('AGENT_SUPERSEDED', `The server ended this deployment (${reply.status}); another enrollment of this board replaced it`, { status: reply.status }));
+        o.onStop(
+          new AgentError(
+            'AGENT_SUPERSEDED',
+            `The server ended this deployment (${reply.status}); another enrollment of this board replaced it`,
+            { status: reply.status },
+          ),
+        );
       }
     } catch (err) {
       if (err instanceof TransientError) o.onWarn(`progress report not delivered: ${err.message}`);

@@ -63,15 +63,26 @@ const FAILURE_REPORT_GIVE_UP_MS = 60_000;
  * the server (when there is a deployment to report it on) and returned. Success is reported
  * only after every used chunk, the customisation and the partition table were read back right.
  */
-export async function runAgent(options: AgentOptions, outerSignal: AbortSignal = new AbortController().signal): Promise<AgentResult> {
-  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as AgentOptions & typeof DEFAULTS;
+export async function runAgent(
+  options: AgentOptions,
+  outerSignal: AbortSignal = new AbortController().signal,
+): Promise<AgentResult> {
+  const o = {
+    ...DEFAULTS,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as AgentOptions & typeof DEFAULTS;
   const log = o.log ?? SILENT_LOG;
   const roots = o.roots ?? REAL_ROOTS;
   const started = performance.now();
   const stopper = new AbortController();
   const signal = AbortSignal.any([outerSignal, stopper.signal]);
   let stopReason: AgentError | undefined;
-  const retry: RetryOptions = { signal, giveUpAfterMs: o.retryForMs, onRetry: (what, err, n) => (n === 1 || n % 10 === 0) && log.warn(`${what}: retrying (${err.message})`, { attempt: n }) };
+  const retry: RetryOptions = {
+    signal,
+    giveUpAfterMs: o.retryForMs,
+    onRetry: (what, err, n) =>
+      (n === 1 || n % 10 === 0) && log.warn(`${what}: retrying (${err.message})`, { attempt: n }),
+  };
   const http = createHttpClient(new URL(o.server), { maxSockets: o.parallel + 2 });
   const client = createServerClient(http, retry);
   const result: AgentResult = {
@@ -89,7 +100,12 @@ export async function runAgent(options: AgentOptions, outerSignal: AbortSignal =
 
   try {
     const serial = o.serial ?? (await readSerial(roots));
-    if (!serial) throw new AgentError('AGENT_IDENTITY_UNKNOWN', 'No board serial: none in the device tree or /proc/cpuinfo; pass --serial', {});
+    if (!serial)
+      throw new AgentError(
+        'AGENT_IDENTITY_UNKNOWN',
+        'No board serial: none in the device tree or /proc/cpuinfo; pass --serial',
+        {},
+      );
     let target: TargetInfo | undefined;
     let targetProblem: AgentError | undefined;
     try {
@@ -111,7 +127,11 @@ export async function runAgent(options: AgentOptions, outerSignal: AbortSignal =
     const { plan } = enrolled;
     result.deploymentId = enrolled.deploymentId;
     result.hostname = enrolled.hostname;
-    log.info(`enrolled as ${enrolled.hostname}`, { deploymentId: enrolled.deploymentId, image: `${plan.manifest.product} ${plan.manifest.version}`, resumable: plan.verifiedChunks.length });
+    log.info(`enrolled as ${enrolled.hostname}`, {
+      deploymentId: enrolled.deploymentId,
+      image: `${plan.manifest.product} ${plan.manifest.version}`,
+      resumable: plan.verifiedChunks.length,
+    });
     if (targetProblem) throw targetProblem;
     refuseTooSmall(target!, plan.manifest.sizeBytes);
     checkManifest(plan.manifest);
@@ -119,7 +139,8 @@ export async function runAgent(options: AgentOptions, outerSignal: AbortSignal =
     const limiter = o.writeRateBytesPerSec ? createRateLimiter(o.writeRateBytesPerSec) : undefined;
     card = await (o.openCard ?? ((t, l) => openCard(t, { limiter: l, procRoot: roots.proc })))(target!, limiter);
     result.verifyMethod = card.verifyMethod;
-    if (card.verifyMethod === 'page-cache') log.warn(`${target!.path} allows no O_DIRECT; read-back goes through the page cache`);
+    if (card.verifyMethod === 'page-cache')
+      log.warn(`${target!.path} allows no O_DIRECT; read-back goes through the page cache`);
     reporter = startProgressReporter({
       send: (r) => client.progress(r),
       intervalMs: plan.progressIntervalMs,
@@ -165,7 +186,10 @@ export async function runAgent(options: AgentOptions, outerSignal: AbortSignal =
     if (stopReason) throw stopReason;
     await client.result({ status: 'success', verifyMethod: card.verifyMethod, verifiedChunks: reporter.unsent() });
     result.status = 'success';
-    log.info(`success: ${enrolled.hostname} written and verified`, { bytesWritten: result.stats.bytesWritten, verifyMethod: card.verifyMethod });
+    log.info(`success: ${enrolled.hostname} written and verified`, {
+      bytesWritten: result.stats.bytesWritten,
+      verifyMethod: card.verifyMethod,
+    });
   } catch (err) {
     const failure = stopReason ?? asAgentError(err);
     result.code = failure.code;
@@ -185,7 +209,12 @@ export async function runAgent(options: AgentOptions, outerSignal: AbortSignal =
 
 function asAgentError(err: unknown): AgentError {
   if (err instanceof AgentError) return err;
-  return new AgentError('AGENT_INTERNAL', `Unexpected failure: ${(err as Error)?.message ?? String(err)}`, {}, { cause: err });
+  return new AgentError(
+    'AGENT_INTERNAL',
+    `Unexpected failure: ${(err as Error)?.message ?? String(err)}`,
+    {},
+    { cause: err },
+  );
 }
 
 async function reportFailure(client: ServerClient, failure: AgentError, log: AgentLog): Promise<void> {

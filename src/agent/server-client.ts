@@ -1,6 +1,14 @@
 import type { TSchema, Static } from 'typebox';
 import { firstSchemaError } from '../lib/validate.js';
-import { EnrollReply, ProgressReply, ResultReply, v1Paths, type EnrollRequest, type ProgressReport, type ResultReport } from '../protocol/agent-api.js';
+import {
+  EnrollReply,
+  ProgressReply,
+  ResultReply,
+  v1Paths,
+  type EnrollRequest,
+  type ProgressReport,
+  type ResultReport,
+} from '../protocol/agent-api.js';
 import { Manifest } from '../protocol/manifest.js';
 import { AgentError, TransientError } from './errors.js';
 import { readBody, withRetry, type HttpClient, type HttpResponse, type RetryOptions } from './http.js';
@@ -29,11 +37,25 @@ export function createServerClient(http: HttpClient, retry: RetryOptions): Serve
   };
   const auth = () => ({ authorization: `Bearer ${need().token}` });
 
-  async function call<S extends TSchema>(what: string, method: 'GET' | 'POST', path: string, schema: S, json?: unknown, headers: Record<string, string> = {}, patience = retry): Promise<Static<S>> {
+  async function call<S extends TSchema>(
+    what: string,
+    method: 'GET' | 'POST',
+    path: string,
+    schema: S,
+    json?: unknown,
+    headers: Record<string, string> = {},
+    patience = retry,
+  ): Promise<Static<S>> {
     return withRetry(
       what,
       async () => {
-        const res = await http.send({ method, path, json, headers: { accept: 'application/json', ...headers }, signal: patience.signal });
+        const res = await http.send({
+          method,
+          path,
+          json,
+          headers: { accept: 'application/json', ...headers },
+          signal: patience.signal,
+        });
         const body = await readBody(res.body, JSON_REPLY_LIMIT_BYTES, patience.signal);
         if (res.status !== 200) throw refusal(what, res, body);
         let value: unknown;
@@ -43,7 +65,12 @@ export function createServerClient(http: HttpClient, retry: RetryOptions): Serve
           throw new AgentError('AGENT_SERVER_REPLY_INVALID', `${what}: the server's reply is not JSON`, {});
         }
         const problem = firstSchemaError(schema, value);
-        if (problem) throw new AgentError('AGENT_SERVER_REPLY_INVALID', `${what}: the server's reply does not match API v1 (${problem.path} ${problem.message})`, { ...problem });
+        if (problem)
+          throw new AgentError(
+            'AGENT_SERVER_REPLY_INVALID',
+            `${what}: the server's reply does not match API v1 (${problem.path} ${problem.message})`,
+            { ...problem },
+          );
         return value as Static<S>;
       },
       patience,
@@ -57,8 +84,10 @@ export function createServerClient(http: HttpClient, retry: RetryOptions): Serve
       return reply;
     },
     manifest: () => call('manifest', 'GET', v1Paths.manifest(need().deploymentId), Manifest, undefined, auth()),
-    progress: (report) => call('progress report', 'POST', v1Paths.progress(need().deploymentId), ProgressReply, report, auth()),
-    result: (report, patience) => call('result report', 'POST', v1Paths.result(need().deploymentId), ResultReply, report, auth(), patience),
+    progress: (report) =>
+      call('progress report', 'POST', v1Paths.progress(need().deploymentId), ProgressReply, report, auth()),
+    result: (report, patience) =>
+      call('result report', 'POST', v1Paths.result(need().deploymentId), ResultReply, report, auth(), patience),
     authHeaders: auth,
     deploymentId: () => need().deploymentId,
   };
@@ -74,7 +103,13 @@ export function refusal(what: string, res: HttpResponse, body: Buffer): Error {
   }
   const message = typeof parsed.error === 'string' ? parsed.error : `HTTP ${res.status}`;
   const code = typeof parsed.code === 'string' ? parsed.code : undefined;
-  if (res.status >= 500 || res.status === 408 || res.status === 429) return new TransientError(`${what}: server answered ${res.status}: ${message}`);
-  if (code === 'FLEET_DEPLOYMENT_FINISHED') return new AgentError('AGENT_SUPERSEDED', `${what}: ${message}`, { status: res.status, code });
-  return new AgentError('AGENT_SERVER_REFUSED', `${what}: the server refused (${res.status} ${code ?? ''}): ${message}`, { status: res.status, code });
+  if (res.status >= 500 || res.status === 408 || res.status === 429)
+    return new TransientError(`${what}: server answered ${res.status}: ${message}`);
+  if (code === 'FLEET_DEPLOYMENT_FINISHED')
+    return new AgentError('AGENT_SUPERSEDED', `${what}: ${message}`, { status: res.status, code });
+  return new AgentError(
+    'AGENT_SERVER_REFUSED',
+    `${what}: the server refused (${res.status} ${code ?? ''}): ${message}`,
+    { status: res.status, code },
+  );
 }

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,14 +46,23 @@ function fakeCard(major: number, minor: number, sectors: number): string {
   return node;
 }
 
-const code = (p: Promise<unknown>) => p.then(() => 'accepted', (e: { code?: string }) => e.code);
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'accepted',
+    (e: { code?: string }) => e.code,
+  );
 
 describe('inspectTarget', () => {
   it('takes an existing file as a card of its size', async () => {
     const file = join(dir, 'card.img');
     writeFileSync(file, '');
     execFileSync('truncate', ['-s', '8M', file]);
-    expect(await inspectTarget(file, roots)).toEqual({ path: file, kind: 'file', sizeBytes: 8 * 1024 * 1024, devNumber: null });
+    expect(await inspectTarget(file, roots)).toEqual({
+      path: file,
+      kind: 'file',
+      sizeBytes: 8 * 1024 * 1024,
+      devNumber: null,
+    });
   });
 
   it('refuses a file that does not exist, and a directory', async () => {
@@ -61,7 +79,12 @@ describe('inspectTarget', () => {
 
   it('sizes an unmounted block device from sysfs', async () => {
     const node = fakeCard(240, 0, 62_333_952);
-    expect(await inspectTarget(node, roots)).toEqual({ path: node, kind: 'block', sizeBytes: 62_333_952 * 512, devNumber: '240:0' });
+    expect(await inspectTarget(node, roots)).toEqual({
+      path: node,
+      kind: 'block',
+      sizeBytes: 62_333_952 * 512,
+      devNumber: '240:0',
+    });
   });
 
   it('refuses a block device whose partition is mounted, whatever name the mount uses', async () => {
@@ -105,7 +128,9 @@ describe('inspectTarget', () => {
     return name && existsSync(`/dev/${name}`) ? `/dev/${name}` : undefined;
   })();
   it.skipIf(!rootDev)('refuses this machine’s own root device (%s)', async () => {
-    expect(['AGENT_TARGET_MOUNTED', 'AGENT_TARGET_IS_BOOT_DEVICE', 'AGENT_TARGET_UNSUPPORTED']).toContain(await code(inspectTarget(rootDev!, REAL_ROOTS)));
+    expect(['AGENT_TARGET_MOUNTED', 'AGENT_TARGET_IS_BOOT_DEVICE', 'AGENT_TARGET_UNSUPPORTED']).toContain(
+      await code(inspectTarget(rootDev!, REAL_ROOTS)),
+    );
   });
 });
 

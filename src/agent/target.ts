@@ -24,7 +24,11 @@ export async function inspectTarget(path: string, roots: SystemRoots): Promise<T
   try {
     real = await realpath(path);
   } catch {
-    throw new AgentError('AGENT_TARGET_MISSING', `Target ${path} does not exist; is the card inserted? (files must be created first, e.g. truncate -s 8G ${path})`, { target: path });
+    throw new AgentError(
+      'AGENT_TARGET_MISSING',
+      `Target ${path} does not exist; is the card inserted? (files must be created first, e.g. truncate -s 8G ${path})`,
+      { target: path },
+    );
   }
   const st = await stat(real);
   if (st.isFile()) {
@@ -32,13 +36,25 @@ export async function inspectTarget(path: string, roots: SystemRoots): Promise<T
     await refuseLoopBacking(target, roots);
     return target;
   }
-  if (!st.isBlockDevice()) throw new AgentError('AGENT_TARGET_UNSUPPORTED', `Target ${path} is neither a block device nor a regular file`, { target: path });
+  if (!st.isBlockDevice())
+    throw new AgentError('AGENT_TARGET_UNSUPPORTED', `Target ${path} is neither a block device nor a regular file`, {
+      target: path,
+    });
 
   const devNumber = `${major(st.rdev)}:${minor(st.rdev)}`;
   const sysDir = await sysBlockDir(roots, devNumber);
-  if (!sysDir) throw new AgentError('AGENT_TARGET_UNSUPPORTED', `Target ${path} (${devNumber}) is not listed in ${roots.sys}/dev/block`, { target: path });
+  if (!sysDir)
+    throw new AgentError(
+      'AGENT_TARGET_UNSUPPORTED',
+      `Target ${path} (${devNumber}) is not listed in ${roots.sys}/dev/block`,
+      { target: path },
+    );
   if (await exists(join(sysDir, 'partition'))) {
-    throw new AgentError('AGENT_TARGET_UNSUPPORTED', `Target ${path} is a partition; name the whole card (e.g. /dev/mmcblk0, not /dev/mmcblk0p1)`, { target: path });
+    throw new AgentError(
+      'AGENT_TARGET_UNSUPPORTED',
+      `Target ${path} is a partition; name the whole card (e.g. /dev/mmcblk0, not /dev/mmcblk0p1)`,
+      { target: path },
+    );
   }
   const sectors = Number(((await readFile(join(sysDir, 'size'), 'utf8').catch(ifMissing('0'))) || '0').trim());
   const target: TargetInfo = { path: real, kind: 'block', sizeBytes: sectors * 512, devNumber };
@@ -60,17 +76,27 @@ export function refuseTooSmall(target: TargetInfo, imageBytes: number): void {
 
 /** Mount sources and swap devices are compared by device number, so any name for a device matches. */
 async function refuseMounted(target: TargetInfo, family: Set<string>, roots: SystemRoots): Promise<void> {
-  const mounts = ((await readFile(join(roots.proc, 'self/mounts'), 'utf8').catch(ifMissing(undefined))) ?? (await readFile(join(roots.proc, 'mounts'), 'utf8').catch(ifMissing('')))).split('\n');
+  const mounts = (
+    (await readFile(join(roots.proc, 'self/mounts'), 'utf8').catch(ifMissing(undefined))) ??
+    (await readFile(join(roots.proc, 'mounts'), 'utf8').catch(ifMissing('')))
+  ).split('\n');
   const swaps = (await readFile(join(roots.proc, 'swaps'), 'utf8').catch(ifMissing(''))).split('\n').slice(1);
   const sources = [
-    ...mounts.map((l) => ({ source: unescapeMount(l.split(' ')[0] ?? ''), where: unescapeMount(l.split(' ')[1] ?? '') })),
+    ...mounts.map((l) => ({
+      source: unescapeMount(l.split(' ')[0] ?? ''),
+      where: unescapeMount(l.split(' ')[1] ?? ''),
+    })),
     ...swaps.map((l) => ({ source: l.split(/\s+/)[0] ?? '', where: 'swap' })),
   ];
   for (const { source, where } of sources) {
     if (!source.startsWith('/')) continue;
     const dev = await devNumberOf(source);
     if (dev && family.has(dev)) {
-      throw new AgentError('AGENT_TARGET_MOUNTED', `Target ${target.path} is in use: ${source} is mounted on ${where}; unmount it first`, { target: target.path, source, where });
+      throw new AgentError(
+        'AGENT_TARGET_MOUNTED',
+        `Target ${target.path} is in use: ${source} is mounted on ${where}; unmount it first`,
+        { target: target.path, source, where },
+      );
     }
   }
 }
@@ -85,10 +111,14 @@ async function refuseBootDevice(target: TargetInfo, family: Set<string>, roots: 
     if (!sysDir) continue;
     const disk = (await exists(join(sysDir, 'partition'))) ? await devOfDir(join(sysDir, '..')) : dev;
     if (family.has(dev) || (disk && family.has(disk))) {
-      throw new AgentError('AGENT_TARGET_IS_BOOT_DEVICE', `Target ${target.path} holds the running system (${dir}); the agent never overwrites the disk it booted from`, {
-        target: target.path,
-        mountPoint: dir,
-      });
+      throw new AgentError(
+        'AGENT_TARGET_IS_BOOT_DEVICE',
+        `Target ${target.path} holds the running system (${dir}); the agent never overwrites the disk it booted from`,
+        {
+          target: target.path,
+          mountPoint: dir,
+        },
+      );
     }
   }
 }
@@ -96,9 +126,15 @@ async function refuseBootDevice(target: TargetInfo, family: Set<string>, roots: 
 async function refuseLoopBacking(target: TargetInfo, roots: SystemRoots): Promise<void> {
   const blocks = await readdir(join(roots.sys, 'block')).catch(ifMissing<string[]>([]));
   for (const name of blocks.filter((n) => n.startsWith('loop'))) {
-    const backing = (await readFile(join(roots.sys, 'block', name, 'loop/backing_file'), 'utf8').catch(ifMissing(''))).trim();
+    const backing = (
+      await readFile(join(roots.sys, 'block', name, 'loop/backing_file'), 'utf8').catch(ifMissing(''))
+    ).trim();
     if (backing && backing === target.path) {
-      throw new AgentError('AGENT_TARGET_MOUNTED', `Target ${target.path} backs /dev/${name}; detach it first (losetup -d /dev/${name})`, { target: target.path, loop: name });
+      throw new AgentError(
+        'AGENT_TARGET_MOUNTED',
+        `Target ${target.path} backs /dev/${name}; detach it first (losetup -d /dev/${name})`,
+        { target: target.path, loop: name },
+      );
     }
   }
 }

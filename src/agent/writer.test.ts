@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { openSync, closeSync, writeSync, readFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  openSync,
+  closeSync,
+  writeSync,
+  readFileSync,
+  mkdtempSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,11 +35,30 @@ function makeImage(chunks: number, unused: number[] = []): { image: Buffer; mani
   const table: ManifestChunk[] = [];
   for (let i = 0; i * CHUNK < image.length; i++) {
     const raw = image.subarray(i * CHUNK, (i + 1) * CHUNK);
-    table.push({ index: i, offsetBytes: i * CHUNK, sizeBytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex'), storedBytes: raw.length, storedSha256: createHash('sha256').update(raw).digest('hex'), used: !unused.includes(i) });
+    table.push({
+      index: i,
+      offsetBytes: i * CHUNK,
+      sizeBytes: raw.length,
+      sha256: createHash('sha256').update(raw).digest('hex'),
+      storedBytes: raw.length,
+      storedSha256: createHash('sha256').update(raw).digest('hex'),
+      used: !unused.includes(i),
+    });
   }
   const manifest: Manifest = {
-    format: 1, imageId: 1, product: 'KXP2', version: '1', sizeBytes: image.length, sha256: createHash('sha256').update(image).digest('hex'),
-    chunkSizeBytes: CHUNK, chunks: table, partitionTable: 'mbr', partitions: [], usedRanges: [], usedBytes: 0, boot: null,
+    format: 1,
+    imageId: 1,
+    product: 'KXP2',
+    version: '1',
+    sizeBytes: image.length,
+    sha256: createHash('sha256').update(image).digest('hex'),
+    chunkSizeBytes: CHUNK,
+    chunks: table,
+    partitionTable: 'mbr',
+    partitions: [],
+    usedRanges: [],
+    usedBytes: 0,
+    boot: null,
   };
   return { image, manifest };
 }
@@ -67,8 +95,16 @@ async function run(manifest: Manifest, image: Buffer, card: Card, resumed: numbe
   const phases: string[] = [];
   const verified: number[] = [];
   const out = await writeImage({
-    manifest, card, fetcher: memoryFetcher(image, fetched), parallel: 3, verifyBatchBytes: 4 * CHUNK, resumed: new Set(resumed), signal: new AbortController().signal,
-    onPhase: (p) => phases.push(p), onWritten: () => undefined, onVerified: (c) => verified.push(c.index),
+    manifest,
+    card,
+    fetcher: memoryFetcher(image, fetched),
+    parallel: 3,
+    verifyBatchBytes: 4 * CHUNK,
+    resumed: new Set(resumed),
+    signal: new AbortController().signal,
+    onPhase: (p) => phases.push(p),
+    onWritten: () => undefined,
+    onVerified: (c) => verified.push(c.index),
   });
   return { out, phases, verified };
 }
@@ -95,17 +131,32 @@ describe('writeImage', () => {
 
   it('rewrites a chunk that reads back wrong, and succeeds when the second write holds', async () => {
     const { image, manifest } = makeImage(6);
-    const card = flakyCard(await openCard({ path: cardPath, kind: 'file', sizeBytes: 32 * CHUNK, devNumber: null }), 3, 1);
+    const card = flakyCard(
+      await openCard({ path: cardPath, kind: 'file', sizeBytes: 32 * CHUNK, devNumber: null }),
+      3,
+      1,
+    );
     const { out } = await run(manifest, image, card);
     expect(out.rewrites).toBe(1);
     await card.close();
-    expect(readFileSync(cardPath).subarray(3 * CHUNK, 4 * CHUNK).equals(image.subarray(3 * CHUNK, 4 * CHUNK))).toBe(true);
+    expect(
+      readFileSync(cardPath)
+        .subarray(3 * CHUNK, 4 * CHUNK)
+        .equals(image.subarray(3 * CHUNK, 4 * CHUNK)),
+    ).toBe(true);
   });
 
   it('gives up on a chunk that keeps reading back wrong', async () => {
     const { image, manifest } = makeImage(6);
-    const card = flakyCard(await openCard({ path: cardPath, kind: 'file', sizeBytes: 32 * CHUNK, devNumber: null }), 2, 99);
-    await expect(run(manifest, image, card)).rejects.toMatchObject({ code: 'AGENT_VERIFY_MISMATCH', details: { chunk: 2 } });
+    const card = flakyCard(
+      await openCard({ path: cardPath, kind: 'file', sizeBytes: 32 * CHUNK, devNumber: null }),
+      2,
+      99,
+    );
+    await expect(run(manifest, image, card)).rejects.toMatchObject({
+      code: 'AGENT_VERIFY_MISMATCH',
+      details: { chunk: 2 },
+    });
     await card.close();
   });
 
@@ -125,7 +176,11 @@ describe('writeImage', () => {
     expect(fetched.sort()).toEqual([0, 5]);
     expect(out.resumedOk).toBe(6);
     expect(verified.sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(readFileSync(cardPath).subarray(5 * CHUNK, 6 * CHUNK).equals(image.subarray(5 * CHUNK, 6 * CHUNK))).toBe(true);
+    expect(
+      readFileSync(cardPath)
+        .subarray(5 * CHUNK, 6 * CHUNK)
+        .equals(image.subarray(5 * CHUNK, 6 * CHUNK)),
+    ).toBe(true);
   });
 });
 

@@ -52,7 +52,8 @@ interface Written {
 export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
   const used = o.manifest.chunks.filter((c) => c.used).sort((a, b) => a.offsetBytes - b.offsetBytes);
   const chunk0 = o.manifest.chunks[0];
-  if (!chunk0 || chunk0.offsetBytes !== 0 || !chunk0.used) throw new AgentError('AGENT_SERVER_REPLY_INVALID', 'The manifest has no used chunk 0 (the partition table)', {});
+  if (!chunk0 || chunk0.offsetBytes !== 0 || !chunk0.used)
+    throw new AgentError('AGENT_SERVER_REPLY_INVALID', 'The manifest has no used chunk 0 (the partition table)', {});
   const toFetch = used.filter((c) => c.index === 0 || !o.resumed.has(c.index));
   const toRecheck = used.filter((c) => c.index !== 0 && o.resumed.has(c.index));
   let bootSector: Buffer | undefined;
@@ -72,7 +73,8 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
       wroteAny = true;
       o.onPhase('writing');
     }
-    const data = w.chunk.index === 0 ? Buffer.concat([Buffer.alloc(BOOT_SECTOR_BYTES), w.raw.subarray(BOOT_SECTOR_BYTES)]) : w.raw;
+    const data =
+      w.chunk.index === 0 ? Buffer.concat([Buffer.alloc(BOOT_SECTOR_BYTES), w.raw.subarray(BOOT_SECTOR_BYTES)]) : w.raw;
     await o.card.writeAt(w.chunk.offsetBytes, data, o.signal);
     o.onWritten(w.chunk, data.length);
   }
@@ -164,14 +166,23 @@ export async function writeBootSector(card: Card, bootSector: Buffer, signal: Ab
     await card.flush();
     if ((await card.readBack(0, BOOT_SECTOR_BYTES)).equals(bootSector)) return;
   }
-  throw new AgentError('AGENT_VERIFY_MISMATCH', `The partition table (sector 0) reads back wrong after ${REWRITES_MAX} rewrites; the card is faulty`, { chunk: 0 });
+  throw new AgentError(
+    'AGENT_VERIFY_MISMATCH',
+    `The partition table (sector 0) reads back wrong after ${REWRITES_MAX} rewrites; the card is faulty`,
+    { chunk: 0 },
+  );
 }
 
 /**
  * Runs `fn` over `items` with at most `parallel` in flight, in order. The first failure stops the
  * others (their signal aborts) and is the one thrown.
  */
-async function runParallel<T>(items: readonly T[], parallel: number, outer: AbortSignal, fn: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
+async function runParallel<T>(
+  items: readonly T[],
+  parallel: number,
+  outer: AbortSignal,
+  fn: (item: T, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
   const stop = new AbortController();
   const signal = AbortSignal.any([outer, stop.signal]);
   let next = 0;
@@ -197,9 +208,18 @@ export function checkManifest(m: Manifest): void {
   m.chunks.forEach((c, i) => {
     const lastOk = i === m.chunks.length - 1 ? c.sizeBytes <= m.chunkSizeBytes : c.sizeBytes === m.chunkSizeBytes;
     if (c.index !== i || c.offsetBytes !== offset || !lastOk) {
-      throw new AgentError('AGENT_SERVER_REPLY_INVALID', `Manifest chunk ${i} is out of place (index ${c.index}, offset ${c.offsetBytes}, ${c.sizeBytes} bytes)`, { chunk: i });
+      throw new AgentError(
+        'AGENT_SERVER_REPLY_INVALID',
+        `Manifest chunk ${i} is out of place (index ${c.index}, offset ${c.offsetBytes}, ${c.sizeBytes} bytes)`,
+        { chunk: i },
+      );
     }
     offset += c.sizeBytes;
   });
-  if (offset !== m.sizeBytes) throw new AgentError('AGENT_SERVER_REPLY_INVALID', `Manifest chunks cover ${offset} bytes, the image has ${m.sizeBytes}`, {});
+  if (offset !== m.sizeBytes)
+    throw new AgentError(
+      'AGENT_SERVER_REPLY_INVALID',
+      `Manifest chunks cover ${offset} bytes, the image has ${m.sizeBytes}`,
+      {},
+    );
 }

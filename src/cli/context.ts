@@ -16,7 +16,11 @@ export interface GlobalOptions {
 /** Loads the configuration from file, environment and this command's flags. */
 export function configFor(cmd: Command, flags: Record<string, unknown> = {}): Readonly<Config> {
   const g = cmd.optsWithGlobals<GlobalOptions>();
-  return loadConfig({ file: g.config, env: process.env, flags: { dataDir: g.dataDir, 'log.level': g.logLevel, ...flags } });
+  return loadConfig({
+    file: g.config,
+    env: process.env,
+    flags: { dataDir: g.dataDir, 'log.level': g.logLevel, ...flags },
+  });
 }
 
 /**
@@ -87,7 +91,8 @@ export function parseInteger(value: string): number {
 /** An option parser that accepts exactly one of `values`. */
 export function oneOf<T extends string>(values: readonly T[]): (value: string) => T {
   return (value) => {
-    if (!(values as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
+    if (!(values as readonly string[]).includes(value))
+      throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
     return value as T;
   };
 }

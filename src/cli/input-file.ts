@@ -27,7 +27,9 @@ export async function readInputFile(file: string, option = '--file'): Promise<st
     try {
       return await readFile(file, 'utf8');
     } catch (err) {
-      throw new InvalidArgumentError(`cannot read ${option} ${file}: ${reason(err as NodeJS.ErrnoException)}; check the path`);
+      throw new InvalidArgumentError(
+        `cannot read ${option} ${file}: ${reason(err as NodeJS.ErrnoException)}; check the path`,
+      );
     }
   }
   const chunks: Buffer[] = [];

@@ -31,7 +31,9 @@ function addCommonOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'YAML configuration file (or RPI_DEPLOY_CONFIG)')
     .option('--data-dir <dir>', 'data directory holding the database (or RPI_DEPLOY_DATA_DIR; default ./data)')
-    .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').argParser(parseLogLevel));
+    .addOption(
+      new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').argParser(parseLogLevel),
+    );
 }
 
 function leaves(cmd: Command): Command[] {
@@ -77,8 +79,10 @@ async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-      if (err.code === 'commander.invalidArgument' && !err.message.startsWith('error:')) process.stderr.write(`error: ${err.message}\n`);
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return 0;
+      if (err.code === 'commander.invalidArgument' && !err.message.startsWith('error:'))
+        process.stderr.write(`error: ${err.message}\n`);
       return EXIT_USAGE;
     }
     if (err instanceof ConfigError) {

@@ -15,7 +15,8 @@ export function printTable<T>(rows: readonly T[], columns: readonly Column<T>[],
   }
   const cells = rows.map((r) => columns.map((c) => cellText(c.value(r))));
   const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((r) => r[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
+  const line = (values: string[]) =>
+    values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ');
   process.stdout.write(`${[line(columns.map((c) => c.title.toUpperCase())), ...cells.map(line)].join('\n')}\n`);
 }
 
@@ -41,4 +42,3 @@ export function progressPrinter(label: string): (done: number, total: number) =>
     }
   };
 }
-

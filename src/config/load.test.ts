@@ -42,7 +42,12 @@ describe('loadConfig', () => {
       env: { RPI_DEPLOY_DEVICE_LISTEN: '0.0.0.0:81', RPI_DEPLOY_LOG_LEVEL: 'debug' },
       flags: { 'device.listen': '0.0.0.0:82' },
     });
-    expect(c).toMatchObject({ dataDir: '/from-file', device: { listen: '0.0.0.0:82' }, management: { listen: '127.0.0.1:7000' }, log: { level: 'debug' } });
+    expect(c).toMatchObject({
+      dataDir: '/from-file',
+      device: { listen: '0.0.0.0:82' },
+      management: { listen: '127.0.0.1:7000' },
+      log: { level: 'debug' },
+    });
   });
 
   it('reads the file named by RPI_DEPLOY_CONFIG', () => {
@@ -63,8 +68,18 @@ describe('loadConfig', () => {
 
   it.each([
     ['an unknown key in the file', { file: 'devic:\n  listen: x\n' }, '"devic" is not a known setting', 'config file'],
-    ['a bad listen address', { file: 'device:\n  listen: nowhere\n' }, '"device.listen" is not in the expected form', 'config file'],
-    ['a port out of range', { flags: { 'management.listen': '127.0.0.1:70000' } }, '"management.listen" port must be 0–65535', 'flag --management-listen'],
+    [
+      'a bad listen address',
+      { file: 'device:\n  listen: nowhere\n' },
+      '"device.listen" is not in the expected form',
+      'config file',
+    ],
+    [
+      'a port out of range',
+      { flags: { 'management.listen': '127.0.0.1:70000' } },
+      '"management.listen" port must be 0–65535',
+      'flag --management-listen',
+    ],
     ['a wrong type', { file: 'dataDir: 5\n' }, '"dataDir" must be string', 'config file'],
     ['an unknown log level', { env: { RPI_DEPLOY_LOG_LEVEL: 'loud' } }, '"log.level"', 'RPI_DEPLOY_LOG_LEVEL'],
   ])('names the key and the source for %s', (_case, src, message, origin) => {
@@ -89,11 +104,22 @@ describe('loadConfig', () => {
   it('keeps network boot off by default', () => {
     const c = loadConfig();
     expect(c.netboot.interface).toBeNull();
-    expect(c.netboot.dhcp).toMatchObject({ mode: 'full', range: { start: '192.168.151.100', end: '192.168.151.250' }, leaseSeconds: 43_200 });
+    expect(c.netboot.dhcp).toMatchObject({
+      mode: 'full',
+      range: { start: '192.168.151.100', end: '192.168.151.250' },
+      leaseSeconds: 43_200,
+    });
   });
 
   it('reads netboot settings from the environment', () => {
-    const c = loadConfig({ env: { RPI_DEPLOY_NETBOOT_INTERFACE: 'eth1', RPI_DEPLOY_NETBOOT_DHCP_MODE: 'proxy', RPI_DEPLOY_NETBOOT_DHCP_RANGE_START: '198.18.0.10', RPI_DEPLOY_NETBOOT_DHCP_RANGE_END: '198.18.0.20' } });
+    const c = loadConfig({
+      env: {
+        RPI_DEPLOY_NETBOOT_INTERFACE: 'eth1',
+        RPI_DEPLOY_NETBOOT_DHCP_MODE: 'proxy',
+        RPI_DEPLOY_NETBOOT_DHCP_RANGE_START: '198.18.0.10',
+        RPI_DEPLOY_NETBOOT_DHCP_RANGE_END: '198.18.0.20',
+      },
+    });
     expect(c.netboot).toMatchObject({ interface: 'eth1', dhcp: { mode: 'proxy', range: { start: '198.18.0.10' } } });
   });
 
@@ -103,13 +129,29 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['a range that runs backwards', 'netboot:\n  dhcp:\n    range: { start: 198.18.0.200, end: 198.18.0.100 }\n', 'netboot.dhcp.range.end'],
-    ['a MAC reserved twice', 'netboot:\n  dhcp:\n    reservations:\n      - { mac: "2c:cf:67:00:00:01", ip: 198.18.0.5 }\n      - { mac: "2C-CF-67-00-00-01", ip: 198.18.0.6 }\n', 'netboot.dhcp.reservations'],
-    ['an address reserved twice', 'netboot:\n  dhcp:\n    reservations:\n      - { mac: "2c:cf:67:00:00:01", ip: 198.18.0.5 }\n      - { mac: "2c:cf:67:00:00:02", ip: 198.18.0.5 }\n', 'netboot.dhcp.reservations'],
+    [
+      'a range that runs backwards',
+      'netboot:\n  dhcp:\n    range: { start: 198.18.0.200, end: 198.18.0.100 }\n',
+      'netboot.dhcp.range.end',
+    ],
+    [
+      'a MAC reserved twice',
+      'netboot:\n  dhcp:\n    reservations:\n      - { mac: "2c:cf:67:00:00:01", ip: 198.18.0.5 }\n      - { mac: "2C-CF-67-00-00-01", ip: 198.18.0.6 }\n',
+      'netboot.dhcp.reservations',
+    ],
+    [
+      'an address reserved twice',
+      'netboot:\n  dhcp:\n    reservations:\n      - { mac: "2c:cf:67:00:00:01", ip: 198.18.0.5 }\n      - { mac: "2c:cf:67:00:00:02", ip: 198.18.0.5 }\n',
+      'netboot.dhcp.reservations',
+    ],
     ['an address that is not IPv4', 'netboot:\n  address: 198.18.0.256\n', 'netboot.address'],
     ['an interface name with a slash', 'netboot:\n  interface: "../eth0"\n', 'netboot.interface'],
     ['a trusted proxy that is not an address', 'management:\n  trustProxy: [198.18.0.300]\n', 'management.trustProxy'],
-    ['a trusted proxy range with too long a prefix', 'management:\n  trustProxy: [198.18.0.0/33]\n', 'management.trustProxy'],
+    [
+      'a trusted proxy range with too long a prefix',
+      'management:\n  trustProxy: [198.18.0.0/33]\n',
+      'management.trustProxy',
+    ],
     ['a TLS certificate without its key', 'management:\n  tls: { cert: /etc/ssl/deploy.pem }\n', 'management.tls.cert'],
   ])('refuses %s, naming the key', (_case, yaml, key) => {
     const e = failure(() => loadConfig({ file: file(yaml) }));

@@ -54,7 +54,8 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
   for (const key of ['device.listen', 'management.listen'] as const) {
     const [section] = key.split('.') as ['device' | 'management'];
     const { port } = parseListen(config[section].listen);
-    if (port > 65535) throw invalid(`/${section}/listen`, 'port must be 0–65535 (0 picks a free port)', withDefaults, origins);
+    if (port > 65535)
+      throw invalid(`/${section}/listen`, 'port must be 0–65535 (0 picks a free port)', withDefaults, origins);
   }
   checkNetboot(config, withDefaults, origins);
   checkManagement(config, withDefaults, origins);
@@ -66,7 +67,12 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
 function checkNetboot(config: Config, raw: Json, origins: Map<string, string>): void {
   const dhcp = config.netboot.dhcp;
   if (ipToInt(dhcp.range.start) > ipToInt(dhcp.range.end)) {
-    throw invalid('/netboot/dhcp/range/end', `must not come before netboot.dhcp.range.start (${dhcp.range.start})`, raw, origins);
+    throw invalid(
+      '/netboot/dhcp/range/end',
+      `must not come before netboot.dhcp.range.start (${dhcp.range.start})`,
+      raw,
+      origins,
+    );
   }
   const macs = new Set<string>();
   const ips = new Set<string>();
@@ -74,8 +80,10 @@ function checkNetboot(config: Config, raw: Json, origins: Map<string, string>): 
     // The schema's pattern already admitted only well-formed MACs.
     const mac = normaliseMac(r.mac)!;
     const at = `/netboot/dhcp/reservations`;
-    if (macs.has(mac)) throw invalid(at, `lists MAC ${r.mac} twice (entry ${i + 1}); give each MAC one address`, raw, origins);
-    if (ips.has(r.ip)) throw invalid(at, `gives ${r.ip} to two MACs (entry ${i + 1}); give each MAC its own address`, raw, origins);
+    if (macs.has(mac))
+      throw invalid(at, `lists MAC ${r.mac} twice (entry ${i + 1}); give each MAC one address`, raw, origins);
+    if (ips.has(r.ip))
+      throw invalid(at, `gives ${r.ip} to two MACs (entry ${i + 1}); give each MAC its own address`, raw, origins);
     macs.add(mac);
     ips.add(r.ip);
   });
@@ -86,7 +94,12 @@ function checkManagement(config: Config, raw: Json, origins: Map<string, string>
   const { cert, key } = config.management.tls;
   if ((cert === null) !== (key === null)) {
     const [set, missing] = cert === null ? ['key', 'cert'] : ['cert', 'key'];
-    throw invalid(`/management/tls/${set}`, `is set but management.tls.${missing} is not: https needs both files`, raw, origins);
+    throw invalid(
+      `/management/tls/${set}`,
+      `is set but management.tls.${missing} is not: https needs both files`,
+      raw,
+      origins,
+    );
   }
   for (const entry of config.management.trustProxy) {
     if (/^[a-z]+$/.test(entry)) continue;
@@ -94,7 +107,12 @@ function checkManagement(config: Config, raw: Json, origins: Map<string, string>
     const family = isIP(address);
     const bits = family === 4 ? 32 : 128;
     if (family === 0 || (prefix !== undefined && Number(prefix) > bits)) {
-      throw invalid('/management/trustProxy', `lists ${JSON.stringify(entry)}, which is not an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, loopback)`, raw, origins);
+      throw invalid(
+        '/management/trustProxy',
+        `lists ${JSON.stringify(entry)}, which is not an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, loopback)`,
+        raw,
+        origins,
+      );
     }
   }
 }
@@ -104,17 +122,31 @@ function readConfigFile(file: string): Json {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', `Cannot read config file ${file}: ${(cause as Error).message}`, { file }, { cause });
+    throw new ConfigError(
+      'CONFIG_FILE_UNREADABLE',
+      `Cannot read config file ${file}: ${(cause as Error).message}`,
+      { file },
+      { cause },
+    );
   }
   let parsed: unknown;
   try {
     parsed = parseYaml(text);
   } catch (cause) {
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', `Config file ${file} is not valid YAML: ${(cause as Error).message}`, { file }, { cause });
+    throw new ConfigError(
+      'CONFIG_FILE_UNREADABLE',
+      `Config file ${file} is not valid YAML: ${(cause as Error).message}`,
+      { file },
+      { cause },
+    );
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError('CONFIG_INVALID', `Config file ${file} must hold a mapping of keys (e.g. "dataDir: /var/lib/rpi-deploy")`, { file });
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `Config file ${file} must hold a mapping of keys (e.g. "dataDir: /var/lib/rpi-deploy")`,
+      { file },
+    );
   }
   return parsed as Json;
 }
@@ -133,7 +165,11 @@ function fromEnv(env: Readonly<Record<string, string | undefined>>, origins: Map
   }
   for (const name of Object.keys(env)) {
     if (name.startsWith(ENV_PREFIX) && !known.has(name)) {
-      throw new ConfigError('CONFIG_INVALID', `Unknown environment variable ${name}; known ones: ${[...known].sort().join(', ')}`, { key: name });
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `Unknown environment variable ${name}; known ones: ${[...known].sort().join(', ')}`,
+        { key: name },
+      );
     }
   }
   return out;
@@ -158,13 +194,22 @@ function coerce(raw: string, schema: Record<string, unknown>): unknown {
     case 'boolean':
       return ({ true: true, '1': true, false: false, '0': false } as Record<string, boolean>)[raw.toLowerCase()] ?? raw;
     case 'array':
-      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     default:
       return raw;
   }
 }
 
-function mergeInto(target: Json, source: Json, origin: string, origins: Map<string, string>, prefix: string[] = []): void {
+function mergeInto(
+  target: Json,
+  source: Json,
+  origin: string,
+  origins: Map<string, string>,
+  prefix: string[] = [],
+): void {
   for (const [key, value] of Object.entries(source)) {
     const path = [...prefix, key];
     if (isPlainObject(value)) {
@@ -192,12 +237,21 @@ function invalid(instancePath: string, message: string, config: Json, origins: M
   let value: unknown = config;
   for (const p of path) value = isPlainObject(value) ? value[p] : undefined;
   const origin = origins.get(key) ?? [...origins].find(([k]) => k.startsWith(`${key}.`))?.[1] ?? 'the defaults';
-  const leaf = leaves(ConfigSchema as unknown as TSchema & Record<string, unknown>, []).find((l) => l.path.join('.') === key);
+  const leaf = leaves(ConfigSchema as unknown as TSchema & Record<string, unknown>, []).find(
+    (l) => l.path.join('.') === key,
+  );
   const hint = typeof leaf?.schema['description'] === 'string' ? ` — ${leaf.schema['description']}` : '';
   const what =
-    message === 'schema is false' ? 'is not a known setting' : message.startsWith('must match pattern') ? `is not in the expected form${hint}` : `${message}${hint}`;
+    message === 'schema is false'
+      ? 'is not a known setting'
+      : message.startsWith('must match pattern')
+        ? `is not in the expected form${hint}`
+        : `${message}${hint}`;
   const got = value === undefined ? '' : `; got ${JSON.stringify(value)}`;
-  return new ConfigError('CONFIG_INVALID', `Invalid configuration: "${key}" ${what}${got} (from ${origin})`, { key, origin });
+  return new ConfigError('CONFIG_INVALID', `Invalid configuration: "${key}" ${what}${got} (from ${origin})`, {
+    key,
+    origin,
+  });
 }
 
 function isPlainObject(v: unknown): v is Json {

@@ -15,7 +15,10 @@ export const IPV4_PATTERN = `^(${OCTET}\\.){3}${OCTET}$`;
 const Ipv4 = (options: Record<string, unknown> = {}) => Type.String({ pattern: IPV4_PATTERN, ...options });
 /** An IP address or CIDR range (checked further in load.ts), or a name proxy-addr knows. */
 const TRUSTED_PROXY_PATTERN = '^([0-9A-Fa-f:.]+(/[0-9]{1,3})?|loopback|linklocal|uniquelocal)$';
-const Mac = Type.String({ pattern: '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$', description: 'a MAC address such as 2c:cf:67:01:02:03' });
+const Mac = Type.String({
+  pattern: '^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$',
+  description: 'a MAC address such as 2c:cf:67:01:02:03',
+});
 
 export const ConfigSchema = Type.Object(
   {
@@ -26,12 +29,16 @@ export const ConfigSchema = Type.Object(
     }),
     device: Type.Object(
       {
-        listen: Listen('127.0.0.1:5001', 'HOST:PORT for the device API (boards); the deployment-LAN address in production'),
+        listen: Listen(
+          '127.0.0.1:5001',
+          'HOST:PORT for the device API (boards); the deployment-LAN address in production',
+        ),
         silenceMinutes: Type.Integer({
           minimum: 1,
           maximum: 10_080,
           default: 120,
-          description: 'an open deployment whose board reports nothing for this long fails ("no report since …"); its name stays with the board',
+          description:
+            'an open deployment whose board reports nothing for this long fails ("no report since …"); its name stays with the board',
         }),
       },
       { additionalProperties: false, default: {} },
@@ -41,8 +48,18 @@ export const ConfigSchema = Type.Object(
         listen: Listen('127.0.0.1:5000', 'HOST:PORT for the management API and web UI; never the deployment LAN'),
         session: Type.Object(
           {
-            idleMinutes: Type.Integer({ minimum: 1, maximum: 10080, default: 120, description: 'a session unused this long ends' }),
-            absoluteHours: Type.Integer({ minimum: 1, maximum: 720, default: 12, description: 'a session ends this long after login, used or not' }),
+            idleMinutes: Type.Integer({
+              minimum: 1,
+              maximum: 10080,
+              default: 120,
+              description: 'a session unused this long ends',
+            }),
+            absoluteHours: Type.Integer({
+              minimum: 1,
+              maximum: 720,
+              default: 12,
+              description: 'a session ends this long after login, used or not',
+            }),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -51,35 +68,55 @@ export const ConfigSchema = Type.Object(
             perPair: Type.Integer({
               minimum: 1,
               default: 5,
-              description: 'failed sign-ins for one username from one address before each further try from there must wait',
+              description:
+                'failed sign-ins for one username from one address before each further try from there must wait',
             }),
             perAddress: Type.Integer({
               minimum: 1,
               default: 20,
-              description: 'failed sign-ins from one address, whatever the usernames, before each further try from it must wait',
+              description:
+                'failed sign-ins from one address, whatever the usernames, before each further try from it must wait',
             }),
-            firstDelaySeconds: Type.Integer({ minimum: 1, default: 30, description: 'the first wait past a limit; each further failure doubles it' }),
-            maxDelayMinutes: Type.Integer({ minimum: 1, default: 15, description: 'the longest wait between tries (the cap)' }),
-            forgetAfterMinutes: Type.Integer({ minimum: 1, default: 60, description: 'failures are forgotten once this long passes without a new one' }),
+            firstDelaySeconds: Type.Integer({
+              minimum: 1,
+              default: 30,
+              description: 'the first wait past a limit; each further failure doubles it',
+            }),
+            maxDelayMinutes: Type.Integer({
+              minimum: 1,
+              default: 15,
+              description: 'the longest wait between tries (the cap)',
+            }),
+            forgetAfterMinutes: Type.Integer({
+              minimum: 1,
+              default: 60,
+              description: 'failures are forgotten once this long passes without a new one',
+            }),
           },
           {
             additionalProperties: false,
             default: {},
-            description: 'progressive delays against password guessing; nobody is locked out, and no address waits for another’s failures',
+            description:
+              'progressive delays against password guessing; nobody is locked out, and no address waits for another’s failures',
           },
         ),
         tls: Type.Object(
           {
             cert: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
               default: null,
-              description: 'PEM certificate file (with its chain) to serve the management listener over https; set with management.tls.key',
+              description:
+                'PEM certificate file (with its chain) to serve the management listener over https; set with management.tls.key',
             }),
-            key: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: null, description: 'PEM private key file of management.tls.cert' }),
+            key: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
+              default: null,
+              description: 'PEM private key file of management.tls.cert',
+            }),
           },
           {
             additionalProperties: false,
             default: {},
-            description: 'https on the management listener itself; the alternative is a reverse proxy that ends TLS (see management.trustProxy)',
+            description:
+              'https on the management listener itself; the alternative is a reverse proxy that ends TLS (see management.trustProxy)',
           },
         ),
         trustProxy: Type.Array(Type.String({ pattern: TRUSTED_PROXY_PATTERN }), {
@@ -89,14 +126,23 @@ export const ConfigSchema = Type.Object(
         }),
         trustedOrigins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$' }), {
           default: [],
-          description: 'extra browser origins allowed to change things (e.g. https://deploy.example.org behind a proxy); the page’s own origin always is',
+          description:
+            'extra browser origins allowed to change things (e.g. https://deploy.example.org behind a proxy); the page’s own origin always is',
         }),
         allowedHosts: Type.Array(Type.String({ pattern: '^[A-Za-z0-9.-]+$' }), {
           default: [],
-          description: 'host names the UI may be reached by besides IP addresses and localhost (guards against DNS rebinding)',
+          description:
+            'host names the UI may be reached by besides IP addresses and localhost (guards against DNS rebinding)',
         }),
-        diskLowMiB: Type.Integer({ minimum: 0, default: 2048, description: 'warn the dashboard when the data directory has less free space than this' }),
-        uiDir: Type.String({ default: '', description: 'built web UI to serve; empty means the ui/dist of this installation' }),
+        diskLowMiB: Type.Integer({
+          minimum: 0,
+          default: 2048,
+          description: 'warn the dashboard when the data directory has less free space than this',
+        }),
+        uiDir: Type.String({
+          default: '',
+          description: 'built web UI to serve; empty means the ui/dist of this installation',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -104,7 +150,8 @@ export const ConfigSchema = Type.Object(
       {
         interface: Type.Union([Type.String({ pattern: '^[A-Za-z0-9_.:@-]{1,15}$' }), Type.Null()], {
           default: null,
-          description: 'the deployment-LAN interface (e.g. eth1); network boot (DHCP, TFTP) stays off until it is named',
+          description:
+            'the deployment-LAN interface (e.g. eth1); network boot (DHCP, TFTP) stays off until it is named',
         }),
         address: Type.Union([Ipv4(), Type.Null()], {
           default: null,
@@ -112,10 +159,15 @@ export const ConfigSchema = Type.Object(
         }),
         dhcp: Type.Object(
           {
-            enabled: Type.Boolean({ default: true, description: 'answer DHCP on the deployment interface (false: TFTP only, the site DHCP points boards here)' }),
+            enabled: Type.Boolean({
+              default: true,
+              description:
+                'answer DHCP on the deployment interface (false: TFTP only, the site DHCP points boards here)',
+            }),
             mode: Type.Enum(['full', 'proxy'], {
               default: 'full',
-              description: 'full: hand out addresses from the range; proxy: the site DHCP server gives addresses, rpi-deploy adds the boot options',
+              description:
+                'full: hand out addresses from the range; proxy: the site DHCP server gives addresses, rpi-deploy adds the boot options',
             }),
             range: Type.Object(
               {
@@ -124,12 +176,31 @@ export const ConfigSchema = Type.Object(
               },
               { additionalProperties: false, default: {} },
             ),
-            leaseSeconds: Type.Integer({ minimum: 60, maximum: 31_536_000, default: 43_200, description: 'lease time in full mode (default 12 h)' }),
-            router: Type.Union([Ipv4(), Type.Null()], { default: null, description: 'default gateway offered in full mode (option 3); none by default' }),
-            dnsServers: Type.Array(Ipv4(), { default: [], maxItems: 8, description: 'DNS servers offered in full mode (option 6)' }),
+            leaseSeconds: Type.Integer({
+              minimum: 60,
+              maximum: 31_536_000,
+              default: 43_200,
+              description: 'lease time in full mode (default 12 h)',
+            }),
+            router: Type.Union([Ipv4(), Type.Null()], {
+              default: null,
+              description: 'default gateway offered in full mode (option 3); none by default',
+            }),
+            dnsServers: Type.Array(Ipv4(), {
+              default: [],
+              maxItems: 8,
+              description: 'DNS servers offered in full mode (option 6)',
+            }),
             reservations: Type.Array(
-              Type.Object({ mac: Mac, ip: Ipv4({ description: 'the address this MAC always gets' }) }, { additionalProperties: false }),
-              { default: [], description: 'fixed addresses by MAC in full mode; they may lie outside the range but inside the subnet' },
+              Type.Object(
+                { mac: Mac, ip: Ipv4({ description: 'the address this MAC always gets' }) },
+                { additionalProperties: false },
+              ),
+              {
+                default: [],
+                description:
+                  'fixed addresses by MAC in full mode; they may lie outside the range but inside the subnet',
+              },
             ),
             declineHoldSeconds: Type.Integer({
               minimum: 0,
@@ -138,15 +209,26 @@ export const ConfigSchema = Type.Object(
             }),
             broadcast: Type.Enum(['subnet', 'limited'], {
               default: 'subnet',
-              description: "where broadcast replies go: the interface's subnet broadcast, or 255.255.255.255 (what dnsmasq uses for PXE proxy replies)",
+              description:
+                "where broadcast replies go: the interface's subnet broadcast, or 255.255.255.255 (what dnsmasq uses for PXE proxy replies)",
             }),
             foreignServer: Type.Object(
               {
-                probeMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 3000, description: 'how long to listen for other DHCP servers before serving (0: no probe)' }),
-                recheckSeconds: Type.Integer({ minimum: 0, default: 300, description: 'probe again this often while serving (0: only listen)' }),
+                probeMs: Type.Integer({
+                  minimum: 0,
+                  maximum: 60_000,
+                  default: 3000,
+                  description: 'how long to listen for other DHCP servers before serving (0: no probe)',
+                }),
+                recheckSeconds: Type.Integer({
+                  minimum: 0,
+                  default: 300,
+                  description: 'probe again this often while serving (0: only listen)',
+                }),
                 allowInFullMode: Type.Boolean({
                   default: false,
-                  description: 'serve in full mode even though another DHCP server answers on the interface (two servers will hand out conflicting addresses)',
+                  description:
+                    'serve in full mode even though another DHCP server answers on the interface (two servers will hand out conflicting addresses)',
                 }),
               },
               { additionalProperties: false, default: {} },
@@ -156,7 +238,10 @@ export const ConfigSchema = Type.Object(
         ),
         tftp: Type.Object(
           {
-            enabled: Type.Boolean({ default: true, description: 'serve the boot tree over TFTP on the deployment address' }),
+            enabled: Type.Boolean({
+              default: true,
+              description: 'serve the boot tree over TFTP on the deployment address',
+            }),
             port: Type.Integer({ minimum: 1, maximum: 65535, default: 69 }),
             maxBlksize: Type.Integer({
               minimum: 512,
@@ -164,22 +249,53 @@ export const ConfigSchema = Type.Object(
               default: 1468,
               description: 'largest TFTP block offered; 1468 fills a 1500-byte Ethernet frame (what a Pi 5 asks for)',
             }),
-            maxWindowsize: Type.Integer({ minimum: 1, maximum: 256, default: 64, description: 'largest RFC 7440 window offered (the Pi 5 itself reads lock-step)' }),
-            retransmitMs: Type.Integer({ minimum: 100, maximum: 30_000, default: 1000, description: 'resend unacknowledged data after this long (only then; never on a duplicate ACK)' }),
-            maxRetries: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'timeouts in a row before a transfer is given up' }),
-            transferDeadlineSeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 120, description: 'a transfer that takes longer is ended with an error' }),
-            maxSessions: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'concurrent transfers; more requests are told the server is busy' }),
+            maxWindowsize: Type.Integer({
+              minimum: 1,
+              maximum: 256,
+              default: 64,
+              description: 'largest RFC 7440 window offered (the Pi 5 itself reads lock-step)',
+            }),
+            retransmitMs: Type.Integer({
+              minimum: 100,
+              maximum: 30_000,
+              default: 1000,
+              description: 'resend unacknowledged data after this long (only then; never on a duplicate ACK)',
+            }),
+            maxRetries: Type.Integer({
+              minimum: 1,
+              maximum: 50,
+              default: 5,
+              description: 'timeouts in a row before a transfer is given up',
+            }),
+            transferDeadlineSeconds: Type.Integer({
+              minimum: 5,
+              maximum: 3600,
+              default: 120,
+              description: 'a transfer that takes longer is ended with an error',
+            }),
+            maxSessions: Type.Integer({
+              minimum: 1,
+              maximum: 100_000,
+              default: 1000,
+              description: 'concurrent transfers; more requests are told the server is busy',
+            }),
             socketBufferBytes: Type.Integer({
               minimum: 65_536,
               maximum: 67_108_864,
               default: 1_048_576,
-              description: 'SO_SNDBUF/SO_RCVBUF of each TFTP socket (the kernel caps it at net.core.wmem_max/rmem_max); windows are bounded to fit',
+              description:
+                'SO_SNDBUF/SO_RCVBUF of each TFTP socket (the kernel caps it at net.core.wmem_max/rmem_max); windows are bounded to fit',
             }),
             bootFilesDir: Type.Union([Type.String({ minLength: 1 }), Type.Null()], {
               default: null,
-              description: 'a directory laid out like a Pi boot partition (kernel_2712.img, bcm2712*.dtb, overlays/) to boot boards from',
+              description:
+                'a directory laid out like a Pi boot partition (kernel_2712.img, bcm2712*.dtb, overlays/) to boot boards from',
             }),
-            cacheBytes: Type.Integer({ minimum: 0, default: 536_870_912, description: 'memory for boot files kept between transfers' }),
+            cacheBytes: Type.Integer({
+              minimum: 0,
+              default: 536_870_912,
+              description: 'memory for boot files kept between transfers',
+            }),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -190,13 +306,26 @@ export const ConfigSchema = Type.Object(
               default: 'ttyAMA10,115200',
               description: "the kernel console in the generated cmdline.txt; ttyAMA10 is the Pi 5's debug UART",
             }),
-            target: Type.String({ pattern: '^/dev/[A-Za-z0-9/_-]+$', default: '/dev/mmcblk0', description: "the card the agent writes (a Pi 5's SD card is /dev/mmcblk0)" }),
-            cmdlineExtra: Type.String({ default: '', pattern: '^[^\\n]*$', description: 'more kernel parameters for every board (e.g. "quiet")' }),
+            target: Type.String({
+              pattern: '^/dev/[A-Za-z0-9/_-]+$',
+              default: '/dev/mmcblk0',
+              description: "the card the agent writes (a Pi 5's SD card is /dev/mmcblk0)",
+            }),
+            cmdlineExtra: Type.String({
+              default: '',
+              pattern: '^[^\\n]*$',
+              description: 'more kernel parameters for every board (e.g. "quiet")',
+            }),
             deviceApiUrl: Type.Union([Type.String({ pattern: '^https?://[^\\s]+$' }), Type.Null()], {
               default: null,
-              description: "the device API as boards reach it; default http://<netboot address>:<device.listen port>",
+              description: 'the device API as boards reach it; default http://<netboot address>:<device.listen port>',
             }),
-            tokenTtlMinutes: Type.Integer({ minimum: 5, maximum: 10_080, default: 720, description: 'how long a per-boot token on a kernel command line stays valid' }),
+            tokenTtlMinutes: Type.Integer({
+              minimum: 5,
+              maximum: 10_080,
+              default: 720,
+              description: 'how long a per-boot token on a kernel command line stays valid',
+            }),
           },
           { additionalProperties: false, default: {} },
         ),

@@ -21,7 +21,10 @@ const ChunkParams = Type.Object({ id: Type.Integer({ minimum: 1 }), index: Type.
 /** Whether an Accept-Encoding header accepts zstd (and does not refuse it with q=0). */
 export function acceptsZstd(header: string | undefined): boolean {
   return (header ?? '').split(',').some((part) => {
-    const [coding, ...params] = part.trim().split(';').map((s) => s.trim());
+    const [coding, ...params] = part
+      .trim()
+      .split(';')
+      .map((s) => s.trim());
     const q = params.find((p) => p.startsWith('q='));
     return coding?.toLowerCase() === CHUNK_ENCODING_ZSTD && (!q || Number(q.slice(2)) > 0);
   });
@@ -41,14 +44,23 @@ export function registerChunkRoutes(app: HttpServer, deps: ChunkRouteDeps): void
     return deployments.imageOf(deploymentId);
   }
 
-  app.get('/v1/deployments/:id/manifest', { schema: { params: DeploymentParams, response: { 200: Manifest } } }, async (req) => {
-    return (await imageOf(req, req.params.id)).manifest;
-  });
+  app.get(
+    '/v1/deployments/:id/manifest',
+    { schema: { params: DeploymentParams, response: { 200: Manifest } } },
+    async (req) => {
+      return (await imageOf(req, req.params.id)).manifest;
+    },
+  );
 
   app.get('/v1/deployments/:id/chunks/:index', { schema: { params: ChunkParams } }, async (req, reply) => {
     const { imageId, manifest } = await imageOf(req, req.params.id);
     const chunk = manifest.chunks[req.params.index];
-    if (!chunk) throw new DeviceApiError('DEVICE_CHUNK_UNKNOWN', `The image has ${manifest.chunks.length} chunks; there is no chunk ${req.params.index}`, { index: req.params.index });
+    if (!chunk)
+      throw new DeviceApiError(
+        'DEVICE_CHUNK_UNKNOWN',
+        `The image has ${manifest.chunks.length} chunks; there is no chunk ${req.params.index}`,
+        { index: req.params.index },
+      );
     reply.header('vary', 'accept-encoding');
     if (acceptsZstd(req.headers['accept-encoding'])) {
       reply.header('content-encoding', CHUNK_ENCODING_ZSTD);
@@ -74,7 +86,13 @@ export function registerChunkRoutes(app: HttpServer, deps: ChunkRouteDeps): void
       totalBytes: chunk.sizeBytes,
       etag: `"${chunk.sha256}"`,
       bufferWhole: true,
-      open: (range) => images.openRaw(imageId, range ? { offsetBytes: chunk.offsetBytes + range.offsetBytes, lengthBytes: range.lengthBytes } : { offsetBytes: chunk.offsetBytes, lengthBytes: chunk.sizeBytes }),
+      open: (range) =>
+        images.openRaw(
+          imageId,
+          range
+            ? { offsetBytes: chunk.offsetBytes + range.offsetBytes, lengthBytes: range.lengthBytes }
+            : { offsetBytes: chunk.offsetBytes, lengthBytes: chunk.sizeBytes },
+        ),
     });
   });
 }

@@ -15,6 +15,13 @@ export function registerEnrollRoutes(app: HttpServer, deps: EnrollRouteDeps): vo
     const body = req.body;
     await checkBootToken(deps.bootTokens, body.bootToken, body.serial);
     const { enrollment, plan, token } = await deps.deployments.enroll({ ...body, ip: req.ip });
-    return { apiVersion: AGENT_API_VERSION, deploymentId: enrollment.deployment.id, hostname: enrollment.hostname, reusedHostname: enrollment.reused, token, plan };
+    return {
+      apiVersion: AGENT_API_VERSION,
+      deploymentId: enrollment.deployment.id,
+      hostname: enrollment.hostname,
+      reusedHostname: enrollment.reused,
+      token,
+      plan,
+    };
   });
 }

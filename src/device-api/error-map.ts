@@ -9,7 +9,10 @@ import type { DeviceApiErrorCode } from './errors.js';
  * HTTP status of every error a board can meet. Exhaustive on purpose: a new error code that is
  * not mapped here does not compile.
  */
-const STATUS: Record<FleetErrorCode | ImageErrorCode | StoreErrorCode | DeviceApiErrorCode | SafePathErrorCode, number> = {
+const STATUS: Record<
+  FleetErrorCode | ImageErrorCode | StoreErrorCode | DeviceApiErrorCode | SafePathErrorCode,
+  number
+> = {
   ...statusesOf(FLEET_ERROR_KINDS),
   ...statusesOf(IMAGE_ERROR_KINDS),
   ...statusesOf(STORE_ERROR_KINDS),

@@ -10,13 +10,21 @@ const DeploymentParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 export function registerProgressRoutes(app: HttpServer, deps: { deployments: DeploymentService }): void {
   const { deployments } = deps;
 
-  app.post('/v1/deployments/:id/progress', { schema: { params: DeploymentParams, body: ProgressReport, response: { 200: ProgressReply } } }, async (req) => {
-    await authenticatedDeployment(req, deployments, req.params.id);
-    return deployments.reportProgress(req.params.id, req.body);
-  });
+  app.post(
+    '/v1/deployments/:id/progress',
+    { schema: { params: DeploymentParams, body: ProgressReport, response: { 200: ProgressReply } } },
+    async (req) => {
+      await authenticatedDeployment(req, deployments, req.params.id);
+      return deployments.reportProgress(req.params.id, req.body);
+    },
+  );
 
-  app.post('/v1/deployments/:id/result', { schema: { params: DeploymentParams, body: ResultReport, response: { 200: ResultReply } } }, async (req) => {
-    await authenticatedDeployment(req, deployments, req.params.id);
-    return deployments.reportResult(req.params.id, req.body);
-  });
+  app.post(
+    '/v1/deployments/:id/result',
+    { schema: { params: DeploymentParams, body: ResultReport, response: { 200: ResultReply } } },
+    async (req) => {
+      await authenticatedDeployment(req, deployments, req.params.id);
+      return deployments.reportResult(req.params.id, req.body);
+    },
+  );
 }

@@ -20,7 +20,10 @@ export function registerRuntimeRoutes(app: HttpServer, deps: RuntimeRouteDeps): 
     const sha256 = req.params.file.slice(0, 64);
     const bundle = await deps.runtimeBundle(sha256);
     if (!bundle) {
-      const body: ErrorBody = { error: `No runtime bundle ${sha256}: the board booted from an older build; it reboots and gets the current one`, code: 'NOT_FOUND' };
+      const body: ErrorBody = {
+        error: `No runtime bundle ${sha256}: the board booted from an older build; it reboots and gets the current one`,
+        code: 'NOT_FOUND',
+      };
       return reply.code(404).send(body);
     }
     return reply

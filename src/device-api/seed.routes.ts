@@ -5,7 +5,13 @@ import type { ImageService } from '../images/index.js';
 import type { HttpServer } from '../lib/http-server.js';
 import { HealthReply } from '../protocol/health.js';
 import { imageFileName, type Image } from '../protocol/images.js';
-import { SEED_API_VERSION, SeedConfigReply, SeedConfigRequest, SeedStatusReply, SeedStatusRequest } from '../protocol/seed-api.js';
+import {
+  SEED_API_VERSION,
+  SeedConfigReply,
+  SeedConfigRequest,
+  SeedStatusReply,
+  SeedStatusRequest,
+} from '../protocol/seed-api.js';
 import { DeviceApiError } from './errors.js';
 import { sendBytes } from './send-bytes.js';
 
@@ -73,7 +79,12 @@ export function registerSeedRoutes(app: HttpServer, deps: SeedRouteDeps): void {
       message: b.message,
       errorMessage: b.error_message,
     });
-    return { received: true as const, hostname: outcome.hostname, deployment_id: outcome.deployment?.id ?? null, deployment_status: outcome.deployment?.status ?? null };
+    return {
+      received: true as const,
+      hostname: outcome.hostname,
+      deployment_id: outcome.deployment?.id ?? null,
+      deployment_status: outcome.deployment?.status ?? null,
+    };
   });
 
   async function imageNamed(file: string): Promise<Image> {
@@ -81,21 +92,38 @@ export function registerSeedRoutes(app: HttpServer, deps: SeedRouteDeps): void {
     if (master) {
       const product = master[1]!.toUpperCase();
       const active = await images.active(product);
-      if (!active) throw new DeviceApiError('DEVICE_IMAGE_FILE_UNKNOWN', `Product ${product} has no active image to serve as ${file}`, { product });
+      if (!active)
+        throw new DeviceApiError(
+          'DEVICE_IMAGE_FILE_UNKNOWN',
+          `Product ${product} has no active image to serve as ${file}`,
+          { product },
+        );
       return active;
     }
     if (!IMAGE_FILE_NAME.test(file) || file.includes('..')) {
-      throw new DeviceApiError('DEVICE_IMAGE_NAME_INVALID', `${JSON.stringify(file)} is not an image file name (PRODUCT-VERSION.img or product_master.img)`, {});
+      throw new DeviceApiError(
+        'DEVICE_IMAGE_NAME_INVALID',
+        `${JSON.stringify(file)} is not an image file name (PRODUCT-VERSION.img or product_master.img)`,
+        {},
+      );
     }
     const image = await images.findByFileName(file);
     if (!image) throw new DeviceApiError('DEVICE_IMAGE_FILE_UNKNOWN', `No image is published as ${file}`, {});
     return image;
   }
 
-  app.get('/images/:file', { schema: { params: Type.Object({ file: Type.String({ maxLength: 200 }) }) } }, async (req, reply) => {
-    const image = await imageNamed(req.params.file);
-    return sendBytes(req, reply, { totalBytes: image.sizeBytes, etag: `"${image.sha256}"`, open: (range) => images.openRaw(image.id, range) });
-  });
+  app.get(
+    '/images/:file',
+    { schema: { params: Type.Object({ file: Type.String({ maxLength: 200 }) }) } },
+    async (req, reply) => {
+      const image = await imageNamed(req.params.file);
+      return sendBytes(req, reply, {
+        totalBytes: image.sizeBytes,
+        etag: `"${image.sha256}"`,
+        open: (range) => images.openRaw(image.id, range),
+      });
+    },
+  );
 
   app.get('/health', { schema: { response: { 200: HealthReply, 503: HealthReply } } }, async (_req, reply) => {
     const health = await deps.health();

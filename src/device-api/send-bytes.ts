@@ -26,7 +26,10 @@ export async function sendBytes(req: FastifyRequest, reply: FastifyReply, src: B
   const ifRange = req.headers['if-range'];
   if (ifRange !== undefined && ifRange !== src.etag) range = undefined;
   if (range === 'unsatisfiable') {
-    const body: ErrorBody = { error: `The range ${req.headers.range} starts past the end (${src.totalBytes} bytes)`, code: 'DEVICE_RANGE_NOT_SATISFIABLE' };
+    const body: ErrorBody = {
+      error: `The range ${req.headers.range} starts past the end (${src.totalBytes} bytes)`,
+      code: 'DEVICE_RANGE_NOT_SATISFIABLE',
+    };
     return reply.code(416).header('content-range', `bytes */${src.totalBytes}`).send(body);
   }
   const part = range && { offsetBytes: range.start, lengthBytes: range.end - range.start + 1 };
@@ -63,10 +66,14 @@ export async function sendBytes(req: FastifyRequest, reply: FastifyReply, src: B
 }
 
 export function short(got: number, want: number): DeviceApiError {
-  return new DeviceApiError('DEVICE_CHUNK_DAMAGED', `The stored bytes end after ${got} of ${want} bytes; the image store is damaged (delete and import the image again)`, {
-    got,
-    want,
-  });
+  return new DeviceApiError(
+    'DEVICE_CHUNK_DAMAGED',
+    `The stored bytes end after ${got} of ${want} bytes; the image store is damaged (delete and import the image again)`,
+    {
+      got,
+      want,
+    },
+  );
 }
 
 /** Passes exactly `lengthBytes` through, and fails (cutting the response) if the source ends before. */

@@ -3,7 +3,12 @@ import type { AssignmentsTable, Db } from '../store/index.js';
 
 export type Assignment = Selectable<AssignmentsTable>;
 
-export async function findActiveAssignment(db: Db, serial: string, venue: string, product: string): Promise<Assignment | undefined> {
+export async function findActiveAssignment(
+  db: Db,
+  serial: string,
+  venue: string,
+  product: string,
+): Promise<Assignment | undefined> {
   return db
     .selectFrom('assignments')
     .selectAll()
@@ -16,11 +21,22 @@ export async function findActiveAssignment(db: Db, serial: string, venue: string
 
 /** Active names of a board, newest first. */
 export async function activeAssignmentsOf(db: Db, serial: string): Promise<Assignment[]> {
-  return db.selectFrom('assignments').selectAll().where('serial', '=', serial).where('released_at', 'is', null).orderBy('id', 'desc').execute();
+  return db
+    .selectFrom('assignments')
+    .selectAll()
+    .where('serial', '=', serial)
+    .where('released_at', 'is', null)
+    .orderBy('id', 'desc')
+    .execute();
 }
 
 export async function findActiveByHostname(db: Db, hostname: string): Promise<Assignment | undefined> {
-  return db.selectFrom('assignments').selectAll().where('hostname', '=', hostname).where('released_at', 'is', null).executeTakeFirst();
+  return db
+    .selectFrom('assignments')
+    .selectAll()
+    .where('hostname', '=', hostname)
+    .where('released_at', 'is', null)
+    .executeTakeFirst();
 }
 
 export async function insertAssignment(db: Db, row: Insertable<AssignmentsTable>): Promise<Assignment> {
@@ -32,7 +48,12 @@ export async function releaseAssignment(db: Db, id: number, now: string, reason:
 }
 
 export async function activeAssignmentsAtVenue(db: Db, venue: string): Promise<Assignment[]> {
-  return db.selectFrom('assignments').selectAll().where('venue_code', '=', venue).where('released_at', 'is', null).execute();
+  return db
+    .selectFrom('assignments')
+    .selectAll()
+    .where('venue_code', '=', venue)
+    .where('released_at', 'is', null)
+    .execute();
 }
 
 export async function countAssignmentsInBatch(db: Db, batchId: number): Promise<number> {

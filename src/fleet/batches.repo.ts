@@ -13,7 +13,10 @@ export async function findBatchRow(db: Db, id: number): Promise<Row | undefined>
   return db.selectFrom('batches').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function listBatchRows(db: Db, filter: { venue?: string; product?: string; status?: BatchStatus }): Promise<Row[]> {
+export async function listBatchRows(
+  db: Db,
+  filter: { venue?: string; product?: string; status?: BatchStatus },
+): Promise<Row[]> {
   let q = db.selectFrom('batches').selectAll();
   if (filter.venue) q = q.where('venue_code', '=', filter.venue);
   if (filter.product) q = q.where('product_code', '=', filter.product);
@@ -55,7 +58,13 @@ export async function batchProgress(db: Db, row: Row): Promise<Batch> {
   const latest = await db
     .selectFrom('deployments as d')
     .innerJoin(
-      (eb) => eb.selectFrom('deployments').select((e) => e.fn.max('id').as('id')).where('batch_id', '=', row.id).groupBy('serial').as('last'),
+      (eb) =>
+        eb
+          .selectFrom('deployments')
+          .select((e) => e.fn.max('id').as('id'))
+          .where('batch_id', '=', row.id)
+          .groupBy('serial')
+          .as('last'),
       (join) => join.onRef('last.id', '=', 'd.id'),
     )
     .select('d.status')

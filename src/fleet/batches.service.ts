@@ -32,7 +32,12 @@ export function createBatchService(deps: FleetDeps): BatchService {
 
   async function get(db: Db, id: number): Promise<Batch> {
     const row = await findBatchRow(db, id);
-    if (!row) throw new FleetError('FLEET_BATCH_UNKNOWN', `Batch ${id} does not exist; list batches with: rpi-deploy batch list`, { batchId: id });
+    if (!row)
+      throw new FleetError(
+        'FLEET_BATCH_UNKNOWN',
+        `Batch ${id} does not exist; list batches with: rpi-deploy batch list`,
+        { batchId: id },
+      );
     return batchProgress(db, row);
   }
 
@@ -74,11 +79,15 @@ export function createBatchService(deps: FleetDeps): BatchService {
         const batch = await get(tx, id);
         const rule = ACTIONS[action];
         if (!(rule.from as readonly BatchStatus[]).includes(batch.status)) {
-          throw new FleetError('FLEET_BATCH_TRANSITION', `Batch ${id} is ${batch.status}; it cannot ${action} (only from ${rule.from.join(' or ')})`, {
-            batchId: id,
-            status: batch.status,
-            action,
-          });
+          throw new FleetError(
+            'FLEET_BATCH_TRANSITION',
+            `Batch ${id} is ${batch.status}; it cannot ${action} (only from ${rule.from.join(' or ')})`,
+            {
+              batchId: id,
+              status: batch.status,
+              action,
+            },
+          );
         }
         await changeStatus(tx, out, batch, rule.to);
         return get(tx, id);
@@ -86,7 +95,12 @@ export function createBatchService(deps: FleetDeps): BatchService {
   };
 }
 
-export async function changeStatus(tx: Db, out: Outbox, batch: Pick<Batch, 'id' | 'venue' | 'product'>, status: BatchStatus): Promise<void> {
+export async function changeStatus(
+  tx: Db,
+  out: Outbox,
+  batch: Pick<Batch, 'id' | 'venue' | 'product'>,
+  status: BatchStatus,
+): Promise<void> {
   await setBatchStatus(tx, batch.id, status, out.now);
   await out.record('batch.status', { batchId: batch.id, venue: batch.venue, product: batch.product, status });
 }

@@ -42,13 +42,18 @@ export function isTerminal(status: DeploymentStatus): boolean {
  * Whether a board is done: its latest deployment succeeded and no operator asked for a re-image
  * since. Only an operator reopens such a board (`rpi-deploy device reimage`), never the board.
  */
-export function isClosedAfterSuccess(device: Pick<Device, 'reimageRequestedAt'>, latest: Pick<Deployment, 'status' | 'finishedAt'> | undefined): boolean {
+export function isClosedAfterSuccess(
+  device: Pick<Device, 'reimageRequestedAt'>,
+  latest: Pick<Deployment, 'status' | 'finishedAt'> | undefined,
+): boolean {
   if (latest?.status !== 'success') return false;
   return !(device.reimageRequestedAt && device.reimageRequestedAt >= (latest.finishedAt ?? ''));
 }
 
 /** The column that records when a deployment entered `status`. */
-export function phaseColumn(status: DeploymentStatus): 'downloading_at' | 'writing_at' | 'verifying_at' | 'customizing_at' | 'finished_at' | 'enrolled_at' {
+export function phaseColumn(
+  status: DeploymentStatus,
+): 'downloading_at' | 'writing_at' | 'verifying_at' | 'customizing_at' | 'finished_at' | 'enrolled_at' {
   switch (status) {
     case 'enrolled':
       return 'enrolled_at';

@@ -39,11 +39,22 @@ export async function findDeployment(db: Db, id: number): Promise<Deployment | u
 
 /** Deployments of a board that have not ended yet. */
 export async function openDeploymentsOf(db: Db, serial: string): Promise<Deployment[]> {
-  const rows = await db.selectFrom('deployments').selectAll().where('serial', '=', serial).where('status', 'not in', ['success', 'failed']).execute();
+  const rows = await db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('serial', '=', serial)
+    .where('status', 'not in', ['success', 'failed'])
+    .execute();
   return rows.map(toDeployment);
 }
 
-export async function setDeploymentStatus(db: Db, id: number, status: DeploymentStatus, error: string | null, now: string): Promise<Deployment> {
+export async function setDeploymentStatus(
+  db: Db,
+  id: number,
+  status: DeploymentStatus,
+  error: string | null,
+  now: string,
+): Promise<Deployment> {
   const row = await db
     .updateTable('deployments')
     .set({ status, error, [phaseColumn(status)]: now, updated_at: now })
@@ -65,7 +76,12 @@ export async function touchDeployment(db: Db, id: number, now: string): Promise<
 
 /** Open deployments whose board has not been heard from since `before`. */
 export async function silentDeployments(db: Db, before: string): Promise<Deployment[]> {
-  const rows = await db.selectFrom('deployments').selectAll().where('status', 'not in', ['success', 'failed']).where('updated_at', '<', before).execute();
+  const rows = await db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('status', 'not in', ['success', 'failed'])
+    .where('updated_at', '<', before)
+    .execute();
   return rows.map(toDeployment);
 }
 
@@ -99,6 +115,12 @@ export async function deploymentCountsAtVenue(db: Db, venue: string): Promise<Re
 
 /** The newest deployment of a board, if it ever enrolled. */
 export async function latestDeploymentOf(db: Db, serial: string): Promise<Deployment | undefined> {
-  const row = await db.selectFrom('deployments').selectAll().where('serial', '=', serial).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('deployments')
+    .selectAll()
+    .where('serial', '=', serial)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return row && toDeployment(row);
 }

@@ -1,4 +1,10 @@
-import type { DeploymentPlan, ProgressReport, ProgressReply, ResultReport, ResultReply } from '../protocol/agent-api.js';
+import type {
+  DeploymentPlan,
+  ProgressReport,
+  ProgressReply,
+  ResultReport,
+  ResultReply,
+} from '../protocol/agent-api.js';
 import type { Deployment, DeploymentStatus, Enrollment } from '../protocol/fleet.js';
 import type { CustomisationFormat } from '../protocol/firstboot.js';
 import type { Image } from '../protocol/images.js';
@@ -7,16 +13,37 @@ import { SEED_UNKNOWN_SERIAL, type SeedStatus } from '../protocol/seed-api.js';
 import type { Db } from '../store/index.js';
 import { activeAssignmentsOf } from './assignments.repo.js';
 import { isClosedAfterSuccess, isTerminal } from './deployment-state.js';
-import { findDeployment, latestDeploymentOf, setDeploymentImage, setDeploymentStatus, silentDeployments, touchDeployment } from './deployments.repo.js';
+import {
+  findDeployment,
+  latestDeploymentOf,
+  setDeploymentImage,
+  setDeploymentStatus,
+  silentDeployments,
+  touchDeployment,
+} from './deployments.repo.js';
 import { deviceTokenHash, newDeviceToken } from './device-tokens.js';
 import { findDeploymentByTokenHash, hasDeploymentToken, insertDeploymentToken } from './device-tokens.repo.js';
 import { findDevice } from './devices.repo.js';
-import { advanceIn, enrollIn, parseEnrollInput, publishRefusal, recordPhase, resolveTarget, type EnrollInput, type ParsedEnrollInput } from './enrollment.service.js';
+import {
+  advanceIn,
+  enrollIn,
+  parseEnrollInput,
+  publishRefusal,
+  recordPhase,
+  resolveTarget,
+  type EnrollInput,
+  type ParsedEnrollInput,
+} from './enrollment.service.js';
 import { FleetError } from './errors.js';
 import { resolveFirstBoot } from './firstboot.service.js';
 import { parseMac, parseSerial } from './hostname.js';
 import { unitOfWork, type FleetDeps, type Outbox } from './unit-of-work.js';
-import { countVerifiedChunks, deleteVerifiedChunks, insertVerifiedChunks, listVerifiedChunks } from './verified-chunks.repo.js';
+import {
+  countVerifiedChunks,
+  deleteVerifiedChunks,
+  insertVerifiedChunks,
+  listVerifiedChunks,
+} from './verified-chunks.repo.js';
 
 /** The image catalogue the deployment rules need: which image a product gets, and its manifest. */
 export interface ImageCatalog {
@@ -146,7 +173,11 @@ export function createDeploymentService(
     }
     const enrollment = await enrollIn(tx, out, input);
     if (enrollment.deployment.product !== product) {
-      throw new FleetError('FLEET_ENROLL_RETRY', `The active batch changed while board ${input.serial} enrolled; enroll again`, { serial: input.serial });
+      throw new FleetError(
+        'FLEET_ENROLL_RETRY',
+        `The active batch changed while board ${input.serial} enrolled; enroll again`,
+        { serial: input.serial },
+      );
     }
     return enrollment;
   }
@@ -158,9 +189,13 @@ export function createDeploymentService(
   }
 
   function noImage(product: string): FleetError {
-    return new FleetError('FLEET_NO_ACTIVE_IMAGE', `Product ${product} has no active image; import one: rpi-deploy image add FILE --product ${product} --version V --activate`, {
-      product,
-    });
+    return new FleetError(
+      'FLEET_NO_ACTIVE_IMAGE',
+      `Product ${product} has no active image; import one: rpi-deploy image add FILE --product ${product} --version V --activate`,
+      {
+        product,
+      },
+    );
   }
 
   /**
@@ -185,7 +220,11 @@ export function createDeploymentService(
       const { chunks } = manifest;
       const stray = indexes.find((i) => !chunks[i]?.used);
       if (stray !== undefined) {
-        throw new FleetError('FLEET_CHUNK_NOT_USED', `Chunk ${stray} is not a used chunk of this image (it has ${chunks.length})`, { index: stray });
+        throw new FleetError(
+          'FLEET_CHUNK_NOT_USED',
+          `Chunk ${stray} is not a used chunk of this image (it has ${chunks.length})`,
+          { index: stray },
+        );
       }
       await insertVerifiedChunks(tx, d.serial, d.imageId, [...new Set(indexes)], out.now);
     }
@@ -202,7 +241,11 @@ export function createDeploymentService(
   function seedSerial(serial: string | null | undefined, mac: string | null | undefined): string {
     if (serial?.trim().toLowerCase() !== SEED_UNKNOWN_SERIAL) return parseSerial(serial).serial;
     if (!mac) {
-      throw new FleetError('FLEET_SERIAL_INVALID', 'serial_number is "unknown" and no mac_address came with it: the board cannot be told apart from others', {});
+      throw new FleetError(
+        'FLEET_SERIAL_INVALID',
+        'serial_number is "unknown" and no mac_address came with it: the board cannot be told apart from others',
+        {},
+      );
     }
     return parseMac(mac).replaceAll(':', '');
   }
@@ -248,10 +291,14 @@ export function createDeploymentService(
     async imageOf(deploymentId) {
       const deployment = await deploymentIn(store.db, deploymentId);
       if (isTerminal(deployment.status)) {
-        throw new FleetError('FLEET_DEPLOYMENT_ENDED', `Deployment ${deploymentId} ended (${deployment.status}) and its token with it; enroll again`, {
-          deploymentId,
-          status: deployment.status,
-        });
+        throw new FleetError(
+          'FLEET_DEPLOYMENT_ENDED',
+          `Deployment ${deploymentId} ended (${deployment.status}) and its token with it; enroll again`,
+          {
+            deploymentId,
+            status: deployment.status,
+          },
+        );
       }
       if (deployment.imageId === null) throw noImage(deployment.product);
       return { deployment, imageId: deployment.imageId, manifest: await images.manifest(deployment.imageId) };
@@ -334,7 +381,11 @@ export function createDeploymentService(
 
     seedStatus: (r) =>
       unitOfWork(deps, async (tx, out): Promise<SeedStatusOutcome> => {
-        const unmatched = async (note: string, serial: string | null, hostname: string | null): Promise<SeedStatusOutcome> => {
+        const unmatched = async (
+          note: string,
+          serial: string | null,
+          hostname: string | null,
+        ): Promise<SeedStatusOutcome> => {
           const data = {
             serial: r.serial ?? null,
             mac: r.mac ?? null,
@@ -355,11 +406,16 @@ export function createDeploymentService(
         }
         const device = await findDevice(tx, serial);
         if (!device) return unmatched(`board ${serial} has never asked for its config`, null, r.hostname ?? null);
-        if (r.status === 'starting') return unmatched('the installer started; its config request opens the deployment', serial, device.hostname);
+        if (r.status === 'starting')
+          return unmatched('the installer started; its config request opens the deployment', serial, device.hostname);
         const latest = await latestDeploymentOf(tx, serial);
         if (!latest) return unmatched(`board ${serial} has no deployment`, serial, device.hostname);
         if (await hasDeploymentToken(tx, latest.id)) {
-          return unmatched(`deployment ${latest.id} belongs to the v1 agent, which reports with its token`, serial, latest.hostname);
+          return unmatched(
+            `deployment ${latest.id} belongs to the v1 agent, which reports with its token`,
+            serial,
+            latest.hostname,
+          );
         }
         const phase = PHASE_OF[r.status];
         if (isTerminal(latest.status)) {

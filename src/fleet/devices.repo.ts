@@ -18,12 +18,24 @@ function toDevice(r: Row, hostname: string | null): Device {
 }
 
 /** Records that a board was seen; MACs accumulate, a known model is kept unless a new one is reported. */
-export async function upsertDevice(db: Db, d: { serial: string; serial8: string; macs: string[]; model: string | null }, now: string): Promise<void> {
+export async function upsertDevice(
+  db: Db,
+  d: { serial: string; serial8: string; macs: string[]; model: string | null },
+  now: string,
+): Promise<void> {
   const existing = await db.selectFrom('devices').selectAll().where('serial', '=', d.serial).executeTakeFirst();
   if (!existing) {
     await db
       .insertInto('devices')
-      .values({ serial: d.serial, serial8: d.serial8, macs: JSON.stringify(d.macs), model: d.model, first_seen_at: now, last_seen_at: now, reimage_requested_at: null })
+      .values({
+        serial: d.serial,
+        serial8: d.serial8,
+        macs: JSON.stringify(d.macs),
+        model: d.model,
+        first_seen_at: now,
+        last_seen_at: now,
+        reimage_requested_at: null,
+      })
       .execute();
     return;
   }
@@ -31,7 +43,12 @@ export async function upsertDevice(db: Db, d: { serial: string; serial8: string;
   await db
     .updateTable('devices')
     // Enrolling again is what a re-image request asked for, so the request is used up.
-    .set({ macs: JSON.stringify(macs), model: d.model ?? existing.model, last_seen_at: now, reimage_requested_at: null })
+    .set({
+      macs: JSON.stringify(macs),
+      model: d.model ?? existing.model,
+      last_seen_at: now,
+      reimage_requested_at: null,
+    })
     .where('serial', '=', d.serial)
     .execute();
 }
@@ -57,7 +74,11 @@ export async function findDevice(db: Db, serial: string): Promise<Device | undef
 }
 
 export async function listDevices(db: Db, filter: { limit: number; offset: number }): Promise<Device[]> {
-  const rows = await withHostname(db).orderBy('last_seen_at', 'desc').limit(filter.limit).offset(filter.offset).execute();
+  const rows = await withHostname(db)
+    .orderBy('last_seen_at', 'desc')
+    .limit(filter.limit)
+    .offset(filter.offset)
+    .execute();
   return rows.map((r) => toDevice(r, r.hostname));
 }
 

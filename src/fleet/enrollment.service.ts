@@ -2,7 +2,15 @@ import { createEmit } from '../lib/event-bus.js';
 import type { FleetEvents } from '../protocol/events.js';
 import type { Deployment, DeploymentStatus, Device, Enrollment, Product } from '../protocol/fleet.js';
 import type { Db } from '../store/index.js';
-import { activeAssignmentsOf, countAssignmentsInBatch, findActiveAssignment, findActiveByHostname, insertAssignment, releaseAssignment, type Assignment } from './assignments.repo.js';
+import {
+  activeAssignmentsOf,
+  countAssignmentsInBatch,
+  findActiveAssignment,
+  findActiveByHostname,
+  insertAssignment,
+  releaseAssignment,
+  type Assignment,
+} from './assignments.repo.js';
 import { topActiveBatch } from './batches.repo.js';
 import { changeStatus } from './batches.service.js';
 import { transition } from './deployment-state.js';
@@ -35,7 +43,11 @@ export interface EnrollmentService {
    */
   enroll(input: EnrollInput): Promise<Enrollment>;
   /** Moves a deployment to `phase`; repeated or late reports change nothing. */
-  advance(deploymentId: number, phase: DeploymentStatus, options?: { error?: string | undefined }): Promise<{ deployment: Deployment; changed: boolean }>;
+  advance(
+    deploymentId: number,
+    phase: DeploymentStatus,
+    options?: { error?: string | undefined },
+  ): Promise<{ deployment: Deployment; changed: boolean }>;
   /** An operator asks for a board to be imaged again: network boot is offered to it once more. */
   requestReimage(serial: string): Promise<Device>;
 }
@@ -72,7 +84,13 @@ export function parseEnrollInput(input: EnrollInput): ParsedEnrollInput {
 export function publishRefusal(deps: FleetDeps, input: ParsedEnrollInput, err: unknown): never {
   if (err instanceof FleetError) {
     const emit = createEmit<FleetEvents>(deps.events, deps.clock);
-    emit('enroll.refused', { serial: input.serial, venue: input.venue ?? null, product: input.product ?? null, code: err.code, message: err.message });
+    emit('enroll.refused', {
+      serial: input.serial,
+      venue: input.venue ?? null,
+      product: input.product ?? null,
+      code: err.code,
+      message: err.message,
+    });
   }
   throw err;
 }
@@ -116,13 +134,18 @@ export async function advanceIn(
   options: { error?: string | undefined } = {},
 ): Promise<{ deployment: Deployment; changed: boolean }> {
   const current = await findDeployment(tx, deploymentId);
-  if (!current) throw new FleetError('FLEET_DEPLOYMENT_UNKNOWN', `Deployment ${deploymentId} does not exist`, { deploymentId });
+  if (!current)
+    throw new FleetError('FLEET_DEPLOYMENT_UNKNOWN', `Deployment ${deploymentId} does not exist`, { deploymentId });
   const t = transition(current.status, phase);
   if (t.kind === 'finished') {
-    throw new FleetError('FLEET_DEPLOYMENT_FINISHED', `Deployment ${deploymentId} already ended (${current.status}); the board must enroll again to start over`, {
-      deploymentId,
-      status: current.status,
-    });
+    throw new FleetError(
+      'FLEET_DEPLOYMENT_FINISHED',
+      `Deployment ${deploymentId} already ended (${current.status}); the board must enroll again to start over`,
+      {
+        deploymentId,
+        status: current.status,
+      },
+    );
   }
   if (t.kind !== 'advance') return { deployment: current, changed: false };
   const error = phase === 'failed' ? (options.error?.slice(0, ERROR_TEXT_MAX) ?? 'failed without a reason') : null;
@@ -135,16 +158,20 @@ export function createEnrollmentService(deps: FleetDeps): EnrollmentService {
   return {
     async enroll(raw) {
       const input = parseEnrollInput(raw);
-      return unitOfWork(deps, (tx, out) => enrollIn(tx, out, input)).catch((err: unknown) => publishRefusal(deps, input, err));
+      return unitOfWork(deps, (tx, out) => enrollIn(tx, out, input)).catch((err: unknown) =>
+        publishRefusal(deps, input, err),
+      );
     },
 
-    advance: (deploymentId, phase, options = {}) => unitOfWork(deps, (tx, out) => advanceIn(tx, out, deploymentId, phase, options)),
+    advance: (deploymentId, phase, options = {}) =>
+      unitOfWork(deps, (tx, out) => advanceIn(tx, out, deploymentId, phase, options)),
 
     requestReimage: (input) =>
       unitOfWork(deps, async (tx, out) => {
         const { serial } = parseSerial(input);
         const device = await findDevice(tx, serial);
-        if (!device) throw new FleetError('FLEET_DEVICE_UNKNOWN', `No board with serial ${serial} has been seen`, { serial });
+        if (!device)
+          throw new FleetError('FLEET_DEVICE_UNKNOWN', `No board with serial ${serial} has been seen`, { serial });
         await setReimageRequested(tx, serial, out.now);
         await out.record('device.reimage', { serial, hostname: device.hostname }, { serial });
         return (await findDevice(tx, serial))!;
@@ -155,7 +182,16 @@ export function createEnrollmentService(deps: FleetDeps): EnrollmentService {
 export async function recordPhase(out: Outbox, d: Deployment): Promise<void> {
   await out.record(
     'deployment.phase',
-    { deploymentId: d.id, serial: d.serial, hostname: d.hostname, venue: d.venue, product: d.product, phase: d.status, error: d.error, ip: d.ip },
+    {
+      deploymentId: d.id,
+      serial: d.serial,
+      hostname: d.hostname,
+      venue: d.venue,
+      product: d.product,
+      phase: d.status,
+      error: d.error,
+      ip: d.ip,
+    },
     { deploymentId: d.id, serial: d.serial },
   );
 }
@@ -166,16 +202,27 @@ export interface Target {
 }
 
 /** Which venue and product a board is named for when it does not say. */
-export async function resolveTarget(tx: Db, serial: string, venue: string | undefined, product: string | undefined): Promise<Target> {
+export async function resolveTarget(
+  tx: Db,
+  serial: string,
+  venue: string | undefined,
+  product: string | undefined,
+): Promise<Target> {
   if (venue === undefined || product === undefined) {
-    const held = (await activeAssignmentsOf(tx, serial)).find((a) => (venue ?? a.venue_code) === a.venue_code && (product ?? a.product_code) === a.product_code);
+    const held = (await activeAssignmentsOf(tx, serial)).find(
+      (a) => (venue ?? a.venue_code) === a.venue_code && (product ?? a.product_code) === a.product_code,
+    );
     const batch = held ? undefined : await topActiveBatch(tx, { ...(venue && { venue }), ...(product && { product }) });
     venue = held?.venue_code ?? batch?.venue_code;
     product = held?.product_code ?? batch?.product_code;
     if (venue === undefined || product === undefined) {
-      throw new FleetError('FLEET_NO_ACTIVE_BATCH', 'No active batch says which venue and product this board is for; create and activate one: rpi-deploy batch create …, rpi-deploy batch activate ID', {
-        serial,
-      });
+      throw new FleetError(
+        'FLEET_NO_ACTIVE_BATCH',
+        'No active batch says which venue and product this board is for; create and activate one: rpi-deploy batch create …, rpi-deploy batch activate ID',
+        {
+          serial,
+        },
+      );
     }
   }
   if (!(await findVenue(tx, venue))) throw unknownVenue(venue);
@@ -184,10 +231,19 @@ export async function resolveTarget(tx: Db, serial: string, venue: string | unde
   return { venue, product: found };
 }
 
-async function assign(tx: Db, out: Outbox, serial: string, { venue, product }: Target): Promise<{ assignment: Assignment; reused: boolean }> {
+async function assign(
+  tx: Db,
+  out: Outbox,
+  serial: string,
+  { venue, product }: Target,
+): Promise<{ assignment: Assignment; reused: boolean }> {
   const existing = await findActiveAssignment(tx, serial, venue, product.code);
   if (existing) {
-    await out.record('hostname.assigned', { serial, hostname: existing.hostname, venue, product: product.code, batchId: existing.batch_id, reused: true }, { serial });
+    await out.record(
+      'hostname.assigned',
+      { serial, hostname: existing.hostname, venue, product: product.code, batchId: existing.batch_id, reused: true },
+      { serial },
+    );
     return { assignment: existing, reused: true };
   }
   // A board moved to another venue or product gives its old name back first.
@@ -195,7 +251,11 @@ async function assign(tx: Db, out: Outbox, serial: string, { venue, product }: T
     const reason = `board re-enrolled for ${venue}/${product.code}`;
     await releaseAssignment(tx, old.id, out.now, reason);
     if (old.pool_entry_id !== null) await setPoolStatus(tx, old.pool_entry_id, 'available', null, out.now);
-    await out.record('hostname.released', { hostname: old.hostname, serial, venue: old.venue_code, product: old.product_code, reason }, { serial });
+    await out.record(
+      'hostname.released',
+      { hostname: old.hostname, serial, venue: old.venue_code, product: old.product_code, reason },
+      { serial },
+    );
   }
 
   const batch = await topActiveBatch(tx, { venue, product: product.code });
@@ -215,7 +275,12 @@ async function assign(tx: Db, out: Outbox, serial: string, { venue, product }: T
     poolEntryId = entry.id;
     const left = await countAvailableUpTo(tx, venue, product.code, POOL_LOW_WATERMARK + 1);
     if (left <= POOL_LOW_WATERMARK) {
-      out.announce('pool.warning', { venue, product: product.code, available: left, message: `Only ${left} ${product.code} number(s) left at ${venue}` });
+      out.announce('pool.warning', {
+        venue,
+        product: product.code,
+        available: left,
+        message: `Only ${left} ${product.code} number(s) left at ${venue}`,
+      });
     }
   } else {
     hostname = renderHostname(product.hostnamePattern, { venue, product: product.code, serial8: serial.slice(-8) });
@@ -238,7 +303,11 @@ async function assign(tx: Db, out: Outbox, serial: string, { venue, product }: T
     batch_id: batch?.id ?? null,
     assigned_at: out.now,
   });
-  await out.record('hostname.assigned', { serial, hostname, venue, product: product.code, batchId: batch?.id ?? null, reused: false }, { serial });
+  await out.record(
+    'hostname.assigned',
+    { serial, hostname, venue, product: product.code, batchId: batch?.id ?? null, reused: false },
+    { serial },
+  );
   if (batch && (await countAssignmentsInBatch(tx, batch.id)) >= batch.expected_count) {
     await changeStatus(tx, out, { id: batch.id, venue, product: product.code }, 'completed');
   }

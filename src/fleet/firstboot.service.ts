@@ -55,7 +55,12 @@ export function createFirstBootService(deps: FleetDeps): FirstBootService {
       const settings: FirstBootSettings = {
         ...rest,
         ...(wifi !== undefined && {
-          wifi: wifi && { ssid: wifi.ssid, country: wifi.country, ...(wifi.hidden !== undefined && { hidden: wifi.hidden }), psk: wifi.passphrase ? wpaPsk(wifi.ssid, wifi.passphrase) : null },
+          wifi: wifi && {
+            ssid: wifi.ssid,
+            country: wifi.country,
+            ...(wifi.hidden !== undefined && { hidden: wifi.hidden }),
+            psk: wifi.passphrase ? wpaPsk(wifi.ssid, wifi.passphrase) : null,
+          },
         }),
       };
       return unitOfWork(deps, async (tx, out) => {
@@ -64,7 +69,8 @@ export function createFirstBootService(deps: FleetDeps): FirstBootService {
       });
     },
 
-    clear: (scope, code) => unitOfWork(deps, async (tx) => deleteFirstBootSettings(tx, scope, await canonical(tx, scope, code))),
+    clear: (scope, code) =>
+      unitOfWork(deps, async (tx) => deleteFirstBootSettings(tx, scope, await canonical(tx, scope, code))),
 
     resolve: (venue, product) => resolveFirstBoot(store.db, venue, product),
   };

@@ -18,7 +18,10 @@ export async function appendHistory(db: Db, e: HistoryAppend): Promise<number> {
   return r.seq;
 }
 
-export async function listHistory(db: Db, f: { deploymentId?: number; serial?: string; afterSeq?: number; limit: number }): Promise<HistoryEntry[]> {
+export async function listHistory(
+  db: Db,
+  f: { deploymentId?: number; serial?: string; afterSeq?: number; limit: number },
+): Promise<HistoryEntry[]> {
   let q = db.selectFrom('history').selectAll();
   if (f.deploymentId !== undefined) q = q.where('deployment_id', '=', f.deploymentId);
   if (f.serial) q = q.where('serial', '=', f.serial);
@@ -36,6 +39,9 @@ export async function listHistory(db: Db, f: { deploymentId?: number; serial?: s
 
 /** The seq of the newest history row, 0 when there is none. */
 export async function lastHistorySeq(db: Db): Promise<number> {
-  const r = await db.selectFrom('history').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+  const r = await db
+    .selectFrom('history')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
   return Number(r?.seq ?? 0);
 }

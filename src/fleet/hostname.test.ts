@@ -19,15 +19,33 @@ describe('parseVenueCode', () => {
     ['0000', '0000'],
   ])('accepts %j as %s', (input, want) => expect(parseVenueCode(input)).toBe(want));
 
-  it.each([['COR'], ['CORON'], [''], ['CO-O'], ["CO'O"], ['ÇORO'], ['CO O'], [1234], [null], [undefined], [{}], ["'; DROP TABLE venues; --"]])(
-    'refuses %j with FLEET_VENUE_CODE_INVALID',
-    (input) => expect(codeOf(() => parseVenueCode(input))).toBe('FLEET_VENUE_CODE_INVALID'),
+  it.each([
+    ['COR'],
+    ['CORON'],
+    [''],
+    ['CO-O'],
+    ["CO'O"],
+    ['ÇORO'],
+    ['CO O'],
+    [1234],
+    [null],
+    [undefined],
+    [{}],
+    ["'; DROP TABLE venues; --"],
+  ])('refuses %j with FLEET_VENUE_CODE_INVALID', (input) =>
+    expect(codeOf(() => parseVenueCode(input))).toBe('FLEET_VENUE_CODE_INVALID'),
   );
 });
 
 describe('parseProductCode', () => {
-  it.each([['KXP2', 'KXP2'], ['rxp2', 'RXP2'], ['AB', 'AB']])('accepts %j', (input, want) => expect(parseProductCode(input)).toBe(want));
-  it.each([['K'], ['2KXP'], ['KXP2-'], ['ABCDEFGHI'], [42]])('refuses %j', (input) => expect(codeOf(() => parseProductCode(input))).toBe('FLEET_PRODUCT_CODE_INVALID'));
+  it.each([
+    ['KXP2', 'KXP2'],
+    ['rxp2', 'RXP2'],
+    ['AB', 'AB'],
+  ])('accepts %j', (input, want) => expect(parseProductCode(input)).toBe(want));
+  it.each([['K'], ['2KXP'], ['KXP2-'], ['ABCDEFGHI'], [42]])('refuses %j', (input) =>
+    expect(codeOf(() => parseProductCode(input))).toBe('FLEET_PRODUCT_CODE_INVALID'),
+  );
 });
 
 describe('parseSerial', () => {
@@ -45,7 +63,9 @@ describe('parseSerial', () => {
 
 describe('parseMac', () => {
   it('normalises case and separators', () => expect(parseMac('2C-CF-67-01-02-0A')).toBe('2c:cf:67:01:02:0a'));
-  it.each([['2c:cf:67:01:02'], ['zz:cf:67:01:02:03'], ['2ccf67010203']])('refuses %j', (input) => expect(codeOf(() => parseMac(input))).toBe('FLEET_MAC_INVALID'));
+  it.each([['2c:cf:67:01:02'], ['zz:cf:67:01:02:03'], ['2ccf67010203']])('refuses %j', (input) =>
+    expect(codeOf(() => parseMac(input))).toBe('FLEET_MAC_INVALID'),
+  );
 });
 
 describe('hostname patterns', () => {

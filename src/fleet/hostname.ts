@@ -60,9 +60,13 @@ export function parseSerial(input: unknown): Serial {
 export function parseMac(input: unknown): string {
   const mac = typeof input === 'string' ? normaliseMac(input) : null;
   if (mac === null) {
-    throw new FleetError('FLEET_MAC_INVALID', `MAC address ${JSON.stringify(input)} is invalid: expected six hex pairs, e.g. 2c:cf:67:01:02:03`, {
-      input: String(input),
-    });
+    throw new FleetError(
+      'FLEET_MAC_INVALID',
+      `MAC address ${JSON.stringify(input)} is invalid: expected six hex pairs, e.g. 2c:cf:67:01:02:03`,
+      {
+        input: String(input),
+      },
+    );
   }
   return mac;
 }
@@ -78,7 +82,8 @@ function tokenize(pattern: string): Token[] {
   for (const m of pattern.matchAll(re)) {
     const [, field, width, literal, bad] = m;
     if (literal) tokens.push({ literal });
-    else if (bad !== undefined) throw patternError(pattern, `character ${JSON.stringify(bad)} cannot appear in a hostname`);
+    else if (bad !== undefined)
+      throw patternError(pattern, `character ${JSON.stringify(bad)} cannot appear in a hostname`);
     else if (field === 'number') {
       const w = width === undefined ? 1 : Number(width);
       if (w < 1 || w > 6) throw patternError(pattern, '{number:N} takes a width from 1 to 6');
@@ -102,15 +107,24 @@ function patternError(pattern: string, why: string): FleetError {
 export function parsePattern(pattern: string): NamingRule {
   const tokens = tokenize(pattern);
   const fields = tokens.flatMap((t) => ('field' in t ? [t] : []));
-  if (!fields.some((f) => f.field === 'venue')) throw patternError(pattern, 'it must contain {venue} so names stay unique per venue');
+  if (!fields.some((f) => f.field === 'venue'))
+    throw patternError(pattern, 'it must contain {venue} so names stay unique per venue');
   const sources = fields.filter((f) => f.field === 'number' || f.field === 'serial');
   if (sources.length !== 1) throw patternError(pattern, 'it needs exactly one {number:N} or {serial}');
   const source = sources[0]!;
   const rule: NamingRule = source.field === 'number' ? { kind: 'pool', width: source.width } : { kind: 'serial' };
   // Render the longest possible name once, so a pattern that could overflow a DNS label is refused now.
-  const longest = renderTokens(tokens, { venue: 'XXXX', product: 'XXXXXXXX', number: POOL_NUMBER_MAX, serial8: 'ffffffff' });
+  const longest = renderTokens(tokens, {
+    venue: 'XXXX',
+    product: 'XXXXXXXX',
+    number: POOL_NUMBER_MAX,
+    serial8: 'ffffffff',
+  });
   if (longest.length > HOSTNAME_MAX_LENGTH || /^-|-$/.test(longest)) {
-    throw patternError(pattern, `names must be at most ${HOSTNAME_MAX_LENGTH} characters and must not start or end with "-"`);
+    throw patternError(
+      pattern,
+      `names must be at most ${HOSTNAME_MAX_LENGTH} characters and must not start or end with "-"`,
+    );
   }
   return rule;
 }

@@ -24,7 +24,12 @@ export interface Fleet {
   seedImport: SeedImportService;
 }
 
-export function createFleet(deps: { store: Store; events: EventBus<FleetEvent>; log: Logger; clock?: () => Date }): Fleet {
+export function createFleet(deps: {
+  store: Store;
+  events: EventBus<FleetEvent>;
+  log: Logger;
+  clock?: () => Date;
+}): Fleet {
   const full = { ...deps, clock: deps.clock ?? (() => new Date()) };
   return {
     venues: createVenueService(full),

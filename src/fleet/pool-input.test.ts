@@ -40,8 +40,8 @@ describe('parsePoolInput', () => {
   });
 
   it('reads SQL-looking and Unicode input as plain invalid text', () => {
-    expect(numbers("1; DROP TABLE pool_entries; --\n２")).toEqual([1]);
-    expect(errors("1; DROP TABLE pool_entries; --\n２")).toHaveLength(5);
+    expect(numbers('1; DROP TABLE pool_entries; --\n２')).toEqual([1]);
+    expect(errors('1; DROP TABLE pool_entries; --\n２')).toHaveLength(5);
   });
 });
 
@@ -53,12 +53,18 @@ describe('poolInputProblem (issue 12 item 8: 3 MB of random bytes added 9 number
     ['a NUL byte', '1\n2\u0000\n3', /not text.*line 2/],
     ['other control characters', '1-5\n\u0001\u0002\u0003', /not text.*line 2/],
   ])('refuses %s as not text', (_case, text, message) => {
-    expect(poolInputProblem(text, parsePoolInput(text))).toMatchObject({ kind: 'not-text', message: expect.stringMatching(message) });
+    expect(poolInputProblem(text, parsePoolInput(text))).toMatchObject({
+      kind: 'not-text',
+      message: expect.stringMatching(message),
+    });
   });
 
   it('asks for confirmation when most lines hold no valid number', () => {
     const text = 'alpha\nbeta\n3\ngamma';
-    expect(poolInputProblem(text, parsePoolInput(text))).toMatchObject({ kind: 'mostly-invalid', message: expect.stringMatching(/3 of 4 lines/) });
+    expect(poolInputProblem(text, parsePoolInput(text))).toMatchObject({
+      kind: 'mostly-invalid',
+      message: expect.stringMatching(/3 of 4 lines/),
+    });
   });
 
   it.each([

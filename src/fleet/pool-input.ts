@@ -62,7 +62,8 @@ function parseEntry(entry: string, into: ParsedPoolLine): void {
     const to = Number(range[2]);
     if (from > to) return void into.errors.push(`range ${entry} runs backwards; write ${to}-${from}`);
     if (to > POOL_NUMBER_MAX) return void into.errors.push(`range ${entry} goes past ${POOL_NUMBER_MAX}`);
-    if (to - from + 1 > POOL_IMPORT_MAX_NUMBERS) return void into.errors.push(`range ${entry} holds more than ${POOL_IMPORT_MAX_NUMBERS} numbers`);
+    if (to - from + 1 > POOL_IMPORT_MAX_NUMBERS)
+      return void into.errors.push(`range ${entry} holds more than ${POOL_IMPORT_MAX_NUMBERS} numbers`);
     for (let n = from; n <= to; n++) into.numbers.push(n);
     return;
   }

@@ -19,7 +19,12 @@ function toEntry(r: Row): PoolEntry {
 }
 
 export async function poolNumbers(db: Db, venue: string, product: string): Promise<Set<number>> {
-  const rows = await db.selectFrom('pool_entries').select('number').where('venue_code', '=', venue).where('product_code', '=', product).execute();
+  const rows = await db
+    .selectFrom('pool_entries')
+    .select('number')
+    .where('venue_code', '=', venue)
+    .where('product_code', '=', product)
+    .execute();
   return new Set(rows.map((r) => r.number));
 }
 
@@ -27,18 +32,32 @@ export async function poolNumbers(db: Db, venue: string, product: string): Promi
 export async function takenHostnames(db: Db, hostnames: string[]): Promise<Set<string>> {
   const taken = new Set<string>();
   for (let i = 0; i < hostnames.length; i += 500) {
-    const rows = await db.selectFrom('pool_entries').select('hostname').where('hostname', 'in', hostnames.slice(i, i + 500)).execute();
+    const rows = await db
+      .selectFrom('pool_entries')
+      .select('hostname')
+      .where('hostname', 'in', hostnames.slice(i, i + 500))
+      .execute();
     for (const r of rows) taken.add(r.hostname);
   }
   return taken;
 }
 
 export async function insertPoolEntries(db: Db, rows: Insertable<PoolEntriesTable>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 500) await db.insertInto('pool_entries').values(rows.slice(i, i + 500)).execute();
+  for (let i = 0; i < rows.length; i += 500)
+    await db
+      .insertInto('pool_entries')
+      .values(rows.slice(i, i + 500))
+      .execute();
 }
 
 /** The lowest available number, marked assigned to `serial`; undefined when the pool is empty. */
-export async function claimLowestAvailable(db: Db, venue: string, product: string, serial: string, now: string): Promise<PoolEntry | undefined> {
+export async function claimLowestAvailable(
+  db: Db,
+  venue: string,
+  product: string,
+  serial: string,
+  now: string,
+): Promise<PoolEntry | undefined> {
   const free = await db
     .selectFrom('pool_entries')
     .selectAll()
@@ -53,7 +72,13 @@ export async function claimLowestAvailable(db: Db, venue: string, product: strin
   return toEntry({ ...free, status: 'assigned', serial, assigned_at: now, updated_at: now });
 }
 
-export async function setPoolStatus(db: Db, id: number, status: PoolStatus, serial: string | null, now: string): Promise<void> {
+export async function setPoolStatus(
+  db: Db,
+  id: number,
+  status: PoolStatus,
+  serial: string | null,
+  now: string,
+): Promise<void> {
   await db
     .updateTable('pool_entries')
     .set({ status, serial, assigned_at: status === 'assigned' ? now : null, updated_at: now })
@@ -66,7 +91,10 @@ export async function findPoolEntryByHostname(db: Db, hostname: string): Promise
   return row && toEntry(row);
 }
 
-export async function listPoolEntries(db: Db, filter: { venue: string; product?: string; status?: PoolStatus }): Promise<PoolEntry[]> {
+export async function listPoolEntries(
+  db: Db,
+  filter: { venue: string; product?: string; status?: PoolStatus },
+): Promise<PoolEntry[]> {
   let q = db.selectFrom('pool_entries').selectAll().where('venue_code', '=', filter.venue);
   if (filter.product) q = q.where('product_code', '=', filter.product);
   if (filter.status) q = q.where('status', '=', filter.status);
@@ -84,7 +112,14 @@ export async function poolStats(db: Db, filter: { venue?: string; product?: stri
   const byPool = new Map<string, PoolStats>();
   for (const r of await q.execute()) {
     const key = `${r.venue_code}/${r.product_code}`;
-    const s = byPool.get(key) ?? { venue: r.venue_code, product: r.product_code, available: 0, assigned: 0, retired: 0, total: 0 };
+    const s = byPool.get(key) ?? {
+      venue: r.venue_code,
+      product: r.product_code,
+      available: 0,
+      assigned: 0,
+      retired: 0,
+      total: 0,
+    };
     s[r.status as PoolStatus] += Number(r.n);
     s.total += Number(r.n);
     byPool.set(key, s);

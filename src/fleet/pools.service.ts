@@ -3,7 +3,15 @@ import { findActiveByHostname, releaseAssignment, type Assignment } from './assi
 import { FleetError } from './errors.js';
 import { parseProductCode, parseVenueCode, renderHostname } from './hostname.js';
 import { parsePoolInput, poolInputProblem, POOL_IMPORT_MAX_NUMBERS } from './pool-input.js';
-import { findPoolEntryByHostname, insertPoolEntries, listPoolEntries, poolNumbers, poolStats, setPoolStatus, takenHostnames } from './pools.repo.js';
+import {
+  findPoolEntryByHostname,
+  insertPoolEntries,
+  listPoolEntries,
+  poolNumbers,
+  poolStats,
+  setPoolStatus,
+  takenHostnames,
+} from './pools.repo.js';
 import { findProduct, listProducts } from './products.repo.js';
 import { unknownProduct } from './products.service.js';
 import { unitOfWork, type FleetDeps, type Outbox } from './unit-of-work.js';
@@ -57,24 +65,42 @@ export function createPoolService(deps: FleetDeps): PoolService {
     }
     const pooled = (await listProducts(db)).filter((p) => p.naming === 'pool');
     if (pooled.length !== 1) {
-      throw new FleetError('FLEET_PRODUCT_AMBIGUOUS', `Say which product the numbers are for: --product ${pooled.map((p) => p.code).join(' or --product ')}`, {
-        products: pooled.map((p) => p.code),
-      });
+      throw new FleetError(
+        'FLEET_PRODUCT_AMBIGUOUS',
+        `Say which product the numbers are for: --product ${pooled.map((p) => p.code).join(' or --product ')}`,
+        {
+          products: pooled.map((p) => p.code),
+        },
+      );
     }
     return pooled[0]!;
   }
 
-  async function lookup(db: Db, hostname: string): Promise<{ entry?: PoolEntry; assignment?: Assignment; name: string }> {
+  async function lookup(
+    db: Db,
+    hostname: string,
+  ): Promise<{ entry?: PoolEntry; assignment?: Assignment; name: string }> {
     for (const name of new Set([hostname.trim(), hostname.trim().toUpperCase()])) {
-      const [entry, assignment] = await Promise.all([findPoolEntryByHostname(db, name), findActiveByHostname(db, name)]);
+      const [entry, assignment] = await Promise.all([
+        findPoolEntryByHostname(db, name),
+        findActiveByHostname(db, name),
+      ]);
       if (entry || assignment) return { ...(entry && { entry }), ...(assignment && { assignment }), name };
     }
-    throw new FleetError('FLEET_HOSTNAME_UNKNOWN', `No pool entry or assigned board is named ${JSON.stringify(hostname)}`, { hostname });
+    throw new FleetError(
+      'FLEET_HOSTNAME_UNKNOWN',
+      `No pool entry or assigned board is named ${JSON.stringify(hostname)}`,
+      { hostname },
+    );
   }
 
   async function release(tx: Db, out: Outbox, a: Assignment, reason: string): Promise<void> {
     await releaseAssignment(tx, a.id, out.now, reason);
-    await out.record('hostname.released', { hostname: a.hostname, serial: a.serial, venue: a.venue_code, product: a.product_code, reason }, { serial: a.serial });
+    await out.record(
+      'hostname.released',
+      { hostname: a.hostname, serial: a.serial, venue: a.venue_code, product: a.product_code, reason },
+      { serial: a.serial },
+    );
   }
 
   return {
@@ -83,11 +109,16 @@ export function createPoolService(deps: FleetDeps): PoolService {
       const lines = parsePoolInput(input.text);
       const total = lines.reduce((n, l) => n + l.numbers.length, 0);
       if (total > POOL_IMPORT_MAX_NUMBERS) {
-        throw new FleetError('FLEET_POOL_INPUT_TOO_LARGE', `The input holds ${total} numbers; import at most ${POOL_IMPORT_MAX_NUMBERS} at a time`, { total });
+        throw new FleetError(
+          'FLEET_POOL_INPUT_TOO_LARGE',
+          `The input holds ${total} numbers; import at most ${POOL_IMPORT_MAX_NUMBERS} at a time`,
+          { total },
+        );
       }
       const problem = poolInputProblem(input.text, lines);
       if (problem?.kind === 'not-text') throw new FleetError('FLEET_POOL_INPUT_NOT_TEXT', problem.message, {});
-      if (lines.length === 0) throw new FleetError('FLEET_INPUT_INVALID', 'Nothing to import: give numbers, ranges (1-60) or a CSV file', {});
+      if (lines.length === 0)
+        throw new FleetError('FLEET_INPUT_INVALID', 'Nothing to import: give numbers, ranges (1-60) or a CSV file', {});
       if (problem && !input.force && !input.dryRun) {
         throw new FleetError('FLEET_POOL_INPUT_UNCONFIRMED', problem.message, { lines: lines.length });
       }
@@ -98,7 +129,8 @@ export function createPoolService(deps: FleetDeps): PoolService {
         const existing = await poolNumbers(tx, venue, product.code);
         const nameOf = new Map<number, string>();
         for (const n of lines.flatMap((l) => l.numbers)) {
-          if (!existing.has(n)) nameOf.set(n, renderHostname(product.hostnamePattern, { venue, product: product.code, number: n }));
+          if (!existing.has(n))
+            nameOf.set(n, renderHostname(product.hostnamePattern, { venue, product: product.code, number: n }));
         }
         // Another product's pattern could render the same name; names must stay unique.
         const clash = await takenHostnames(tx, [...nameOf.values()]);
@@ -108,7 +140,8 @@ export function createPoolService(deps: FleetDeps): PoolService {
           const line: PoolImportLine = { line: l.line, text: l.text, added: [], duplicates: [], errors: [...l.errors] };
           for (const n of l.numbers) {
             if (existing.has(n)) line.duplicates.push(n);
-            else if (clash.has(nameOf.get(n)!)) line.errors.push(`${n}: the name ${nameOf.get(n)} is already used by another pool`);
+            else if (clash.has(nameOf.get(n)!))
+              line.errors.push(`${n}: the name ${nameOf.get(n)} is already used by another pool`);
             else {
               existing.add(n);
               line.added.push(n);
@@ -119,7 +152,15 @@ export function createPoolService(deps: FleetDeps): PoolService {
         }
         await insertPoolEntries(
           tx,
-          fresh.map((n) => ({ venue_code: venue, product_code: product.code, number: n, hostname: nameOf.get(n)!, status: 'available', created_at: out.now, updated_at: out.now })),
+          fresh.map((n) => ({
+            venue_code: venue,
+            product_code: product.code,
+            number: n,
+            hostname: nameOf.get(n)!,
+            status: 'available',
+            created_at: out.now,
+            updated_at: out.now,
+          })),
         );
         const summary = {
           venue,
@@ -136,14 +177,27 @@ export function createPoolService(deps: FleetDeps): PoolService {
         throw err;
       });
       if (input.dryRun) return result;
-      deps.log.info({ venue: result.venue, product: result.product, added: result.added, duplicates: result.duplicates, invalid: result.invalid }, 'pool import');
+      deps.log.info(
+        {
+          venue: result.venue,
+          product: result.product,
+          added: result.added,
+          duplicates: result.duplicates,
+          invalid: result.invalid,
+        },
+        'pool import',
+      );
       return result;
     },
 
     async list(filter) {
       const venue = parseVenueCode(filter.venue);
       if (!(await findVenue(store.db, venue))) throw unknownVenue(venue);
-      return listPoolEntries(store.db, { venue, ...(filter.product && { product: parseProductCode(filter.product) }), ...(filter.status && { status: filter.status }) });
+      return listPoolEntries(store.db, {
+        venue,
+        ...(filter.product && { product: parseProductCode(filter.product) }),
+        ...(filter.status && { status: filter.status }),
+      });
     },
 
     stats: (filter = {}) => poolStats(store.db, filter.venue ? { venue: parseVenueCode(filter.venue) } : {}),
@@ -159,12 +213,21 @@ export function createPoolService(deps: FleetDeps): PoolService {
     retire: (hostname, options = {}) =>
       unitOfWork(deps, async (tx, out) => {
         const { entry, assignment, name } = await lookup(tx, hostname);
-        if (!entry) throw new FleetError('FLEET_PRODUCT_NOT_POOLED', `${name} comes from a board serial, not a pool; release it instead`, { hostname: name });
+        if (!entry)
+          throw new FleetError(
+            'FLEET_PRODUCT_NOT_POOLED',
+            `${name} comes from a board serial, not a pool; release it instead`,
+            { hostname: name },
+          );
         if (assignment && !options.force) {
-          throw new FleetError('FLEET_HOSTNAME_ASSIGNED', `${name} is held by board ${assignment.serial}; release it first or retire with --force`, {
-            hostname: name,
-            serial: assignment.serial,
-          });
+          throw new FleetError(
+            'FLEET_HOSTNAME_ASSIGNED',
+            `${name} is held by board ${assignment.serial}; release it first or retire with --force`,
+            {
+              hostname: name,
+              serial: assignment.serial,
+            },
+          );
         }
         if (assignment) await release(tx, out, assignment, 'retired by operator');
         await setPoolStatus(tx, entry.id, 'retired', null, out.now);

@@ -31,8 +31,15 @@ export function createProductService(deps: FleetDeps): ProductService {
       const pattern = p.hostnamePattern.trim();
       parsePattern(pattern);
       return unitOfWork(deps, async (tx, out) => {
-        if (await findProduct(tx, code)) throw new FleetError('FLEET_PRODUCT_EXISTS', `Product ${code} already exists`, { product: code });
-        await insertProduct(tx, { code, name: p.name.trim(), hostname_pattern: pattern, builtin: 0, created_at: out.now });
+        if (await findProduct(tx, code))
+          throw new FleetError('FLEET_PRODUCT_EXISTS', `Product ${code} already exists`, { product: code });
+        await insertProduct(tx, {
+          code,
+          name: p.name.trim(),
+          hostname_pattern: pattern,
+          builtin: 0,
+          created_at: out.now,
+        });
         return (await findProduct(tx, code))!;
       });
     },
@@ -42,9 +49,16 @@ export function createProductService(deps: FleetDeps): ProductService {
       await unitOfWork(deps, async (tx) => {
         const product = await findProduct(tx, productCode);
         if (!product) throw unknownProduct(productCode);
-        if (product.builtin) throw new FleetError('FLEET_PRODUCT_IN_USE', `Product ${productCode} is built in and cannot be deleted`, { product: productCode });
+        if (product.builtin)
+          throw new FleetError('FLEET_PRODUCT_IN_USE', `Product ${productCode} is built in and cannot be deleted`, {
+            product: productCode,
+          });
         if (await isProductUsed(tx, productCode)) {
-          throw new FleetError('FLEET_PRODUCT_IN_USE', `Product ${productCode} is used by pools, names, batches or images; remove those first`, { product: productCode });
+          throw new FleetError(
+            'FLEET_PRODUCT_IN_USE',
+            `Product ${productCode} is used by pools, names, batches or images; remove those first`,
+            { product: productCode },
+          );
         }
         await deleteProduct(tx, productCode);
       });
@@ -53,5 +67,9 @@ export function createProductService(deps: FleetDeps): ProductService {
 }
 
 export function unknownProduct(code: string): FleetError {
-  return new FleetError('FLEET_PRODUCT_UNKNOWN', `Product ${code} does not exist; list products with: rpi-deploy product list`, { product: code });
+  return new FleetError(
+    'FLEET_PRODUCT_UNKNOWN',
+    `Product ${code} does not exist; list products with: rpi-deploy product list`,
+    { product: code },
+  );
 }

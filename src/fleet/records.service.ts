@@ -16,7 +16,12 @@ export interface RecordsService {
   devices(page?: { limit?: number; offset?: number }): Promise<Device[]>;
   device(serial: string): Promise<{ device: Device; deployments: Deployment[] }>;
   /** History in order; `afterSeq` lets a reconnecting client catch up on what it missed. */
-  history(filter: { afterSeq?: number; deploymentId?: number; serial?: string; limit?: number }): Promise<HistoryEntry[]>;
+  history(filter: {
+    afterSeq?: number;
+    deploymentId?: number;
+    serial?: string;
+    limit?: number;
+  }): Promise<HistoryEntry[]>;
   /** The seq of the newest history entry (0 if none): where a live client that wants no catch-up starts. */
   lastSeq(): Promise<number>;
   /**
@@ -26,7 +31,11 @@ export interface RecordsService {
    */
   netbootAllowed(serial8: string): Promise<{ allowed: boolean; reason: string }>;
   /** Keeps an event from another component (a board seen in DHCP, a file served) and publishes it. */
-  record<K extends FleetEventType>(type: K, data: FleetEvents[K], refs?: { deploymentId?: number; serial?: string }): Promise<void>;
+  record<K extends FleetEventType>(
+    type: K,
+    data: FleetEvents[K],
+    refs?: { deploymentId?: number; serial?: string },
+  ): Promise<void>;
 }
 
 const HISTORY_PAGE_MAX = 10_000;
@@ -48,7 +57,8 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
 
     async deployment(id) {
       const deployment = await findDeployment(store.db, id);
-      if (!deployment) throw new FleetError('FLEET_DEPLOYMENT_UNKNOWN', `Deployment ${id} does not exist`, { deploymentId: id });
+      if (!deployment)
+        throw new FleetError('FLEET_DEPLOYMENT_UNKNOWN', `Deployment ${id} does not exist`, { deploymentId: id });
       return { deployment, history: await listHistory(store.db, { deploymentId: id, limit: HISTORY_PAGE_MAX }) };
     },
 
@@ -57,7 +67,8 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
     async device(input) {
       const { serial } = parseSerial(input);
       const device = await findDevice(store.db, serial);
-      if (!device) throw new FleetError('FLEET_DEVICE_UNKNOWN', `No board with serial ${serial} has been seen`, { serial });
+      if (!device)
+        throw new FleetError('FLEET_DEVICE_UNKNOWN', `No board with serial ${serial} has been seen`, { serial });
       return { device, deployments: await listDeployments(store.db, { serial, limit: 1000 }) };
     },
 
@@ -69,9 +80,13 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
       const [device] = await findDevicesBySerial8(store.db, serial8);
       if (!device) return { allowed: true, reason: 'new board' };
       const latest = await latestDeploymentOf(store.db, device.serial);
-      if (latest?.status !== 'success') return { allowed: true, reason: latest ? `last deployment ${latest.status}` : 'never deployed' };
+      if (latest?.status !== 'success')
+        return { allowed: true, reason: latest ? `last deployment ${latest.status}` : 'never deployed' };
       if (!isClosedAfterSuccess(device, latest)) return { allowed: true, reason: 're-image requested' };
-      return { allowed: false, reason: `imaged successfully as ${latest.hostname} (deployment ${latest.id}); request a re-image to boot it from the network again` };
+      return {
+        allowed: false,
+        reason: `imaged successfully as ${latest.hostname} (deployment ${latest.id}); request a re-image to boot it from the network again`,
+      };
     },
 
     record: (type, data, refs = {}) => unitOfWork(deps, (_tx, out) => out.record(type, data, refs)),
@@ -82,7 +97,11 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
 function timestamp(field: string, value: string): string {
   const ms = Date.parse(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
-    throw new FleetError('FLEET_INPUT_INVALID', `${field} must be a date like 2026-11-22 or an ISO timestamp; got ${JSON.stringify(value)}`, { field });
+    throw new FleetError(
+      'FLEET_INPUT_INVALID',
+      `${field} must be a date like 2026-11-22 or an ISO timestamp; got ${JSON.stringify(value)}`,
+      { field },
+    );
   }
   return new Date(ms).toISOString();
 }

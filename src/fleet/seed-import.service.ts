@@ -1,4 +1,10 @@
-import { BATCH_STATUSES, type BatchStatus, type DeploymentStatus, type PoolStatus, type Product } from '../protocol/fleet.js';
+import {
+  BATCH_STATUSES,
+  type BatchStatus,
+  type DeploymentStatus,
+  type PoolStatus,
+  type Product,
+} from '../protocol/fleet.js';
 import type { Db } from '../store/index.js';
 import { findActiveAssignment, findActiveByHostname, insertAssignment } from './assignments.repo.js';
 import { insertBatch } from './batches.repo.js';
@@ -97,26 +103,46 @@ async function importVenue(tx: Db, v: SeedVenue, now: string, s: SeedImportSumma
     s.venues.present++;
     return;
   }
-  await insertVenue(tx, { code, name: v.name || code, location: v.location, contact: v.contactEmail, created_at: v.createdAt ?? now, updated_at: now });
+  await insertVenue(tx, {
+    code,
+    name: v.name || code,
+    location: v.location,
+    contact: v.contactEmail,
+    created_at: v.createdAt ?? now,
+    updated_at: now,
+  });
   s.venues.added++;
 }
 
-async function importPoolName(tx: Db, p: SeedPoolName, product: Product | undefined, now: string, s: SeedImportSummary): Promise<void> {
+async function importPoolName(
+  tx: Db,
+  p: SeedPoolName,
+  product: Product | undefined,
+  now: string,
+  s: SeedImportSummary,
+): Promise<void> {
   const label = `${p.product}-${p.venue}-${p.identifier}`;
   const venue = validVenue(p.venue);
   if (!product) return skip(s, label, `product ${p.product} is not defined here`);
   if (!venue || !(await findVenue(tx, venue))) return skip(s, label, `venue ${p.venue} is not in the import`);
   const status = p.status as PoolStatus;
-  if (status !== 'available' && status !== 'assigned' && status !== 'retired') return skip(s, label, `unknown state ${JSON.stringify(p.status)}`);
+  if (status !== 'available' && status !== 'assigned' && status !== 'retired')
+    return skip(s, label, `unknown state ${JSON.stringify(p.status)}`);
   const board = p.serial ? validSerial(p.serial) : undefined;
   const mac = p.mac ? validMac(p.mac) : undefined;
 
   if (product.naming === 'serial') {
     // Serial-named products have no pool: only a board that holds its name is worth bringing over.
-    if (status !== 'assigned') return skip(s, label, `${product.code} names come from serials; an unheld one means nothing`);
+    if (status !== 'assigned')
+      return skip(s, label, `${product.code} names come from serials; an unheld one means nothing`);
     if (!board) return skip(s, label, 'held by a board whose serial is unknown');
     const hostname = renderHostname(product.hostnamePattern, { venue, product: product.code, serial8: board.serial8 });
-    await holdName(tx, { ...board, venue, product: product.code, hostname, poolEntryId: null, mac, at: p.assignedAt ?? now }, now, s);
+    await holdName(
+      tx,
+      { ...board, venue, product: product.code, hostname, poolEntryId: null, mac, at: p.assignedAt ?? now },
+      now,
+      s,
+    );
     return;
   }
 
@@ -125,15 +151,22 @@ async function importPoolName(tx: Db, p: SeedPoolName, product: Product | undefi
   const hostname = renderHostname(product.hostnamePattern, { venue, product: product.code, number });
   if (await findPoolEntryByHostname(tx, hostname)) {
     s.poolNames.present++;
-    if (status === 'assigned' && board && (await findActiveAssignment(tx, board.serial, venue, product.code))) s.boards.present++;
+    if (status === 'assigned' && board && (await findActiveAssignment(tx, board.serial, venue, product.code)))
+      s.boards.present++;
     return;
   }
   // A name held by a board we cannot identify stays out of use rather than going to a second board.
   const heldByUnknown = status === 'assigned' && !board;
   const held = status === 'assigned' && board && !(await findActiveAssignment(tx, board.serial, venue, product.code));
   const state: PoolStatus = status === 'assigned' && !held ? 'retired' : status;
-  if (heldByUnknown) skip(s, `${hostname}'s board`, `no usable serial (${JSON.stringify(p.serial)}); the name is imported as retired: free it with rpi-deploy pool release ${hostname}`);
-  else if (status === 'assigned' && !held) skip(s, `${hostname}'s board`, 'the board already holds another name here; the name is imported as retired');
+  if (heldByUnknown)
+    skip(
+      s,
+      `${hostname}'s board`,
+      `no usable serial (${JSON.stringify(p.serial)}); the name is imported as retired: free it with rpi-deploy pool release ${hostname}`,
+    );
+  else if (status === 'assigned' && !held)
+    skip(s, `${hostname}'s board`, 'the board already holds another name here; the name is imported as retired');
   await insertPoolEntries(tx, [
     {
       venue_code: venue,
@@ -151,7 +184,12 @@ async function importPoolName(tx: Db, p: SeedPoolName, product: Product | undefi
   s.poolNames.addedByStatus[state]++;
   if (held) {
     const entry = await findPoolEntryByHostname(tx, hostname);
-    await holdName(tx, { ...board, venue, product: product.code, hostname, poolEntryId: entry!.id, mac, at: p.assignedAt ?? now }, now, s);
+    await holdName(
+      tx,
+      { ...board, venue, product: product.code, hostname, poolEntryId: entry!.id, mac, at: p.assignedAt ?? now },
+      now,
+      s,
+    );
   }
 }
 
@@ -187,12 +225,19 @@ async function holdName(tx: Db, h: Held, now: string, s: SeedImportSummary): Pro
   s.boards.added++;
 }
 
-async function importBatch(tx: Db, b: SeedBatch, product: Product | undefined, now: string, s: SeedImportSummary): Promise<void> {
+async function importBatch(
+  tx: Db,
+  b: SeedBatch,
+  product: Product | undefined,
+  now: string,
+  s: SeedImportSummary,
+): Promise<void> {
   const label = `batch ${b.id}`;
   const venue = validVenue(b.venue);
   if (!product) return skip(s, label, `product ${b.product} is not defined here`);
   if (!venue || !(await findVenue(tx, venue))) return skip(s, label, `venue ${b.venue} is not in the import`);
-  if (!(BATCH_STATUSES as readonly string[]).includes(b.status)) return skip(s, label, `unknown state ${JSON.stringify(b.status)}`);
+  if (!(BATCH_STATUSES as readonly string[]).includes(b.status))
+    return skip(s, label, `unknown state ${JSON.stringify(b.status)}`);
   if (!(b.totalCount >= 1)) return skip(s, label, `a count of ${b.totalCount} boards`);
   const name = seedBatchName(b.id);
   if (await hasBatchNamed(tx, venue, product.code, name)) {
@@ -222,7 +267,8 @@ async function importDeployment(tx: Db, d: SeedDeployment, now: string, s: SeedI
   const [fromName, venueFromName] = d.hostname.split('-');
   const venue = validVenue(d.venue ?? venueFromName ?? '');
   const product = (d.product ?? fromName ?? '').toUpperCase();
-  if (!venue || !(await findVenue(tx, venue))) return skip(s, label, `venue ${d.venue ?? venueFromName} is not in the import`);
+  if (!venue || !(await findVenue(tx, venue)))
+    return skip(s, label, `venue ${d.venue ?? venueFromName} is not in the import`);
   if (!(await findProduct(tx, product))) return skip(s, label, `product ${product} is not defined here`);
   const startedAt = d.startedAt ?? d.completedAt;
   if (!startedAt) return skip(s, label, 'it has no start or end time');
@@ -233,8 +279,22 @@ async function importDeployment(tx: Db, d: SeedDeployment, now: string, s: SeedI
   const finishedAt = d.completedAt ?? startedAt;
   // A deployment the seed left unfinished never will finish now: it is kept as failed, saying so.
   const status: DeploymentStatus = d.status === 'success' ? 'success' : 'failed';
-  const error = status === 'success' ? null : d.status === 'failed' ? (d.error ?? 'failed (no reason recorded)') : `imported from the seed unfinished (last report: ${d.status ?? 'none'})`;
-  await upsertDevice(tx, { serial: board.serial, serial8: board.serial8, macs: d.mac && validMac(d.mac) ? [validMac(d.mac)!] : [], model: null }, now);
+  const error =
+    status === 'success'
+      ? null
+      : d.status === 'failed'
+        ? (d.error ?? 'failed (no reason recorded)')
+        : `imported from the seed unfinished (last report: ${d.status ?? 'none'})`;
+  await upsertDevice(
+    tx,
+    {
+      serial: board.serial,
+      serial8: board.serial8,
+      macs: d.mac && validMac(d.mac) ? [validMac(d.mac)!] : [],
+      model: null,
+    },
+    now,
+  );
   const name =
     (await latestAssignmentNamed(tx, board.serial, d.hostname)) ??
     // A name the board no longer holds: kept as a released record so the deployment can point at it.

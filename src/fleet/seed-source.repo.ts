@@ -63,9 +63,39 @@ export interface SeedDeployment {
 /** The columns each table must have; others (ids, notes, image versions) are not needed. */
 const REQUIRED: Record<string, readonly string[]> = {
   venues: ['code', 'name', 'location', 'contact_email', 'created_at'],
-  hostname_pool: ['product_type', 'venue_code', 'identifier', 'status', 'mac_address', 'serial_number', 'assigned_date'],
-  deployment_history: ['id', 'hostname', 'mac_address', 'serial_number', 'ip_address', 'product_type', 'venue_code', 'deployment_status', 'started_at', 'completed_at', 'error_message'],
-  deployment_batches: ['id', 'venue_code', 'product_type', 'total_count', 'priority', 'status', 'created_at', 'started_at', 'completed_at'],
+  hostname_pool: [
+    'product_type',
+    'venue_code',
+    'identifier',
+    'status',
+    'mac_address',
+    'serial_number',
+    'assigned_date',
+  ],
+  deployment_history: [
+    'id',
+    'hostname',
+    'mac_address',
+    'serial_number',
+    'ip_address',
+    'product_type',
+    'venue_code',
+    'deployment_status',
+    'started_at',
+    'completed_at',
+    'error_message',
+  ],
+  deployment_batches: [
+    'id',
+    'venue_code',
+    'product_type',
+    'total_count',
+    'priority',
+    'status',
+    'created_at',
+    'started_at',
+    'completed_at',
+  ],
 };
 const OPTIONAL_TABLES = new Set(['deployment_batches']);
 
@@ -75,7 +105,12 @@ export function readSeedInstallation(file: string): SeedInstallation {
   try {
     db = openForeignSqlite(file);
   } catch (err) {
-    throw new FleetError('FLEET_SEED_UNREADABLE', `Cannot open ${file} as a SQLite database: ${(err as Error).message}`, { file }, { cause: err });
+    throw new FleetError(
+      'FLEET_SEED_UNREADABLE',
+      `Cannot open ${file} as a SQLite database: ${(err as Error).message}`,
+      { file },
+      { cause: err },
+    );
   }
   try {
     const present = checkSchema(db, file);
@@ -88,7 +123,9 @@ export function readSeedInstallation(file: string): SeedInstallation {
         contactEmail: text(r['contact_email']),
         createdAt: timestamp(r['created_at']),
       })),
-      pool: rows('SELECT product_type, venue_code, identifier, status, mac_address, serial_number, assigned_date FROM hostname_pool ORDER BY id').map((r) => ({
+      pool: rows(
+        'SELECT product_type, venue_code, identifier, status, mac_address, serial_number, assigned_date FROM hostname_pool ORDER BY id',
+      ).map((r) => ({
         product: text(r['product_type']) ?? '',
         venue: text(r['venue_code']) ?? '',
         identifier: text(r['identifier']) ?? '',
@@ -98,7 +135,9 @@ export function readSeedInstallation(file: string): SeedInstallation {
         assignedAt: timestamp(r['assigned_date']),
       })),
       batches: present.has('deployment_batches')
-        ? rows('SELECT id, venue_code, product_type, total_count, priority, status, created_at, started_at, completed_at FROM deployment_batches ORDER BY id').map((r) => ({
+        ? rows(
+            'SELECT id, venue_code, product_type, total_count, priority, status, created_at, started_at, completed_at FROM deployment_batches ORDER BY id',
+          ).map((r) => ({
             id: Number(r['id']),
             venue: text(r['venue_code']) ?? '',
             product: text(r['product_type']) ?? '',
@@ -139,14 +178,28 @@ function checkSchema(db: ForeignSqlite, file: string): Set<string> {
     try {
       have = db.columns(table);
     } catch (err) {
-      throw new FleetError('FLEET_SEED_UNREADABLE', `${file} is not a readable SQLite database: ${(err as Error).message}`, { file }, { cause: err });
+      throw new FleetError(
+        'FLEET_SEED_UNREADABLE',
+        `${file} is not a readable SQLite database: ${(err as Error).message}`,
+        { file },
+        { cause: err },
+      );
     }
     if (have.size === 0) {
       if (OPTIONAL_TABLES.has(table)) continue;
-      throw new FleetError('FLEET_SEED_UNREADABLE', `${file} has no table ${table}: is it the seed's database/deployment.db?`, { file, table });
+      throw new FleetError(
+        'FLEET_SEED_UNREADABLE',
+        `${file} has no table ${table}: is it the seed's database/deployment.db?`,
+        { file, table },
+      );
     }
     const missing = columns.filter((c) => !have.has(c));
-    if (missing.length > 0) throw new FleetError('FLEET_SEED_UNREADABLE', `${file}: table ${table} lacks column(s) ${missing.join(', ')}`, { file, table, missing });
+    if (missing.length > 0)
+      throw new FleetError('FLEET_SEED_UNREADABLE', `${file}: table ${table} lacks column(s) ${missing.join(', ')}`, {
+        file,
+        table,
+        missing,
+      });
     present.add(table);
   }
   return present;

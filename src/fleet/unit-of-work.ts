@@ -26,7 +26,11 @@ export class Outbox {
     readonly now: string,
   ) {}
 
-  async record<K extends FleetEventType>(type: K, data: FleetEvents[K], refs: { deploymentId?: number; serial?: string | null } = {}): Promise<void> {
+  async record<K extends FleetEventType>(
+    type: K,
+    data: FleetEvents[K],
+    refs: { deploymentId?: number; serial?: string | null } = {},
+  ): Promise<void> {
     const seq = await appendHistory(this.tx, {
       at: this.now,
       type,

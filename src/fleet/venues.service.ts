@@ -38,7 +38,12 @@ export function createVenueService(deps: FleetDeps): VenueService {
       const code = parseVenueCode(v.code);
       return unitOfWork(deps, async (tx, out) => {
         const existing = await findVenue(tx, code);
-        if (existing) throw new FleetError('FLEET_VENUE_EXISTS', `Venue ${code} already exists (${existing.name}); edit it with: rpi-deploy venue edit ${code}`, { venue: code });
+        if (existing)
+          throw new FleetError(
+            'FLEET_VENUE_EXISTS',
+            `Venue ${code} already exists (${existing.name}); edit it with: rpi-deploy venue edit ${code}`,
+            { venue: code },
+          );
         await insertVenue(tx, {
           code,
           name: v.name.trim(),
@@ -84,12 +89,27 @@ export function createVenueService(deps: FleetDeps): VenueService {
         }
         for (const a of held) {
           await releaseAssignment(tx, a.id, out.now, 'venue deleted');
-          await out.record('hostname.released', { hostname: a.hostname, serial: a.serial, venue: a.venue_code, product: a.product_code, reason: 'venue deleted' }, { serial: a.serial });
+          await out.record(
+            'hostname.released',
+            {
+              hostname: a.hostname,
+              serial: a.serial,
+              venue: a.venue_code,
+              product: a.product_code,
+              reason: 'venue deleted',
+            },
+            { serial: a.serial },
+          );
         }
         for (const b of await listBatchRows(tx, { venue: venueCode })) {
           if (b.status === 'completed' || b.status === 'cancelled') continue;
           await setBatchStatus(tx, b.id, 'cancelled', out.now);
-          await out.record('batch.status', { batchId: b.id, venue: venueCode, product: b.product_code, status: 'cancelled' });
+          await out.record('batch.status', {
+            batchId: b.id,
+            venue: venueCode,
+            product: b.product_code,
+            status: 'cancelled',
+          });
         }
         await deleteVenue(tx, venueCode);
         return { releasedHostnames: held.map((a) => a.hostname) };
@@ -109,5 +129,9 @@ export function createVenueService(deps: FleetDeps): VenueService {
 }
 
 export function unknownVenue(code: string): FleetError {
-  return new FleetError('FLEET_VENUE_UNKNOWN', `Venue ${code} does not exist; create it with: rpi-deploy venue add ${code} --name "…"`, { venue: code });
+  return new FleetError(
+    'FLEET_VENUE_UNKNOWN',
+    `Venue ${code} does not exist; create it with: rpi-deploy venue add ${code} --name "…"`,
+    { venue: code },
+  );
 }

@@ -6,7 +6,13 @@ import type { Db } from '../store/index.js';
  */
 
 /** Records chunks as verified; repeats are ignored. */
-export async function insertVerifiedChunks(db: Db, serial: string, imageId: number, indexes: readonly number[], now: string): Promise<void> {
+export async function insertVerifiedChunks(
+  db: Db,
+  serial: string,
+  imageId: number,
+  indexes: readonly number[],
+  now: string,
+): Promise<void> {
   if (indexes.length === 0) return;
   await db
     .insertInto('verified_chunks')
@@ -30,7 +36,11 @@ export async function listVerifiedChunks(db: Db, serial: string, imageId: number
  * Forgets what a board verified, except for the chunks of image `keepImageId` (null: keeps
  * nothing). What the card holds of another image is of no use to the image it is now to receive.
  */
-export async function deleteVerifiedChunks(db: Db, serial: string, { keepImageId }: { keepImageId: number | null }): Promise<void> {
+export async function deleteVerifiedChunks(
+  db: Db,
+  serial: string,
+  { keepImageId }: { keepImageId: number | null },
+): Promise<void> {
   let q = db.deleteFrom('verified_chunks').where('serial', '=', serial);
   if (keepImageId !== null) q = q.where('image_id', '!=', keepImageId);
   await q.execute();

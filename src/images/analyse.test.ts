@@ -5,10 +5,18 @@ import { detectFormat } from './decode.js';
 
 describe('detectOsGeneration', () => {
   it.each([
-    ['cloud-init files (current Raspberry Pi OS)', ['config.txt', 'cmdline.txt', 'kernel_2712.img', 'user-data', 'meta-data'], 'cloud-init'],
+    [
+      'cloud-init files (current Raspberry Pi OS)',
+      ['config.txt', 'cmdline.txt', 'kernel_2712.img', 'user-data', 'meta-data'],
+      'cloud-init',
+    ],
     ['only network-config', ['network-config'], 'cloud-init'],
     ['upper-case names as FAT may show them', ['CONFIG.TXT', 'CMDLINE.TXT', 'KERNEL8.IMG', 'USER-DATA'], 'cloud-init'],
-    ['a Bookworm boot partition', ['config.txt', 'cmdline.txt', 'kernel_2712.img', 'kernel8.img', 'issue.txt'], 'firstrun'],
+    [
+      'a Bookworm boot partition',
+      ['config.txt', 'cmdline.txt', 'kernel_2712.img', 'kernel8.img', 'issue.txt'],
+      'firstrun',
+    ],
     ['no kernel', ['config.txt', 'cmdline.txt'], 'unknown'],
     ['something else', ['EFI', 'grub.cfg'], 'unknown'],
   ])('%s → %s', (_case, names, want) => expect(detectOsGeneration(names)).toBe(want));

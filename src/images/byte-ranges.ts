@@ -7,7 +7,11 @@ import type { ByteRange } from '../protocol/manifest.js';
 export const USED_RANGE_MERGE_GAP_BYTES = 64 * 1024;
 
 /** Sorts, clamps to [0, limitBytes), and merges overlapping or nearly adjacent ranges. */
-export function mergeRanges(ranges: readonly ByteRange[], limitBytes: number, gapBytes = USED_RANGE_MERGE_GAP_BYTES): ByteRange[] {
+export function mergeRanges(
+  ranges: readonly ByteRange[],
+  limitBytes: number,
+  gapBytes = USED_RANGE_MERGE_GAP_BYTES,
+): ByteRange[] {
   const sorted = ranges
     .map((r) => ({ start: Math.max(0, r.offsetBytes), end: Math.min(limitBytes, r.offsetBytes + r.lengthBytes) }))
     .filter((r) => r.end > r.start)

@@ -41,7 +41,10 @@ describe('chunk codec on worker threads', () => {
       await packer.close();
       const { sha256 } = await createChunkUnpacker().unpack(packed.compressed);
       console.log(sha256);`;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(out.trim()).toBe(sha256(Buffer.alloc(1 << 20, 7)));
   });
 });

@@ -79,7 +79,10 @@ function workerPool(count: number, level: number, idleUnref = false) {
       return new Promise<CodecResult>((resolve, reject) => {
         if (pending.size === 0) for (const w of workers) w.ref();
         pending.set(id, { resolve, reject });
-        const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer;
+        const buffer =
+          bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+            ? bytes.buffer
+            : new Uint8Array(bytes).buffer;
         const request: CodecRequest = { id, op, bytes: buffer as ArrayBuffer };
         workers[id % count]!.postMessage(request, [request.bytes]);
       });

@@ -20,7 +20,12 @@ export function createChunkReader(o: {
     if (!p) {
       const c = o.chunks[i]!;
       p = o.load(c.sha256).then((raw) => {
-        if (raw.length !== c.sizeBytes) throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${i} holds ${raw.length} bytes instead of ${c.sizeBytes}`, { index: i, sha256: c.sha256 });
+        if (raw.length !== c.sizeBytes)
+          throw new ImageError(
+            'IMAGE_STORE_CORRUPT',
+            `Stored chunk ${i} holds ${raw.length} bytes instead of ${c.sizeBytes}`,
+            { index: i, sha256: c.sha256 },
+          );
         return raw;
       });
       p.catch(() => cache.delete(i));
@@ -33,7 +38,11 @@ export function createChunkReader(o: {
     sizeBytes: o.sizeBytes,
     async read(offsetBytes, lengthBytes) {
       if (offsetBytes < 0 || lengthBytes < 0 || offsetBytes + lengthBytes > o.sizeBytes) {
-        throw new ImageError('IMAGE_RANGE_INVALID', `Read of ${lengthBytes} bytes at ${offsetBytes} is outside the ${o.sizeBytes}-byte image`, { offsetBytes, lengthBytes });
+        throw new ImageError(
+          'IMAGE_RANGE_INVALID',
+          `Read of ${lengthBytes} bytes at ${offsetBytes} is outside the ${o.sizeBytes}-byte image`,
+          { offsetBytes, lengthBytes },
+        );
       }
       const out = new Uint8Array(lengthBytes);
       let done = 0;

@@ -105,7 +105,9 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
   const chunksDir = join(root, 'chunks');
   const manifestsDir = join(root, 'manifests');
   const stagingDir = join(root, 'staging');
-  await Promise.all([chunksDir, manifestsDir, stagingDir].map((d) => mkdir(d, { recursive: true, mode: PRIVATE_DIR_MODE })));
+  await Promise.all(
+    [chunksDir, manifestsDir, stagingDir].map((d) => mkdir(d, { recursive: true, mode: PRIVATE_DIR_MODE })),
+  );
   const chunkPath = (sha256: string) => join(chunksDir, sha256.slice(0, 2), fileName(sha256));
   /** A stored file's real path; a symlink that leads out of the store is refused (PATH_OUTSIDE_ROOT). */
   const inside = (path: string) => resolveInside(root, relative(root, path));
@@ -169,7 +171,8 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
       const fh = await open(chunkPath(sha256), constants.O_RDONLY | constants.O_NOFOLLOW);
       const length = end - start + 1;
       const spare = spareReads.pop();
-      const borrowed = spare && spare.length >= length ? spare : Buffer.allocUnsafeSlow(Math.max(length, READ_BUFFER_MIN_BYTES));
+      const borrowed =
+        spare && spare.length >= length ? spare : Buffer.allocUnsafeSlow(Math.max(length, READ_BUFFER_MIN_BYTES));
       let released = false;
       const release = () => {
         if (released) return;

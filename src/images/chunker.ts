@@ -38,7 +38,12 @@ export interface Chunker extends Writable {
  * those bytes (a chunk of zeros is stored once). Back-pressure: at most `packer.capacity` chunks
  * are in flight, so memory stays at a few chunks whatever the image size.
  */
-export function createChunker(o: { chunkSizeBytes: number; packer: ChunkPacker; store: ChunkStore; staging: Staging }): Chunker {
+export function createChunker(o: {
+  chunkSizeBytes: number;
+  packer: ChunkPacker;
+  store: ChunkStore;
+  staging: Staging;
+}): Chunker {
   const whole = createHash('sha256');
   const chunks: CutChunk[] = [];
   const stored = new Map<string, Promise<StoredAs>>();
@@ -53,7 +58,10 @@ export function createChunker(o: { chunkSizeBytes: number; packer: ChunkPacker; 
     const { sha256, compressed } = packed;
     let as = stored.get(sha256);
     if (!as) {
-      const stage = () => o.staging.writeChunk(sha256, compressed).then(() => ({ storedBytes: compressed.length, storedSha256: packed.compressedSha256 }));
+      const stage = () =>
+        o.staging
+          .writeChunk(sha256, compressed)
+          .then(() => ({ storedBytes: compressed.length, storedSha256: packed.compressedSha256 }));
       as = o.store.hasChunk(sha256)
         ? o.store.readChunk(sha256).then(
             (bytes) => ({ storedBytes: bytes.length, storedSha256: createHash('sha256').update(bytes).digest('hex') }),

@@ -40,7 +40,12 @@ export interface OpenedSource {
 }
 
 function unreadable(what: string, cause: unknown): ImageError {
-  return new ImageError('IMAGE_FILE_UNREADABLE', `Cannot read ${what}: ${(cause as Error).message}`, { source: what }, { cause });
+  return new ImageError(
+    'IMAGE_FILE_UNREADABLE',
+    `Cannot read ${what}: ${(cause as Error).message}`,
+    { source: what },
+    { cause },
+  );
 }
 
 /** Reads the first bytes of a stream and gives back a stream that still starts at byte 0. */
@@ -66,7 +71,13 @@ async function sniffStream(stream: Readable): Promise<{ head: Buffer; stream: Re
 export async function openSource(source: ImportSource): Promise<OpenedSource> {
   if ('stream' in source) {
     const { head, stream } = await sniffStream(source.stream);
-    return { name: basename(source.name), format: detectFormat(head), sizeBytes: source.sizeBytes ?? null, stream, path: null };
+    return {
+      name: basename(source.name),
+      format: detectFormat(head),
+      sizeBytes: source.sizeBytes ?? null,
+      stream,
+      path: null,
+    };
   }
   let head: Uint8Array;
   let sizeBytes: number | null;
@@ -117,11 +128,19 @@ function xzProcess(): Decoder {
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const exited = new Promise<void>((resolve) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
-      failure = e.code === 'ENOENT' ? new ImageError('IMAGE_DECODER_MISSING', 'The xz tool is not installed; install xz-utils to import .img.xz files', { tool: 'xz' }) : e;
+      failure =
+        e.code === 'ENOENT'
+          ? new ImageError(
+              'IMAGE_DECODER_MISSING',
+              'The xz tool is not installed; install xz-utils to import .img.xz files',
+              { tool: 'xz' },
+            )
+          : e;
       resolve();
     });
     child.once('close', (code, signal) => {
-      if (code !== 0 && !failure) failure = new Error(stderr.trim().replace(/^xz: \(stdin\): /gm, '') || `xz exited with ${code ?? signal}`);
+      if (code !== 0 && !failure)
+        failure = new Error(stderr.trim().replace(/^xz: \(stdin\): /gm, '') || `xz exited with ${code ?? signal}`);
       resolve();
     });
   });

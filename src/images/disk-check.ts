@@ -78,13 +78,18 @@ async function describeContent(dev: BlockReader): Promise<string> {
   const head = Buffer.from(await dev.read(0, Math.min(dev.sizeBytes, SNIFF_BYTES)));
   const ascii = (at: number, text: string) => head.subarray(at, at + text.length).toString('latin1') === text;
   const notWhole = "(a partition's contents, not a whole disk)";
-  if (head.length >= 1082 && head.readUInt16LE(1080) === 0xef53) return `${size} holding an ext2/3/4 filesystem ${notWhole}`;
+  if (head.length >= 1082 && head.readUInt16LE(1080) === 0xef53)
+    return `${size} holding an ext2/3/4 filesystem ${notWhole}`;
   if (ascii(54, 'FAT1') || ascii(82, 'FAT32')) return `${size} holding a FAT filesystem ${notWhole}`;
   if (ascii(32769, 'CD001')) return `${size} holding an ISO 9660 (CD/DVD) image`;
   if (ascii(0, 'QFI\xfb')) return `${size} holding a QEMU qcow2 disk (convert it with: qemu-img convert -O raw)`;
   if (ascii(0, 'BZh')) return `${size} of bzip2-compressed data (not a format import reads: decompress it first)`;
   if (isText(head)) {
-    const firstLine = head.toString('utf8').split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+    const firstLine =
+      head
+        .toString('utf8')
+        .split(/\r?\n/)
+        .find((l) => l.trim() !== '') ?? '';
     const shown = firstLine.length > TEXT_PREVIEW_CHARS ? `${firstLine.slice(0, TEXT_PREVIEW_CHARS)}…` : firstLine;
     return `${size} of text (${JSON.stringify(shown)})`;
   }

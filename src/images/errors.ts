@@ -52,5 +52,10 @@ export const IMAGE_ERROR_KINDS: Readonly<Record<ImageErrorCode, ErrorKind>> = {
 
 /** A chunk this import counted on vanished: an image sharing it was deleted meanwhile. */
 export function storeChanged(sha256: string, cause?: unknown): ImageError {
-  return new ImageError('IMAGE_STORE_CHANGED', 'An image sharing chunks with this one was deleted during the import; import again', { sha256 }, { cause });
+  return new ImageError(
+    'IMAGE_STORE_CHANGED',
+    'An image sharing chunks with this one was deleted during the import; import again',
+    { sha256 },
+    { cause },
+  );
 }

@@ -63,7 +63,8 @@ describe('ext4 used blocks', () => {
     expect(info?.usedRanges).not.toBeNull();
     const { free, blockBytes, blocks } = freeBlocks(fs);
     const used = new Set<number>();
-    for (const r of info!.usedRanges!) for (let b = r.offsetBytes / blockBytes; b < (r.offsetBytes + r.lengthBytes) / blockBytes; b++) used.add(b);
+    for (const r of info!.usedRanges!)
+      for (let b = r.offsetBytes / blockBytes; b < (r.offsetBytes + r.lengthBytes) / blockBytes; b++) used.add(b);
     const notFree = Array.from({ length: blocks }, (_, b) => b).filter((b) => !free.has(b));
     expect([...used].sort((a, b) => a - b)).toEqual(notFree);
     expect(notFree.length).toBeGreaterThan(3_000_000 / blockBytes);
@@ -74,7 +75,10 @@ describe('ext4 used blocks', () => {
   });
 
   it.each([
-    ['a journal that still needs replaying', (fs: Buffer) => fs.writeUInt32LE(fs.readUInt32LE(1024 + 0x60) | 0x4, 1024 + 0x60)],
+    [
+      'a journal that still needs replaying',
+      (fs: Buffer) => fs.writeUInt32LE(fs.readUInt32LE(1024 + 0x60) | 0x4, 1024 + 0x60),
+    ],
     ['meta_bg', (fs: Buffer) => fs.writeUInt32LE(fs.readUInt32LE(1024 + 0x60) | 0x10, 1024 + 0x60)],
     ['a block size it cannot have', (fs: Buffer) => fs.writeUInt32LE(9, 1024 + 0x18)],
     ['a bitmap pointing past the end', (fs: Buffer) => fs.writeUInt32LE(0x7fffffff, 4096)],

@@ -71,14 +71,23 @@ async function usedBlocks(dev: BlockReader, v: DataView): Promise<ByteRange[] | 
   const inodesPerGroup = v.getUint32(0x28, true);
   const inodeBytes = v.getUint32(0x4c, true) >= 1 ? v.getUint16(0x58, true) : 128;
   const descBytes = is64 ? v.getUint16(0xfe, true) : 32;
-  if (blocksPerGroup === 0 || clustersPerGroup === 0 || !Number.isInteger(clusterBlocks) || descBytes < 32 || blocksCount * blockBytes > dev.sizeBytes) return null;
+  if (
+    blocksPerGroup === 0 ||
+    clustersPerGroup === 0 ||
+    !Number.isInteger(clusterBlocks) ||
+    descBytes < 32 ||
+    blocksCount * blockBytes > dev.sizeBytes
+  )
+    return null;
   if (clustersPerGroup * clusterBlocks !== blocksPerGroup || clustersPerGroup > blockBytes * 8) return null;
   const groups = Math.ceil((blocksCount - firstDataBlock) / blocksPerGroup);
   const gdtBlocks = Math.ceil((groups * descBytes) / blockBytes);
   const reservedGdt = v.getUint16(0xce, true);
   const trustUninit = (roCompat & (RO_COMPAT_GDT_CSUM | RO_COMPAT_METADATA_CSUM)) !== 0;
-  const backupGroups = compat & COMPAT_SPARSE_SUPER2 ? new Set([0, v.getUint32(0x24c, true), v.getUint32(0x250, true)]) : null;
-  const hasSuper = (g: number) => (backupGroups ? backupGroups.has(g) : roCompat & RO_COMPAT_SPARSE_SUPER ? isSparseGroup(g) : true);
+  const backupGroups =
+    compat & COMPAT_SPARSE_SUPER2 ? new Set([0, v.getUint32(0x24c, true), v.getUint32(0x250, true)]) : null;
+  const hasSuper = (g: number) =>
+    backupGroups ? backupGroups.has(g) : roCompat & RO_COMPAT_SPARSE_SUPER ? isSparseGroup(g) : true;
 
   const gdt = await dev.read((firstDataBlock + 1) * blockBytes, gdtBlocks * blockBytes);
   const gv = new DataView(gdt.buffer, gdt.byteOffset, gdt.byteLength);
@@ -95,7 +104,11 @@ async function usedBlocks(dev: BlockReader, v: DataView): Promise<ByteRange[] | 
     const inodeBitmap = gv.getUint32(d + 4, true) + hi(0x24);
     const inodeTable = gv.getUint32(d + 8, true) + hi(0x28);
     const flags = gv.getUint16(d + 0x12, true);
-    for (const [first, count] of [[blockBitmap, 1], [inodeBitmap, 1], [inodeTable, inodeTableBlocks]] as const) {
+    for (const [first, count] of [
+      [blockBitmap, 1],
+      [inodeBitmap, 1],
+      [inodeTable, inodeTableBlocks],
+    ] as const) {
       if (first >= blocksCount) return null;
       mark(first, count);
     }
@@ -106,7 +119,7 @@ async function usedBlocks(dev: BlockReader, v: DataView): Promise<ByteRange[] | 
       continue;
     }
     const bitmap = await dev.read(blockBitmap * blockBytes, blockBytes);
-    for (let bit = 0; bit < clustersPerGroup; ) {
+    for (let bit = 0; bit < clustersPerGroup;) {
       if (!(bitmap[bit >> 3]! & (1 << (bit & 7)))) {
         bit++;
         continue;

@@ -23,11 +23,24 @@ const BOOT_VOLUMES_KEPT = 4;
 const BOOT_CACHE_CHUNKS = 4;
 
 /** The part of `totalBytes` a caller asked for (all of it when `range` is absent). */
-export function checkRange(range: ByteRange | undefined, totalBytes: number): { offsetBytes: number; lengthBytes: number } {
+export function checkRange(
+  range: ByteRange | undefined,
+  totalBytes: number,
+): { offsetBytes: number; lengthBytes: number } {
   if (!range) return { offsetBytes: 0, lengthBytes: totalBytes };
   const { offsetBytes, lengthBytes } = range;
-  if (!Number.isSafeInteger(offsetBytes) || !Number.isSafeInteger(lengthBytes) || offsetBytes < 0 || lengthBytes < 1 || offsetBytes + lengthBytes > totalBytes) {
-    throw new ImageError('IMAGE_RANGE_INVALID', `Bytes ${offsetBytes}+${lengthBytes} are outside the ${totalBytes}-byte object`, { offsetBytes, lengthBytes, totalBytes });
+  if (
+    !Number.isSafeInteger(offsetBytes) ||
+    !Number.isSafeInteger(lengthBytes) ||
+    offsetBytes < 0 ||
+    lengthBytes < 1 ||
+    offsetBytes + lengthBytes > totalBytes
+  ) {
+    throw new ImageError(
+      'IMAGE_RANGE_INVALID',
+      `Bytes ${offsetBytes}+${lengthBytes} are outside the ${totalBytes}-byte object`,
+      { offsetBytes, lengthBytes, totalBytes },
+    );
   }
   return { offsetBytes, lengthBytes };
 }
@@ -66,11 +79,20 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
     try {
       unpacked = await unpacker.unpack(await store.readChunk(c.sha256));
     } catch (cause) {
-      throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${c.index} (${c.sha256}) cannot be read back: ${(cause as Error).message}; delete the image and import it again`, { sha256: c.sha256 }, { cause });
+      throw new ImageError(
+        'IMAGE_STORE_CORRUPT',
+        `Stored chunk ${c.index} (${c.sha256}) cannot be read back: ${(cause as Error).message}; delete the image and import it again`,
+        { sha256: c.sha256 },
+        { cause },
+      );
     }
     const { raw, sha256 } = unpacked;
     if (sha256 !== c.sha256) {
-      throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${c.index} (${c.sha256}) fails its hash; delete the image and import it again`, { sha256: c.sha256 });
+      throw new ImageError(
+        'IMAGE_STORE_CORRUPT',
+        `Stored chunk ${c.index} (${c.sha256}) fails its hash; delete the image and import it again`,
+        { sha256: c.sha256 },
+      );
     }
     return raw;
   }
@@ -83,7 +105,12 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
       if (c.storedSha256 !== undefined || typeof c.sha256 !== 'string' || !SHA256.test(c.sha256)) continue;
       const sha256 = c.sha256;
       const bytes = await store.readChunk(sha256).catch((cause: Error) => {
-        throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${sha256} cannot be read: ${cause.message}; delete the image and import it again`, { sha256 }, { cause });
+        throw new ImageError(
+          'IMAGE_STORE_CORRUPT',
+          `Stored chunk ${sha256} cannot be read: ${cause.message}; delete the image and import it again`,
+          { sha256 },
+          { cause },
+        );
       });
       c.storedSha256 = createHash('sha256').update(bytes).digest('hex');
     }
@@ -97,7 +124,12 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
           const value: unknown = JSON.parse(text);
           await addStoredSha256(value);
           const problem = firstSchemaError(ImageLayout, value);
-          if (problem) throw new ImageError('IMAGE_STORE_CORRUPT', `Manifest ${manifestFile} is damaged (${problem.path} ${problem.message})`, { manifestFile });
+          if (problem)
+            throw new ImageError(
+              'IMAGE_STORE_CORRUPT',
+              `Manifest ${manifestFile} is damaged (${problem.path} ${problem.message})`,
+              { manifestFile },
+            );
           return value as ImageLayout;
         });
         p.catch(() => layouts.delete(manifestFile));
@@ -107,17 +139,32 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
     },
 
     async readChunk(sha256, range, storedSha256) {
-      if (!SHA256.test(sha256)) throw new ImageError('IMAGE_CHUNK_UNKNOWN', `${JSON.stringify(sha256)} is not a chunk name (64 lower-case hex digits)`, { sha256 });
+      if (!SHA256.test(sha256))
+        throw new ImageError(
+          'IMAGE_CHUNK_UNKNOWN',
+          `${JSON.stringify(sha256)} is not a chunk name (64 lower-case hex digits)`,
+          { sha256 },
+        );
       const totalBytes = await store.chunkSize(sha256);
       if (totalBytes === null) throw new ImageError('IMAGE_CHUNK_UNKNOWN', `No stored chunk ${sha256}`, { sha256 });
       const part = checkRange(range, totalBytes);
-      const { bytes, release } = await store.readChunkRange(sha256, part.offsetBytes, part.offsetBytes + part.lengthBytes - 1);
+      const { bytes, release } = await store.readChunkRange(
+        sha256,
+        part.offsetBytes,
+        part.offsetBytes + part.lengthBytes - 1,
+      );
       if (storedSha256 !== undefined && part.lengthBytes === totalBytes) {
         // On the thread pool (WebCrypto is asynchronous): the event loop DHCP and TFTP answer on stays free.
-        const got = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes.subarray(0, totalBytes))).toString('hex');
+        const got = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes.subarray(0, totalBytes))).toString(
+          'hex',
+        );
         if (got !== storedSha256) {
           release();
-          throw new ImageError('IMAGE_STORE_CORRUPT', `Stored chunk ${sha256} fails its hash (${got}, expected ${storedSha256}); delete the image and import it again`, { sha256 });
+          throw new ImageError(
+            'IMAGE_STORE_CORRUPT',
+            `Stored chunk ${sha256} fails its hash (${got}, expected ${storedSha256}); delete the image and import it again`,
+            { sha256 },
+          );
         }
       }
       return { totalBytes, ...part, bytes, release };
@@ -162,7 +209,11 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
       let volume = bootVolumes.get(layout.sha256);
       if (!volume) {
         const bySha = new Map(layout.chunks.map((c) => [c.sha256, c]));
-        const reader = createChunkReader({ ...layout, load: (sha256) => loadRaw(bySha.get(sha256)!), cacheChunks: BOOT_CACHE_CHUNKS });
+        const reader = createChunkReader({
+          ...layout,
+          load: (sha256) => loadRaw(bySha.get(sha256)!),
+          cacheChunks: BOOT_CACHE_CHUNKS,
+        });
         volume = openFatVolume(sliceDevice(reader, partition.startBytes, partition.sizeBytes));
         volume.catch(() => bootVolumes.delete(layout.sha256));
         bootVolumes.set(layout.sha256, volume);
@@ -171,7 +222,12 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
         return Buffer.from(await (await volume).readFile(parts.join('/')));
       } catch (e) {
         if (e instanceof FatError && ['FAT_NOT_FOUND', 'FAT_IS_DIRECTORY', 'FAT_NOT_A_DIRECTORY'].includes(e.code)) {
-          throw new ImageError('IMAGE_BOOT_FILE_UNKNOWN', `No file ${JSON.stringify(path)} on the image's boot partition`, { path }, { cause: e });
+          throw new ImageError(
+            'IMAGE_BOOT_FILE_UNKNOWN',
+            `No file ${JSON.stringify(path)} on the image's boot partition`,
+            { path },
+            { cause: e },
+          );
         }
         throw e;
       }

@@ -46,13 +46,23 @@ export async function findImageBySha(db: Db, sha256: string): Promise<Image | un
 }
 
 export async function findImageByVersion(db: Db, product: string, version: string): Promise<Image | undefined> {
-  const row = await db.selectFrom('images').selectAll().where('product_code', '=', product).where('version', '=', version).executeTakeFirst();
+  const row = await db
+    .selectFrom('images')
+    .selectAll()
+    .where('product_code', '=', product)
+    .where('version', '=', version)
+    .executeTakeFirst();
   return row && toImage(row);
 }
 
 export async function findActiveImage(db: Db, product: string): Promise<Image | undefined> {
   // A literal 1, not a parameter: only then can SQLite use the partial index on active images.
-  const row = await db.selectFrom('images').selectAll().where('product_code', '=', product).where('active', '=', sql.lit(1)).executeTakeFirst();
+  const row = await db
+    .selectFrom('images')
+    .selectAll()
+    .where('product_code', '=', product)
+    .where('active', '=', sql.lit(1))
+    .executeTakeFirst();
   return row && toImage(row);
 }
 
@@ -64,7 +74,12 @@ export async function listImages(db: Db, product?: string): Promise<Image[]> {
 
 /** Makes `id` the only active image of its product. */
 export async function setActiveImage(db: Db, product: string, id: number | null): Promise<void> {
-  await db.updateTable('images').set({ active: 0 }).where('product_code', '=', product).where('active', '=', 1).execute();
+  await db
+    .updateTable('images')
+    .set({ active: 0 })
+    .where('product_code', '=', product)
+    .where('active', '=', 1)
+    .execute();
   if (id !== null) await db.updateTable('images').set({ active: 1 }).where('id', '=', id).execute();
 }
 

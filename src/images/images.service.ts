@@ -9,7 +9,18 @@ import type { ImportSource } from './decode.js';
 import { ImageError, storeChanged } from './errors.js';
 import { createImageReader, type ByteStream, type ChunkBytes } from './image-reader.js';
 import { stageImage, type ImportOptions, type StagedImage } from './import.js';
-import { deleteImage, findActiveImage, findImage, findImageBySha, findImageByVersion, findManifestFile, insertImage, listImages, listManifestFiles, setActiveImage } from './images.repo.js';
+import {
+  deleteImage,
+  findActiveImage,
+  findImage,
+  findImageBySha,
+  findImageByVersion,
+  findManifestFile,
+  insertImage,
+  listImages,
+  listManifestFiles,
+  setActiveImage,
+} from './images.repo.js';
 
 /** What images needs to know about products: that one exists, under its canonical code. */
 export interface ProductCatalog {
@@ -58,7 +69,12 @@ export interface ImageService {
 export const IMAGE_STORE_DIR = 'images';
 
 /** Opens the store under `<dataDir>/images`; call recover() before serving. */
-export async function createImageService(deps: { store: Store; products: ProductCatalog; dataDir: string; clock?: () => Date }): Promise<ImageService> {
+export async function createImageService(deps: {
+  store: Store;
+  products: ProductCatalog;
+  dataDir: string;
+  clock?: () => Date;
+}): Promise<ImageService> {
   const { store, products } = deps;
   const now = () => (deps.clock ?? (() => new Date()))().toISOString();
   const chunks: ChunkStore = await openChunkStore(join(deps.dataDir, IMAGE_STORE_DIR));
@@ -67,19 +83,30 @@ export async function createImageService(deps: { store: Store; products: Product
 
   async function get(id: number): Promise<Image> {
     const image = await findImage(store.db, id);
-    if (!image) throw new ImageError('IMAGE_UNKNOWN', `Image ${id} does not exist; list images with: rpi-deploy image list`, { imageId: id });
+    if (!image)
+      throw new ImageError('IMAGE_UNKNOWN', `Image ${id} does not exist; list images with: rpi-deploy image list`, {
+        imageId: id,
+      });
     return image;
   }
 
   async function layoutOf(id: number): Promise<ImageLayout> {
     const file = await findManifestFile(store.db, id);
-    if (!file) throw new ImageError('IMAGE_UNKNOWN', `Image ${id} does not exist; list images with: rpi-deploy image list`, { imageId: id });
+    if (!file)
+      throw new ImageError('IMAGE_UNKNOWN', `Image ${id} does not exist; list images with: rpi-deploy image list`, {
+        imageId: id,
+      });
     return reader.layout(file);
   }
 
   async function checkVersionFree(db: Db, product: string, version: string): Promise<void> {
     const clash = await findImageByVersion(db, product, version);
-    if (clash) throw new ImageError('IMAGE_DUPLICATE', `${product} ${version} already exists (image ${clash.id}); pick another --version`, { imageId: clash.id });
+    if (clash)
+      throw new ImageError(
+        'IMAGE_DUPLICATE',
+        `${product} ${version} already exists (image ${clash.id}); pick another --version`,
+        { imageId: clash.id },
+      );
   }
 
   /** Deletes every stored file no record refers to. Runs inside a transaction, like registration. */
@@ -96,7 +123,11 @@ export async function createImageService(deps: { store: Store; products: Product
     return store.transaction(async (tx) => {
       const same = await findImageBySha(tx, layout.sha256);
       if (same) {
-        throw new ImageError('IMAGE_DUPLICATE', `These bytes are already stored as ${same.product} ${same.version} (image ${same.id}); nothing was added`, { imageId: same.id });
+        throw new ImageError(
+          'IMAGE_DUPLICATE',
+          `These bytes are already stored as ${same.product} ${same.version} (image ${same.id}); nothing was added`,
+          { imageId: same.id },
+        );
       }
       await checkVersionFree(tx, product, input.version);
       for (const c of layout.chunks) {
@@ -144,7 +175,8 @@ export async function createImageService(deps: { store: Store; products: Product
       }
     },
 
-    list: async (filter = {}) => listImages(store.db, filter.product ? (await products.get(filter.product)).code : undefined),
+    list: async (filter = {}) =>
+      listImages(store.db, filter.product ? (await products.get(filter.product)).code : undefined),
     get,
     active: (product) => findActiveImage(store.db, product.trim().toUpperCase()),
     findByFileName: async (fileName) => (await listImages(store.db)).find((i) => imageFileName(i) === fileName),
@@ -164,7 +196,11 @@ export async function createImageService(deps: { store: Store; products: Product
     async remove(id, options = {}) {
       const image = await get(id);
       if (image.active && !options.force) {
-        throw new ImageError('IMAGE_ACTIVE', `Image ${id} is the active ${image.product} image; activate another one first or delete with --force`, { imageId: id });
+        throw new ImageError(
+          'IMAGE_ACTIVE',
+          `Image ${id} is the active ${image.product} image; activate another one first or delete with --force`,
+          { imageId: id },
+        );
       }
       await store.transaction(async (tx) => {
         await deleteImage(tx, id);
@@ -174,7 +210,13 @@ export async function createImageService(deps: { store: Store; products: Product
 
     async manifest(id) {
       const image = await get(id);
-      return { format: MANIFEST_FORMAT, imageId: image.id, product: image.product, version: image.version, ...(await layoutOf(id)) };
+      return {
+        format: MANIFEST_FORMAT,
+        imageId: image.id,
+        product: image.product,
+        version: image.version,
+        ...(await layoutOf(id)),
+      };
     },
     readChunk: (sha256, range, storedSha256) => reader.readChunk(sha256, range, storedSha256),
     openRaw: async (id, range) => reader.openRaw(await layoutOf(id), range),

@@ -39,7 +39,11 @@ export interface StagedImage {
 
 const PROGRESS_EVERY_MS = 250;
 
-function progressBeat(phase: ImportProgress['phase'], totalBytes: number | null, onProgress?: (p: ImportProgress) => void) {
+function progressBeat(
+  phase: ImportProgress['phase'],
+  totalBytes: number | null,
+  onProgress?: (p: ImportProgress) => void,
+) {
   let done = 0;
   let last = 0;
   return {
@@ -58,23 +62,51 @@ function progressBeat(phase: ImportProgress['phase'], totalBytes: number | null,
 /** Turns whatever stopped the pipeline into the one error an operator should see. */
 function explain(
   e: unknown,
-  o: { format: ImageSourceFormat; name: string; decoder: Decoder | null; sourceFailure: Error | null; signal?: AbortSignal | undefined; storeRoot: string },
+  o: {
+    format: ImageSourceFormat;
+    name: string;
+    decoder: Decoder | null;
+    sourceFailure: Error | null;
+    signal?: AbortSignal | undefined;
+    storeRoot: string;
+  },
 ): Error {
-  if (o.signal?.aborted) return new ImageError('IMAGE_IMPORT_ABORTED', `Import of ${o.name} was cancelled; nothing was imported`, { source: o.name }, { cause: e });
+  if (o.signal?.aborted)
+    return new ImageError(
+      'IMAGE_IMPORT_ABORTED',
+      `Import of ${o.name} was cancelled; nothing was imported`,
+      { source: o.name },
+      { cause: e },
+    );
   if (e instanceof ImageError) return e;
   const err = e as NodeJS.ErrnoException;
   const storeFailed = () =>
-    new ImageError('IMAGE_STORE_FAILED', `Writing the image store in ${o.storeRoot} failed (${err.message}); free some space and import again`, { root: o.storeRoot }, { cause: e });
+    new ImageError(
+      'IMAGE_STORE_FAILED',
+      `Writing the image store in ${o.storeRoot} failed (${err.message}); free some space and import again`,
+      { root: o.storeRoot },
+      { cause: e },
+    );
   // Before the source and the decoder: the pipeline torn down by a full disk cuts the upload and
   // breaks the decoder's pipe too, and their complaints would hide the one thing to fix.
   if (err.code === 'ENOSPC' || err.code === 'EDQUOT') return storeFailed();
   if (o.sourceFailure) {
-    return new ImageError('IMAGE_FILE_UNREADABLE', `Reading ${o.name} failed (${o.sourceFailure.message}); nothing was imported`, { source: o.name }, { cause: o.sourceFailure });
+    return new ImageError(
+      'IMAGE_FILE_UNREADABLE',
+      `Reading ${o.name} failed (${o.sourceFailure.message}); nothing was imported`,
+      { source: o.name },
+      { cause: o.sourceFailure },
+    );
   }
   const failure = o.decoder?.failure();
   if (failure instanceof ImageError) return failure;
   if (failure) {
-    return new ImageError('IMAGE_INPUT_CORRUPT', `${o.name} is not a whole ${o.format} file (${failure.message}); nothing was imported: check the download and try again`, { source: o.name, format: o.format }, { cause: failure });
+    return new ImageError(
+      'IMAGE_INPUT_CORRUPT',
+      `${o.name} is not a whole ${o.format} file (${failure.message}); nothing was imported: check the download and try again`,
+      { source: o.name, format: o.format },
+      { cause: failure },
+    );
   }
   if (err.syscall === 'write' || err.syscall === 'rename') return storeFailed();
   return err;
@@ -95,7 +127,12 @@ async function readShared(store: ChunkStore, sha256: string): Promise<Buffer> {
  * chunk compressed, hash the raw image, then analyse it from the staged chunks and mark which
  * chunks are used. Never holds more than a few chunks in memory; registers nothing.
  */
-export async function stageImage(source: ImportSource, store: ChunkStore, staging: Staging, options: ImportOptions = {}): Promise<StagedImage> {
+export async function stageImage(
+  source: ImportSource,
+  store: ChunkStore,
+  staging: Staging,
+  options: ImportOptions = {},
+): Promise<StagedImage> {
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
   const opened = await openSource(source);
@@ -114,7 +151,12 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
         // A zip is read from its central directory at the end, so an upload is saved first.
         zipPath = join(staging.dir, 'upload.zip');
         const received = progressBeat('receiving', opened.sizeBytes, onProgress);
-        await pipeline(opened.stream, byteCounter(received.add), createWriteStream(zipPath, { mode: PRIVATE_FILE_MODE }), { signal });
+        await pipeline(
+          opened.stream,
+          byteCounter(received.add),
+          createWriteStream(zipPath, { mode: PRIVATE_FILE_MODE }),
+          { signal },
+        );
         received.end();
       } else {
         opened.stream.destroy();
@@ -147,25 +189,38 @@ export async function stageImage(source: ImportSource, store: ChunkStore, stagin
   }
 
   const cut = chunker.result();
-  if (cut.sizeBytes === 0) throw new ImageError('IMAGE_INPUT_EMPTY', `${name} holds no image bytes; nothing was imported`, { source: name });
+  if (cut.sizeBytes === 0)
+    throw new ImageError('IMAGE_INPUT_EMPTY', `${name} holds no image bytes; nothing was imported`, { source: name });
   onProgress?.({ phase: 'analysing', doneBytes: 0, totalBytes: null });
   const reader = createChunkReader({
     sizeBytes: cut.sizeBytes,
     chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES,
     chunks: cut.chunks,
-    load: async (sha256) => unpackChunk(staging.hasChunk(sha256) ? await staging.readChunk(sha256) : await readShared(store, sha256)),
+    load: async (sha256) =>
+      unpackChunk(staging.hasChunk(sha256) ? await staging.readChunk(sha256) : await readShared(store, sha256)),
   });
   let analysis;
   try {
     analysis = await analyseImage(reader, { name, format });
   } catch (e) {
     if (!(e instanceof FatError)) throw e;
-    throw new ImageError('IMAGE_INPUT_CORRUPT', `The FAT boot partition of ${name} is damaged (${e.message}); nothing was imported`, { source: name }, { cause: e });
+    throw new ImageError(
+      'IMAGE_INPUT_CORRUPT',
+      `The FAT boot partition of ${name} is damaged (${e.message}); nothing was imported`,
+      { source: name },
+      { cause: e },
+    );
   }
   signal?.throwIfAborted();
   const chunks = cut.chunks.map((c) => ({ ...c, used: overlapsAny(analysis.usedRanges, c.offsetBytes, c.sizeBytes) }));
   return {
-    layout: { sizeBytes: cut.sizeBytes, sha256: cut.sha256, chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES, chunks, ...analysis },
+    layout: {
+      sizeBytes: cut.sizeBytes,
+      sha256: cut.sha256,
+      chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES,
+      chunks,
+      ...analysis,
+    },
     sourceName: name,
     sourceFormat: format,
   };

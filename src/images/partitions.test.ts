@@ -53,17 +53,27 @@ describe('partition tables', () => {
     const img = disk('gpt-dead', 24, gptScript);
     flip(img, 512 + 20);
     flip(img, img.length - 512 + 20);
-    expect(await readPartitionTable(bufferDevice(img))).toEqual({ kind: 'gpt', entries: [], usedRanges: [{ offsetBytes: 0, lengthBytes: img.length }] });
+    expect(await readPartitionTable(bufferDevice(img))).toEqual({
+      kind: 'gpt',
+      entries: [],
+      usedRanges: [{ offsetBytes: 0, lengthBytes: img.length }],
+    });
   });
 
   it('counts the whole disk as used when the GPT entry array fails its CRC', async () => {
     const img = disk('gpt-array', 24, gptScript);
     flip(img, 1024 + 56); // a name byte of entry 1 in the primary array
-    expect((await readPartitionTable(bufferDevice(img))).usedRanges).toEqual([{ offsetBytes: 0, lengthBytes: img.length }]);
+    expect((await readPartitionTable(bufferDevice(img))).usedRanges).toEqual([
+      { offsetBytes: 0, lengthBytes: img.length },
+    ]);
   });
 
   it('reads MBR primary entries and keeps an extended partition whole', async () => {
-    const img = disk('mbr', 40, 'label: dos\nstart=2048, size=8192, type=c\nstart=10240, size=40960, type=5\nstart=12288, size=8192, type=83\n');
+    const img = disk(
+      'mbr',
+      40,
+      'label: dos\nstart=2048, size=8192, type=c\nstart=10240, size=40960, type=5\nstart=12288, size=8192, type=83\n',
+    );
     const t = await readPartitionTable(bufferDevice(img));
     expect(t.kind).toBe('mbr');
     expect(t.entries.map((e) => [e.number, e.startBytes, e.type, e.isContainer])).toEqual([
@@ -75,7 +85,10 @@ describe('partition tables', () => {
 
   it.each([
     ['no signature', () => Buffer.alloc(MiB)],
-    ['boot code where the table would be', () => Buffer.from(Buffer.alloc(MiB).fill(0x41).fill(0x55, 510, 511).fill(0xaa, 511, 512))],
+    [
+      'boot code where the table would be',
+      () => Buffer.from(Buffer.alloc(MiB).fill(0x41).fill(0x55, 510, 511).fill(0xaa, 511, 512)),
+    ],
     ['less than a sector', () => Buffer.alloc(100)],
   ])('finds no table in %s', async (_case, make) => {
     expect((await readPartitionTable(bufferDevice(make()))).kind).toBe('none');
@@ -84,22 +97,29 @@ describe('partition tables', () => {
   it.each([
     ['an MBR', 'cut-mbr', 'label: dos\nstart=2048, size=8192, type=c\nstart=10240, size=20480, type=83\n'],
     ['a GPT', 'cut-gpt', gptScript],
-  ])('keeps the sizes %s gives when the image was cut short, and names the partition past the end', async (_case, name, script) => {
-    const whole = disk(name, 24, script);
-    const cut = whole.subarray(0, 12 * MiB);
-    const t = await readPartitionTable(bufferDevice(cut));
-    const second = t.entries.find((e) => e.number === 2)!;
-    expect(second.startBytes + second.sizeBytes).toBeGreaterThan(cut.length);
-    expect(partitionPastEnd(t, cut.length)).toBe(second);
-    expect(partitionPastEnd(t, whole.length)).toBeUndefined();
-    await expect(analyseImage(bufferDevice(cut), { name: 'cut.img', format: 'img' })).rejects.toMatchObject({
-      code: 'IMAGE_PARTITION_PAST_END',
-      details: { partition: 2, imageBytes: 12 * MiB },
-    });
-  });
+  ])(
+    'keeps the sizes %s gives when the image was cut short, and names the partition past the end',
+    async (_case, name, script) => {
+      const whole = disk(name, 24, script);
+      const cut = whole.subarray(0, 12 * MiB);
+      const t = await readPartitionTable(bufferDevice(cut));
+      const second = t.entries.find((e) => e.number === 2)!;
+      expect(second.startBytes + second.sizeBytes).toBeGreaterThan(cut.length);
+      expect(partitionPastEnd(t, cut.length)).toBe(second);
+      expect(partitionPastEnd(t, whole.length)).toBeUndefined();
+      await expect(analyseImage(bufferDevice(cut), { name: 'cut.img', format: 'img' })).rejects.toMatchObject({
+        code: 'IMAGE_PARTITION_PAST_END',
+        details: { partition: 2, imageBytes: 12 * MiB },
+      });
+    },
+  );
 
   it('names the partition that starts past the end of an image cut before it', async () => {
-    const cut = disk('cut-early', 24, 'label: dos\nstart=2048, size=8192, type=c\nstart=18432, size=8192, type=83\n').subarray(0, 8 * MiB);
+    const cut = disk(
+      'cut-early',
+      24,
+      'label: dos\nstart=2048, size=8192, type=c\nstart=18432, size=8192, type=83\n',
+    ).subarray(0, 8 * MiB);
     const t = await readPartitionTable(bufferDevice(cut));
     expect(t.kind).toBe('mbr');
     expect(partitionPastEnd(t, cut.length)).toMatchObject({ number: 2, startBytes: 9 * MiB });

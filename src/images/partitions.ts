@@ -26,7 +26,8 @@ const MBR_EXTENDED_TYPES = new Set([0x05, 0x0f, 0x85]);
 const MBR_PROTECTIVE_TYPE = 0xee;
 
 const u32 = (b: Uint8Array, o: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(o, true);
-const u64 = (b: Uint8Array, o: number) => Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(o, true));
+const u64 = (b: Uint8Array, o: number) =>
+  Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(o, true));
 
 /**
  * Reads the partition table of a disk image: GPT when a protective MBR points to a valid GPT
@@ -49,7 +50,13 @@ export async function readPartitionTable(dev: BlockReader): Promise<PartitionTab
     // A boot flag other than 0x00/0x80 or a partition at sector 0: this sector is boot code, not a table.
     if ((e[0] !== 0 && e[0] !== 0x80) || start === 0) return { kind: 'none', entries: [], usedRanges: [] };
     // Sizes are kept as the table says, even past the end of a cut image: partitionPastEnd() refuses those.
-    entries.push({ number: i + 1, startBytes: start, sizeBytes: size, type: type.toString(16).padStart(2, '0'), isContainer: MBR_EXTENDED_TYPES.has(type) });
+    entries.push({
+      number: i + 1,
+      startBytes: start,
+      sizeBytes: size,
+      type: type.toString(16).padStart(2, '0'),
+      isContainer: MBR_EXTENDED_TYPES.has(type),
+    });
   }
   const firstStart = Math.min(dev.sizeBytes, ...entries.map((e) => e.startBytes));
   return { kind: 'mbr', entries, usedRanges: [{ offsetBytes: 0, lengthBytes: firstStart }] };
@@ -72,7 +79,13 @@ async function readGptHeader(dev: BlockReader, lba: number): Promise<GptHeader |
   const copy = new Uint8Array(h.subarray(0, size));
   copy.fill(0, 16, 20);
   if (crc32(copy) !== u32(h, 16)) return null;
-  const header = { entriesLba: u64(h, 72), entryCount: u32(h, 80), entrySize: u32(h, 84), entriesCrc: u32(h, 88), alternateLba: u64(h, 32) };
+  const header = {
+    entriesLba: u64(h, 72),
+    entryCount: u32(h, 80),
+    entrySize: u32(h, 84),
+    entriesCrc: u32(h, 88),
+    alternateLba: u64(h, 32),
+  };
   if (header.entrySize < 128 || header.entrySize % 8 !== 0 || header.entryCount > 4096) return null;
   return header;
 }
@@ -89,7 +102,11 @@ async function readGpt(dev: BlockReader): Promise<PartitionTable> {
   const lastLba = Math.floor(dev.sizeBytes / SECTOR_BYTES) - 1;
   const primary = await readGptHeader(dev, 1);
   const header = primary ?? (await readGptHeader(dev, lastLba));
-  const wholeDisk: PartitionTable = { kind: 'gpt', entries: [], usedRanges: [{ offsetBytes: 0, lengthBytes: dev.sizeBytes }] };
+  const wholeDisk: PartitionTable = {
+    kind: 'gpt',
+    entries: [],
+    usedRanges: [{ offsetBytes: 0, lengthBytes: dev.sizeBytes }],
+  };
   if (!header) return wholeDisk;
   const arrayBytes = header.entryCount * header.entrySize;
   if (header.entriesLba * SECTOR_BYTES + arrayBytes > dev.sizeBytes) return wholeDisk;
@@ -102,7 +119,13 @@ async function readGpt(dev: BlockReader): Promise<PartitionTable> {
     const first = u64(e, 32);
     const last = u64(e, 40);
     if (last < first) continue;
-    entries.push({ number: i + 1, startBytes: first * SECTOR_BYTES, sizeBytes: (last - first + 1) * SECTOR_BYTES, type: formatGuid(e.subarray(0, 16)), isContainer: false });
+    entries.push({
+      number: i + 1,
+      startBytes: first * SECTOR_BYTES,
+      sizeBytes: (last - first + 1) * SECTOR_BYTES,
+      type: formatGuid(e.subarray(0, 16)),
+      isContainer: false,
+    });
   }
   const firstStart = Math.min(dev.sizeBytes, ...entries.map((e) => e.startBytes));
   const used: ByteRange[] = [{ offsetBytes: 0, lengthBytes: firstStart }];

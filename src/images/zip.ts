@@ -15,7 +15,12 @@ export interface ZipImage {
 const isImageName = (name: string) => /\.img$/i.test(name) && !name.endsWith('/');
 
 function corrupt(message: string, cause?: unknown): ImageError {
-  return new ImageError('IMAGE_INPUT_CORRUPT', `The zip is damaged: ${message.replace(/\.$/, '')}; nothing was imported`, { format: 'zip' }, { cause });
+  return new ImageError(
+    'IMAGE_INPUT_CORRUPT',
+    `The zip is damaged: ${message.replace(/\.$/, '')}; nothing was imported`,
+    { format: 'zip' },
+    { cause },
+  );
 }
 
 /**
@@ -25,7 +30,11 @@ function corrupt(message: string, cause?: unknown): ImageError {
  */
 export async function openZipImage(path: string): Promise<ZipImage> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true }, (err, z) => (err ? reject(corrupt(err.message, err)) : resolve(z))),
+    yauzl.open(
+      path,
+      { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: true },
+      (err, z) => (err ? reject(corrupt(err.message, err)) : resolve(z)),
+    ),
   );
   const images: yauzl.Entry[] = [];
   try {
@@ -47,14 +56,18 @@ export async function openZipImage(path: string): Promise<ZipImage> {
     const names = images.map((e) => e.fileName);
     throw new ImageError(
       'IMAGE_ZIP_CONTENTS',
-      images.length === 0 ? 'The zip holds no .img file; put exactly one image in it' : `The zip holds ${images.length} .img files (${names.join(', ')}); put exactly one image in it`,
+      images.length === 0
+        ? 'The zip holds no .img file; put exactly one image in it'
+        : `The zip holds ${images.length} .img files (${names.join(', ')}); put exactly one image in it`,
       { images: names },
     );
   }
   const entry = images[0]!;
   if (entry.isEncrypted()) {
     zip.close();
-    throw new ImageError('IMAGE_ZIP_CONTENTS', `${entry.fileName} is encrypted in the zip; store it unencrypted`, { images: [entry.fileName] });
+    throw new ImageError('IMAGE_ZIP_CONTENTS', `${entry.fileName} is encrypted in the zip; store it unencrypted`, {
+      images: [entry.fileName],
+    });
   }
   return {
     entryName: entry.fileName,
@@ -71,7 +84,9 @@ export async function openZipImage(path: string): Promise<ZipImage> {
           done(crc === entry.crc32 ? null : corrupt(`${entry.fileName} fails its CRC-32 check`));
         },
       });
-      stream.on('error', (e: Error) => check.destroy(e instanceof ImageError ? e : corrupt(`${entry.fileName}: ${e.message}`, e)));
+      stream.on('error', (e: Error) =>
+        check.destroy(e instanceof ImageError ? e : corrupt(`${entry.fileName}: ${e.message}`, e)),
+      );
       return stream.pipe(check);
     },
     close: () => zip.close(),

@@ -8,7 +8,8 @@ export interface Column<T> {
 export function cellText(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (Array.isArray(v)) return v.join(' ');
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint')
+    return String(v);
   return JSON.stringify(v) ?? '';
 }
 
@@ -18,5 +19,9 @@ export function toCsv<T>(rows: readonly T[], columns: readonly Column<T>[]): str
     const safe = /^[=+\-@]/.test(v) ? `'${v}` : v;
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
-  return [columns.map((c) => quote(c.title)), ...rows.map((r) => columns.map((c) => quote(cellText(c.value(r)))))].map((l) => l.join(',')).join('\r\n') + '\r\n';
+  return (
+    [columns.map((c) => quote(c.title)), ...rows.map((r) => columns.map((c) => quote(cellText(c.value(r)))))]
+      .map((l) => l.join(','))
+      .join('\r\n') + '\r\n'
+  );
 }

@@ -1,13 +1,25 @@
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyBaseLogger,
+  type RawServerDefault,
+} from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAppError, type ErrorKind } from './errors.js';
 import type { Logger } from './logger.js';
 
 /** A Fastify instance whose route schemas are TypeBox schemas. */
-export type HttpServer = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+export type HttpServer = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 /** A route as registered, for documents and tests that list what a surface answers. */
 export interface RouteRecord {
@@ -32,11 +44,20 @@ export interface ErrorBody {
 }
 
 /** The HTTP status of each kind of failure, shared by every listener. */
-const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = { invalid: 400, unknown: 404, conflict: 409, 'out-of-range': 416, unavailable: 503, failed: 500 };
+const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
+  invalid: 400,
+  unknown: 404,
+  conflict: 409,
+  'out-of-range': 416,
+  unavailable: 503,
+  failed: 500,
+};
 
 /** A component's error kinds as HTTP statuses, to spread into a listener's status table. */
 export function statusesOf<Code extends string>(kinds: Readonly<Record<Code, ErrorKind>>): Record<Code, number> {
-  return Object.fromEntries(Object.entries<ErrorKind>(kinds).map(([code, kind]) => [code, STATUS_OF_KIND[kind]])) as Record<Code, number>;
+  return Object.fromEntries(
+    Object.entries<ErrorKind>(kinds).map(([code, kind]) => [code, STATUS_OF_KIND[kind]]),
+  ) as Record<Code, number>;
 }
 
 export interface HttpServerOptions {
@@ -82,7 +103,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.decorate('routeList', routes);
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) {
-      if (method !== 'HEAD') routes.push({ method, url: r.url, schema: (r.schema ?? {}) as Record<string, unknown>, config: (r.config ?? {}) as Record<string, unknown> });
+      if (method !== 'HEAD')
+        routes.push({
+          method,
+          url: r.url,
+          schema: (r.schema ?? {}) as Record<string, unknown>,
+          config: (r.config ?? {}) as Record<string, unknown>,
+        });
     }
   });
 
@@ -111,7 +138,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const first = err.validation[0];
       const field = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : '';
       const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
-      const what = missing ? `${where}.${missing} is required` : `${where}${field ? `.${field}` : ''} ${first?.message ?? 'is invalid'}`;
+      const what = missing
+        ? `${where}.${missing} is required`
+        : `${where}${field ? `.${field}` : ''} ${first?.message ?? 'is invalid'}`;
       const body: ErrorBody = { error: what, code: 'REQUEST_INVALID' };
       return reply.code(400).send(body);
     }

@@ -23,7 +23,12 @@ describe('ipv4', () => {
     expect(prefixToNetmask(24)).toBe('255.255.255.0');
     expect(prefixToNetmask(0)).toBe('0.0.0.0');
     const subnet = subnetOf('198.18.4.7', 22);
-    expect(subnet).toEqual({ network: '198.18.4.0', prefixLength: 22, netmask: '255.255.252.0', broadcast: '198.18.7.255' });
+    expect(subnet).toEqual({
+      network: '198.18.4.0',
+      prefixLength: 22,
+      netmask: '255.255.252.0',
+      broadcast: '198.18.7.255',
+    });
     expect(isHostIn(subnet, '198.18.5.1')).toBe(true);
     expect(isHostIn(subnet, '198.18.4.0')).toBe(false);
     expect(isHostIn(subnet, '198.18.7.255')).toBe(false);

@@ -3,7 +3,8 @@
 /** `198.18.0.1` → 3323068417; throws on anything that is not a dotted quad. */
 export function ipToInt(ip: string): number {
   const parts = ip.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255)) throw new TypeError(`not an IPv4 address: ${ip}`);
+  if (parts.length !== 4 || !parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255))
+    throw new TypeError(`not an IPv4 address: ${ip}`);
   return parts.reduce((n, p) => n * 256 + Number(p), 0);
 }
 
@@ -27,7 +28,12 @@ export interface Subnet {
 export function subnetOf(address: string, prefixLength: number): Subnet {
   const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
   const network = (ipToInt(address) & mask) >>> 0;
-  return { network: intToIp(network), prefixLength, netmask: intToIp(mask), broadcast: intToIp((network | ~mask) >>> 0) };
+  return {
+    network: intToIp(network),
+    prefixLength,
+    netmask: intToIp(mask),
+    broadcast: intToIp((network | ~mask) >>> 0),
+  };
 }
 
 /** True when `ip` is a host address of `subnet` (not its network or broadcast address). */

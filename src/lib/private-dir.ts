@@ -22,7 +22,12 @@ export function makePrivateTree(root: string): number {
   try {
     mkdirSync(root, { recursive: true, mode: PRIVATE_DIR_MODE });
   } catch (cause) {
-    throw new PrivateDirError('DATA_DIR_NOT_PRIVATE', `Cannot create the data directory ${root}: ${(cause as Error).message}`, { path: root }, { cause });
+    throw new PrivateDirError(
+      'DATA_DIR_NOT_PRIVATE',
+      `Cannot create the data directory ${root}: ${(cause as Error).message}`,
+      { path: root },
+      { cause },
+    );
   }
   let changed = 0;
   const tighten = (path: string, st: Stats | undefined): void => {

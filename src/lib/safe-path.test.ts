@@ -29,7 +29,10 @@ async function codeOf(p: string): Promise<string> {
 }
 
 describe('resolveInside', () => {
-  it.each([['config.txt'], ['/config.txt'], ['overlays/a.dtbo'], ['overlays//a.dtbo'], ['alias']])('serves %s', async (p) => expect(await codeOf(p)).toBe('OK'));
+  it.each([['config.txt'], ['/config.txt'], ['overlays/a.dtbo'], ['overlays//a.dtbo'], ['alias']])(
+    'serves %s',
+    async (p) => expect(await codeOf(p)).toBe('OK'),
+  );
 
   it.each([
     ['../secret', 'PATH_OUTSIDE_ROOT'],

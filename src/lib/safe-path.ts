@@ -20,7 +20,9 @@ export async function resolveInside(root: string, requested: string): Promise<st
   const real = await realpath(join(realRoot, path));
   const rel = relative(realRoot, real);
   if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
-    throw new SafePathError('PATH_OUTSIDE_ROOT', `Path ${JSON.stringify(requested)} leads outside its root`, { requested });
+    throw new SafePathError('PATH_OUTSIDE_ROOT', `Path ${JSON.stringify(requested)} leads outside its root`, {
+      requested,
+    });
   }
   return real;
 }
@@ -34,7 +36,10 @@ export function relativePathParts(path: string, shown = path): string[] {
   if (path.includes('\0') || path.includes('\\')) throw invalid(shown, 'contains a NUL byte or a backslash');
   if (path === '' || isAbsolute(path)) throw invalid(shown, 'is empty or absolute');
   const parts = path.split('/');
-  if (parts.some((part) => part === '..')) throw new SafePathError('PATH_OUTSIDE_ROOT', `Path ${JSON.stringify(shown)} climbs out of its root`, { requested: shown });
+  if (parts.some((part) => part === '..'))
+    throw new SafePathError('PATH_OUTSIDE_ROOT', `Path ${JSON.stringify(shown)} climbs out of its root`, {
+      requested: shown,
+    });
   const kept = parts.filter((part) => part !== '' && part !== '.');
   if (kept.length === 0) throw invalid(shown, 'is empty or absolute');
   return kept;

@@ -61,8 +61,13 @@ export function registerApi(api: HttpServer, deps: ApiDeps): void {
   registerLiveRoute(api, { hub: deps.hub, stillAllowed: (req) => recheck(req, deps) });
 
   let document: Record<string, unknown> | undefined;
-  api.get('/openapi.json', { config: { access: 'public' }, schema: { tags: ['docs'], description: 'this document' } }, async () => (document ??= buildOpenApi(
-    api.routeList.filter((r) => r.url.startsWith(api.prefix)),
-    { version: deps.facts.version },
-  )));
+  api.get(
+    '/openapi.json',
+    { config: { access: 'public' }, schema: { tags: ['docs'], description: 'this document' } },
+    async () =>
+      (document ??= buildOpenApi(
+        api.routeList.filter((r) => r.url.startsWith(api.prefix)),
+        { version: deps.facts.version },
+      )),
+  );
 }

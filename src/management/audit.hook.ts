@@ -38,7 +38,11 @@ function targetOf(req: FastifyRequest, reply: FastifyReply, payload: unknown): s
   const params = Object.values((req.params ?? {}) as Record<string, string>);
   if (params.length > 0) return params.join('/');
   const created = reply.statusCode === 201 && typeof payload === 'string' ? parse(payload) : undefined;
-  const id = created?.['id'] ?? created?.['code'] ?? created?.['username'] ?? (created?.['token'] as Record<string, unknown> | undefined)?.['id'];
+  const id =
+    created?.['id'] ??
+    created?.['code'] ??
+    created?.['username'] ??
+    (created?.['token'] as Record<string, unknown> | undefined)?.['id'];
   if (typeof id === 'string' || typeof id === 'number') return String(id);
   const body = (req.body ?? {}) as Record<string, unknown>;
   const name = body['code'] ?? body['username'] ?? body['name'];

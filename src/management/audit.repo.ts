@@ -11,7 +11,10 @@ export interface AuditAppend {
 }
 
 export async function appendAudit(db: Db, e: AuditAppend): Promise<void> {
-  await db.insertInto('audit').values({ ...e, details: JSON.stringify(e.details) }).execute();
+  await db
+    .insertInto('audit')
+    .values({ ...e, details: JSON.stringify(e.details) })
+    .execute();
 }
 
 /** Newest first; `before` pages back from an id already shown. */

@@ -27,11 +27,16 @@ export function registerDeploymentRoutes(app: HttpServer, { fleet }: { fleet: Fl
     },
     async (req, reply) => {
       const { format, limit = 100, offset = 0, ...filter } = req.query;
-      const where: DeploymentFilter = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined && v !== ''));
+      const where: DeploymentFilter = Object.fromEntries(
+        Object.entries(filter).filter(([, v]) => v !== undefined && v !== ''),
+      );
       if (format === 'csv' || (format === undefined && /\btext\/csv\b/.test(req.headers.accept ?? ''))) {
         const rows = await fleet.records.deployments({ ...where, limit: CSV_MAX_ROWS, offset: 0 });
         const name = `deployments-${new Date().toISOString().slice(0, 10)}.csv`;
-        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(toCsv(rows, DEPLOYMENT_COLUMNS));
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${name}"`)
+          .send(toCsv(rows, DEPLOYMENT_COLUMNS));
       }
       const rows = await fleet.records.deployments({ ...where, limit: limit + 1, offset });
       return { items: rows.slice(0, limit), offset, limit, hasMore: rows.length > limit };
@@ -39,7 +44,14 @@ export function registerDeploymentRoutes(app: HttpServer, { fleet }: { fleet: Fl
   );
   app.get(
     '/deployments/:id',
-    { config: { access: 'viewer' }, schema: { tags, params: IdParam, response: { 200: Type.Object({ deployment: Deployment, history: Type.Array(HistoryEntry) }) } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags,
+        params: IdParam,
+        response: { 200: Type.Object({ deployment: Deployment, history: Type.Array(HistoryEntry) }) },
+      },
+    },
     (req) => fleet.records.deployment(req.params.id),
   );
 }

@@ -11,7 +11,11 @@ function watch(lowBytes: number) {
   const events = createEventBus<FleetEvent>(log);
   const seen: FleetEvent[] = [];
   events.subscribe((e) => seen.push(e));
-  return { dir, seen, watch: createDiskWatch({ path: dir.path, lowBytes, events, log, clock: () => new Date('2026-11-22T07:00:00Z') }) };
+  return {
+    dir,
+    seen,
+    watch: createDiskWatch({ path: dir.path, lowBytes, events, log, clock: () => new Date('2026-11-22T07:00:00Z') }),
+  };
 }
 
 describe('disk watch', () => {
@@ -24,7 +28,11 @@ describe('disk watch', () => {
     expect(first.freeBytes).toBeGreaterThan(0);
     expect(first.totalBytes).toBeGreaterThanOrEqual(first.freeBytes);
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ seq: null, type: 'disk.warning', data: { low: true, path: dir.path, message: expect.stringMatching(/free some space/i) } });
+    expect(seen[0]).toMatchObject({
+      seq: null,
+      type: 'disk.warning',
+      data: { low: true, path: dir.path, message: expect.stringMatching(/free some space/i) },
+    });
   });
 
   it('stays quiet while there is enough space', async () => {

@@ -17,7 +17,13 @@ export interface DiskWatch {
 
 const CHECK_EVERY_MS = 30_000;
 
-export function createDiskWatch(deps: { path: string; lowBytes: number; events: EventBus<FleetEvent>; log: Logger; clock: () => Date }): DiskWatch {
+export function createDiskWatch(deps: {
+  path: string;
+  lowBytes: number;
+  events: EventBus<FleetEvent>;
+  log: Logger;
+  clock: () => Date;
+}): DiskWatch {
   let timer: NodeJS.Timeout | undefined;
   let wasLow = false;
   const emit = createEmit<FleetEvents>(deps.events, deps.clock);
@@ -25,11 +31,18 @@ export function createDiskWatch(deps: { path: string; lowBytes: number; events: 
   async function check(): Promise<DiskStatus> {
     const s = await statfs(deps.path);
     const freeBytes = s.bavail * s.bsize;
-    const status: DiskStatus = { path: deps.path, freeBytes, totalBytes: s.blocks * s.bsize, low: freeBytes < deps.lowBytes };
+    const status: DiskStatus = {
+      path: deps.path,
+      freeBytes,
+      totalBytes: s.blocks * s.bsize,
+      low: freeBytes < deps.lowBytes,
+    };
     if (status.low !== wasLow) {
       wasLow = status.low;
       const free = `${(freeBytes / 2 ** 30).toFixed(1)} GiB`;
-      const message = status.low ? `Only ${free} free in ${deps.path}; image imports and the database may fail. Free some space.` : `Disk space recovered: ${free} free in ${deps.path}`;
+      const message = status.low
+        ? `Only ${free} free in ${deps.path}; image imports and the database may fail. Free some space.`
+        : `Disk space recovered: ${free} free in ${deps.path}`;
       if (status.low) deps.log.warn({ path: deps.path, freeBytes }, 'disk space low');
       emit('disk.warning', { path: deps.path, freeBytes, totalBytes: status.totalBytes, low: status.low, message });
     }
@@ -39,7 +52,8 @@ export function createDiskWatch(deps: { path: string; lowBytes: number; events: 
   return {
     check,
     start() {
-      const tick = () => void check().catch((err: unknown) => deps.log.error({ err, path: deps.path }, 'disk space check failed'));
+      const tick = () =>
+        void check().catch((err: unknown) => deps.log.error({ err, path: deps.path }, 'disk space check failed'));
       tick();
       timer = setInterval(tick, CHECK_EVERY_MS);
       timer.unref();

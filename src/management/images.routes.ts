@@ -11,12 +11,26 @@ import { ManagementError } from './errors.js';
 import { ForceQuery, IdParam, NoContent } from './route-schemas.js';
 
 /** What browsers and tools call the files an image comes in; all are taken as a byte stream. */
-const UPLOAD_TYPES = ['application/octet-stream', 'application/x-xz', 'application/gzip', 'application/x-gzip', 'application/zstd', 'application/zip', 'application/x-zip-compressed'];
+const UPLOAD_TYPES = [
+  'application/octet-stream',
+  'application/x-xz',
+  'application/gzip',
+  'application/x-gzip',
+  'application/zstd',
+  'application/zip',
+  'application/x-zip-compressed',
+];
 
 const UploadQuery = Type.Object(
   {
     ...ImageImportInput.properties,
-    filename: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'the uploaded file’s name, for messages (the format is told by its first bytes)' })),
+    filename: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 255,
+        description: 'the uploaded file’s name, for messages (the format is told by its first bytes)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -44,7 +58,10 @@ async function drainRefusedUpload(req: FastifyRequest, reply: FastifyReply, payl
 }
 
 /** Master images: upload (streamed), list, inspect, choose the active one per product, delete. */
-export function registerImageRoutes(app: HttpServer, { images, events, clock }: { images: ImageService; events: EventBus<FleetEvent>; clock: () => Date }): void {
+export function registerImageRoutes(
+  app: HttpServer,
+  { images, events, clock }: { images: ImageService; events: EventBus<FleetEvent>; clock: () => Date },
+): void {
   const emit = createEmit<FleetEvents>(events, clock);
   const tags = ['images'];
   // The upload is handed on as the request stream itself: never buffered, so no body limit applies.
@@ -57,7 +74,8 @@ export function registerImageRoutes(app: HttpServer, { images, events, clock }: 
       onSend: drainRefusedUpload,
       schema: {
         tags,
-        description: 'The image file (raw .img, .xz, .gz, .zst or a .zip holding one .img) is the request body, Content-Type application/octet-stream. Progress: image.progress live events.',
+        description:
+          'The image file (raw .img, .xz, .gz, .zst or a .zip holding one .img) is the request body, Content-Type application/octet-stream. Progress: image.progress live events.',
         querystring: UploadQuery,
         response: { 201: Image },
       },
@@ -65,7 +83,10 @@ export function registerImageRoutes(app: HttpServer, { images, events, clock }: 
     async (req, reply) => {
       const { filename, ...input } = req.query;
       if (!(req.body instanceof Readable)) {
-        throw new ManagementError('MANAGEMENT_UPLOAD_TYPE', 'Send the image file itself as the request body, with Content-Type: application/octet-stream');
+        throw new ManagementError(
+          'MANAGEMENT_UPLOAD_TYPE',
+          'Send the image file itself as the request body, with Content-Type: application/octet-stream',
+        );
       }
       const aborted = new AbortController();
       // A browser tab closed mid-upload: stop reading, and the import leaves nothing behind.
@@ -78,7 +99,11 @@ export function registerImageRoutes(app: HttpServer, { images, events, clock }: 
       req.body.once('error', (e) => body.destroy(e));
       req.body.pipe(body);
       const image = await images.import(
-        { stream: body, name: filename ?? `${input.product}-${input.version}`, sizeBytes: Number.isFinite(length) ? length : null },
+        {
+          stream: body,
+          name: filename ?? `${input.product}-${input.version}`,
+          sizeBytes: Number.isFinite(length) ? length : null,
+        },
         input,
         {
           signal: aborted.signal,
@@ -90,16 +115,49 @@ export function registerImageRoutes(app: HttpServer, { images, events, clock }: 
   );
   app.get(
     '/images',
-    { config: { access: 'viewer' }, schema: { tags, querystring: Type.Object({ product: Type.Optional(Type.String({ maxLength: 16 })) }, { additionalProperties: false }), response: { 200: Type.Array(Image) } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags,
+        querystring: Type.Object(
+          { product: Type.Optional(Type.String({ maxLength: 16 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(Image) },
+      },
+    },
     (req) => images.list({ product: req.query.product }),
   );
-  app.get('/images/:id', { config: { access: 'viewer' }, schema: { tags, params: IdParam, response: { 200: Image } } }, (req) => images.get(req.params.id));
-  app.post('/images/:id/activate', { config: { access: 'operator', audit: 'image.activate' }, schema: { tags, params: IdParam, response: { 200: Image } } }, (req) => images.activate(req.params.id));
-  app.post('/images/:id/deactivate', { config: { access: 'operator', audit: 'image.deactivate' }, schema: { tags, params: IdParam, response: { 200: Image } } }, (req) =>
-    images.deactivate(req.params.id),
+  app.get(
+    '/images/:id',
+    { config: { access: 'viewer' }, schema: { tags, params: IdParam, response: { 200: Image } } },
+    (req) => images.get(req.params.id),
   );
-  app.delete('/images/:id', { config: { access: 'operator', audit: 'image.delete' }, schema: { tags, params: IdParam, querystring: ForceQuery, response: { 204: NoContent } } }, async (req, reply) => {
-    await images.remove(req.params.id, { force: req.query.force ?? false });
-    return reply.code(204).send(null);
-  });
+  app.post(
+    '/images/:id/activate',
+    {
+      config: { access: 'operator', audit: 'image.activate' },
+      schema: { tags, params: IdParam, response: { 200: Image } },
+    },
+    (req) => images.activate(req.params.id),
+  );
+  app.post(
+    '/images/:id/deactivate',
+    {
+      config: { access: 'operator', audit: 'image.deactivate' },
+      schema: { tags, params: IdParam, response: { 200: Image } },
+    },
+    (req) => images.deactivate(req.params.id),
+  );
+  app.delete(
+    '/images/:id',
+    {
+      config: { access: 'operator', audit: 'image.delete' },
+      schema: { tags, params: IdParam, querystring: ForceQuery, response: { 204: NoContent } },
+    },
+    async (req, reply) => {
+      await images.remove(req.params.id, { force: req.query.force ?? false });
+      return reply.code(204).send(null);
+    },
+  );
 }

@@ -71,7 +71,13 @@ export function createManagementApi(deps: ManagementDeps): ManagementApi {
   const audit = createAuditLog({ store, clock });
   const setup = createSetupGate({ countUsers: () => users.count(), log });
   const limiter = createLoginLimiter(config.loginLimit, clock);
-  const disk = createDiskWatch({ path: deps.dataDir, lowBytes: config.diskLowMiB * 2 ** 20, events: deps.events, log, clock });
+  const disk = createDiskWatch({
+    path: deps.dataDir,
+    lowBytes: config.diskLowMiB * 2 ** 20,
+    events: deps.events,
+    log,
+    clock,
+  });
   const hub = createLiveHub({
     events: deps.events,
     history: (afterSeq, limit) => deps.fleet.records.history({ afterSeq, limit }),
@@ -116,7 +122,10 @@ export function createManagementApi(deps: ManagementDeps): ManagementApi {
   let sweeper: NodeJS.Timeout | undefined;
   server.addHook('onReady', async () => {
     disk.start();
-    sweeper = setInterval(() => void sessions.sweep().catch((err: unknown) => log.error({ err }, 'session sweep failed')), SESSION_SWEEP_EVERY_MS);
+    sweeper = setInterval(
+      () => void sessions.sweep().catch((err: unknown) => log.error({ err }, 'session sweep failed')),
+      SESSION_SWEEP_EVERY_MS,
+    );
     sweeper.unref();
   });
   server.addHook('onClose', async () => {

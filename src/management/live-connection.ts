@@ -33,7 +33,9 @@ export class LiveConnection {
   write(frame: string | Buffer): void {
     if (this.dropped) return;
     if (this.res.writableLength + frame.length > this.maxBufferedBytes) {
-      this.drop(`too slow: more than ${this.maxBufferedBytes} bytes of events were waiting; reconnect to catch up from the history`);
+      this.drop(
+        `too slow: more than ${this.maxBufferedBytes} bytes of events were waiting; reconnect to catch up from the history`,
+      );
       return;
     }
     this.res.write(frame);

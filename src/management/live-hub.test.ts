@@ -13,7 +13,13 @@ afterEach(() => cleanups.splice(0).forEach((c) => c()));
 /** A hub behind a real HTTP server on loopback; counts the writes each stream's response gets. */
 async function liveServer(streams: number) {
   const events = createEventBus<FleetEvent>(log);
-  const hub = createLiveHub({ events, history: async () => [], headSeq: async () => 0, log, limits: { heartbeatMs: 60_000 } });
+  const hub = createLiveHub({
+    events,
+    history: async () => [],
+    headSeq: async () => 0,
+    log,
+    limits: { heartbeatMs: 60_000 },
+  });
   const writes: number[] = [];
   const server = createServer((_req, res: ServerResponse) => {
     const i = writes.push(0) - 1;
@@ -28,20 +34,22 @@ async function liveServer(streams: number) {
   const { port } = server.address() as AddressInfo;
   const received: string[] = [];
   await Promise.all(
-    Array.from({ length: streams }, (_, i) =>
-      new Promise<void>((resolve, reject) => {
-        received.push('');
-        const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => {
-            received[i] += d;
-            if (received[i]!.includes('event: ready')) resolve();
+    Array.from(
+      { length: streams },
+      (_, i) =>
+        new Promise<void>((resolve, reject) => {
+          received.push('');
+          const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => {
+              received[i] += d;
+              if (received[i]!.includes('event: ready')) resolve();
+            });
           });
-        });
-        req.on('error', reject);
-        req.end();
-        cleanups.push(() => req.destroy());
-      }),
+          req.on('error', reject);
+          req.end();
+          cleanups.push(() => req.destroy());
+        }),
     ),
   );
   cleanups.push(() => {
@@ -52,7 +60,12 @@ async function liveServer(streams: number) {
   return { events, writes, received };
 }
 
-const warning = (i: number): FleetEvent => ({ seq: null, at: new Date().toISOString(), type: 'pool.warning', data: { venue: 'LIVE', product: 'KXP2', available: i, message: 'low' } });
+const warning = (i: number): FleetEvent => ({
+  seq: null,
+  at: new Date().toISOString(),
+  type: 'pool.warning',
+  data: { venue: 'LIVE', product: 'KXP2', available: i, message: 'low' },
+});
 
 describe('live hub fan-out', () => {
   it('writes a burst of events to each stream as a few buffers, not one write per event, and loses none', async () => {
@@ -64,7 +77,9 @@ describe('live hub fan-out', () => {
     while (received.some((r) => frames(r) < 500) && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     expect(received.map(frames)).toEqual(received.map(() => 500));
     // Events arrive in order, each whole.
-    expect([...received[0]!.matchAll(/"available":(\d+)/g)].map((m) => Number(m[1]))).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect([...received[0]!.matchAll(/"available":(\d+)/g)].map((m) => Number(m[1]))).toEqual(
+      Array.from({ length: 500 }, (_, i) => i),
+    );
     const perStream = writes.map((w, i) => w - before[i]!);
     expect(Math.max(...perStream)).toBeLessThanOrEqual(5);
   });

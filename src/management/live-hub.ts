@@ -15,7 +15,12 @@ export interface LiveLimits {
   flushMs: number;
 }
 
-export const DEFAULT_LIVE_LIMITS: LiveLimits = { maxBufferedBytes: 1 << 20, maxPendingEvents: 10_000, heartbeatMs: 15_000, flushMs: 100 };
+export const DEFAULT_LIVE_LIMITS: LiveLimits = {
+  maxBufferedBytes: 1 << 20,
+  maxPendingEvents: 10_000,
+  heartbeatMs: 15_000,
+  flushMs: 100,
+};
 
 /** A gathered batch goes out early at this size, well under any client's backlog limit. */
 const FLUSH_BYTES = 64 * 1024;

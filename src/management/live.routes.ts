@@ -4,7 +4,14 @@ import type { HttpServer } from '../lib/http-server.js';
 import type { LiveHub } from './live-hub.js';
 
 const LiveQuery = Type.Object(
-  { after: Type.Optional(Type.Integer({ minimum: 0, description: 'history seq already seen; events after it come first (the Last-Event-ID header wins)' })) },
+  {
+    after: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'history seq already seen; events after it come first (the Last-Event-ID header wins)',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -13,7 +20,10 @@ const LiveQuery = Type.Object(
  * flows one way only, EventSource reconnects by itself and sends Last-Event-ID (our history seq),
  * cookies and the auth hooks apply as to any GET, and it needs no upgrade handling or extra package.
  */
-export function registerLiveRoute(app: HttpServer, deps: { hub: LiveHub; stillAllowed: (req: FastifyRequest) => Promise<string | null> }): void {
+export function registerLiveRoute(
+  app: HttpServer,
+  deps: { hub: LiveHub; stillAllowed: (req: FastifyRequest) => Promise<string | null> },
+): void {
   app.get(
     '/events',
     {

@@ -14,13 +14,18 @@ declare module 'fastify' {
 const ErrorBody = {
   type: 'object',
   required: ['error', 'code'],
-  properties: { error: { type: 'string', description: 'what went wrong and what to do' }, code: { type: 'string' }, details: { type: 'object' } },
+  properties: {
+    error: { type: 'string', description: 'what went wrong and what to do' },
+    code: { type: 'string' },
+    details: { type: 'object' },
+  },
 };
 
 const ERRORS: Record<string, string> = {
   '400': 'invalid input (code REQUEST_INVALID or a *_INVALID code); the message names the field',
   '401': 'not signed in, session expired, or API token refused',
-  '403': 'role too low (AUTH_FORBIDDEN), CSRF token missing or wrong (AUTH_CSRF), untrusted Origin (AUTH_ORIGIN) or Host (AUTH_HOST)',
+  '403':
+    'role too low (AUTH_FORBIDDEN), CSRF token missing or wrong (AUTH_CSRF), untrusted Origin (AUTH_ORIGIN) or Host (AUTH_HOST)',
   '404': 'no such resource',
   '409': 'conflicts with the current state (exists, in use, wrong transition)',
   '429': 'too many failed sign-ins (Retry-After says when to try again)',
@@ -32,7 +37,8 @@ export function openApiPath(url: string): string {
 }
 
 function parametersOf(schema: Record<string, unknown>, where: 'path' | 'query'): unknown[] {
-  const s = schema[where === 'path' ? 'params' : 'querystring'] as { properties?: Record<string, Record<string, unknown>>; required?: string[] } | undefined;
+  const s = schema[where === 'path' ? 'params' : 'querystring'] as
+    { properties?: Record<string, Record<string, unknown>>; required?: string[] } | undefined;
   return Object.entries(s?.properties ?? {}).map(([name, p]) => ({
     name,
     in: where,
@@ -49,22 +55,40 @@ function operationOf(r: RouteRecord): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, body] of Object.entries((s['response'] ?? {}) as Record<string, Record<string, unknown>>)) {
     const empty = body['type'] === 'null';
-    responses[status] = { description: status.startsWith('2') ? 'success' : 'see schema', ...(!empty && { content: Object.fromEntries(produces.map((t) => [t, { schema: t === 'application/json' ? body : { type: 'string' } }])) }) };
+    responses[status] = {
+      description: status.startsWith('2') ? 'success' : 'see schema',
+      ...(!empty && {
+        content: Object.fromEntries(
+          produces.map((t) => [t, { schema: t === 'application/json' ? body : { type: 'string' } }]),
+        ),
+      }),
+    };
   }
-  if (Object.keys(responses).length === 0) responses['200'] = { description: 'success', content: Object.fromEntries(produces.map((t) => [t, { schema: { type: 'string' } }])) };
+  if (Object.keys(responses).length === 0)
+    responses['200'] = {
+      description: 'success',
+      content: Object.fromEntries(produces.map((t) => [t, { schema: { type: 'string' } }])),
+    };
   for (const [status, description] of Object.entries(ERRORS)) {
     if (access === 'public' && (status === '401' || status === '403')) continue;
-    responses[status] ??= { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    responses[status] ??= {
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
   }
   return {
-    operationId: `${r.method.toLowerCase()}${openApiPath(r.url).replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    operationId: `${r.method.toLowerCase()}${openApiPath(r.url)
+      .replace(/[{}]/g, '')
+      .replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
     tags: s['tags'] ?? ['other'],
     summary: `${r.method} ${openApiPath(r.url)}`,
     ...(typeof s['description'] === 'string' && { description: s['description'] }),
     'x-required-role': access,
     security: access === 'public' ? [] : [{ session: [], csrf: [] }, { bearer: [] }],
     parameters: [...parametersOf(s, 'path'), ...parametersOf(s, 'query')],
-    ...(s['body'] !== undefined && { requestBody: { required: true, content: { 'application/json': { schema: s['body'] } } } }),
+    ...(s['body'] !== undefined && {
+      requestBody: { required: true, content: { 'application/json': { schema: s['body'] } } },
+    }),
     responses,
   };
 }
@@ -78,14 +102,20 @@ export function buildOpenApi(routes: readonly RouteRecord[], info: { version: st
     info: {
       title: 'rpi-deploy management API',
       version: info.version,
-      description: 'Operators’ API: sign in with POST /api/v1/auth/login (session cookie + X-CSRF-Token on changes) or use an API token as Authorization: Bearer.',
+      description:
+        'Operators’ API: sign in with POST /api/v1/auth/login (session cookie + X-CSRF-Token on changes) or use an API token as Authorization: Bearer.',
     },
     paths,
     components: {
       schemas: { Error: ErrorBody },
       securitySchemes: {
         session: { type: 'apiKey', in: 'cookie', name: 'rpd_session' },
-        csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'needed with the session cookie on POST, PATCH and DELETE' },
+        csrf: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-CSRF-Token',
+          description: 'needed with the session cookie on POST, PATCH and DELETE',
+        },
         bearer: { type: 'http', scheme: 'bearer', description: 'API token (rpd_…) made by an admin' },
       },
     },

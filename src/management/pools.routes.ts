@@ -10,12 +10,20 @@ const Released = Type.Object({ hostname: Type.String(), releasedFrom: Type.Union
 /** A venue's hostname pool: list, import (with a preview), release, retire, stats. */
 export function registerPoolRoutes(app: HttpServer, { fleet }: { fleet: Fleet }): void {
   const tags = ['pools'];
-  app.get('/venues/:code/pool', { config: { access: 'viewer' }, schema: { tags, params: CodeParam, querystring: PoolQuery, response: { 200: Type.Array(PoolEntry) } } }, (req) =>
-    fleet.pools.list({ venue: req.params.code, product: req.query.product, status: req.query.status }),
+  app.get(
+    '/venues/:code/pool',
+    {
+      config: { access: 'viewer' },
+      schema: { tags, params: CodeParam, querystring: PoolQuery, response: { 200: Type.Array(PoolEntry) } },
+    },
+    (req) => fleet.pools.list({ venue: req.params.code, product: req.query.product, status: req.query.status }),
   );
   app.post(
     '/venues/:code/pool/import',
-    { config: { access: 'operator', audit: 'pool.import' }, schema: { tags, params: CodeParam, body: PoolImportRequest, response: { 200: PoolImportResult } } },
+    {
+      config: { access: 'operator', audit: 'pool.import' },
+      schema: { tags, params: CodeParam, body: PoolImportRequest, response: { 200: PoolImportResult } },
+    },
     (req) =>
       fleet.pools.import({
         venue: req.params.code,
@@ -25,17 +33,35 @@ export function registerPoolRoutes(app: HttpServer, { fleet }: { fleet: Fleet })
         ...(req.body.product && { product: req.body.product }),
       }),
   );
-  app.post('/pool/:hostname/release', { config: { access: 'operator', audit: 'pool.release' }, schema: { tags, params: HostnameParam, response: { 200: Released } } }, (req) =>
-    fleet.pools.release(req.params.hostname),
+  app.post(
+    '/pool/:hostname/release',
+    {
+      config: { access: 'operator', audit: 'pool.release' },
+      schema: { tags, params: HostnameParam, response: { 200: Released } },
+    },
+    (req) => fleet.pools.release(req.params.hostname),
   );
   app.post(
     '/pool/:hostname/retire',
-    { config: { access: 'operator', audit: 'pool.retire' }, schema: { tags, params: HostnameParam, querystring: ForceQuery, response: { 200: Released } } },
+    {
+      config: { access: 'operator', audit: 'pool.retire' },
+      schema: { tags, params: HostnameParam, querystring: ForceQuery, response: { 200: Released } },
+    },
     (req) => fleet.pools.retire(req.params.hostname, { force: req.query.force ?? false }),
   );
   app.get(
     '/pool/stats',
-    { config: { access: 'viewer' }, schema: { tags, querystring: Type.Object({ venue: Type.Optional(Type.String({ maxLength: 16 })) }, { additionalProperties: false }), response: { 200: Type.Array(PoolStats) } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags,
+        querystring: Type.Object(
+          { venue: Type.Optional(Type.String({ maxLength: 16 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(PoolStats) },
+      },
+    },
     (req) => fleet.pools.stats(req.query.venue ? { venue: req.query.venue } : {}),
   );
 }

@@ -6,5 +6,8 @@ export const IdParam = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 export const HostnameParam = Type.Object({ hostname: Type.String({ minLength: 1, maxLength: 63 }) });
 export const SerialParam = Type.Object({ serial: Type.String({ minLength: 1, maxLength: 32 }) });
 export const UsernameParam = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) });
-export const ForceQuery = Type.Object({ force: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false });
+export const ForceQuery = Type.Object(
+  { force: Type.Optional(Type.Boolean({ default: false })) },
+  { additionalProperties: false },
+);
 export const NoContent = Type.Null({ description: 'no body' });

@@ -33,7 +33,10 @@ export function registerSecurityHeaders(app: HttpServer, policy: OriginPolicy): 
   app.addHook('onRequest', async (req, reply) => {
     void reply.headers(HEADERS);
     if (!isHostAllowed(req.headers.host, policy)) {
-      throw new ManagementError('AUTH_HOST', `Host ${JSON.stringify(req.headers.host ?? '')} is not one this server answers to; add it to management.allowedHosts`);
+      throw new ManagementError(
+        'AUTH_HOST',
+        `Host ${JSON.stringify(req.headers.host ?? '')} is not one this server answers to; add it to management.allowedHosts`,
+      );
     }
   });
 }

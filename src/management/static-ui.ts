@@ -28,7 +28,8 @@ const TYPES: Record<string, string> = {
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';
 
-const NOT_BUILT = 'UI not built: run npm run build (the web UI is built into ui/dist). The management API works meanwhile under /api/v1.\n';
+const NOT_BUILT =
+  'UI not built: run npm run build (the web UI is built into ui/dist). The management API works meanwhile under /api/v1.\n';
 
 /**
  * Serves the built web UI: files from `root` (inside it only, through safe-path), `index.html`
@@ -48,7 +49,8 @@ export function registerStaticUi(app: HttpServer, options: { root: string }): vo
       .send(createReadStream(path));
   }
 
-  const notFound = (reply: FastifyReply, path: string) => reply.code(404).send({ error: `No route GET ${path}`, code: 'NOT_FOUND' } satisfies ErrorBody);
+  const notFound = (reply: FastifyReply, path: string) =>
+    reply.code(404).send({ error: `No route GET ${path}`, code: 'NOT_FOUND' } satisfies ErrorBody);
 
   app.get('/*', async (req, reply) => {
     const path = req.url.split('?')[0]!;
@@ -57,12 +59,15 @@ export function registerStaticUi(app: HttpServer, options: { root: string }): vo
     try {
       decoded = decodeURIComponent(path);
     } catch {
-      return reply.code(400).send({ error: `Path ${path} is not valid percent-encoding`, code: 'REQUEST_INVALID' } satisfies ErrorBody);
+      return reply
+        .code(400)
+        .send({ error: `Path ${path} is not valid percent-encoding`, code: 'REQUEST_INVALID' } satisfies ErrorBody);
     }
     if (decoded !== '/') {
       try {
         const file = await resolveInside(root, decoded);
-        if ((await stat(file)).isFile()) return await sendFile(reply, file, decoded.startsWith('/assets/') ? IMMUTABLE : REVALIDATE);
+        if ((await stat(file)).isFile())
+          return await sendFile(reply, file, decoded.startsWith('/assets/') ? IMMUTABLE : REVALIDATE);
       } catch (err) {
         if (err instanceof SafePathError) return notFound(reply, path);
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

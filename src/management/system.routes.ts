@@ -15,25 +15,36 @@ export interface SystemFacts {
 }
 
 /** What the server is and how it is doing: listeners, DHCP, disk, versions. Any signed-in role. */
-export function registerSystemRoutes(app: HttpServer, deps: { facts: SystemFacts; disk: DiskWatch; clock: () => Date }): void {
+export function registerSystemRoutes(
+  app: HttpServer,
+  deps: { facts: SystemFacts; disk: DiskWatch; clock: () => Date },
+): void {
   const { facts } = deps;
-  app.get('/system', { config: { access: 'viewer' }, schema: { tags: ['system'], response: { 200: SystemStatus } } }, async () => ({
-    version: facts.version,
-    node: process.version,
-    uptimeSeconds: Math.round((deps.clock().getTime() - facts.startedAt) / 1000),
-    listeners: facts.listeners(),
-    dhcp: facts.dhcp(),
-    disk: await deps.disk.check(),
-    database: await facts.database(),
-    liveClients: facts.liveClients(),
-    doctor: await facts.doctor(),
-  }));
+  app.get(
+    '/system',
+    { config: { access: 'viewer' }, schema: { tags: ['system'], response: { 200: SystemStatus } } },
+    async () => ({
+      version: facts.version,
+      node: process.version,
+      uptimeSeconds: Math.round((deps.clock().getTime() - facts.startedAt) / 1000),
+      listeners: facts.listeners(),
+      dhcp: facts.dhcp(),
+      disk: await deps.disk.check(),
+      database: await facts.database(),
+      liveClients: facts.liveClients(),
+      doctor: await facts.doctor(),
+    }),
+  );
 }
 
 /** GET /health stays open, as on the device listener, for monitoring. */
 export function registerHealthRoute(app: HttpServer, health: () => Promise<HealthReply>): void {
-  app.get('/health', { schema: { tags: ['system'], response: { 200: HealthReply, 503: HealthReply } } }, async (_req, reply) => {
-    const h = await health();
-    return reply.code(h.status === 'healthy' ? 200 : 503).send(h);
-  });
+  app.get(
+    '/health',
+    { schema: { tags: ['system'], response: { 200: HealthReply, 503: HealthReply } } },
+    async (_req, reply) => {
+      const h = await health();
+      return reply.code(h.status === 'healthy' ? 200 : 503).send(h);
+    },
+  );
 }

@@ -22,7 +22,10 @@ export interface RuntimeBundleFile {
 
 export interface BootService {
   /** Serves the boot tree over TFTP on the LAN's address; `deviceApi` is the device listener's bound URL. */
-  start(lan: Pick<DeploymentLan, 'address' | 'mtu'>, deviceApi: string): Promise<{ address: string; port: number } | null>;
+  start(
+    lan: Pick<DeploymentLan, 'address' | 'mtu'>,
+    deviceApi: string,
+  ): Promise<{ address: string; port: number } | null>;
   stop(): Promise<void>;
   tokens: BootTokens;
   /** The runtime bundle of the last `netboot build` if its SHA-256 is `sha256`. */
@@ -33,7 +36,10 @@ export interface BootService {
  * TFTP, the boot tree it serves and the per-boot tokens, wired together. The TFTP server only
  * ever binds the deployment address it is given.
  */
-export function createBootService(config: Readonly<NetbootConfig>, deps: NetbootDeps & { emit: Emit<FleetEvents> }): BootService {
+export function createBootService(
+  config: Readonly<NetbootConfig>,
+  deps: NetbootDeps & { emit: Emit<FleetEvents> },
+): BootService {
   const log = deps.log.child({ service: 'tftp' });
   const cache = createBytesCache(config.tftp.cacheBytes);
   const tokens = createBootTokens({ store: deps.store, ttlMs: config.boot.tokenTtlMinutes * 60_000 });
@@ -45,35 +51,64 @@ export function createBootService(config: Readonly<NetbootConfig>, deps: Netboot
     const manifest = await readBuildManifest(deps.dataDir);
     if (!manifest) return undefined;
     try {
-      return { initramfs: await readCachedFile(cache, join(dir, manifest.stage1.file)), runtimeSha256: manifest.runtime.sha256 };
+      return {
+        initramfs: await readCachedFile(cache, join(dir, manifest.stage1.file)),
+        runtimeSha256: manifest.runtime.sha256,
+      };
     } catch (err) {
-      log.warn({ err }, 'the stage-1 initramfs named in build.json cannot be read; run "rpi-deploy netboot build --force"');
+      log.warn(
+        { err },
+        'the stage-1 initramfs named in build.json cannot be read; run "rpi-deploy netboot build --force"',
+      );
       return undefined;
     }
   }
 
   const emit = (report: TransferReport) => {
-    const common = { serial8: report.serial8, path: report.path, client: report.client.address, durationMs: report.durationMs };
+    const common = {
+      serial8: report.serial8,
+      path: report.path,
+      client: report.client.address,
+      durationMs: report.durationMs,
+    };
     if (report.outcome === 'probe') return;
     if (report.outcome === 'served') {
-      return publish('tftp.served', { ...common, bytes: report.sizeBytes, blksize: report.blksize, windowsize: report.windowsize }, report.serial8 !== null);
+      return publish(
+        'tftp.served',
+        { ...common, bytes: report.sizeBytes, blksize: report.blksize, windowsize: report.windowsize },
+        report.serial8 !== null,
+      );
     }
-    publish('tftp.failed', { ...common, reason: report.outcome, bytesAcked: report.bytesAcked, sizeBytes: report.sizeBytes }, report.serial8 !== null);
+    publish(
+      'tftp.failed',
+      { ...common, reason: report.outcome, bytesAcked: report.bytesAcked, sizeBytes: report.sizeBytes },
+      report.serial8 !== null,
+    );
   };
 
   /** A board's files go to the history; files read by no known board only to the live stream. */
   function publish<K extends 'tftp.served' | 'tftp.failed'>(type: K, data: FleetEvents[K], keep: boolean): void {
     if (!keep) return deps.emit(type, data);
-    deps.fleet.records.record(type, data).catch((err: unknown) => log.error({ err, type }, 'could not record a TFTP event'));
+    deps.fleet.records
+      .record(type, data)
+      .catch((err: unknown) => log.error({ err, type }, 'could not record a TFTP event'));
   }
 
   const tree = createBootTree({
-    firmware: config.tftp.bootFilesDir === null ? imageFirmware(activeBootImage(deps), cache) : directoryFirmware(config.tftp.bootFilesDir, cache),
+    firmware:
+      config.tftp.bootFilesDir === null
+        ? imageFirmware(activeBootImage(deps), cache)
+        : directoryFirmware(config.tftp.bootFilesDir, cache),
     stage1,
     tokens,
     netbootAllowed: (serial8) => deps.fleet.records.netbootAllowed(serial8),
     serialForAddress: (ip) => findBoardOfAddress(deps.store.db, ip, new Date().toISOString()),
-    settings: { console: config.boot.console, cmdlineExtra: config.boot.cmdlineExtra, target: config.boot.target, deviceApiUrl: () => deviceApiUrl },
+    settings: {
+      console: config.boot.console,
+      cmdlineExtra: config.boot.cmdlineExtra,
+      target: config.boot.target,
+      deviceApiUrl: () => deviceApiUrl,
+    },
     log,
   });
 
@@ -87,7 +122,10 @@ export function createBootService(config: Readonly<NetbootConfig>, deps: Netboot
         const host = bound.hostname.replace(/^\[|\]$/g, '');
         deviceApiUrl = `http://${address}:${bound.port}`;
         if (host !== address && host !== '0.0.0.0' && host !== '::') {
-          log.warn({ deviceApi, address }, `boards cannot reach the device API on ${deviceApi}: set device.listen to ${address}:<port> (or netboot.boot.deviceApiUrl)`);
+          log.warn(
+            { deviceApi, address },
+            `boards cannot reach the device API on ${deviceApi}: set device.listen to ${address}:<port> (or netboot.boot.deviceApiUrl)`,
+          );
         }
       }
       const t = config.tftp;
@@ -123,4 +161,3 @@ export function createBootService(config: Readonly<NetbootConfig>, deps: Netboot
     },
   };
 }
-

@@ -73,7 +73,9 @@ export function createNetboot(config: Readonly<NetbootConfig>, deps: NetbootDeps
   return {
     async start(listeners) {
       if (config.interface === null) {
-        log.info('network boot is off: set netboot.interface (or --netboot-interface) to the deployment-LAN interface to serve DHCP and TFTP');
+        log.info(
+          'network boot is off: set netboot.interface (or --netboot-interface) to the deployment-LAN interface to serve DHCP and TFTP',
+        );
         return null;
       }
       const lan = resolveDeploymentLan(config.interface, config.address);
@@ -102,10 +104,20 @@ export function listDhcpLeases(store: Store): Promise<Lease[]> {
 }
 
 /** Listens on `interfaceName` for other DHCP servers (as serve does before it starts), for `rpi-deploy dhcp probe`. */
-export async function probeDhcpServers(interfaceName: string, address: string | null, ms: number): Promise<ForeignServer[]> {
+export async function probeDhcpServers(
+  interfaceName: string,
+  address: string | null,
+  ms: number,
+): Promise<ForeignServer[]> {
   const lan = resolveDeploymentLan(interfaceName, address);
   const socket = await openDeviceSocket({ interface: lan.interface, port: DHCP_CLIENT_PORT, shared: true });
-  const watch = watchForeignServers({ socket, interface: lan.interface, mac: lan.mac, ourAddress: lan.address, onForeign: () => {} });
+  const watch = watchForeignServers({
+    socket,
+    interface: lan.interface,
+    mac: lan.mac,
+    ourAddress: lan.address,
+    onForeign: () => {},
+  });
   try {
     return await watch.probe(ms);
   } finally {

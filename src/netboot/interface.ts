@@ -23,9 +23,13 @@ export function resolveDeploymentLan(name: string, address: string | null): Depl
   if (entries.length === 0) {
     if (!existsSync(`/sys/class/net/${name}`)) {
       const known = Object.keys(networkInterfaces()).join(', ');
-      throw new NetbootError('NETBOOT_INTERFACE_UNKNOWN', `Network interface ${name} does not exist (known: ${known}); set netboot.interface to the deployment-LAN interface`, {
-        interface: name,
-      });
+      throw new NetbootError(
+        'NETBOOT_INTERFACE_UNKNOWN',
+        `Network interface ${name} does not exist (known: ${known}); set netboot.interface to the deployment-LAN interface`,
+        {
+          interface: name,
+        },
+      );
     }
     throw new NetbootError(
       'NETBOOT_INTERFACE_NO_ADDRESS',
@@ -42,7 +46,13 @@ export function resolveDeploymentLan(name: string, address: string | null): Depl
     );
   }
   const prefixLength = Number(chosen.cidr?.split('/')[1] ?? 24);
-  return { interface: name, address: chosen.address, mac: hardwareAddress(name, chosen.mac), mtu: mtuOf(name), ...subnetOf(chosen.address, prefixLength) };
+  return {
+    interface: name,
+    address: chosen.address,
+    mac: hardwareAddress(name, chosen.mac),
+    mtu: mtuOf(name),
+    ...subnetOf(chosen.address, prefixLength),
+  };
 }
 
 function hardwareAddress(name: string, fromOs: string): string {

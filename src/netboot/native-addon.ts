@@ -5,11 +5,16 @@ import { createRequire } from 'node:module';
  * is not built, `missing` turns the loader's message into the component's own error, which
  * tells the operator how to build it.
  */
-export function nativeAddon<T>(name: 'dhcp-socket' | 'tftp-socket', missing: (message: string, cause: unknown) => Error): () => T {
+export function nativeAddon<T>(
+  name: 'dhcp-socket' | 'tftp-socket',
+  missing: (message: string, cause: unknown) => Error,
+): () => T {
   let addon: T | undefined;
   return () => {
     try {
-      addon ??= createRequire(import.meta.url)(`../../native/${name}/build/Release/${name.replace('-', '_')}.node`) as T;
+      addon ??= createRequire(import.meta.url)(
+        `../../native/${name}/build/Release/${name.replace('-', '_')}.node`,
+      ) as T;
       return addon;
     } catch (cause) {
       throw missing(

@@ -68,10 +68,24 @@ async function describe(path: string, name: string): Promise<StoredFile> {
 
 /** Writes the backup to `file` (via a temporary name, so a failed backup leaves no file that looks whole). */
 export async function createBackup(file: string, o: BackupOptions): Promise<BackupManifest> {
-  if (!existsSync(dirname(file))) throw new OperationsError('OPS_BACKUP_TARGET_INVALID', `The folder ${dirname(file)} does not exist; create it or write the backup elsewhere`, { file });
-  if (existsSync(file)) throw new OperationsError('OPS_BACKUP_TARGET_INVALID', `${file} already exists; choose another name or remove it first`, { file });
+  if (!existsSync(dirname(file)))
+    throw new OperationsError(
+      'OPS_BACKUP_TARGET_INVALID',
+      `The folder ${dirname(file)} does not exist; create it or write the backup elsewhere`,
+      { file },
+    );
+  if (existsSync(file))
+    throw new OperationsError(
+      'OPS_BACKUP_TARGET_INVALID',
+      `${file} already exists; choose another name or remove it first`,
+      { file },
+    );
   if (!existsSync(join(o.dataDir, o.databaseFile))) {
-    throw new OperationsError('OPS_BACKUP_NO_DATABASE', `There is no database in ${o.dataDir}; name the data dir with --data-dir (or --config)`, { dataDir: o.dataDir });
+    throw new OperationsError(
+      'OPS_BACKUP_NO_DATABASE',
+      `There is no database in ${o.dataDir}; name the data dir with --data-dir (or --config)`,
+      { dataDir: o.dataDir },
+    );
   }
   const work = await mkdtemp(join(dirname(file), `.${basename(file)}.`));
   try {
@@ -79,16 +93,24 @@ export async function createBackup(file: string, o: BackupOptions): Promise<Back
     const { pages } = await backupDatabase(join(o.dataDir, o.databaseFile), dbCopy);
     const problems = integrityCheck(dbCopy);
     if (problems.join() !== 'ok') {
-      throw new OperationsError('OPS_BACKUP_DATABASE_DAMAGED', `The database copy fails SQLite's integrity check (${problems.slice(0, 3).join('; ')}); the live database needs repair before a backup`, {
-        problems,
-      });
+      throw new OperationsError(
+        'OPS_BACKUP_DATABASE_DAMAGED',
+        `The database copy fails SQLite's integrity check (${problems.slice(0, 3).join('; ')}); the live database needs repair before a backup`,
+        {
+          problems,
+        },
+      );
     }
     o.out(`database: ${pages} pages copied online, integrity_check ok`);
-    const images = (await filesUnder(o.dataDir, join(o.dataDir, 'images'))).filter((p) => IMAGE_STORE_FILE.test(p)).sort();
+    const images = (await filesUnder(o.dataDir, join(o.dataDir, 'images')))
+      .filter((p) => IMAGE_STORE_FILE.test(p))
+      .sort();
     const imageFiles: StoredFile[] = [];
     for (const path of images) imageFiles.push(await describe(join(o.dataDir, path), path));
     const bytes = imageFiles.reduce((n, f) => n + f.sizeBytes, 0);
-    o.out(`image store: ${imageFiles.length} files, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${o.withImages ? 'included' : 'listed with checksums (add --with-images to include them)'}`);
+    o.out(
+      `image store: ${imageFiles.length} files, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${o.withImages ? 'included' : 'listed with checksums (add --with-images to include them)'}`,
+    );
 
     const manifest: BackupManifest = {
       format: 1,
@@ -103,12 +125,16 @@ export async function createBackup(file: string, o: BackupOptions): Promise<Back
       { path: BACKUP_MANIFEST, type: 'file', data: Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`) },
       { path: o.databaseFile, type: 'file', source: dbCopy },
       ...(o.configFile ? [{ path: BACKUP_CONFIG, type: 'file' as const, source: o.configFile }] : []),
-      ...(o.withImages ? imageFiles.map((f): TarEntry => ({ path: f.path, type: 'file', source: join(o.dataDir, f.path) })) : []),
+      ...(o.withImages
+        ? imageFiles.map((f): TarEntry => ({ path: f.path, type: 'file', source: join(o.dataDir, f.path) }))
+        : []),
     ];
     const partial = join(work, 'backup.tar');
     const written = await writeTar(partial, entries);
     await rename(partial, file);
-    o.out(`wrote ${file}: ${(written.sizeBytes / 2 ** 20).toFixed(1)} MiB, schema ${manifest.schemaVersion}${o.configFile ? `, config ${o.configFile}` : ', no config file in use'}`);
+    o.out(
+      `wrote ${file}: ${(written.sizeBytes / 2 ** 20).toFixed(1)} MiB, schema ${manifest.schemaVersion}${o.configFile ? `, config ${o.configFile}` : ', no config file in use'}`,
+    );
     return manifest;
   } finally {
     await rm(work, { recursive: true, force: true });

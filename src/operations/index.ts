@@ -1,6 +1,14 @@
 export { OperationsError, type OperationsErrorCode } from './errors.js';
 export { renderServiceUnit, SERVICE_CAPABILITIES, type ServiceUnitOptions } from './systemd-unit.js';
-export { DEFAULT_SERVICE_PATHS, initialConfig, installService, uninstallService, SERVICE_NAME, type ServicePaths, type ServiceRun } from './service-install.js';
+export {
+  DEFAULT_SERVICE_PATHS,
+  initialConfig,
+  installService,
+  uninstallService,
+  SERVICE_NAME,
+  type ServicePaths,
+  type ServiceRun,
+} from './service-install.js';
 export { notifyReady } from './systemd-notify.js';
 export { runDoctor, type DoctorData, type DoctorOptions } from './doctor/doctor.js';
 export { createBackup, type BackupManifest, type BackupOptions } from './backup.js';

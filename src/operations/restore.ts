@@ -30,7 +30,8 @@ export interface RestoreResult {
   configFile: string | null;
 }
 
-const invalid = (file: string, why: string) => new OperationsError('OPS_RESTORE_INVALID', `${file} is not a usable rpi-deploy backup: ${why}`, { file });
+const invalid = (file: string, why: string) =>
+  new OperationsError('OPS_RESTORE_INVALID', `${file} is not a usable rpi-deploy backup: ${why}`, { file });
 
 async function readManifest(file: string, entries: Map<string, TarEntryAt>): Promise<BackupManifest> {
   const entry = entries.get(BACKUP_MANIFEST);
@@ -40,7 +41,8 @@ async function readManifest(file: string, entries: Map<string, TarEntryAt>): Pro
     const text = Buffer.alloc(entry.size);
     await fd.read(text, 0, entry.size, entry.offset);
     const parsed: unknown = JSON.parse(text.toString('utf8'));
-    if (!Value.Check(BackupManifest, parsed)) throw invalid(file, `${BACKUP_MANIFEST} does not describe a backup this version reads`);
+    if (!Value.Check(BackupManifest, parsed))
+      throw invalid(file, `${BACKUP_MANIFEST} does not describe a backup this version reads`);
     return parsed;
   } catch (err) {
     if (err instanceof OperationsError) throw err;
@@ -54,14 +56,23 @@ async function readManifest(file: string, entries: Map<string, TarEntryAt>): Pro
 async function extract(file: string, entry: TarEntryAt | undefined, expected: StoredFile, to: string): Promise<void> {
   if (!entry) throw invalid(file, `${expected.path} is missing`);
   await mkdir(dirname(to), { recursive: true });
-  if (entry.size > 0) await pipeline(createReadStream(file, { start: entry.offset, end: entry.offset + entry.size - 1 }), createWriteStream(to, { flags: 'wx', mode: 0o600 }));
+  if (entry.size > 0)
+    await pipeline(
+      createReadStream(file, { start: entry.offset, end: entry.offset + entry.size - 1 }),
+      createWriteStream(to, { flags: 'wx', mode: 0o600 }),
+    );
   else await (await open(to, 'wx', 0o600)).close();
-  if (entry.size !== expected.sizeBytes || (await sha256File(to)) !== expected.sha256) throw invalid(file, `${expected.path} does not match its SHA-256 in ${BACKUP_MANIFEST} (damaged copy)`);
+  if (entry.size !== expected.sizeBytes || (await sha256File(to)) !== expected.sha256)
+    throw invalid(file, `${expected.path} does not match its SHA-256 in ${BACKUP_MANIFEST} (damaged copy)`);
 }
 
 export async function restoreBackup(file: string, o: RestoreOptions): Promise<RestoreResult> {
   if (existsSync(o.dataDir) && readdirSync(o.dataDir).length > 0) {
-    throw new OperationsError('OPS_RESTORE_TARGET_NOT_EMPTY', `${o.dataDir} is not empty; restore into a new or empty directory (nothing there was changed)`, { dataDir: o.dataDir });
+    throw new OperationsError(
+      'OPS_RESTORE_TARGET_NOT_EMPTY',
+      `${o.dataDir} is not empty; restore into a new or empty directory (nothing there was changed)`,
+      { dataDir: o.dataDir },
+    );
   }
   if (!existsSync(file)) throw invalid(file, 'the file does not exist');
   let index: TarEntryAt[];
@@ -84,14 +95,22 @@ export async function restoreBackup(file: string, o: RestoreOptions): Promise<Re
   }
 }
 
-async function unpack(file: string, entries: Map<string, TarEntryAt>, manifest: BackupManifest, o: RestoreOptions): Promise<RestoreResult> {
-
+async function unpack(
+  file: string,
+  entries: Map<string, TarEntryAt>,
+  manifest: BackupManifest,
+  o: RestoreOptions,
+): Promise<RestoreResult> {
   const dbFile = join(o.dataDir, manifest.database.path);
-  if (manifest.database.path.includes('/')) throw invalid(file, `the database name ${manifest.database.path} is not a plain file name`);
+  if (manifest.database.path.includes('/'))
+    throw invalid(file, `the database name ${manifest.database.path} is not a plain file name`);
   await extract(file, entries.get(manifest.database.path), manifest.database, dbFile);
   const problems = integrityCheck(dbFile);
-  if (problems.join() !== 'ok') throw invalid(file, `the database fails SQLite's integrity check: ${problems.slice(0, 3).join('; ')}`);
-  o.out(`database: SHA-256 and integrity_check ok (schema ${manifest.schemaVersion}, backed up ${manifest.createdAt} by rpi-deploy ${manifest.rpiDeployVersion})`);
+  if (problems.join() !== 'ok')
+    throw invalid(file, `the database fails SQLite's integrity check: ${problems.slice(0, 3).join('; ')}`);
+  o.out(
+    `database: SHA-256 and integrity_check ok (schema ${manifest.schemaVersion}, backed up ${manifest.createdAt} by rpi-deploy ${manifest.rpiDeployVersion})`,
+  );
 
   let configFile: string | null = null;
   if (manifest.config) {
@@ -109,13 +128,16 @@ async function unpack(file: string, entries: Map<string, TarEntryAt>, manifest: 
     }
     o.out(`image store: ${imageFiles} files, each matching its SHA-256`);
   } else if (manifest.imageStore.files.length > 0) {
-    o.out(`image store: not in this backup; copy the ${manifest.imageStore.files.length} files listed in ${BACKUP_MANIFEST} to ${join(o.dataDir, 'images')} (or import the images again)`);
+    o.out(
+      `image store: not in this backup; copy the ${manifest.imageStore.files.length} files listed in ${BACKUP_MANIFEST} to ${join(o.dataDir, 'images')} (or import the images again)`,
+    );
   }
 
   // Opening it as the server does applies the migrations of an older backup and refuses a newer one.
   const store = await openSqliteStore({ file: dbFile, log: o.log });
   const health = await store.health();
   await store.close();
-  if (health.schemaVersion !== manifest.schemaVersion) o.out(`database: migrated from ${manifest.schemaVersion} to ${health.schemaVersion}`);
+  if (health.schemaVersion !== manifest.schemaVersion)
+    o.out(`database: migrated from ${manifest.schemaVersion} to ${health.schemaVersion}`);
   return { manifest, schemaVersion: health.schemaVersion, imageFiles, configFile };
 }

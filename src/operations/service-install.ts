@@ -68,7 +68,12 @@ function runCommand(argv: string[]): void {
     execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   } catch (cause) {
     const stderr = String((cause as { stderr?: string }).stderr ?? '').trim();
-    throw new OperationsError('OPS_COMMAND_FAILED', `"${argv.join(' ')}" failed: ${stderr || (cause as Error).message}`, { argv }, { cause });
+    throw new OperationsError(
+      'OPS_COMMAND_FAILED',
+      `"${argv.join(' ')}" failed: ${stderr || (cause as Error).message}`,
+      { argv },
+      { cause },
+    );
   }
 }
 
@@ -111,7 +116,17 @@ function installSteps(p: ServicePaths): Step[] {
   const steps: Step[] = [];
   if (commandOk(['getent', 'passwd', p.user])) steps.push({ say: `user ${p.user} exists, kept` });
   else {
-    const argv = ['useradd', '--system', '--user-group', '--home-dir', p.dataDir, '--no-create-home', '--shell', '/usr/sbin/nologin', p.user];
+    const argv = [
+      'useradd',
+      '--system',
+      '--user-group',
+      '--home-dir',
+      p.dataDir,
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      p.user,
+    ];
     steps.push({ say: `create system user ${p.user}: ${argv.join(' ')}`, apply: () => runCommand(argv) });
   }
   steps.push({
@@ -134,7 +149,11 @@ function installSteps(p: ServicePaths): Step[] {
       },
     });
   }
-  const unit = renderServiceUnit({ execStart: [p.node, p.cli, 'serve', '--config', p.configFile], user: p.user, dataDir: p.dataDir });
+  const unit = renderServiceUnit({
+    execStart: [p.node, p.cli, 'serve', '--config', p.configFile],
+    user: p.user,
+    dataDir: p.dataDir,
+  });
   steps.push({
     say: `write unit ${p.unitFile}:\n${unit.replace(/^/gm, '    ')}`,
     apply: () => {
@@ -142,25 +161,41 @@ function installSteps(p: ServicePaths): Step[] {
       writeFileSync(p.unitFile, unit, { mode: 0o644 });
     },
   });
-  if (systemdRunning()) steps.push({ say: 'reload systemd: systemctl daemon-reload', apply: () => runCommand(['systemctl', 'daemon-reload']) });
+  if (systemdRunning())
+    steps.push({
+      say: 'reload systemd: systemctl daemon-reload',
+      apply: () => runCommand(['systemctl', 'daemon-reload']),
+    });
   return steps;
 }
 
 function uninstallSteps(p: ServicePaths): Step[] {
   const steps: Step[] = [];
   if (systemdRunning()) {
-    steps.push({ say: `stop and disable: systemctl disable --now ${SERVICE_NAME}`, apply: () => runCommand(['systemctl', 'disable', '--now', SERVICE_NAME]) });
+    steps.push({
+      say: `stop and disable: systemctl disable --now ${SERVICE_NAME}`,
+      apply: () => runCommand(['systemctl', 'disable', '--now', SERVICE_NAME]),
+    });
   }
   if (existsSync(p.unitFile)) steps.push({ say: `remove unit ${p.unitFile}`, apply: () => rmSync(p.unitFile) });
   else steps.push({ say: `unit ${p.unitFile} is not there` });
-  if (systemdRunning()) steps.push({ say: 'reload systemd: systemctl daemon-reload', apply: () => runCommand(['systemctl', 'daemon-reload']) });
-  steps.push({ say: `keep data ${p.dataDir}, config ${p.configFile} and user ${p.user} (remove them by hand if they are not wanted)` });
+  if (systemdRunning())
+    steps.push({
+      say: 'reload systemd: systemctl daemon-reload',
+      apply: () => runCommand(['systemctl', 'daemon-reload']),
+    });
+  steps.push({
+    say: `keep data ${p.dataDir}, config ${p.configFile} and user ${p.user} (remove them by hand if they are not wanted)`,
+  });
   return steps;
 }
 
 function requireRoot(dryRun: boolean, what: string): void {
   if (!dryRun && process.getuid?.() !== 0) {
-    throw new OperationsError('OPS_NOT_ROOT', `${what} changes system files and needs root: run it with sudo, or add --dry-run to see what it would do`);
+    throw new OperationsError(
+      'OPS_NOT_ROOT',
+      `${what} changes system files and needs root: run it with sudo, or add --dry-run to see what it would do`,
+    );
   }
 }
 
@@ -181,8 +216,13 @@ export function installService(paths: ServicePaths, run: ServiceRun): void {
   checkReachable(paths);
   run.out(run.dryRun ? 'Dry run: nothing is written.' : 'Installing the rpi-deploy service:');
   perform(installSteps(paths), run);
-  for (const dir of closedAncestors(paths.cli)) run.out(`  warning: ${dir} is closed to other users; the service user cannot reach ${paths.cli} (chmod o+x ${dir})`);
-  run.out(`Next: set netboot.interface and device.listen in ${paths.configFile}, then: systemctl enable --now ${SERVICE_NAME}; journalctl -u ${SERVICE_NAME} -f`);
+  for (const dir of closedAncestors(paths.cli))
+    run.out(
+      `  warning: ${dir} is closed to other users; the service user cannot reach ${paths.cli} (chmod o+x ${dir})`,
+    );
+  run.out(
+    `Next: set netboot.interface and device.listen in ${paths.configFile}, then: systemctl enable --now ${SERVICE_NAME}; journalctl -u ${SERVICE_NAME} -f`,
+  );
 }
 
 /** Stops and removes the unit; the data, config and user stay. */

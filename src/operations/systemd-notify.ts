@@ -10,9 +10,22 @@ import { OperationsError } from './errors.js';
 export function notifyReady(env: NodeJS.ProcessEnv = process.env): Promise<'sent' | 'not-under-systemd'> {
   if (!env['NOTIFY_SOCKET']) return Promise.resolve('not-under-systemd');
   return new Promise((resolve, reject) => {
-    execFile('systemd-notify', ['--ready', `--pid=${process.pid}`], { env, timeout: 30_000 }, (err, _stdout, stderr) => {
-      if (err) reject(new OperationsError('OPS_NOTIFY_FAILED', `systemd-notify --ready failed: ${stderr.trim() || err.message}; is systemd installed?`, {}, { cause: err }));
-      else resolve('sent');
-    });
+    execFile(
+      'systemd-notify',
+      ['--ready', `--pid=${process.pid}`],
+      { env, timeout: 30_000 },
+      (err, _stdout, stderr) => {
+        if (err)
+          reject(
+            new OperationsError(
+              'OPS_NOTIFY_FAILED',
+              `systemd-notify --ready failed: ${stderr.trim() || err.message}; is systemd installed?`,
+              {},
+              { cause: err },
+            ),
+          );
+        else resolve('sent');
+      },
+    );
   });
 }

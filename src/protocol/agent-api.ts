@@ -136,7 +136,11 @@ export const ResultReply = Type.Object({ status: DeploymentStatus });
 export type ResultReply = Static<typeof ResultReply>;
 
 /** The error body every route answers with (see lib/http-server.ts). */
-export const ErrorReply = Type.Object({ error: Type.String(), code: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) });
+export const ErrorReply = Type.Object({
+  error: Type.String(),
+  code: Type.String(),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
 export type ErrorReply = Static<typeof ErrorReply>;
 
 /**

@@ -13,7 +13,15 @@ export const Timestamp = Type.String({ format: 'date-time' });
 export const VENUE_CODE_PATTERN = '^[A-Z0-9]{4}$';
 export const PRODUCT_CODE_PATTERN = '^[A-Z][A-Z0-9]{1,7}$';
 
-export const DEPLOYMENT_STATUSES = ['enrolled', 'downloading', 'writing', 'verifying', 'customizing', 'success', 'failed'] as const;
+export const DEPLOYMENT_STATUSES = [
+  'enrolled',
+  'downloading',
+  'writing',
+  'verifying',
+  'customizing',
+  'success',
+  'failed',
+] as const;
 export const DeploymentStatus = Type.Enum(DEPLOYMENT_STATUSES);
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
@@ -105,7 +113,9 @@ export const PoolImportResult = Type.Object({
   duplicates: Type.Integer(),
   invalid: Type.Integer(),
   lines: Type.Array(PoolImportLine),
-  confirm: Type.Optional(Type.String({ description: 'dry run only: most lines are invalid, so the import needs force: true; says why' })),
+  confirm: Type.Optional(
+    Type.String({ description: 'dry run only: most lines are invalid, so the import needs force: true; says why' }),
+  ),
 });
 export type PoolImportResult = Static<typeof PoolImportResult>;
 
@@ -122,7 +132,9 @@ export type PoolStats = Static<typeof PoolStats>;
 export const VenueStats = Type.Object({
   venue: Type.String(),
   pools: Type.Array(PoolStats),
-  activeAssignments: Type.Integer({ description: 'boards currently holding a name at this venue (pool and serial products)' }),
+  activeAssignments: Type.Integer({
+    description: 'boards currently holding a name at this venue (pool and serial products)',
+  }),
   deployments: Type.Record(Type.String(), Type.Integer(), { description: 'deployment count per status' }),
 });
 export type VenueStats = Static<typeof VenueStats>;

@@ -14,8 +14,12 @@ export const Image = Type.Object({
   sizeBytes: Type.Integer({ description: 'size of the raw (uncompressed) image' }),
   sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the raw image' }),
   chunkCount: Type.Integer({ description: 'chunks of the raw image in the manifest' }),
-  storedBytes: Type.Integer({ description: 'compressed size of its distinct chunks (shared chunks counted once per image)' }),
-  usedBytes: Type.Integer({ description: 'bytes that partition tables and filesystems use; the rest a board may skip' }),
+  storedBytes: Type.Integer({
+    description: 'compressed size of its distinct chunks (shared chunks counted once per image)',
+  }),
+  usedBytes: Type.Integer({
+    description: 'bytes that partition tables and filesystems use; the rest a board may skip',
+  }),
   osGeneration: OsGeneration,
   sourceName: Type.String({ description: 'file name the image was imported from' }),
   sourceFormat: ImageSourceFormat,
@@ -29,7 +33,12 @@ export type Image = Static<typeof Image>;
 export const ImageImportInput = Type.Object(
   {
     product: Type.String({ minLength: 1, maxLength: 16 }),
-    version: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*$', description: 'e.g. 2026.11.1' }),
+    version: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*$',
+      description: 'e.g. 2026.11.1',
+    }),
     notes: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
     activate: Type.Optional(Type.Boolean({ description: 'make it the active image of its product once stored' })),
   },

@@ -10,14 +10,24 @@ import { DEPLOYMENT_STATUSES, BatchStatus, Deployment, PoolStatus, Timestamp } f
 const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 export const ROLES = ['admin', 'operator', 'viewer'] as const;
-export const Role = Type.Enum(ROLES, { description: 'admin: everything; operator: fleet, images, batches, re-image; viewer: read only' });
+export const Role = Type.Enum(ROLES, {
+  description: 'admin: everything; operator: fleet, images, batches, re-image; viewer: read only',
+});
 export type Role = (typeof ROLES)[number];
 
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9._-]{1,31}$';
 export const PASSWORD_MIN_LENGTH = 10;
 
-export const Username = Type.String({ minLength: 2, maxLength: 32, description: '2–32 characters: a–z, 0–9, . _ - (stored lower-case)' });
-export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: 1024, description: `at least ${PASSWORD_MIN_LENGTH} characters` });
+export const Username = Type.String({
+  minLength: 2,
+  maxLength: 32,
+  description: '2–32 characters: a–z, 0–9, . _ - (stored lower-case)',
+});
+export const Password = Type.String({
+  minLength: PASSWORD_MIN_LENGTH,
+  maxLength: 1024,
+  description: `at least ${PASSWORD_MIN_LENGTH} characters`,
+});
 
 export const User = Type.Object({
   username: Type.String(),
@@ -35,7 +45,10 @@ export const Session = Type.Object({
 });
 export type Session = Static<typeof Session>;
 
-export const LoginRequest = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+export const LoginRequest = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
 export type LoginRequest = Static<typeof LoginRequest>;
 
 export const SetupStatus = Type.Object({ needed: Type.Boolean({ description: 'true until the first admin exists' }) });
@@ -47,13 +60,22 @@ export const SetupRequest = Type.Object(
 );
 export type SetupRequest = Static<typeof SetupRequest>;
 
-export const PasswordChange = Type.Object({ currentPassword: Type.String({ minLength: 1, maxLength: 1024 }), newPassword: Password }, { additionalProperties: false });
+export const PasswordChange = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 1024 }), newPassword: Password },
+  { additionalProperties: false },
+);
 export type PasswordChange = Static<typeof PasswordChange>;
 
-export const UserInput = Type.Object({ username: Username, password: Password, role: Role }, { additionalProperties: false });
+export const UserInput = Type.Object(
+  { username: Username, password: Password, role: Role },
+  { additionalProperties: false },
+);
 export type UserInput = Static<typeof UserInput>;
 
-export const UserPatch = Type.Object({ role: Type.Optional(Role), password: Type.Optional(Password) }, { additionalProperties: false, minProperties: 1 });
+export const UserPatch = Type.Object(
+  { role: Type.Optional(Role), password: Type.Optional(Password) },
+  { additionalProperties: false, minProperties: 1 },
+);
 export type UserPatch = Static<typeof UserPatch>;
 
 export const ApiToken = Type.Object({
@@ -72,14 +94,19 @@ export const ApiTokenInput = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 80 }),
     role: Role,
-    expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'omit for a token that lasts until revoked' })),
+    expiresInDays: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 3650, description: 'omit for a token that lasts until revoked' }),
+    ),
   },
   { additionalProperties: false },
 );
 export type ApiTokenInput = Static<typeof ApiTokenInput>;
 
 /** The only time the secret is ever shown: keep it; the server stores its hash. */
-export const ApiTokenCreated = Type.Object({ token: ApiToken, secret: Type.String({ description: 'send as Authorization: Bearer <secret>' }) });
+export const ApiTokenCreated = Type.Object({
+  token: ApiToken,
+  secret: Type.String({ description: 'send as Authorization: Bearer <secret>' }),
+});
 export type ApiTokenCreated = Static<typeof ApiTokenCreated>;
 
 export const AuditEntry = Type.Object({
@@ -109,9 +136,18 @@ export const DeploymentQuery = Type.Object(
     status: Type.Optional(Type.Enum(DEPLOYMENT_STATUSES)),
     serial: Type.Optional(Type.String({ maxLength: 32 })),
     batchId: Type.Optional(Type.Integer({ minimum: 1 })),
-    since: Type.Optional(Type.String({ maxLength: 40, description: 'date (2026-11-22) or ISO timestamp; enrolled at or after' })),
+    since: Type.Optional(
+      Type.String({ maxLength: 40, description: 'date (2026-11-22) or ISO timestamp; enrolled at or after' }),
+    ),
     until: Type.Optional(Type.String({ maxLength: 40, description: 'date or ISO timestamp; enrolled before' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'page size (JSON); CSV exports every match up to 100000' })),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        default: 100,
+        description: 'page size (JSON); CSV exports every match up to 100000',
+      }),
+    ),
     offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
     format: Type.Optional(Type.Enum(['json', 'csv'], { description: 'csv = download (same as Accept: text/csv)' })),
   },
@@ -127,15 +163,29 @@ export const DeploymentPage = Type.Object({
 });
 export type DeploymentPage = Static<typeof DeploymentPage>;
 
-export const PoolQuery = Type.Object({ product: Type.Optional(Type.String({ maxLength: 16 })), status: Type.Optional(PoolStatus) }, { additionalProperties: false });
-export const BatchQuery = Type.Object({ venue: Type.Optional(Type.String({ maxLength: 16 })), status: Type.Optional(BatchStatus) }, { additionalProperties: false });
+export const PoolQuery = Type.Object(
+  { product: Type.Optional(Type.String({ maxLength: 16 })), status: Type.Optional(PoolStatus) },
+  { additionalProperties: false },
+);
+export const BatchQuery = Type.Object(
+  { venue: Type.Optional(Type.String({ maxLength: 16 })), status: Type.Optional(BatchStatus) },
+  { additionalProperties: false },
+);
 
 export const PoolImportRequest = Type.Object(
   {
-    product: Type.Optional(Type.String({ minLength: 1, maxLength: 16, description: 'default: the venue’s only pooled product (KXP2)' })),
-    text: Type.String({ minLength: 1, maxLength: 1_000_000, description: 'ranges (1-60), lists (1,2,7), one per line, or CSV with a kart_number column' }),
+    product: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 16, description: 'default: the venue’s only pooled product (KXP2)' }),
+    ),
+    text: Type.String({
+      minLength: 1,
+      maxLength: 1_000_000,
+      description: 'ranges (1-60), lists (1,2,7), one per line, or CSV with a kart_number column',
+    }),
     dryRun: Type.Optional(Type.Boolean({ description: 'preview: report what would happen, write nothing' })),
-    force: Type.Optional(Type.Boolean({ description: 'import even though most lines are invalid (the preview said confirm)' })),
+    force: Type.Optional(
+      Type.Boolean({ description: 'import even though most lines are invalid (the preview said confirm)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -173,7 +223,9 @@ export const SystemStatus = Type.Object({
 export type SystemStatus = Static<typeof SystemStatus>;
 
 /** Control messages of the live channel (named SSE events); fleet events come as unnamed `message`s. */
-export const LiveReady = Type.Object({ seq: Type.Integer({ description: 'the last history seq this stream has covered' }) });
+export const LiveReady = Type.Object({
+  seq: Type.Integer({ description: 'the last history seq this stream has covered' }),
+});
 export type LiveReady = Static<typeof LiveReady>;
 export const LiveDropped = Type.Object({ reason: Type.String() });
 export type LiveDropped = Static<typeof LiveDropped>;

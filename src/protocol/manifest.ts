@@ -31,7 +31,10 @@ export const ManifestChunk = Type.Object({
 });
 export type ManifestChunk = Static<typeof ManifestChunk>;
 
-export const ByteRange = Type.Object({ offsetBytes: Type.Integer({ minimum: 0 }), lengthBytes: Type.Integer({ minimum: 1 }) });
+export const ByteRange = Type.Object({
+  offsetBytes: Type.Integer({ minimum: 0 }),
+  lengthBytes: Type.Integer({ minimum: 1 }),
+});
 export type ByteRange = Static<typeof ByteRange>;
 
 export const FilesystemKind = Type.Enum(['vfat', 'ext4', 'unknown'] as const);

@@ -17,10 +17,14 @@ const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 export function simulatedIdentity(run: number, index: number): SimulatedIdentity {
   if (!Number.isInteger(run) || run < 0 || run > MAX_RUN) throw new RangeError(`run must be 0–${MAX_RUN}`);
-  if (!Number.isInteger(index) || index < 0 || index > MAX_BOARDS) throw new RangeError(`board index must be 0–${MAX_BOARDS}`);
+  if (!Number.isInteger(index) || index < 0 || index > MAX_BOARDS)
+    throw new RangeError(`board index must be 0–${MAX_BOARDS}`);
   const r = hex4(run);
   const i = hex4(index);
-  return { serial: `${SIMULATED_SERIAL_PREFIX}${r}${i}`, macs: [`02:51:${r.slice(0, 2)}:${r.slice(2)}:${i.slice(0, 2)}:${i.slice(2)}`] };
+  return {
+    serial: `${SIMULATED_SERIAL_PREFIX}${r}${i}`,
+    macs: [`02:51:${r.slice(0, 2)}:${r.slice(2)}:${i.slice(0, 2)}:${i.slice(2)}`],
+  };
 }
 
 export function isSimulatedSerial(serial: string): boolean {

@@ -10,7 +10,12 @@ export async function backupDatabase(source: string, destination: string): Promi
   try {
     db = new Database(source, { readonly: true, fileMustExist: true });
   } catch (cause) {
-    throw new StoreError('STORE_OPEN_FAILED', `Cannot open the database ${source} to back it up: ${(cause as Error).message}; check --data-dir`, { file: source }, { cause });
+    throw new StoreError(
+      'STORE_OPEN_FAILED',
+      `Cannot open the database ${source} to back it up: ${(cause as Error).message}; check --data-dir`,
+      { file: source },
+      { cause },
+    );
   }
   try {
     db.pragma('busy_timeout = 10000');

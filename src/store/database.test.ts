@@ -29,14 +29,24 @@ afterEach(async () => {
   dir.remove();
 });
 
-const venue = (code: string) => ({ code, name: code, location: null, contact: null, created_at: 'now', updated_at: 'now' });
+const venue = (code: string) => ({
+  code,
+  name: code,
+  location: null,
+  contact: null,
+  created_at: 'now',
+  updated_at: 'now',
+});
 
 describe('store transactions', () => {
   it('commits concurrent transactions independently: a failing one rolls back alone', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, (_, i) =>
         store.transaction(async (tx) => {
-          await tx.insertInto('venues').values(venue(`V${String(i).padStart(3, '0')}`)).execute();
+          await tx
+            .insertInto('venues')
+            .values(venue(`V${String(i).padStart(3, '0')}`))
+            .execute();
           if (i % 7 === 0) throw new Error(`job ${i} fails`);
           return i;
         }),
@@ -55,9 +65,14 @@ describe('store transactions', () => {
     const pages = Number((await sql<{ page_count: number }>`pragma page_count`.execute(store.db)).rows[0]!.page_count);
     await sql.raw(`pragma max_page_count = ${pages}`).execute(store.db);
     const big = (i: number) => ({ ...venue(`F${i}`), name: 'x'.repeat(200_000) });
-    const results = await Promise.allSettled([0, 1, 2].map((i) => store.transaction((tx) => tx.insertInto('venues').values(big(i)).execute())));
+    const results = await Promise.allSettled(
+      [0, 1, 2].map((i) => store.transaction((tx) => tx.insertInto('venues').values(big(i)).execute())),
+    );
     for (const r of results) {
-      expect(r).toMatchObject({ status: 'rejected', reason: { code: 'STORE_DISK_FULL', message: expect.stringContaining(dir.path), cause: { code: 'SQLITE_FULL' } } });
+      expect(r).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'STORE_DISK_FULL', message: expect.stringContaining(dir.path), cause: { code: 'SQLITE_FULL' } },
+      });
     }
 
     await sql.raw('pragma max_page_count = 1073741823').execute(store.db);
@@ -70,7 +85,9 @@ describe('store transactions', () => {
     try {
       const seen = await Promise.all(
         ['AAAA', 'BBBB', 'CCCC'].map((code) =>
-          store.transaction((tx) => tx.insertInto('venues').values(venue(code)).execute()).then(() => other.prepare('select count(*) n from venues where code = ?').get(code)),
+          store
+            .transaction((tx) => tx.insertInto('venues').values(venue(code)).execute())
+            .then(() => other.prepare('select count(*) n from venues where code = ?').get(code)),
         ),
       );
       expect(seen).toEqual([{ n: 1 }, { n: 1 }, { n: 1 }]);
@@ -91,7 +108,10 @@ describe('store transactions', () => {
     ]);
     await new Promise((resolve) => holder.stdout.once('data', resolve));
     await store.transaction((tx) => tx.insertInto('venues').values(venue('YYYY')).execute());
-    expect((await store.db.selectFrom('venues').select('code').orderBy('code').execute()).map((r) => r.code)).toEqual(['XXXX', 'YYYY']);
+    expect((await store.db.selectFrom('venues').select('code').orderBy('code').execute()).map((r) => r.code)).toEqual([
+      'XXXX',
+      'YYYY',
+    ]);
   });
 });
 
@@ -99,7 +119,9 @@ describe('migrations', () => {
   it('are applied once and recorded', async () => {
     await store.close();
     store = await openSqliteStore({ file, log });
-    expect((await store.db.selectFrom('schema_migrations').select('id').execute()).map((r) => r.id)).toEqual(MIGRATION_IDS);
+    expect((await store.db.selectFrom('schema_migrations').select('id').execute()).map((r) => r.id)).toEqual(
+      MIGRATION_IDS,
+    );
     expect(await store.health()).toMatchObject({ ok: true, schemaVersion: NEWEST_MIGRATION });
   });
 

@@ -165,9 +165,13 @@ async function migrate(store: Store, migrations: readonly Migration[], now: () =
         await tx.insertInto('schema_migrations').values({ id: m.id, applied_at: at }).execute();
       });
     } catch (cause) {
-      throw new StoreError('STORE_MIGRATION_FAILED', `Database migration ${m.id} failed: ${(cause as Error).message}`, { id: m.id }, { cause });
+      throw new StoreError(
+        'STORE_MIGRATION_FAILED',
+        `Database migration ${m.id} failed: ${(cause as Error).message}`,
+        { id: m.id },
+        { cause },
+      );
     }
     log.info({ migration: m.id }, 'database migration applied');
   }
 }
-

@@ -15,7 +15,10 @@ export interface ForeignSqlite {
 export function openForeignSqlite(file: string): ForeignSqlite {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   return {
-    columns: (table) => new Set((db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((c) => c.name)),
+    columns: (table) =>
+      new Set(
+        (db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((c) => c.name),
+      ),
     rows: (sql) => db.prepare(sql).all() as Record<string, unknown>[],
     close: () => db.close(),
   };

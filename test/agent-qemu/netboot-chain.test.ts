@@ -48,23 +48,33 @@ beforeAll(async () => {
   mkdirSync(work, { recursive: true });
 
   // What an operator runs once: stage 1 and the runtime bundle, from the registries.
-  const build = spawnSync(process.execPath, [CLI, 'netboot', 'build', '--data-dir', lab.dataDir, '--cache-dir', cache, '--agent', AGENT_BUNDLE], {
-    env: cleanEnv(),
-    encoding: 'utf8',
-    timeout: 900_000,
-  });
+  const build = spawnSync(
+    process.execPath,
+    [CLI, 'netboot', 'build', '--data-dir', lab.dataDir, '--cache-dir', cache, '--agent', AGENT_BUNDLE],
+    {
+      env: cleanEnv(),
+      encoding: 'utf8',
+      timeout: 900_000,
+    },
+  );
   expect(build.status, build.stderr).toBe(0);
 
   // A venue, its pool, an active batch and the product's image (Raspberry Pi OS-shaped, cloud-init).
   pi = buildPiImage(work, { variant: 'cloud-init', seed: 'qemu' });
-  const core = await openCore(loadConfig({ flags: { dataDir: lab.dataDir, 'log.level': 'silent' } }), createLogger('silent'));
+  const core = await openCore(
+    loadConfig({ flags: { dataDir: lab.dataDir, 'log.level': 'silent' } }),
+    createLogger('silent'),
+  );
   try {
     await core.fleet.venues.create({ code: 'CORO', name: 'Corona Karting' });
     await core.fleet.pools.import({ venue: 'CORO', text: '1-10' });
     const batch = await core.fleet.batches.create({ venue: 'CORO', product: 'KXP2', expectedCount: 1 });
     await core.fleet.batches.apply(batch.id, 'activate');
     await core.fleet.firstBoot.set('venue', 'CORO', { timezone: 'Europe/Berlin' });
-    const image = await core.images.import({ path: pi.path }, { product: 'KXP2', version: '2026.11.22', activate: true });
+    const image = await core.images.import(
+      { path: pi.path },
+      { product: 'KXP2', version: '2026.11.22', activate: true },
+    );
     manifest = await core.images.manifest(image.id);
   } finally {
     await core.close();
@@ -77,7 +87,11 @@ beforeAll(async () => {
   copyFileSync(guest.kernel, join(bootFiles, 'kernel8.img'));
   served = await lab.serve(
     {
-      dhcp: { mode: 'full', range: { start: '198.18.0.100', end: '198.18.0.150' }, foreignServer: { probeMs: 300, recheckSeconds: 0 } },
+      dhcp: {
+        mode: 'full',
+        range: { start: '198.18.0.100', end: '198.18.0.150' },
+        foreignServer: { probeMs: 300, recheckSeconds: 0 },
+      },
       tftp: { bootFilesDir: bootFiles },
       boot: { console: 'ttyAMA0', target: '/dev/vda', cmdlineExtra: `panic=-1 rpi_deploy.serial=${SERIAL}` },
     },
@@ -103,13 +117,30 @@ describe('network boot under QEMU, from DHCP to an imaged card', () => {
     expect(dhcp.problems).toEqual([]);
     expect(dhcp.bootServer).toBe(SERVER_ADDRESS);
     lab.lab.exec(board, ['ip', 'addr', 'add', `${dhcp.address}/24`, 'dev', 'eth0']);
-    const r = await lab.run(board, [process.execPath, '--import', 'tsx', REPLAYER, JSON.stringify({ server: dhcp.bootServer, serial8: SERIAL8, saveDir: files() })], 120_000);
+    const r = await lab.run(
+      board,
+      [
+        process.execPath,
+        '--import',
+        'tsx',
+        REPLAYER,
+        JSON.stringify({ server: dhcp.bootServer, serial8: SERIAL8, saveDir: files() }),
+      ],
+      120_000,
+    );
     expect(r.code, r.stderr).toBe(0);
     replay = JSON.parse(r.stdout) as TftpReplayResult;
     expect(replay.problems).toEqual([]);
     expect(replay.prefix).toBe(`${SERIAL8}/`);
     const ok = replay.files.filter((f) => f.status === 'ok').map((f) => f.path);
-    expect(ok).toEqual(expect.arrayContaining([`${SERIAL8}/config.txt`, `${SERIAL8}/kernel8.img`, `${SERIAL8}/${STAGE1_FILE}`, `${SERIAL8}/cmdline.txt`]));
+    expect(ok).toEqual(
+      expect.arrayContaining([
+        `${SERIAL8}/config.txt`,
+        `${SERIAL8}/kernel8.img`,
+        `${SERIAL8}/${STAGE1_FILE}`,
+        `${SERIAL8}/cmdline.txt`,
+      ]),
+    );
     expect(replay.files.find((f) => f.path.endsWith(STAGE1_FILE))!.size).toBeLessThan(4 * 1024 * 1024); // a few MB, well inside the Pi's 30 s per file
     // The board hands its address and MAC over to the emulated one that boots next.
     lab.lab.exec(board, ['ip', 'link', 'set', 'eth0', 'down']);
@@ -126,11 +157,33 @@ describe('network boot under QEMU, from DHCP to an imaged card', () => {
     lab.lab.exec(lab.switch, ['ip', 'link', 'set', 'qtap0', 'master', 'br0']);
     lab.lab.exec(lab.switch, ['ip', 'link', 'set', 'qtap0', 'up']);
     const qemu = lab.lab.spawn(lab.switch, [
-      'timeout', '400', 'qemu-system-aarch64', '-M', 'virt', '-cpu', 'cortex-a76', '-smp', '1', '-m', '1024', '-nographic', '-no-reboot',
-      '-kernel', join(dir, 'kernel8.img'), '-initrd', initrd, '-append', readFileSync(join(dir, 'cmdline.txt'), 'utf8').trim(),
-      '-drive', `file=${card},if=virtio,format=raw`,
-      '-netdev', 'tap,id=n0,ifname=qtap0,script=no,downscript=no', '-device', `virtio-net-pci,netdev=n0,mac=${MAC}`,
-      '-device', 'virtio-rng-pci',
+      'timeout',
+      '400',
+      'qemu-system-aarch64',
+      '-M',
+      'virt',
+      '-cpu',
+      'cortex-a76',
+      '-smp',
+      '1',
+      '-m',
+      '1024',
+      '-nographic',
+      '-no-reboot',
+      '-kernel',
+      join(dir, 'kernel8.img'),
+      '-initrd',
+      initrd,
+      '-append',
+      readFileSync(join(dir, 'cmdline.txt'), 'utf8').trim(),
+      '-drive',
+      `file=${card},if=virtio,format=raw`,
+      '-netdev',
+      'tap,id=n0,ifname=qtap0,script=no,downscript=no',
+      '-device',
+      `virtio-net-pci,netdev=n0,mac=${MAC}`,
+      '-device',
+      'virtio-rng-pci',
     ]);
     qemu.stdout!.on('data', (d: Buffer) => (console_ += d.toString()));
     qemu.stderr!.on('data', (d: Buffer) => (console_ += d.toString()));
@@ -144,16 +197,30 @@ describe('network boot under QEMU, from DHCP to an imaged card', () => {
   }, 420_000);
 
   it('left the image on the card, customised for the name the fleet gave, and a successful deployment in the history', async () => {
-    const core = await openCore(loadConfig({ flags: { dataDir: lab.dataDir, 'log.level': 'silent' } }), createLogger('silent'));
+    const core = await openCore(
+      loadConfig({ flags: { dataDir: lab.dataDir, 'log.level': 'silent' } }),
+      createLogger('silent'),
+    );
     try {
       const { device, deployments } = await core.fleet.records.device(SERIAL);
       expect(device.hostname).toBe('KXP2-CORO-001');
       expect(deployments).toHaveLength(1);
       const { deployment, history } = await core.fleet.records.deployment(deployments[0]!.id);
       expect(deployment.status).toBe('success');
-      expect(history.filter((h) => h.type === 'deployment.phase').map((h) => h.data['phase'])).toEqual(['enrolled', 'downloading', 'writing', 'verifying', 'customizing', 'success']);
-      const tftp = (await core.fleet.records.history({ limit: 1000 })).filter((h) => h.type === 'tftp.served').map((h) => h.data['path']);
-      expect(tftp).toEqual(expect.arrayContaining([`${SERIAL8}/config.txt`, `${SERIAL8}/${STAGE1_FILE}`, `${SERIAL8}/cmdline.txt`]));
+      expect(history.filter((h) => h.type === 'deployment.phase').map((h) => h.data['phase'])).toEqual([
+        'enrolled',
+        'downloading',
+        'writing',
+        'verifying',
+        'customizing',
+        'success',
+      ]);
+      const tftp = (await core.fleet.records.history({ limit: 1000 }))
+        .filter((h) => h.type === 'tftp.served')
+        .map((h) => h.data['path']);
+      expect(tftp).toEqual(
+        expect.arrayContaining([`${SERIAL8}/config.txt`, `${SERIAL8}/${STAGE1_FILE}`, `${SERIAL8}/cmdline.txt`]),
+      );
     } finally {
       await core.close();
     }
@@ -162,7 +229,10 @@ describe('network boot under QEMU, from DHCP to an imaged card', () => {
     expect(firstDifference(readPrefix(card, image.length), image, usedOutsideBoot(manifest))).toBeUndefined();
     const { volume, close } = await openBootVolume(card, manifest);
     try {
-      const userData = parse(Buffer.from(await volume.readFile('user-data')).toString('utf8')) as Record<string, unknown>;
+      const userData = parse(Buffer.from(await volume.readFile('user-data')).toString('utf8')) as Record<
+        string,
+        unknown
+      >;
       expect(userData).toMatchObject({ hostname: 'KXP2-CORO-001', timezone: 'Europe/Berlin' });
     } finally {
       await close();

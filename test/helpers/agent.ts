@@ -15,7 +15,8 @@ export const AGENT_BUNDLE = fileURLToPath(new URL('../../dist/rpi-deploy-agent.m
 export const NODE24: string | undefined = (() => {
   const cache = testCacheDir();
   const dir = readdirSync(cache).find((d) => d.startsWith('node-v24.') && existsSync(join(cache, d, 'bin/node')));
-  if (!dir && process.env['CI']) throw new Error(`Node 24 is missing from ${cache}: run node scripts/fetch-node-runtime.mjs`);
+  if (!dir && process.env['CI'])
+    throw new Error(`Node 24 is missing from ${cache}: run node scripts/fetch-node-runtime.mjs`);
   return dir ? join(cache, dir, 'bin/node') : undefined;
 })();
 
@@ -33,8 +34,13 @@ export interface AgentRun {
 }
 
 /** Runs the bundled agent in its own process; resolves when it exits. */
-export function runAgentProcess(args: string[], options: { node?: string | undefined; timeoutMs?: number } = {}): { done: Promise<AgentRun>; kill(signal?: NodeJS.Signals): void } {
-  const child = spawn(options.node ?? process.execPath, [AGENT_BUNDLE, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function runAgentProcess(
+  args: string[],
+  options: { node?: string | undefined; timeoutMs?: number } = {},
+): { done: Promise<AgentRun>; kill(signal?: NodeJS.Signals): void } {
+  const child = spawn(options.node ?? process.execPath, [AGENT_BUNDLE, '--json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -37,7 +37,10 @@ const VIRTIO_MODULES = [
  * the current one), downloads it through the same private apt state as `netboot build`, and
  * caches the kernel and the module cpio per package version.
  */
-export async function prepareGuestKernel(cacheDir: string, onProgress: (line: string) => void = () => {}): Promise<GuestKernel> {
+export async function prepareGuestKernel(
+  cacheDir: string,
+  onProgress: (line: string) => void = () => {},
+): Promise<GuestKernel> {
   const apt = createAptCache(join(cacheDir, 'apt'), onProgress);
   await apt.update(24 * 3600_000);
   const meta = await apt.show('linux-image-arm64');
@@ -53,7 +56,10 @@ export async function prepareGuestKernel(cacheDir: string, onProgress: (line: st
   const release = packageName.replace(/^linux-image-/, '');
   const kernelFile = join(root, 'boot', `vmlinuz-${release}`);
   const moduleDir = join(root, 'lib', 'modules', release, 'kernel');
-  const entries: CpioEntry[] = [{ path: 'lib', type: 'dir' }, { path: 'lib/modules', type: 'dir' }];
+  const entries: CpioEntry[] = [
+    { path: 'lib', type: 'dir' },
+    { path: 'lib/modules', type: 'dir' },
+  ];
   const order: string[] = [];
   for (const m of VIRTIO_MODULES) {
     const file = join(moduleDir, `${m}.ko`);
@@ -62,7 +68,8 @@ export async function prepareGuestKernel(cacheDir: string, onProgress: (line: st
     order.push(name);
     entries.push({ path: `lib/modules/${name}.ko`, type: 'file', data: readFileSync(file) });
   }
-  if (!order.includes('virtio_net') || !order.includes('virtio_blk')) throw new Error(`${packageName} has no virtio_net/virtio_blk modules under ${moduleDir}`);
+  if (!order.includes('virtio_net') || !order.includes('virtio_blk'))
+    throw new Error(`${packageName} has no virtio_net/virtio_blk modules under ${moduleDir}`);
   entries.push({ path: MODULE_LIST, type: 'file', data: Buffer.from(`${order.join('\n')}\n`) });
   writeFileSync(guest.modules, encodeCpio(entries));
   writeFileSync(guest.kernel, readFileSync(kernelFile));

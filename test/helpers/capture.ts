@@ -27,7 +27,9 @@ const mac = (b: Buffer, o: number) => [...b.subarray(o, o + 6)].map((x) => x.toS
 /** Starts tcpdump on `iface` (inside `netns` when given) and resolves once it is listening. */
 export async function startCapture(o: { iface: string; filter: string; netns?: string }): Promise<Capture> {
   const argv = ['tcpdump', '-i', o.iface, '-n', '-U', '--immediate-mode', '-s', '2048', '-w', '-', o.filter];
-  const child: ChildProcess = o.netns ? spawn('ip', ['netns', 'exec', o.netns, ...argv]) : spawn(argv[0]!, argv.slice(1));
+  const child: ChildProcess = o.netns
+    ? spawn('ip', ['netns', 'exec', o.netns, ...argv])
+    : spawn(argv[0]!, argv.slice(1));
   const packets: CapturedUdp[] = [];
   const waiters = new Set<{ match: (p: CapturedUdp) => boolean; resolve: (p: CapturedUdp | undefined) => void }>();
   let pending = Buffer.alloc(0);

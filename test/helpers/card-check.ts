@@ -5,17 +5,26 @@ import { fileDevice, openFatVolume, sliceDevice, type FatVolume } from '../../sr
 import type { ByteRange, Manifest } from '../../src/protocol/manifest.js';
 
 /** The FAT boot partition of a written card (or image file), read with the project's FAT reader. */
-export async function openBootVolume(path: string, manifest: Manifest): Promise<{ volume: FatVolume; close: () => Promise<void> }> {
+export async function openBootVolume(
+  path: string,
+  manifest: Manifest,
+): Promise<{ volume: FatVolume; close: () => Promise<void> }> {
   const part = manifest.partitions.find((p) => p.number === manifest.boot!.partitionNumber)!;
   const fh = await open(path, 'r');
   const size = (await fh.stat()).size;
-  return { volume: await openFatVolume(sliceDevice(fileDevice(fh, size), part.startBytes, part.sizeBytes)), close: () => fh.close() };
+  return {
+    volume: await openFatVolume(sliceDevice(fileDevice(fh, size), part.startBytes, part.sizeBytes)),
+    close: () => fh.close(),
+  };
 }
 
 /** A file of the boot partition as mtools reads it (a third-party FAT implementation). */
 export function mtype(path: string, manifest: Manifest, file: string): string {
   const part = manifest.partitions.find((p) => p.number === manifest.boot!.partitionNumber)!;
-  return execFileSync('mtype', ['-i', `${path}@@${part.startBytes}`, `::${file}`], { encoding: 'utf8', env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+  return execFileSync('mtype', ['-i', `${path}@@${part.startBytes}`, `::${file}`], {
+    encoding: 'utf8',
+    env: { ...process.env, MTOOLS_SKIP_CHECK: '1' },
+  });
 }
 
 /** Used ranges of the image outside the boot partition (the customisation changes the inside). */
@@ -25,15 +34,22 @@ export function usedOutsideBoot(manifest: Manifest): ByteRange[] {
   const out: ByteRange[] = [];
   for (const r of manifest.usedRanges) {
     const end = r.offsetBytes + r.lengthBytes;
-    if (r.offsetBytes < part.startBytes) out.push({ offsetBytes: r.offsetBytes, lengthBytes: Math.min(end, part.startBytes) - r.offsetBytes });
-    if (end > bootEnd) out.push({ offsetBytes: Math.max(r.offsetBytes, bootEnd), lengthBytes: end - Math.max(r.offsetBytes, bootEnd) });
+    if (r.offsetBytes < part.startBytes)
+      out.push({ offsetBytes: r.offsetBytes, lengthBytes: Math.min(end, part.startBytes) - r.offsetBytes });
+    if (end > bootEnd)
+      out.push({ offsetBytes: Math.max(r.offsetBytes, bootEnd), lengthBytes: end - Math.max(r.offsetBytes, bootEnd) });
   }
   return out;
 }
 
 /** The first byte range where `card` differs from `image`, or undefined. */
 export function firstDifference(card: Buffer, image: Buffer, ranges: readonly ByteRange[]): ByteRange | undefined {
-  return ranges.find((r) => !card.subarray(r.offsetBytes, r.offsetBytes + r.lengthBytes).equals(image.subarray(r.offsetBytes, r.offsetBytes + r.lengthBytes)));
+  return ranges.find(
+    (r) =>
+      !card
+        .subarray(r.offsetBytes, r.offsetBytes + r.lengthBytes)
+        .equals(image.subarray(r.offsetBytes, r.offsetBytes + r.lengthBytes)),
+  );
 }
 
 /** The first `lengthBytes` of a (large, sparse) card file. */

@@ -24,7 +24,10 @@ export function runCli(args: string[], options: { input?: string; env?: Record<s
  * Starts `rpi-deploy serve` and resolves once it printed its addresses. `wrap` runs it through
  * a command that execs it (e.g. `ip netns exec NS`), so `child.pid` is still the server's.
  */
-export function spawnServe(args: string[], options: { wrap?: string[] } = {}): Promise<{ device: string; management: string; banner: string; child: ReturnType<typeof spawn> }> {
+export function spawnServe(
+  args: string[],
+  options: { wrap?: string[] } = {},
+): Promise<{ device: string; management: string; banner: string; child: ReturnType<typeof spawn> }> {
   const argv = [...(options.wrap ?? []), process.execPath, CLI, 'serve', ...args];
   const child = spawn(argv[0]!, argv.slice(1), { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
@@ -43,5 +46,7 @@ export function spawnServe(args: string[], options: { wrap?: string[] } = {}): P
 
 /** The test runner's environment without any RPI_DEPLOY_* settings that would leak in. */
 export function cleanEnv(): Record<string, string> {
-  return Object.fromEntries(Object.entries(process.env).filter(([k, v]) => !k.startsWith('RPI_DEPLOY_') && v !== undefined)) as Record<string, string>;
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => !k.startsWith('RPI_DEPLOY_') && v !== undefined),
+  ) as Record<string, string>;
 }

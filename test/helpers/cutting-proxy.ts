@@ -14,7 +14,10 @@ export interface CuttingProxy {
  * `cutAfterBytes` towards the client, both sides are destroyed, `cutsMax` times in all. Small
  * exchanges (JSON calls) pass; chunk downloads are cut mid-chunk, as a flaky link would.
  */
-export async function startCuttingProxy(target: string, o: { cutAfterBytes: number; cutsMax: number }): Promise<CuttingProxy> {
+export async function startCuttingProxy(
+  target: string,
+  o: { cutAfterBytes: number; cutsMax: number },
+): Promise<CuttingProxy> {
   const upstream = new URL(target);
   let cuts = 0;
   const open = new Set<{ destroy(): void }>();

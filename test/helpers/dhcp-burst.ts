@@ -44,11 +44,18 @@ function packet(mac: Buffer, xid: number, type: number, extra: Buffer[] = []): B
   head.writeUInt32BE(xid, 4);
   head.writeUInt16BE(BROADCAST_FLAG, 10);
   mac.copy(head, 28);
-  return Buffer.concat([head, Buffer.from([0x63, 0x82, 0x53, 0x63]), option(53, [type]), option(55, [1, 3, 6, 51, 54]), ...extra, Buffer.from([255])]);
+  return Buffer.concat([
+    head,
+    Buffer.from([0x63, 0x82, 0x53, 0x63]),
+    option(53, [type]),
+    option(55, [1, 3, 6, 51, 54]),
+    ...extra,
+    Buffer.from([255]),
+  ]);
 }
 
 function optionOf(b: Buffer, code: number): Buffer | undefined {
-  for (let i = 240; i < b.length && b[i] !== 255; ) {
+  for (let i = 240; i < b.length && b[i] !== 255;) {
     if (b[i] === 0) {
       i++;
       continue;
@@ -68,7 +75,18 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
   const noServerId: Buffer = Buffer.alloc(0);
   const clients = Array.from({ length: o.clients }, (_, i) => {
     const mac = Buffer.from(`${o.macPrefix}${i.toString(16).padStart(4, '0')}`.replace(/:/g, ''), 'hex');
-    return { mac, xid: 0x10000000 + i, startedAt: 0, offerAt: 0, ackAt: 0, offer: '', serverId: noServerId, ack: '', nak: false, lastSentAt: 0 };
+    return {
+      mac,
+      xid: 0x10000000 + i,
+      startedAt: 0,
+      offerAt: 0,
+      ackAt: 0,
+      offer: '',
+      serverId: noServerId,
+      ack: '',
+      nak: false,
+      lastSentAt: 0,
+    };
   });
   const byXid = new Map(clients.map((c) => [c.xid, c]));
   const started = performance.now();
@@ -102,10 +120,13 @@ export async function burst(o: BurstOptions): Promise<BurstResult> {
   const done = () => clients.every((c) => c.ackAt || c.nak);
   await new Promise<void>((resolve) => {
     clients.forEach((c, i) =>
-      setTimeout(() => {
-        c.startedAt = c.lastSentAt = performance.now();
-        send(packet(c.mac, c.xid, 1));
-      }, (o.spreadMs * i) / o.clients),
+      setTimeout(
+        () => {
+          c.startedAt = c.lastSentAt = performance.now();
+          send(packet(c.mac, c.xid, 1));
+        },
+        (o.spreadMs * i) / o.clients,
+      ),
     );
     const tick = setInterval(() => {
       const now = performance.now();

@@ -28,7 +28,16 @@ export function* fuzzPackets(seed: number, count: number): Generator<Buffer> {
   const int = (n: number) => Math.floor(rand() * n);
   const hex = (n: number) => n.toString(16).padStart(2, '0');
   const valid = (i: number) =>
-    bootloaderPacket({ iface: 'eth0', mac: `2c:cf:67:fe:${hex((i >> 8) & 255)}:${hex(i & 255)}`, serial8: (i + 1).toString(16).padStart(8, '0'), tftpServer: null }, i, i % 2 === 0 ? 1 : 3);
+    bootloaderPacket(
+      {
+        iface: 'eth0',
+        mac: `2c:cf:67:fe:${hex((i >> 8) & 255)}:${hex(i & 255)}`,
+        serial8: (i + 1).toString(16).padStart(8, '0'),
+        tftpServer: null,
+      },
+      i,
+      i % 2 === 0 ? 1 : 3,
+    );
   for (let i = 0; i < count; i++) {
     const base = valid(i);
     switch (i % 4) {
@@ -51,7 +60,11 @@ export function* fuzzPackets(seed: number, count: number): Generator<Buffer> {
         // A valid header and magic cookie followed by random option bytes, with a real message type.
         const tail = Buffer.alloc(int(400));
         for (let j = 0; j < tail.length; j++) tail[j] = int(256);
-        const b = Buffer.concat([base.subarray(0, 240), Buffer.from([53, 1, MESSAGE_TYPES[int(MESSAGE_TYPES.length)]!]), tail]);
+        const b = Buffer.concat([
+          base.subarray(0, 240),
+          Buffer.from([53, 1, MESSAGE_TYPES[int(MESSAGE_TYPES.length)]!]),
+          tail,
+        ]);
         yield b;
       }
     }
@@ -65,7 +78,9 @@ export async function fuzzServer(o: { seed: number; count: number; unicast: stri
   socket.setBroadcast(true);
   let sent = 0;
   for (const p of fuzzPackets(o.seed, o.count)) {
-    await new Promise<void>((resolve) => socket.send(p, 67, sent % 2 === 0 ? '255.255.255.255' : o.unicast, () => resolve()));
+    await new Promise<void>((resolve) =>
+      socket.send(p, 67, sent % 2 === 0 ? '255.255.255.255' : o.unicast, () => resolve()),
+    );
     sent++;
     if (sent % 50 === 0) await new Promise((r) => setTimeout(r, 5));
   }
@@ -74,5 +89,7 @@ export async function fuzzServer(o: { seed: number; count: number; unicast: stri
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.stdout.write(`${JSON.stringify(await fuzzServer(JSON.parse(process.argv[2] ?? '{}') as { seed: number; count: number; unicast: string }))}\n`);
+  process.stdout.write(
+    `${JSON.stringify(await fuzzServer(JSON.parse(process.argv[2] ?? '{}') as { seed: number; count: number; unicast: string }))}\n`,
+  );
 }

@@ -23,7 +23,10 @@ export interface Served {
   /** The JSON log lines on stderr. */
   logs(): Record<string, unknown>[];
   /** Waits until a log line satisfies `match` (the server logs every event it publishes). */
-  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown> | undefined>;
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown> | undefined>;
   /** SIGTERM and wait for the exit; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
@@ -71,10 +74,28 @@ export class DhcpLab {
   /** Starts `rpi-deploy serve` from the build in the server namespace and waits for its banner. */
   async serve(netboot: Record<string, unknown>, args: string[] = [], logLevel = 'debug'): Promise<Served> {
     const config = join(this.dir.path, `config-${Date.now()}.yaml`);
-    writeFileSync(config, stringify({ dataDir: this.dataDir, log: { level: logLevel }, netboot: { interface: 'lan0', ...netboot } }));
-    const child = this.lab.spawn(this.server, [process.execPath, CLI, 'serve', '--config', config, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', ...args], {
-      env: cleanEnv(),
-    });
+    writeFileSync(
+      config,
+      stringify({ dataDir: this.dataDir, log: { level: logLevel }, netboot: { interface: 'lan0', ...netboot } }),
+    );
+    const child = this.lab.spawn(
+      this.server,
+      [
+        process.execPath,
+        CLI,
+        'serve',
+        '--config',
+        config,
+        '--device-listen',
+        '127.0.0.1:0',
+        '--management-listen',
+        '127.0.0.1:0',
+        ...args,
+      ],
+      {
+        env: cleanEnv(),
+      },
+    );
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -82,7 +103,11 @@ export class DhcpLab {
     const served: Served = {
       child,
       stdout: () => out,
-      logs: () => err.split('\n').filter((l) => l.startsWith('{') && l.endsWith('}')).map((l) => JSON.parse(l) as Record<string, unknown>),
+      logs: () =>
+        err
+          .split('\n')
+          .filter((l) => l.startsWith('{') && l.endsWith('}'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
       async waitForLog(match, timeoutMs = 5000) {
         for (const end = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, 50))) {
           const line = served.logs().find(match);
@@ -99,14 +124,32 @@ export class DhcpLab {
     await new Promise<void>((resolve, reject) => {
       const check = () => out.includes('Press Ctrl-C') && resolve();
       child.stdout!.on('data', check);
-      child.once('exit', (code) => reject(Object.assign(new Error(`serve exited with ${code}: ${err.split('\n').filter((l) => !l.startsWith('{')).join('\n')}`), { code, served })));
+      child.once('exit', (code) =>
+        reject(
+          Object.assign(
+            new Error(
+              `serve exited with ${code}: ${err
+                .split('\n')
+                .filter((l) => !l.startsWith('{'))
+                .join('\n')}`,
+            ),
+            { code, served },
+          ),
+        ),
+      );
     });
     return served;
   }
 
   /** Runs the Pi 5 bootloader replayer in `ns`. */
   async replay(ns: string, o: Omit<ReplayOptions, 'iface'> & { iface?: string }): Promise<ReplayResult> {
-    const r = await this.run(ns, [process.execPath, '--import', 'tsx', REPLAYER, JSON.stringify({ iface: 'eth0', ...o })]);
+    const r = await this.run(ns, [
+      process.execPath,
+      '--import',
+      'tsx',
+      REPLAYER,
+      JSON.stringify({ iface: 'eth0', ...o }),
+    ]);
     if (r.code !== 0) throw new Error(`replayer failed (${r.code}): ${r.stderr}`);
     return JSON.parse(r.stdout) as ReplayResult;
   }
@@ -115,7 +158,11 @@ export class DhcpLab {
    * Runs a command in `ns` to completion without blocking this process: a served process keeps
    * writing logs to our pipes meanwhile, and a blocked reader would stall it.
    */
-  run(ns: string, argv: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  run(
+    ns: string,
+    argv: string[],
+    timeoutMs = 60_000,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
       const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
@@ -139,10 +186,21 @@ export class DhcpLab {
     this.plug(ns, 'eth0', o.cidr ?? '198.18.0.254/24');
     const files = join(this.dir.path, name);
     const child = this.lab.spawn(ns, [
-      'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=eth0', '--bind-interfaces', '--no-ping', '--log-facility=-',
+      'dnsmasq',
+      '--no-daemon',
+      '--conf-file=/dev/null',
+      '--port=0',
+      '--interface=eth0',
+      '--bind-interfaces',
+      '--no-ping',
+      '--log-facility=-',
       ...(o.log === false ? [] : ['--log-dhcp']),
-      `--dhcp-range=${o.range ?? '198.18.0.50,198.18.0.90,255.255.255.0,10m'}`, '--dhcp-lease-max=100000',
-      `--dhcp-leasefile=${files}.leases`, `--pid-file=${files}.pid`, '--user=root', '--group=root',
+      `--dhcp-range=${o.range ?? '198.18.0.50,198.18.0.90,255.255.255.0,10m'}`,
+      '--dhcp-lease-max=100000',
+      `--dhcp-leasefile=${files}.leases`,
+      `--pid-file=${files}.pid`,
+      '--user=root',
+      '--group=root',
     ]);
     let err = '';
     await new Promise<void>((resolve, reject) => {

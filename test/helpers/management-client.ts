@@ -36,7 +36,9 @@ export class ManagementClient {
     const res = await fetch(`${this.base}${path}`, {
       method,
       headers: { ...headers, ...options.headers },
-      ...(options.body !== undefined && { body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) }),
+      ...(options.body !== undefined && {
+        body: typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+      }),
     });
     const setCookie = res.headers.get('set-cookie');
     if (setCookie?.startsWith('rpd_session=')) {
@@ -49,12 +51,20 @@ export class ManagementClient {
     return { status: res.status, headers: res.headers, body: body as T, text };
   }
 
-  get = <T = Record<string, unknown>>(path: string, options?: Parameters<ManagementClient['request']>[2]) => this.request<T>('GET', path, options);
-  post = <T = Record<string, unknown>>(path: string, body?: unknown, options: Parameters<ManagementClient['request']>[2] = {}) =>
-    this.request<T>('POST', path, { ...options, ...(body !== undefined && { body }) });
-  patch = <T = Record<string, unknown>>(path: string, body: unknown, options: Parameters<ManagementClient['request']>[2] = {}) =>
-    this.request<T>('PATCH', path, { ...options, body });
-  delete = <T = Record<string, unknown>>(path: string, options?: Parameters<ManagementClient['request']>[2]) => this.request<T>('DELETE', path, options);
+  get = <T = Record<string, unknown>>(path: string, options?: Parameters<ManagementClient['request']>[2]) =>
+    this.request<T>('GET', path, options);
+  post = <T = Record<string, unknown>>(
+    path: string,
+    body?: unknown,
+    options: Parameters<ManagementClient['request']>[2] = {},
+  ) => this.request<T>('POST', path, { ...options, ...(body !== undefined && { body }) });
+  patch = <T = Record<string, unknown>>(
+    path: string,
+    body: unknown,
+    options: Parameters<ManagementClient['request']>[2] = {},
+  ) => this.request<T>('PATCH', path, { ...options, body });
+  delete = <T = Record<string, unknown>>(path: string, options?: Parameters<ManagementClient['request']>[2]) =>
+    this.request<T>('DELETE', path, options);
 
   async login(username: string, password: string): Promise<Answer> {
     const r = await this.post('/api/v1/auth/login', { username, password });
@@ -66,10 +76,15 @@ export class ManagementClient {
 export const PASSWORD = 'correct horse battery';
 
 /** Creates a user directly (as `rpi-deploy user add` does) and returns a client signed in as them. */
-export async function signedIn(server: TestServer, username: string, role: 'admin' | 'operator' | 'viewer'): Promise<ManagementClient> {
+export async function signedIn(
+  server: TestServer,
+  username: string,
+  role: 'admin' | 'operator' | 'viewer',
+): Promise<ManagementClient> {
   const { createUserService } = await import('../../src/management/index.js');
   const users = createUserService({ store: server.app.store, clock: () => new Date() });
-  if (!(await users.list()).some((u) => u.username === username)) await users.create({ username, password: PASSWORD, role });
+  if (!(await users.list()).some((u) => u.username === username))
+    await users.create({ username, password: PASSWORD, role });
   const client = new ManagementClient(server.management);
   const r = await client.login(username, PASSWORD);
   if (r.status !== 200) throw new Error(`login failed: ${r.status} ${r.text}`);

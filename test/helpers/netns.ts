@@ -44,14 +44,26 @@ export class NetLab {
   }
 
   /** A veth pair between two namespaces, with `a/prefix` and `b/prefix` addresses (both in 198.18.0.0/15). */
-  link(nsA: string, ifA: string, cidrA: string | null, nsB: string, ifB: string, cidrB: string | null, mtu = 1500): void {
-    for (const cidr of [cidrA, cidrB]) if (cidr && !isTestAddress(cidr.split('/')[0]!)) throw new Error(`${cidr} is outside 198.18.0.0/15`);
+  link(
+    nsA: string,
+    ifA: string,
+    cidrA: string | null,
+    nsB: string,
+    ifB: string,
+    cidrB: string | null,
+    mtu = 1500,
+  ): void {
+    for (const cidr of [cidrA, cidrB])
+      if (cidr && !isTestAddress(cidr.split('/')[0]!)) throw new Error(`${cidr} is outside 198.18.0.0/15`);
     const tmpA = `va${this.tag}${counter++}`.slice(0, 15);
     const tmpB = `vb${this.tag}${counter++}`.slice(0, 15);
     run(['ip', 'link', 'add', tmpA, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', tmpB, 'mtu', String(mtu)]);
     run(['ip', 'link', 'set', tmpA, 'netns', nsA, 'name', ifA]);
     run(['ip', 'link', 'set', tmpB, 'netns', nsB, 'name', ifB]);
-    for (const [ns, ifName, cidr] of [[nsA, ifA, cidrA], [nsB, ifB, cidrB]] as const) {
+    for (const [ns, ifName, cidr] of [
+      [nsA, ifA, cidrA],
+      [nsB, ifB, cidrB],
+    ] as const) {
       if (cidr) run(['ip', '-n', ns, 'addr', 'add', cidr, 'dev', ifName]);
       run(['ip', '-n', ns, 'link', 'set', ifName, 'up']);
     }
@@ -70,8 +82,16 @@ export class NetLab {
   }
 
   /** Runs a command inside `ns` to completion. */
-  exec(ns: string, argv: string[], options: { input?: string; timeoutMs?: number } = {}): { code: number | null; stdout: string; stderr: string } {
-    const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', input: options.input ?? '', timeout: options.timeoutMs ?? 60_000 });
+  exec(
+    ns: string,
+    argv: string[],
+    options: { input?: string; timeoutMs?: number } = {},
+  ): { code: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('ip', ['netns', 'exec', ns, ...argv], {
+      encoding: 'utf8',
+      input: options.input ?? '',
+      timeout: options.timeoutMs ?? 60_000,
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

@@ -1,6 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, copyFileSync, readdirSync } from 'node:fs';
+import {
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+  copyFileSync,
+  readdirSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -59,7 +71,11 @@ const TAIL_BYTES = 8 * MiB;
 const FIXED_TIME = new Date('2026-11-01T12:00:00Z');
 
 const run = (cmd: string, args: string[], options: { input?: string; env?: Record<string, string> } = {}) =>
-  execFileSync(cmd, args, { input: options.input, env: { ...process.env, MTOOLS_SKIP_CHECK: '1', ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  execFileSync(cmd, args, {
+    input: options.input,
+    env: { ...process.env, MTOOLS_SKIP_CHECK: '1', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 
 /** Deterministic pseudo-random bytes (AES-CTR of zeros keyed by `label`): incompressible like real binaries. */
 export function pseudoRandomBytes(label: string, length: number): Buffer {
@@ -95,18 +111,23 @@ function textBytes(label: string, length: number): Buffer {
   const words = ['raspberry', 'kernel', 'partition', 'boot', 'firmware', 'cloud', 'init', 'network', label];
   const rnd = pseudoRandomBytes(`${label}/text`, length);
   let out = '';
-  for (let i = 0; out.length < length; i++) out += `${words[rnd[i % rnd.length]! % words.length]}${i % 11 === 0 ? '\n' : ' '}`;
+  for (let i = 0; out.length < length; i++)
+    out += `${words[rnd[i % rnd.length]! % words.length]}${i % 11 === 0 ? '\n' : ' '}`;
   return Buffer.from(out.slice(0, length));
 }
 
 function bootFiles(variant: PiImageVariant, seed: string): Record<string, Buffer> {
   const files: Record<string, Buffer> = {
-    'config.txt': Buffer.from('# rpi-deploy test image\narm_64bit=1\nauto_initramfs=1\ndtoverlay=vc4-kms-v3d\n[pi5]\nkernel=kernel_2712.img\n'),
-    'cmdline.txt': Buffer.from('console=serial0,115200 console=tty1 root=PARTUUID=5e3da3da-02 rootfstype=ext4 fsck.repair=yes rootwait\n'),
+    'config.txt': Buffer.from(
+      '# rpi-deploy test image\narm_64bit=1\nauto_initramfs=1\ndtoverlay=vc4-kms-v3d\n[pi5]\nkernel=kernel_2712.img\n',
+    ),
+    'cmdline.txt': Buffer.from(
+      'console=serial0,115200 console=tty1 root=PARTUUID=5e3da3da-02 rootfstype=ext4 fsck.repair=yes rootwait\n',
+    ),
     'issue.txt': Buffer.from(`Raspberry Pi reference 2026-10-01 (${variant}, ${seed})\n`),
     'kernel_2712.img': pseudoRandomBytes(`${seed}/kernel_2712`, 1200 * 1024),
     'kernel8.img': pseudoRandomBytes(`${seed}/kernel8`, 900 * 1024),
-    'initramfs_2712': pseudoRandomBytes(`${seed}/initramfs_2712`, 300 * 1024),
+    initramfs_2712: pseudoRandomBytes(`${seed}/initramfs_2712`, 300 * 1024),
     'bcm2712-rpi-5-b.dtb': pseudoRandomBytes(`${seed}/dtb-5b`, 80 * 1024),
     'bcm2712d0-rpi-5-b.dtb': pseudoRandomBytes(`${seed}/dtb-d0`, 80 * 1024),
     'bcm2712-rpi-cm5-cm5io.dtb': pseudoRandomBytes(`${seed}/dtb-cm5`, 78 * 1024),
@@ -118,7 +139,9 @@ function bootFiles(variant: PiImageVariant, seed: string): Record<string, Buffer
   if (variant === 'cloud-init') {
     files['user-data'] = Buffer.from('#cloud-config\nhostname: raspberrypi\nmanage_etc_hosts: true\n');
     files['meta-data'] = Buffer.from('instance-id: rpios-image\n');
-    files['network-config'] = Buffer.from('network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n      optional: true\n');
+    files['network-config'] = Buffer.from(
+      'network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n      optional: true\n',
+    );
   }
   return files;
 }
@@ -183,7 +206,16 @@ export function buildPiImage(dir: string, options: PiImageOptions = {}): PiImage
   const bootFs = join(work, 'boot.vfat');
   run('truncate', ['-s', String(BOOT_BYTES), bootFs]);
   run('mkfs.vfat', ['-F', '32', '-s', '1', '-n', 'bootfs', '-i', '5e3da3da', '--invariant', bootFs]);
-  run('mcopy', ['-s', '-m', '-i', bootFs, ...readdirSync(bootTree).sort().map((n) => join(bootTree, n)), '::']);
+  run('mcopy', [
+    '-s',
+    '-m',
+    '-i',
+    bootFs,
+    ...readdirSync(bootTree)
+      .sort()
+      .map((n) => join(bootTree, n)),
+    '::',
+  ]);
 
   const root = rootFiles(seed, payloadBytes);
   const rootTree = join(work, 'root');
@@ -192,11 +224,35 @@ export function buildPiImage(dir: string, options: PiImageOptions = {}): PiImage
   const zeroPath = 'opt/zeros.bin';
   writeTree(rootTree, { ...root, [zeroPath]: Buffer.alloc(zeroFileBytes, 0xa5) });
   const rootFs = join(work, 'root.ext4');
-  run('mkfs.ext4', ['-q', '-F', '-b', '4096', '-L', 'rootfs', '-U', '5e3da3da-0000-4000-8000-000000000002', '-E', 'root_owner=0:0,hash_seed=5e3da3da-0000-4000-8000-000000000003', '-d', rootTree, rootFs, `${rootBytes / 1024}k`], {
-    env: { E2FSPROGS_FAKE_TIME: String(FIXED_TIME.getTime() / 1000) },
-  });
-  const blocks = run('debugfs', ['-R', `blocks /${zeroPath}`, rootFs]).toString().trim().split(/\s+/).map(Number);
-  if (blocks.length * 4096 < zeroFileBytes || blocks.some((b) => !Number.isInteger(b) || b <= 0)) throw new Error(`unexpected blocks for ${zeroPath}: ${blocks.join(' ')}`);
+  run(
+    'mkfs.ext4',
+    [
+      '-q',
+      '-F',
+      '-b',
+      '4096',
+      '-L',
+      'rootfs',
+      '-U',
+      '5e3da3da-0000-4000-8000-000000000002',
+      '-E',
+      'root_owner=0:0,hash_seed=5e3da3da-0000-4000-8000-000000000003',
+      '-d',
+      rootTree,
+      rootFs,
+      `${rootBytes / 1024}k`,
+    ],
+    {
+      env: { E2FSPROGS_FAKE_TIME: String(FIXED_TIME.getTime() / 1000) },
+    },
+  );
+  const blocks = run('debugfs', ['-R', `blocks /${zeroPath}`, rootFs])
+    .toString()
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  if (blocks.length * 4096 < zeroFileBytes || blocks.some((b) => !Number.isInteger(b) || b <= 0))
+    throw new Error(`unexpected blocks for ${zeroPath}: ${blocks.join(' ')}`);
   for (const b of blocks) writeAt(rootFs, b * 4096, Buffer.alloc(4096));
 
   writeAt(path, BOOT_START, readFileSync(bootFs));
@@ -216,7 +272,12 @@ export function buildPiImage(dir: string, options: PiImageOptions = {}): PiImage
     sha256: sha256File(path),
     variant,
     boot: { offsetBytes: BOOT_START, lengthBytes: BOOT_BYTES, files: boot },
-    root: { offsetBytes: rootStart, lengthBytes: rootBytes, zeroFile: { path: `/${zeroPath}`, sizeBytes: zeroFileBytes, spans }, files: root },
+    root: {
+      offsetBytes: rootStart,
+      lengthBytes: rootBytes,
+      zeroFile: { path: `/${zeroPath}`, sizeBytes: zeroFileBytes, spans },
+      files: root,
+    },
     freeTail: { offsetBytes: rootStart + rootBytes, lengthBytes: TAIL_BYTES },
   };
 }

@@ -58,7 +58,8 @@ export interface ReplayResult {
 export const PI_PRL = [1, 3, 43, 60, 66, 67, 128, 129, 130, 131, 132, 133, 134, 135];
 export const PI_VENDOR_CLASS = 'PXEClient:Arch:00000:UNDI:002001';
 /** What dnsmasq sends for pxe-service=0,"Raspberry Pi Boot" (docs/pi5-netboot.md §1.3). */
-export const RPI_OPTION43_HEX = '060103' + '0a0400505845' + '0914000011' + Buffer.from('Raspberry Pi Boot').toString('hex') + 'ff';
+export const RPI_OPTION43_HEX =
+  '060103' + '0a0400505845' + '0914000011' + Buffer.from('Raspberry Pi Boot').toString('hex') + 'ff';
 
 export function option97(o: Pick<ReplayOptions, 'mac' | 'serial8' | 'model' | 'guidOrder'>): Buffer {
   const le = (o.guidOrder ?? 'le') === 'le';
@@ -69,8 +70,19 @@ export function option97(o: Pick<ReplayOptions, 'mac' | 'serial8' | 'model' | 'g
     else b.writeUInt32BE(n);
     return b;
   };
-  const macTail = Buffer.from(o.mac.split(':').slice(2).map((h) => parseInt(h, 16)));
-  return Buffer.concat([Buffer.from([0]), le ? fourcc : Buffer.from(fourcc).reverse(), u32(o.model === 'pi4' ? 0x00c03112 : 0x00d04170), le ? macTail : Buffer.from(macTail).reverse(), u32(parseInt(o.serial8, 16))]);
+  const macTail = Buffer.from(
+    o.mac
+      .split(':')
+      .slice(2)
+      .map((h) => parseInt(h, 16)),
+  );
+  return Buffer.concat([
+    Buffer.from([0]),
+    le ? fourcc : Buffer.from(fourcc).reverse(),
+    u32(o.model === 'pi4' ? 0x00c03112 : 0x00d04170),
+    le ? macTail : Buffer.from(macTail).reverse(),
+    u32(parseInt(o.serial8, 16)),
+  ]);
 }
 
 export function option(code: number, value: Buffer | number[] | string): Buffer {
@@ -106,7 +118,7 @@ export function viewReply(p: CapturedUdp): ReplyView | undefined {
   const b = p.payload;
   if (b.length < 240 || b[0] !== 2 || b.readUInt32BE(236) !== 0x63825363) return undefined;
   const options: Record<number, string> = {};
-  for (let i = 240; i < b.length && b[i] !== 255; ) {
+  for (let i = 240; i < b.length && b[i] !== 255;) {
     if (b[i] === 0) {
       i++;
       continue;
@@ -116,7 +128,15 @@ export function viewReply(p: CapturedUdp): ReplyView | undefined {
     i += 2 + len;
   }
   const ip = (o: number) => `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
-  return { from: p.ipSrc, ipDst: p.ipDst, ethDst: p.ethDst, type: options[53] ? parseInt(options[53], 16) : null, yiaddr: ip(16), siaddr: ip(20), options };
+  return {
+    from: p.ipSrc,
+    ipDst: p.ipDst,
+    ethDst: p.ethDst,
+    type: options[53] ? parseInt(options[53], 16) : null,
+    yiaddr: ip(16),
+    siaddr: ip(20),
+    options,
+  };
 }
 
 const hexIp = (ip: string) => Buffer.from(ip.split('.').map(Number)).toString('hex');
@@ -128,7 +148,10 @@ export function checkBootReply(r: ReplyView, o: ReplayOptions, what: string): st
   const problems: string[] = [];
   const expect = (ok: boolean, text: string) => ok || problems.push(`${what}: ${text}`);
   const server = o.tftpServer!;
-  expect(r.ethDst === 'ff:ff:ff:ff:ff:ff', `Ethernet destination ${r.ethDst}: the board has no address and sets no broadcast flag, so only a broadcast frame reaches it`);
+  expect(
+    r.ethDst === 'ff:ff:ff:ff:ff:ff',
+    `Ethernet destination ${r.ethDst}: the board has no address and sets no broadcast flag, so only a broadcast frame reaches it`,
+  );
   expect(r.options[60] === hexText('PXEClient'), `option 60 is ${r.options[60]}, not "PXEClient"`);
   expect(r.options[43] === RPI_OPTION43_HEX, `option 43 is ${r.options[43]}, not the 32-byte "Raspberry Pi Boot" menu`);
   expect(r.options[66] === hexText(server), `option 66 is ${r.options[66]}, not the dotted quad "${server}"`);
@@ -143,7 +166,10 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
   const socket = createSocket({ type: 'udp4', reuseAddr: true });
   await new Promise<void>((resolve) => socket.bind(68, resolve));
   socket.setBroadcast(true);
-  const send = (packet: Buffer) => new Promise<void>((resolve, reject) => socket.send(packet, 67, '255.255.255.255', (e) => (e ? reject(e) : resolve())));
+  const send = (packet: Buffer) =>
+    new Promise<void>((resolve, reject) =>
+      socket.send(packet, 67, '255.255.255.255', (e) => (e ? reject(e) : resolve())),
+    );
   const xid = randomInt(2 ** 32);
   const mine = (p: CapturedUdp) => p.payload.length >= 240 && p.payload.readUInt32BE(4) === xid;
   const problems: string[] = [];
@@ -154,7 +180,10 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
       first = await capture.waitFor((p) => mine(p) && viewReply(p)?.type === 2, o.retryMs ?? 4000);
     }
     await new Promise((r) => setTimeout(r, o.collectMs ?? 1500));
-    const offers = capture.packets.filter(mine).map(viewReply).filter((r): r is ReplyView => r?.type === 2);
+    const offers = capture.packets
+      .filter(mine)
+      .map(viewReply)
+      .filter((r): r is ReplyView => r?.type === 2);
     const addressOffer = offers.find((r) => r.yiaddr !== '0.0.0.0');
     const bootOffer = offers.find(isBootReply);
     if (o.tftpServer === null) {
@@ -167,14 +196,24 @@ export async function replay(o: ReplayOptions): Promise<ReplayResult> {
     let ack: ReplyView | null = null;
     if (addressOffer) {
       const serverId = Buffer.from(addressOffer.options[54] ?? '', 'hex');
-      await send(bootloaderPacket(o, xid, 3, [option(50, addressOffer.yiaddr.split('.').map(Number)), option(54, serverId)]));
+      await send(
+        bootloaderPacket(o, xid, 3, [option(50, addressOffer.yiaddr.split('.').map(Number)), option(54, serverId)]),
+      );
       const got = await capture.waitFor((p) => mine(p) && [5, 6].includes(viewReply(p)?.type ?? 0), o.retryMs ?? 4000);
       ack = got ? viewReply(got)! : null;
-      if (!ack || ack.type !== 5) problems.push(`REQUEST for ${addressOffer.yiaddr} got ${ack ? 'a NAK' : 'no answer'}`);
-      else if (ack.yiaddr !== addressOffer.yiaddr) problems.push(`ACK gives ${ack.yiaddr}, the OFFER ${addressOffer.yiaddr}`);
+      if (!ack || ack.type !== 5)
+        problems.push(`REQUEST for ${addressOffer.yiaddr} got ${ack ? 'a NAK' : 'no answer'}`);
+      else if (ack.yiaddr !== addressOffer.yiaddr)
+        problems.push(`ACK gives ${ack.yiaddr}, the OFFER ${addressOffer.yiaddr}`);
       else if (o.tftpServer !== null && ack.from === o.tftpServer) problems.push(...checkBootReply(ack, o, 'ACK'));
     }
-    return { offers, ack, address: ack?.type === 5 ? ack.yiaddr : null, bootServer: bootOffer?.siaddr ?? null, problems };
+    return {
+      offers,
+      ack,
+      address: ack?.type === 5 ? ack.yiaddr : null,
+      bootServer: bootOffer?.siaddr ?? null,
+      problems,
+    };
   } finally {
     socket.close();
     await capture.stop();

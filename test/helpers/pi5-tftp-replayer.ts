@@ -43,7 +43,10 @@ export interface TftpReplayResult {
 }
 
 const BLKSIZE = 1468;
-const PI_OPTIONS: Array<[string, string]> = [['tsize', '0'], ['blksize', String(BLKSIZE)]];
+const PI_OPTIONS: Array<[string, string]> = [
+  ['tsize', '0'],
+  ['blksize', String(BLKSIZE)],
+];
 
 class Replayer {
   readonly problems: string[] = [];
@@ -71,19 +74,23 @@ class Replayer {
     try {
       const sentAt = performance.now();
       const first = await this.request(peer, path);
-      if (!first) return this.problem(path, 'probe: no answer'), undefined;
+      if (!first) return (this.problem(path, 'probe: no answer'), undefined);
       if (first.reply.op === 'ERROR') {
-        if (first.reply.code !== 1) this.problem(path, `probe: ERROR ${first.reply.code} "${first.reply.message}" where 1 (not found) was due`);
+        if (first.reply.code !== 1)
+          this.problem(path, `probe: ERROR ${first.reply.code} "${first.reply.message}" where 1 (not found) was due`);
         if (first.at - sentAt > 1000) this.problem(path, `probe: "not found" took ${Math.round(first.at - sentAt)} ms`);
         return 'not-found';
       }
-      if (first.reply.op !== 'OACK') return this.problem(path, `probe: ${first.reply.op} instead of OACK`), undefined;
-      if (first.from.port === this.o.port) this.problem(path, 'probe: OACK came from the server port, not a transfer port');
+      if (first.reply.op !== 'OACK') return (this.problem(path, `probe: ${first.reply.op} instead of OACK`), undefined);
+      if (first.from.port === this.o.port)
+        this.problem(path, 'probe: OACK came from the server port, not a transfer port');
       const keys = Object.keys(first.reply.options).sort().join(',');
       if (keys !== 'blksize,tsize') this.problem(path, `probe: OACK options ${keys}, expected blksize,tsize`);
-      if (first.reply.options['blksize'] !== String(BLKSIZE)) this.problem(path, `probe: blksize ${first.reply.options['blksize']}`);
+      if (first.reply.options['blksize'] !== String(BLKSIZE))
+        this.problem(path, `probe: blksize ${first.reply.options['blksize']}`);
       const tsize = Number(first.reply.options['tsize']);
-      if (!Number.isSafeInteger(tsize) || tsize < 0) return this.problem(path, `probe: tsize ${first.reply.options['tsize']}`), undefined;
+      if (!Number.isSafeInteger(tsize) || tsize < 0)
+        return (this.problem(path, `probe: tsize ${first.reply.options['tsize']}`), undefined);
       peer.send(error(0, 'Early terminate'), first.from.port, first.from.address);
       // The session must end silently: nothing more may arrive on the probe's port.
       const stray = await peer.next(300);
@@ -99,23 +106,37 @@ class Replayer {
     const peer = await Peer.open();
     try {
       const first = await this.request(peer, path);
-      if (first?.reply.op !== 'OACK') return this.problem(path, `read: ${first ? first.reply.op : 'no answer'} instead of OACK`), undefined;
-      if (Number(first.reply.options['tsize']) !== tsize) this.problem(path, `read: tsize ${first.reply.options['tsize']} differs from the probe's ${tsize}`);
+      if (first?.reply.op !== 'OACK')
+        return (this.problem(path, `read: ${first ? first.reply.op : 'no answer'} instead of OACK`), undefined);
+      if (Number(first.reply.options['tsize']) !== tsize)
+        this.problem(path, `read: tsize ${first.reply.options['tsize']} differs from the probe's ${tsize}`);
       const tid = first.from;
       const parts: Buffer[] = [];
       let received = 0;
       peer.send(ack(0), tid.port, tid.address);
       for (let block = 1; ; block++) {
         const got = await peer.next(this.o.replyTimeoutMs);
-        if (!got) return this.problem(path, `read: no DATA ${block}`), undefined;
-        if (got.from.port !== tid.port || got.from.address !== tid.address) return this.problem(path, `read: DATA from ${got.from.address}:${got.from.port}, not the transfer's TID`), undefined;
-        if (got.reply.op !== 'DATA') return this.problem(path, `read: ${got.reply.op} at block ${block}`), undefined;
-        if (got.reply.block !== (block & 0xffff)) return this.problem(path, `read: DATA ${got.reply.block} where ${block & 0xffff} was due (a premature retransmit?)`), undefined;
+        if (!got) return (this.problem(path, `read: no DATA ${block}`), undefined);
+        if (got.from.port !== tid.port || got.from.address !== tid.address)
+          return (
+            this.problem(path, `read: DATA from ${got.from.address}:${got.from.port}, not the transfer's TID`),
+            undefined
+          );
+        if (got.reply.op !== 'DATA') return (this.problem(path, `read: ${got.reply.op} at block ${block}`), undefined);
+        if (got.reply.block !== (block & 0xffff))
+          return (
+            this.problem(
+              path,
+              `read: DATA ${got.reply.block} where ${block & 0xffff} was due (a premature retransmit?)`,
+            ),
+            undefined
+          );
         parts.push(Buffer.from(got.reply.data));
         received += got.reply.data.length;
         peer.send(ack(block & 0xffff), tid.port, tid.address);
         if (got.reply.data.length < BLKSIZE) break;
-        if (got.reply.data.length > BLKSIZE) return this.problem(path, `read: DATA ${block} carries ${got.reply.data.length} bytes`), undefined;
+        if (got.reply.data.length > BLKSIZE)
+          return (this.problem(path, `read: DATA ${block} carries ${got.reply.data.length} bytes`), undefined);
       }
       if (received !== tsize) this.problem(path, `read: ${received} bytes, tsize said ${tsize}`);
       const stray = await peer.next(300);
@@ -158,7 +179,16 @@ class Replayer {
     const text = config.bytes.toString('utf8');
     const kernel = /^kernel=(\S+)/m.exec(text)?.[1] ?? 'kernel_2712.img';
     const initramfs = /^initramfs\s+(\S+)/m.exec(text)?.[1];
-    for (const name of ['bcm2712-rpi-5-b.dtb', kernel, ...(initramfs ? [initramfs] : []), 'overlays/overlay_map.dtb', 'overlays/bcm2712d0.dtbo', 'cmdline.txt', 'pieeprom.sig', 'armstub8-2712.bin']) {
+    for (const name of [
+      'bcm2712-rpi-5-b.dtb',
+      kernel,
+      ...(initramfs ? [initramfs] : []),
+      'overlays/overlay_map.dtb',
+      'overlays/bcm2712d0.dtbo',
+      'cmdline.txt',
+      'pieeprom.sig',
+      'armstub8-2712.bin',
+    ]) {
       await this.file(`${prefix}${name}`);
     }
     return prefix;

@@ -10,7 +10,12 @@ export interface RawResponse {
  * One HTTP request with the path sent exactly as given: fetch() and URL normalise `..` and
  * percent-escapes away, which would hide what a hostile client can really send.
  */
-export function rawRequest(base: string, method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<RawResponse> {
+export function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawResponse> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, method, path, headers: options.headers }, (res) => {
@@ -25,9 +30,18 @@ export function rawRequest(base: string, method: string, path: string, options: 
 }
 
 /** A JSON request; the answer's body parsed when it is JSON. */
-export async function jsonRequest(base: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function jsonRequest(
+  base: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const res = await rawRequest(base, method, path, { headers: { ...(payload !== undefined && { 'content-type': 'application/json' }), ...headers }, body: payload });
+  const res = await rawRequest(base, method, path, {
+    headers: { ...(payload !== undefined && { 'content-type': 'application/json' }), ...headers },
+    body: payload,
+  });
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;

@@ -54,8 +54,20 @@ export async function runSeedInstaller(o: SeedInstallerOptions): Promise<SeedRun
   let hostname: string | null = null;
 
   async function report(status: SeedStatusWord, message: string, errorMessage: string | null = null): Promise<void> {
-    const sent = { status, hostname, serial: o.serial, mac_address: o.mac, message, error_message: errorMessage, timestamp: Date.now() / 1000 };
-    const res = await fetch(`${o.server}/api/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sent) });
+    const sent = {
+      status,
+      hostname,
+      serial: o.serial,
+      mac_address: o.mac,
+      message,
+      error_message: errorMessage,
+      timestamp: Date.now() / 1000,
+    };
+    const res = await fetch(`${o.server}/api/status`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(sent),
+    });
     run.reports.push({ status, sent, httpStatus: res.status, reply: await res.json() });
   }
 
@@ -64,7 +76,12 @@ export async function runSeedInstaller(o: SeedInstallerOptions): Promise<SeedRun
     const res = await fetch(`${o.server}/api/config`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ product_type: o.product, venue_code: o.venue ?? null, serial_number: o.serial, mac_address: o.mac }),
+      body: JSON.stringify({
+        product_type: o.product,
+        venue_code: o.venue ?? null,
+        serial_number: o.serial,
+        mac_address: o.mac,
+      }),
     });
     const config = (await res.json()) as Record<string, unknown>;
     if (res.status !== 200) throw new Error(`Failed to get config: HTTP ${res.status}: ${String(config['error'])}`);
@@ -74,7 +91,8 @@ export async function runSeedInstaller(o: SeedInstallerOptions): Promise<SeedRun
     const size = config['image_size'] as number;
 
     await report('downloading', `Downloading ${String(config['image_url'])}`);
-    if (o.cardBytes !== undefined && size > o.cardBytes) throw new Error(`Image (${size} bytes) is larger than the SD card (${o.cardBytes} bytes)`);
+    if (o.cardBytes !== undefined && size > o.cardBytes)
+      throw new Error(`Image (${size} bytes) is larger than the SD card (${o.cardBytes} bytes)`);
     const image = await fetch(String(config['image_url']));
     if (image.status !== 200 || !image.body) throw new Error(`Download failed: HTTP ${image.status}`);
     const hash = createHash('sha256');
@@ -91,7 +109,8 @@ export async function runSeedInstaller(o: SeedInstallerOptions): Promise<SeedRun
 
     await report('verifying', 'Verifying the written image');
     if (bytes !== size) throw new Error(`Size mismatch: wrote ${bytes} bytes, expected ${size}`);
-    if (run.written.sha256 !== config['image_checksum']) throw new Error(`Checksum mismatch: ${run.written.sha256} != ${String(config['image_checksum'])}`);
+    if (run.written.sha256 !== config['image_checksum'])
+      throw new Error(`Checksum mismatch: ${run.written.sha256} != ${String(config['image_checksum'])}`);
 
     await report('customizing', `Setting hostname ${hostname}`);
     await report('success', 'Installation complete');

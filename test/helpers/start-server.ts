@@ -25,7 +25,13 @@ export interface StartOptions {
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const dir = tempDir();
   const config = loadConfig({
-    flags: { dataDir: dir.path, 'device.listen': '127.0.0.1:0', 'management.listen': '127.0.0.1:0', 'log.level': 'silent', ...options.flags },
+    flags: {
+      dataDir: dir.path,
+      'device.listen': '127.0.0.1:0',
+      'management.listen': '127.0.0.1:0',
+      'log.level': 'silent',
+      ...options.flags,
+    },
   });
   const app = await createApp(config, createLogger('silent'), {
     ...(options.clock && { clock: options.clock }),

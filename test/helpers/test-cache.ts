@@ -7,7 +7,9 @@ import { join } from 'node:path';
  * ~/.cache/rpi-deploy-test (scripts/fetch-node-runtime.mjs puts the boards' Node here by the same rule).
  */
 export function testCacheDir(): string {
-  const dir = process.env['RPI_TEST_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'rpi-deploy-test');
+  const dir =
+    process.env['RPI_TEST_CACHE_DIR'] ??
+    join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'rpi-deploy-test');
   mkdirSync(dir, { recursive: true });
   return dir;
 }

@@ -56,7 +56,16 @@ async function run(o: RogueOptions): Promise<RogueResult> {
   const blksize = o.blksize ?? 512;
   const options: Array<[string, string]> = [['blksize', String(blksize)]];
   if (o.windowsize) options.push(['windowsize', String(o.windowsize)]);
-  const result: RogueResult = { ok: false, size: 0, sha256: '', dataPackets: 0, blocks: 0, repeats: [], arrivals: [], problems: [] };
+  const result: RogueResult = {
+    ok: false,
+    size: 0,
+    sha256: '',
+    dataPackets: 0,
+    blocks: 0,
+    repeats: [],
+    arrivals: [],
+    problems: [],
+  };
   let peer = await Peer.open();
   const fuzzer = o.mode === 'fuzz' ? await Peer.open() : undefined;
   try {
@@ -75,7 +84,9 @@ async function run(o: RogueOptions): Promise<RogueResult> {
     if (o.mode === 'vanish') {
       const port = peer.port;
       peer.close();
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, (o.reopenAfterMs ?? 0) - (performance.now() - first.at))));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, (o.reopenAfterMs ?? 0) - (performance.now() - first.at))),
+      );
       peer = await Peer.open(port);
     }
     if (o.mode === 'silent' || o.mode === 'vanish') {
@@ -86,7 +97,7 @@ async function run(o: RogueOptions): Promise<RogueResult> {
       }
       return result;
     }
-    const withheld = new Set(o.mode === 'withhold-acks' ? o.blocks ?? [] : []);
+    const withheld = new Set(o.mode === 'withhold-acks' ? (o.blocks ?? []) : []);
     const gap = o.mode === 'window-gap' ? o.blocks?.[0] : undefined;
     let gapAckedAt: number | undefined;
     const seenAt = new Map<number, number>();
@@ -94,7 +105,8 @@ async function run(o: RogueOptions): Promise<RogueResult> {
     let expected = 1;
     let inWindow = 0;
     const send = (block: number) => {
-      for (let i = 0; i < (o.mode === 'duplicate-acks' ? o.copies ?? 3 : 1); i++) peer.send(ack(block & 0xffff), tid.port, tid.address);
+      for (let i = 0; i < (o.mode === 'duplicate-acks' ? (o.copies ?? 3) : 1); i++)
+        peer.send(ack(block & 0xffff), tid.port, tid.address);
     };
     send(0);
     for (;;) {
@@ -107,7 +119,8 @@ async function run(o: RogueOptions): Promise<RogueResult> {
         result.problems.push(`got ${got.reply.op} at block ${expected}`);
         return result;
       }
-      if (fuzzer && result.dataPackets === 2) for (let i = 0; i < 200; i++) peer.send(garbage(i, true), tid.port, tid.address);
+      if (fuzzer && result.dataPackets === 2)
+        for (let i = 0; i < 200; i++) peer.send(garbage(i, true), tid.port, tid.address);
       result.dataPackets++;
       // Absolute block: the one expected or a repeat of an earlier one, with the 16-bit wrap.
       const block = expected - ((expected - got.reply.block) & 0xffff);
@@ -117,7 +130,8 @@ async function run(o: RogueOptions): Promise<RogueResult> {
       // A lock-step client answers a repeat of the block it has with that block's ACK again.
       if (block === expected - 1 && !o.windowsize) send(block);
       if (block !== expected) continue; // a repeat, or a block past a gap: not acknowledged
-      if (gap === block && gapAckedAt !== undefined && result.recoveryMs === undefined) result.recoveryMs = Math.round(got.at - gapAckedAt);
+      if (gap === block && gapAckedAt !== undefined && result.recoveryMs === undefined)
+        result.recoveryMs = Math.round(got.at - gapAckedAt);
       if (gap === block && gapAckedAt === undefined) {
         // Lost: everything after it in this window is discarded; the ACK of the block before tells the server.
         gapAckedAt = performance.now();
@@ -141,7 +155,13 @@ async function run(o: RogueOptions): Promise<RogueResult> {
     const bytes = Buffer.concat([...parts.keys()].sort((a, b) => a - b).map((k) => parts.get(k)!));
     const stray = await peer.next(300);
     if (stray) result.problems.push(`${stray.reply.op} after the last ACK`);
-    return { ...result, ok: result.problems.length === 0, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), blocks: parts.size };
+    return {
+      ...result,
+      ok: result.problems.length === 0,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      blocks: parts.size,
+    };
   } finally {
     peer.close();
     fuzzer?.close();

@@ -29,7 +29,11 @@ export function parseReply(buf: Buffer): Reply {
   if (op === 3 && buf.length >= 4) return { op: 'DATA', block: buf.readUInt16BE(2), data: buf.subarray(4) };
   if (op === 5 && buf.length >= 4) {
     const end = buf.indexOf(0, 4);
-    return { op: 'ERROR', code: buf.readUInt16BE(2), message: buf.toString('latin1', 4, end === -1 ? buf.length : end) };
+    return {
+      op: 'ERROR',
+      code: buf.readUInt16BE(2),
+      message: buf.toString('latin1', 4, end === -1 ? buf.length : end),
+    };
   }
   if (op === 6 && buf[buf.length - 1] === 0) {
     const words = buf.toString('latin1', 2, buf.length - 1).split('\0');

@@ -1,4 +1,13 @@
-import { closeSync, copyFileSync, openSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  openSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCard, runAgent, type Card } from '../../src/agent/index.js';
@@ -15,7 +24,10 @@ import { tempDir } from '../helpers/temp-dir.js';
  * clear failure reported to the server; never in a success that is not one.
  */
 const CARD_BYTES = 128 * 1024 * 1024;
-const RUNTIMES: [string, string][] = [['this Node (raw chunks)', process.execPath], ...(NODE24 ? [['Node 24 (zstd chunks)', NODE24] as [string, string]] : [])];
+const RUNTIMES: [string, string][] = [
+  ['this Node (raw chunks)', process.execPath],
+  ...(NODE24 ? [['Node 24 (zstd chunks)', NODE24] as [string, string]] : []),
+];
 
 let dir: ReturnType<typeof tempDir>;
 let server: TestServer;
@@ -31,7 +43,10 @@ beforeAll(async () => {
   server = await startServer();
   await server.app.fleet.venues.create({ code: 'CORO', name: 'Corona Karting' });
   await server.app.fleet.pools.import({ venue: 'CORO', text: '1-100' });
-  const record = await server.app.images.import({ path: pi.path }, { product: 'KXP2', version: '2026.11.1', activate: true });
+  const record = await server.app.images.import(
+    { path: pi.path },
+    { product: 'KXP2', version: '2026.11.1', activate: true },
+  );
   manifest = await server.app.images.manifest(record.id);
 }, 60_000);
 afterAll(async () => {
@@ -40,10 +55,26 @@ afterAll(async () => {
 });
 
 const nextSerial = () => (serial++).toString(16);
-const args = (base: string, s: string, card: string, extra: string[] = []) => ['--server', base, '--target', card, '--serial', s, '--venue', 'CORO', '--product', 'KXP2', '--quiet', ...extra];
+const args = (base: string, s: string, card: string, extra: string[] = []) => [
+  '--server',
+  base,
+  '--target',
+  card,
+  '--serial',
+  s,
+  '--venue',
+  'CORO',
+  '--product',
+  'KXP2',
+  '--quiet',
+  ...extra,
+];
 const phasesOf = async (deploymentId: number) =>
-  (await server.app.fleet.records.deployment(deploymentId)).history.filter((h) => h.type === 'deployment.phase').map((h) => h.data['phase']);
-const storedChunkFile = (c: ManifestChunk) => join(server.dataDir, 'images', 'chunks', c.sha256.slice(0, 2), `${c.sha256}.zst`);
+  (await server.app.fleet.records.deployment(deploymentId)).history
+    .filter((h) => h.type === 'deployment.phase')
+    .map((h) => h.data['phase']);
+const storedChunkFile = (c: ManifestChunk) =>
+  join(server.dataDir, 'images', 'chunks', c.sha256.slice(0, 2), `${c.sha256}.zst`);
 /** A used chunk in the root filesystem (not chunk 0, not the boot partition). */
 const rootChunk = () => manifest.chunks.find((c) => c.used && c.offsetBytes >= pi.root.offsetBytes)!;
 
@@ -52,7 +83,11 @@ function expectCardIsImage(card: string): void {
 }
 
 /** Runs `fn` with a stored chunk file damaged by `spoil`, then puts the good file back. */
-async function withDamagedChunk(c: ManifestChunk, spoil: (file: string) => void, fn: () => Promise<void>): Promise<void> {
+async function withDamagedChunk(
+  c: ManifestChunk,
+  spoil: (file: string) => void,
+  fn: () => Promise<void>,
+): Promise<void> {
   const file = storedChunkFile(c);
   copyFileSync(file, `${file}.good`);
   spoil(file);
@@ -73,7 +108,14 @@ describe.each(RUNTIMES)('on %s', (_name, node) => {
       expect(run.result).toMatchObject({ status: 'success' });
       expect(run.result!.stats.resumedRequests).toBeGreaterThan(0);
       expectCardIsImage(card);
-      expect(await phasesOf(run.result!.deploymentId!)).toEqual(['enrolled', 'downloading', 'writing', 'verifying', 'customizing', 'success']);
+      expect(await phasesOf(run.result!.deploymentId!)).toEqual([
+        'enrolled',
+        'downloading',
+        'writing',
+        'verifying',
+        'customizing',
+        'success',
+      ]);
     } finally {
       await proxy.close();
     }
@@ -87,7 +129,11 @@ describe.each(RUNTIMES)('on %s', (_name, node) => {
       const card = cardFile(join(dir.path, `bad-${nextSerial()}.img`), CARD_BYTES);
       const run = await runAgentProcess(args(server.device, nextSerial(), card), { node }).done;
       expect(run.code).toBe(1);
-      expect(run.result).toMatchObject({ status: 'failed', code: 'AGENT_CHUNK_CORRUPT', message: expect.stringContaining(`Chunk ${rootChunk().index}`) });
+      expect(run.result).toMatchObject({
+        status: 'failed',
+        code: 'AGENT_CHUNK_CORRUPT',
+        message: expect.stringContaining(`Chunk ${rootChunk().index}`),
+      });
       // The server checks what it stored before sending it, so the board is told the store is at fault.
       expect(run.result!.message).toContain('Delete and import the image again');
       const { deployment } = await server.app.fleet.records.deployment(run.result!.deploymentId!);
@@ -130,7 +176,14 @@ describe('a card that reads back wrong', () => {
   it('is written again and succeeds when the rewrite holds', async () => {
     const card = cardFile(join(dir.path, `flaky-${nextSerial()}.img`), CARD_BYTES);
     const c = rootChunk();
-    const result = await runAgent({ server: server.device, target: card, serial: nextSerial(), venue: 'CORO', product: 'KXP2', openCard: flaky(c.index, 1) });
+    const result = await runAgent({
+      server: server.device,
+      target: card,
+      serial: nextSerial(),
+      venue: 'CORO',
+      product: 'KXP2',
+      openCard: flaky(c.index, 1),
+    });
     expect(result).toMatchObject({ status: 'success', stats: { rewrites: 1 } });
     expectCardIsImage(card);
   });
@@ -138,8 +191,19 @@ describe('a card that reads back wrong', () => {
   it('fails with AGENT_VERIFY_MISMATCH when every rewrite reads back wrong, and the server knows', async () => {
     const card = cardFile(join(dir.path, `bad-card-${nextSerial()}.img`), CARD_BYTES);
     const c = rootChunk();
-    const result = await runAgent({ server: server.device, target: card, serial: nextSerial(), venue: 'CORO', product: 'KXP2', openCard: flaky(c.index, 99) });
-    expect(result).toMatchObject({ status: 'failed', code: 'AGENT_VERIFY_MISMATCH', message: expect.stringContaining(`Chunk ${c.index}`) });
+    const result = await runAgent({
+      server: server.device,
+      target: card,
+      serial: nextSerial(),
+      venue: 'CORO',
+      product: 'KXP2',
+      openCard: flaky(c.index, 99),
+    });
+    expect(result).toMatchObject({
+      status: 'failed',
+      code: 'AGENT_VERIFY_MISMATCH',
+      message: expect.stringContaining(`Chunk ${c.index}`),
+    });
     const { deployment } = await server.app.fleet.records.deployment(result.deploymentId!);
     expect(deployment).toMatchObject({ status: 'failed', error: expect.stringMatching(/^AGENT_VERIFY_MISMATCH: /) });
   });
@@ -153,7 +217,10 @@ describe('a target the agent must refuse', () => {
     const card = make(join(dir.path, `refused-${nextSerial()}.img`));
     const run = await runAgentProcess(args(server.device, nextSerial(), card)).done;
     expect([run.code, run.result?.status, run.result?.code]).toEqual([1, 'failed', code]);
-    expect((await server.app.fleet.records.deployment(run.result!.deploymentId!)).deployment).toMatchObject({ status: 'failed', error: expect.stringContaining(code) });
+    expect((await server.app.fleet.records.deployment(run.result!.deploymentId!)).deployment).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining(code),
+    });
   });
 });
 
@@ -161,7 +228,10 @@ describe.each(RUNTIMES)('a board that restarts mid-write, on %s', (_name, node) 
   it('resumes from what the server says it verified, and writes only the rest', async () => {
     const s = nextSerial();
     const card = cardFile(join(dir.path, `reboot-${s}.img`), CARD_BYTES);
-    const slow = runAgentProcess(args(server.device, s, card, ['--write-rate', '4M', '--parallel', '1', '--verify-batch', '4M']), { node });
+    const slow = runAgentProcess(
+      args(server.device, s, card, ['--write-rate', '4M', '--parallel', '1', '--verify-batch', '4M']),
+      { node },
+    );
     const deadline = Date.now() + 30_000;
     let verified: number[] = [];
     while (verified.length < 3 && Date.now() < deadline) {

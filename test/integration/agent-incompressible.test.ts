@@ -53,9 +53,25 @@ describe.skipIf(!NODE24)('an image with chunks zstd cannot shrink, on the boards
     for (let i = 0; i < RUNS; i++) {
       const card = cardFile(join(dir.path, `card-${i}.img`), CARD_BYTES);
       const serial = (0x1c0d0000 + i).toString(16);
-      const args = ['--server', server.device, '--target', card, '--serial', serial, '--mac', `2c:cf:67:1c:00:${i.toString(16).padStart(2, '0')}`, '--quiet'];
+      const args = [
+        '--server',
+        server.device,
+        '--target',
+        card,
+        '--serial',
+        serial,
+        '--mac',
+        `2c:cf:67:1c:00:${i.toString(16).padStart(2, '0')}`,
+        '--quiet',
+      ];
       const run = await runAgentProcess(args, { node: NODE24 }).done;
-      expect({ run: i, code: run.code, status: run.result?.status, message: run.result?.message, stderr: run.stderr }).toMatchObject({ code: 0, status: 'success' });
+      expect({
+        run: i,
+        code: run.code,
+        status: run.result?.status,
+        message: run.result?.message,
+        stderr: run.stderr,
+      }).toMatchObject({ code: 0, status: 'success' });
       expect(run.result!.stats).toMatchObject({ corruptChunks: 0, resumedRequests: 0, rewrites: 0 });
       expect(firstDifference(readPrefix(card, image.length), image, ranges), `run ${i}`).toBeUndefined();
       rmSync(card);

@@ -22,8 +22,13 @@ beforeAll(async () => {
   server = await startServer();
   await server.app.fleet.venues.create({ code: 'CORO', name: 'Corona Karting' });
   await server.app.fleet.pools.import({ venue: 'CORO', text: '1-10' });
-  const record = await server.app.images.import({ path: pi.path }, { product: 'KXP2', version: '2026.11.1', activate: true });
-  usedBytes = (await server.app.images.manifest(record.id)).chunks.filter((c) => c.used).reduce((n, c) => n + c.sizeBytes, 0);
+  const record = await server.app.images.import(
+    { path: pi.path },
+    { product: 'KXP2', version: '2026.11.1', activate: true },
+  );
+  usedBytes = (await server.app.images.manifest(record.id)).chunks
+    .filter((c) => c.used)
+    .reduce((n, c) => n + c.sizeBytes, 0);
 }, 60_000);
 afterAll(async () => {
   await server?.stop();
@@ -41,7 +46,14 @@ describe('agent progress', () => {
       const card = cardFile(join(dir.path, 'card.img'), 128 * 1024 * 1024);
       // About four seconds of writing: several one-second reports fall inside it.
       const rate = Math.ceil(usedBytes / 4);
-      const result = await runAgent({ server: server.device, target: card, serial: 'b0a7d00d', venue: 'CORO', product: 'KXP2', writeRateBytesPerSec: rate });
+      const result = await runAgent({
+        server: server.device,
+        target: card,
+        serial: 'b0a7d00d',
+        venue: 'CORO',
+        product: 'KXP2',
+        writeRateBytesPerSec: rate,
+      });
       expect(result.status).toBe('success');
     } finally {
       off();

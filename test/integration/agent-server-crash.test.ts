@@ -16,7 +16,8 @@ import { tempDir } from '../helpers/temp-dir.js';
  */
 const BOARDS = 8;
 let dir: ReturnType<typeof tempDir>;
-const open = () => openCore(loadConfig({ flags: { dataDir: join(dir.path, 'data'), 'log.level': 'silent' } }), createLogger('silent'));
+const open = () =>
+  openCore(loadConfig({ flags: { dataDir: join(dir.path, 'data'), 'log.level': 'silent' } }), createLogger('silent'));
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -42,12 +43,35 @@ afterAll(() => dir?.remove());
 describe('server killed mid-fleet', () => {
   it('loses no record, and every board resumes to success', async () => {
     const port = await freePort();
-    const serveArgs = ['--data-dir', join(dir.path, 'data'), '--device-listen', `127.0.0.1:${port}`, '--management-listen', '127.0.0.1:0', '--log-level', 'silent'];
+    const serveArgs = [
+      '--data-dir',
+      join(dir.path, 'data'),
+      '--device-listen',
+      `127.0.0.1:${port}`,
+      '--management-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'silent',
+    ];
     const first = await spawnServe(serveArgs);
     const server = `http://127.0.0.1:${port}`;
     const agents = Array.from({ length: BOARDS }, (_, i) => {
       const card = cardFile(join(dir.path, `card-${i}.img`), 128 * 1024 * 1024);
-      const args = ['--server', server, '--target', card, '--serial', (0xc0de0000 + i).toString(16), '--write-rate', '3M', '--verify-batch', '4M', '--retry-for', '120', '--quiet'];
+      const args = [
+        '--server',
+        server,
+        '--target',
+        card,
+        '--serial',
+        (0xc0de0000 + i).toString(16),
+        '--write-rate',
+        '3M',
+        '--verify-batch',
+        '4M',
+        '--retry-for',
+        '120',
+        '--quiet',
+      ];
       return runAgentProcess(args, { node: i % 2 && NODE24 ? NODE24 : process.execPath, timeoutMs: 170_000 });
     });
 
@@ -57,7 +81,14 @@ describe('server killed mid-fleet', () => {
     let verifiedBeforeKill = 0;
     while (Date.now() < deadline && verifiedBeforeKill < BOARDS) {
       await new Promise((r) => setTimeout(r, 200));
-      verifiedBeforeKill = Number((await probe.store.db.selectFrom('verified_chunks').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      verifiedBeforeKill = Number(
+        (
+          await probe.store.db
+            .selectFrom('verified_chunks')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     }
     const acknowledgedDeployments = await probe.store.db.selectFrom('deployments').select(['id', 'serial']).execute();
     await probe.close();
@@ -75,7 +106,13 @@ describe('server killed mid-fleet', () => {
       await new Promise((r) => second.child.once('exit', r));
     }
 
-    for (const r of runs) expect({ code: r.code, result: r.result?.status, message: r.result?.message, stderr: r.stderr.slice(-500) }).toMatchObject({ code: 0, result: 'success' });
+    for (const r of runs)
+      expect({
+        code: r.code,
+        result: r.result?.status,
+        message: r.result?.message,
+        stderr: r.stderr.slice(-500),
+      }).toMatchObject({ code: 0, result: 'success' });
     const core = await open();
     try {
       // Every deployment the first server had committed is still there.
@@ -85,7 +122,14 @@ describe('server killed mid-fleet', () => {
       for (const r of runs) {
         const { deployment, history } = await core.fleet.records.deployment(r.result!.deploymentId!);
         expect(deployment.status).toBe('success');
-        expect(history.filter((h) => h.type === 'deployment.phase').map((h) => h.data['phase'])).toEqual(['enrolled', 'downloading', 'writing', 'verifying', 'customizing', 'success']);
+        expect(history.filter((h) => h.type === 'deployment.phase').map((h) => h.data['phase'])).toEqual([
+          'enrolled',
+          'downloading',
+          'writing',
+          'verifying',
+          'customizing',
+          'success',
+        ]);
         names.add(deployment.hostname);
       }
       expect(names.size).toBe(BOARDS);

@@ -47,7 +47,16 @@ describe('backup and restore', () => {
     const config = join(dir.path, 'config.yaml');
     writeFileSync(config, `dataDir: ${data}\n`);
 
-    const { device, child } = await spawnServe(['--config', config, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'silent']);
+    const { device, child } = await spawnServe([
+      '--config',
+      config,
+      '--device-listen',
+      '127.0.0.1:0',
+      '--management-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'silent',
+    ]);
     try {
       const acknowledged: { serial: string; hostname: string; at: number }[] = [];
       let next = 0;
@@ -88,13 +97,19 @@ describe('backup and restore', () => {
 
       const core = await open(restored);
       try {
-        expect((await sql<{ integrity_check: string }>`pragma integrity_check`.execute(core.store.db)).rows).toEqual([{ integrity_check: 'ok' }]);
+        expect((await sql<{ integrity_check: string }>`pragma integrity_check`.execute(core.store.db)).rows).toEqual([
+          { integrity_check: 'ok' },
+        ]);
         const before = acknowledged.filter((a) => a.at < startedAt);
         expect(before.length).toBeGreaterThanOrEqual(50);
         for (const a of before) expect((await core.fleet.records.device(a.serial)).device.hostname).toBe(a.hostname);
         // And nothing the server never acknowledged: every restored assignment is one a board was given.
         const given = new Map(acknowledged.map((a) => [a.serial, a.hostname]));
-        const rows = await core.store.db.selectFrom('assignments').select(['serial', 'hostname']).where('released_at', 'is', null).execute();
+        const rows = await core.store.db
+          .selectFrom('assignments')
+          .select(['serial', 'hostname'])
+          .where('released_at', 'is', null)
+          .execute();
         for (const row of rows) expect(given.get(row.serial)).toBe(row.hostname);
       } finally {
         await core.close();
@@ -107,7 +122,18 @@ describe('backup and restore', () => {
   it('carries the image store with --with-images: the restored store reads the same chunks', async () => {
     const data = join(dir.path, 'data');
     const image = buildPiImage(dir.path);
-    const add = runCli(['image', 'add', image.path, '--product', 'KXP2', '--version', '1.0', '--activate', '--data-dir', data]);
+    const add = runCli([
+      'image',
+      'add',
+      image.path,
+      '--product',
+      'KXP2',
+      '--version',
+      '1.0',
+      '--activate',
+      '--data-dir',
+      data,
+    ]);
     expect(add.code, add.stderr).toBe(0);
     const backupFile = join(dir.path, 'with-images.backup');
     const b = runCli(['backup', backupFile, '--with-images', '--data-dir', data]);
@@ -127,7 +153,11 @@ describe('backup and restore', () => {
       expect(img).toMatchObject({ product: 'KXP2', version: '1.0', active: true, sha256: image.sha256 });
       const manifest = await copy.images.manifest(img!.id);
       for (const chunk of manifest.chunks.slice(0, 5)) {
-        expect((await copy.images.readChunk(chunk.sha256)).bytes.equals((await original.images.readChunk(chunk.sha256)).bytes)).toBe(true);
+        expect(
+          (await copy.images.readChunk(chunk.sha256)).bytes.equals(
+            (await original.images.readChunk(chunk.sha256)).bytes,
+          ),
+        ).toBe(true);
       }
     } finally {
       await Promise.all([original.close(), copy.close()]);
@@ -148,11 +178,15 @@ describe('backup and restore', () => {
     const target = join(dir.path, 'restored');
     const r = runCli(['restore', damaged, '--data-dir', target]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`error: ${damaged} is not a usable rpi-deploy backup: rpi-deploy.db does not match its SHA-256 in backup.json (damaged copy)\n`);
+    expect(r.stderr).toBe(
+      `error: ${damaged} is not a usable rpi-deploy backup: rpi-deploy.db does not match its SHA-256 in backup.json (damaged copy)\n`,
+    );
     const again = runCli(['restore', backupFile, '--data-dir', target]);
     expect(again.code, again.stderr).toBe(0);
     const full = runCli(['restore', backupFile, '--data-dir', target]);
     expect(full.code).toBe(1);
-    expect(full.stderr).toBe(`error: ${target} is not empty; restore into a new or empty directory (nothing there was changed)\n`);
+    expect(full.stderr).toBe(
+      `error: ${target} is not empty; restore into a new or empty directory (nothing there was changed)\n`,
+    );
   }, 60_000);
 });

@@ -36,7 +36,12 @@ const text = async (path: string, client = PI_A) => file(await tree.open(path, c
 /** The rpi_deploy.* parameters of a generated cmdline.txt. */
 const parseBootParams = (cmdline: string) => {
   const m = parseKernelCmdline(cmdline);
-  return { server: m.get('rpi_deploy.server'), target: m.get('rpi_deploy.target'), token: m.get('rpi_deploy.token'), runtime: m.get('rpi_deploy.runtime') };
+  return {
+    server: m.get('rpi_deploy.server'),
+    target: m.get('rpi_deploy.target'),
+    token: m.get('rpi_deploy.token'),
+    runtime: m.get('rpi_deploy.runtime'),
+  };
 };
 const refusal = async (path: string, client = PI_A) => {
   const got = await tree.open(path, client);
@@ -60,7 +65,12 @@ beforeEach(async () => {
     tokens,
     netbootAllowed: (serial8) => core.fleet.records.netbootAllowed(serial8),
     serialForAddress: (ip) => findBoardOfAddress(core.store.db, ip, new Date(clock).toISOString()),
-    settings: { console: 'ttyAMA10,115200', cmdlineExtra: '', target: '/dev/mmcblk0', deviceApiUrl: () => 'http://198.18.0.1:5001' },
+    settings: {
+      console: 'ttyAMA10,115200',
+      cmdlineExtra: '',
+      target: '/dev/mmcblk0',
+      deviceApiUrl: () => 'http://198.18.0.1:5001',
+    },
     log: createLogger('silent'),
     now: () => clock,
   });
@@ -81,7 +91,12 @@ describe('the boot tree', () => {
     expect(await text('9ffefdef/cmdline.txt')).toBe(cmdline);
     expect(cmdline.startsWith('console=ttyAMA10,115200 ')).toBe(true);
     const params = parseBootParams(cmdline);
-    expect(params).toEqual({ server: 'http://198.18.0.1:5001', target: '/dev/mmcblk0', token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), runtime: RUNTIME_SHA });
+    expect(params).toEqual({
+      server: 'http://198.18.0.1:5001',
+      target: '/dev/mmcblk0',
+      token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      runtime: RUNTIME_SHA,
+    });
     expect(await tokens.verify(params.token!)).toBe('9ffefdef');
 
     const other = parseBootParams(await text('da591740/cmdline.txt', PI_B));
@@ -108,8 +123,14 @@ describe('the boot tree', () => {
     expect(await tokens.verify(parseBootParams(await text('cmdline.txt')).token!)).toBe('9ffefdef');
 
     await saveLease(core.store.db, {
-      ip: PI_B.address, clientKey: '2c:cf:67:00:00:02', mac: '2c:cf:67:00:00:02', state: 'bound',
-      expiresAt: new Date(clock + 3_600_000).toISOString(), serial8: 'da591740', hostname: null, updatedAt: new Date(clock).toISOString(),
+      ip: PI_B.address,
+      clientKey: '2c:cf:67:00:00:02',
+      mac: '2c:cf:67:00:00:02',
+      state: 'bound',
+      expiresAt: new Date(clock + 3_600_000).toISOString(),
+      serial8: 'da591740',
+      hostname: null,
+      updatedAt: new Date(clock).toISOString(),
     });
     expect(await tokens.verify(parseBootParams(await text('cmdline.txt', PI_B)).token!)).toBe('da591740');
   });
@@ -169,10 +190,21 @@ describe('the boot tree', () => {
   it('shows nothing to a board imaged successfully until a re-image is requested', async () => {
     await core.fleet.venues.create({ code: 'CORO', name: 'Corona Karting' });
     await core.fleet.pools.import({ venue: 'CORO', text: '1-5' });
-    const { deployment } = await core.fleet.enrollment.enroll({ serial: '10000000aaaa0001', venue: 'CORO', product: 'KXP2' });
+    const { deployment } = await core.fleet.enrollment.enroll({
+      serial: '10000000aaaa0001',
+      venue: 'CORO',
+      product: 'KXP2',
+    });
     expect(await text('aaaa0001/config.txt')).toContain('kernel=');
     await core.fleet.enrollment.advance(deployment.id, 'success');
-    for (const path of ['aaaa0001/config.txt', 'aaaa0001/cmdline.txt', 'aaaa0001/kernel_2712.img', `aaaa0001/${STAGE1_FILE}`, 'config.txt', 'kernel_2712.img']) {
+    for (const path of [
+      'aaaa0001/config.txt',
+      'aaaa0001/cmdline.txt',
+      'aaaa0001/kernel_2712.img',
+      `aaaa0001/${STAGE1_FILE}`,
+      'config.txt',
+      'kernel_2712.img',
+    ]) {
       expect([path, await refusal(path)]).toEqual([path, 'not-found']);
     }
     expect(await text('kernel_2712.img', PI_B)).toBe('KERNEL-2712'); // another board is not affected
@@ -180,8 +212,11 @@ describe('the boot tree', () => {
     expect(await text('aaaa0001/config.txt')).toContain('kernel=');
   });
 
-  it('takes kernel, device trees and overlays from the active image\'s FAT boot partition when no directory is set', async () => {
-    const firmware = imageFirmware(activeBootImage({ fleet: core.fleet, images: core.images }), createBytesCache(16 << 20));
+  it("takes kernel, device trees and overlays from the active image's FAT boot partition when no directory is set", async () => {
+    const firmware = imageFirmware(
+      activeBootImage({ fleet: core.fleet, images: core.images }),
+      createBytesCache(16 << 20),
+    );
     expect(await firmware.read('kernel_2712.img')).toBeUndefined(); // no image yet: boards hear "not found"
     const kxp2 = buildPiImage(boot.path, { seed: 'kxp2' });
     const rxp2 = buildPiImage(boot.path, { seed: 'rxp2' });
@@ -191,7 +226,13 @@ describe('the boot tree', () => {
     expect((await firmware.read('kernel_2712.img'))!.equals(rxp2.boot.files['kernel_2712.img']!)).toBe(true); // the newest active image
     const batch = await core.fleet.batches.create({ venue: 'CORO', product: 'KXP2', expectedCount: 5 });
     await core.fleet.batches.apply(batch.id, 'activate');
-    for (const name of ['kernel_2712.img', 'kernel8.img', 'bcm2712-rpi-5-b.dtb', 'overlays/bcm2712d0.dtbo', 'overlays/overlay_map.dtb']) {
+    for (const name of [
+      'kernel_2712.img',
+      'kernel8.img',
+      'bcm2712-rpi-5-b.dtb',
+      'overlays/bcm2712d0.dtbo',
+      'overlays/overlay_map.dtb',
+    ]) {
       expect([name, (await firmware.read(name))?.equals(kxp2.boot.files[name]!)]).toEqual([name, true]); // the active batch's product
     }
     expect(await firmware.read('overlays/missing.dtbo')).toBeUndefined();

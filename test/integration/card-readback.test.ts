@@ -38,7 +38,6 @@ afterAll(() => {
 });
 
 describe('card read-back on a block device', () => {
-
   it.skipIf(!LOOP_AVAILABLE)('sees a change on the medium that the page cache hides', async () => {
     const target = await inspectTarget(loop!, REAL_ROOTS);
     expect(target).toMatchObject({ kind: 'block', sizeBytes: 16 * 1024 * 1024 });

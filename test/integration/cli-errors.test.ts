@@ -25,25 +25,25 @@ function expectOneLine(stderr: string, message: string): void {
 }
 
 describe('a --file that cannot be read', () => {
-  it.each([
-    [['pool', 'import', 'CORO']],
-    [['firstboot', 'set', '--product', 'KXP2']],
-  ])('%j: a missing file is one line naming it, exit 2', (args) => {
-    const missing = join(dir.path, 'missing.csv');
-    const r = cli([...args, '--file', missing]);
-    expect(r.code).toBe(2);
-    expectOneLine(r.stderr, `cannot read --file ${missing}: no such file; check the path`);
-  });
+  it.each([[['pool', 'import', 'CORO']], [['firstboot', 'set', '--product', 'KXP2']]])(
+    '%j: a missing file is one line naming it, exit 2',
+    (args) => {
+      const missing = join(dir.path, 'missing.csv');
+      const r = cli([...args, '--file', missing]);
+      expect(r.code).toBe(2);
+      expectOneLine(r.stderr, `cannot read --file ${missing}: no such file; check the path`);
+    },
+  );
 
-  it.each([
-    [['pool', 'import', 'CORO']],
-    [['firstboot', 'set', '--product', 'KXP2']],
-  ])('%j: a directory is one line saying so, exit 2', (args) => {
-    const folder = join(dir.path, 'a-folder');
-    const r = cli([...args, '--file', folder]);
-    expect(r.code).toBe(2);
-    expectOneLine(r.stderr, `cannot read --file ${folder}: it is a directory; check the path`);
-  });
+  it.each([[['pool', 'import', 'CORO']], [['firstboot', 'set', '--product', 'KXP2']]])(
+    '%j: a directory is one line saying so, exit 2',
+    (args) => {
+      const folder = join(dir.path, 'a-folder');
+      const r = cli([...args, '--file', folder]);
+      expect(r.code).toBe(2);
+      expectOneLine(r.stderr, `cannot read --file ${folder}: it is a directory; check the path`);
+    },
+  );
 });
 
 describe('an unknown venue', () => {
@@ -71,7 +71,9 @@ describe('pool import with entries it cannot use', () => {
   it('--range 60-1 adds nothing: the report, then an error, exit 1', () => {
     const r = cli(['pool', 'import', 'CORO', '--range', '60-1']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('CORO/KXP2: added 0, duplicates 0, invalid 1\n  line 1: range 60-1 runs backwards; write 1-60\n');
+    expect(r.stdout).toBe(
+      'CORO/KXP2: added 0, duplicates 0, invalid 1\n  line 1: range 60-1 runs backwards; write 1-60\n',
+    );
     expectOneLine(r.stderr, '1 invalid entry was not added (see above); correct and import it again');
   });
 

@@ -86,68 +86,93 @@ function importSeed(file: string, extra: string[]): Summary {
 }
 
 describe('rpi-deploy import-seed', () => {
-  it('shows a dry run, imports venues, pools with their states and boards, batches and history once, and again adds nothing', { timeout: 120_000 }, async () => {
-    const seedFile = join(dir.path, 'deployment.db');
-    buildSeedDb(seedFile);
+  it(
+    'shows a dry run, imports venues, pools with their states and boards, batches and history once, and again adds nothing',
+    { timeout: 120_000 },
+    async () => {
+      const seedFile = join(dir.path, 'deployment.db');
+      buildSeedDb(seedFile);
 
-    const dry = importSeed(seedFile, []);
-    const counts = (s: Summary) => [s.venues, s.poolNames, s.boards, s.batches, s.deployments].map((c) => [c.added, c.present]);
-    expect(dry.applied).toBe(false);
-    expect(counts(dry)).toEqual([[2, 0], [5, 0], [2, 0], [2, 0], [3, 0]]);
-    expect(dry.poolNames.addedByStatus).toEqual({ available: 2, assigned: 1, retired: 2 });
-    expect(dry.skipped.map((k) => k.what)).toEqual(['KXP2-CORO-002\'s board', 'deployment 4 (KXP2-CORO-002)']);
-
-    const core = async () => openCore(loadConfig({ flags: { dataDir: dir.path } }), createLogger('silent'));
-    let c = await core();
-    expect(await c.fleet.venues.list()).toEqual([]);
-    await c.close();
-
-    const applied = importSeed(seedFile, ['--yes']);
-    expect({ ...applied, applied: false }).toEqual(dry);
-    expect(applied.applied).toBe(true);
-
-    const again = importSeed(seedFile, ['--yes']);
-    expect(counts(again)).toEqual([[0, 2], [0, 5], [0, 2], [0, 2], [0, 3]]);
-
-    c = await core();
-    try {
-      expect((await c.fleet.venues.list()).map((v) => [v.code, v.name, v.contact])).toEqual([
-        ['ARIA', 'Aria Raceway', null],
-        ['CORO', 'Corona Karting', 'ops@corona.example'],
+      const dry = importSeed(seedFile, []);
+      const counts = (s: Summary) =>
+        [s.venues, s.poolNames, s.boards, s.batches, s.deployments].map((c) => [c.added, c.present]);
+      expect(dry.applied).toBe(false);
+      expect(counts(dry)).toEqual([
+        [2, 0],
+        [5, 0],
+        [2, 0],
+        [2, 0],
+        [3, 0],
       ]);
-      const pool = await c.fleet.pools.list({ venue: 'CORO' });
-      expect(pool.map((e) => [e.hostname, e.status, e.serial])).toEqual([
-        ['KXP2-CORO-001', 'assigned', '10000000aa000001'],
-        ['KXP2-CORO-002', 'retired', null],
-        ['KXP2-CORO-003', 'available', null],
-        ['KXP2-CORO-004', 'retired', null],
-        ['KXP2-CORO-005', 'available', null],
-      ]);
-      expect((await c.fleet.records.device('10000000aa000001')).device).toMatchObject({ hostname: 'KXP2-CORO-001', macs: ['2c:cf:67:00:00:01'] });
-      expect((await c.fleet.records.device('bb000001')).device).toMatchObject({ hostname: 'RXP2-ARIA-BB000001' });
+      expect(dry.poolNames.addedByStatus).toEqual({ available: 2, assigned: 1, retired: 2 });
+      expect(dry.skipped.map((k) => k.what)).toEqual(["KXP2-CORO-002's board", 'deployment 4 (KXP2-CORO-002)']);
 
-      const batches = await c.fleet.batches.list({});
-      expect(batches.map((b) => [b.venue, b.product, b.status, b.expectedCount, b.priority]).sort()).toEqual([
-        ['ARIA', 'RXP2', 'completed', 2, 0],
-        ['CORO', 'KXP2', 'active', 10, 5],
-      ]);
-
-      const history = await c.fleet.records.deployments({});
-      expect(history.map((d) => [d.hostname, d.status, d.error, d.enrolledAt]).sort()).toEqual([
-        ['KXP2-CORO-001', 'success', null, '2025-10-23T08:00:00.000Z'],
-        ['KXP2-CORO-009', 'failed', 'Checksum mismatch', '2025-10-22T08:00:00.000Z'],
-        ['RXP2-ARIA-BB000001', 'failed', 'imported from the seed unfinished (last report: verifying)', '2025-10-23T09:00:00.000Z'],
-      ]);
-      // The next board at CORO gets the lowest free number, never a name the seed's boards hold.
-      const next = await c.fleet.enrollment.enroll({ serial: '10000000aa0000ff', venue: 'CORO', product: 'KXP2' });
-      expect(next.hostname).toBe('KXP2-CORO-003');
-      // A board the seed named keeps its name when it enrolls here.
-      const known = await c.fleet.enrollment.enroll({ serial: '10000000aa000001', venue: 'CORO', product: 'KXP2' });
-      expect(known.hostname).toBe('KXP2-CORO-001');
-    } finally {
+      const core = async () => openCore(loadConfig({ flags: { dataDir: dir.path } }), createLogger('silent'));
+      let c = await core();
+      expect(await c.fleet.venues.list()).toEqual([]);
       await c.close();
-    }
-  });
+
+      const applied = importSeed(seedFile, ['--yes']);
+      expect({ ...applied, applied: false }).toEqual(dry);
+      expect(applied.applied).toBe(true);
+
+      const again = importSeed(seedFile, ['--yes']);
+      expect(counts(again)).toEqual([
+        [0, 2],
+        [0, 5],
+        [0, 2],
+        [0, 2],
+        [0, 3],
+      ]);
+
+      c = await core();
+      try {
+        expect((await c.fleet.venues.list()).map((v) => [v.code, v.name, v.contact])).toEqual([
+          ['ARIA', 'Aria Raceway', null],
+          ['CORO', 'Corona Karting', 'ops@corona.example'],
+        ]);
+        const pool = await c.fleet.pools.list({ venue: 'CORO' });
+        expect(pool.map((e) => [e.hostname, e.status, e.serial])).toEqual([
+          ['KXP2-CORO-001', 'assigned', '10000000aa000001'],
+          ['KXP2-CORO-002', 'retired', null],
+          ['KXP2-CORO-003', 'available', null],
+          ['KXP2-CORO-004', 'retired', null],
+          ['KXP2-CORO-005', 'available', null],
+        ]);
+        expect((await c.fleet.records.device('10000000aa000001')).device).toMatchObject({
+          hostname: 'KXP2-CORO-001',
+          macs: ['2c:cf:67:00:00:01'],
+        });
+        expect((await c.fleet.records.device('bb000001')).device).toMatchObject({ hostname: 'RXP2-ARIA-BB000001' });
+
+        const batches = await c.fleet.batches.list({});
+        expect(batches.map((b) => [b.venue, b.product, b.status, b.expectedCount, b.priority]).sort()).toEqual([
+          ['ARIA', 'RXP2', 'completed', 2, 0],
+          ['CORO', 'KXP2', 'active', 10, 5],
+        ]);
+
+        const history = await c.fleet.records.deployments({});
+        expect(history.map((d) => [d.hostname, d.status, d.error, d.enrolledAt]).sort()).toEqual([
+          ['KXP2-CORO-001', 'success', null, '2025-10-23T08:00:00.000Z'],
+          ['KXP2-CORO-009', 'failed', 'Checksum mismatch', '2025-10-22T08:00:00.000Z'],
+          [
+            'RXP2-ARIA-BB000001',
+            'failed',
+            'imported from the seed unfinished (last report: verifying)',
+            '2025-10-23T09:00:00.000Z',
+          ],
+        ]);
+        // The next board at CORO gets the lowest free number, never a name the seed's boards hold.
+        const next = await c.fleet.enrollment.enroll({ serial: '10000000aa0000ff', venue: 'CORO', product: 'KXP2' });
+        expect(next.hostname).toBe('KXP2-CORO-003');
+        // A board the seed named keeps its name when it enrolls here.
+        const known = await c.fleet.enrollment.enroll({ serial: '10000000aa000001', venue: 'CORO', product: 'KXP2' });
+        expect(known.hostname).toBe('KXP2-CORO-001');
+      } finally {
+        await c.close();
+      }
+    },
+  );
 
   it('refuses a file that is not a seed database, saying what is missing', () => {
     const file = join(dir.path, 'other.db');

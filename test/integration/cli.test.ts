@@ -11,7 +11,8 @@ beforeEach(() => {
 });
 afterEach(() => dir.remove());
 
-const cli = (args: string[], input?: string) => runCli([...args, '--data-dir', dir.path], input === undefined ? {} : { input });
+const cli = (args: string[], input?: string) =>
+  runCli([...args, '--data-dir', dir.path], input === undefined ? {} : { input });
 const json = (args: string[]) => {
   const r = cli([...args, '--json']);
   expect(r.stderr).not.toContain('error');
@@ -21,17 +22,31 @@ const json = (args: string[]) => {
 
 describe('rpi-deploy CLI', () => {
   it('adds users with the password from standard input, never from the command line', () => {
-    expect(cli(['user', 'add', 'Ana', '--admin'], 'a long secret phrase\n')).toMatchObject({ code: 0, stdout: 'User ana added as admin\n' });
-    expect(cli(['user', 'add', 'bob', '--role', 'viewer'], 'short\n')).toMatchObject({ code: 1, stderr: expect.stringContaining('password') });
-    expect(cli(['user', 'add', 'ana'], 'another long secret\n')).toMatchObject({ code: 1, stderr: expect.stringContaining('already exists') });
+    expect(cli(['user', 'add', 'Ana', '--admin'], 'a long secret phrase\n')).toMatchObject({
+      code: 0,
+      stdout: 'User ana added as admin\n',
+    });
+    expect(cli(['user', 'add', 'bob', '--role', 'viewer'], 'short\n')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('password'),
+    });
+    expect(cli(['user', 'add', 'ana'], 'another long secret\n')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('already exists'),
+    });
     expect(cli(['user', 'add', 'carl', '--role', 'boss'], 'x\n').code).toBe(2);
     expect(json(['user', 'list'])).toMatchObject([{ username: 'ana', role: 'admin' }]);
     expect(cli(['user', 'remove', 'ana'])).toMatchObject({ code: 1, stderr: expect.stringContaining('last admin') });
   });
 
   it('manages venues with tables by default and JSON on request', () => {
-    expect(cli(['venue', 'add', 'coro', '--name', 'Corona Karting', '--location', 'California'])).toMatchObject({ code: 0, stdout: 'Created venue CORO (Corona Karting)\n' });
-    expect(cli(['venue', 'list']).stdout).toBe('CODE  NAME            LOCATION    CONTACT\nCORO  Corona Karting  California  \n');
+    expect(cli(['venue', 'add', 'coro', '--name', 'Corona Karting', '--location', 'California'])).toMatchObject({
+      code: 0,
+      stdout: 'Created venue CORO (Corona Karting)\n',
+    });
+    expect(cli(['venue', 'list']).stdout).toBe(
+      'CODE  NAME            LOCATION    CONTACT\nCORO  Corona Karting  California  \n',
+    );
     expect(json(['venue', 'list'])).toMatchObject([{ code: 'CORO', name: 'Corona Karting' }]);
     expect(cli(['venue', 'edit', 'CORO', '--contact', 'ops desk']).code).toBe(0);
     expect(json(['venue', 'show', 'coro'])).toMatchObject({ contact: 'ops desk', stats: { activeAssignments: 0 } });
@@ -77,30 +92,61 @@ describe('rpi-deploy CLI', () => {
     const r = cli(['pool', 'import', 'CORO', '--file', csv]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('error: 1 invalid entry was not added (see above); correct and import it again\n');
-    expect(r.stdout).toBe('CORO/KXP2: added 2, duplicates 1, invalid 1\n  line 4: "x" is not a number or a range (e.g. 7 or 1-60)\n  line 5: already in the pool: 2\n');
-    expect(cli(['pool', 'import', 'CORO', '--file', '-'], '3\n4-5\n').stdout).toBe('CORO/KXP2: added 3, duplicates 0, invalid 0\n');
-    expect(json(['pool', 'stats'])).toEqual([{ venue: 'CORO', product: 'KXP2', available: 5, assigned: 0, retired: 0, total: 5 }]);
-    expect(cli(['pool', 'import', 'CORO', '--product', 'RXP2', '--range', '1-2']).stderr).toContain('needs no hostname pool');
+    expect(r.stdout).toBe(
+      'CORO/KXP2: added 2, duplicates 1, invalid 1\n  line 4: "x" is not a number or a range (e.g. 7 or 1-60)\n  line 5: already in the pool: 2\n',
+    );
+    expect(cli(['pool', 'import', 'CORO', '--file', '-'], '3\n4-5\n').stdout).toBe(
+      'CORO/KXP2: added 3, duplicates 0, invalid 0\n',
+    );
+    expect(json(['pool', 'stats'])).toEqual([
+      { venue: 'CORO', product: 'KXP2', available: 5, assigned: 0, retired: 0, total: 5 },
+    ]);
+    expect(cli(['pool', 'import', 'CORO', '--product', 'RXP2', '--range', '1-2']).stderr).toContain(
+      'needs no hostname pool',
+    );
   });
 
   it('creates and activates batches and registers images with a --version of their own', () => {
     cli(['venue', 'add', 'CORO', '--name', 'x']);
-    expect(json(['batch', 'create', '--venue', 'coro', '--product', 'KXP2', '--count', '20', '--priority', '3', '--activate'])).toMatchObject({
+    expect(
+      json([
+        'batch',
+        'create',
+        '--venue',
+        'coro',
+        '--product',
+        'KXP2',
+        '--count',
+        '20',
+        '--priority',
+        '3',
+        '--activate',
+      ]),
+    ).toMatchObject({
       status: 'active',
       expectedCount: 20,
       priority: 3,
     });
     const file = join(dir.path, 'kxp2.img');
     writeFileSync(file, rawDisk('cli', 1024));
-    expect(json(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.1', '--activate'])).toMatchObject({ version: '2026.11.1', active: true, sizeBytes: 1024 });
+    expect(json(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.1', '--activate'])).toMatchObject({
+      version: '2026.11.1',
+      active: true,
+      sizeBytes: 1024,
+    });
     const dup = cli(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.2']);
-    expect([dup.code, dup.stderr]).toEqual([1, 'reading 100% (1.0 KiB of 1.0 KiB)\nanalysing\nstoring\nerror: These bytes are already stored as KXP2 2026.11.1 (image 1); nothing was added\n']);
+    expect([dup.code, dup.stderr]).toEqual([
+      1,
+      'reading 100% (1.0 KiB of 1.0 KiB)\nanalysing\nstoring\nerror: These bytes are already stored as KXP2 2026.11.1 (image 1); nothing was added\n',
+    ]);
     // Issue 12 item 9: eight bytes of text named like an xz file were imported with exit 0.
     const junk = join(dir.path, 'junk.img.xz');
     writeFileSync(junk, 'hello!!\n');
     const refused = cli(['image', 'add', junk, '--product', 'KXP2', '--version', '2026.11.3']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/error: junk\.img\.xz is named like an xz file but does not start like one; .* no partition table/);
+    expect(refused.stderr).toMatch(
+      /error: junk\.img\.xz is named like an xz file but does not start like one; .* no partition table/,
+    );
     expect((json(['image', 'list']) as unknown[]).length).toBe(1);
   });
 
@@ -118,12 +164,24 @@ describe('rpi-deploy CLI', () => {
     expect(csv[1]).toMatch(/^2,RXP2-CORO-AAAA0002,aaaa0002,CORO,RXP2,,enrolled,/);
     expect(csv[2]).toMatch(/^1,KXP2-CORO-001,aaaa0001,CORO,KXP2,,failed,.*,"card, ""gone"""$/);
     expect(json(['deployments', 'list', '--status', 'failed'])).toMatchObject([{ serial: 'aaaa0001' }]);
-    expect(json(['deployments', 'show', '1'])).toMatchObject({ deployment: { id: 1 }, history: [{ data: { phase: 'enrolled' } }, { data: { phase: 'failed' } }] });
-    expect(json(['device', 'show', 'AAAA0001'])).toMatchObject({ device: { serial: 'aaaa0001', hostname: 'KXP2-CORO-001' } });
+    expect(json(['deployments', 'show', '1'])).toMatchObject({
+      deployment: { id: 1 },
+      history: [{ data: { phase: 'enrolled' } }, { data: { phase: 'failed' } }],
+    });
+    expect(json(['device', 'show', 'AAAA0001'])).toMatchObject({
+      device: { serial: 'aaaa0001', hostname: 'KXP2-CORO-001' },
+    });
   });
 
   it('serves on the given addresses and stops cleanly on SIGTERM', async () => {
-    const { device, management, child } = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0']);
+    const { device, management, child } = await spawnServe([
+      '--data-dir',
+      dir.path,
+      '--device-listen',
+      '127.0.0.1:0',
+      '--management-listen',
+      '127.0.0.1:0',
+    ]);
     expect((await fetch(`${device}/health`)).status).toBe(200);
     expect((await fetch(`${management}/health`)).status).toBe(200);
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -132,7 +190,14 @@ describe('rpi-deploy CLI', () => {
   });
 
   it('says which address is taken when it cannot listen', async () => {
-    const first = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0']);
+    const first = await spawnServe([
+      '--data-dir',
+      dir.path,
+      '--device-listen',
+      '127.0.0.1:0',
+      '--management-listen',
+      '127.0.0.1:0',
+    ]);
     const port = new URL(first.device).port;
     const r = cli(['serve', '--device-listen', `127.0.0.1:${port}`, '--management-listen', '127.0.0.1:0']);
     first.child.kill('SIGTERM');

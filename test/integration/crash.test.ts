@@ -21,24 +21,56 @@ const open = () => openCore(loadConfig({ flags: { dataDir: dir.path } }), create
 /** Everything that must hold in the database whatever moment a process died at. */
 async function expectConsistent(core: Core): Promise<void> {
   const db = core.store.db;
-  expect((await sql<{ integrity_check: string }>`pragma integrity_check`.execute(db)).rows).toEqual([{ integrity_check: 'ok' }]);
-  const assignedEntries = await db.selectFrom('pool_entries').select(['id', 'hostname', 'serial']).where('status', '=', 'assigned').execute();
-  const activePool = await db.selectFrom('assignments').select(['pool_entry_id', 'hostname', 'serial']).where('released_at', 'is', null).where('pool_entry_id', 'is not', null).execute();
+  expect((await sql<{ integrity_check: string }>`pragma integrity_check`.execute(db)).rows).toEqual([
+    { integrity_check: 'ok' },
+  ]);
+  const assignedEntries = await db
+    .selectFrom('pool_entries')
+    .select(['id', 'hostname', 'serial'])
+    .where('status', '=', 'assigned')
+    .execute();
+  const activePool = await db
+    .selectFrom('assignments')
+    .select(['pool_entry_id', 'hostname', 'serial'])
+    .where('released_at', 'is', null)
+    .where('pool_entry_id', 'is not', null)
+    .execute();
   // Every assigned number is held by exactly one active assignment, and the other way round.
-  expect(activePool.map((a) => [a.pool_entry_id, a.hostname, a.serial]).sort()).toEqual(assignedEntries.map((e) => [e.id, e.hostname, e.serial]).sort());
-  const active = await db.selectFrom('assignments').select(['hostname', 'id']).where('released_at', 'is', null).execute();
+  expect(activePool.map((a) => [a.pool_entry_id, a.hostname, a.serial]).sort()).toEqual(
+    assignedEntries.map((e) => [e.id, e.hostname, e.serial]).sort(),
+  );
+  const active = await db
+    .selectFrom('assignments')
+    .select(['hostname', 'id'])
+    .where('released_at', 'is', null)
+    .execute();
   expect(new Set(active.map((a) => a.hostname)).size).toBe(active.length);
   // Every assignment came with its deployment, and every deployment with its device.
   const orphans = await db
     .selectFrom('assignments')
     .select('assignments.id')
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('deployments').select('deployments.id').whereRef('deployments.assignment_id', '=', 'assignments.id'))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('deployments')
+            .select('deployments.id')
+            .whereRef('deployments.assignment_id', '=', 'assignments.id'),
+        ),
+      ),
+    )
     .execute();
   expect(orphans).toEqual([]);
   const homeless = await db
     .selectFrom('deployments')
     .select('deployments.id')
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('devices').select('devices.serial').whereRef('devices.serial', '=', 'deployments.serial'))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb.selectFrom('devices').select('devices.serial').whereRef('devices.serial', '=', 'deployments.serial'),
+        ),
+      ),
+    )
     .execute();
   expect(homeless).toEqual([]);
 }
@@ -49,12 +81,19 @@ describe('a process killed mid-write', () => {
     await setup.fleet.venues.create({ code: 'CORO', name: 'x' });
     await setup.close();
 
-    const child = spawn(process.execPath, [CLI, 'pool', 'import', 'CORO', '--range', '1-100000', '--data-dir', dir.path], { stdio: 'ignore' });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const child = spawn(
+      process.execPath,
+      [CLI, 'pool', 'import', 'CORO', '--range', '1-100000', '--data-dir', dir.path],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     // The import is one transaction; once its pages spill into the WAL it is mid-flight.
     const wal = join(dir.path, `${DATABASE_FILE}-wal`);
     const deadline = Date.now() + 30_000;
-    while (!(existsSync(wal) && statSync(wal).size > 512 * 1024) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (!(existsSync(wal) && statSync(wal).size > 512 * 1024) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
 
@@ -78,8 +117,19 @@ describe('a process killed mid-write', () => {
     }
     await setup.close();
 
-    const { device, child } = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'silent']);
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const { device, child } = await spawnServe([
+      '--data-dir',
+      dir.path,
+      '--device-listen',
+      '127.0.0.1:0',
+      '--management-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'silent',
+    ]);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     const acknowledged: { serial: string; hostname: string }[] = [];
     let failed = 0;
     const requests = Array.from({ length: 400 }, async (_, i) => {

@@ -32,12 +32,21 @@ afterAll(async () => {
   dir?.remove();
 });
 
-const post = (path: string, body: unknown, headers: Record<string, string> = {}) => jsonRequest(server.device, 'POST', path, body, headers);
-const get = (path: string, headers: Record<string, string> = {}) => jsonRequest(server.device, 'GET', path, undefined, headers);
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  jsonRequest(server.device, 'POST', path, body, headers);
+const get = (path: string, headers: Record<string, string> = {}) =>
+  jsonRequest(server.device, 'GET', path, undefined, headers);
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function enroll(extra: Record<string, unknown> = {}): Promise<EnrollReply> {
-  const r = await post('/v1/enroll', { serial: (serials++).toString(16), macs: ['2c:cf:67:11:22:33'], storageBytes: 64e9, venue: 'CORO', product: 'KXP2', ...extra });
+  const r = await post('/v1/enroll', {
+    serial: (serials++).toString(16),
+    macs: ['2c:cf:67:11:22:33'],
+    storageBytes: 64e9,
+    venue: 'CORO',
+    product: 'KXP2',
+    ...extra,
+  });
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body as unknown as EnrollReply;
 }
@@ -45,16 +54,29 @@ async function enroll(extra: Record<string, unknown> = {}): Promise<EnrollReply>
 describe('POST /v1/enroll', () => {
   it('names the board and answers with a token and the plan: manifest, customisation, nothing verified yet', async () => {
     const r = await enroll({ model: 'Raspberry Pi 5 Model B Rev 1.0' });
-    expect(r).toMatchObject({ apiVersion: 1, hostname: expect.stringMatching(/^KXP2-CORO-\d{3}$/), reusedHostname: false, token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+    expect(r).toMatchObject({
+      apiVersion: 1,
+      hostname: expect.stringMatching(/^KXP2-CORO-\d{3}$/),
+      reusedHostname: false,
+      token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
     expect(r.plan.manifest).toEqual(manifest);
-    expect(r.plan.customisation).toMatchObject({ format: 'cloud-init', hostname: r.hostname, instanceId: expect.stringMatching(new RegExp(`^rpi-deploy-${r.deploymentId}-\\d+$`)) });
+    expect(r.plan.customisation).toMatchObject({
+      format: 'cloud-init',
+      hostname: r.hostname,
+      instanceId: expect.stringMatching(new RegExp(`^rpi-deploy-${r.deploymentId}-\\d+$`)),
+    });
     expect(r.plan.verifiedChunks).toEqual([]);
     expect(r.plan.progressIntervalMs).toBe(1000);
   });
 
   it('stores only a hash of the token', async () => {
     const r = await enroll();
-    const rows = await server.app.store.db.selectFrom('deployment_tokens').selectAll().where('deployment_id', '=', r.deploymentId).execute();
+    const rows = await server.app.store.db
+      .selectFrom('deployment_tokens')
+      .selectAll()
+      .where('deployment_id', '=', r.deploymentId)
+      .execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.token_sha256).toBe(createHash('sha256').update(r.token).digest('hex'));
     expect(JSON.stringify(rows)).not.toContain(r.token);
@@ -71,29 +93,66 @@ describe('POST /v1/enroll', () => {
   it('closes the deployment as failed when the product has no image', async () => {
     const serial = (serials++).toString(16);
     const r = await post('/v1/enroll', { serial, macs: [], storageBytes: 1, venue: 'CORO', product: 'RXP2' });
-    expect(r).toMatchObject({ status: 404, body: { code: 'FLEET_NO_ACTIVE_IMAGE', error: expect.stringContaining('rpi-deploy image add') } });
+    expect(r).toMatchObject({
+      status: 404,
+      body: { code: 'FLEET_NO_ACTIVE_IMAGE', error: expect.stringContaining('rpi-deploy image add') },
+    });
     const [d] = (await server.app.fleet.records.device(serial)).deployments;
     expect(d).toMatchObject({ status: 'failed', error: expect.stringContaining('FLEET_NO_ACTIVE_IMAGE') });
   });
 
   it.each([
     ['a number for the serial', { serial: 12345678, macs: [], storageBytes: 1 }, 400, 'REQUEST_INVALID'],
-    ['macs that are not a list', { serial: 'abcdef01', macs: '2c:cf:67:11:22:33', storageBytes: 1 }, 400, 'REQUEST_INVALID'],
+    [
+      'macs that are not a list',
+      { serial: 'abcdef01', macs: '2c:cf:67:11:22:33', storageBytes: 1 },
+      400,
+      'REQUEST_INVALID',
+    ],
     ['a negative size', { serial: 'abcdef01', macs: [], storageBytes: -1 }, 400, 'REQUEST_INVALID'],
     ['a fractional size', { serial: 'abcdef01', macs: [], storageBytes: 1.5 }, 400, 'REQUEST_INVALID'],
     ['an unknown field', { serial: 'abcdef01', macs: [], storageBytes: 1, admin: true }, 400, 'REQUEST_INVALID'],
-    ['a boot token with shell characters', { serial: 'abcdef01', macs: [], storageBytes: 1, bootToken: '$(reboot)aaaaaaaaaaaaaaaa' }, 400, 'REQUEST_INVALID'],
-    ['17 MACs', { serial: 'abcdef01', macs: Array(17).fill('2c:cf:67:11:22:33'), storageBytes: 1 }, 400, 'REQUEST_INVALID'],
-    ['a bad MAC', { serial: 'abcdef01', macs: ['zz'], storageBytes: 1, venue: 'CORO', product: 'KXP2' }, 400, 'FLEET_MAC_INVALID'],
-    ['an SQL-ish serial', { serial: "1' OR '1'='1", macs: [], storageBytes: 1, venue: 'CORO', product: 'KXP2' }, 400, 'FLEET_SERIAL_INVALID'],
-    ['an unknown venue', { serial: 'abcdef01', macs: [], storageBytes: 1, venue: 'NOPE', product: 'KXP2' }, 404, 'FLEET_VENUE_UNKNOWN'],
+    [
+      'a boot token with shell characters',
+      { serial: 'abcdef01', macs: [], storageBytes: 1, bootToken: '$(reboot)aaaaaaaaaaaaaaaa' },
+      400,
+      'REQUEST_INVALID',
+    ],
+    [
+      '17 MACs',
+      { serial: 'abcdef01', macs: Array(17).fill('2c:cf:67:11:22:33'), storageBytes: 1 },
+      400,
+      'REQUEST_INVALID',
+    ],
+    [
+      'a bad MAC',
+      { serial: 'abcdef01', macs: ['zz'], storageBytes: 1, venue: 'CORO', product: 'KXP2' },
+      400,
+      'FLEET_MAC_INVALID',
+    ],
+    [
+      'an SQL-ish serial',
+      { serial: "1' OR '1'='1", macs: [], storageBytes: 1, venue: 'CORO', product: 'KXP2' },
+      400,
+      'FLEET_SERIAL_INVALID',
+    ],
+    [
+      'an unknown venue',
+      { serial: 'abcdef01', macs: [], storageBytes: 1, venue: 'NOPE', product: 'KXP2' },
+      404,
+      'FLEET_VENUE_UNKNOWN',
+    ],
   ])('refuses %s', async (_case, body, status, code) => {
     const r = await post('/v1/enroll', body);
     expect([r.status, r.body['code']]).toEqual([status, code]);
   });
 
   it.each([
-    ['a body over 64 KiB', JSON.stringify({ serial: 'abcdef01', macs: [], storageBytes: 1, model: 'x'.repeat(70_000) }), 413],
+    [
+      'a body over 64 KiB',
+      JSON.stringify({ serial: 'abcdef01', macs: [], storageBytes: 1, model: 'x'.repeat(70_000) }),
+      413,
+    ],
     ['broken JSON', '{"serial": ', 400],
     ['a JSON array', '[]', 400],
     ['null', 'null', 400],
@@ -116,7 +175,11 @@ describe('token-protected routes', () => {
     [
       ['GET', `/v1/deployments/${d.deploymentId}/manifest`, undefined],
       ['GET', `/v1/deployments/${d.deploymentId}/chunks/0`, undefined],
-      ['POST', `/v1/deployments/${d.deploymentId}/progress`, { phase: 'downloading', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }],
+      [
+        'POST',
+        `/v1/deployments/${d.deploymentId}/progress`,
+        { phase: 'downloading', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] },
+      ],
       ['POST', `/v1/deployments/${d.deploymentId}/result`, { status: 'failed', code: 'AGENT_X', message: 'no' }],
     ] as const;
 
@@ -146,21 +209,43 @@ describe('token-protected routes', () => {
     const raw = readFileSync(pi.path).subarray(c.offsetBytes, c.offsetBytes + c.sizeBytes);
     const path = `/v1/deployments/${a.deploymentId}/chunks/${c.index}`;
 
-    const z = await rawRequest(server.device, 'GET', path, { headers: { ...bearer(a.token), 'accept-encoding': 'gzip, zstd' } });
-    expect([z.status, z.headers['content-encoding'], Number(z.headers['content-length'])]).toEqual([200, 'zstd', c.storedBytes]);
+    const z = await rawRequest(server.device, 'GET', path, {
+      headers: { ...bearer(a.token), 'accept-encoding': 'gzip, zstd' },
+    });
+    expect([z.status, z.headers['content-encoding'], Number(z.headers['content-length'])]).toEqual([
+      200,
+      'zstd',
+      c.storedBytes,
+    ]);
     expect(Buffer.from(decompress(z.body)).equals(raw)).toBe(true);
-    const tail = await rawRequest(server.device, 'GET', path, { headers: { ...bearer(a.token), 'accept-encoding': 'zstd', range: 'bytes=100-', 'if-range': String(z.headers.etag) } });
-    expect([tail.status, tail.headers['content-range']]).toEqual([206, `bytes 100-${c.storedBytes - 1}/${c.storedBytes}`]);
+    const tail = await rawRequest(server.device, 'GET', path, {
+      headers: {
+        ...bearer(a.token),
+        'accept-encoding': 'zstd',
+        range: 'bytes=100-',
+        'if-range': String(z.headers.etag),
+      },
+    });
+    expect([tail.status, tail.headers['content-range']]).toEqual([
+      206,
+      `bytes 100-${c.storedBytes - 1}/${c.storedBytes}`,
+    ]);
     expect(tail.body.equals(z.body.subarray(100))).toBe(true);
 
     const plain = await rawRequest(server.device, 'GET', path, { headers: bearer(a.token) });
     expect([plain.status, plain.headers['content-encoding'], plain.body.equals(raw)]).toEqual([200, undefined, true]);
-    const mid = await rawRequest(server.device, 'GET', path, { headers: { ...bearer(a.token), range: 'bytes=1000-1999' } });
+    const mid = await rawRequest(server.device, 'GET', path, {
+      headers: { ...bearer(a.token), range: 'bytes=1000-1999' },
+    });
     expect([mid.status, mid.body.equals(raw.subarray(1000, 2000))]).toEqual([206, true]);
     // A validator from the other representation: the range is ignored and the whole chunk comes back.
-    const stale = await rawRequest(server.device, 'GET', path, { headers: { ...bearer(a.token), range: 'bytes=1000-1999', 'if-range': String(z.headers.etag) } });
+    const stale = await rawRequest(server.device, 'GET', path, {
+      headers: { ...bearer(a.token), range: 'bytes=1000-1999', 'if-range': String(z.headers.etag) },
+    });
     expect([stale.status, stale.body.length]).toEqual([200, c.sizeBytes]);
-    const past = await rawRequest(server.device, 'GET', path, { headers: { ...bearer(a.token), range: `bytes=${c.sizeBytes}-` } });
+    const past = await rawRequest(server.device, 'GET', path, {
+      headers: { ...bearer(a.token), range: `bytes=${c.sizeBytes}-` },
+    });
     expect([past.status, past.headers['content-range']]).toEqual([416, `bytes */${c.sizeBytes}`]);
   });
 
@@ -176,11 +261,38 @@ describe('token-protected routes', () => {
   });
 
   it.each([
-    ['an unknown phase', { phase: 'flashing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
-    ['a success phase (only result may end a deployment)', { phase: 'success', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
-    ['a string for bytes', { phase: 'writing', bytesWritten: 1, bytesDone: '1', bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, 'REQUEST_INVALID'],
-    ['too many chunk indexes', { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: Array.from({ length: 4097 }, (_, i) => i) }, 'REQUEST_INVALID'],
-    ['a chunk past the end', { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [99999] }, 'FLEET_CHUNK_NOT_USED'],
+    [
+      'an unknown phase',
+      { phase: 'flashing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] },
+      'REQUEST_INVALID',
+    ],
+    [
+      'a success phase (only result may end a deployment)',
+      { phase: 'success', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] },
+      'REQUEST_INVALID',
+    ],
+    [
+      'a string for bytes',
+      { phase: 'writing', bytesWritten: 1, bytesDone: '1', bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] },
+      'REQUEST_INVALID',
+    ],
+    [
+      'too many chunk indexes',
+      {
+        phase: 'writing',
+        bytesWritten: 0,
+        bytesDone: 0,
+        bytesTotal: 1,
+        rateBytesPerSec: 0,
+        verifiedChunks: Array.from({ length: 4097 }, (_, i) => i),
+      },
+      'REQUEST_INVALID',
+    ],
+    [
+      'a chunk past the end',
+      { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [99999] },
+      'FLEET_CHUNK_NOT_USED',
+    ],
   ])('refuse a progress report with %s', async (_case, body, code) => {
     const r = await post(`/v1/deployments/${a.deploymentId}/progress`, body, bearer(a.token));
     expect([r.status, r.body['code']]).toEqual([400, code]);
@@ -189,7 +301,18 @@ describe('token-protected routes', () => {
   it('refuse a chunk that is not used as verified', async () => {
     const unused = manifest.chunks.find((c) => !c.used);
     expect(unused, 'the test image has an unused tail').toBeDefined();
-    const r = await post(`/v1/deployments/${a.deploymentId}/progress`, { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [unused!.index] }, bearer(a.token));
+    const r = await post(
+      `/v1/deployments/${a.deploymentId}/progress`,
+      {
+        phase: 'writing',
+        bytesWritten: 0,
+        bytesDone: 0,
+        bytesTotal: 1,
+        rateBytesPerSec: 0,
+        verifiedChunks: [unused!.index],
+      },
+      bearer(a.token),
+    );
     expect([r.status, r.body['code']]).toEqual([400, 'FLEET_CHUNK_NOT_USED']);
   });
 
@@ -197,7 +320,11 @@ describe('token-protected routes', () => {
     const live: unknown[] = [];
     const off = server.app.events.subscribe((e) => e.type === 'deployment.progress' && live.push(e));
     const report = (phase: string, verifiedChunks: number[]) =>
-      post(`/v1/deployments/${a.deploymentId}/progress`, { phase, bytesWritten: 20, bytesDone: 10, bytesTotal: 100, rateBytesPerSec: 5, verifiedChunks }, bearer(a.token));
+      post(
+        `/v1/deployments/${a.deploymentId}/progress`,
+        { phase, bytesWritten: 20, bytesDone: 10, bytesTotal: 100, rateBytesPerSec: 5, verifiedChunks },
+        bearer(a.token),
+      );
     expect((await report('downloading', [])).body).toEqual({ status: 'downloading', verifiedCount: 0 });
     const [u0, u1, u2] = manifest.chunks.filter((c) => c.used).map((c) => c.index);
     expect((await report('writing', [u0!, u1!])).body).toEqual({ status: 'writing', verifiedCount: 2 });
@@ -205,40 +332,95 @@ describe('token-protected routes', () => {
     expect((await report('downloading', [])).body).toEqual({ status: 'writing', verifiedCount: 3 }); // a late report changes nothing
     off();
     expect(live).toHaveLength(4);
-    expect(live[2]).toMatchObject({ seq: null, data: { deploymentId: a.deploymentId, phase: 'writing', bytesWritten: 20, bytesDone: 10, bytesTotal: 100, rateBytesPerSec: 5, chunksVerified: 3 } });
+    expect(live[2]).toMatchObject({
+      seq: null,
+      data: {
+        deploymentId: a.deploymentId,
+        phase: 'writing',
+        bytesWritten: 20,
+        bytesDone: 10,
+        bytesTotal: 100,
+        rateBytesPerSec: 5,
+        chunksVerified: 3,
+      },
+    });
     const { history } = await server.app.fleet.records.deployment(a.deploymentId);
-    expect(history.filter((h) => h.type === 'deployment.phase').map((h) => h.data['phase'])).toEqual(['enrolled', 'downloading', 'writing']);
+    expect(history.filter((h) => h.type === 'deployment.phase').map((h) => h.data['phase'])).toEqual([
+      'enrolled',
+      'downloading',
+      'writing',
+    ]);
     expect(history.some((h) => h.type === 'deployment.progress')).toBe(false);
   });
 
   it('refuse a success that the verified chunks do not back, and fail the deployment', async () => {
-    const r = await post(`/v1/deployments/${a.deploymentId}/result`, { status: 'success', verifyMethod: 'direct-io', verifiedChunks: [] }, bearer(a.token));
+    const r = await post(
+      `/v1/deployments/${a.deploymentId}/result`,
+      { status: 'success', verifyMethod: 'direct-io', verifiedChunks: [] },
+      bearer(a.token),
+    );
     expect([r.status, r.body['code']]).toEqual([409, 'FLEET_RESULT_INCOMPLETE']);
-    expect((await server.app.fleet.records.deployment(a.deploymentId)).deployment).toMatchObject({ status: 'failed', error: expect.stringContaining('FLEET_RESULT_INCOMPLETE') });
+    expect((await server.app.fleet.records.deployment(a.deploymentId)).deployment).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('FLEET_RESULT_INCOMPLETE'),
+    });
     // Progress on a finished deployment tells the agent to stop.
-    const p = await post(`/v1/deployments/${a.deploymentId}/progress`, { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, bearer(a.token));
+    const p = await post(
+      `/v1/deployments/${a.deploymentId}/progress`,
+      { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] },
+      bearer(a.token),
+    );
     expect(p.body).toMatchObject({ status: 'failed' });
   });
 
   it('accept a success once every used chunk is on record, and a repeated one', async () => {
     const used = manifest.chunks.filter((c) => c.used).map((c) => c.index);
-    const ok = await post(`/v1/deployments/${b.deploymentId}/result`, { status: 'success', verifyMethod: 'direct-io', verifiedChunks: used }, bearer(b.token));
+    const ok = await post(
+      `/v1/deployments/${b.deploymentId}/result`,
+      { status: 'success', verifyMethod: 'direct-io', verifiedChunks: used },
+      bearer(b.token),
+    );
     expect(ok).toEqual({ status: 200, body: { status: 'success' } });
-    expect((await post(`/v1/deployments/${b.deploymentId}/result`, { status: 'success', verifyMethod: 'direct-io', verifiedChunks: [] }, bearer(b.token))).body).toEqual({ status: 'success' });
-    const contradiction = await post(`/v1/deployments/${b.deploymentId}/result`, { status: 'failed', code: 'AGENT_X', message: 'late' }, bearer(b.token));
+    expect(
+      (
+        await post(
+          `/v1/deployments/${b.deploymentId}/result`,
+          { status: 'success', verifyMethod: 'direct-io', verifiedChunks: [] },
+          bearer(b.token),
+        )
+      ).body,
+    ).toEqual({ status: 'success' });
+    const contradiction = await post(
+      `/v1/deployments/${b.deploymentId}/result`,
+      { status: 'failed', code: 'AGENT_X', message: 'late' },
+      bearer(b.token),
+    );
     expect([contradiction.status, contradiction.body['code']]).toEqual([409, 'FLEET_DEPLOYMENT_FINISHED']);
   });
 
   it('let a re-enrolled board resume: verified chunks of the same image come back in the plan; the old token stops working', async () => {
     const serial = (serials++).toString(16);
-    const first = (await post('/v1/enroll', { serial, macs: [], storageBytes: 1, venue: 'CORO', product: 'KXP2' })).body as unknown as EnrollReply;
-    const some = manifest.chunks.filter((c) => c.used).map((c) => c.index).slice(0, 3);
-    const p = await post(`/v1/deployments/${first.deploymentId}/progress`, { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: some }, bearer(first.token));
+    const first = (await post('/v1/enroll', { serial, macs: [], storageBytes: 1, venue: 'CORO', product: 'KXP2' }))
+      .body as unknown as EnrollReply;
+    const some = manifest.chunks
+      .filter((c) => c.used)
+      .map((c) => c.index)
+      .slice(0, 3);
+    const p = await post(
+      `/v1/deployments/${first.deploymentId}/progress`,
+      { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: some },
+      bearer(first.token),
+    );
     expect(p.body).toEqual({ status: 'writing', verifiedCount: 3 });
-    const second = (await post('/v1/enroll', { serial, macs: [], storageBytes: 1, venue: 'CORO', product: 'KXP2' })).body as unknown as EnrollReply;
+    const second = (await post('/v1/enroll', { serial, macs: [], storageBytes: 1, venue: 'CORO', product: 'KXP2' }))
+      .body as unknown as EnrollReply;
     expect(second.hostname).toBe(first.hostname);
     expect(second.plan.verifiedChunks).toEqual(some);
-    const old = await post(`/v1/deployments/${first.deploymentId}/progress`, { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, bearer(first.token));
+    const old = await post(
+      `/v1/deployments/${first.deploymentId}/progress`,
+      { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] },
+      bearer(first.token),
+    );
     expect(old.body).toMatchObject({ status: 'failed' }); // superseded
   });
 });
@@ -276,13 +458,17 @@ describe('no route reads outside the image store', () => {
     symlinkSync(secret, chunkFile);
     try {
       for (const encoding of ['zstd', 'identity']) {
-        const r = await rawRequest(server.device, 'GET', `/v1/deployments/${d.deploymentId}/chunks/${c.index}`, { headers: { ...bearer(d.token), 'accept-encoding': encoding } });
+        const r = await rawRequest(server.device, 'GET', `/v1/deployments/${d.deploymentId}/chunks/${c.index}`, {
+          headers: { ...bearer(d.token), 'accept-encoding': encoding },
+        });
         expect(r.status, encoding).toBeGreaterThanOrEqual(400);
         expect(r.body.toString('latin1')).not.toContain('secret outside the store');
       }
       // The whole image passes this chunk: the answer is cut there (the status line went out already).
       const raw = await rawRequest(server.device, 'GET', '/images/KXP2-2026.11.1.img').catch((e: Error) => e);
-      expect(raw instanceof Error ? raw.message : raw.body.toString('latin1')).not.toContain('secret outside the store');
+      expect(raw instanceof Error ? raw.message : raw.body.toString('latin1')).not.toContain(
+        'secret outside the store',
+      );
       if (!(raw instanceof Error)) expect(raw.body.length).toBeLessThan(pi.sizeBytes);
     } finally {
       unlinkSync(chunkFile);

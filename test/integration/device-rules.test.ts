@@ -36,7 +36,8 @@ afterAll(async () => {
   dir?.remove();
 });
 
-const post = (path: string, body: unknown, headers: Record<string, string> = {}) => jsonRequest(server.device, 'POST', path, body, headers);
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  jsonRequest(server.device, 'POST', path, body, headers);
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const nextSerial = () => (serials++).toString(16);
 const used = () => manifest.chunks.filter((c) => c.used).map((c) => c.index);
@@ -46,9 +47,19 @@ async function enroll(serial: string, venue = 'CORO'): Promise<EnrollReply> {
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return r.body as unknown as EnrollReply;
 }
-const succeed = (d: EnrollReply) => post(`/v1/deployments/${d.deploymentId}/result`, { status: 'success', verifyMethod: 'direct-io', verifiedChunks: used() }, bearer(d.token));
+const succeed = (d: EnrollReply) =>
+  post(
+    `/v1/deployments/${d.deploymentId}/result`,
+    { status: 'success', verifyMethod: 'direct-io', verifiedChunks: used() },
+    bearer(d.token),
+  );
 const seedConfig = (serial: string, venue: string | null = 'CORO') =>
-  post('/api/config', { product_type: 'KXP2', venue_code: venue, serial_number: serial, mac_address: '2c:cf:67:00:11:22' });
+  post('/api/config', {
+    product_type: 'KXP2',
+    venue_code: venue,
+    serial_number: serial,
+    mac_address: '2c:cf:67:00:11:22',
+  });
 
 describe('the device side never undoes an operator’s decision', () => {
   it('a board imaged successfully is not reopened by an unauthenticated POST /api/config, nor by v1 enroll, until an operator asks', async () => {
@@ -87,7 +98,10 @@ describe('the device side never undoes an operator’s decision', () => {
 });
 
 describe('a deployment token ends with its deployment', () => {
-  const reads = (d: EnrollReply) => [`/v1/deployments/${d.deploymentId}/manifest`, `/v1/deployments/${d.deploymentId}/chunks/${used()[0]}`];
+  const reads = (d: EnrollReply) => [
+    `/v1/deployments/${d.deploymentId}/manifest`,
+    `/v1/deployments/${d.deploymentId}/chunks/${used()[0]}`,
+  ];
   const expectEnded = async (d: EnrollReply) => {
     for (const path of reads(d)) {
       const r = await jsonRequest(server.device, 'GET', path, undefined, bearer(d.token));
@@ -97,16 +111,36 @@ describe('a deployment token ends with its deployment', () => {
 
   it.each([
     ['succeeded', async (d: EnrollReply) => void (await succeed(d))],
-    ['failed', async (d: EnrollReply) => void (await post(`/v1/deployments/${d.deploymentId}/result`, { status: 'failed', code: 'AGENT_CARD', message: 'gone' }, bearer(d.token)))],
-    ['superseded', async (d: EnrollReply) => void (await enroll(String((await server.app.fleet.records.deployment(d.deploymentId)).deployment.serial)))],
+    [
+      'failed',
+      async (d: EnrollReply) =>
+        void (await post(
+          `/v1/deployments/${d.deploymentId}/result`,
+          { status: 'failed', code: 'AGENT_CARD', message: 'gone' },
+          bearer(d.token),
+        )),
+    ],
+    [
+      'superseded',
+      async (d: EnrollReply) =>
+        void (await enroll(String((await server.app.fleet.records.deployment(d.deploymentId)).deployment.serial))),
+    ],
   ])('%s: its token no longer reads the manifest or chunks', async (_case, end) => {
     const d = await enroll(nextSerial());
-    for (const path of reads(d)) expect((await jsonRequest(server.device, 'GET', path, undefined, bearer(d.token))).status).toBe(200);
+    for (const path of reads(d))
+      expect((await jsonRequest(server.device, 'GET', path, undefined, bearer(d.token))).status).toBe(200);
     await end(d);
     await expectEnded(d);
     // Progress still answers with the final status, so the agent knows to stop.
-    const p = await post(`/v1/deployments/${d.deploymentId}/progress`, { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] }, bearer(d.token));
-    expect([p.status, (p.body as { status: string }).status]).toEqual([200, (await server.app.fleet.records.deployment(d.deploymentId)).deployment.status]);
+    const p = await post(
+      `/v1/deployments/${d.deploymentId}/progress`,
+      { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] },
+      bearer(d.token),
+    );
+    expect([p.status, (p.body as { status: string }).status]).toEqual([
+      200,
+      (await server.app.fleet.records.deployment(d.deploymentId)).deployment.status,
+    ]);
   });
 });
 
@@ -130,7 +164,14 @@ describe('a deployment that falls silent', () => {
     const hour = 3_600_000;
     expect(await at(hour).failSilent()).toEqual([]);
     // One board reports (same phase, no history row) an hour and a half in: it is heard, not silent.
-    const report: ProgressReport = { phase: 'downloading', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] };
+    const report: ProgressReport = {
+      phase: 'downloading',
+      bytesWritten: 0,
+      bytesDone: 0,
+      bytesTotal: 1,
+      rateBytesPerSec: 0,
+      verifiedChunks: [],
+    };
     await at(0).reportProgress(talking.deploymentId, report);
     await at(1.5 * hour).reportProgress(talking.deploymentId, report);
 
@@ -139,7 +180,10 @@ describe('a deployment that falls silent', () => {
     expect(ids).toEqual(expect.arrayContaining([quiet.deploymentId, seed.body['deployment_id']]));
     expect(ids).not.toContain(talking.deploymentId);
     const { deployment } = await server.app.fleet.records.deployment(quiet.deploymentId);
-    expect(deployment).toMatchObject({ status: 'failed', error: expect.stringMatching(/^no report since \d{4}-\d{2}-\d{2}T/) });
+    expect(deployment).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^no report since \d{4}-\d{2}-\d{2}T/),
+    });
     expect((await server.app.fleet.records.deployment(talking.deploymentId)).deployment.status).toBe('downloading');
 
     const back = await enroll(deployment.serial);

@@ -17,7 +17,11 @@ describe('doctor in the running server', () => {
     const { status, body } = await viewer.get<SystemStatus>('/api/v1/system');
     expect(status).toBe(200);
     const checks = Object.fromEntries((body.doctor?.checks ?? []).map((c) => [c.id, c]));
-    expect(checks['ports']).toEqual({ id: 'ports', status: 'pass', summary: 'ports 67/69 and both listeners are held by this server' });
+    expect(checks['ports']).toEqual({
+      id: 'ports',
+      status: 'pass',
+      summary: 'ports 67/69 and both listeners are held by this server',
+    });
     expect(checks['interface']?.status).toBe('warn');
     // A fresh data dir has no netboot build: the report says so, and what to run.
     expect(checks['netboot-files']).toMatchObject({ status: 'fail', fix: 'run: rpi-deploy netboot build' });

@@ -77,7 +77,11 @@ describe('products', () => {
       ['KXP2', 'pool'],
       ['RXP2', 'serial'],
     ]);
-    await core.fleet.products.create({ code: 'DXP1', name: 'Drift recorder', hostnamePattern: 'DXP1-{venue}-{number:2}' });
+    await core.fleet.products.create({
+      code: 'DXP1',
+      name: 'Drift recorder',
+      hostnamePattern: 'DXP1-{venue}-{number:2}',
+    });
     await core.fleet.venues.create({ code: 'ARIA', name: 'Aria' });
     const r = await core.fleet.pools.import({ venue: 'ARIA', product: 'dxp1', text: '7' });
     expect(r.added).toBe(1);
@@ -85,8 +89,12 @@ describe('products', () => {
   });
 
   it('refuses bad patterns, duplicates and deleting built-in or used products', async () => {
-    expect(await codeOf(core.fleet.products.create({ code: 'BAD1', name: 'x', hostnamePattern: 'BAD1-{number}' }))).toBe('FLEET_PATTERN_INVALID');
-    expect(await codeOf(core.fleet.products.create({ code: 'KXP2', name: 'x', hostnamePattern: 'K-{venue}-{number}' }))).toBe('FLEET_PRODUCT_EXISTS');
+    expect(
+      await codeOf(core.fleet.products.create({ code: 'BAD1', name: 'x', hostnamePattern: 'BAD1-{number}' })),
+    ).toBe('FLEET_PATTERN_INVALID');
+    expect(
+      await codeOf(core.fleet.products.create({ code: 'KXP2', name: 'x', hostnamePattern: 'K-{venue}-{number}' })),
+    ).toBe('FLEET_PRODUCT_EXISTS');
     expect(await codeOf(core.fleet.products.remove('KXP2'))).toBe('FLEET_PRODUCT_IN_USE');
     await core.fleet.products.create({ code: 'DXP1', name: 'x', hostnamePattern: 'DXP1-{venue}-{number:2}' });
     await core.fleet.venues.create({ code: 'ARIA', name: 'Aria' });
@@ -105,10 +113,21 @@ describe('hostname pools', () => {
     expect(second.lines).toEqual([
       { line: 2, text: '3,x', added: [], duplicates: [3], errors: [] },
       { line: 3, text: '4,y', added: [4], duplicates: [], errors: [] },
-      { line: 4, text: 'five,z', added: [], duplicates: [], errors: ['"five" is not a number or a range (e.g. 7 or 1-60)'] },
+      {
+        line: 4,
+        text: 'five,z',
+        added: [],
+        duplicates: [],
+        errors: ['"five" is not a number or a range (e.g. 7 or 1-60)'],
+      },
       { line: 5, text: '4,again', added: [], duplicates: [4], errors: [] },
     ]);
-    expect((await core.fleet.pools.list({ venue: 'CORO' })).map((e) => e.hostname)).toEqual(['KXP2-CORO-001', 'KXP2-CORO-002', 'KXP2-CORO-003', 'KXP2-CORO-004']);
+    expect((await core.fleet.pools.list({ venue: 'CORO' })).map((e) => e.hostname)).toEqual([
+      'KXP2-CORO-001',
+      'KXP2-CORO-002',
+      'KXP2-CORO-003',
+      'KXP2-CORO-004',
+    ]);
     expect(events.filter((e) => e.type === 'pool.imported')).toHaveLength(2);
   });
 
@@ -122,9 +141,13 @@ describe('hostname pools', () => {
 
   it('explains that serial-named products need no pool, and that venues must exist', async () => {
     await core.fleet.venues.create({ code: 'CORO', name: 'x' });
-    expect(await codeOf(core.fleet.pools.import({ venue: 'CORO', product: 'RXP2', text: '1' }))).toBe('FLEET_PRODUCT_NOT_POOLED');
+    expect(await codeOf(core.fleet.pools.import({ venue: 'CORO', product: 'RXP2', text: '1' }))).toBe(
+      'FLEET_PRODUCT_NOT_POOLED',
+    );
     expect(await codeOf(core.fleet.pools.import({ venue: 'NOPE', text: '1' }))).toBe('FLEET_VENUE_UNKNOWN');
-    expect(await codeOf(core.fleet.pools.import({ venue: 'CORO', text: '1-100000,100001-100002' }))).toBe('FLEET_POOL_INPUT_TOO_LARGE');
+    expect(await codeOf(core.fleet.pools.import({ venue: 'CORO', text: '1-100000,100001-100002' }))).toBe(
+      'FLEET_POOL_INPUT_TOO_LARGE',
+    );
     expect(await core.fleet.pools.stats()).toEqual([]);
   });
 
@@ -138,16 +161,25 @@ describe('hostname pools', () => {
     await venueWithPool();
     await core.fleet.enrollment.enroll({ serial: 'aaaa0001', venue: 'CORO', product: 'KXP2' });
     expect(await codeOf(core.fleet.pools.retire('KXP2-CORO-001'))).toBe('FLEET_HOSTNAME_ASSIGNED');
-    expect(await core.fleet.pools.release('kxp2-coro-001')).toEqual({ hostname: 'KXP2-CORO-001', releasedFrom: 'aaaa0001' });
-    expect(await core.fleet.pools.stats({ venue: 'CORO' })).toEqual([{ venue: 'CORO', product: 'KXP2', available: 3, assigned: 0, retired: 0, total: 3 }]);
+    expect(await core.fleet.pools.release('kxp2-coro-001')).toEqual({
+      hostname: 'KXP2-CORO-001',
+      releasedFrom: 'aaaa0001',
+    });
+    expect(await core.fleet.pools.stats({ venue: 'CORO' })).toEqual([
+      { venue: 'CORO', product: 'KXP2', available: 3, assigned: 0, retired: 0, total: 3 },
+    ]);
     const again = await core.fleet.enrollment.enroll({ serial: 'aaaa0002', venue: 'CORO', product: 'KXP2' });
     expect(again.hostname).toBe('KXP2-CORO-001');
     await core.fleet.pools.retire('KXP2-CORO-002');
     await core.fleet.pools.retire('KXP2-CORO-001', { force: true });
-    expect(await core.fleet.pools.stats({ venue: 'CORO' })).toEqual([{ venue: 'CORO', product: 'KXP2', available: 1, assigned: 0, retired: 2, total: 3 }]);
+    expect(await core.fleet.pools.stats({ venue: 'CORO' })).toEqual([
+      { venue: 'CORO', product: 'KXP2', available: 1, assigned: 0, retired: 2, total: 3 },
+    ]);
     const third = await core.fleet.enrollment.enroll({ serial: 'aaaa0003', venue: 'CORO', product: 'KXP2' });
     expect(third.hostname).toBe('KXP2-CORO-003');
-    const released = (await core.fleet.records.history({ serial: 'aaaa0001' })).filter((h) => h.type === 'hostname.released');
+    const released = (await core.fleet.records.history({ serial: 'aaaa0001' })).filter(
+      (h) => h.type === 'hostname.released',
+    );
     expect(released.map((h) => h.data['reason'])).toEqual(['released by operator']);
     expect(await codeOf(core.fleet.pools.release('KXP2-NOPE-001'))).toBe('FLEET_HOSTNAME_UNKNOWN');
   });
@@ -156,17 +188,39 @@ describe('hostname pools', () => {
 describe('assignment', () => {
   it('hands out the lowest free number, is idempotent per serial and says when the pool is empty', async () => {
     await venueWithPool('CORO', '5,2,9');
-    const a = await core.fleet.enrollment.enroll({ serial: 'AAAA0001', venue: 'CORO', product: 'KXP2', macs: ['2C:CF:67:00:00:01'], model: 'Raspberry Pi 5' });
-    expect([a.hostname, a.reused, a.deployment.status, a.device.macs]).toEqual(['KXP2-CORO-002', false, 'enrolled', ['2c:cf:67:00:00:01']]);
+    const a = await core.fleet.enrollment.enroll({
+      serial: 'AAAA0001',
+      venue: 'CORO',
+      product: 'KXP2',
+      macs: ['2C:CF:67:00:00:01'],
+      model: 'Raspberry Pi 5',
+    });
+    expect([a.hostname, a.reused, a.deployment.status, a.device.macs]).toEqual([
+      'KXP2-CORO-002',
+      false,
+      'enrolled',
+      ['2c:cf:67:00:00:01'],
+    ]);
     const again = await core.fleet.enrollment.enroll({ serial: 'aaaa0001', venue: 'CORO', product: 'KXP2' });
     expect([again.hostname, again.reused]).toEqual(['KXP2-CORO-002', true]);
-    expect((await core.fleet.enrollment.enroll({ serial: 'aaaa0002', venue: 'CORO', product: 'KXP2' })).hostname).toBe('KXP2-CORO-005');
-    expect((await core.fleet.enrollment.enroll({ serial: 'aaaa0003', venue: 'CORO', product: 'KXP2' })).hostname).toBe('KXP2-CORO-009');
-    expect(await codeOf(core.fleet.enrollment.enroll({ serial: 'aaaa0004', venue: 'CORO', product: 'KXP2' }))).toBe('FLEET_POOL_EXHAUSTED');
-    expect(events.find((e) => e.type === 'enroll.refused')?.data).toMatchObject({ serial: 'aaaa0004', code: 'FLEET_POOL_EXHAUSTED' });
+    expect((await core.fleet.enrollment.enroll({ serial: 'aaaa0002', venue: 'CORO', product: 'KXP2' })).hostname).toBe(
+      'KXP2-CORO-005',
+    );
+    expect((await core.fleet.enrollment.enroll({ serial: 'aaaa0003', venue: 'CORO', product: 'KXP2' })).hostname).toBe(
+      'KXP2-CORO-009',
+    );
+    expect(await codeOf(core.fleet.enrollment.enroll({ serial: 'aaaa0004', venue: 'CORO', product: 'KXP2' }))).toBe(
+      'FLEET_POOL_EXHAUSTED',
+    );
+    expect(events.find((e) => e.type === 'enroll.refused')?.data).toMatchObject({
+      serial: 'aaaa0004',
+      code: 'FLEET_POOL_EXHAUSTED',
+    });
     expect(events.some((e) => e.type === 'pool.warning')).toBe(true);
     // The refused board left nothing half-written behind.
-    expect(await core.store.db.selectFrom('devices').select('serial').where('serial', '=', 'aaaa0004').execute()).toEqual([]);
+    expect(
+      await core.store.db.selectFrom('devices').select('serial').where('serial', '=', 'aaaa0004').execute(),
+    ).toEqual([]);
   });
 
   it('ends an attempt still open when the board enrolls again', async () => {
@@ -183,7 +237,9 @@ describe('assignment', () => {
     await core.fleet.venues.create({ code: 'CORO', name: 'x' });
     const a = await core.fleet.enrollment.enroll({ serial: '9d00ce41d137e638', venue: 'CORO', product: 'RXP2' });
     expect(a.hostname).toBe('RXP2-CORO-D137E638');
-    expect(await codeOf(core.fleet.enrollment.enroll({ serial: '1111ce41d137e638', venue: 'CORO', product: 'RXP2' }))).toBe('FLEET_HOSTNAME_TAKEN');
+    expect(
+      await codeOf(core.fleet.enrollment.enroll({ serial: '1111ce41d137e638', venue: 'CORO', product: 'RXP2' })),
+    ).toBe('FLEET_HOSTNAME_TAKEN');
   });
 
   it('gives a board moved to another venue a new name and frees the old one', async () => {
@@ -193,7 +249,9 @@ describe('assignment', () => {
     const moved = await core.fleet.enrollment.enroll({ serial: 'aaaa0001', venue: 'ARIA', product: 'KXP2' });
     expect(moved.hostname).toBe('KXP2-ARIA-001');
     expect((await core.fleet.pools.list({ venue: 'CORO' }))[0]).toMatchObject({ status: 'available', serial: null });
-    expect((await core.fleet.enrollment.enroll({ serial: 'aaaa0002', venue: 'CORO', product: 'KXP2' })).hostname).toBe('KXP2-CORO-001');
+    expect((await core.fleet.enrollment.enroll({ serial: 'aaaa0002', venue: 'CORO', product: 'KXP2' })).hostname).toBe(
+      'KXP2-CORO-001',
+    );
   });
 
   it('lets the top active batch decide the venue and product when the board does not say', async () => {
@@ -223,9 +281,17 @@ describe('batches', () => {
     const urgent = await core.fleet.batches.create({ venue: 'CORO', product: 'KXP2', expectedCount: 1, priority: 10 });
     expect(older.status).toBe('pending');
     for (const b of [newer, older, urgent]) await core.fleet.batches.apply(b.id, 'activate');
-    const batchOf = async (serial: string) => (await core.fleet.enrollment.enroll({ serial, venue: 'CORO', product: 'KXP2' })).deployment.batchId;
-    expect([await batchOf('aaaa0001'), await batchOf('aaaa0002'), await batchOf('aaaa0003'), await batchOf('aaaa0004')]).toEqual([urgent.id, older.id, older.id, newer.id]);
-    expect((await core.fleet.batches.list({ status: 'completed' })).map((b) => b.id).sort()).toEqual([older.id, urgent.id].sort());
+    const batchOf = async (serial: string) =>
+      (await core.fleet.enrollment.enroll({ serial, venue: 'CORO', product: 'KXP2' })).deployment.batchId;
+    expect([
+      await batchOf('aaaa0001'),
+      await batchOf('aaaa0002'),
+      await batchOf('aaaa0003'),
+      await batchOf('aaaa0004'),
+    ]).toEqual([urgent.id, older.id, older.id, newer.id]);
+    expect((await core.fleet.batches.list({ status: 'completed' })).map((b) => b.id).sort()).toEqual(
+      [older.id, urgent.id].sort(),
+    );
     expect(await codeOf(core.fleet.batches.apply(older.id, 'activate'))).toBe('FLEET_BATCH_TRANSITION');
   });
 
@@ -239,7 +305,12 @@ describe('batches', () => {
     await core.fleet.enrollment.advance(d1b.deployment.id, 'success');
     const d2 = await core.fleet.enrollment.enroll({ serial: 'aaaa0002', venue: 'CORO', product: 'KXP2' });
     await core.fleet.enrollment.advance(d2.deployment.id, 'failed', { error: 'no card' });
-    expect(await core.fleet.batches.get(b.id)).toMatchObject({ assigned: 2, succeeded: 1, failed: 1, status: 'active' });
+    expect(await core.fleet.batches.get(b.id)).toMatchObject({
+      assigned: 2,
+      succeeded: 1,
+      failed: 1,
+      status: 'active',
+    });
   });
 
   it('pauses, resumes and cancels; a paused batch names nobody', async () => {
@@ -252,8 +323,12 @@ describe('batches', () => {
     expect((await core.fleet.batches.apply(b.id, 'cancel')).status).toBe('cancelled');
     expect(await codeOf(core.fleet.batches.apply(b.id, 'pause'))).toBe('FLEET_BATCH_TRANSITION');
     expect(await codeOf(core.fleet.batches.get(999))).toBe('FLEET_BATCH_UNKNOWN');
-    expect(await codeOf(core.fleet.batches.create({ venue: 'CORO', product: 'KXP2', expectedCount: 0 }))).toBe('FLEET_INPUT_INVALID');
-    expect(await codeOf(core.fleet.batches.create({ venue: 'NOPE', product: 'KXP2', expectedCount: 1 }))).toBe('FLEET_VENUE_UNKNOWN');
+    expect(await codeOf(core.fleet.batches.create({ venue: 'CORO', product: 'KXP2', expectedCount: 0 }))).toBe(
+      'FLEET_INPUT_INVALID',
+    );
+    expect(await codeOf(core.fleet.batches.create({ venue: 'NOPE', product: 'KXP2', expectedCount: 1 }))).toBe(
+      'FLEET_VENUE_UNKNOWN',
+    );
   });
 });
 
@@ -267,11 +342,19 @@ describe('deployments', () => {
     expect((await core.fleet.enrollment.advance(deployment.id, 'writing')).changed).toBe(false);
     const done = await core.fleet.enrollment.advance(deployment.id, 'success');
     expect(done.deployment).toMatchObject({ status: 'success', error: null });
-    for (const key of ['downloadingAt', 'writingAt', 'verifyingAt', 'customizingAt', 'finishedAt'] as const) expect(done.deployment[key]).not.toBeNull();
+    for (const key of ['downloadingAt', 'writingAt', 'verifyingAt', 'customizingAt', 'finishedAt'] as const)
+      expect(done.deployment[key]).not.toBeNull();
     expect(await codeOf(core.fleet.enrollment.advance(deployment.id, 'failed'))).toBe('FLEET_DEPLOYMENT_FINISHED');
     expect(await codeOf(core.fleet.enrollment.advance(4242, 'failed'))).toBe('FLEET_DEPLOYMENT_UNKNOWN');
     const { history } = await core.fleet.records.deployment(deployment.id);
-    expect(history.map((h) => h.data['phase'])).toEqual(['enrolled', 'downloading', 'writing', 'verifying', 'customizing', 'success']);
+    expect(history.map((h) => h.data['phase'])).toEqual([
+      'enrolled',
+      'downloading',
+      'writing',
+      'verifying',
+      'customizing',
+      'success',
+    ]);
     const published = events.filter((e) => e.type === 'deployment.phase').map((e) => e.seq);
     expect(published.every((s) => typeof s === 'number')).toBe(true);
   });
@@ -291,7 +374,10 @@ describe('deployments', () => {
     expect(await ids({ until: '2000-01-01' })).toEqual([]);
     expect(await codeOf(core.fleet.records.deployments({ since: 'yesterday' }))).toBe('FLEET_INPUT_INVALID');
     expect((await core.fleet.records.device('aaaa0001')).deployments).toHaveLength(1);
-    expect((await core.fleet.records.devices()).map((d) => d.hostname).sort()).toEqual(['KXP2-CORO-001', 'RXP2-ARIA-AAAA0002']);
+    expect((await core.fleet.records.devices()).map((d) => d.hostname).sort()).toEqual([
+      'KXP2-CORO-001',
+      'RXP2-ARIA-AAAA0002',
+    ]);
   });
 });
 
@@ -306,7 +392,10 @@ describe('network boot after success', () => {
     expect(refused.allowed).toBe(false);
     expect(refused.reason).toContain('KXP2-CORO-001');
     expect((await core.fleet.enrollment.requestReimage('10000000AAAA0001')).reimageRequestedAt).not.toBeNull();
-    expect(await core.fleet.records.netbootAllowed('aaaa0001')).toMatchObject({ allowed: true, reason: 're-image requested' });
+    expect(await core.fleet.records.netbootAllowed('aaaa0001')).toMatchObject({
+      allowed: true,
+      reason: 're-image requested',
+    });
     // Enrolling again uses the request up; success closes network boot again.
     const second = await core.fleet.enrollment.enroll({ serial: '10000000aaaa0001', venue: 'CORO', product: 'KXP2' });
     expect(second.device.reimageRequestedAt).toBeNull();
@@ -320,6 +409,9 @@ describe('network boot after success', () => {
     await venueWithPool();
     const d = await core.fleet.enrollment.enroll({ serial: 'aaaa0001', venue: 'CORO', product: 'KXP2' });
     await core.fleet.enrollment.advance(d.deployment.id, 'failed', { error: 'card removed' });
-    expect(await core.fleet.records.netbootAllowed('aaaa0001')).toMatchObject({ allowed: true, reason: 'last deployment failed' });
+    expect(await core.fleet.records.netbootAllowed('aaaa0001')).toMatchObject({
+      allowed: true,
+      reason: 'last deployment failed',
+    });
   });
 });

@@ -19,7 +19,11 @@ afterEach(() => dir.remove());
 const open = () => openCore(loadConfig({ flags: { dataDir: dir.path } }), createLogger('silent'));
 const storeDir = (...parts: string[]) => join(dir.path, 'images', ...parts);
 const filesUnder = (d: string): string[] =>
-  existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(d, e.name)) : [join(d, e.name)])) : [];
+  existsSync(d)
+    ? readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? filesUnder(join(d, e.name)) : [join(d, e.name)],
+      )
+    : [];
 
 /** A raw disk of incompressible bytes in one partition, big enough that its import takes a while. */
 function bigImage(sizeMiB: number): string {
@@ -35,11 +39,18 @@ describe('an image import killed with SIGKILL', () => {
   it('registers nothing, and the next start removes its staging files', async () => {
     const image = bigImage(256);
     await (await open()).close();
-    const child = spawn(process.execPath, [CLI, 'image', 'add', image, '--product', 'KXP2', '--version', '1', '--data-dir', dir.path], { stdio: 'ignore' });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const child = spawn(
+      process.execPath,
+      [CLI, 'image', 'add', image, '--product', 'KXP2', '--version', '1', '--data-dir', dir.path],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     // Mid-import: chunks are being written to its staging area.
     const deadline = Date.now() + 60_000;
-    while (filesUnder(storeDir('staging')).length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (filesUnder(storeDir('staging')).length < 4 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
     expect(filesUnder(storeDir('staging')).length).toBeGreaterThanOrEqual(4);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
@@ -51,7 +62,9 @@ describe('an image import killed with SIGKILL', () => {
       expect(filesUnder(storeDir('chunks'))).toEqual([]);
       expect(filesUnder(storeDir('manifests'))).toEqual([]);
       // The same file imports in full afterwards.
-      expect((await core.images.import({ path: image }, { product: 'KXP2', version: '1' })).sizeBytes).toBe(256 * 1024 * 1024);
+      expect((await core.images.import({ path: image }, { product: 'KXP2', version: '1' })).sizeBytes).toBe(
+        256 * 1024 * 1024,
+      );
     } finally {
       await core.close();
     }

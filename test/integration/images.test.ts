@@ -8,7 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decompress } from 'zstd-napi';
 import type { ImageErrorCode, ImageService } from '../../src/images/index.js';
 import type { Manifest } from '../../src/protocol/manifest.js';
-import { buildPiImage, compressImage, corruptStoredChunk, corruptedCopy, pseudoRandomBytes, rawDisk, truncatedCopy, zipOf, zipWithLyingSize, type CompressedFormat, type PiImage } from '../helpers/pi-image.js';
+import {
+  buildPiImage,
+  compressImage,
+  corruptStoredChunk,
+  corruptedCopy,
+  pseudoRandomBytes,
+  rawDisk,
+  truncatedCopy,
+  zipOf,
+  zipWithLyingSize,
+  type CompressedFormat,
+  type PiImage,
+} from '../helpers/pi-image.js';
 import { openCore } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -56,7 +68,10 @@ const nextVersion = () => `1.${versions++}`;
 /** Files under the store's chunks/ and manifests/ (staging excluded). */
 function storedFiles(dataDir: string): string[] {
   const root = join(dataDir, 'images');
-  const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+  const walk = (d: string): string[] =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)],
+    );
   return [...walk(join(root, 'chunks')), ...walk(join(root, 'manifests'))].sort();
 }
 
@@ -65,7 +80,10 @@ describe('image import', () => {
   let imageId: number;
 
   beforeAll(async () => {
-    const image = await core.images.import({ path: pi.path }, { product: 'KXP2', version: '2026.11.1', notes: 'first', activate: true });
+    const image = await core.images.import(
+      { path: pi.path },
+      { product: 'KXP2', version: '2026.11.1', notes: 'first', activate: true },
+    );
     imageId = image.id;
     manifest = await core.images.manifest(image.id);
   });
@@ -107,20 +125,38 @@ describe('image import', () => {
   it('reads the MBR partition table and both filesystems', () => {
     expect(manifest.partitionTable).toBe('mbr');
     expect(manifest.partitions).toEqual([
-      { number: 1, startBytes: pi.boot.offsetBytes, sizeBytes: pi.boot.lengthBytes, type: '0c', filesystem: 'vfat', label: 'bootfs' },
-      { number: 2, startBytes: pi.root.offsetBytes, sizeBytes: pi.root.lengthBytes, type: '83', filesystem: 'ext4', label: 'rootfs' },
+      {
+        number: 1,
+        startBytes: pi.boot.offsetBytes,
+        sizeBytes: pi.boot.lengthBytes,
+        type: '0c',
+        filesystem: 'vfat',
+        label: 'bootfs',
+      },
+      {
+        number: 2,
+        startBytes: pi.root.offsetBytes,
+        sizeBytes: pi.root.lengthBytes,
+        type: '83',
+        filesystem: 'ext4',
+        label: 'rootfs',
+      },
     ]);
   });
 
   it('records every file of the boot partition and the cloud-init generation', () => {
     expect(manifest.boot?.osGeneration).toBe('cloud-init');
     expect(manifest.boot?.partitionNumber).toBe(1);
-    expect(Object.fromEntries(manifest.boot!.files.map((f) => [f.path, f.sizeBytes]))).toEqual(Object.fromEntries(Object.entries(pi.boot.files).map(([p, b]) => [p, b.length])));
+    expect(Object.fromEntries(manifest.boot!.files.map((f) => [f.path, f.sizeBytes]))).toEqual(
+      Object.fromEntries(Object.entries(pi.boot.files).map(([p, b]) => [p, b.length])),
+    );
   });
 
   it('marks used what the tables and filesystems use, including a used all-zero file, and nothing of the free tail', () => {
-    const inside = (o: number, l: number) => manifest.usedRanges.some((r) => r.offsetBytes <= o && o + l <= r.offsetBytes + r.lengthBytes);
-    const touches = (o: number, l: number) => manifest.usedRanges.some((r) => r.offsetBytes < o + l && o < r.offsetBytes + r.lengthBytes);
+    const inside = (o: number, l: number) =>
+      manifest.usedRanges.some((r) => r.offsetBytes <= o && o + l <= r.offsetBytes + r.lengthBytes);
+    const touches = (o: number, l: number) =>
+      manifest.usedRanges.some((r) => r.offsetBytes < o + l && o < r.offsetBytes + r.lengthBytes);
     // MBR and the gap before the first partition.
     expect(inside(0, pi.boot.offsetBytes)).toBe(true);
     // The zero-filled file's blocks are used although every byte is zero.
@@ -159,7 +195,9 @@ describe('image import', () => {
       const part = await core.images.openRaw(imageId, { offsetBytes, lengthBytes });
       expect((await readAll(part.stream)).equals(raw.subarray(offsetBytes, offsetBytes + lengthBytes))).toBe(true);
     }
-    expect(await codeOf(core.images.openRaw(imageId, { offsetBytes: pi.sizeBytes - 1, lengthBytes: 2 }))).toBe('IMAGE_RANGE_INVALID');
+    expect(await codeOf(core.images.openRaw(imageId, { offsetBytes: pi.sizeBytes - 1, lengthBytes: 2 }))).toBe(
+      'IMAGE_RANGE_INVALID',
+    );
   });
 
   it('serves a byte range of a stored chunk, to resume a download', async () => {
@@ -168,12 +206,20 @@ describe('image import', () => {
     const tail = await core.images.readChunk(c.sha256, { offsetBytes: 1000, lengthBytes: c.storedBytes - 1000 });
     expect(tail).toMatchObject({ totalBytes: c.storedBytes, offsetBytes: 1000, lengthBytes: c.storedBytes - 1000 });
     expect(tail.bytes.equals(whole.subarray(1000))).toBe(true);
-    expect(await codeOf(core.images.readChunk(c.sha256, { offsetBytes: c.storedBytes, lengthBytes: 1 }))).toBe('IMAGE_RANGE_INVALID');
+    expect(await codeOf(core.images.readChunk(c.sha256, { offsetBytes: c.storedBytes, lengthBytes: 1 }))).toBe(
+      'IMAGE_RANGE_INVALID',
+    );
     expect(await codeOf(core.images.readChunk('0'.repeat(64)))).toBe('IMAGE_CHUNK_UNKNOWN');
   });
 
   it('reads files of the boot partition for netboot', async () => {
-    for (const path of ['kernel_2712.img', 'bcm2712d0-rpi-5-b.dtb', 'overlays/bcm2712d0.dtbo', 'cmdline.txt', 'OVERLAYS/README']) {
+    for (const path of [
+      'kernel_2712.img',
+      'bcm2712d0-rpi-5-b.dtb',
+      'overlays/bcm2712d0.dtbo',
+      'cmdline.txt',
+      'OVERLAYS/README',
+    ]) {
       const want = pi.boot.files[path] ?? pi.boot.files['overlays/README']!;
       expect((await core.images.readBootFile(imageId, path)).equals(want)).toBe(true);
     }
@@ -195,13 +241,20 @@ describe('image import', () => {
   it('refuses a second import of the same raw bytes, whatever the container', async () => {
     const zst = compressImage(pi.path, 'zst');
     const before = storedFiles(core.dataDir);
-    const err = await core.images.import({ path: zst }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
-    expect(err).toMatchObject({ code: 'IMAGE_DUPLICATE', message: `These bytes are already stored as KXP2 2026.11.1 (image ${imageId}); nothing was added` });
+    const err = await core.images
+      .import({ path: zst }, { product: 'RXP2', version: nextVersion() })
+      .catch((e: Error & { code: string }) => e);
+    expect(err).toMatchObject({
+      code: 'IMAGE_DUPLICATE',
+      message: `These bytes are already stored as KXP2 2026.11.1 (image ${imageId}); nothing was added`,
+    });
     expect(storedFiles(core.dataDir)).toEqual(before);
   });
 
   it('refuses a version the product already has before reading the file', async () => {
-    expect(await codeOf(core.images.import({ path: '/nonexistent.img' }, { product: 'KXP2', version: '2026.11.1' }))).toBe('IMAGE_DUPLICATE');
+    expect(
+      await codeOf(core.images.import({ path: '/nonexistent.img' }, { product: 'KXP2', version: '2026.11.1' })),
+    ).toBe('IMAGE_DUPLICATE');
   });
 });
 
@@ -228,14 +281,20 @@ describe('every supported format', () => {
     for (const format of ['gz', 'zip'] as const) {
       const src = buildPiImage(dir.path, { seed: `stream-${format}` });
       const file = compressImage(src.path, format);
-      const image = await core.images.import({ stream: createReadStream(file), name: `upload.${format}`, sizeBytes: statSync(file).size }, { product: 'RXP2', version: nextVersion() });
+      const image = await core.images.import(
+        { stream: createReadStream(file), name: `upload.${format}`, sizeBytes: statSync(file).size },
+        { product: 'RXP2', version: nextVersion() },
+      );
       expect(image).toMatchObject({ sha256: src.sha256, sourceName: `upload.${format}`, sourceFormat: format });
     }
   });
 
   it('imports a tiny raw image whose one partition holds no known filesystem, that partition fully used', async () => {
     const bytes = rawDisk('tiny', 5000);
-    const image = await core.images.import({ stream: Readable.from([bytes]), name: 'tiny.img' }, { product: 'RXP2', version: nextVersion() });
+    const image = await core.images.import(
+      { stream: Readable.from([bytes]), name: 'tiny.img' },
+      { product: 'RXP2', version: nextVersion() },
+    );
     const m = await core.images.manifest(image.id);
     expect(m).toMatchObject({
       partitionTable: 'mbr',
@@ -245,8 +304,12 @@ describe('every supported format', () => {
       boot: null,
       sizeBytes: 5000,
     });
-    expect(m.chunks).toEqual([expect.objectContaining({ index: 0, sizeBytes: 5000, used: true, sha256: sha256(bytes) })]);
-    expect(await text((await core.images.openRaw(image.id)).stream.map((b: Buffer) => b.toString('latin1')))).toBe(bytes.toString('latin1'));
+    expect(m.chunks).toEqual([
+      expect.objectContaining({ index: 0, sizeBytes: 5000, used: true, sha256: sha256(bytes) }),
+    ]);
+    expect(await text((await core.images.openRaw(image.id)).stream.map((b: Buffer) => b.toString('latin1')))).toBe(
+      bytes.toString('latin1'),
+    );
   });
 
   it('detects a Bookworm (firstrun.sh) image by its boot partition', async () => {
@@ -284,8 +347,12 @@ describe('image records', () => {
       expect(await local.images.active('KXP2')).toBeUndefined();
       for (const c of chunksOfB) expect(await codeOf(local.images.readChunk(c))).toBe('IMAGE_CHUNK_UNKNOWN');
       expect(storedFiles(local.dataDir).filter((f) => f.includes('manifests'))).toHaveLength(2);
-      expect(await codeOf(local.images.import({ path: file('d') }, { product: 'NOPE', version: '1' }))).toBe('FLEET_PRODUCT_UNKNOWN');
-      expect(await codeOf(local.images.import({ path: file('d') }, { product: 'KXP2', version: '../x' }))).toBe('IMAGE_INPUT_INVALID');
+      expect(await codeOf(local.images.import({ path: file('d') }, { product: 'NOPE', version: '1' }))).toBe(
+        'FLEET_PRODUCT_UNKNOWN',
+      );
+      expect(await codeOf(local.images.import({ path: file('d') }, { product: 'KXP2', version: '../x' }))).toBe(
+        'IMAGE_INPUT_INVALID',
+      );
       expect(existsSync(join(local.dataDir, 'images', 'staging'))).toBe(true);
       expect(readdirSync(join(local.dataDir, 'images', 'staging'))).toEqual([]);
     } finally {
@@ -301,7 +368,9 @@ describe('the stored hash boards check', () => {
       const a = buildPiImage(dir.path, { seed: 'stored-a' });
       const b = corruptedCopy(a.path, a.sizeBytes - 100, 'stored-b.img');
       await local.images.import({ path: a.path }, { product: 'KXP2', version: 'a' });
-      const mb = await local.images.manifest((await local.images.import({ path: b }, { product: 'KXP2', version: 'b' })).id);
+      const mb = await local.images.manifest(
+        (await local.images.import({ path: b }, { product: 'KXP2', version: 'b' })).id,
+      );
       for (const c of mb.chunks) expect(c.storedSha256).toBe(sha256(await storedChunk(local.images, c.sha256)));
     } finally {
       await local.dispose();
@@ -347,35 +416,135 @@ describe('broken input', () => {
 
   const half = (path: string) => Math.floor(statSync(path).size / 2);
   const cases: [string, () => string, ImageErrorCode, RegExp][] = [
-    ['a truncated .xz', () => truncatedCopy(compressImage(src.path, 'xz'), half(`${src.path}.xz`)), 'IMAGE_INPUT_CORRUPT', /not a whole xz file/],
-    ['a truncated .gz', () => truncatedCopy(compressImage(src.path, 'gz'), half(`${src.path}.gz`)), 'IMAGE_INPUT_CORRUPT', /not a whole gz file/],
-    ['a truncated .zst', () => truncatedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`)), 'IMAGE_INPUT_CORRUPT', /not a whole zst file/],
-    ['a .zst cut one byte short', () => truncatedCopy(compressImage(src.path, 'zst'), statSync(`${src.path}.zst`).size - 1, 'short'), 'IMAGE_INPUT_CORRUPT', /zst/],
-    ['a corrupted .xz', () => corruptedCopy(compressImage(src.path, 'xz'), half(`${src.path}.xz`)), 'IMAGE_INPUT_CORRUPT', /xz/],
-    ['a corrupted .gz', () => corruptedCopy(compressImage(src.path, 'gz'), half(`${src.path}.gz`)), 'IMAGE_INPUT_CORRUPT', /gz/],
-    ['a corrupted .zst', () => corruptedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`)), 'IMAGE_INPUT_CORRUPT', /zst/],
-    ['a truncated .zip', () => truncatedCopy(compressImage(src.path, 'zip'), half(`${src.path}.zip`)), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
-    ['a corrupted .zip entry', () => corruptedCopy(compressImage(src.path, 'zip'), half(`${src.path}.zip`)), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
+    [
+      'a truncated .xz',
+      () => truncatedCopy(compressImage(src.path, 'xz'), half(`${src.path}.xz`)),
+      'IMAGE_INPUT_CORRUPT',
+      /not a whole xz file/,
+    ],
+    [
+      'a truncated .gz',
+      () => truncatedCopy(compressImage(src.path, 'gz'), half(`${src.path}.gz`)),
+      'IMAGE_INPUT_CORRUPT',
+      /not a whole gz file/,
+    ],
+    [
+      'a truncated .zst',
+      () => truncatedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`)),
+      'IMAGE_INPUT_CORRUPT',
+      /not a whole zst file/,
+    ],
+    [
+      'a .zst cut one byte short',
+      () => truncatedCopy(compressImage(src.path, 'zst'), statSync(`${src.path}.zst`).size - 1, 'short'),
+      'IMAGE_INPUT_CORRUPT',
+      /zst/,
+    ],
+    [
+      'a corrupted .xz',
+      () => corruptedCopy(compressImage(src.path, 'xz'), half(`${src.path}.xz`)),
+      'IMAGE_INPUT_CORRUPT',
+      /xz/,
+    ],
+    [
+      'a corrupted .gz',
+      () => corruptedCopy(compressImage(src.path, 'gz'), half(`${src.path}.gz`)),
+      'IMAGE_INPUT_CORRUPT',
+      /gz/,
+    ],
+    [
+      'a corrupted .zst',
+      () => corruptedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`)),
+      'IMAGE_INPUT_CORRUPT',
+      /zst/,
+    ],
+    [
+      'a truncated .zip',
+      () => truncatedCopy(compressImage(src.path, 'zip'), half(`${src.path}.zip`)),
+      'IMAGE_INPUT_CORRUPT',
+      /zip is damaged/,
+    ],
+    [
+      'a corrupted .zip entry',
+      () => corruptedCopy(compressImage(src.path, 'zip'), half(`${src.path}.zip`)),
+      'IMAGE_INPUT_CORRUPT',
+      /zip is damaged/,
+    ],
     ['a zip with no image', () => zipOf(join(dir.path, 'none.zip'), []), 'IMAGE_ZIP_CONTENTS', /holds no \.img file/],
-    ['a zip with only a README', () => zipOf(join(dir.path, 'readme.zip'), [writeText('README.txt', 'hi')]), 'IMAGE_ZIP_CONTENTS', /holds no \.img file/],
-    ['a zip with two images', () => zipOf(join(dir.path, 'two.zip'), [src.path, bookworm.path]), 'IMAGE_ZIP_CONTENTS', /holds 2 \.img files/],
-    ['a zip entry claiming more bytes than it has', () => zipWithLyingSize(src.path, 4096), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
-    ['a zip entry claiming fewer bytes than it has', () => zipWithLyingSize(src.path, -4096), 'IMAGE_INPUT_CORRUPT', /zip is damaged/],
+    [
+      'a zip with only a README',
+      () => zipOf(join(dir.path, 'readme.zip'), [writeText('README.txt', 'hi')]),
+      'IMAGE_ZIP_CONTENTS',
+      /holds no \.img file/,
+    ],
+    [
+      'a zip with two images',
+      () => zipOf(join(dir.path, 'two.zip'), [src.path, bookworm.path]),
+      'IMAGE_ZIP_CONTENTS',
+      /holds 2 \.img files/,
+    ],
+    [
+      'a zip entry claiming more bytes than it has',
+      () => zipWithLyingSize(src.path, 4096),
+      'IMAGE_INPUT_CORRUPT',
+      /zip is damaged/,
+    ],
+    [
+      'a zip entry claiming fewer bytes than it has',
+      () => zipWithLyingSize(src.path, -4096),
+      'IMAGE_INPUT_CORRUPT',
+      /zip is damaged/,
+    ],
     ['an empty file', () => writeText('empty.img', ''), 'IMAGE_INPUT_EMPTY', /holds no image bytes/],
-    ['an empty .gz', () => compressImage(writeText('empty2.img', ''), 'gz'), 'IMAGE_INPUT_EMPTY', /holds no image bytes/],
+    [
+      'an empty .gz',
+      () => compressImage(writeText('empty2.img', ''), 'gz'),
+      'IMAGE_INPUT_EMPTY',
+      /holds no image bytes/,
+    ],
     // `head -c 45M pi.img`: partition 2 (38-54 MiB) was cut to 7 MiB, boards would get a broken root.
-    ['a raw image cut inside its root partition', () => truncatedCopy(src.path, 45 * MiB, 'cut45'), 'IMAGE_PARTITION_PAST_END',
-      /partition 2 starts at 38\.0 MiB and is 16\.0 MiB long, so it ends at 54\.0 MiB, but the image ends at 45\.0 MiB: the file was cut short/],
-    ['a raw image cut before its root partition starts', () => truncatedCopy(src.path, 38 * MiB, 'cut38'), 'IMAGE_PARTITION_PAST_END',
-      /partition 2 starts at 38\.0 MiB.*the image ends at 38\.0 MiB/],
-    ['a whole .zst of a cut raw image', () => compressImage(truncatedCopy(src.path, 45 * MiB, 'cut45z'), 'zst'), 'IMAGE_PARTITION_PAST_END', /partition 2/],
-    ['eight bytes of text named .img.xz', () => writeText('junk.img.xz', 'hello!!\n'), 'IMAGE_NO_PARTITION_TABLE',
-      /junk\.img\.xz is named like an xz file but does not start like one.*8 B of text \("hello!!"\).*no partition table/],
-    ['random bytes with no partition table', () => writeBytes('noise.img', pseudoRandomBytes('noise', 3 * MiB)), 'IMAGE_NO_PARTITION_TABLE',
-      /noise\.img is 3\.0 MiB of binary data .*no partition table/],
-    ['a partition table with no partitions', () => writeBytes('blank.img', Buffer.alloc(MiB).fill(0x55, 510, 511).fill(0xaa, 511, 512)), 'IMAGE_NO_PARTITION_TABLE',
-      /blank\.img is 1\.0 MiB of binary data .*an MBR whose partition table lists no partitions/],
-    ['a bare ext4 filesystem (a partition, not a disk)', () => bareExt4('bare.img'), 'IMAGE_NO_PARTITION_TABLE', /bare\.img is 4\.0 MiB holding an ext2\/3\/4 filesystem .*whole disk/],
+    [
+      'a raw image cut inside its root partition',
+      () => truncatedCopy(src.path, 45 * MiB, 'cut45'),
+      'IMAGE_PARTITION_PAST_END',
+      /partition 2 starts at 38\.0 MiB and is 16\.0 MiB long, so it ends at 54\.0 MiB, but the image ends at 45\.0 MiB: the file was cut short/,
+    ],
+    [
+      'a raw image cut before its root partition starts',
+      () => truncatedCopy(src.path, 38 * MiB, 'cut38'),
+      'IMAGE_PARTITION_PAST_END',
+      /partition 2 starts at 38\.0 MiB.*the image ends at 38\.0 MiB/,
+    ],
+    [
+      'a whole .zst of a cut raw image',
+      () => compressImage(truncatedCopy(src.path, 45 * MiB, 'cut45z'), 'zst'),
+      'IMAGE_PARTITION_PAST_END',
+      /partition 2/,
+    ],
+    [
+      'eight bytes of text named .img.xz',
+      () => writeText('junk.img.xz', 'hello!!\n'),
+      'IMAGE_NO_PARTITION_TABLE',
+      /junk\.img\.xz is named like an xz file but does not start like one.*8 B of text \("hello!!"\).*no partition table/,
+    ],
+    [
+      'random bytes with no partition table',
+      () => writeBytes('noise.img', pseudoRandomBytes('noise', 3 * MiB)),
+      'IMAGE_NO_PARTITION_TABLE',
+      /noise\.img is 3\.0 MiB of binary data .*no partition table/,
+    ],
+    [
+      'a partition table with no partitions',
+      () => writeBytes('blank.img', Buffer.alloc(MiB).fill(0x55, 510, 511).fill(0xaa, 511, 512)),
+      'IMAGE_NO_PARTITION_TABLE',
+      /blank\.img is 1\.0 MiB of binary data .*an MBR whose partition table lists no partitions/,
+    ],
+    [
+      'a bare ext4 filesystem (a partition, not a disk)',
+      () => bareExt4('bare.img'),
+      'IMAGE_NO_PARTITION_TABLE',
+      /bare\.img is 4\.0 MiB holding an ext2\/3\/4 filesystem .*whole disk/,
+    ],
   ];
 
   function writeBytes(name: string, content: Buffer): string {
@@ -398,14 +567,18 @@ describe('broken input', () => {
   }
 
   it.each(cases)('%s is refused with a clear error and leaves nothing', async (_case, make, code, message) => {
-    const err = await local.images.import({ path: make() }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
+    const err = await local.images
+      .import({ path: make() }, { product: 'RXP2', version: nextVersion() })
+      .catch((e: Error & { code: string }) => e);
     expect(err).toMatchObject({ code, message: expect.stringMatching(message) });
     await expectNothingLeft();
   });
 
   it('a truncated stream (an upload cut short) is refused the same way', async () => {
     const file = truncatedCopy(compressImage(src.path, 'zst'), half(`${src.path}.zst`), 'upload');
-    const err = await local.images.import({ stream: createReadStream(file), name: 'cut.img.zst' }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
+    const err = await local.images
+      .import({ stream: createReadStream(file), name: 'cut.img.zst' }, { product: 'RXP2', version: nextVersion() })
+      .catch((e: Error & { code: string }) => e);
     expect(err).toMatchObject({ code: 'IMAGE_INPUT_CORRUPT' });
     await expectNothingLeft();
   });
@@ -417,7 +590,9 @@ describe('broken input', () => {
         if (this.readableLength > 0) this.destroy(new Error('connection reset by peer'));
       },
     });
-    const err = await local.images.import({ stream: failing, name: 'reset.img' }, { product: 'RXP2', version: nextVersion() }).catch((e: Error & { code: string }) => e);
+    const err = await local.images
+      .import({ stream: failing, name: 'reset.img' }, { product: 'RXP2', version: nextVersion() })
+      .catch((e: Error & { code: string }) => e);
     expect(err).toMatchObject({ code: 'IMAGE_FILE_UNREADABLE' });
     await expectNothingLeft();
   });
@@ -426,13 +601,17 @@ describe('broken input', () => {
     const controller = new AbortController();
     let seen = 0;
     const err = await local.images
-      .import({ path: src.path }, { product: 'RXP2', version: nextVersion() }, {
-        signal: controller.signal,
-        onProgress: (p) => {
-          seen++;
-          if (p.phase === 'reading') controller.abort();
+      .import(
+        { path: src.path },
+        { product: 'RXP2', version: nextVersion() },
+        {
+          signal: controller.signal,
+          onProgress: (p) => {
+            seen++;
+            if (p.phase === 'reading') controller.abort();
+          },
         },
-      })
+      )
       .catch((e: Error & { code: string }) => e);
     expect(seen).toBeGreaterThan(0);
     expect(err).toMatchObject({ code: 'IMAGE_IMPORT_ABORTED' });
@@ -440,7 +619,11 @@ describe('broken input', () => {
   });
 
   it('a missing file is an unreadable source', async () => {
-    expect(await codeOf(local.images.import({ path: join(dir.path, 'nope.img') }, { product: 'RXP2', version: nextVersion() }))).toBe('IMAGE_FILE_UNREADABLE');
+    expect(
+      await codeOf(
+        local.images.import({ path: join(dir.path, 'nope.img') }, { product: 'RXP2', version: nextVersion() }),
+      ),
+    ).toBe('IMAGE_FILE_UNREADABLE');
     await expectNothingLeft();
   });
 });
@@ -455,7 +638,9 @@ describe('concurrent imports', () => {
         local.images.import({ path: compressImage(src.path, 'zst') }, { product: 'RXP2', version: 'b' }),
       ]);
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      expect(results.filter((r) => r.status === 'rejected').map((r) => (r.reason as { code?: unknown }).code)).toEqual(['IMAGE_DUPLICATE']);
+      expect(results.filter((r) => r.status === 'rejected').map((r) => (r.reason as { code?: unknown }).code)).toEqual([
+        'IMAGE_DUPLICATE',
+      ]);
       const [image] = await local.images.list();
       const hash = createHash('sha256');
       for await (const part of (await local.images.openRaw(image!.id)).stream) hash.update(part as Buffer);
@@ -477,7 +662,9 @@ describe('concurrent imports', () => {
       const ma = await local.images.manifest(ia.id);
       const mb = await local.images.manifest(ib.id);
       expect(mb.chunks.filter((c, i) => c.sha256 === ma.chunks[i]!.sha256)).toHaveLength(ma.chunks.length - 1);
-      for (const m of [ma, mb]) for (const c of m.chunks) expect(decompress(await storedChunk(local.images, c.sha256)).length).toBe(c.sizeBytes);
+      for (const m of [ma, mb])
+        for (const c of m.chunks)
+          expect(decompress(await storedChunk(local.images, c.sha256)).length).toBe(c.sizeBytes);
     } finally {
       await local.dispose();
     }
@@ -491,7 +678,14 @@ describe('concurrent imports', () => {
       const first = await local.images.import({ path: a.path }, { product: 'KXP2', version: 'a' });
       let removal: Promise<void> | undefined;
       const err = await local.images
-        .import({ path: b }, { product: 'KXP2', version: 'b' }, { onProgress: (p) => void (p.phase === 'analysing' && (removal ??= local.images.remove(first.id, { force: true }))) })
+        .import(
+          { path: b },
+          { product: 'KXP2', version: 'b' },
+          {
+            onProgress: (p) =>
+              void (p.phase === 'analysing' && (removal ??= local.images.remove(first.id, { force: true }))),
+          },
+        )
         .catch((e: Error & { code: string }) => e);
       await removal;
       expect(err).toMatchObject({ code: 'IMAGE_STORE_CHANGED' });

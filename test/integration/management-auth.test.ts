@@ -8,7 +8,10 @@ let nowMs = Date.parse('2026-11-22T07:00:00Z');
 const advance = (minutes: number) => (nowMs += minutes * 60_000);
 
 beforeAll(async () => {
-  server = await startServer({ clock: () => new Date(nowMs), flags: { 'management.trustedOrigins': ['https://deploy.example.org'] } });
+  server = await startServer({
+    clock: () => new Date(nowMs),
+    flags: { 'management.trustedOrigins': ['https://deploy.example.org'] },
+  });
 });
 afterAll(() => server.stop());
 
@@ -21,10 +24,18 @@ describe('first admin', () => {
     expect(server.setupToken).toMatch(/^setup_/);
     expect((await c.login('admin', 'admin')).status).toBe(401);
 
-    const wrong = await c.post('/api/v1/auth/setup', { setupToken: 'setup_guess', username: 'root', password: PASSWORD });
+    const wrong = await c.post('/api/v1/auth/setup', {
+      setupToken: 'setup_guess',
+      username: 'root',
+      password: PASSWORD,
+    });
     expect([wrong.status, wrong.body['code']]).toEqual([403, 'AUTH_SETUP_TOKEN_INVALID']);
 
-    const weak = await c.post('/api/v1/auth/setup', { setupToken: server.setupToken, username: 'root', password: 'rootroot-root' });
+    const weak = await c.post('/api/v1/auth/setup', {
+      setupToken: server.setupToken,
+      username: 'root',
+      password: 'rootroot-root',
+    });
     expect([weak.status, weak.body['code']]).toEqual([400, 'AUTH_PASSWORD_WEAK']);
     // Two at once with the token: one admin is made, the other is refused.
     const other = anonymous();
@@ -37,9 +48,15 @@ describe('first admin', () => {
     expect((ok.status === 200 ? ok : raced).body['user']).toEqual({ username: name, role: 'admin' });
     expect(winner.cookie).toBeDefined();
     expect((await winner.get('/api/v1/auth/me')).body['user']).toEqual({ username: name, role: 'admin' });
-    expect((await server.app.store.db.selectFrom('users').select('username').execute()).map((u) => u.username)).toEqual([name]);
+    expect((await server.app.store.db.selectFrom('users').select('username').execute()).map((u) => u.username)).toEqual(
+      [name],
+    );
 
-    const again = await anonymous().post('/api/v1/auth/setup', { setupToken: server.setupToken, username: 'evil', password: PASSWORD });
+    const again = await anonymous().post('/api/v1/auth/setup', {
+      setupToken: server.setupToken,
+      username: 'evil',
+      password: PASSWORD,
+    });
     expect([again.status, again.body['code']]).toEqual([409, 'AUTH_SETUP_DONE']);
     expect((await c.get('/api/v1/auth/setup')).body).toEqual({ needed: false });
   });
@@ -73,7 +90,12 @@ describe('sign-in and sessions', () => {
   it('refuses a wrong password and an unknown user alike', async () => {
     const unknown = await anonymous().login('nobody', PASSWORD);
     const wrong = await anonymous().login('olga', 'not the password');
-    expect([unknown.status, unknown.body['code'], wrong.status, wrong.body['code']]).toEqual([401, 'AUTH_INVALID', 401, 'AUTH_INVALID']);
+    expect([unknown.status, unknown.body['code'], wrong.status, wrong.body['code']]).toEqual([
+      401,
+      'AUTH_INVALID',
+      401,
+      'AUTH_INVALID',
+    ]);
     expect(unknown.body['error']).toBe(wrong.body['error']);
   });
 
@@ -142,20 +164,33 @@ describe('state-changing requests', () => {
     const c = await signedIn(server, 'olga', 'operator');
     const evil = await c.post('/api/v1/venues', { code: 'ORIG', name: 'x' }, { origin: 'http://evil.example' });
     expect([evil.status, evil.body['code']]).toEqual([403, 'AUTH_ORIGIN']);
-    const referer = await c.post('/api/v1/venues', { code: 'ORIG', name: 'x' }, { origin: null, headers: { referer: 'http://evil.example/page' } });
+    const referer = await c.post(
+      '/api/v1/venues',
+      { code: 'ORIG', name: 'x' },
+      { origin: null, headers: { referer: 'http://evil.example/page' } },
+    );
     expect([referer.status, referer.body['code']]).toEqual([403, 'AUTH_ORIGIN']);
-    const login = await anonymous().post('/api/v1/auth/login', { username: 'olga', password: PASSWORD }, { origin: 'http://evil.example' });
+    const login = await anonymous().post(
+      '/api/v1/auth/login',
+      { username: 'olga', password: PASSWORD },
+      { origin: 'http://evil.example' },
+    );
     expect([login.status, login.body['code']]).toEqual([403, 'AUTH_ORIGIN']);
-    expect((await c.post('/api/v1/venues', { code: 'ORIG', name: 'x' }, { origin: 'https://deploy.example.org' })).status).toBe(201);
+    expect(
+      (await c.post('/api/v1/venues', { code: 'ORIG', name: 'x' }, { origin: 'https://deploy.example.org' })).status,
+    ).toBe(201);
   });
 
   it('refuses a Host name that is not ours (DNS rebinding) → 403', async () => {
     const { port } = new URL(server.management);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/api/v1/auth/setup', headers: { host: `attacker.example:${port}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: '/api/v1/auth/setup', headers: { host: `attacker.example:${port}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -196,7 +231,10 @@ describe('login rate limit', () => {
 describe('API tokens', () => {
   it('are shown once, work without CSRF, keep to their role, and stop working when revoked or expired', async () => {
     const admin = await signedIn(server, 'root', 'admin');
-    const created = await admin.post<{ token: { id: number; role: string }; secret: string }>('/api/v1/tokens', { name: 'ci', role: 'operator' });
+    const created = await admin.post<{ token: { id: number; role: string }; secret: string }>('/api/v1/tokens', {
+      name: 'ci',
+      role: 'operator',
+    });
     expect(created.status).toBe(201);
     expect(created.body.secret).toMatch(/^rpd_/);
     const list = await admin.get('/api/v1/tokens');
@@ -209,14 +247,20 @@ describe('API tokens', () => {
     expect((await bot.post('/api/v1/venues', { code: 'TOKN', name: 'by token' }, { origin: null })).status).toBe(201);
     expect((await bot.get('/api/v1/auth/me')).body['user']).toEqual({ username: 'root', role: 'operator' });
     expect((await bot.get('/api/v1/users')).status).toBe(403);
-    const after = (await admin.get<{ id: number; lastUsedAt: string | null }[]>('/api/v1/tokens')).body.find((t) => t.id === created.body.token.id);
+    const after = (await admin.get<{ id: number; lastUsedAt: string | null }[]>('/api/v1/tokens')).body.find(
+      (t) => t.id === created.body.token.id,
+    );
     expect(after?.lastUsedAt).not.toBeNull();
 
     expect((await admin.delete(`/api/v1/tokens/${created.body.token.id}`)).status).toBe(200);
     const revoked = await bot.get('/api/v1/venues');
     expect([revoked.status, revoked.body['code']]).toEqual([401, 'AUTH_TOKEN_INVALID']);
 
-    const short = await admin.post<{ secret: string }>('/api/v1/tokens', { name: 'short', role: 'viewer', expiresInDays: 1 });
+    const short = await admin.post<{ secret: string }>('/api/v1/tokens', {
+      name: 'short',
+      role: 'viewer',
+      expiresInDays: 1,
+    });
     bot.bearer = short.body.secret;
     expect((await bot.get('/api/v1/venues')).status).toBe(200);
     advance(24 * 60 + 1);
@@ -243,10 +287,16 @@ describe('users', () => {
     const admin = await signedIn(server, 'root', 'admin');
     const created = await admin.post('/api/v1/users', { username: 'Nina', password: PASSWORD, role: 'viewer' });
     expect([created.status, created.body['username'], created.body['role']]).toEqual([201, 'nina', 'viewer']);
-    expect((await admin.post('/api/v1/users', { username: 'nina', password: PASSWORD, role: 'viewer' })).body['code']).toBe('AUTH_USER_EXISTS');
-    expect((await admin.post('/api/v1/users', { username: 'weak', password: 'aaaaaaaaaaaa', role: 'viewer' })).body['code']).toBe('AUTH_PASSWORD_WEAK');
+    expect(
+      (await admin.post('/api/v1/users', { username: 'nina', password: PASSWORD, role: 'viewer' })).body['code'],
+    ).toBe('AUTH_USER_EXISTS');
+    expect(
+      (await admin.post('/api/v1/users', { username: 'weak', password: 'aaaaaaaaaaaa', role: 'viewer' })).body['code'],
+    ).toBe('AUTH_PASSWORD_WEAK');
     expect((await admin.post('/api/v1/users', { username: 'short', password: 'x', role: 'viewer' })).status).toBe(400);
-    expect((await admin.post('/api/v1/users', { username: 'bad name!', password: PASSWORD, role: 'viewer' })).body['code']).toBe('AUTH_USERNAME_INVALID');
+    expect(
+      (await admin.post('/api/v1/users', { username: 'bad name!', password: PASSWORD, role: 'viewer' })).body['code'],
+    ).toBe('AUTH_USERNAME_INVALID');
     expect((await admin.post('/api/v1/users', { username: 'x1', password: PASSWORD, role: 'root' })).status).toBe(400);
 
     const nina = new ManagementClient(server.management);
@@ -258,7 +308,8 @@ describe('users', () => {
     expect((await admin.delete('/api/v1/users/nina')).body['code']).toBe('AUTH_USER_UNKNOWN');
 
     for (const u of (await admin.get<{ username: string; role: string }[]>('/api/v1/users')).body) {
-      if (u.role === 'admin' && u.username !== 'root') await admin.patch(`/api/v1/users/${u.username}`, { role: 'viewer' });
+      if (u.role === 'admin' && u.username !== 'root')
+        await admin.patch(`/api/v1/users/${u.username}`, { role: 'viewer' });
     }
     expect((await admin.patch('/api/v1/users/root', { role: 'viewer' })).body['code']).toBe('AUTH_LAST_ADMIN');
     expect((await admin.delete('/api/v1/users/root')).body['code']).toBe('AUTH_LAST_ADMIN');
@@ -269,7 +320,9 @@ describe('users', () => {
     const b = await signedIn(server, 'pat', 'viewer');
     const wrong = await a.post('/api/v1/auth/password', { currentPassword: 'nope', newPassword: 'a brand new secret' });
     expect([wrong.status, wrong.body['code']]).toEqual([403, 'AUTH_PASSWORD_WRONG']);
-    expect((await a.post('/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'a brand new secret' })).status).toBe(204);
+    expect(
+      (await a.post('/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'a brand new secret' })).status,
+    ).toBe(204);
     expect((await a.get('/api/v1/auth/me')).status).toBe(200);
     expect((await b.get('/api/v1/auth/me')).status).toBe(401);
     expect((await anonymous().login('pat', 'a brand new secret')).status).toBe(200);

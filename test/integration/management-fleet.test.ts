@@ -19,7 +19,9 @@ afterAll(() => server.stop());
 type Json = Record<string, unknown>;
 
 async function auditActions(): Promise<string[]> {
-  return (await admin.get<{ action: string; actor: string; target: string | null }[]>('/api/v1/audit?limit=1000')).body.map((a) => `${a.actor} ${a.action} ${a.target ?? ''}`.trim());
+  return (
+    await admin.get<{ action: string; actor: string; target: string | null }[]>('/api/v1/audit?limit=1000')
+  ).body.map((a) => `${a.actor} ${a.action} ${a.target ?? ''}`.trim());
 }
 
 describe('venues and products', () => {
@@ -33,7 +35,14 @@ describe('venues and products', () => {
     expect((await op.post('/api/v1/venues', { code: 'TEMP', name: 'Temporary' })).status).toBe(201);
     expect((await op.delete('/api/v1/venues/TEMP')).body).toEqual({ releasedHostnames: [] });
     expect((await viewer.get('/api/v1/venues/TEMP')).status).toBe(404);
-    expect(await auditActions()).toEqual(expect.arrayContaining(['olga venue.create CORO', 'olga venue.update CORO', 'olga venue.create TEMP', 'olga venue.delete TEMP']));
+    expect(await auditActions()).toEqual(
+      expect.arrayContaining([
+        'olga venue.create CORO',
+        'olga venue.update CORO',
+        'olga venue.create TEMP',
+        'olga venue.delete TEMP',
+      ]),
+    );
   });
 
   it('answer hostile or wrong input with 400/404/409 and a message', async () => {
@@ -42,13 +51,33 @@ describe('venues and products', () => {
       ['extra field', op.post('/api/v1/venues', { code: 'ABCD', name: 'x', admin: true }), 400, 'REQUEST_INVALID'],
       ['wrong type', op.post('/api/v1/venues', { code: 1234, name: 'x' }), 400, 'REQUEST_INVALID'],
       ['missing field', op.post('/api/v1/venues', { code: 'ABCD' }), 400, 'REQUEST_INVALID'],
-      ['not JSON', op.request('POST', '/api/v1/venues', { body: '{"code": ', headers: { 'content-type': 'application/json' } }), 400, 'FST_ERR_CTP_INVALID_JSON_BODY'],
-      ['script in name is just text', op.post('/api/v1/venues', { code: 'XSS1', name: '<script>alert(1)</script>' }), 201, ''],
+      [
+        'not JSON',
+        op.request('POST', '/api/v1/venues', { body: '{"code": ', headers: { 'content-type': 'application/json' } }),
+        400,
+        'FST_ERR_CTP_INVALID_JSON_BODY',
+      ],
+      [
+        'script in name is just text',
+        op.post('/api/v1/venues', { code: 'XSS1', name: '<script>alert(1)</script>' }),
+        201,
+        '',
+      ],
       ['duplicate', op.post('/api/v1/venues', { code: 'CORO', name: 'again' }), 409, 'FLEET_VENUE_EXISTS'],
       ['unknown venue', viewer.get('/api/v1/venues/NOPE'), 404, 'FLEET_VENUE_UNKNOWN'],
       ['path traversal as code', viewer.get('/api/v1/venues/..%2F..%2Fetc'), 400, 'FLEET_VENUE_CODE_INVALID'],
-      ['huge body', op.post('/api/v1/venues', { code: 'HUGE', name: 'x'.repeat(3 * 1024 * 1024) }), 413, 'FST_ERR_CTP_BODY_TOO_LARGE'],
-      ['bad product pattern', op.post('/api/v1/products', { code: 'ZZZ9', name: 'z', hostnamePattern: 'no placeholders' }), 400, 'FLEET_PATTERN_INVALID'],
+      [
+        'huge body',
+        op.post('/api/v1/venues', { code: 'HUGE', name: 'x'.repeat(3 * 1024 * 1024) }),
+        413,
+        'FST_ERR_CTP_BODY_TOO_LARGE',
+      ],
+      [
+        'bad product pattern',
+        op.post('/api/v1/products', { code: 'ZZZ9', name: 'z', hostnamePattern: 'no placeholders' }),
+        400,
+        'FLEET_PATTERN_INVALID',
+      ],
       ['negative offset', viewer.get('/api/v1/deployments?offset=-1'), 400, 'REQUEST_INVALID'],
       ['unknown status', viewer.get('/api/v1/deployments?status=exploded'), 400, 'REQUEST_INVALID'],
       ['unknown query key', viewer.get('/api/v1/deployments?drop=table'), 400, 'REQUEST_INVALID'],
@@ -63,9 +92,15 @@ describe('venues and products', () => {
   });
 
   it('products: list, create, delete', async () => {
-    const created = await op.post('/api/v1/products', { code: 'CAM1', name: 'Camera', hostnamePattern: 'CAM1-{venue}-{number:3}' });
+    const created = await op.post('/api/v1/products', {
+      code: 'CAM1',
+      name: 'Camera',
+      hostnamePattern: 'CAM1-{venue}-{number:3}',
+    });
     expect([created.status, created.body['naming']]).toEqual([201, 'pool']);
-    expect((await viewer.get<Json[]>('/api/v1/products')).body.map((p) => p['code'])).toEqual(expect.arrayContaining(['KXP2', 'RXP2', 'CAM1']));
+    expect((await viewer.get<Json[]>('/api/v1/products')).body.map((p) => p['code'])).toEqual(
+      expect.arrayContaining(['KXP2', 'RXP2', 'CAM1']),
+    );
     expect((await op.delete('/api/v1/products/CAM1')).status).toBe(204);
     expect((await op.delete('/api/v1/products/CAM1')).status).toBe(404);
   });
@@ -80,54 +115,93 @@ describe('pools', () => {
     const real = await op.post('/api/v1/venues/CORO/pool/import', { text: 'kart_number\n1\n2\n3\n4' });
     expect(real.body).toMatchObject({ venue: 'CORO', product: 'KXP2', added: 4 });
     expect((await viewer.get<Json[]>('/api/v1/venues/CORO/pool?status=available')).body).toHaveLength(4);
-    expect((await viewer.get<Json[]>('/api/v1/pool/stats?venue=CORO')).body).toEqual([{ venue: 'CORO', product: 'KXP2', available: 4, assigned: 0, retired: 0, total: 4 }]);
+    expect((await viewer.get<Json[]>('/api/v1/pool/stats?venue=CORO')).body).toEqual([
+      { venue: 'CORO', product: 'KXP2', available: 4, assigned: 0, retired: 0, total: 4 },
+    ]);
 
     await server.app.fleet.enrollment.enroll({ serial: '10000001', venue: 'CORO', product: 'KXP2' });
     const held = await op.post('/api/v1/pool/KXP2-CORO-001/retire');
     expect([held.status, held.body['code']]).toEqual([409, 'FLEET_HOSTNAME_ASSIGNED']);
-    expect((await op.post('/api/v1/pool/KXP2-CORO-001/release')).body).toEqual({ hostname: 'KXP2-CORO-001', releasedFrom: '10000001' });
-    expect((await op.post('/api/v1/pool/KXP2-CORO-004/retire?force=true')).body).toEqual({ hostname: 'KXP2-CORO-004', releasedFrom: null });
+    expect((await op.post('/api/v1/pool/KXP2-CORO-001/release')).body).toEqual({
+      hostname: 'KXP2-CORO-001',
+      releasedFrom: '10000001',
+    });
+    expect((await op.post('/api/v1/pool/KXP2-CORO-004/retire?force=true')).body).toEqual({
+      hostname: 'KXP2-CORO-004',
+      releasedFrom: null,
+    });
     expect((await op.post('/api/v1/pool/NOPE-0001/release')).status).toBe(404);
-    expect(await auditActions()).toEqual(expect.arrayContaining(['olga pool.import CORO', 'olga pool.release KXP2-CORO-001', 'olga pool.retire KXP2-CORO-004']));
+    expect(await auditActions()).toEqual(
+      expect.arrayContaining([
+        'olga pool.import CORO',
+        'olga pool.release KXP2-CORO-001',
+        'olga pool.retire KXP2-CORO-004',
+      ]),
+    );
   });
 });
 
 describe('batches, deployments, devices', () => {
   it('create and move a batch through its states', async () => {
-    const b = await op.post<Json>('/api/v1/batches', { venue: 'CORO', product: 'KXP2', expectedCount: 3, name: 'Morning' });
+    const b = await op.post<Json>('/api/v1/batches', {
+      venue: 'CORO',
+      product: 'KXP2',
+      expectedCount: 3,
+      name: 'Morning',
+    });
     expect([b.status, b.body['status']]).toEqual([201, 'pending']);
     const id = b.body['id'] as number;
     expect((await op.post(`/api/v1/batches/${id}/activate`)).body['status']).toBe('active');
     expect((await op.post(`/api/v1/batches/${id}/pause`)).body['status']).toBe('paused');
     expect((await op.post(`/api/v1/batches/${id}/pause`)).status).toBe(409);
     expect((await viewer.get(`/api/v1/batches/${id}`)).body['name']).toBe('Morning');
-    expect((await viewer.get<Json[]>('/api/v1/batches?venue=CORO&status=paused')).body.map((x) => x['id'])).toEqual([id]);
+    expect((await viewer.get<Json[]>('/api/v1/batches?venue=CORO&status=paused')).body.map((x) => x['id'])).toEqual([
+      id,
+    ]);
     expect((await op.post(`/api/v1/batches/${id}/cancel`)).body['status']).toBe('cancelled');
     expect((await viewer.get('/api/v1/batches/99999')).status).toBe(404);
-    expect(await auditActions()).toEqual(expect.arrayContaining([`olga batch.create ${id}`, `olga batch.activate ${id}`, `olga batch.cancel ${id}`]));
+    expect(await auditActions()).toEqual(
+      expect.arrayContaining([`olga batch.create ${id}`, `olga batch.activate ${id}`, `olga batch.cancel ${id}`]),
+    );
   });
 
   it('pages deployments, filters them and exports them as CSV', async () => {
     const { fleet } = server.app;
     await fleet.pools.import({ venue: 'CORO', text: '10-30' });
-    for (let i = 0; i < 12; i++) await fleet.enrollment.enroll({ serial: `2000${String(i).padStart(4, '0')}`, venue: 'CORO', product: 'KXP2', ip: `198.18.0.${i + 10}` });
+    for (let i = 0; i < 12; i++)
+      await fleet.enrollment.enroll({
+        serial: `2000${String(i).padStart(4, '0')}`,
+        venue: 'CORO',
+        product: 'KXP2',
+        ip: `198.18.0.${i + 10}`,
+      });
     const failed = (await fleet.records.deployments({ serial: '20000003' }))[0]!;
     await fleet.enrollment.advance(failed.id, 'failed', { error: 'card, "write" error' });
 
-    const first = await viewer.get<{ items: Json[]; hasMore: boolean; offset: number; limit: number }>('/api/v1/deployments?venue=CORO&limit=5');
+    const first = await viewer.get<{ items: Json[]; hasMore: boolean; offset: number; limit: number }>(
+      '/api/v1/deployments?venue=CORO&limit=5',
+    );
     expect([first.body.items.length, first.body.hasMore, first.body.limit]).toEqual([5, true, 5]);
-    const last = await viewer.get<{ items: Json[]; hasMore: boolean }>('/api/v1/deployments?venue=CORO&limit=5&offset=10');
+    const last = await viewer.get<{ items: Json[]; hasMore: boolean }>(
+      '/api/v1/deployments?venue=CORO&limit=5&offset=10',
+    );
     expect(last.body.hasMore).toBe(false);
-    expect(new Set([...first.body.items, ...last.body.items].map((d) => d['id'])).size).toBe(first.body.items.length + last.body.items.length);
+    expect(new Set([...first.body.items, ...last.body.items].map((d) => d['id'])).size).toBe(
+      first.body.items.length + last.body.items.length,
+    );
     const onlyFailed = await viewer.get<{ items: Json[] }>('/api/v1/deployments?status=failed');
     expect(onlyFailed.body.items.map((d) => d['serial'])).toEqual(['20000003']);
     const today = new Date().toISOString().slice(0, 10);
-    expect((await viewer.get<{ items: Json[] }>(`/api/v1/deployments?since=${today}&serial=20000005`)).body.items).toHaveLength(1);
+    expect(
+      (await viewer.get<{ items: Json[] }>(`/api/v1/deployments?since=${today}&serial=20000005`)).body.items,
+    ).toHaveLength(1);
 
     const csv = await viewer.get('/api/v1/deployments?venue=CORO&format=csv');
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="deployments-\d{4}-\d{2}-\d{2}\.csv"$/);
+    expect(csv.headers.get('content-disposition')).toMatch(
+      /^attachment; filename="deployments-\d{4}-\d{2}-\d{2}\.csv"$/,
+    );
     const lines = csv.text.trimEnd().split('\r\n');
     expect(lines[0]).toBe('id,hostname,serial,venue,product,batch,status,enrolled,finished,ip,error');
     expect(lines).toHaveLength(1 + 13);

@@ -32,7 +32,13 @@ afterAll(async () => {
 async function upload(c: ManagementClient, file: string, query: string, type = 'application/octet-stream') {
   const res = await fetch(`${server.management}/api/v1/images?${query}`, {
     method: 'POST',
-    headers: { cookie: c.cookie!, 'x-csrf-token': c.csrf!, origin: server.management, 'content-type': type, 'content-length': String(statSync(file).size) },
+    headers: {
+      cookie: c.cookie!,
+      'x-csrf-token': c.csrf!,
+      origin: server.management,
+      'content-type': type,
+      'content-length': String(statSync(file).size),
+    },
     body: Readable.toWeb(createReadStream(file)) as ReadableStream,
     duplex: 'half',
   });
@@ -46,12 +52,21 @@ describe('image upload', () => {
     const r = await upload(op, xz, 'product=KXP2&version=2026.11.1&notes=first&filename=kxp2.img.xz&activate=true');
     stop();
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ product: 'KXP2', version: '2026.11.1', sha256: pi.sha256, sizeBytes: pi.sizeBytes, active: true, notes: 'first' });
+    expect(r.body).toMatchObject({
+      product: 'KXP2',
+      version: '2026.11.1',
+      sha256: pi.sha256,
+      sizeBytes: pi.sizeBytes,
+      active: true,
+      notes: 'first',
+    });
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)!.data).toMatchObject({ product: 'KXP2', version: '2026.11.1', by: 'olga' });
     const list = await viewer.get<Record<string, unknown>[]>('/api/v1/images?product=KXP2');
     expect(list.body.map((i) => i['version'])).toEqual(['2026.11.1']);
-    const audit = await (await signedIn(server, 'root', 'admin')).get<{ action: string; target: string }[]>('/api/v1/audit');
+    const audit = await (
+      await signedIn(server, 'root', 'admin')
+    ).get<{ action: string; target: string }[]>('/api/v1/audit');
     expect(audit.body.map((a) => `${a.action} ${a.target}`)).toContain(`image.upload ${r.body['id'] as number}`);
   });
 
@@ -62,7 +77,12 @@ describe('image upload', () => {
       ['bad version', upload(op, pi.path, 'product=KXP2&version=../../x'), 400, 'REQUEST_INVALID'],
       ['unknown product', upload(op, pi.path, 'product=NOPE&version=1'), 404, 'FLEET_PRODUCT_UNKNOWN'],
       ['truncated xz', upload(op, truncated, 'product=RXP2&version=1'), 400, 'IMAGE_INPUT_CORRUPT'],
-      ['JSON instead of a file', upload(op, truncated, 'product=RXP2&version=2', 'application/json'), 413, 'FST_ERR_CTP_BODY_TOO_LARGE'],
+      [
+        'JSON instead of a file',
+        upload(op, truncated, 'product=RXP2&version=2', 'application/json'),
+        413,
+        'FST_ERR_CTP_BODY_TOO_LARGE',
+      ],
       ['viewer', upload(viewer, pi.path, 'product=RXP2&version=3'), 403, 'AUTH_FORBIDDEN'],
     ];
     for (const [name, pending, status, code] of cases) {
@@ -83,7 +103,12 @@ describe('image upload', () => {
         port,
         method: 'POST',
         path: '/api/v1/images?product=RXP2&version=cut',
-        headers: { cookie: op.cookie!, 'x-csrf-token': op.csrf!, 'content-type': 'application/octet-stream', 'content-length': String(size) },
+        headers: {
+          cookie: op.cookie!,
+          'x-csrf-token': op.csrf!,
+          'content-type': 'application/octet-stream',
+          'content-length': String(size),
+        },
       });
       req.on('error', () => resolve());
       req.write(Buffer.alloc(1024 * 1024, 7));
@@ -101,7 +126,9 @@ describe('image records', () => {
   it('show, activate, deactivate, delete (the active one only with force)', async () => {
     const second = buildPiImage(dir.path, { seed: 'second' });
     const b = (await upload(op, second.path, 'product=KXP2&version=2026.11.2')).body as { id: number };
-    const a = (await viewer.get<Record<string, unknown>[]>('/api/v1/images?product=KXP2')).body.find((i) => i['version'] === '2026.11.1')! as { id: number };
+    const a = (await viewer.get<Record<string, unknown>[]>('/api/v1/images?product=KXP2')).body.find(
+      (i) => i['version'] === '2026.11.1',
+    )! as { id: number };
     expect((await viewer.get(`/api/v1/images/${b['id']}`)).body['sha256']).toBe(second.sha256);
     expect((await op.post(`/api/v1/images/${b['id']}/activate`)).body['active']).toBe(true);
     const active = await op.delete(`/api/v1/images/${b['id']}`);

@@ -22,10 +22,12 @@ function connect(query = '', cookie = viewer.cookie!) {
   const events: FleetEvent[] = [];
   const named: { type: string; data: unknown }[] = [];
   const es = new EventSource(`${server.management}/api/v1/events${query}`, {
-    fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie } }),
+    fetch: (input, init) =>
+      fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie } }),
   });
   es.onmessage = (e) => events.push(JSON.parse(e.data as string) as FleetEvent);
-  for (const type of ['ready', 'dropped']) es.addEventListener(type, (e) => named.push({ type, data: JSON.parse(e.data as string) }));
+  for (const type of ['ready', 'dropped'])
+    es.addEventListener(type, (e) => named.push({ type, data: JSON.parse(e.data as string) }));
   return { es, events, named };
 }
 
@@ -38,7 +40,8 @@ async function until(what: () => boolean, timeoutMs = 10_000): Promise<void> {
 }
 
 async function enrollBoards(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await server.app.fleet.enrollment.enroll({ serial: (serial++).toString(16), venue: 'LIVE', product: 'RXP2' });
+  for (let i = 0; i < n; i++)
+    await server.app.fleet.enrollment.enroll({ serial: (serial++).toString(16), venue: 'LIVE', product: 'RXP2' });
 }
 
 describe('live events (SSE)', () => {
@@ -47,7 +50,12 @@ describe('live events (SSE)', () => {
     await until(() => c.named.some((n) => n.type === 'ready'));
     const before = await server.app.fleet.records.lastSeq();
     await enrollBoards(10);
-    server.app.events.publish({ seq: null, at: new Date().toISOString(), type: 'pool.warning', data: { venue: 'LIVE', product: 'KXP2', available: 1, message: 'low' } });
+    server.app.events.publish({
+      seq: null,
+      at: new Date().toISOString(),
+      type: 'pool.warning',
+      data: { venue: 'LIVE', product: 'KXP2', available: 1, message: 'low' },
+    });
     const kept = await server.app.fleet.records.history({ afterSeq: before });
     await until(() => c.events.length >= kept.length + 1);
     c.es.close();
@@ -76,10 +84,13 @@ describe('live events (SSE)', () => {
     c.es.close();
 
     // The header a browser's EventSource sends on its own reconnects wins over the query.
-    const res = await fetch(`${server.management}/api/v1/events?after=0`, { headers: { cookie: viewer.cookie!, 'last-event-id': String(seen) } });
+    const res = await fetch(`${server.management}/api/v1/events?after=0`, {
+      headers: { cookie: viewer.cookie!, 'last-event-id': String(seen) },
+    });
     const reader = res.body!.getReader();
     let text = '';
-    while (!text.includes('event: ready')) text += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
+    while (!text.includes('event: ready'))
+      text += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
     await reader.cancel();
     const ids = [...text.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
     expect(ids[0]).toBe(seen + 1);
@@ -88,7 +99,10 @@ describe('live events (SSE)', () => {
   it('cuts off a client that does not read, with a reason, and its memory stays bounded', async () => {
     const { port } = new URL(server.management);
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/api/v1/events', headers: { cookie: viewer.cookie! } }, resolve);
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: '/api/v1/events', headers: { cookie: viewer.cookie! } },
+        resolve,
+      );
       req.on('error', reject);
       req.end();
     });
@@ -99,7 +113,12 @@ describe('live events (SSE)', () => {
     // 20 MB of events offered to a client that reads nothing.
     const message = 'x'.repeat(10_000);
     for (let i = 0; i < 2000; i++) {
-      server.app.events.publish({ seq: null, at: new Date().toISOString(), type: 'pool.warning', data: { venue: 'LIVE', product: 'KXP2', available: i, message } });
+      server.app.events.publish({
+        seq: null,
+        at: new Date().toISOString(),
+        type: 'pool.warning',
+        data: { venue: 'LIVE', product: 'KXP2', available: i, message },
+      });
     }
     expect(await clients()).toBe(0);
 

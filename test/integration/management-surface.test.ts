@@ -16,7 +16,10 @@ beforeAll(async () => {
   dist = join(ui.path, 'dist');
   mkdirSync(join(dist, 'assets'), { recursive: true });
   writeFileSync(join(ui.path, 'secret.txt'), 'outside the UI root');
-  writeFileSync(join(dist, 'index.html'), '<!doctype html><title>rpi-deploy</title><script type="module" src="/assets/app-3f9a.js"></script>');
+  writeFileSync(
+    join(dist, 'index.html'),
+    '<!doctype html><title>rpi-deploy</title><script type="module" src="/assets/app-3f9a.js"></script>',
+  );
   writeFileSync(join(dist, 'assets', 'app-3f9a.js'), 'console.log("app")');
   writeFileSync(join(dist, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
   server = await startServer({ flags: { 'management.uiDir': dist } });
@@ -33,7 +36,12 @@ function apiRoutes(): { method: string; url: string; path: string; access: strin
     .map((r) => ({
       method: r.method,
       url: r.url,
-      path: r.url.replace(':code', 'CORO').replace(':id', '1').replace(':hostname', 'KXP2-CORO-001').replace(':serial', '10000001').replace(':username', 'nobody'),
+      path: r.url
+        .replace(':code', 'CORO')
+        .replace(':id', '1')
+        .replace(':hostname', 'KXP2-CORO-001')
+        .replace(':serial', '10000001')
+        .replace(':username', 'nobody'),
       access: (r.config['access'] as string | undefined) ?? 'admin',
     }));
 }
@@ -42,13 +50,18 @@ describe('OpenAPI document', () => {
   it('is valid OpenAPI 3.1 and describes every API route with its role', async () => {
     const r = await fetch(`${server.management}/api/v1/openapi.json`);
     expect(r.status).toBe(200);
-    const doc = (await r.json()) as { openapi: string; paths: Record<string, Record<string, { 'x-required-role': string }>> };
+    const doc = (await r.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { 'x-required-role': string }>>;
+    };
     const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(doc.openapi).toBe('3.1.0');
 
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${path} ${op['x-required-role']}`));
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([m, op]) => `${m.toUpperCase()} ${path} ${op['x-required-role']}`),
+    );
     const registered = apiRoutes().map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')} ${r.access}`);
     expect(documented.sort()).toEqual(registered.sort());
     expect(registered.length).toBeGreaterThan(40);
@@ -60,7 +73,9 @@ describe('every API route', () => {
     const c = new ManagementClient(server.management);
     for (const r of apiRoutes().filter((x) => x.access !== 'public')) {
       const res = await c.request(r.method, r.path);
-      expect(`${r.method} ${r.url} → ${res.status} ${res.body['code'] as string}`).toBe(`${r.method} ${r.url} → 401 AUTH_REQUIRED`);
+      expect(`${r.method} ${r.url} → ${res.status} ${res.body['code'] as string}`).toBe(
+        `${r.method} ${r.url} → 401 AUTH_REQUIRED`,
+      );
     }
   });
 
@@ -72,7 +87,9 @@ describe('every API route', () => {
       const tooLow = r.access === 'admin' ? [viewer, operator] : r.access === 'operator' ? [viewer] : [];
       for (const c of tooLow) {
         const res = await c.request(r.method, r.path);
-        expect(`${r.method} ${r.url} → ${res.status} ${res.body['code'] as string}`).toBe(`${r.method} ${r.url} → 403 AUTH_FORBIDDEN`);
+        expect(`${r.method} ${r.url} → ${res.status} ${res.body['code'] as string}`).toBe(
+          `${r.method} ${r.url} → 403 AUTH_FORBIDDEN`,
+        );
       }
       if (tooLow.length > 0) checked.push(r.url);
     }
@@ -83,7 +100,9 @@ describe('every API route', () => {
     const admin = await signedIn(server, 'root', 'admin');
     for (const r of apiRoutes().filter((x) => x.method !== 'GET' && x.access !== 'public')) {
       const res = await admin.request(r.method, r.path, { csrf: null });
-      expect(`${r.method} ${r.url} → ${res.status} ${res.body['code'] as string}`).toBe(`${r.method} ${r.url} → 403 AUTH_CSRF`);
+      expect(`${r.method} ${r.url} → ${res.status} ${res.body['code'] as string}`).toBe(
+        `${r.method} ${r.url} → 403 AUTH_CSRF`,
+      );
     }
   });
 });
@@ -95,7 +114,8 @@ describe('listener separation', () => {
       expect(`${r.method} ${r.url} → ${res.status}`).toBe(`${r.method} ${r.url} → 404`);
       expect(((await res.json()) as { code: string }).code).toBe('NOT_FOUND');
     }
-    for (const path of ['/', '/index.html', '/assets/app-3f9a.js', '/venues']) expect((await fetch(`${server.device}${path}`, { headers: { accept: 'text/html' } })).status).toBe(404);
+    for (const path of ['/', '/index.html', '/assets/app-3f9a.js', '/venues'])
+      expect((await fetch(`${server.device}${path}`, { headers: { accept: 'text/html' } })).status).toBe(404);
   });
 
   it('the management listener knows no device route (except the shared /health)', async () => {
@@ -105,7 +125,10 @@ describe('listener separation', () => {
       const path = r.url.replace(/:(\w+)/g, 'x').replace('*', 'x');
       const res = await fetch(`${server.management}${path}`, {
         method: r.method,
-        ...(r.method !== 'GET' && { headers: { 'content-type': 'application/json' }, body: '{"serial_number":"10000001","product_type":"RXP2","venue_code":"CORO"}' }),
+        ...(r.method !== 'GET' && {
+          headers: { 'content-type': 'application/json' },
+          body: '{"serial_number":"10000001","product_type":"RXP2","venue_code":"CORO"}',
+        }),
       });
       expect(`${r.method} ${r.url} → ${res.status}`).toBe(`${r.method} ${r.url} → 404`);
     }
@@ -144,9 +167,17 @@ describe('web UI', () => {
 
   it('serves hashed assets as immutable and other files for revalidation', async () => {
     const js = await get('/assets/app-3f9a.js', '*/*');
-    expect([js.status, js.headers.get('content-type'), js.headers.get('cache-control')]).toEqual([200, 'text/javascript; charset=utf-8', 'public, max-age=31536000, immutable']);
+    expect([js.status, js.headers.get('content-type'), js.headers.get('cache-control')]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+      'public, max-age=31536000, immutable',
+    ]);
     const svg = await get('/favicon.svg', '*/*');
-    expect([svg.status, svg.headers.get('content-type'), svg.headers.get('cache-control')]).toEqual([200, 'image/svg+xml', 'no-cache']);
+    expect([svg.status, svg.headers.get('content-type'), svg.headers.get('cache-control')]).toEqual([
+      200,
+      'image/svg+xml',
+      'no-cache',
+    ]);
   });
 
   it('answers 404, not the app, for missing files, API paths and paths outside the UI', async () => {
@@ -155,7 +186,13 @@ describe('web UI', () => {
       expect([path, r.status]).toEqual([path, 404]);
     }
     // fetch would normalise these; a raw request sends them as an attacker would.
-    for (const path of ['/%2e%2e/secret.txt', '/../secret.txt', '/assets/../../secret.txt', '/assets/%2e%2e/%2e%2e/secret.txt', '/%2e%2e%2fsecret.txt']) {
+    for (const path of [
+      '/%2e%2e/secret.txt',
+      '/../secret.txt',
+      '/assets/../../secret.txt',
+      '/assets/%2e%2e/%2e%2e/secret.txt',
+      '/%2e%2e%2fsecret.txt',
+    ]) {
       expect([path, await rawGet(path)]).toEqual([path, 404]);
     }
     expect((await get('/venues', 'application/json')).status).toBe(404);

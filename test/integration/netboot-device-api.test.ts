@@ -40,21 +40,33 @@ describe('per-boot tokens at enrollment', () => {
   /** Network boot on, on loopback, without DHCP or TFTP sockets: what the device API sees is the same. */
   let netbooting: TestServer;
   beforeAll(async () => {
-    netbooting = await startServer({ flags: { 'netboot.interface': 'lo', 'netboot.dhcp.enabled': false, 'netboot.tftp.enabled': false } });
+    netbooting = await startServer({
+      flags: { 'netboot.interface': 'lo', 'netboot.dhcp.enabled': false, 'netboot.tftp.enabled': false },
+    });
   });
   afterAll(async () => netbooting.stop());
 
   const enroll = (base: string, body: Record<string, unknown>) =>
-    fetch(`${base}${v1Paths.enroll}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ macs: [], storageBytes: 64e9, ...body }) });
+    fetch(`${base}${v1Paths.enroll}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ macs: [], storageBytes: 64e9, ...body }),
+    });
 
   it('accepts the token netboot issued for the board (full serial or its last 8 digits) and refuses any other', async () => {
     const tokens = createBootTokens({ store: netbooting.app.store, ttlMs: 60_000 });
     const token = await tokens.issue('d137e638');
     for (const serial of ['9d00ce41d137e638', 'd137e638']) {
       const ok = await enroll(netbooting.device, { serial, bootToken: token });
-      expect([serial, ((await ok.json()) as { code?: string }).code]).not.toEqual([serial, 'DEVICE_BOOT_TOKEN_INVALID']);
+      expect([serial, ((await ok.json()) as { code?: string }).code]).not.toEqual([
+        serial,
+        'DEVICE_BOOT_TOKEN_INVALID',
+      ]);
     }
-    const forged = await enroll(netbooting.device, { serial: '9d00ce41d137e638', bootToken: token.replace(/^./, token.startsWith('A') ? 'B' : 'A') });
+    const forged = await enroll(netbooting.device, {
+      serial: '9d00ce41d137e638',
+      bootToken: token.replace(/^./, token.startsWith('A') ? 'B' : 'A'),
+    });
     expect(await forged.json()).toMatchObject({ code: 'DEVICE_BOOT_TOKEN_INVALID' });
     const otherBoard = await enroll(netbooting.device, { serial: 'aaaaaaaa0000beef', bootToken: token });
     expect(await otherBoard.json()).toMatchObject({ code: 'DEVICE_BOOT_TOKEN_INVALID' });
@@ -64,7 +76,13 @@ describe('per-boot tokens at enrollment', () => {
   it('refuses an enroll without a boot token while network boot is on, and writes nothing', async () => {
     const r = await enroll(netbooting.device, { serial: '9d00ce41d137e639', venue: 'CORO', product: 'KXP2' });
     expect([r.status, ((await r.json()) as { code?: string }).code]).toEqual([401, 'DEVICE_BOOT_TOKEN_MISSING']);
-    expect(await netbooting.app.store.db.selectFrom('devices').selectAll().where('serial', '=', '9d00ce41d137e639').execute()).toEqual([]);
+    expect(
+      await netbooting.app.store.db
+        .selectFrom('devices')
+        .selectAll()
+        .where('serial', '=', '9d00ce41d137e639')
+        .execute(),
+    ).toEqual([]);
   });
 
   it('does not ask for one while network boot is off (boards started by hand, simulated boards)', async () => {

@@ -7,7 +7,16 @@ import { tempDir } from '../helpers/temp-dir.js';
 describe('rpi-deploy serve without netboot.interface', () => {
   it('says network boot is off and opens no UDP socket', async () => {
     const dir = tempDir();
-    const { child, banner } = await spawnServe(['--data-dir', dir.path, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0', '--log-level', 'warn']);
+    const { child, banner } = await spawnServe([
+      '--data-dir',
+      dir.path,
+      '--device-listen',
+      '127.0.0.1:0',
+      '--management-listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+    ]);
     try {
       expect(banner).toMatch(/network boot\s+off \(set netboot\.interface or --netboot-interface\)/);
       const sockets = spawnSync('ss', ['-H', '-uanp'], { encoding: 'utf8' }).stdout;

@@ -34,18 +34,42 @@ function paths() {
   };
 }
 
-const serviceArgs = (p: ReturnType<typeof paths>, ...more: string[]) => ['--config', p.config, '--data-dir', p.data, '--unit-file', p.unit, '--user', 'daemon', ...more];
+const serviceArgs = (p: ReturnType<typeof paths>, ...more: string[]) => [
+  '--config',
+  p.config,
+  '--data-dir',
+  p.data,
+  '--unit-file',
+  p.unit,
+  '--user',
+  'daemon',
+  ...more,
+];
 
 describe('the systemd unit', () => {
   it('passes systemd-analyze verify with no warning', () => {
     const unit = join(dir.path, 'rpi-deploy.service');
-    writeFileSync(unit, renderServiceUnit({ execStart: [process.execPath, CLI, 'serve', '--config', '/etc/rpi-deploy/config.yaml'], user: 'rpi-deploy', dataDir: '/var/lib/rpi-deploy' }));
+    writeFileSync(
+      unit,
+      renderServiceUnit({
+        execStart: [process.execPath, CLI, 'serve', '--config', '/etc/rpi-deploy/config.yaml'],
+        user: 'rpi-deploy',
+        dataDir: '/var/lib/rpi-deploy',
+      }),
+    );
     expect(verify(unit)).toEqual({ code: 0, stderr: '' });
   });
 
   it("scores 'OK' at most 2.0 in systemd-analyze security (it was 1.8 when written)", () => {
     const unit = join(dir.path, 'rpi-deploy.service');
-    writeFileSync(unit, renderServiceUnit({ execStart: [process.execPath, CLI, 'serve'], user: 'rpi-deploy', dataDir: '/var/lib/rpi-deploy' }));
+    writeFileSync(
+      unit,
+      renderServiceUnit({
+        execStart: [process.execPath, CLI, 'serve'],
+        user: 'rpi-deploy',
+        dataDir: '/var/lib/rpi-deploy',
+      }),
+    );
     const r = spawnSync('systemd-analyze', ['security', '--offline=yes', unit], { encoding: 'utf8' });
     const level = Number(/Overall exposure level for rpi-deploy\.service: ([0-9.]+)/.exec(r.stdout)?.[1]);
     expect(level).toBeLessThanOrEqual(2.0);
@@ -53,14 +77,25 @@ describe('the systemd unit', () => {
 
   it('is refused by systemd-analyze verify when it names a program that is not there (the check can fail)', () => {
     const unit = join(dir.path, 'rpi-deploy.service');
-    writeFileSync(unit, renderServiceUnit({ execStart: ['/nonexistent/node', CLI, 'serve'], user: 'rpi-deploy', dataDir: '/var/lib/rpi-deploy' }));
+    writeFileSync(
+      unit,
+      renderServiceUnit({
+        execStart: ['/nonexistent/node', CLI, 'serve'],
+        user: 'rpi-deploy',
+        dataDir: '/var/lib/rpi-deploy',
+      }),
+    );
     const r = verify(unit);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('/nonexistent/node');
   });
 
   it('quotes an argument with a space so systemd reads it as one', () => {
-    const text = renderServiceUnit({ execStart: [process.execPath, CLI, 'serve', '--config', '/etc/rpi deploy/c.yaml'], user: 'u', dataDir: '/var/lib/x' });
+    const text = renderServiceUnit({
+      execStart: [process.execPath, CLI, 'serve', '--config', '/etc/rpi deploy/c.yaml'],
+      user: 'u',
+      dataDir: '/var/lib/x',
+    });
     expect(text).toContain(`ExecStart=${process.execPath} ${CLI} serve --config "/etc/rpi deploy/c.yaml"\n`);
   });
 });
@@ -108,7 +143,14 @@ describe('rpi-deploy service install / uninstall', () => {
   });
 
   it('refuses a program under /root, which ProtectHome hides from the service', () => {
-    const p = { user: 'daemon', configFile: '/x/c.yaml', dataDir: '/x/d', unitFile: '/x/u', node: process.execPath, cli: '/root/rpi-deploy/bin/rpi-deploy.js' };
+    const p = {
+      user: 'daemon',
+      configFile: '/x/c.yaml',
+      dataDir: '/x/d',
+      unitFile: '/x/u',
+      node: process.execPath,
+      cli: '/root/rpi-deploy/bin/rpi-deploy.js',
+    };
     expect(() => installService(p, { dryRun: true, out: () => {} })).toThrow(
       '/root/rpi-deploy/bin/rpi-deploy.js is under /home, /root or /run/user, which the service cannot see (ProtectHome)',
     );
@@ -135,18 +177,34 @@ while True:
     let heard = '';
     receiver.stdout.on('data', (d: Buffer) => (heard += d));
     try {
-      for (const end = Date.now() + 5000; !heard.includes('LISTENING') && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
-      const serve = spawn(process.execPath, [CLI, 'serve', '--data-dir', join(dir.path, 'data'), '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0'], {
-        env: { ...cleanEnv(), NOTIFY_SOCKET: socketPath },
-      });
+      for (const end = Date.now() + 5000; !heard.includes('LISTENING') && Date.now() < end;)
+        await new Promise((r) => setTimeout(r, 50));
+      const serve = spawn(
+        process.execPath,
+        [
+          CLI,
+          'serve',
+          '--data-dir',
+          join(dir.path, 'data'),
+          '--device-listen',
+          '127.0.0.1:0',
+          '--management-listen',
+          '127.0.0.1:0',
+        ],
+        {
+          env: { ...cleanEnv(), NOTIFY_SOCKET: socketPath },
+        },
+      );
       let banner = '';
       let readyWhenBanner: boolean | undefined;
       serve.stdout.on('data', (d: Buffer) => {
         banner += d;
-        if (banner.includes('Press Ctrl-C') && readyWhenBanner === undefined) readyWhenBanner = heard.includes('READY=1');
+        if (banner.includes('Press Ctrl-C') && readyWhenBanner === undefined)
+          readyWhenBanner = heard.includes('READY=1');
       });
       try {
-        for (const end = Date.now() + 20_000; !heard.includes('READY=1') && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+        for (const end = Date.now() + 20_000; !heard.includes('READY=1') && Date.now() < end;)
+          await new Promise((r) => setTimeout(r, 50));
         expect(heard).toMatch(/'READY=1\n?(MAINPID=\d+)?/);
         expect(readyWhenBanner).toBe(false);
         expect(heard).toContain(`MAINPID=${serve.pid}`);

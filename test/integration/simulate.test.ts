@@ -27,7 +27,11 @@ afterAll(async () => {
 
 function runSimulate(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'simulate', '--data-dir', work.path, '--server', server.device, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'simulate', '--data-dir', work.path, '--server', server.device, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -41,19 +45,35 @@ describe('rpi-deploy simulate', () => {
     const viewer = await signedIn(server, 'vera', 'viewer');
     const seen: FleetEvent[] = [];
     const es = new EventSource(`${server.management}/api/v1/events`, {
-      fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie: viewer.cookie! } }),
+      fetch: (input, init) =>
+        fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), cookie: viewer.cookie! } }),
     });
     es.onmessage = (e) => seen.push(JSON.parse(e.data as string) as FleetEvent);
     await new Promise((resolve) => es.addEventListener('ready', resolve));
 
-    const r = await runSimulate(['--boards', '3', '--run', '7', '--venue', 'SIMU', '--product', 'RXP2', '--rate', '50', '--card-gib', '1']);
+    const r = await runSimulate([
+      '--boards',
+      '3',
+      '--run',
+      '7',
+      '--venue',
+      'SIMU',
+      '--product',
+      'RXP2',
+      '--rate',
+      '50',
+      '--card-gib',
+      '1',
+    ]);
     es.close();
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('3 of 3 board(s) imaged successfully');
     const serials = ['5140da7a00070000', '5140da7a00070001', '5140da7a00070002'];
     for (const s of serials) expect(r.stdout).toContain(`${s}  RXP2-SIMU-${s.slice(-8).toUpperCase()}  success`);
 
-    const success = seen.filter((e) => e.type === 'deployment.phase' && (e.data as { phase: string }).phase === 'success').map((e) => (e.data as { serial: string }).serial);
+    const success = seen
+      .filter((e) => e.type === 'deployment.phase' && (e.data as { phase: string }).phase === 'success')
+      .map((e) => (e.data as { serial: string }).serial);
     expect(success.sort()).toEqual(serials);
     expect(seen.some((e) => e.type === 'deployment.progress')).toBe(true);
     const device = (await server.app.fleet.records.device(serials[0]!)).device;

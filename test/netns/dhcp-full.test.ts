@@ -13,7 +13,9 @@ import { DhcpLab, SERVER_ADDRESS, UDHCPC_SCRIPT, type Served } from '../helpers/
  */
 
 const RANGE = { start: '198.18.0.100', end: '198.18.0.199' };
-const NETBOOT = { dhcp: { mode: 'full', range: RANGE, leaseSeconds: 600, foreignServer: { probeMs: 500, recheckSeconds: 0 } } };
+const NETBOOT = {
+  dhcp: { mode: 'full', range: RANGE, leaseSeconds: 600, foreignServer: { probeMs: 500, recheckSeconds: 0 } },
+};
 let lab: DhcpLab;
 let served: Served;
 
@@ -63,30 +65,67 @@ afterAll(async () => {
 
 describe('DHCP full mode, real clients', () => {
   it('prints what it serves', () => {
-    expect(served.stdout()).toMatch(/network boot\s+lan0 \(198\.18\.0\.1\)\n\s+DHCP\s+full mode, 198\.18\.0\.100-198\.18\.0\.199/);
+    expect(served.stdout()).toMatch(
+      /network boot\s+lan0 \(198\.18\.0\.1\)\n\s+DHCP\s+full mode, 198\.18\.0\.100-198\.18\.0\.199/,
+    );
   });
 
   it('gives the Pi 5 bootloader an address and every boot option it needs, and sees it power on', async () => {
-    const r = await lab.replay(lab.client('pi5'), { mac: '2c:cf:67:10:20:30', serial8: '9ffefdef', tftpServer: SERVER_ADDRESS });
+    const r = await lab.replay(lab.client('pi5'), {
+      mac: '2c:cf:67:10:20:30',
+      serial8: '9ffefdef',
+      tftpServer: SERVER_ADDRESS,
+    });
     expect(r.problems).toEqual([]);
     expect(r.address).toBe('198.18.0.100');
     expect(r.bootServer).toBe(SERVER_ADDRESS);
     expect(r.offers).toHaveLength(1);
-    expect(r.offers[0]).toMatchObject({ from: SERVER_ADDRESS, ipDst: '198.18.0.255', ethDst: 'ff:ff:ff:ff:ff:ff', yiaddr: '198.18.0.100' });
-    expect(leases()).toContainEqual(expect.objectContaining({ ip: '198.18.0.100', mac: '2c:cf:67:10:20:30', state: 'bound', serial8: '9ffefdef' }));
+    expect(r.offers[0]).toMatchObject({
+      from: SERVER_ADDRESS,
+      ipDst: '198.18.0.255',
+      ethDst: 'ff:ff:ff:ff:ff:ff',
+      yiaddr: '198.18.0.100',
+    });
+    expect(leases()).toContainEqual(
+      expect.objectContaining({ ip: '198.18.0.100', mac: '2c:cf:67:10:20:30', state: 'bound', serial8: '9ffefdef' }),
+    );
     const seen = await served.waitForLog((l) => l['event'] === 'dhcp.seen');
-    expect(seen).toMatchObject({ mac: '2c:cf:67:10:20:30', serial8: '9ffefdef', model: 'pi5', ip: '198.18.0.100', netboot: true });
+    expect(seen).toMatchObject({
+      mac: '2c:cf:67:10:20:30',
+      serial8: '9ffefdef',
+      model: 'pi5',
+      ip: '198.18.0.100',
+      netboot: true,
+    });
     expect(seen?.['seq']).toEqual(expect.any(Number));
   });
 
   it('serves a byte-swapped option 97 and a REQUEST without option 60 alike', async () => {
-    const r = await lab.replay(lab.client('pi5b'), { mac: 'd8:3a:dd:10:20:31', serial8: '0badcafe', guidOrder: 'be', requestWithout60: true, tftpServer: SERVER_ADDRESS });
+    const r = await lab.replay(lab.client('pi5b'), {
+      mac: 'd8:3a:dd:10:20:31',
+      serial8: '0badcafe',
+      guidOrder: 'be',
+      requestWithout60: true,
+      tftpServer: SERVER_ADDRESS,
+    });
     expect(r.problems).toEqual([]);
     expect(r.address).toMatch(/^198\.18\.0\.1\d\d$/);
   });
 
   it('leases an address to busybox udhcpc, renews and releases it', async () => {
-    const child = lab.lab.spawn(lab.client('udh'), ['busybox', 'udhcpc', '-f', '-i', 'eth0', '-s', script('udhcpc.sh', UDHCPC_SCRIPT), '-t', '5', '-T', '1']);
+    const child = lab.lab.spawn(lab.client('udh'), [
+      'busybox',
+      'udhcpc',
+      '-f',
+      '-i',
+      'eth0',
+      '-s',
+      script('udhcpc.sh', UDHCPC_SCRIPT),
+      '-t',
+      '5',
+      '-T',
+      '1',
+    ]);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const bound = await until(() => out, /EVENT bound ip=(\S+) serverid=(\S+) lease=(\d+)/);
@@ -105,7 +144,14 @@ describe('DHCP full mode, real clients', () => {
 
   it('leases an address to ISC dhclient, gives it back on its next boot (INIT-REBOOT) and takes its release', async () => {
     const ns = lab.client('dhc');
-    const files = ['-sf', script('dhclient.sh', DHCLIENT_SCRIPT), '-lf', join(lab.dir.path, 'dhclient.leases'), '-pf', join(lab.dir.path, 'dhclient.pid')];
+    const files = [
+      '-sf',
+      script('dhclient.sh', DHCLIENT_SCRIPT),
+      '-lf',
+      join(lab.dir.path, 'dhclient.leases'),
+      '-pf',
+      join(lab.dir.path, 'dhclient.pid'),
+    ];
     const first = await lab.run(ns, ['dhclient', '-1', '-v', ...files, 'eth0']);
     const ip = /EVENT BOUND (\S+) from 198\.18\.0\.1/.exec(first.stdout)?.[1];
     expect(ip, first.stderr).toMatch(/^198\.18\.0\.1\d\d$/);
@@ -129,7 +175,11 @@ describe('DHCP full mode, real clients', () => {
     served = await lab.serve(NETBOOT);
     expect(leases(false)).toEqual(before);
 
-    const newcomer = await lab.replay(lab.client('new'), { mac: '2c:cf:67:10:20:40', serial8: '00c0ffee', tftpServer: SERVER_ADDRESS });
+    const newcomer = await lab.replay(lab.client('new'), {
+      mac: '2c:cf:67:10:20:40',
+      serial8: '00c0ffee',
+      tftpServer: SERVER_ADDRESS,
+    });
     expect(newcomer.problems).toEqual([]);
     expect(before.map((l) => l.ip)).not.toContain(newcomer.address);
     const pi = before.find((l) => l.mac === '2c:cf:67:10:20:30')!;
@@ -138,10 +188,18 @@ describe('DHCP full mode, real clients', () => {
   });
 
   it('offers no boot options to a board imaged successfully, until an operator asks for a re-image', async () => {
-    const core = await openCore(loadConfig({ flags: { dataDir: lab.dataDir, 'log.level': 'silent' } }), createLogger('silent'));
+    const core = await openCore(
+      loadConfig({ flags: { dataDir: lab.dataDir, 'log.level': 'silent' } }),
+      createLogger('silent'),
+    );
     try {
       await core.fleet.venues.create({ code: 'CORO', name: 'Corona Karting' });
-      const { deployment } = await core.fleet.enrollment.enroll({ serial: '10000000f00dface', venue: 'CORO', product: 'RXP2', macs: ['2c:cf:67:10:20:50'] });
+      const { deployment } = await core.fleet.enrollment.enroll({
+        serial: '10000000f00dface',
+        venue: 'CORO',
+        product: 'RXP2',
+        macs: ['2c:cf:67:10:20:50'],
+      });
       await core.fleet.enrollment.advance(deployment.id, 'success');
     } finally {
       await core.close();
@@ -150,7 +208,10 @@ describe('DHCP full mode, real clients', () => {
     const done = await lab.replay(ns, { mac: '2c:cf:67:10:20:50', serial8: 'f00dface', tftpServer: null });
     expect(done.problems).toEqual([]);
     expect(done.address).toMatch(/^198\.18\.0\.1\d\d$/);
-    expect(await served.waitForLog((l) => l['event'] === 'dhcp.seen' && l['serial8'] === 'f00dface')).toMatchObject({ netboot: false, reason: expect.stringContaining('imaged successfully') });
+    expect(await served.waitForLog((l) => l['event'] === 'dhcp.seen' && l['serial8'] === 'f00dface')).toMatchObject({
+      netboot: false,
+      reason: expect.stringContaining('imaged successfully'),
+    });
 
     expect(runCli(['device', 'reimage', '10000000f00dface', '--data-dir', lab.dataDir]).code).toBe(0);
     const again = await lab.replay(ns, { mac: '2c:cf:67:10:20:50', serial8: 'f00dface', tftpServer: SERVER_ADDRESS });

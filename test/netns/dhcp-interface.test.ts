@@ -16,14 +16,40 @@ afterAll(() => lab?.destroy());
 
 describe.each(['full', 'proxy'] as const)('DHCP in %s mode on lan0', (mode) => {
   it('never answers on the other interface', async () => {
-    const served = await lab.serve({ dhcp: { mode, range: { start: '198.18.0.100', end: '198.18.0.199' }, foreignServer: { probeMs: 300, recheckSeconds: 0 } } });
+    const served = await lab.serve({
+      dhcp: {
+        mode,
+        range: { start: '198.18.0.100', end: '198.18.0.199' },
+        foreignServer: { probeMs: 300, recheckSeconds: 0 },
+      },
+    });
     const wrongSide = await startCapture({ netns: lab.other, iface: 'eth0', filter: 'udp port 67 or udp port 68' });
     try {
       const right = lab.client(`ok${mode}`);
       const [wrong, ok, udhcpc] = await Promise.all([
-        lab.replay(lab.other, { mac: '2c:cf:67:66:66:66', serial8: '66666666', tftpServer: null, attempts: 3, retryMs: 1500 }),
+        lab.replay(lab.other, {
+          mac: '2c:cf:67:66:66:66',
+          serial8: '66666666',
+          tftpServer: null,
+          attempts: 3,
+          retryMs: 1500,
+        }),
         lab.replay(right, { mac: '2c:cf:67:77:77:77', serial8: '77777777', tftpServer: SERVER_ADDRESS }),
-        lab.run(lab.other, ['busybox', 'udhcpc', '-n', '-q', '-f', '-i', 'eth0', '-s', '/bin/true', '-t', '3', '-T', '1']),
+        lab.run(lab.other, [
+          'busybox',
+          'udhcpc',
+          '-n',
+          '-q',
+          '-f',
+          '-i',
+          'eth0',
+          '-s',
+          '/bin/true',
+          '-t',
+          '3',
+          '-T',
+          '1',
+        ]),
       ]);
       expect(ok.problems).toEqual([]);
       expect(wrong.offers).toEqual([]);

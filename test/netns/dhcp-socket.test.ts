@@ -48,23 +48,36 @@ describe('openDeviceSocket', () => {
       { interface: 'lan1', port: 67, shared: false },
     ]);
     expect(r[0]).toBe('ok');
-    expect(r[1]).toMatch(/^DHCP_PORT_IN_USE: Cannot open UDP port 67 on lan0: another program already serves DHCP there/);
+    expect(r[1]).toMatch(
+      /^DHCP_PORT_IN_USE: Cannot open UDP port 67 on lan0: another program already serves DHCP there/,
+    );
     expect(r[2]).toBe('ok');
   });
 
   it('shares the client port with other programs', () => {
-    expect(attempt([{ interface: 'lan0', port: 68, shared: true }, { interface: 'lan0', port: 68, shared: true }])).toEqual(['ok', 'ok']);
+    expect(
+      attempt([
+        { interface: 'lan0', port: 68, shared: true },
+        { interface: 'lan0', port: 68, shared: true },
+      ]),
+    ).toEqual(['ok', 'ok']);
   });
 
   it('names an interface that does not exist', () => {
-    expect(attempt([{ interface: 'nope0', port: 67, shared: false }])[0]).toMatch(/^NETBOOT_INTERFACE_UNKNOWN: Network interface nope0 does not exist/);
+    expect(attempt([{ interface: 'nope0', port: 67, shared: false }])[0]).toMatch(
+      /^NETBOOT_INTERFACE_UNKNOWN: Network interface nope0 does not exist/,
+    );
   });
 
   it('refuses an interface name longer than the kernel allows', () => {
-    expect(attempt([{ interface: 'a-very-long-name0', port: 67, shared: false }])[0]).toMatch(/^DHCP_SOCKET_FAILED: .*1-15 characters/);
+    expect(attempt([{ interface: 'a-very-long-name0', port: 67, shared: false }])[0]).toMatch(
+      /^DHCP_SOCKET_FAILED: .*1-15 characters/,
+    );
   });
 
   it('tells a process without the network capabilities which one it lacks', () => {
-    expect(attempt([{ interface: 'lan0', port: 67, shared: false }], true)[0]).toMatch(/^DHCP_PERMISSION_DENIED: .*the capability CAP_NET_BIND_SERVICE is missing/);
+    expect(attempt([{ interface: 'lan0', port: 67, shared: false }], true)[0]).toMatch(
+      /^DHCP_PERMISSION_DENIED: .*the capability CAP_NET_BIND_SERVICE is missing/,
+    );
   });
 });

@@ -41,7 +41,11 @@ function config(name: string, netboot: Record<string, unknown> = {}): string {
     file,
     stringify({
       dataDir: lab.dataDir,
-      netboot: { interface: 'lan0', dhcp: { mode: 'full', range: RANGE, foreignServer: { probeMs: 800 }, ...dhcp }, ...rest },
+      netboot: {
+        interface: 'lan0',
+        dhcp: { mode: 'full', range: RANGE, foreignServer: { probeMs: 800 }, ...dhcp },
+        ...rest,
+      },
     }),
   );
   return file;
@@ -93,7 +97,9 @@ describe('rpi-deploy doctor', () => {
       clock: 'pass',
     });
     expect(code).toBe(0);
-    expect(check(report, 'interface')?.summary).toBe('lan0 is up with 198.18.0.1/24, range 198.18.0.100-198.18.0.199 inside');
+    expect(check(report, 'interface')?.summary).toBe(
+      'lan0 is up with 198.18.0.1/24, range 198.18.0.100-198.18.0.199 inside',
+    );
     expect(text).toMatch(/^PASS {2}pools {11}CORO KXP2: 3 free$/m);
     expect(text).toMatch(/^WARN {2}foreign-dhcp {4}not probed for other DHCP servers \(--no-probe\)$/m);
     expect(text).toContain('9 passed, 1 warning, 0 failed: ready, but read the warnings');
@@ -104,23 +110,38 @@ describe('rpi-deploy doctor', () => {
     try {
       const { code, report } = await doctor(config('foreign'));
       expect(code).toBe(1);
-      expect(check(report, 'foreign-dhcp')).toMatchObject({ status: 'fail', summary: expect.stringMatching(/^another DHCP server answers on lan0: 198\.18\.0\.254 \(offered 198\.18\.0\.\d+\)$/) });
+      expect(check(report, 'foreign-dhcp')).toMatchObject({
+        status: 'fail',
+        summary: expect.stringMatching(
+          /^another DHCP server answers on lan0: 198\.18\.0\.254 \(offered 198\.18\.0\.\d+\)$/,
+        ),
+      });
       expect(check(report, 'foreign-dhcp')?.fix).toContain('netboot.dhcp.mode: proxy');
       // Proxy mode needs exactly that server.
       const proxy = await doctor(config('proxy', { dhcp: { mode: 'proxy' } }));
-      expect(check(proxy.report, 'foreign-dhcp')).toMatchObject({ status: 'pass', summary: expect.stringMatching(/^proxy mode next to 198\.18\.0\.254/) });
+      expect(check(proxy.report, 'foreign-dhcp')).toMatchObject({
+        status: 'pass',
+        summary: expect.stringMatching(/^proxy mode next to 198\.18\.0\.254/),
+      });
     } finally {
       dnsmasq.kill('SIGTERM');
     }
   }, 60_000);
 
   it('fails when another program holds the TFTP port; passes when the running rpi-deploy holds the ports', async () => {
-    const holder = lab.lab.spawn(lab.server, [process.execPath, '-e', "require('dgram').createSocket('udp4').bind(69, () => console.log('bound'))"]);
+    const holder = lab.lab.spawn(lab.server, [
+      process.execPath,
+      '-e',
+      "require('dgram').createSocket('udp4').bind(69, () => console.log('bound'))",
+    ]);
     await new Promise((resolve) => holder.stdout!.once('data', resolve));
     try {
       const { code, report } = await doctor(config('tftp-held'));
       expect(code).toBe(1);
-      expect(check(report, 'ports')).toMatchObject({ status: 'fail', summary: 'UDP port 69 (TFTP) is held by another program' });
+      expect(check(report, 'ports')).toMatchObject({
+        status: 'fail',
+        summary: 'UDP port 69 (TFTP) is held by another program',
+      });
     } finally {
       holder.kill('SIGKILL');
     }
@@ -134,7 +155,11 @@ describe('rpi-deploy doctor', () => {
     });
     try {
       const { code, report } = await doctor(file);
-      expect(check(report, 'ports')).toEqual({ id: 'ports', status: 'pass', summary: 'ports 67/69 and both listeners are held by the rpi-deploy running with this config' });
+      expect(check(report, 'ports')).toEqual({
+        id: 'ports',
+        status: 'pass',
+        summary: 'ports 67/69 and both listeners are held by the rpi-deploy running with this config',
+      });
       expect(check(report, 'foreign-dhcp')?.status).toBe('pass');
       expect(code).toBe(0);
     } finally {
@@ -146,8 +171,15 @@ describe('rpi-deploy doctor', () => {
   it('fails when the deployment interface does not exist', async () => {
     const { code, report, text } = await doctor(config('missing', { interface: 'nope0' }));
     expect(code).toBe(1);
-    expect(check(report, 'interface')).toEqual({ id: 'interface', status: 'fail', summary: 'network interface nope0 does not exist', fix: 'set netboot.interface to one that "ip -brief link" lists' });
-    expect(text).toMatch(/^FAIL {2}interface {7}network interface nope0 does not exist\n {21} → set netboot\.interface/m);
+    expect(check(report, 'interface')).toEqual({
+      id: 'interface',
+      status: 'fail',
+      summary: 'network interface nope0 does not exist',
+      fix: 'set netboot.interface to one that "ip -brief link" lists',
+    });
+    expect(text).toMatch(
+      /^FAIL {2}interface {7}network interface nope0 does not exist\n {21} → set netboot\.interface/m,
+    );
   }, 60_000);
 
   it('fails when the DHCP range, or the configured address, is outside the interface subnet', async () => {
@@ -155,10 +187,14 @@ describe('rpi-deploy doctor', () => {
     expect(range.code).toBe(1);
     expect(check(range.report, 'interface')).toMatchObject({
       status: 'fail',
-      summary: "lan0 is up with 198.18.0.1/24, but DHCP addresses 198.19.5.100, 198.19.5.199 are not free host addresses of lan0's subnet 198.18.0.0/24 (the server is 198.18.0.1)",
+      summary:
+        "lan0 is up with 198.18.0.1/24, but DHCP addresses 198.19.5.100, 198.19.5.199 are not free host addresses of lan0's subnet 198.18.0.0/24 (the server is 198.18.0.1)",
     });
     const address = await doctor(config('address', { address: '198.18.0.77' }));
-    expect(check(address.report, 'interface')).toMatchObject({ status: 'fail', summary: expect.stringContaining('netboot.address 198.18.0.77 is not an address of lan0') });
+    expect(check(address.report, 'interface')).toMatchObject({
+      status: 'fail',
+      summary: expect.stringContaining('netboot.address 198.18.0.77 is not an address of lan0'),
+    });
   }, 60_000);
 
   it('fails when the runtime bundle is not for arm64', async () => {
@@ -166,7 +202,10 @@ describe('rpi-deploy doctor', () => {
     try {
       const { code, report } = await doctor(config('x86'));
       expect(code).toBe(1);
-      expect(check(report, 'runtime-arm64')).toMatchObject({ status: 'fail', summary: "the runtime bundle's node is x86-64, not arm64: boards cannot run it" });
+      expect(check(report, 'runtime-arm64')).toMatchObject({
+        status: 'fail',
+        summary: "the runtime bundle's node is x86-64, not arm64: boards cannot run it",
+      });
     } finally {
       await writeRuntime(183);
     }
@@ -176,7 +215,10 @@ describe('rpi-deploy doctor', () => {
     for (const n of ['001', '002', '003']) cli(['pool', 'retire', `KXP2-CORO-${n}`]);
     const { code, report } = await doctor(config('full'));
     expect(code).toBe(1);
-    expect(check(report, 'pools')).toMatchObject({ status: 'fail', summary: 'batch 1 (CORO KXP2): the CORO KXP2 pool has no free names' });
+    expect(check(report, 'pools')).toMatchObject({
+      status: 'fail',
+      summary: 'batch 1 (CORO KXP2): the CORO KXP2 pool has no free names',
+    });
     expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['pools']);
   }, 60_000);
 });

@@ -12,9 +12,17 @@ describe('NetLab (test networks in namespaces)', () => {
     const server = lab.namespace('srv');
     const client = lab.namespace('cli');
     lab.link(server, 'eth0', '198.18.0.1/24', client, 'eth0', '198.18.0.2/24');
-    const listener = lab.spawn(server, [process.execPath, '-e', "require('net').createServer((s) => s.end('hello')).listen(7000, '198.18.0.1', () => console.log('up'))"]);
+    const listener = lab.spawn(server, [
+      process.execPath,
+      '-e',
+      "require('net').createServer((s) => s.end('hello')).listen(7000, '198.18.0.1', () => console.log('up'))",
+    ]);
     await new Promise((resolve) => listener.stdout!.once('data', resolve));
-    const got = lab.exec(client, [process.execPath, '-e', "require('net').connect(7000, '198.18.0.1').on('data', (d) => process.stdout.write(d))"]);
+    const got = lab.exec(client, [
+      process.execPath,
+      '-e',
+      "require('net').connect(7000, '198.18.0.1').on('data', (d) => process.stdout.write(d))",
+    ]);
     expect(got.stdout).toBe('hello');
     await lab.destroy();
     expect(lab.exec(server, ['true']).code).not.toBe(0);

@@ -19,7 +19,10 @@ import type { TftpReplayResult } from '../helpers/pi5-tftp-replayer.js';
 const TFTP_REPLAYER = fileURLToPath(new URL('../helpers/pi5-tftp-replayer.ts', import.meta.url));
 /** An unprivileged account every Debian has; systemd would run the service as rpi-deploy. */
 const USER = 'daemon';
-const [, , uidText, gidText] = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${USER}:`))!.split(':');
+const [, , uidText, gidText] = readFileSync('/etc/passwd', 'utf8')
+  .split('\n')
+  .find((l) => l.startsWith(`${USER}:`))!
+  .split(':');
 const UID = Number(uidText);
 const GID = Number(gidText);
 
@@ -32,8 +35,15 @@ function unitValues(unit: string, key: string): string[] {
 }
 
 function unitFor(config: string): { execStart: string[]; capabilities: string[] } {
-  const unit = renderServiceUnit({ execStart: [process.execPath, CLI, 'serve', '--config', config], user: USER, dataDir: lab.dataDir });
-  return { execStart: unitValues(unit, 'ExecStart')[0]!.split(' '), capabilities: unitValues(unit, 'AmbientCapabilities')[0]!.split(' ').filter(Boolean) };
+  const unit = renderServiceUnit({
+    execStart: [process.execPath, CLI, 'serve', '--config', config],
+    user: USER,
+    dataDir: lab.dataDir,
+  });
+  return {
+    execStart: unitValues(unit, 'ExecStart')[0]!.split(' '),
+    capabilities: unitValues(unit, 'AmbientCapabilities')[0]!.split(' ').filter(Boolean),
+  };
 }
 
 /** setpriv's view of a capability list: `-all,+net_bind_service`. */
@@ -54,7 +64,17 @@ interface Running {
 /** Starts the unit's ExecStart as USER with `caps` in the server namespace; resolves once it serves or exits. */
 async function runAsService(config: string, caps: string[]): Promise<Running & { ready: boolean }> {
   const { execStart } = unitFor(config);
-  const setpriv = ['setpriv', `--reuid=${UID}`, `--regid=${GID}`, '--clear-groups', `--inh-caps=${capList(caps)}`, `--ambient-caps=${capList(caps)}`, `--bounding-set=${capList(caps)}`, '--no-new-privs', '--'];
+  const setpriv = [
+    'setpriv',
+    `--reuid=${UID}`,
+    `--regid=${GID}`,
+    '--clear-groups',
+    `--inh-caps=${capList(caps)}`,
+    `--ambient-caps=${capList(caps)}`,
+    `--bounding-set=${capList(caps)}`,
+    '--no-new-privs',
+    '--',
+  ];
   const child = lab.lab.spawn(lab.server, [...setpriv, ...execStart], { env: cleanEnv() });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
@@ -63,7 +83,8 @@ async function runAsService(config: string, caps: string[]): Promise<Running & {
   const ready = await Promise.race([
     exit.then(() => false),
     (async () => {
-      for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (out.includes('Press Ctrl-C')) return true;
+      for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50)))
+        if (out.includes('Press Ctrl-C')) return true;
       return false;
     })(),
   ]);
@@ -83,7 +104,13 @@ function writeConfig(name: string, netboot: Record<string, unknown>): string {
   const file = join(lab.dir.path, name);
   writeFileSync(
     file,
-    stringify({ dataDir: lab.dataDir, log: { level: 'info' }, device: { listen: `${SERVER_ADDRESS}:0` }, management: { listen: '127.0.0.1:0' }, netboot: { interface: 'lan0', ...netboot } }),
+    stringify({
+      dataDir: lab.dataDir,
+      log: { level: 'info' },
+      device: { listen: `${SERVER_ADDRESS}:0` },
+      management: { listen: '127.0.0.1:0' },
+      netboot: { interface: 'lan0', ...netboot },
+    }),
     { mode: 0o644 },
   );
   return file;
@@ -97,7 +124,11 @@ beforeAll(() => {
   // The temporary directory is root's 0700; the service user must reach its data and config.
   chownSync(lab.dir.path, UID, GID);
   configFile = writeConfig('config.yaml', {
-    dhcp: { mode: 'full', range: { start: '198.18.0.100', end: '198.18.0.199' }, foreignServer: { probeMs: 300, recheckSeconds: 0 } },
+    dhcp: {
+      mode: 'full',
+      range: { start: '198.18.0.100', end: '198.18.0.199' },
+      foreignServer: { probeMs: 300, recheckSeconds: 0 },
+    },
     tftp: { bootFilesDir: fixture.bootFilesDir },
   });
 });
@@ -121,11 +152,21 @@ describe('the service capability set', () => {
       expect(/^CapEff:\s+([0-9a-f]+)/m.exec(status)?.[1]).toBe((1n << 10n).toString(16).padStart(16, '0')); // CAP_NET_BIND_SERVICE is bit 10
 
       const client = lab.client('pi');
-      const dhcp = await lab.replay(client, { mac: '2c:cf:67:aa:bb:01', serial8: '5e7f1ce1', tftpServer: SERVER_ADDRESS });
+      const dhcp = await lab.replay(client, {
+        mac: '2c:cf:67:aa:bb:01',
+        serial8: '5e7f1ce1',
+        tftpServer: SERVER_ADDRESS,
+      });
       expect(dhcp.problems).toEqual([]);
       expect(dhcp.address).toBe('198.18.0.100');
       await lab.run(client, ['ip', 'addr', 'add', `${dhcp.address}/24`, 'dev', 'eth0']);
-      const r = await lab.run(client, [process.execPath, '--import', 'tsx', TFTP_REPLAYER, JSON.stringify({ server: SERVER_ADDRESS, serial8: '5e7f1ce1' })]);
+      const r = await lab.run(client, [
+        process.execPath,
+        '--import',
+        'tsx',
+        TFTP_REPLAYER,
+        JSON.stringify({ server: SERVER_ADDRESS, serial8: '5e7f1ce1' }),
+      ]);
       expect(r.code, r.stderr).toBe(0);
       const tftp = JSON.parse(r.stdout) as TftpReplayResult;
       expect(tftp.problems).toEqual([]);
@@ -135,20 +176,37 @@ describe('the service capability set', () => {
     }
   }, 90_000);
 
-  it.each([...SERVICE_CAPABILITIES])('without %s, DHCP stops the server with a message naming it', async (missing) => {
-    const caps = unitFor(configFile).capabilities.filter((c) => c !== missing);
-    const served = await runAsService(configFile, caps);
-    expect(served.ready).toBe(false);
-    expect(await served.exit).not.toBe(0);
-    expect(served.out()).toMatch(new RegExp(`error: Cannot open UDP port 6[78] on lan0: the capability ${missing} is missing`));
-  }, 60_000);
+  it.each([...SERVICE_CAPABILITIES])(
+    'without %s, DHCP stops the server with a message naming it',
+    async (missing) => {
+      const caps = unitFor(configFile).capabilities.filter((c) => c !== missing);
+      const served = await runAsService(configFile, caps);
+      expect(served.ready).toBe(false);
+      expect(await served.exit).not.toBe(0);
+      expect(served.out()).toMatch(
+        new RegExp(`error: Cannot open UDP port 6[78] on lan0: the capability ${missing} is missing`),
+      );
+    },
+    60_000,
+  );
 
-  it.each([...SERVICE_CAPABILITIES])('without %s, TFTP alone (DHCP off) stops the server with a message naming it', async (missing) => {
-    const config = writeConfig('tftp-only.yaml', { dhcp: { enabled: false }, tftp: { bootFilesDir: join(lab.dir.path, 'boot') } });
-    const caps = unitFor(config).capabilities.filter((c) => c !== missing);
-    const served = await runAsService(config, caps);
-    expect(served.ready).toBe(false);
-    expect(await served.exit).not.toBe(0);
-    expect(served.out()).toMatch(new RegExp(`error: Cannot serve TFTP on ${SERVER_ADDRESS.replace(/\./g, '\\.')}:69: the capability ${missing} is missing`));
-  }, 60_000);
+  it.each([...SERVICE_CAPABILITIES])(
+    'without %s, TFTP alone (DHCP off) stops the server with a message naming it',
+    async (missing) => {
+      const config = writeConfig('tftp-only.yaml', {
+        dhcp: { enabled: false },
+        tftp: { bootFilesDir: join(lab.dir.path, 'boot') },
+      });
+      const caps = unitFor(config).capabilities.filter((c) => c !== missing);
+      const served = await runAsService(config, caps);
+      expect(served.ready).toBe(false);
+      expect(await served.exit).not.toBe(0);
+      expect(served.out()).toMatch(
+        new RegExp(
+          `error: Cannot serve TFTP on ${SERVER_ADDRESS.replace(/\./g, '\\.')}:69: the capability ${missing} is missing`,
+        ),
+      );
+    },
+    60_000,
+  );
 });

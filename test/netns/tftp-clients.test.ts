@@ -35,7 +35,10 @@ beforeAll(async () => {
   // A kernel over 65535 blocks of 512 bytes: the block counter must wrap.
   fixture.files['kernel8.img'] = randomBytes(65_536 * 512 + 1_000);
   writeFileSync(join(fixture.bootFilesDir, 'kernel8.img'), fixture.files['kernel8.img']);
-  served = await lab.serve({ dhcp: { enabled: false }, tftp: { bootFilesDir: fixture.bootFilesDir, retransmitMs: 500, maxRetries: 3 } });
+  served = await lab.serve({
+    dhcp: { enabled: false },
+    tftp: { bootFilesDir: fixture.bootFilesDir, retransmitMs: 500, maxRetries: 3 },
+  });
 });
 
 afterAll(async () => {
@@ -45,7 +48,13 @@ afterAll(async () => {
 
 describe('TFTP with the Pi 5 bootloader replayer', () => {
   it('boots a board from its own directory: every file read as the EEPROM does, every reply as it expects', async () => {
-    const r = await lab.run(client, [process.execPath, '--import', 'tsx', REPLAYER, JSON.stringify({ server: SERVER_ADDRESS, serial8: '9ffefdef', saveDir: out('pi') })]);
+    const r = await lab.run(client, [
+      process.execPath,
+      '--import',
+      'tsx',
+      REPLAYER,
+      JSON.stringify({ server: SERVER_ADDRESS, serial8: '9ffefdef', saveDir: out('pi') }),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as TftpReplayResult;
     expect(result.problems).toEqual([]);
@@ -71,8 +80,16 @@ describe('TFTP with the Pi 5 bootloader replayer', () => {
     expect(params.get('rpi_deploy.target')).toBe('/dev/mmcblk0');
     expect(params.get('rpi_deploy.token')).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-    const servedEvent = await served.waitForLog((l) => l['msg'] === 'tftp.served' && l['path'] === `9ffefdef/${STAGE1_FILE}`);
-    expect(servedEvent).toMatchObject({ serial8: '9ffefdef', bytes: fixture.stage1.length, blksize: 1468, windowsize: 1, client: '198.18.0.2' });
+    const servedEvent = await served.waitForLog(
+      (l) => l['msg'] === 'tftp.served' && l['path'] === `9ffefdef/${STAGE1_FILE}`,
+    );
+    expect(servedEvent).toMatchObject({
+      serial8: '9ffefdef',
+      bytes: fixture.stage1.length,
+      blksize: 1468,
+      windowsize: 1,
+      client: '198.18.0.2',
+    });
     expect(servedEvent!['durationMs']).toEqual(expect.any(Number));
   });
 });
@@ -81,10 +98,24 @@ describe('TFTP with real clients', () => {
   it.each([
     ['curl, blksize 1468', (f: string) => `curl -sS --tftp-blksize 1468 -o ${f} ${URL_BASE}/kernel_2712.img`],
     ['curl, its default options', (f: string) => `curl -sS -o ${f} ${URL_BASE}/9ffefdef/kernel_2712.img`],
-    ['atftp, blksize 1468', (f: string) => `atftp -g -r kernel_2712.img -l ${f} --option "blksize 1468" ${SERVER_ADDRESS}`],
-    ['atftp, windowsize 16', (f: string) => `atftp -g -r kernel_2712.img -l ${f} --option "blksize 1468" --option "windowsize 16" ${SERVER_ADDRESS}`],
-    ['atftp, windowsize 64 asked for a big block', (f: string) => `atftp -g -r kernel_2712.img -l ${f} --option "blksize 8192" --option "windowsize 64" ${SERVER_ADDRESS}`],
-    ['tftp-hpa, plain RFC 1350 (512-byte blocks, no options)', (f: string) => `tftp -m binary ${SERVER_ADDRESS} -c get kernel_2712.img ${f}`],
+    [
+      'atftp, blksize 1468',
+      (f: string) => `atftp -g -r kernel_2712.img -l ${f} --option "blksize 1468" ${SERVER_ADDRESS}`,
+    ],
+    [
+      'atftp, windowsize 16',
+      (f: string) =>
+        `atftp -g -r kernel_2712.img -l ${f} --option "blksize 1468" --option "windowsize 16" ${SERVER_ADDRESS}`,
+    ],
+    [
+      'atftp, windowsize 64 asked for a big block',
+      (f: string) =>
+        `atftp -g -r kernel_2712.img -l ${f} --option "blksize 8192" --option "windowsize 64" ${SERVER_ADDRESS}`,
+    ],
+    [
+      'tftp-hpa, plain RFC 1350 (512-byte blocks, no options)',
+      (f: string) => `tftp -m binary ${SERVER_ADDRESS} -c get kernel_2712.img ${f}`,
+    ],
   ])('%s fetches the kernel byte for byte', async (name, command) => {
     const file = out(`${name.replace(/\W+/g, '-')}.img`);
     const r = await sh(command(file));
@@ -135,7 +166,11 @@ describe('TFTP with real clients', () => {
   });
 
   it('binds the deployment address only: nothing answers on the other interface', async () => {
-    const r = await lab.run(lab.other, ['sh', '-c', `ip addr add 198.19.0.2/24 dev eth0; curl -sS --max-time 5 -o /dev/null tftp://198.19.0.1/kernel_2712.img`]);
+    const r = await lab.run(lab.other, [
+      'sh',
+      '-c',
+      `ip addr add 198.19.0.2/24 dev eth0; curl -sS --max-time 5 -o /dev/null tftp://198.19.0.1/kernel_2712.img`,
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).not.toMatch(/not found/i);
   });
@@ -147,19 +182,37 @@ describe('TFTP with real clients', () => {
     const r = await sh(`curl -sS --tftp-blksize 1468 -o ${out('mtu.img')} ${URL_BASE}/kernel_2712.img`);
     expect(r.code, r.stderr).toBe(0);
     expect(sha256(readFileSync(out('mtu.img')))).toBe(sha256(fixture.files['kernel_2712.img']!));
-    expect(await served.waitForLog((l) => l['msg'] === 'tftp.served' && l['path'] === 'kernel_2712.img')).toMatchObject({ blksize: 1368 });
+    expect(await served.waitForLog((l) => l['msg'] === 'tftp.served' && l['path'] === 'kernel_2712.img')).toMatchObject(
+      { blksize: 1368 },
+    );
   });
 
   it('sends a window datagram by datagram where the route refuses segmented sends, without losing it', async () => {
     // A path MTU locked below the block: the kernel refuses UDP segmentation (EINVAL) and fragments
     // plain datagrams. A window lost to the refusal would show as a retransmission, a timeout late.
-    lab.lab.exec(lab.server, ['ip', 'route', 'replace', '198.18.0.0/24', 'dev', 'lan0', 'src', SERVER_ADDRESS, 'mtu', 'lock', '1000']);
+    lab.lab.exec(lab.server, [
+      'ip',
+      'route',
+      'replace',
+      '198.18.0.0/24',
+      'dev',
+      'lan0',
+      'src',
+      SERVER_ADDRESS,
+      'mtu',
+      'lock',
+      '1000',
+    ]);
     try {
       const file = out('no-gso.img');
-      const r = await sh(`atftp -g -r kernel_2712.img -l ${file} --option "blksize 1468" --option "windowsize 16" ${SERVER_ADDRESS}`);
+      const r = await sh(
+        `atftp -g -r kernel_2712.img -l ${file} --option "blksize 1468" --option "windowsize 16" ${SERVER_ADDRESS}`,
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(sha256(readFileSync(file))).toBe(sha256(fixture.files['kernel_2712.img']!));
-      const log = await served.waitForLog((l) => l['msg'] === 'tftp.served' && l['path'] === 'kernel_2712.img' && l['windowsize'] === 16);
+      const log = await served.waitForLog(
+        (l) => l['msg'] === 'tftp.served' && l['path'] === 'kernel_2712.img' && l['windowsize'] === 16,
+      );
       expect(log?.['durationMs']).toBeLessThan(1000);
     } finally {
       lab.lab.exec(lab.server, ['ip', 'route', 'replace', '198.18.0.0/24', 'dev', 'lan0', 'src', SERVER_ADDRESS]);

@@ -21,7 +21,11 @@ let client: string;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function rogue(o: Omit<RogueOptions, 'server'>): Promise<RogueResult> {
-  const r = await lab.run(client, [process.execPath, '--import', 'tsx', ROGUE, JSON.stringify({ server: SERVER_ADDRESS, ...o })], 120_000);
+  const r = await lab.run(
+    client,
+    [process.execPath, '--import', 'tsx', ROGUE, JSON.stringify({ server: SERVER_ADDRESS, ...o })],
+    120_000,
+  );
   if (r.code !== 0) throw new Error(`rogue client failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as RogueResult;
 }
@@ -31,7 +35,10 @@ beforeAll(async () => {
   client = lab.lab.namespace('cli');
   lab.plug(client, 'eth0', '198.18.0.2/24');
   fixture = writeBootFixture(lab.dir.path, lab.dataDir, { kernelBytes: 300_000 });
-  served = await lab.serve({ dhcp: { enabled: false }, tftp: { bootFilesDir: fixture.bootFilesDir, retransmitMs: RETRANSMIT_MS, maxRetries: MAX_RETRIES } });
+  served = await lab.serve({
+    dhcp: { enabled: false },
+    tftp: { bootFilesDir: fixture.bootFilesDir, retransmitMs: RETRANSMIT_MS, maxRetries: MAX_RETRIES },
+  });
 });
 
 afterAll(async () => {
@@ -76,7 +83,13 @@ describe('TFTP under loss and abuse', () => {
 
   it('lets a client whose port closed go at the first datagram refused (ICMP port unreachable), not after every retry', async () => {
     // Retransmissions would come at 1, 2 and 3 timeouts; the first draws the ICMP error.
-    const r = await rogue({ mode: 'vanish', path: 'kernel_2712.img', blksize: 1468, reopenAfterMs: RETRANSMIT_MS * 1.5, listenMs: RETRANSMIT_MS * 4 });
+    const r = await rogue({
+      mode: 'vanish',
+      path: 'kernel_2712.img',
+      blksize: 1468,
+      reopenAfterMs: RETRANSMIT_MS * 1.5,
+      listenMs: RETRANSMIT_MS * 4,
+    });
     expect(r.problems).toEqual([]);
     expect(r.arrivals).toEqual([]);
     const silent = await rogue({ mode: 'silent', path: 'kernel_2712.img', blksize: 1468, listenMs: RETRANSMIT_MS * 4 });
@@ -88,7 +101,11 @@ describe('TFTP under loss and abuse', () => {
     expect(r.problems).toEqual([]);
     expect(r.sha256).toBe(kernel());
     expect(await served.waitForLog((l) => l['msg'] === 'malformed TFTP datagram skipped')).toBeDefined();
-    const after = await lab.run(client, ['sh', '-c', `curl -sS --tftp-blksize 1468 tftp://${SERVER_ADDRESS}/kernel_2712.img | sha256sum`]);
+    const after = await lab.run(client, [
+      'sh',
+      '-c',
+      `curl -sS --tftp-blksize 1468 tftp://${SERVER_ADDRESS}/kernel_2712.img | sha256sum`,
+    ]);
     expect(after.stdout.split(' ')[0]).toBe(kernel());
     expect(served.child.exitCode).toBeNull();
   });

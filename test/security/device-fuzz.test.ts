@@ -8,7 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPiImage } from '../helpers/pi-image.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { anyJson, anyMethod, bodyOf, databaseSnapshot, FUZZ_RUNS, headersOf, param, pathOf, send, shapedObject, type FuzzRequest } from '../helpers/http-fuzz.js';
+import {
+  anyJson,
+  anyMethod,
+  bodyOf,
+  databaseSnapshot,
+  FUZZ_RUNS,
+  headersOf,
+  param,
+  pathOf,
+  send,
+  shapedObject,
+  type FuzzRequest,
+} from '../helpers/http-fuzz.js';
 import { jsonRequest } from '../helpers/raw-http.js';
 
 let server: TestServer;
@@ -23,7 +35,13 @@ beforeAll(async () => {
   const pi = buildPiImage(work.path, { seed: 'device-fuzz' });
   const image = await server.app.images.import({ path: pi.path }, { product: 'KXP2', version: '1', activate: true });
   imageFile = `${image.product}-${image.version}.img`;
-  const enrolled = await jsonRequest(server.device, 'POST', '/v1/enroll', { serial: '10000001', macs: ['d8:3a:dd:00:00:01'], storageBytes: 32 * 2 ** 30, venue: 'FUZZ', product: 'KXP2' });
+  const enrolled = await jsonRequest(server.device, 'POST', '/v1/enroll', {
+    serial: '10000001',
+    macs: ['d8:3a:dd:00:00:01'],
+    storageBytes: 32 * 2 ** 30,
+    venue: 'FUZZ',
+    product: 'KXP2',
+  });
   expect(enrolled.status).toBe(200);
   board = { deploymentId: enrolled.body['deploymentId'] as number, token: enrolled.body['token'] as string };
 }, 120_000);
@@ -32,14 +50,28 @@ afterAll(async () => {
   work.remove();
 });
 
-const hex = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: min, maxLength: max });
+const hex = (min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: min, maxLength: max });
 /** Mostly what a real board sends, now and then something a little off. */
-const mostly = <T>(good: fc.Arbitrary<T>, off: fc.Arbitrary<T>) => fc.oneof({ weight: 3, arbitrary: good }, { weight: 1, arbitrary: off });
+const mostly = <T>(good: fc.Arbitrary<T>, off: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 3, arbitrary: good }, { weight: 1, arbitrary: off });
 const serial = mostly(fc.oneof(hex(8, 8), hex(16, 16)), fc.oneof(hex(1, 20), fc.constantFrom('unknown', '10000001')));
-const mac = mostly(fc.tuple(hex(2, 2), hex(2, 2), hex(2, 2)).map((p) => `d8:3a:dd:${p.join(':')}`), fc.constantFrom('d8:3a:dd:00:00:01', 'zz', ''));
+const mac = mostly(
+  fc.tuple(hex(2, 2), hex(2, 2), hex(2, 2)).map((p) => `d8:3a:dd:${p.join(':')}`),
+  fc.constantFrom('d8:3a:dd:00:00:01', 'zz', ''),
+);
 const product = mostly(fc.constantFrom('KXP2', 'RXP2'), fc.constantFrom('kxp2', 'NOPE', ''));
 const venue = mostly(fc.constant('FUZZ'), fc.constantFrom('NONE', 'fuzz', ''));
-const phase = fc.constantFrom('downloading', 'writing', 'verifying', 'customizing', 'starting', 'success', 'failed', 'done');
+const phase = fc.constantFrom(
+  'downloading',
+  'writing',
+  'verifying',
+  'customizing',
+  'starting',
+  'success',
+  'failed',
+  'done',
+);
 const count = fc.oneof(fc.nat(), fc.integer());
 
 /** Per route, the fields it reads, so that some random bodies get deep into the handlers. */
@@ -53,8 +85,22 @@ const bodies = (deploymentId: number): Record<string, fc.Arbitrary<Record<string
     error_message: fc.string({ maxLength: 50 }),
     timestamp: fc.double(),
   }),
-  '/v1/enroll': shapedObject({ serial, macs: fc.array(mac, { maxLength: 3 }), storageBytes: count, venue, product, model: fc.string({ maxLength: 20 }), bootToken: fc.string({ maxLength: 50 }) }),
-  [`/v1/deployments/${deploymentId}/progress`]: shapedObject({ phase, bytesDone: count, bytesTotal: count, rateBytesPerSec: count, verifiedChunks: fc.array(count, { maxLength: 5 }) }),
+  '/v1/enroll': shapedObject({
+    serial,
+    macs: fc.array(mac, { maxLength: 3 }),
+    storageBytes: count,
+    venue,
+    product,
+    model: fc.string({ maxLength: 20 }),
+    bootToken: fc.string({ maxLength: 50 }),
+  }),
+  [`/v1/deployments/${deploymentId}/progress`]: shapedObject({
+    phase,
+    bytesDone: count,
+    bytesTotal: count,
+    rateBytesPerSec: count,
+    verifiedChunks: fc.array(count, { maxLength: 5 }),
+  }),
   [`/v1/deployments/${deploymentId}/result`]: shapedObject({
     status: fc.constantFrom('success', 'failed'),
     verifyMethod: fc.constantFrom('direct-io', 'drop-caches', 'none'),
@@ -79,7 +125,10 @@ async function check(r: FuzzRequest, seen: Map<number, number>): Promise<void> {
   seen.set(answer.status, (seen.get(answer.status) ?? 0) + 1);
   expect(answer.status, `${r.method} ${r.path} → ${answer.status} ${answer.body.slice(0, 300)}`).toBeLessThan(500);
   if (answer.status >= 400) {
-    expect(databaseSnapshot(server.dataDir, { withAudit: true }), `${r.method} ${r.path} was refused (${answer.status}) but changed the database`).toBe(before);
+    expect(
+      databaseSnapshot(server.dataDir, { withAudit: true }),
+      `${r.method} ${r.path} was refused (${answer.status}) but changed the database`,
+    ).toBe(before);
   }
 }
 
@@ -89,10 +138,23 @@ describe('device listener fuzz', () => {
     const routes = bodies(board.deploymentId);
     const routeAndBody = fc
       .constantFrom(...Object.keys(routes))
-      .chain((path) => fc.tuple(fc.constant(path), bodyOf(fc.oneof({ weight: 4, arbitrary: routes[path]! }, { weight: 1, arbitrary: anyJson }))));
+      .chain((path) =>
+        fc.tuple(
+          fc.constant(path),
+          bodyOf(fc.oneof({ weight: 4, arbitrary: routes[path]! }, { weight: 1, arbitrary: anyJson })),
+        ),
+      );
     await fc.assert(
       fc.asyncProperty(routeAndBody, fc.option(authorization()), async ([path, body], auth) => {
-        await check({ method: 'POST', path, headers: { 'content-type': 'application/json', ...(auth !== null && { authorization: auth }) }, ...(body !== undefined && { body }) }, seen);
+        await check(
+          {
+            method: 'POST',
+            path,
+            headers: { 'content-type': 'application/json', ...(auth !== null && { authorization: auth }) },
+            ...(body !== undefined && { body }),
+          },
+          seen,
+        );
       }),
       { numRuns: FUZZ_RUNS },
     );
@@ -104,16 +166,34 @@ describe('device listener fuzz', () => {
   it('random methods, paths and headers on every device route: no 5xx, no hang, refused means unchanged', async () => {
     const seen = new Map<number, number>();
     const routes = server.app.servers.device.routeList.map((r) => r.url.replace(':id', String(board.deploymentId)));
-    const plausible = fc.constantFrom(String(board.deploymentId), '0', '1', '2', imageFile, 'KXP2-1.img', 'kxp2_master.img', 'node.tar.zst');
+    const plausible = fc.constantFrom(
+      String(board.deploymentId),
+      '0',
+      '1',
+      '2',
+      imageFile,
+      'KXP2-1.img',
+      'kxp2_master.img',
+      'node.tar.zst',
+    );
     const path = fc.oneof(
       { weight: 4, arbitrary: fc.constantFrom(...routes).chain((t) => pathOf(t, param(plausible))) },
-      { weight: 1, arbitrary: fc.array(param(plausible), { minLength: 1, maxLength: 5 }).map((parts) => `/${parts.join('/')}`) },
+      {
+        weight: 1,
+        arbitrary: fc.array(param(plausible), { minLength: 1, maxLength: 5 }).map((parts) => `/${parts.join('/')}`),
+      },
     );
     await fc.assert(
-      fc.asyncProperty(anyMethod, path, headersOf({ authorization: authorization() }), bodyOf(anyJson), async (method, p, headers, body) => {
-        const withBody = !['GET', 'HEAD'].includes(method) && body !== undefined;
-        await check({ method, path: p, headers, ...(withBody && { body }) }, seen);
-      }),
+      fc.asyncProperty(
+        anyMethod,
+        path,
+        headersOf({ authorization: authorization() }),
+        bodyOf(anyJson),
+        async (method, p, headers, body) => {
+          const withBody = !['GET', 'HEAD'].includes(method) && body !== undefined;
+          await check({ method, path: p, headers, ...(withBody && { body }) }, seen);
+        },
+      ),
       { numRuns: FUZZ_RUNS },
     );
     expect([...seen.keys()].some((s) => s < 300)).toBe(true);

@@ -37,7 +37,13 @@ afterAll(async () => {
 async function upload(file: string, query: string) {
   const res = await fetch(`${server.management}/api/v1/images?${query}`, {
     method: 'POST',
-    headers: { cookie: op.cookie!, 'x-csrf-token': op.csrf!, origin: server.management, 'content-type': 'application/octet-stream', 'content-length': String(statSync(file).size) },
+    headers: {
+      cookie: op.cookie!,
+      'x-csrf-token': op.csrf!,
+      origin: server.management,
+      'content-type': 'application/octet-stream',
+      'content-length': String(statSync(file).size),
+    },
     body: Readable.toWeb(createReadStream(file)) as ReadableStream,
     duplex: 'half',
   } as RequestInit);
@@ -49,7 +55,11 @@ async function configRequest() {
   const res = await fetch(`${server.device}/api/config`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ product_type: 'RXP2', venue_code: 'CORO', serial_number: `10000000${(0xd15c0000 + serials++).toString(16)}` }),
+    body: JSON.stringify({
+      product_type: 'RXP2',
+      venue_code: 'CORO',
+      serial_number: `10000000${(0xd15c0000 + serials++).toString(16)}`,
+    }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
@@ -64,7 +74,10 @@ describe('a full disk', () => {
     const xz = compressImage(pi.path, 'xz');
     disk.fill();
     // Raw, and through the xz decoder, whose pipe the torn-down pipeline breaks as well.
-    for (const [file, name] of [[pi.path, 'pi.img'], [xz, 'pi.img.xz']] as const) {
+    for (const [file, name] of [
+      [pi.path, 'pi.img'],
+      [xz, 'pi.img.xz'],
+    ] as const) {
       const r = await upload(file, `product=KXP2&version=1&filename=${name}`);
       expect([name, r.status, r.body['code']]).toEqual([name, 500, 'IMAGE_STORE_FAILED']);
       expect(r.body['error']).toMatch(/free some space/);
@@ -100,8 +113,11 @@ describe('a full disk', () => {
     expect(system.body.database).toMatchObject({ ok: false, error: expect.stringMatching(/disk full/i) });
 
     disk.free();
-    for (const base of [server.device, server.management]) expect(await health(base)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    for (const base of [server.device, server.management])
+      expect(await health(base)).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect((await configRequest()).status).toBe(200);
-    expect((await op.get<{ database: Record<string, unknown> }>('/api/v1/system')).body.database).toMatchObject({ ok: true });
+    expect((await op.get<{ database: Record<string, unknown> }>('/api/v1/system')).body.database).toMatchObject({
+      ok: true,
+    });
   });
 });

@@ -14,7 +14,8 @@ beforeEach(async () => {
 });
 afterEach(() => server.stop());
 
-const guess = (username: string, password: string): Promise<Answer> => new ManagementClient(server.management).login(username, password);
+const guess = (username: string, password: string): Promise<Answer> =>
+  new ManagementClient(server.management).login(username, password);
 const statuses = (answers: Answer[]) => answers.map((a) => a.status);
 const count = (answers: Answer[], status: number) => answers.filter((a) => a.status === status).length;
 

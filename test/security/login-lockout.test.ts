@@ -16,12 +16,25 @@ interface Login {
  * Signs in from a chosen loopback address (the whole of 127.0.0.0/8 is this machine), optionally
  * with the headers a reverse proxy adds. No Origin header: a proxy's origin is not the socket's.
  */
-function loginFrom(server: TestServer, from: string, username: string, password: string, headers: Record<string, string> = {}): Promise<Login> {
+function loginFrom(
+  server: TestServer,
+  from: string,
+  username: string,
+  password: string,
+  headers: Record<string, string> = {},
+): Promise<Login> {
   const url = new URL(server.management);
   const body = JSON.stringify({ username, password });
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, localAddress: from, method: 'POST', path: '/api/v1/auth/login', headers: { 'content-type': 'application/json', ...headers } },
+      {
+        host: url.hostname,
+        port: url.port,
+        localAddress: from,
+        method: 'POST',
+        path: '/api/v1/auth/login',
+        headers: { 'content-type': 'application/json', ...headers },
+      },
       (res) => {
         res.resume();
         res.on('end', () =>
@@ -80,22 +93,31 @@ describe('management.trustProxy', () => {
     server = await startServer({ flags: { 'management.trustProxy': ['127.0.0.1'] } });
     await signedIn(server, 'emil', 'viewer');
     const attacker = { 'x-forwarded-for': '198.18.0.66' };
-    for (let i = 0; i < 5; i++) expect((await loginFrom(server, '127.0.0.1', 'emil', `guess-${i}`, attacker)).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await loginFrom(server, '127.0.0.1', 'emil', `guess-${i}`, attacker)).status).toBe(401);
     expect((await loginFrom(server, '127.0.0.1', 'emil', PASSWORD, attacker)).status).toBe(429);
-    expect((await loginFrom(server, '127.0.0.1', 'emil', PASSWORD, { 'x-forwarded-for': '198.18.0.7' })).status).toBe(200);
+    expect((await loginFrom(server, '127.0.0.1', 'emil', PASSWORD, { 'x-forwarded-for': '198.18.0.7' })).status).toBe(
+      200,
+    );
   });
 
   it('ignores X-Forwarded-For from an address that is not a trusted proxy', async () => {
     server = await startServer({ flags: { 'management.trustProxy': ['198.18.0.1'] } });
     await signedIn(server, 'finn', 'viewer');
-    for (let i = 0; i < 5; i++) await loginFrom(server, '127.0.0.1', 'finn', `guess-${i}`, { 'x-forwarded-for': `198.18.1.${i}` });
-    expect((await loginFrom(server, '127.0.0.1', 'finn', PASSWORD, { 'x-forwarded-for': '198.18.2.1' })).status).toBe(429);
+    for (let i = 0; i < 5; i++)
+      await loginFrom(server, '127.0.0.1', 'finn', `guess-${i}`, { 'x-forwarded-for': `198.18.1.${i}` });
+    expect((await loginFrom(server, '127.0.0.1', 'finn', PASSWORD, { 'x-forwarded-for': '198.18.2.1' })).status).toBe(
+      429,
+    );
   });
 
   it('marks the cookie Secure when the trusted proxy says the browser came over https, and not otherwise', async () => {
     server = await startServer({ flags: { 'management.trustProxy': ['127.0.0.1'] } });
     await signedIn(server, 'gina', 'viewer');
-    const viaTls = await loginFrom(server, '127.0.0.1', 'gina', PASSWORD, { 'x-forwarded-for': '198.18.0.9', 'x-forwarded-proto': 'https' });
+    const viaTls = await loginFrom(server, '127.0.0.1', 'gina', PASSWORD, {
+      'x-forwarded-for': '198.18.0.9',
+      'x-forwarded-proto': 'https',
+    });
     expect(viaTls.status).toBe(200);
     expect(viaTls.setCookie).toMatch(/; Secure/);
     const plain = await loginFrom(server, '127.0.0.1', 'gina', PASSWORD, { 'x-forwarded-for': '198.18.0.9' });

@@ -22,10 +22,29 @@ const otherKey = join(dir.path, 'other-key.pem');
 let server: TestServer;
 
 function selfSigned(certFile: string, keyFile: string): void {
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
 }
 
 beforeAll(async () => {
@@ -38,11 +57,22 @@ afterAll(async () => {
   dir.remove();
 });
 
-function httpsLogin(base: string, username: string, password: string): Promise<{ status: number; setCookie: string | undefined }> {
+function httpsLogin(
+  base: string,
+  username: string,
+  password: string,
+): Promise<{ status: number; setCookie: string | undefined }> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: url.hostname, port: url.port, method: 'POST', path: '/api/v1/auth/login', ca: readFileSync(cert), headers: { 'content-type': 'application/json', origin: base } },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: '/api/v1/auth/login',
+        ca: readFileSync(cert),
+        headers: { 'content-type': 'application/json', origin: base },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, setCookie: res.headers['set-cookie']?.[0] }));
@@ -57,7 +87,11 @@ describe('management.tls', () => {
   it('serves the management API over https with the configured certificate, and the session cookie is Secure', async () => {
     expect(server.management).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const { createUserService } = await import('../../src/management/index.js');
-    await createUserService({ store: server.app.store, clock: () => new Date() }).create({ username: 'hana', password: PASSWORD, role: 'viewer' });
+    await createUserService({ store: server.app.store, clock: () => new Date() }).create({
+      username: 'hana',
+      password: PASSWORD,
+      role: 'viewer',
+    });
     const r = await httpsLogin(server.management, 'hana', PASSWORD);
     expect(r.status).toBe(200);
     expect(r.setCookie).toMatch(/^rpd_session=[^;]+;.*; HttpOnly; SameSite=Strict; .*Secure/);
@@ -66,7 +100,9 @@ describe('management.tls', () => {
   it('answers no plain http on the TLS port; the device API stays plain http', async () => {
     const url = new URL(server.management);
     const plain = new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: url.hostname, port: url.port, path: '/health' }, (res) => resolve(res.statusCode ?? 0));
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/health' }, (res) =>
+        resolve(res.statusCode ?? 0),
+      );
       req.on('error', reject);
       req.end();
     });
@@ -75,11 +111,27 @@ describe('management.tls', () => {
   });
 
   it.each([
-    ['a key that does not belong to the certificate', () => ({ cert, key: otherKey }), /do not make a usable certificate/],
-    ['a certificate file that does not exist', () => ({ cert: join(dir.path, 'missing.pem'), key }), /Cannot read .*missing\.pem/],
+    [
+      'a key that does not belong to the certificate',
+      () => ({ cert, key: otherKey }),
+      /do not make a usable certificate/,
+    ],
+    [
+      'a certificate file that does not exist',
+      () => ({ cert: join(dir.path, 'missing.pem'), key }),
+      /Cannot read .*missing\.pem/,
+    ],
   ])('refuses to start with %s, naming the files', async (_case, files, message) => {
     const { cert: c, key: k } = files();
-    const config = loadConfig({ flags: { dataDir: join(dir.path, 'data'), 'management.listen': '127.0.0.1:0', 'device.listen': '127.0.0.1:0', 'management.tls.cert': c, 'management.tls.key': k } });
+    const config = loadConfig({
+      flags: {
+        dataDir: join(dir.path, 'data'),
+        'management.listen': '127.0.0.1:0',
+        'device.listen': '127.0.0.1:0',
+        'management.tls.cert': c,
+        'management.tls.key': k,
+      },
+    });
     const failed = await createApp(config, createLogger('silent')).then(
       async (app) => {
         await app.stop();

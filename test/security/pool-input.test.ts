@@ -39,7 +39,11 @@ describe('pool import through the management API', () => {
   it('previews mostly invalid input with a reason to confirm, refuses it unconfirmed, imports it with force', async () => {
     const preview = await op.post('/api/v1/venues/CORO/pool/import', { text: MOSTLY_INVALID, dryRun: true });
     expect(preview.status).toBe(200);
-    expect(preview.body).toMatchObject({ added: 1, invalid: 8, confirm: expect.stringMatching(/4 of 5 lines hold no valid number/) });
+    expect(preview.body).toMatchObject({
+      added: 1,
+      invalid: 8,
+      confirm: expect.stringMatching(/4 of 5 lines hold no valid number/),
+    });
     const unconfirmed = await op.post('/api/v1/venues/CORO/pool/import', { text: MOSTLY_INVALID });
     expect([unconfirmed.status, unconfirmed.body['code']]).toEqual([400, 'FLEET_POOL_INPUT_UNCONFIRMED']);
     expect(await poolSize()).toBe(0);

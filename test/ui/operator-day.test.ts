@@ -55,7 +55,6 @@ async function navTo(label: string, title: string | RegExp = label) {
   await heading(title).waitFor();
 }
 
-
 /** The page has drawn its data: a heading and no "Loading…" left (the live stream never idles the network). */
 async function settled(p: Page) {
   await p.locator('main h1').first().waitFor();
@@ -75,7 +74,9 @@ describe('operator UI in Chromium', () => {
     await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
     await page.getByLabel('Password again').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Create administrator' }).click();
-    await expect.poll(() => page.getByRole('alert').or(page.locator('.field-error')).first().textContent()).toBeTruthy();
+    await expect
+      .poll(() => page.getByRole('alert').or(page.locator('.field-error')).first().textContent())
+      .toBeTruthy();
     await page.getByLabel('Setup token').fill(server.setupToken!);
     await page.getByRole('button', { name: 'Create administrator' }).click();
     await heading('Dashboard').waitFor();
@@ -102,16 +103,25 @@ describe('operator UI in Chromium', () => {
   });
 
   it('imports kart numbers 1–20 from a CSV file, previewing duplicates and invalid lines first', async () => {
-    const csv = ['kart_number,driver', ...Array.from({ length: 20 }, (_, i) => `${i + 1},driver ${i + 1}`), '5,again', 'x7,typo'].join('\n');
+    const csv = [
+      'kart_number,driver',
+      ...Array.from({ length: 20 }, (_, i) => `${i + 1},driver ${i + 1}`),
+      '5,again',
+      'x7,typo',
+    ].join('\n');
     const form = page.locator('form.pool-import');
     if (!(await form.isVisible())) await page.getByText('Import kart numbers for KXP2').click();
     await form.getByRole('radio', { name: 'CSV file' }).check();
-    await form.locator('input[type="file"]').setInputFiles({ name: 'karts.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await form
+      .locator('input[type="file"]')
+      .setInputFiles({ name: 'karts.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await form.getByText('Loaded karts.csv').waitFor();
     await form.getByRole('button', { name: 'Preview' }).click();
     const preview = form.getByRole('region', { name: 'Import preview' });
     await preview.waitFor();
-    expect(await preview.locator('.preview-summary').textContent()).toMatch(/Would import 20 new numbers for KXP2 at CORO.*1 duplicate skipped.*1 invalid entry/);
+    expect(await preview.locator('.preview-summary').textContent()).toMatch(
+      /Would import 20 new numbers for KXP2 at CORO.*1 duplicate skipped.*1 invalid entry/,
+    );
     expect(await preview.locator('tr.preview-duplicate td[data-label="Input"]').allTextContents()).toEqual(['5,again']);
     expect(await preview.locator('tr.preview-invalid td[data-label="Input"]').allTextContents()).toEqual(['x7,typo']);
     // Nothing is written by the preview.
@@ -120,7 +130,10 @@ describe('operator UI in Chromium', () => {
     await form.getByRole('button', { name: 'Import 20 numbers' }).click();
     await page.getByText('Imported 20 numbers into CORO KXP2').waitFor();
     await expect.poll(async () => (await server.app.fleet.pools.list({ venue: 'CORO' })).length).toBe(20);
-    await page.getByRole('table', { name: 'KXP2 hostname pool' }).getByRole('cell', { name: 'KXP2-CORO-020' }).waitFor();
+    await page
+      .getByRole('table', { name: 'KXP2 hostname pool' })
+      .getByRole('cell', { name: 'KXP2-CORO-020' })
+      .waitFor();
   });
 
   it('creates and activates a batch of 4 boards', async () => {
@@ -185,81 +198,136 @@ describe('operator UI in Chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('New batch');
   });
 
-  it('watches real agents enroll, write and verify: progress bars move and reach success live, without reloading', { timeout: 120_000 }, async () => {
-    await navTo('Dashboard');
-    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
-    await page.getByText('Live', { exact: true }).waitFor();
-    // `rpi-deploy simulate`: three real agents writing card files at an SD-card-like 3 MB/s, so
-    // they spend seconds in each phase; and one agent of our own with a card too small for the
-    // image, which fails and says why.
-    const simulation = new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'simulate', '--boards', '3', '--rate', '3', '--run', '1', '--card-gib', '1', '--json', '--data-dir', join(server.dataDir, 'sim'), '--server', server.device], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('close', (code) => resolve({ code, stdout }));
-    });
-    const smallCard = runAgentProcess(['--server', server.device, '--target', cardFile(join(server.dataDir, 'small-card.img'), 8 << 20), '--serial', SMALL_CARD_SERIAL, '--mac', '2c:cf:67:00:01:04', '--quiet'], { timeoutMs: 90_000 });
-    for (const serial of SERIALS) await boardRow(serial).waitFor();
-    // Watch the rows while the agents work: every phase each board shows, as it shows it, and
-    // what its bar says (written and verified percentages) on the way.
-    const seen = new Map<string, Set<string>>();
-    const bars: string[] = [];
-    let photographed = false;
-    const watching = (async () => {
-      while (seen.size < SERIALS.length || [...seen.values()].some((p) => !p.has('success') && !p.has('failed'))) {
-        const rows = await page.evaluate(() =>
-          [...document.querySelectorAll<HTMLElement>('li.board[data-serial]')].map((li) => [
-            li.dataset['serial']!,
-            li.querySelector('.badge')?.textContent ?? '',
-            li.querySelector('[role=progressbar]')?.getAttribute('aria-valuetext') ?? '',
-          ]),
+  it(
+    'watches real agents enroll, write and verify: progress bars move and reach success live, without reloading',
+    { timeout: 120_000 },
+    async () => {
+      await navTo('Dashboard');
+      await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+      await page.getByText('Live', { exact: true }).waitFor();
+      // `rpi-deploy simulate`: three real agents writing card files at an SD-card-like 3 MB/s, so
+      // they spend seconds in each phase; and one agent of our own with a card too small for the
+      // image, which fails and says why.
+      const simulation = new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [
+            CLI,
+            'simulate',
+            '--boards',
+            '3',
+            '--rate',
+            '3',
+            '--run',
+            '1',
+            '--card-gib',
+            '1',
+            '--json',
+            '--data-dir',
+            join(server.dataDir, 'sim'),
+            '--server',
+            server.device,
+          ],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
         );
-        for (const [serial, phase, bar] of rows) {
-          seen.set(serial!, (seen.get(serial!) ?? new Set()).add(phase!));
-          if (bar) bars.push(bar);
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('close', (code) => resolve({ code, stdout }));
+      });
+      const smallCard = runAgentProcess(
+        [
+          '--server',
+          server.device,
+          '--target',
+          cardFile(join(server.dataDir, 'small-card.img'), 8 << 20),
+          '--serial',
+          SMALL_CARD_SERIAL,
+          '--mac',
+          '2c:cf:67:00:01:04',
+          '--quiet',
+        ],
+        { timeoutMs: 90_000 },
+      );
+      for (const serial of SERIALS) await boardRow(serial).waitFor();
+      // Watch the rows while the agents work: every phase each board shows, as it shows it, and
+      // what its bar says (written and verified percentages) on the way.
+      const seen = new Map<string, Set<string>>();
+      const bars: string[] = [];
+      let photographed = false;
+      const watching = (async () => {
+        while (seen.size < SERIALS.length || [...seen.values()].some((p) => !p.has('success') && !p.has('failed'))) {
+          const rows = await page.evaluate(() =>
+            [...document.querySelectorAll<HTMLElement>('li.board[data-serial]')].map((li) => [
+              li.dataset['serial']!,
+              li.querySelector('.badge')?.textContent ?? '',
+              li.querySelector('[role=progressbar]')?.getAttribute('aria-valuetext') ?? '',
+            ]),
+          );
+          for (const [serial, phase, bar] of rows) {
+            seen.set(serial!, (seen.get(serial!) ?? new Set()).add(phase!));
+            if (bar) bars.push(bar);
+          }
+          if (rows.some(([, phase]) => phase === 'writing') && !photographed) {
+            photographed = true;
+            await page.screenshot({ path: join(ARTIFACTS, 'dashboard-writing-laptop.png'), fullPage: true });
+          }
+          await new Promise((r) => setTimeout(r, 50));
         }
-        if (rows.some(([, phase]) => phase === 'writing') && !photographed) {
-          photographed = true;
-          await page.screenshot({ path: join(ARTIFACTS, 'dashboard-writing-laptop.png'), fullPage: true });
-        }
-        await new Promise((r) => setTimeout(r, 50));
+      })();
+      const [simulated, small] = await Promise.all([simulation, smallCard.done]);
+      expect(simulated.code).toBe(0);
+      expect(small.result?.status).toBe('failed');
+      await watching;
+      for (const serial of SERIALS.slice(0, 3))
+        expect([...seen.get(serial)!], serial).toEqual(expect.arrayContaining(['writing', 'success']));
+      // The bar moved through the write, not only at its end: some written share strictly between 0 and 100 %.
+      const written = bars.map((b) => Number(/^(\d+)% written, \d+% verified$/.exec(b)?.[1]));
+      expect(
+        written.some((w) => w > 0 && w < 100),
+        bars.join(' | '),
+      ).toBe(true);
+      for (const serial of SERIALS.slice(0, 3)) {
+        await boardRow(serial).locator('.badge', { hasText: 'success' }).waitFor();
+        expect(await boardRow(serial).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
       }
-    })();
-    const [simulated, small] = await Promise.all([simulation, smallCard.done]);
-    expect(simulated.code).toBe(0);
-    expect(small.result?.status).toBe('failed');
-    await watching;
-    for (const serial of SERIALS.slice(0, 3)) expect([...seen.get(serial)!], serial).toEqual(expect.arrayContaining(['writing', 'success']));
-    // The bar moved through the write, not only at its end: some written share strictly between 0 and 100 %.
-    const written = bars.map((b) => Number(/^(\d+)% written, \d+% verified$/.exec(b)?.[1]));
-    expect(written.some((w) => w > 0 && w < 100), bars.join(' | ')).toBe(true);
-    for (const serial of SERIALS.slice(0, 3)) {
-      await boardRow(serial).locator('.badge', { hasText: 'success' }).waitFor();
-      expect(await boardRow(serial).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
-    }
-    const failed = boardRow(SERIALS[3]!);
-    await failed.locator('.badge', { hasText: 'failed' }).waitFor();
-    expect(await failed.locator('.board-error').textContent()).toContain(small.result!.message);
-    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
-    expect(await page.getByRole('group', { name: 'Boards per phase' }).textContent()).toMatch(/4 all.*3 success.*1 failed/);
-    await page.getByRole('region', { name: 'Batches' }).getByText('3 / 4 done').waitFor();
-    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live-laptop.png'), fullPage: true });
+      const failed = boardRow(SERIALS[3]!);
+      await failed.locator('.badge', { hasText: 'failed' }).waitFor();
+      expect(await failed.locator('.board-error').textContent()).toContain(small.result!.message);
+      expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+      expect(await page.getByRole('group', { name: 'Boards per phase' }).textContent()).toMatch(
+        /4 all.*3 success.*1 failed/,
+      );
+      await page.getByRole('region', { name: 'Batches' }).getByText('3 / 4 done').waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live-laptop.png'), fullPage: true });
 
-    const failedName = small.result!.hostname!;
-    await failed.getByRole('button', { name: `Re-image ${failedName}` }).click();
-    await page.getByRole('dialog').getByRole('button', { name: `Re-image ${failedName}` }).click();
-    await page.getByText(/will be re-imaged the next time it boots/).waitFor();
-    await failed.getByText('re-image requested').waitFor();
-    expect((await server.app.fleet.records.device(SERIALS[3]!)).device.reimageRequestedAt).not.toBeNull();
-  });
+      const failedName = small.result!.hostname!;
+      await failed.getByRole('button', { name: `Re-image ${failedName}` }).click();
+      await page
+        .getByRole('dialog')
+        .getByRole('button', { name: `Re-image ${failedName}` })
+        .click();
+      await page.getByText(/will be re-imaged the next time it boots/).waitFor();
+      await failed.getByText('re-image requested').waitFor();
+      expect((await server.app.fleet.records.device(SERIALS[3]!)).device.reimageRequestedAt).not.toBeNull();
+    },
+  );
 
   it('exports the deployments as CSV with one row per deployment', async () => {
     await navTo('Deployments');
     await page.getByRole('link', { name: 'KXP2-CORO-001' }).waitFor();
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
-    const csv = readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Export CSV' }).click(),
+    ]);
+    const csv = readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
     const header = csv[0]!.split(',');
-    const rows = csv.slice(1).map((line) => Object.fromEntries(line.split(',').map((v, i): [string, string] => [header[i]!, v.replace(/^"|"$/g, '')])));
+    const rows = csv
+      .slice(1)
+      .map((line) =>
+        Object.fromEntries(line.split(',').map((v, i): [string, string] => [header[i]!, v.replace(/^"|"$/g, '')])),
+      );
     const recorded = (await server.app.fleet.records.deployments({})).map((d) => [d.hostname, d.serial, d.status]);
     expect(rows.map((r) => [r['hostname'], r['serial'], r['status']]).sort()).toEqual(recorded.sort());
     expect(rows.map((r) => r['status']).sort()).toEqual(['failed', 'success', 'success', 'success']);
@@ -283,12 +351,26 @@ describe('operator UI in Chromium', () => {
     await vpage.getByLabel('Password').fill(VIEWER.password);
     await vpage.getByRole('button', { name: 'Log in' }).click();
     await vpage.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
-    const editing = /^(New venue|Edit|Delete|New batch|Activate|Pause|Cancel batch|Upload image|Re-image.*|Release|Retire|Preview|New user|New token)$/;
-    for (const path of ['/', '/venues', '/venues/CORO', '/batches', '/images', '/deployments', '/devices', `/devices/${SERIALS[2]}`, '/system']) {
+    const editing =
+      /^(New venue|Edit|Delete|New batch|Activate|Pause|Cancel batch|Upload image|Re-image.*|Release|Retire|Preview|New user|New token)$/;
+    for (const path of [
+      '/',
+      '/venues',
+      '/venues/CORO',
+      '/batches',
+      '/images',
+      '/deployments',
+      '/devices',
+      `/devices/${SERIALS[2]}`,
+      '/system',
+    ]) {
       await vpage.goto(`${server.management}${path}`);
       await settled(vpage);
       const buttons = await vpage.locator('main button').allTextContents();
-      expect(buttons.filter((b) => editing.test(b.trim())), `edit buttons on ${path}`).toEqual([]);
+      expect(
+        buttons.filter((b) => editing.test(b.trim())),
+        `edit buttons on ${path}`,
+      ).toEqual([]);
     }
     const nav = await vpage.getByRole('navigation', { name: 'Sections' }).textContent();
     expect(nav).not.toMatch(/Users|Tokens|Audit/);
@@ -323,7 +405,8 @@ describe('operator UI in Chromium', () => {
         await page.goto(`${server.management}${path}`);
         await settled(page);
         await page.screenshot({ path: join(ARTIFACTS, `${name}-${size}.png`), fullPage: true });
-        for (const v of await seriousViolations(page)) problems.push(`${name} (${size}): ${v.id} ${v.impact}: ${v.help} at ${v.targets.join(', ')}`);
+        for (const v of await seriousViolations(page))
+          problems.push(`${name} (${size}): ${v.id} ${v.impact}: ${v.help} at ${v.targets.join(', ')}`);
       }
     }
     expect(problems).toEqual([]);

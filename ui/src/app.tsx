@@ -41,7 +41,9 @@ function SignedIn() {
   const { username, role, isAdmin } = useRole();
   const { status } = useLiveFleet();
   const { notify } = useToasts();
-  const found = ROUTES.map((r) => ({ route: r, params: matchPath(r.path, location.path) })).find((m) => m.params !== undefined);
+  const found = ROUTES.map((r) => ({ route: r, params: matchPath(r.path, location.path) })).find(
+    (m) => m.params !== undefined,
+  );
   useTitle(found?.route.title ?? 'Not found');
   const nav = ROUTES.filter((r) => r.nav && (!r.adminOnly || isAdmin)).map((r) => ({ path: r.path, label: r.nav! }));
   const Page = found?.route.page;
@@ -55,11 +57,22 @@ function SignedIn() {
         currentPath={location.path}
         user={`${username} · ${role}`}
         status={<LiveIndicator status={status} />}
-        onLogout={() => void logout().then(() => notify('info', 'Logged out'), (err: Error) => notify('error', `Logout failed: ${err.message}`))}
+        onLogout={() =>
+          void logout().then(
+            () => notify('info', 'Logged out'),
+            (err: Error) => notify('error', `Logout failed: ${err.message}`),
+          )
+        }
       />
       <main id="main" tabIndex={-1}>
         <ErrorBoundary resetKey={location.path}>
-          {!found || !Page ? <NotFoundPage /> : found.route.adminOnly && !isAdmin ? <ForbiddenPage /> : <Page params={found.params!} />}
+          {!found || !Page ? (
+            <NotFoundPage />
+          ) : found.route.adminOnly && !isAdmin ? (
+            <ForbiddenPage />
+          ) : (
+            <Page params={found.params!} />
+          )}
         </ErrorBoundary>
       </main>
     </>

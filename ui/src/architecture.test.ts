@@ -19,18 +19,27 @@ function sourceFiles(dir: string): string[] {
 }
 
 const files = sourceFiles(UI);
-const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+const importsOf = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
 /** Imports that bring code, not only types (a component may name an API type it displays). */
-const codeImportsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)(?!\s+type\b)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+const codeImportsOf = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)(?!\s+type\b)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map(
+    (m) => m[1]!,
+  );
 
 describe('ui architecture', () => {
   it('finds the UI sources', () => expect(files.length).toBeGreaterThan(30));
 
-  it.each(files.filter((f) => f.includes('/components/')).map((f) => [relative(UI, f), f]))('%s does not fetch or subscribe', (_rel, file) => {
-    const fetching = codeImportsOf(file).filter((spec) => /\/api\/|\/state\/(session|live-fleet|use-resource|use-submit)/.test(spec));
-    expect(fetching).toEqual([]);
-    expect(readFileSync(file, 'utf8')).not.toMatch(/\bfetch\(|XMLHttpRequest|EventSource/);
-  });
+  it.each(files.filter((f) => f.includes('/components/')).map((f) => [relative(UI, f), f]))(
+    '%s does not fetch or subscribe',
+    (_rel, file) => {
+      const fetching = codeImportsOf(file).filter((spec) =>
+        /\/api\/|\/state\/(session|live-fleet|use-resource|use-submit)/.test(spec),
+      );
+      expect(fetching).toEqual([]);
+      expect(readFileSync(file, 'utf8')).not.toMatch(/\bfetch\(|XMLHttpRequest|EventSource/);
+    },
+  );
 
   it.each(files.map((f) => [relative(UI, f), f]))('%s takes only src/protocol from the server source', (_rel, file) => {
     const server = importsOf(file).filter((spec) => spec.includes('../src/') && !spec.includes('../src/protocol/'));

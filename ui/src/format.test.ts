@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { estimateSecondsLeft, formatBytes, formatDateTime, formatDuration, formatEta, formatRate, percentOf, secondsBetween } from './format.js';
+import {
+  estimateSecondsLeft,
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatEta,
+  formatRate,
+  percentOf,
+  secondsBetween,
+} from './format.js';
 
 describe('formatBytes', () => {
   it.each([

@@ -40,14 +40,20 @@ export function formatDuration(seconds: number | null | undefined): string {
 }
 
 /** Seconds left at the current rate, or null when it cannot be known (no rate, no total, done). */
-export function estimateSecondsLeft(doneBytes: number | null, totalBytes: number | null, bytesPerSecond: number | null): number | null {
-  if (doneBytes === null || totalBytes === null || bytesPerSecond === null || !(bytesPerSecond > 0) || totalBytes <= 0) return null;
+export function estimateSecondsLeft(
+  doneBytes: number | null,
+  totalBytes: number | null,
+  bytesPerSecond: number | null,
+): number | null {
+  if (doneBytes === null || totalBytes === null || bytesPerSecond === null || !(bytesPerSecond > 0) || totalBytes <= 0)
+    return null;
   return Math.max(0, (totalBytes - doneBytes) / bytesPerSecond);
 }
 
 /** "ETA 3 min 05 s", "ETA <1 s" near the end, "—" while unknown. */
 export function formatEta(secondsLeft: number | null | undefined): string {
-  if (secondsLeft === null || secondsLeft === undefined || !Number.isFinite(secondsLeft) || secondsLeft < 0) return UNKNOWN;
+  if (secondsLeft === null || secondsLeft === undefined || !Number.isFinite(secondsLeft) || secondsLeft < 0)
+    return UNKNOWN;
   return secondsLeft < 1 ? '<1 s' : formatDuration(secondsLeft);
 }
 
@@ -67,7 +73,11 @@ export function formatDateTime(iso: string | null | undefined): string {
 }
 
 /** Seconds between two timestamps (or from `fromIso` to `nowMs`), null when either is missing. */
-export function secondsBetween(fromIso: string | null | undefined, toIso: string | null | undefined, nowMs: number): number | null {
+export function secondsBetween(
+  fromIso: string | null | undefined,
+  toIso: string | null | undefined,
+  nowMs: number,
+): number | null {
   if (!fromIso) return null;
   const from = Date.parse(fromIso);
   const to = toIso ? Date.parse(toIso) : nowMs;
@@ -79,7 +89,7 @@ export function secondsBetween(fromIso: string | null | undefined, toIso: string
 export function formatNumberList(numbers: readonly number[]): string {
   const sorted = [...new Set(numbers)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     parts.push(j === i ? String(sorted[i]) : j === i + 1 ? `${sorted[i]}, ${sorted[j]}` : `${sorted[i]}–${sorted[j]}`);

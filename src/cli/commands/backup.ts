@@ -31,11 +31,15 @@ export function registerBackup(program: Command): void {
 
   program
     .command('restore <file>')
-    .description('restore a backup into an empty data dir (--data-dir DIR, required) and verify every file, the database and its schema')
+    .description(
+      'restore a backup into an empty data dir (--data-dir DIR, required) and verify every file, the database and its schema',
+    )
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       const dataDir = cmd.optsWithGlobals<GlobalOptions>().dataDir;
       if (!dataDir) throw new InvalidArgumentError('name the empty directory to restore into: --data-dir DIR');
       const result = await restoreBackup(resolve(file), { dataDir: resolve(dataDir), log: createLogger('warn'), out });
-      out(`Restored into ${resolve(dataDir)}${result.configFile ? `; the config is ${result.configFile}` : ''}. Start with: rpi-deploy serve --data-dir ${resolve(dataDir)}`);
+      out(
+        `Restored into ${resolve(dataDir)}${result.configFile ? `; the config is ${result.configFile}` : ''}. Start with: rpi-deploy serve --data-dir ${resolve(dataDir)}`,
+      );
     });
 }

@@ -19,11 +19,16 @@ const BATCH_COLUMNS: Column<Batch>[] = [
 
 function printBatch(b: Batch, json: boolean | undefined, verb: string): void {
   if (json) printJson(b);
-  else process.stdout.write(`Batch ${b.id} (${b.venue}/${b.product}${b.name ? `, ${b.name}` : ''}) ${verb}: ${b.status}, ${b.assigned}/${b.expectedCount} assigned, ${b.succeeded} succeeded, ${b.failed} failed\n`);
+  else
+    process.stdout.write(
+      `Batch ${b.id} (${b.venue}/${b.product}${b.name ? `, ${b.name}` : ''}) ${verb}: ${b.status}, ${b.assigned}/${b.expectedCount} assigned, ${b.succeeded} succeeded, ${b.failed} failed\n`,
+    );
 }
 
 export function registerBatch(program: Command): void {
-  const batch = program.command('batch').description('deployment batches: which venue and product the next boards are for');
+  const batch = program
+    .command('batch')
+    .description('deployment batches: which venue and product the next boards are for');
 
   batch
     .command('list')
@@ -33,7 +38,14 @@ export function registerBatch(program: Command): void {
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action((opts: { venue?: string; status?: BatchStatus; json?: boolean; csv?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => print(formatOf(opts), await fleet.batches.list({ venue: opts.venue, status: opts.status }), BATCH_COLUMNS, 'No batches.')),
+      withCore(cmd, async ({ fleet }) =>
+        print(
+          formatOf(opts),
+          await fleet.batches.list({ venue: opts.venue, status: opts.status }),
+          BATCH_COLUMNS,
+          'No batches.',
+        ),
+      ),
     );
 
   batch
@@ -46,20 +58,41 @@ export function registerBatch(program: Command): void {
     .option('--name <name>', 'a label, e.g. "Opening day"')
     .option('--activate', 'activate it at once')
     .option('--json', 'print JSON')
-    .action(async (opts: { venue: string; product: string; count: number; priority?: number; name?: string; activate?: boolean; json?: boolean }, cmd: Command) => {
-      await withChange(cmd, { action: 'batch.create', target: (b: Batch) => String(b.id) }, async ({ fleet }) => {
-        let b = await fleet.batches.create({ venue: opts.venue, product: opts.product, expectedCount: opts.count, priority: opts.priority ?? 0, name: opts.name ?? null });
-        if (opts.activate) b = await fleet.batches.apply(b.id, 'activate');
-        printBatch(b, opts.json, 'created');
-        return b;
-      });
-    });
+    .action(
+      async (
+        opts: {
+          venue: string;
+          product: string;
+          count: number;
+          priority?: number;
+          name?: string;
+          activate?: boolean;
+          json?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        await withChange(cmd, { action: 'batch.create', target: (b: Batch) => String(b.id) }, async ({ fleet }) => {
+          let b = await fleet.batches.create({
+            venue: opts.venue,
+            product: opts.product,
+            expectedCount: opts.count,
+            priority: opts.priority ?? 0,
+            name: opts.name ?? null,
+          });
+          if (opts.activate) b = await fleet.batches.apply(b.id, 'activate');
+          printBatch(b, opts.json, 'created');
+          return b;
+        });
+      },
+    );
 
   batch
     .command('show <id>')
     .description('one batch and its progress')
     .option('--json', 'print JSON')
-    .action((id: string, opts: { json?: boolean }, cmd: Command) => withCore(cmd, async ({ fleet }) => printBatch(await fleet.batches.get(parseInteger(id)), opts.json, 'is')));
+    .action((id: string, opts: { json?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ fleet }) => printBatch(await fleet.batches.get(parseInteger(id)), opts.json, 'is')),
+    );
 
   const actions: [BatchAction, string][] = [
     ['activate', 'start naming boards from this batch'],
@@ -72,7 +105,9 @@ export function registerBatch(program: Command): void {
       .description(description)
       .option('--json', 'print JSON')
       .action((id: string, opts: { json?: boolean }, cmd: Command) =>
-        withChange(cmd, { action: `batch.${action}`, target: id }, async ({ fleet }) => printBatch(await fleet.batches.apply(parseInteger(id), action), opts.json, 'now')),
+        withChange(cmd, { action: `batch.${action}`, target: id }, async ({ fleet }) =>
+          printBatch(await fleet.batches.apply(parseInteger(id), action), opts.json, 'now'),
+        ),
       );
   }
 }

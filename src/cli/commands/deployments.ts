@@ -7,7 +7,13 @@ import { print, printJson, printTable, type Column } from '../output.js';
 const HISTORY_COLUMNS: Column<HistoryEntry>[] = [
   { title: 'at', value: (h) => h.at },
   { title: 'event', value: (h) => h.type },
-  { title: 'details', value: (h) => Object.entries(h.data).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') },
+  {
+    title: 'details',
+    value: (h) =>
+      Object.entries(h.data)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' '),
+  },
 ];
 
 interface ListOptions {
@@ -25,7 +31,9 @@ interface ListOptions {
 }
 
 export function registerDeployments(program: Command): void {
-  const deployments = program.command('deployments').description('imaging attempts, newest first; history is kept forever');
+  const deployments = program
+    .command('deployments')
+    .description('imaging attempts, newest first; history is kept forever');
 
   deployments
     .command('list', { isDefault: true })
@@ -70,7 +78,9 @@ export function registerDeployments(program: Command): void {
         const r = await fleet.records.deployment(parseInteger(id));
         if (opts.json) return printJson(r);
         const d = r.deployment;
-        process.stdout.write(`Deployment ${d.id}: ${d.hostname} (serial ${d.serial}), ${d.venue}/${d.product}, ${d.status}${d.error ? `: ${d.error}` : ''}\n\n`);
+        process.stdout.write(
+          `Deployment ${d.id}: ${d.hostname} (serial ${d.serial}), ${d.venue}/${d.product}, ${d.status}${d.error ? `: ${d.error}` : ''}\n\n`,
+        );
         printTable(r.history, HISTORY_COLUMNS);
       }),
     );

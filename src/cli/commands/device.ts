@@ -23,7 +23,14 @@ export function registerDevice(program: Command): void {
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action((opts: { limit?: number; json?: boolean; csv?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => print(formatOf(opts), await fleet.records.devices({ limit: opts.limit ?? 1000 }), DEVICE_COLUMNS, 'No boards seen yet.')),
+      withCore(cmd, async ({ fleet }) =>
+        print(
+          formatOf(opts),
+          await fleet.records.devices({ limit: opts.limit ?? 1000 }),
+          DEVICE_COLUMNS,
+          'No boards seen yet.',
+        ),
+      ),
     );
 
   device
@@ -48,7 +55,10 @@ export function registerDevice(program: Command): void {
       withChange(cmd, { action: 'device.reimage', target: serial.toLowerCase() }, async ({ fleet }) => {
         const d = await fleet.enrollment.requestReimage(serial);
         if (opts.json) printJson(d);
-        else process.stdout.write(`Board ${d.serial}${d.hostname ? ` (${d.hostname})` : ''} will be imaged again at its next network boot\n`);
+        else
+          process.stdout.write(
+            `Board ${d.serial}${d.hostname ? ` (${d.hostname})` : ''} will be imaged again at its next network boot\n`,
+          );
       }),
     );
 }

@@ -56,9 +56,16 @@ export function registerDhcp(program: Command): void {
       const config = configFor(cmd, { 'netboot.interface': opts.interface });
       const name = config.netboot.interface;
       if (!name) throw new InvalidArgumentError('name the interface: --interface eth1 (or set netboot.interface)');
-      const servers = await probeDhcpServers(name, config.netboot.address, opts.waitMs ?? config.netboot.dhcp.foreignServer.probeMs);
+      const servers = await probeDhcpServers(
+        name,
+        config.netboot.address,
+        opts.waitMs ?? config.netboot.dhcp.foreignServer.probeMs,
+      );
       if (opts.json) return printJson(servers);
       if (servers.length === 0) process.stdout.write(`No DHCP server answered on ${name}.\n`);
-      for (const s of servers) process.stdout.write(`DHCP server ${s.serverId} (from ${s.from})${s.offered ? ` offered ${s.offered}` : ' sent boot options only (proxy)'}\n`);
+      for (const s of servers)
+        process.stdout.write(
+          `DHCP server ${s.serverId} (from ${s.from})${s.offered ? ` offered ${s.offered}` : ' sent boot options only (proxy)'}\n`,
+        );
     });
 }

@@ -14,7 +14,11 @@ function printReport(report: DoctorReport): void {
     if (c.fix) process.stdout.write(`${' '.repeat(6 + WIDTH)} → ${c.fix}\n`);
   }
   const count = (s: string) => report.checks.filter((c) => c.status === s).length;
-  const verdict = { pass: 'ready for boards', warn: 'ready, but read the warnings', fail: 'fix the failures before plugging in boards' }[report.status];
+  const verdict = {
+    pass: 'ready for boards',
+    warn: 'ready, but read the warnings',
+    fail: 'fix the failures before plugging in boards',
+  }[report.status];
   const warnings = count('warn') === 1 ? '1 warning' : `${count('warn')} warnings`;
   process.stdout.write(`\n${count('pass')} passed, ${warnings}, ${count('fail')} failed: ${verdict}\n`);
 }

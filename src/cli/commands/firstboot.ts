@@ -11,7 +11,8 @@ interface ScopeOptions {
 }
 
 function scopeOf(opts: ScopeOptions): { scope: FirstBootScope; code: string } {
-  if (!!opts.product === !!opts.venue) throw new InvalidArgumentError('name exactly one of --product CODE or --venue CODE');
+  if (!!opts.product === !!opts.venue)
+    throw new InvalidArgumentError('name exactly one of --product CODE or --venue CODE');
   return opts.product ? { scope: 'product', code: opts.product } : { scope: 'venue', code: opts.venue! };
 }
 
@@ -25,17 +26,29 @@ const EXAMPLE = `Settings file (YAML or JSON; every key optional):
 A board gets its product's settings with its venue's laid over them, key by key.`;
 
 export function registerFirstBoot(program: Command): void {
-  const fb = program.command('firstboot').description('first-boot customisation of written cards (user, SSH keys, Wi-Fi, timezone) per product or venue');
-  const scoped = (cmd: Command) => cmd.option('--product <code>', 'settings of a product').option('--venue <code>', 'settings of a venue');
+  const fb = program
+    .command('firstboot')
+    .description('first-boot customisation of written cards (user, SSH keys, Wi-Fi, timezone) per product or venue');
+  const scoped = (cmd: Command) =>
+    cmd.option('--product <code>', 'settings of a product').option('--venue <code>', 'settings of a venue');
 
-  scoped(fb.command('show').description('print the settings of a product or venue (the Wi-Fi passphrase is stored only as its PSK)')).action((opts: ScopeOptions, cmd: Command) =>
+  scoped(
+    fb
+      .command('show')
+      .description('print the settings of a product or venue (the Wi-Fi passphrase is stored only as its PSK)'),
+  ).action((opts: ScopeOptions, cmd: Command) =>
     withCore(cmd, async ({ fleet }) => {
       const { scope, code } = scopeOf(opts);
       printJson(await fleet.firstBoot.get(scope, code));
     }),
   );
 
-  scoped(fb.command('set').description('replace the settings of a product or venue from a file').addHelpText('after', `\n${EXAMPLE}`))
+  scoped(
+    fb
+      .command('set')
+      .description('replace the settings of a product or venue from a file')
+      .addHelpText('after', `\n${EXAMPLE}`),
+  )
     .requiredOption('--file <file>', 'YAML or JSON settings; - reads standard input')
     .action(async (opts: ScopeOptions & { file: string }, cmd: Command) => {
       const { scope, code } = scopeOf(opts);
@@ -49,16 +62,24 @@ export function registerFirstBoot(program: Command): void {
       const settings = (input ?? {}) as FirstBootSettingsInput;
       // Which settings changed, not their values: a Wi-Fi passphrase or its PSK is as secret as a password.
       const details = { scope, code: code.toUpperCase(), keys: Object.keys(settings) };
-      await withChange(cmd, { action: 'firstboot.set', target: `${scope}/${code.toUpperCase()}`, details }, async ({ fleet }) =>
-        printJson(await fleet.firstBoot.set(scope, code, settings)),
+      await withChange(
+        cmd,
+        { action: 'firstboot.set', target: `${scope}/${code.toUpperCase()}`, details },
+        async ({ fleet }) => printJson(await fleet.firstBoot.set(scope, code, settings)),
       );
     });
 
-  scoped(fb.command('clear').description('remove the settings of a product or venue')).action(async (opts: ScopeOptions, cmd: Command) => {
-    const { scope, code } = scopeOf(opts);
-    await withChange(cmd, { action: 'firstboot.clear', target: `${scope}/${code.toUpperCase()}` }, async ({ fleet }) => {
-      await fleet.firstBoot.clear(scope, code);
-      process.stdout.write(`Cleared the first-boot settings of ${scope} ${code.toUpperCase()}\n`);
-    });
-  });
+  scoped(fb.command('clear').description('remove the settings of a product or venue')).action(
+    async (opts: ScopeOptions, cmd: Command) => {
+      const { scope, code } = scopeOf(opts);
+      await withChange(
+        cmd,
+        { action: 'firstboot.clear', target: `${scope}/${code.toUpperCase()}` },
+        async ({ fleet }) => {
+          await fleet.firstBoot.clear(scope, code);
+          process.stdout.write(`Cleared the first-boot settings of ${scope} ${code.toUpperCase()}\n`);
+        },
+      );
+    },
+  );
 }

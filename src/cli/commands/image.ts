@@ -42,35 +42,66 @@ export function registerImage(program: Command): void {
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action((opts: { product?: string; json?: boolean; csv?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ images }) => print(formatOf(opts), await images.list({ product: opts.product }), IMAGE_COLUMNS, 'No images yet: rpi-deploy image add FILE --product P --version V')),
+      withCore(cmd, async ({ images }) =>
+        print(
+          formatOf(opts),
+          await images.list({ product: opts.product }),
+          IMAGE_COLUMNS,
+          'No images yet: rpi-deploy image add FILE --product P --version V',
+        ),
+      ),
     );
 
   image
     .command('add <file>')
-    .description('import a master image (.img, .img.xz, .img.gz, .img.zst or a .zip holding one .img) into the image store')
+    .description(
+      'import a master image (.img, .img.xz, .img.gz, .img.zst or a .zip holding one .img) into the image store',
+    )
     .requiredOption('--product <code>', 'product the image is for')
     .requiredOption('--version <version>', 'image version, e.g. 2026.11.1')
     .option('--notes <text>', 'free text')
     .option('--activate', 'make it the active image of its product')
     .option('--json', 'print JSON')
-    .action(async (file: string, opts: { product: string; version: string; notes?: string; activate?: boolean; json?: boolean }, cmd: Command) => {
-      await withChange(cmd, { action: 'image.add', target: (i: Image) => String(i.id) }, async ({ images }) => {
-        const i = await images.import({ path: file }, { product: opts.product, version: opts.version, notes: opts.notes ?? null, activate: opts.activate === true }, { onProgress: importProgressPrinter() });
-        if (opts.json) printJson(i);
-        else process.stdout.write(`Added image ${i.id}: ${i.product} ${i.version}, ${formatBytes(i.sizeBytes)} (${formatBytes(i.usedBytes)} used, ${formatBytes(i.storedBytes)} stored), ${i.osGeneration}, sha256 ${i.sha256}${i.active ? ' (active)' : ''}\n`);
-        return i;
-      });
-    });
+    .action(
+      async (
+        file: string,
+        opts: { product: string; version: string; notes?: string; activate?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        await withChange(cmd, { action: 'image.add', target: (i: Image) => String(i.id) }, async ({ images }) => {
+          const i = await images.import(
+            { path: file },
+            {
+              product: opts.product,
+              version: opts.version,
+              notes: opts.notes ?? null,
+              activate: opts.activate === true,
+            },
+            { onProgress: importProgressPrinter() },
+          );
+          if (opts.json) printJson(i);
+          else
+            process.stdout.write(
+              `Added image ${i.id}: ${i.product} ${i.version}, ${formatBytes(i.sizeBytes)} (${formatBytes(i.usedBytes)} used, ${formatBytes(i.storedBytes)} stored), ${i.osGeneration}, sha256 ${i.sha256}${i.active ? ' (active)' : ''}\n`,
+            );
+          return i;
+        });
+      },
+    );
 
   image
     .command('manifest <id>')
     .description('what a board receives to write the image: chunks, partitions, used ranges, boot files (JSON)')
-    .action((id: string, _opts: unknown, cmd: Command) => withCore(cmd, async ({ images }) => printJson(await images.manifest(parseInteger(id)))));
+    .action((id: string, _opts: unknown, cmd: Command) =>
+      withCore(cmd, async ({ images }) => printJson(await images.manifest(parseInteger(id)))),
+    );
 
   image
     .command('show <id>')
     .description('one image record (JSON)')
-    .action((id: string, _opts: unknown, cmd: Command) => withCore(cmd, async ({ images }) => printJson(await images.get(parseInteger(id)))));
+    .action((id: string, _opts: unknown, cmd: Command) =>
+      withCore(cmd, async ({ images }) => printJson(await images.get(parseInteger(id)))),
+    );
 
   const switches: ['activate' | 'deactivate', string, string][] = [
     ['activate', 'make this the image boards of its product receive', 'is now active'],

@@ -7,7 +7,9 @@ import { printJson } from '../output.js';
 function printSummary(s: SeedImportSummary, applied: boolean): void {
   const verb = applied ? 'imported' : 'to import';
   const line = (what: string, c: { added: number; present: number }, extra = '') =>
-    process.stdout.write(`  ${what.padEnd(12)} ${String(c.added).padStart(5)} ${verb}${extra}, ${c.present} already here\n`);
+    process.stdout.write(
+      `  ${what.padEnd(12)} ${String(c.added).padStart(5)} ${verb}${extra}, ${c.present} already here\n`,
+    );
   process.stdout.write(applied ? 'Imported from the seed installation:\n' : 'Dry run: nothing is changed yet.\n');
   line('venues', s.venues);
   const st = s.poolNames.addedByStatus;
@@ -34,7 +36,9 @@ async function confirmed(): Promise<boolean> {
 export function registerImportSeed(program: Command): void {
   program
     .command('import-seed <file>')
-    .description('bring a seed installation’s venues, kart-number pools (with each name’s state and board), batches and history over from its deployment.db; shows a dry run first')
+    .description(
+      'bring a seed installation’s venues, kart-number pools (with each name’s state and board), batches and history over from its deployment.db; shows a dry run first',
+    )
     .option('--yes', 'import without asking (scripts, CI)')
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, opts: { yes?: boolean; json?: boolean }, cmd: Command) => {
@@ -44,10 +48,15 @@ export function registerImportSeed(program: Command): void {
       if (!opts.json) printSummary(preview, false);
       if (!opts.yes && !(interactive && (await confirmed()))) {
         if (opts.json) printJson({ applied: false, ...preview });
-        else process.stdout.write(interactive ? 'Nothing imported.\n' : 'Nothing imported: run again with --yes to import.\n');
+        else
+          process.stdout.write(
+            interactive ? 'Nothing imported.\n' : 'Nothing imported: run again with --yes to import.\n',
+          );
         return;
       }
-      const summary = await withChange(cmd, { action: 'seed.import', target: file }, ({ fleet }) => fleet.seedImport.importSeed(seed, { apply: true }));
+      const summary = await withChange(cmd, { action: 'seed.import', target: file }, ({ fleet }) =>
+        fleet.seedImport.importSeed(seed, { apply: true }),
+      );
       if (opts.json) printJson({ applied: true, ...summary });
       else printSummary(summary, true);
     });

@@ -8,11 +8,15 @@ import { printJson } from '../output.js';
 const DEFAULT_AGENT = fileURLToPath(new URL('../../../dist/rpi-deploy-agent.mjs', import.meta.url));
 
 export function registerNetboot(program: Command): void {
-  const netboot = program.command('netboot').description('what network-booted boards run before their image is written');
+  const netboot = program
+    .command('netboot')
+    .description('what network-booted boards run before their image is written');
 
   netboot
     .command('build')
-    .description('assemble the stage-1 initramfs and the runtime bundle (Node for linux-arm64 + the agent) from the Debian archive and the npm registry')
+    .description(
+      'assemble the stage-1 initramfs and the runtime bundle (Node for linux-arm64 + the agent) from the Debian archive and the npm registry',
+    )
     .option('--force', 'rebuild even if nothing changed, and refresh the package lists')
     .option('--agent <file>', 'the agent bundle to ship', DEFAULT_AGENT)
     .option('--cache-dir <dir>', 'keep downloads here (default <data dir>/netboot/cache)')

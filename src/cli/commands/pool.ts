@@ -25,28 +25,43 @@ export function registerPool(program: Command): void {
     .option('--file <path>', 'text or CSV file, one number or range per line ("-" reads standard input)')
     .option('--force', 'import the valid lines even when most lines are invalid')
     .option('--json', 'print JSON')
-    .action(async (venue: string, opts: { product?: string; range?: string[]; numbers?: string; file?: string; force?: boolean; json?: boolean }, cmd: Command) => {
-      const parts = [...(opts.file ? [await readInputFile(opts.file)] : []), ...(opts.numbers ? [opts.numbers] : []), ...(opts.range ?? [])];
-      if (parts.length === 0) throw new InvalidArgumentError('give --range, --numbers or --file');
-      const text = parts.join('\n');
-      // The numbers themselves, as the API's row has them: a file or standard input is gone afterwards.
-      const details = { venue, product: opts.product, text };
-      const force = opts.force === true;
-      await withChange(cmd, { action: 'pool.import', target: venue.toUpperCase(), details }, async ({ fleet }) => {
-        const r = await fleet.pools.import({ venue, product: opts.product, text, force });
-        if (opts.json) return printJson(r);
-        process.stdout.write(`${r.venue}/${r.product}: added ${r.added}, duplicates ${r.duplicates}, invalid ${r.invalid}\n`);
-        for (const l of r.lines) {
-          if (l.duplicates.length) process.stdout.write(`  line ${l.line}: already in the pool: ${l.duplicates.join(', ')}\n`);
-          for (const e of l.errors) process.stdout.write(`  line ${l.line}: ${e}\n`);
-        }
-        // Entries that could not be read are an error, even when the rest went in.
-        if (r.invalid > 0) {
-          process.stderr.write(`error: ${r.invalid} invalid ${r.invalid === 1 ? 'entry was' : 'entries were'} not added (see above); correct and import ${r.invalid === 1 ? 'it' : 'them'} again\n`);
-          process.exitCode = 1;
-        }
-      });
-    });
+    .action(
+      async (
+        venue: string,
+        opts: { product?: string; range?: string[]; numbers?: string; file?: string; force?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const parts = [
+          ...(opts.file ? [await readInputFile(opts.file)] : []),
+          ...(opts.numbers ? [opts.numbers] : []),
+          ...(opts.range ?? []),
+        ];
+        if (parts.length === 0) throw new InvalidArgumentError('give --range, --numbers or --file');
+        const text = parts.join('\n');
+        // The numbers themselves, as the API's row has them: a file or standard input is gone afterwards.
+        const details = { venue, product: opts.product, text };
+        const force = opts.force === true;
+        await withChange(cmd, { action: 'pool.import', target: venue.toUpperCase(), details }, async ({ fleet }) => {
+          const r = await fleet.pools.import({ venue, product: opts.product, text, force });
+          if (opts.json) return printJson(r);
+          process.stdout.write(
+            `${r.venue}/${r.product}: added ${r.added}, duplicates ${r.duplicates}, invalid ${r.invalid}\n`,
+          );
+          for (const l of r.lines) {
+            if (l.duplicates.length)
+              process.stdout.write(`  line ${l.line}: already in the pool: ${l.duplicates.join(', ')}\n`);
+            for (const e of l.errors) process.stdout.write(`  line ${l.line}: ${e}\n`);
+          }
+          // Entries that could not be read are an error, even when the rest went in.
+          if (r.invalid > 0) {
+            process.stderr.write(
+              `error: ${r.invalid} invalid ${r.invalid === 1 ? 'entry was' : 'entries were'} not added (see above); correct and import ${r.invalid === 1 ? 'it' : 'them'} again\n`,
+            );
+            process.exitCode = 1;
+          }
+        });
+      },
+    );
 
   pool
     .command('list <venue>')
@@ -55,8 +70,16 @@ export function registerPool(program: Command): void {
     .option('--status <status>', `only ${POOL_STATUSES.join(' / ')}`, oneOf(POOL_STATUSES))
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
-    .action((venue: string, opts: { product?: string; status?: PoolStatus; json?: boolean; csv?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => print(formatOf(opts), await fleet.pools.list({ venue, product: opts.product, status: opts.status }), ENTRY_COLUMNS, 'The pool is empty.')),
+    .action(
+      (venue: string, opts: { product?: string; status?: PoolStatus; json?: boolean; csv?: boolean }, cmd: Command) =>
+        withCore(cmd, async ({ fleet }) =>
+          print(
+            formatOf(opts),
+            await fleet.pools.list({ venue, product: opts.product, status: opts.status }),
+            ENTRY_COLUMNS,
+            'The pool is empty.',
+          ),
+        ),
     );
 
   pool
@@ -80,7 +103,10 @@ export function registerPool(program: Command): void {
       withChange(cmd, { action: 'pool.release', target: hostname.toUpperCase() }, async ({ fleet }) => {
         const r = await fleet.pools.release(hostname);
         if (opts.json) printJson(r);
-        else process.stdout.write(`${r.hostname} is available${r.releasedFrom ? ` (released from board ${r.releasedFrom})` : ''}\n`);
+        else
+          process.stdout.write(
+            `${r.hostname} is available${r.releasedFrom ? ` (released from board ${r.releasedFrom})` : ''}\n`,
+          );
       }),
     );
 
@@ -93,7 +119,10 @@ export function registerPool(program: Command): void {
       withChange(cmd, { action: 'pool.retire', target: hostname.toUpperCase() }, async ({ fleet }) => {
         const r = await fleet.pools.retire(hostname, { force: opts.force === true });
         if (opts.json) printJson(r);
-        else process.stdout.write(`${r.hostname} is retired${r.releasedFrom ? ` (released from board ${r.releasedFrom})` : ''}\n`);
+        else
+          process.stdout.write(
+            `${r.hostname} is retired${r.releasedFrom ? ` (released from board ${r.releasedFrom})` : ''}\n`,
+          );
       }),
     );
 }

@@ -12,26 +12,36 @@ const PRODUCT_COLUMNS: Column<Product>[] = [
 ];
 
 export function registerProduct(program: Command): void {
-  const product = program.command('product').description('products and their hostname rules (KXP2 and RXP2 are built in)');
+  const product = program
+    .command('product')
+    .description('products and their hostname rules (KXP2 and RXP2 are built in)');
 
   product
     .command('list')
     .description('list products')
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
-    .action((opts: { json?: boolean; csv?: boolean }, cmd: Command) => withCore(cmd, async ({ fleet }) => print(formatOf(opts), await fleet.products.list(), PRODUCT_COLUMNS)));
+    .action((opts: { json?: boolean; csv?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ fleet }) => print(formatOf(opts), await fleet.products.list(), PRODUCT_COLUMNS)),
+    );
 
   product
     .command('add <code>')
     .description('define a product and how its boards are named')
     .requiredOption('--name <name>', 'product name')
-    .requiredOption('--pattern <pattern>', 'hostname pattern: "XYZ1-{venue}-{number:3}" (from a pool) or "XYZ1-{venue}-{serial}"')
+    .requiredOption(
+      '--pattern <pattern>',
+      'hostname pattern: "XYZ1-{venue}-{number:3}" (from a pool) or "XYZ1-{venue}-{serial}"',
+    )
     .option('--json', 'print JSON')
     .action((code: string, opts: { name: string; pattern: string; json?: boolean }, cmd: Command) =>
       withChange(cmd, { action: 'product.create', target: code.toUpperCase() }, async ({ fleet }) => {
         const p = await fleet.products.create({ code, name: opts.name, hostnamePattern: opts.pattern });
         if (opts.json) printJson(p);
-        else process.stdout.write(`Created product ${p.code}: names like ${p.hostnamePattern} (${p.naming === 'pool' ? 'from a hostname pool' : 'from the board serial'})\n`);
+        else
+          process.stdout.write(
+            `Created product ${p.code}: names like ${p.hostnamePattern} (${p.naming === 'pool' ? 'from a hostname pool' : 'from the board serial'})\n`,
+          );
       }),
     );
 

@@ -20,8 +20,15 @@ export function registerServe(program: Command): void {
     .description('run the device API and the management API until stopped (Ctrl-C or SIGTERM)')
     .option('--device-listen <host:port>', 'device API address (boards); default 127.0.0.1:5001')
     .option('--management-listen <host:port>', 'management API address (operators); default 127.0.0.1:5000')
-    .option('--netboot-interface <name>', 'serve network boot (DHCP, TFTP) on this interface only, e.g. eth1; default: off')
-    .option('--dhcp-mode <mode>', 'full (hand out addresses) or proxy (the site DHCP server does)', oneOf(['full', 'proxy'] as const))
+    .option(
+      '--netboot-interface <name>',
+      'serve network boot (DHCP, TFTP) on this interface only, e.g. eth1; default: off',
+    )
+    .option(
+      '--dhcp-mode <mode>',
+      'full (hand out addresses) or proxy (the site DHCP server does)',
+      oneOf(['full', 'proxy'] as const),
+    )
     .option('--allow-foreign-dhcp', 'serve full-mode DHCP even though another DHCP server answers on the interface')
     .action(async (opts: ServeOptions, cmd: Command) => {
       const config = configFor(cmd, {

@@ -44,9 +44,15 @@ export function registerService(program: Command): void {
         'create the system user, the data dir (0700), the config (only if none exists; --config names it) and a hardened systemd unit ' +
           'that runs this installation with only CAP_NET_BIND_SERVICE; needs root',
       ),
-  ).action((opts: ServiceOptions, cmd: Command) => installService(pathsFor(opts, cmd), { dryRun: opts.dryRun ?? false, out }));
+  ).action((opts: ServiceOptions, cmd: Command) =>
+    installService(pathsFor(opts, cmd), { dryRun: opts.dryRun ?? false, out }),
+  );
 
-  common(service.command('uninstall').description('stop the service and remove its unit; the data, config and user stay; needs root')).action(
-    (opts: ServiceOptions, cmd: Command) => uninstallService(pathsFor(opts, cmd), { dryRun: opts.dryRun ?? false, out }),
+  common(
+    service
+      .command('uninstall')
+      .description('stop the service and remove its unit; the data, config and user stay; needs root'),
+  ).action((opts: ServiceOptions, cmd: Command) =>
+    uninstallService(pathsFor(opts, cmd), { dryRun: opts.dryRun ?? false, out }),
   );
 }

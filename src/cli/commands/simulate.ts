@@ -41,10 +41,17 @@ function localUrl(listen: string): string {
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description('run N simulated boards (real agents writing to files) against the running server: watch them on the dashboard')
+    .description(
+      'run N simulated boards (real agents writing to files) against the running server: watch them on the dashboard',
+    )
     .requiredOption('--boards <n>', `how many boards (1–${MAX_BOARDS})`, between(1, MAX_BOARDS))
     .option('--rate <MB/s>', 'cap each board’s write speed, like an SD card (megabytes per second, e.g. 20)', parseRate)
-    .option('--run <n>', `run number: the same run gives the same serials and MACs (0–${MAX_RUN})`, between(0, MAX_RUN), 1)
+    .option(
+      '--run <n>',
+      `run number: the same run gives the same serials and MACs (0–${MAX_RUN})`,
+      between(0, MAX_RUN),
+      1,
+    )
     .option('--server <url>', 'device API to talk to (default: from device.listen)')
     .option('--venue <code>', 'venue the boards ask for (default: the server decides, e.g. the top active batch)')
     .option('--product <code>', 'product the boards ask for (default: the server decides)')
@@ -61,7 +68,10 @@ export function registerSimulate(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       const started = Date.now();
-      if (!o.json) process.stderr.write(`Simulating ${o.boards} board(s) against ${server}; serials 5140da7a${o.run.toString(16).padStart(4, '0')}…; cards in ${dir}\n`);
+      if (!o.json)
+        process.stderr.write(
+          `Simulating ${o.boards} board(s) against ${server}; serials 5140da7a${o.run.toString(16).padStart(4, '0')}…; cards in ${dir}\n`,
+        );
       try {
         const boards = await simulateBoards({
           server,
@@ -75,13 +85,19 @@ export function registerSimulate(program: Command): void {
           keepCards: o.keepCards ?? false,
           log: (serial) => (o.verbose ? streamLog(process.stderr, serial) : SILENT_LOG),
           onDone: (serial, r) => {
-            if (!o.json) process.stdout.write(`${serial}  ${r.hostname ?? '-'}  ${r.status}${r.message ? `: ${r.message}` : ''}  (${(r.stats.durationMs / 1000).toFixed(1)} s)\n`);
+            if (!o.json)
+              process.stdout.write(
+                `${serial}  ${r.hostname ?? '-'}  ${r.status}${r.message ? `: ${r.message}` : ''}  (${(r.stats.durationMs / 1000).toFixed(1)} s)\n`,
+              );
           },
           signal: stop.signal,
         });
         const ok = boards.filter((b) => b.result.status === 'success').length;
         if (o.json) printJson(boards.map((b) => ({ serial: b.serial, ...b.result })));
-        else process.stdout.write(`${ok} of ${boards.length} board(s) imaged successfully in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        else
+          process.stdout.write(
+            `${ok} of ${boards.length} board(s) imaged successfully in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+          );
         if (ok < boards.length) process.exitCode = 1;
       } finally {
         process.off('SIGINT', onSignal);

@@ -14,7 +14,8 @@ const USER_COLUMNS: Column<User>[] = [
 
 async function newPassword(): Promise<string> {
   const first = await readSecret('Password: ');
-  if (process.stdin.isTTY && (await readSecret('Again: ')) !== first) throw new Error('The two passwords differ; nothing was changed');
+  if (process.stdin.isTTY && (await readSecret('Again: ')) !== first)
+    throw new Error('The two passwords differ; nothing was changed');
   return first;
 }
 
@@ -31,7 +32,11 @@ export function registerUser(program: Command): void {
     .action((username: string, opts: { role?: Role; admin?: boolean; json?: boolean }, cmd: Command) =>
       withChange(cmd, { action: 'user.create', target: username.toLowerCase() }, async ({ store }) => {
         const role: Role = opts.admin ? 'admin' : (opts.role ?? 'operator');
-        const created = await createUserService({ store, clock: () => new Date() }).create({ username, password: await newPassword(), role });
+        const created = await createUserService({ store, clock: () => new Date() }).create({
+          username,
+          password: await newPassword(),
+          role,
+        });
         if (opts.json) printJson(created);
         else process.stdout.write(`User ${created.username} added as ${created.role}\n`);
       }),
@@ -43,17 +48,30 @@ export function registerUser(program: Command): void {
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action((opts: { json?: boolean; csv?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ store }) => print(formatOf(opts), await createUserService({ store, clock: () => new Date() }).list(), USER_COLUMNS, 'No users yet.')),
+      withCore(cmd, async ({ store }) =>
+        print(
+          formatOf(opts),
+          await createUserService({ store, clock: () => new Date() }).list(),
+          USER_COLUMNS,
+          'No users yet.',
+        ),
+      ),
     );
 
   user
     .command('passwd <username>')
     .description('set a new password (ends that user’s sessions)')
     .action((username: string, _opts: object, cmd: Command) =>
-      withChange(cmd, { action: 'user.update', target: username.toLowerCase(), details: { password: 'changed' } }, async ({ store }) => {
-        await createUserService({ store, clock: () => new Date() }).update(username, { password: await newPassword() });
-        process.stdout.write(`Password of ${username.toLowerCase()} changed\n`);
-      }),
+      withChange(
+        cmd,
+        { action: 'user.update', target: username.toLowerCase(), details: { password: 'changed' } },
+        async ({ store }) => {
+          await createUserService({ store, clock: () => new Date() }).update(username, {
+            password: await newPassword(),
+          });
+          process.stdout.write(`Password of ${username.toLowerCase()} changed\n`);
+        },
+      ),
     );
 
   user

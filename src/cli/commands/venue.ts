@@ -35,7 +35,14 @@ export function registerVenue(program: Command): void {
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action((opts: { json?: boolean; csv?: boolean }, cmd: Command) =>
-      withCore(cmd, async ({ fleet }) => print(formatOf(opts), await fleet.venues.list(), VENUE_COLUMNS, 'No venues yet: rpi-deploy venue add CODE --name "…"')),
+      withCore(cmd, async ({ fleet }) =>
+        print(
+          formatOf(opts),
+          await fleet.venues.list(),
+          VENUE_COLUMNS,
+          'No venues yet: rpi-deploy venue add CODE --name "…"',
+        ),
+      ),
     );
 
   venue
@@ -47,7 +54,12 @@ export function registerVenue(program: Command): void {
     .option('--json', 'print JSON')
     .action((code: string, opts: VenueFields, cmd: Command) =>
       withChange(cmd, { action: 'venue.create', target: code.toUpperCase() }, async ({ fleet }) => {
-        const v = await fleet.venues.create({ code, name: opts.name!, location: opts.location ?? null, contact: opts.contact ?? null });
+        const v = await fleet.venues.create({
+          code,
+          name: opts.name!,
+          location: opts.location ?? null,
+          contact: opts.contact ?? null,
+        });
         if (opts.json) printJson(v);
         else process.stdout.write(`Created venue ${v.code} (${v.name})\n`);
       }),
@@ -81,7 +93,10 @@ export function registerVenue(program: Command): void {
       withChange(cmd, { action: 'venue.delete', target: code.toUpperCase() }, async ({ fleet }) => {
         const r = await fleet.venues.remove(code, { force: opts.force === true });
         if (opts.json) printJson(r);
-        else process.stdout.write(`Deleted venue ${code.toUpperCase()}${r.releasedHostnames.length ? `; released ${r.releasedHostnames.join(', ')}` : ''}\n`);
+        else
+          process.stdout.write(
+            `Deleted venue ${code.toUpperCase()}${r.releasedHostnames.length ? `; released ${r.releasedHostnames.join(', ')}` : ''}\n`,
+          );
       }),
     );
 
@@ -93,10 +108,19 @@ export function registerVenue(program: Command): void {
       withCore(cmd, async ({ fleet }) => {
         const [v, stats] = await Promise.all([fleet.venues.get(code), fleet.venues.stats(code)]);
         if (opts.json) return printJson({ ...v, stats });
-        process.stdout.write(`${v.code}  ${v.name}${v.location ? `, ${v.location}` : ''}${v.contact ? ` (${v.contact})` : ''}\n\n`);
-        print('table', stats.pools, POOL_STATS_COLUMNS, 'No hostname pool (serial-named products such as RXP2 need none).');
+        process.stdout.write(
+          `${v.code}  ${v.name}${v.location ? `, ${v.location}` : ''}${v.contact ? ` (${v.contact})` : ''}\n\n`,
+        );
+        print(
+          'table',
+          stats.pools,
+          POOL_STATS_COLUMNS,
+          'No hostname pool (serial-named products such as RXP2 need none).',
+        );
         const counts = Object.entries(stats.deployments).map(([s, n]) => `${s} ${n}`);
-        process.stdout.write(`\nBoards holding a name: ${stats.activeAssignments}\nDeployments: ${counts.length ? counts.join(', ') : 'none'}\n`);
+        process.stdout.write(
+          `\nBoards holding a name: ${stats.activeAssignments}\nDeployments: ${counts.length ? counts.join(', ') : 'none'}\n`,
+        );
       }),
     );
 }

@@ -19,8 +19,18 @@ export function isWritable(dev: BlockReader): dev is BlockDevice {
 }
 
 function checkBounds(sizeBytes: number, offsetBytes: number, lengthBytes: number): void {
-  if (!Number.isSafeInteger(offsetBytes) || !Number.isSafeInteger(lengthBytes) || offsetBytes < 0 || lengthBytes < 0 || offsetBytes + lengthBytes > sizeBytes) {
-    throw new FatError('FAT_IO', `Access of ${lengthBytes} bytes at ${offsetBytes} is outside the ${sizeBytes}-byte device`, { offsetBytes, lengthBytes, sizeBytes });
+  if (
+    !Number.isSafeInteger(offsetBytes) ||
+    !Number.isSafeInteger(lengthBytes) ||
+    offsetBytes < 0 ||
+    lengthBytes < 0 ||
+    offsetBytes + lengthBytes > sizeBytes
+  ) {
+    throw new FatError(
+      'FAT_IO',
+      `Access of ${lengthBytes} bytes at ${offsetBytes} is outside the ${sizeBytes}-byte device`,
+      { offsetBytes, lengthBytes, sizeBytes },
+    );
   }
 }
 
@@ -69,7 +79,11 @@ export function fileDevice(handle: FileHandle, sizeBytes: number): BlockDevice {
       let done = 0;
       while (done < lengthBytes) {
         const { bytesRead } = await handle.read(out, done, lengthBytes - done, offsetBytes + done);
-        if (bytesRead === 0) throw new FatError('FAT_IO', `Device ended at ${offsetBytes + done} bytes, before ${sizeBytes}`, { offsetBytes, lengthBytes });
+        if (bytesRead === 0)
+          throw new FatError('FAT_IO', `Device ended at ${offsetBytes + done} bytes, before ${sizeBytes}`, {
+            offsetBytes,
+            lengthBytes,
+          });
         done += bytesRead;
       }
       return out;

@@ -56,8 +56,10 @@ export function parseBootSector(sector: Uint8Array, deviceBytes: number): FatGeo
   const totalSectors = u16(sector, 19) || u32(sector, 32);
   const fatSectors = u16(sector, 22) || u32(sector, 36);
   if (![512, 1024, 2048, 4096].includes(bytesPerSector)) throw notFat(`bytes per sector ${bytesPerSector}`);
-  if (!isPowerOfTwo(sectorsPerCluster) || sectorsPerCluster > 128) throw notFat(`sectors per cluster ${sectorsPerCluster}`);
-  if (reservedSectors < 1 || fatCount < 1 || fatSectors < 1 || totalSectors < 1) throw notFat('empty reserved area, FAT or volume');
+  if (!isPowerOfTwo(sectorsPerCluster) || sectorsPerCluster > 128)
+    throw notFat(`sectors per cluster ${sectorsPerCluster}`);
+  if (reservedSectors < 1 || fatCount < 1 || fatSectors < 1 || totalSectors < 1)
+    throw notFat('empty reserved area, FAT or volume');
   const type32 = u16(sector, 22) === 0;
   if (type32 && rootEntries !== 0) throw notFat('FAT32 with a fixed root directory');
   const rootDirBytes = Math.ceil((rootEntries * 32) / bytesPerSector) * bytesPerSector;
@@ -72,7 +74,8 @@ export function parseBootSector(sector: Uint8Array, deviceBytes: number): FatGeo
   const clusterCount = Math.floor((totalBytes - dataOffset) / clusterBytes);
   const type: FatType = type32 ? 32 : clusterCount <= FAT12_MAX_CLUSTERS ? 12 : 16;
   const entryBits = type === 12 ? 1.5 : type === 16 ? 2 : 4;
-  if (Math.ceil((clusterCount + 2) * entryBits) > fatBytes) throw notFat(`a FAT of ${fatBytes} bytes cannot map ${clusterCount} clusters`);
+  if (Math.ceil((clusterCount + 2) * entryBits) > fatBytes)
+    throw notFat(`a FAT of ${fatBytes} bytes cannot map ${clusterCount} clusters`);
   const fsInfoSector = type === 32 ? u16(sector, 48) : 0;
   const labelAt = type === 32 ? 71 : 43;
   const hasExtendedBpb = sector[labelAt - 5] === 0x29;

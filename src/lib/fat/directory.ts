@@ -199,7 +199,10 @@ export function encodeEntries(n: NewEntry): Uint8Array {
 }
 
 /** Changes the start cluster, size and modification time of an existing short entry in place. */
-export function updateShortEntry(e: Uint8Array, u: { firstCluster: number; sizeBytes: number; modifiedAt: Date }): void {
+export function updateShortEntry(
+  e: Uint8Array,
+  u: { firstCluster: number; sizeBytes: number; modifiedAt: Date },
+): void {
   const { date, time } = fatTimestamp(u.modifiedAt);
   e[11] = e[11]! | ATTR_ARCHIVE;
   writeU16(e, 18, date);

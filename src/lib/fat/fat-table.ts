@@ -21,7 +21,8 @@ const BAD: Record<FatType, number> = { 12: 0xff7, 16: 0xfff7, 32: 0x0ffffff7 };
 export function getEntry(t: FatTable, n: number): number {
   const b = t.bytes;
   if (t.type === 16) return b[n * 2]! | (b[n * 2 + 1]! << 8);
-  if (t.type === 32) return (b[n * 4]! | (b[n * 4 + 1]! << 8) | (b[n * 4 + 2]! << 16) | (b[n * 4 + 3]! << 24)) & 0x0fffffff;
+  if (t.type === 32)
+    return (b[n * 4]! | (b[n * 4 + 1]! << 8) | (b[n * 4 + 2]! << 16) | (b[n * 4 + 3]! << 24)) & 0x0fffffff;
   const o = Math.floor(n * 1.5);
   const pair = b[o]! | (b[o + 1]! << 8);
   return n % 2 === 0 ? pair & 0xfff : pair >> 4;
@@ -76,12 +77,14 @@ export function chainOf(t: FatTable, first: number): number[] {
   const chain: number[] = [];
   let n = first;
   for (;;) {
-    if (!isValidCluster(t, n)) throw corrupt(`chain starting at cluster ${first} reaches cluster ${n}, outside the volume`, first);
+    if (!isValidCluster(t, n))
+      throw corrupt(`chain starting at cluster ${first} reaches cluster ${n}, outside the volume`, first);
     chain.push(n);
     if (chain.length > t.clusterCount) throw corrupt(`chain starting at cluster ${first} loops`, first);
     const next = getEntry(t, n);
     if (isEndOfChain(t, next)) return chain;
-    if (next === 0 || next === BAD[t.type]) throw corrupt(`chain starting at cluster ${first} runs into a ${next === 0 ? 'free' : 'bad'} cluster`, first);
+    if (next === 0 || next === BAD[t.type])
+      throw corrupt(`chain starting at cluster ${first} runs into a ${next === 0 ? 'free' : 'bad'} cluster`, first);
     n = next;
   }
 }
@@ -121,7 +124,10 @@ export function findFree(t: FatTable, count: number, hint = 2): number[] {
     if (getEntry(t, n) === 0) found.push(n);
   }
   if (found.length < count) {
-    throw new FatError('FAT_NO_SPACE', `The FAT volume has ${found.length} free clusters, ${count} are needed`, { free: found.length, needed: count });
+    throw new FatError('FAT_NO_SPACE', `The FAT volume has ${found.length} free clusters, ${count} are needed`, {
+      free: found.length,
+      needed: count,
+    });
   }
   return found;
 }

@@ -5,6 +5,13 @@
  */
 export { openFatVolume, type FatVolume, type FatFile, type VolumeRange } from './volume.js';
 export { parseBootSector, type FatGeometry, type FatType } from './boot-sector.js';
-export { bufferDevice, fileDevice, sliceDevice, isWritable, type BlockDevice, type BlockReader } from './block-device.js';
+export {
+  bufferDevice,
+  fileDevice,
+  sliceDevice,
+  isWritable,
+  type BlockDevice,
+  type BlockReader,
+} from './block-device.js';
 export { splitFatPath } from './path.js';
 export { FatError, type FatErrorCode } from './errors.js';

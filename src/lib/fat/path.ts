@@ -12,6 +12,11 @@ export function splitFatPath(path: string): string[] {
     return relativePathParts(path);
   } catch (e) {
     if (!(e instanceof SafePathError)) throw e;
-    throw new FatError('FAT_PATH_INVALID', `Path ${JSON.stringify(path)} is not a plain relative path inside the volume`, { path }, { cause: e });
+    throw new FatError(
+      'FAT_PATH_INVALID',
+      `Path ${JSON.stringify(path)} is not a plain relative path inside the volume`,
+      { path },
+      { cause: e },
+    );
   }
 }

@@ -13,7 +13,8 @@ import { bufferDevice, fileDevice, openFatVolume, sliceDevice, FatError, type Fa
 const dir = mkdtempSync(join(tmpdir(), 'fat-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (cmd: string, args: string[], input?: Buffer) => execFileSync(cmd, args, { input, env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+const run = (cmd: string, args: string[], input?: Buffer) =>
+  execFileSync(cmd, args, { input, env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
 
 /** A volume made by mkfs.vfat, with files copied in by mcopy; returns the image path. */
 function makeVolume(type: FatType, sizeMiB: number, files: Record<string, Buffer>, name = `fat${type}`): string {
@@ -38,7 +39,8 @@ function makeVolume(type: FatType, sizeMiB: number, files: Record<string, Buffer
   return img;
 }
 
-const pseudoRandom = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 2654435761 + seed) >>> 24));
+const pseudoRandom = (n: number, seed: number) =>
+  Buffer.from(Array.from({ length: n }, (_, i) => (i * 2654435761 + seed) >>> 24));
 
 const FILES: Record<string, Buffer> = {
   'config.txt': Buffer.from('arm_64bit=1\nkernel=kernel_2712.img\n'),
@@ -66,7 +68,12 @@ describe('FAT reader', () => {
     expect(volume.geometry.type).toBe(type);
     expect(volume.geometry.label).toBe('BOOTFS');
     const files = await volume.walk();
-    expect(files.filter((f) => !f.isDirectory).map((f) => f.path).sort()).toEqual(Object.keys(FILES).sort());
+    expect(
+      files
+        .filter((f) => !f.isDirectory)
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual(Object.keys(FILES).sort());
     expect(files.find((f) => f.path === 'overlays')?.isDirectory).toBe(true);
     for (const [path, data] of Object.entries(FILES)) expect(Buffer.from(await volume.readFile(path))).toEqual(data);
     expect(Buffer.from(await volume.readFile('OVERLAYS/readme'))).toEqual(FILES['overlays/README']);
@@ -111,7 +118,8 @@ describe('FAT reader', () => {
     // big.bin starts at cluster 3 (cluster 2 is ... whatever mcopy chose): make its 2nd link point back to its 1st.
     const entries = buf.subarray(g.rootDirOffset, g.rootDirOffset + 512);
     let first = 0;
-    for (let o = 0; o < 512; o += 32) if (entries.subarray(o, o + 8).toString() === 'BIG     ') first = entries.readUInt16LE(o + 26);
+    for (let o = 0; o < 512; o += 32)
+      if (entries.subarray(o, o + 8).toString() === 'BIG     ') first = entries.readUInt16LE(o + 26);
     const second = buf.readUInt16LE(g.fatOffset + first * 2);
     buf.writeUInt16LE(first, g.fatOffset + second * 2);
     const reopened = await openFatVolume(bufferDevice(buf));
@@ -124,43 +132,48 @@ describe('FAT writer', () => {
   const mtype = (img: string, path: string) => run('mtype', ['-i', img, `::${path}`]);
   const fsck = (img: string) => run('fsck.fat', ['-n', img]).toString();
 
-  it.each([12, 16, 32] as const)('FAT%i: replaces, grows, shrinks and creates files that mtools reads back and fsck.fat accepts', async (type) => {
-    const img = makeVolume(type, type === 32 ? 34 : type === 16 ? 20 : 2, FILES, `write${type}`);
-    const handle = await open(img, 'r+');
-    try {
-      const volume = await openFatVolume(fileDevice(handle, (await handle.stat()).size));
-      const cmdline = 'console=serial0,115200 root=PARTUUID=1234-02 rootwait ds=nocloud;i=rpi-deploy-42\n';
-      await volume.writeFile('cmdline.txt', Buffer.from(cmdline), { modifiedAt: new Date('2026-11-23T10:20:30Z') });
-      const grown = pseudoRandom(150_000, 9);
-      await volume.writeFile('config.txt', grown);
-      await volume.writeFile('a very long file name with spaces.dat', Buffer.from('now short\n'));
-      await volume.writeFile('meta-data', Buffer.from('instance-id: rpi-deploy-42\n'));
-      await volume.writeFile('network-config', Buffer.from('version: 2\n'));
-      await volume.writeFile('FIRSTRUN.SH', Buffer.from('#!/bin/bash\n'));
-      await volume.writeFile('overlays/new-overlay-with-a-long-name.dtbo', pseudoRandom(5000, 2));
-      await volume.writeFile('empty.txt', new Uint8Array(0));
-    } finally {
-      await handle.close();
-    }
-    expect(mtype(img, 'cmdline.txt').toString()).toContain('ds=nocloud;i=rpi-deploy-42');
-    expect(mtype(img, 'config.txt')).toEqual(pseudoRandom(150_000, 9));
-    expect(mtype(img, 'a very long file name with spaces.dat').toString()).toBe('now short\n');
-    expect(mtype(img, 'meta-data').toString()).toBe('instance-id: rpi-deploy-42\n');
-    expect(mtype(img, 'network-config').toString()).toBe('version: 2\n');
-    expect(mtype(img, 'FIRSTRUN.SH').toString()).toBe('#!/bin/bash\n');
-    expect(mtype(img, 'overlays/new-overlay-with-a-long-name.dtbo')).toEqual(pseudoRandom(5000, 2));
-    expect(mtype(img, 'empty.txt').length).toBe(0);
-    const listing = run('mdir', ['-i', img, '-a', '::']).toString();
-    expect(listing).toMatch(/network-config/);
-    expect(listing).toMatch(/user-data/);
-    const out = join(dir, `copied${type}`);
-    run('mcopy', ['-o', '-i', img, '::user-data', out]);
-    expect(readFileSync(out).toString()).toBe('#cloud-config\n');
-    expect(fsck(img)).not.toMatch(/wrong|mismatch|lost|invalid|differ/i);
-    // The reader sees what the writer wrote, long names included.
-    const { volume } = await openImage(img);
-    expect((await volume.list()).map((f) => f.path)).toEqual(expect.arrayContaining(['meta-data', 'network-config', 'FIRSTRUN.SH', 'empty.txt']));
-  });
+  it.each([12, 16, 32] as const)(
+    'FAT%i: replaces, grows, shrinks and creates files that mtools reads back and fsck.fat accepts',
+    async (type) => {
+      const img = makeVolume(type, type === 32 ? 34 : type === 16 ? 20 : 2, FILES, `write${type}`);
+      const handle = await open(img, 'r+');
+      try {
+        const volume = await openFatVolume(fileDevice(handle, (await handle.stat()).size));
+        const cmdline = 'console=serial0,115200 root=PARTUUID=1234-02 rootwait ds=nocloud;i=rpi-deploy-42\n';
+        await volume.writeFile('cmdline.txt', Buffer.from(cmdline), { modifiedAt: new Date('2026-11-23T10:20:30Z') });
+        const grown = pseudoRandom(150_000, 9);
+        await volume.writeFile('config.txt', grown);
+        await volume.writeFile('a very long file name with spaces.dat', Buffer.from('now short\n'));
+        await volume.writeFile('meta-data', Buffer.from('instance-id: rpi-deploy-42\n'));
+        await volume.writeFile('network-config', Buffer.from('version: 2\n'));
+        await volume.writeFile('FIRSTRUN.SH', Buffer.from('#!/bin/bash\n'));
+        await volume.writeFile('overlays/new-overlay-with-a-long-name.dtbo', pseudoRandom(5000, 2));
+        await volume.writeFile('empty.txt', new Uint8Array(0));
+      } finally {
+        await handle.close();
+      }
+      expect(mtype(img, 'cmdline.txt').toString()).toContain('ds=nocloud;i=rpi-deploy-42');
+      expect(mtype(img, 'config.txt')).toEqual(pseudoRandom(150_000, 9));
+      expect(mtype(img, 'a very long file name with spaces.dat').toString()).toBe('now short\n');
+      expect(mtype(img, 'meta-data').toString()).toBe('instance-id: rpi-deploy-42\n');
+      expect(mtype(img, 'network-config').toString()).toBe('version: 2\n');
+      expect(mtype(img, 'FIRSTRUN.SH').toString()).toBe('#!/bin/bash\n');
+      expect(mtype(img, 'overlays/new-overlay-with-a-long-name.dtbo')).toEqual(pseudoRandom(5000, 2));
+      expect(mtype(img, 'empty.txt').length).toBe(0);
+      const listing = run('mdir', ['-i', img, '-a', '::']).toString();
+      expect(listing).toMatch(/network-config/);
+      expect(listing).toMatch(/user-data/);
+      const out = join(dir, `copied${type}`);
+      run('mcopy', ['-o', '-i', img, '::user-data', out]);
+      expect(readFileSync(out).toString()).toBe('#cloud-config\n');
+      expect(fsck(img)).not.toMatch(/wrong|mismatch|lost|invalid|differ/i);
+      // The reader sees what the writer wrote, long names included.
+      const { volume } = await openImage(img);
+      expect((await volume.list()).map((f) => f.path)).toEqual(
+        expect.arrayContaining(['meta-data', 'network-config', 'FIRSTRUN.SH', 'empty.txt']),
+      );
+    },
+  );
 
   it('grows a full directory by a cluster and keeps every name', async () => {
     const img = makeVolume(32, 34, {}, 'many');
@@ -179,7 +192,9 @@ describe('FAT writer', () => {
     const buf = readFileSync(img);
     const before = Buffer.from(buf);
     const volume = await openFatVolume(bufferDevice(buf));
-    await expect(volume.writeFile('huge.bin', new Uint8Array(2 * 1024 * 1024))).rejects.toMatchObject({ code: 'FAT_NO_SPACE' });
+    await expect(volume.writeFile('huge.bin', new Uint8Array(2 * 1024 * 1024))).rejects.toMatchObject({
+      code: 'FAT_NO_SPACE',
+    });
     expect(buf.equals(before)).toBe(true);
     await volume.writeFile('small.txt', Buffer.from('fits\n'));
     writeFileSync(img, buf);

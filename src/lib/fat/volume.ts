@@ -1,8 +1,26 @@
 import { clusterOffset, parseBootSector, type FatGeometry } from './boot-sector.js';
 import { isWritable, type BlockDevice, type BlockReader } from './block-device.js';
-import { ATTR_ARCHIVE, ENTRY_BYTES, encodeEntries, parseDirectory, shortNameFor, slotsFor, updateShortEntry, type DirEntry } from './directory.js';
+import {
+  ATTR_ARCHIVE,
+  ENTRY_BYTES,
+  encodeEntries,
+  parseDirectory,
+  shortNameFor,
+  slotsFor,
+  updateShortEntry,
+  type DirEntry,
+} from './directory.js';
 import { FatError } from './errors.js';
-import { allocatedRuns, chainOf, countFree, endOfChain, entryByteRange, findFree, setEntry, type FatTable } from './fat-table.js';
+import {
+  allocatedRuns,
+  chainOf,
+  countFree,
+  endOfChain,
+  entryByteRange,
+  findFree,
+  setEntry,
+  type FatTable,
+} from './fat-table.js';
 import { splitFatPath } from './path.js';
 
 /** A file or directory found in a FAT volume. */
@@ -52,7 +70,11 @@ interface Dir {
 /** Opens a FAT volume: reads its boot sector and first FAT (kept in memory, written back on change). */
 export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
   const g = parseBootSector(await dev.read(0, Math.min(4096, dev.sizeBytes)), dev.sizeBytes);
-  const loadFat = async (): Promise<FatTable> => ({ type: g.type, bytes: await dev.read(g.fatOffset, g.fatBytes), clusterCount: g.clusterCount });
+  const loadFat = async (): Promise<FatTable> => ({
+    type: g.type,
+    bytes: await dev.read(g.fatOffset, g.fatBytes),
+    clusterCount: g.clusterCount,
+  });
   let fat = await loadFat();
   const dirtyFat = new Set<number>();
   let nextFreeHint = 2;
@@ -60,7 +82,7 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
   async function readChain(clusters: number[]): Promise<Uint8Array> {
     const out = new Uint8Array(clusters.length * g.clusterBytes);
     // Contiguous clusters are read in one call: files on a fresh volume are rarely fragmented.
-    for (let i = 0; i < clusters.length; ) {
+    for (let i = 0; i < clusters.length;) {
       let run = 1;
       while (i + run < clusters.length && clusters[i + run] === clusters[i]! + run) run++;
       out.set(await dev.read(clusterOffset(g, clusters[i]!), run * g.clusterBytes), i * g.clusterBytes);
@@ -72,14 +94,25 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
   async function loadDir(firstCluster: number | null): Promise<Dir> {
     if (firstCluster === null && g.type !== 32) {
       const bytes = await dev.read(g.rootDirOffset, g.rootDirBytes);
-      return { regions: [{ offsetBytes: g.rootDirOffset, lengthBytes: g.rootDirBytes }], clusters: [], bytes, entries: parseDirectory(bytes) };
+      return {
+        regions: [{ offsetBytes: g.rootDirOffset, lengthBytes: g.rootDirBytes }],
+        clusters: [],
+        bytes,
+        entries: parseDirectory(bytes),
+      };
     }
     const clusters = chainOf(fat, firstCluster ?? g.rootCluster);
     const bytes = await readChain(clusters);
-    return { regions: clusters.map((c) => ({ offsetBytes: clusterOffset(g, c), lengthBytes: g.clusterBytes })), clusters, bytes, entries: parseDirectory(bytes) };
+    return {
+      regions: clusters.map((c) => ({ offsetBytes: clusterOffset(g, c), lengthBytes: g.clusterBytes })),
+      clusters,
+      bytes,
+      entries: parseDirectory(bytes),
+    };
   }
 
-  const sameName = (e: DirEntry, name: string) => e.name.toUpperCase() === name.toUpperCase() || shortDisplay(e.shortName) === name.toUpperCase();
+  const sameName = (e: DirEntry, name: string) =>
+    e.name.toUpperCase() === name.toUpperCase() || shortDisplay(e.shortName) === name.toUpperCase();
 
   /** The directory at `parts` (the root for none); throws if a part is missing or a file. */
   async function dirAt(parts: string[], path: string): Promise<Dir> {
@@ -87,13 +120,16 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
     for (const part of parts) {
       const e = dir.entries.find((x) => sameName(x, part));
       if (!e) throw new FatError('FAT_NOT_FOUND', `No directory ${JSON.stringify(path)} in the FAT volume`, { path });
-      if (!e.isDirectory) throw new FatError('FAT_NOT_A_DIRECTORY', `${JSON.stringify(path)} is a file, not a directory`, { path });
+      if (!e.isDirectory)
+        throw new FatError('FAT_NOT_A_DIRECTORY', `${JSON.stringify(path)} is a file, not a directory`, { path });
       dir = await loadDir(e.firstCluster === 0 ? null : e.firstCluster);
     }
     return dir;
   }
 
-  async function lookup(path: string): Promise<{ dir: Dir; entry: DirEntry | undefined; name: string; parentParts: string[] }> {
+  async function lookup(
+    path: string,
+  ): Promise<{ dir: Dir; entry: DirEntry | undefined; name: string; parentParts: string[] }> {
     const parts = splitFatPath(path);
     const name = parts.pop();
     if (name === undefined) throw new FatError('FAT_PATH_INVALID', 'An empty path names no file', { path });
@@ -101,7 +137,11 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
     return { dir, entry: dir.entries.find((x) => sameName(x, name)), name, parentParts: parts };
   }
 
-  const toFile = (prefix: string[], e: DirEntry): FatFile => ({ path: [...prefix, e.name].join('/'), sizeBytes: e.isDirectory ? 0 : e.sizeBytes, isDirectory: e.isDirectory });
+  const toFile = (prefix: string[], e: DirEntry): FatFile => ({
+    path: [...prefix, e.name].join('/'),
+    sizeBytes: e.isDirectory ? 0 : e.sizeBytes,
+    isDirectory: e.isDirectory,
+  });
 
   function deviceOffsetOfSlot(dir: Dir, slot: number): number {
     let at = slot * ENTRY_BYTES;
@@ -132,7 +172,8 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
     }
     const added = findFree(fat, count - chain.length, nextFreeHint);
     const out = [...chain, ...added];
-    for (let i = chain.length; i < out.length; i++) setFat(out[i]!, i + 1 < out.length ? out[i + 1]! : endOfChain(g.type));
+    for (let i = chain.length; i < out.length; i++)
+      setFat(out[i]!, i + 1 < out.length ? out[i + 1]! : endOfChain(g.type));
     if (chain.length > 0 && added.length > 0) setFat(chain[chain.length - 1]!, added[0]!);
     if (added.length > 0) nextFreeHint = added[added.length - 1]! + 1;
     return out;
@@ -152,7 +193,8 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
     const d = writable();
     for (const sector of [...dirtyFat].sort((a, b) => a - b)) {
       const bytes = fat.bytes.subarray(sector * g.bytesPerSector, (sector + 1) * g.bytesPerSector);
-      for (let copy = 0; copy < g.fatCount; copy++) await d.write(g.fatOffset + copy * g.fatBytes + sector * g.bytesPerSector, bytes);
+      for (let copy = 0; copy < g.fatCount; copy++)
+        await d.write(g.fatOffset + copy * g.fatBytes + sector * g.bytesPerSector, bytes);
     }
     dirtyFat.clear();
     if (g.fsInfoOffset !== null) {
@@ -181,7 +223,8 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
       run = first === 0xe5 ? run + 1 : 0;
       if (run === slots) return s - slots + 1;
     }
-    if (dir.clusters.length === 0) throw new FatError('FAT_DIRECTORY_FULL', 'The FAT12/16 root directory is full', { slots });
+    if (dir.clusters.length === 0)
+      throw new FatError('FAT_DIRECTORY_FULL', 'The FAT12/16 root directory is full', { slots });
     const start = total - run;
     const needBytes = (start + slots) * ENTRY_BYTES - dir.bytes.length;
     const grown = resizeChain(dir.clusters, dir.clusters.length + Math.ceil(needBytes / g.clusterBytes));
@@ -210,7 +253,9 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
       const chain = resizeChain(chainOf(fat, entry.firstCluster), need);
       await writeClusters(chain, data);
       await flushFat();
-      const short = new Uint8Array(dir.bytes.subarray(entry.shortSlot * ENTRY_BYTES, (entry.shortSlot + 1) * ENTRY_BYTES));
+      const short = new Uint8Array(
+        dir.bytes.subarray(entry.shortSlot * ENTRY_BYTES, (entry.shortSlot + 1) * ENTRY_BYTES),
+      );
       updateShortEntry(short, { firstCluster: chain[0] ?? 0, sizeBytes: data.length, modifiedAt });
       await writeSlots(dir, entry.shortSlot, short);
       return;
@@ -220,7 +265,19 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
     const chain = resizeChain([], need);
     await writeClusters(chain, data);
     await flushFat();
-    await writeSlots(dir, slot, encodeEntries({ name, short11, needsLfn, attributes: ATTR_ARCHIVE, firstCluster: chain[0] ?? 0, sizeBytes: data.length, modifiedAt }));
+    await writeSlots(
+      dir,
+      slot,
+      encodeEntries({
+        name,
+        short11,
+        needsLfn,
+        attributes: ATTR_ARCHIVE,
+        firstCluster: chain[0] ?? 0,
+        sizeBytes: data.length,
+        modifiedAt,
+      }),
+    );
   }
 
   const volume: FatVolume = {
@@ -234,10 +291,14 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
     async walk() {
       const out: FatFile[] = [];
       const visit = async (dir: Dir, prefix: string[], depth: number) => {
-        if (depth > 32) throw new FatError('FAT_CORRUPT', `Directories nest deeper than 32 levels under ${prefix.join('/')}`, { path: prefix.join('/') });
+        if (depth > 32)
+          throw new FatError('FAT_CORRUPT', `Directories nest deeper than 32 levels under ${prefix.join('/')}`, {
+            path: prefix.join('/'),
+          });
         for (const e of dir.entries) {
           out.push(toFile(prefix, e));
-          if (e.isDirectory && e.firstCluster !== 0) await visit(await loadDir(e.firstCluster), [...prefix, e.name], depth + 1);
+          if (e.isDirectory && e.firstCluster !== 0)
+            await visit(await loadDir(e.firstCluster), [...prefix, e.name], depth + 1);
         }
       };
       await visit(await loadDir(null), [], 0);
@@ -260,7 +321,11 @@ export async function openFatVolume(dev: BlockReader): Promise<FatVolume> {
       if (entry.isDirectory) throw new FatError('FAT_IS_DIRECTORY', `${JSON.stringify(path)} is a directory`, { path });
       const chain = chainOf(fat, entry.firstCluster);
       if (chain.length !== Math.ceil(entry.sizeBytes / g.clusterBytes)) {
-        throw new FatError('FAT_CORRUPT', `FAT is corrupt: ${path} is ${entry.sizeBytes} bytes but its chain has ${chain.length} clusters`, { path });
+        throw new FatError(
+          'FAT_CORRUPT',
+          `FAT is corrupt: ${path} is ${entry.sizeBytes} bytes but its chain has ${chain.length} clusters`,
+          { path },
+        );
       }
       return (await readChain(chain)).subarray(0, entry.sizeBytes);
     },

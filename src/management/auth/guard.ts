@@ -38,7 +38,10 @@ export const CSRF_HEADER = 'x-csrf-token';
  * 401), whether a state-changing request comes from our own page (Origin 403, CSRF token 403),
  * and whether their role allows the route (403). Runs in onRequest, before any body is read.
  */
-export function registerGuard(app: HttpServer, deps: { sessions: SessionService; tokens: TokenService; policy: OriginPolicy }): void {
+export function registerGuard(
+  app: HttpServer,
+  deps: { sessions: SessionService; tokens: TokenService; policy: OriginPolicy },
+): void {
   app.decorateRequest('principal', undefined);
   app.decorateRequest('sessionId', undefined);
   app.decorateRequest('csrfToken', undefined);
@@ -47,8 +50,18 @@ export function registerGuard(app: HttpServer, deps: { sessions: SessionService;
   app.addHook('onRequest', async (req) => {
     const access = req.routeOptions.config.access ?? 'admin';
     const changing = !SAFE_METHODS.has(req.method);
-    if (changing && !isOriginAllowed({ origin: req.headers.origin, referer: req.headers.referer }, `${req.protocol}://${req.host}`, deps.policy)) {
-      throw new ManagementError('AUTH_ORIGIN', `Requests that change something must come from this server's own pages; origin ${req.headers.origin ?? req.headers.referer} is not trusted (see management.trustedOrigins)`);
+    if (
+      changing &&
+      !isOriginAllowed(
+        { origin: req.headers.origin, referer: req.headers.referer },
+        `${req.protocol}://${req.host}`,
+        deps.policy,
+      )
+    ) {
+      throw new ManagementError(
+        'AUTH_ORIGIN',
+        `Requests that change something must come from this server's own pages; origin ${req.headers.origin ?? req.headers.referer} is not trusted (see management.trustedOrigins)`,
+      );
     }
     if (access === 'public') return;
     await authenticate(req, deps);
@@ -56,16 +69,25 @@ export function registerGuard(app: HttpServer, deps: { sessions: SessionService;
     if (changing && principal.via === 'session') {
       const sent = req.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !secretsEqual(sent, req.csrfToken!)) {
-        throw new ManagementError('AUTH_CSRF', 'Missing or wrong X-CSRF-Token header; reload the page (GET /api/v1/auth/me returns the token)');
+        throw new ManagementError(
+          'AUTH_CSRF',
+          'Missing or wrong X-CSRF-Token header; reload the page (GET /api/v1/auth/me returns the token)',
+        );
       }
     }
     if (!roleAllows(principal.role, access)) {
-      throw new ManagementError('AUTH_FORBIDDEN', `This needs the ${access} role; you are ${principal.role}`, { needed: access, role: principal.role });
+      throw new ManagementError('AUTH_FORBIDDEN', `This needs the ${access} role; you are ${principal.role}`, {
+        needed: access,
+        role: principal.role,
+      });
     }
   });
 }
 
-async function authenticate(req: FastifyRequest, deps: { sessions: SessionService; tokens: TokenService }): Promise<void> {
+async function authenticate(
+  req: FastifyRequest,
+  deps: { sessions: SessionService; tokens: TokenService },
+): Promise<void> {
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
@@ -86,7 +108,10 @@ async function authenticate(req: FastifyRequest, deps: { sessions: SessionServic
  * For long requests (the live stream): whether the credentials the request came with still stand,
  * without counting as activity. Returns why not, or null.
  */
-export async function recheck(req: FastifyRequest, deps: { sessions: SessionService; tokens: TokenService }): Promise<string | null> {
+export async function recheck(
+  req: FastifyRequest,
+  deps: { sessions: SessionService; tokens: TokenService },
+): Promise<string | null> {
   try {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (bearer) await deps.tokens.resolve(bearer[1]!);

@@ -3,7 +3,10 @@ import { createLoginLimiter, type LoginAdmission } from './login-limiter.js';
 
 function limiter() {
   let now = 1_000_000_000;
-  const l = createLoginLimiter({ perPair: 3, perAddress: 5, firstDelaySeconds: 10, maxDelayMinutes: 1, forgetAfterMinutes: 30 }, () => new Date(now));
+  const l = createLoginLimiter(
+    { perPair: 3, perAddress: 5, firstDelaySeconds: 10, maxDelayMinutes: 1, forgetAfterMinutes: 30 },
+    () => new Date(now),
+  );
   const fail = (user: string, address: string) => admitted(l.begin(user, address)).settle('failed');
   return { l, fail, advanceS: (s: number) => (now += s * 1000) };
 }

@@ -22,9 +22,12 @@ describe('passwords (scrypt)', () => {
     expect(await verifyPassword('correct horse batterY', a)).toBe(false);
   });
 
-  it.each([[''], ['plain'], ['scrypt$1$2$3'], ['bcrypt$x$y$z$a$b']])('never matches a malformed stored hash %j', async (stored) => {
-    expect(await verifyPassword('anything', stored)).toBe(false);
-  });
+  it.each([[''], ['plain'], ['scrypt$1$2$3'], ['bcrypt$x$y$z$a$b']])(
+    'never matches a malformed stored hash %j',
+    async (stored) => {
+      expect(await verifyPassword('anything', stored)).toBe(false);
+    },
+  );
 
   it('hashes off the thread pool file reads use: a read issued behind 16 guesses finishes before most of them', async () => {
     const stored = cheapHash('correct horse battery');
@@ -40,19 +43,31 @@ describe('passwords (scrypt)', () => {
   it('refuses hashes past its queue at once with AUTH_BUSY (503, retry later), and finishes the rest', async () => {
     const stored = cheapHash('correct horse battery');
     const extra = 5;
-    const results = await Promise.allSettled(Array.from({ length: MAX_QUEUED_HASHES + 1 + extra }, (_, i) => verifyPassword(`guess ${i}`, stored)));
-    const refused = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as { code: string; details: Record<string, unknown> });
+    const results = await Promise.allSettled(
+      Array.from({ length: MAX_QUEUED_HASHES + 1 + extra }, (_, i) => verifyPassword(`guess ${i}`, stored)),
+    );
+    const refused = results
+      .filter((r) => r.status === 'rejected')
+      .map((r) => (r as PromiseRejectedResult).reason as { code: string; details: Record<string, unknown> });
     expect(refused).toHaveLength(extra);
     for (const e of refused) expect(e).toMatchObject({ code: 'AUTH_BUSY', details: { retryAfterSeconds: 2 } });
-    expect(results.filter((r) => r.status === 'fulfilled').every((r) => (r as PromiseFulfilledResult<boolean>).value === false)).toBe(true);
+    expect(
+      results
+        .filter((r) => r.status === 'fulfilled')
+        .every((r) => (r as PromiseFulfilledResult<boolean>).value === false),
+    ).toBe(true);
     expect(await verifyPassword('correct horse battery', stored)).toBe(true);
   });
 
-  it.runIf(process.platform === 'linux')('hashes on a thread at the lowest priority; the event loop keeps its own', async () => {
-    await hashPassword('correct horse battery');
-    const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
-    const threads = readdirSync('/proc/self/task');
-    expect(niceOf(String(process.pid))).toBeLessThan(HASH_THREAD_NICE);
-    expect(threads.filter((t) => niceOf(t) === HASH_THREAD_NICE)).toHaveLength(1);
-  });
+  it.runIf(process.platform === 'linux')(
+    'hashes on a thread at the lowest priority; the event loop keeps its own',
+    async () => {
+      await hashPassword('correct horse battery');
+      const niceOf = (tid: string) =>
+        Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+      const threads = readdirSync('/proc/self/task');
+      expect(niceOf(String(process.pid))).toBeLessThan(HASH_THREAD_NICE);
+      expect(threads.filter((t) => niceOf(t) === HASH_THREAD_NICE)).toHaveLength(1);
+    },
+  );
 });

@@ -97,7 +97,10 @@ function next(): void {
 function scrypt(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
   if (queue.length >= MAX_QUEUED_HASHES) {
     return Promise.reject(
-      new ManagementError('AUTH_BUSY', 'The server is busy checking other sign-ins; try again in a few seconds', { retryAfterSeconds: 2, queued: queue.length }),
+      new ManagementError('AUTH_BUSY', 'The server is busy checking other sign-ins; try again in a few seconds', {
+        retryAfterSeconds: 2,
+        queued: queue.length,
+      }),
     );
   }
   return new Promise((resolve, reject) => {

@@ -29,7 +29,11 @@ export function isHostAllowed(host: string | undefined, policy: OriginPolicy): b
  * trusted one. A request with neither header is not from a browser page and passes this check;
  * CSRF tokens and SameSite cookies still stand in its way.
  */
-export function isOriginAllowed(headers: { origin?: string | undefined; referer?: string | undefined }, self: string, policy: OriginPolicy): boolean {
+export function isOriginAllowed(
+  headers: { origin?: string | undefined; referer?: string | undefined },
+  self: string,
+  policy: OriginPolicy,
+): boolean {
   let origin = headers.origin;
   if (origin === undefined && headers.referer) {
     try {

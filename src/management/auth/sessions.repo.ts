@@ -3,15 +3,29 @@ import type { Db, SessionsTable, UsersTable } from '../../store/index.js';
 
 export type SessionWithUser = Selectable<SessionsTable> & Pick<Selectable<UsersTable>, 'username' | 'role'>;
 
-export async function insertSession(db: Db, s: { idHash: string; userId: number; now: string; ip: string | null }): Promise<void> {
-  await db.insertInto('sessions').values({ id_hash: s.idHash, user_id: s.userId, created_at: s.now, last_seen_at: s.now, ip: s.ip }).execute();
+export async function insertSession(
+  db: Db,
+  s: { idHash: string; userId: number; now: string; ip: string | null },
+): Promise<void> {
+  await db
+    .insertInto('sessions')
+    .values({ id_hash: s.idHash, user_id: s.userId, created_at: s.now, last_seen_at: s.now, ip: s.ip })
+    .execute();
 }
 
 export async function findSession(db: Db, idHash: string): Promise<SessionWithUser | undefined> {
   return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select(['sessions.id_hash', 'sessions.user_id', 'sessions.created_at', 'sessions.last_seen_at', 'sessions.ip', 'users.username', 'users.role'])
+    .select([
+      'sessions.id_hash',
+      'sessions.user_id',
+      'sessions.created_at',
+      'sessions.last_seen_at',
+      'sessions.ip',
+      'users.username',
+      'users.role',
+    ])
     .where('sessions.id_hash', '=', idHash)
     .executeTakeFirst();
 }
@@ -33,6 +47,9 @@ export async function deleteSessionsOf(db: Db, userId: number, keep?: string): P
 
 /** Sessions idle since before `idleBefore` or created before `createdBefore` are of no use to anyone. */
 export async function deleteExpiredSessions(db: Db, idleBefore: string, createdBefore: string): Promise<number> {
-  const r = await db.deleteFrom('sessions').where((eb) => eb.or([eb('last_seen_at', '<', idleBefore), eb('created_at', '<', createdBefore)])).executeTakeFirst();
+  const r = await db
+    .deleteFrom('sessions')
+    .where((eb) => eb.or([eb('last_seen_at', '<', idleBefore), eb('created_at', '<', createdBefore)]))
+    .executeTakeFirst();
   return Number(r.numDeletedRows);
 }

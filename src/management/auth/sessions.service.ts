@@ -38,7 +38,8 @@ export function createSessionService(deps: { store: Store; clock: () => Date; li
   const { store, clock } = deps;
   const idleMs = deps.limits.idleMinutes * 60_000;
   const absoluteMs = deps.limits.absoluteHours * 3_600_000;
-  const expiresAt = (createdAt: number, lastSeen: number) => new Date(Math.min(createdAt + absoluteMs, lastSeen + idleMs)).toISOString();
+  const expiresAt = (createdAt: number, lastSeen: number) =>
+    new Date(Math.min(createdAt + absoluteMs, lastSeen + idleMs)).toISOString();
 
   return {
     async open(user, ip) {
@@ -70,7 +71,13 @@ export function createSessionService(deps: { store: Store; clock: () => Date; li
         await store.transaction((tx) => touchSession(tx, idHash, new Date(now).toISOString()));
       }
       return {
-        principal: { userId: row.user_id, username: row.username, role: row.role as Role, via: 'session', sessionHash: idHash },
+        principal: {
+          userId: row.user_id,
+          username: row.username,
+          role: row.role as Role,
+          via: 'session',
+          sessionHash: idHash,
+        },
         csrfToken: csrfTokenOf(id),
         expiresAt: expiresAt(created, lastSeen),
       };
@@ -80,7 +87,9 @@ export function createSessionService(deps: { store: Store; clock: () => Date; li
 
     sweep() {
       const now = clock().getTime();
-      return store.transaction((tx) => deleteExpiredSessions(tx, new Date(now - idleMs).toISOString(), new Date(now - absoluteMs).toISOString()));
+      return store.transaction((tx) =>
+        deleteExpiredSessions(tx, new Date(now - idleMs).toISOString(), new Date(now - absoluteMs).toISOString()),
+      );
     },
   };
 }

@@ -22,7 +22,9 @@ export function createSetupGate(deps: { countUsers: () => Promise<number>; log: 
       if ((await deps.countUsers()) > 0) return undefined;
       const token = newSecret('setup_');
       hash = hashSecret(token);
-      deps.log.warn('no users yet: create the first admin in the web UI with the setup token printed at start, or run: rpi-deploy user add NAME --admin');
+      deps.log.warn(
+        'no users yet: create the first admin in the web UI with the setup token printed at start, or run: rpi-deploy user add NAME --admin',
+      );
       return token;
     },
     claim(token) {

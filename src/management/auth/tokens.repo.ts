@@ -18,13 +18,27 @@ function toToken(r: Row): ApiToken {
 }
 
 function selectTokens(db: Db) {
-  return db.selectFrom('api_tokens').innerJoin('users', 'users.id', 'api_tokens.created_by').selectAll('api_tokens').select('users.username as creator');
+  return db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.created_by')
+    .selectAll('api_tokens')
+    .select('users.username as creator');
 }
 
-export async function insertToken(db: Db, t: { name: string; secretHash: string; role: Role; createdBy: number; now: string; expiresAt: string | null }): Promise<ApiToken> {
+export async function insertToken(
+  db: Db,
+  t: { name: string; secretHash: string; role: Role; createdBy: number; now: string; expiresAt: string | null },
+): Promise<ApiToken> {
   const { id } = await db
     .insertInto('api_tokens')
-    .values({ name: t.name, secret_hash: t.secretHash, role: t.role, created_by: t.createdBy, created_at: t.now, expires_at: t.expiresAt })
+    .values({
+      name: t.name,
+      secret_hash: t.secretHash,
+      role: t.role,
+      created_by: t.createdBy,
+      created_at: t.now,
+      expires_at: t.expiresAt,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return (await findToken(db, id))!;
@@ -36,8 +50,14 @@ export async function findToken(db: Db, id: number): Promise<ApiToken | undefine
 }
 
 /** The token behind a secret, with its creator's current role (a token never outranks its creator). */
-export async function findTokenBySecret(db: Db, secretHash: string): Promise<(ApiToken & { creatorId: number; creatorRole: Role }) | undefined> {
-  const row = await selectTokens(db).select('users.role as creatorRole').where('api_tokens.secret_hash', '=', secretHash).executeTakeFirst();
+export async function findTokenBySecret(
+  db: Db,
+  secretHash: string,
+): Promise<(ApiToken & { creatorId: number; creatorRole: Role }) | undefined> {
+  const row = await selectTokens(db)
+    .select('users.role as creatorRole')
+    .where('api_tokens.secret_hash', '=', secretHash)
+    .executeTakeFirst();
   return row && { ...toToken(row), creatorId: row.created_by, creatorRole: row.creatorRole as Role };
 }
 
@@ -46,7 +66,12 @@ export async function listTokens(db: Db): Promise<ApiToken[]> {
 }
 
 export async function revokeToken(db: Db, id: number, now: string): Promise<void> {
-  await db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 export async function touchToken(db: Db, id: number, now: string): Promise<void> {

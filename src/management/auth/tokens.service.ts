@@ -31,7 +31,14 @@ export function createTokenService(deps: { store: Store; clock: () => Date }): T
       const now = clock();
       const expiresAt = t.expiresInDays ? new Date(now.getTime() + t.expiresInDays * 86_400_000).toISOString() : null;
       const token = await store.transaction((tx) =>
-        insertToken(tx, { name: t.name.trim(), secretHash: hashSecret(secret), role: lowerRole(t.role, creator.role), createdBy: creator.userId, now: now.toISOString(), expiresAt }),
+        insertToken(tx, {
+          name: t.name.trim(),
+          secretHash: hashSecret(secret),
+          role: lowerRole(t.role, creator.role),
+          createdBy: creator.userId,
+          now: now.toISOString(),
+          expiresAt,
+        }),
       );
       return { token, secret };
     },
@@ -46,7 +53,10 @@ export function createTokenService(deps: { store: Store; clock: () => Date }): T
     },
 
     async resolve(secret) {
-      const refused = new ManagementError('AUTH_TOKEN_INVALID', 'This API token is unknown, revoked or expired; ask an admin for a new one');
+      const refused = new ManagementError(
+        'AUTH_TOKEN_INVALID',
+        'This API token is unknown, revoked or expired; ask an admin for a new one',
+      );
       if (!secret.startsWith(TOKEN_PREFIX)) throw refused;
       const token = await findTokenBySecret(store.db, hashSecret(secret));
       const now = clock();
@@ -55,7 +65,13 @@ export function createTokenService(deps: { store: Store; clock: () => Date }): T
         await store.transaction((tx) => touchToken(tx, token.id, now.toISOString()));
       }
       // A token acts on behalf of the user who made it.
-      return { userId: token.creatorId, username: token.createdBy, role: lowerRole(token.role, token.creatorRole), via: 'token', tokenName: token.name };
+      return {
+        userId: token.creatorId,
+        username: token.createdBy,
+        role: lowerRole(token.role, token.creatorRole),
+        via: 'token',
+        tokenName: token.name,
+      };
     },
   };
 }

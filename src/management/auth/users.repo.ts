@@ -26,7 +26,10 @@ export async function countUsers(db: Db, role?: Role): Promise<number> {
   return Number((await q.executeTakeFirstOrThrow()).n);
 }
 
-export async function insertUser(db: Db, u: { username: string; passwordHash: string; role: Role; now: string }): Promise<UserRow> {
+export async function insertUser(
+  db: Db,
+  u: { username: string; passwordHash: string; role: Role; now: string },
+): Promise<UserRow> {
   return db
     .insertInto('users')
     .values({ username: u.username, password_hash: u.passwordHash, role: u.role, created_at: u.now, updated_at: u.now })
@@ -34,10 +37,18 @@ export async function insertUser(db: Db, u: { username: string; passwordHash: st
     .executeTakeFirstOrThrow();
 }
 
-export async function updateUser(db: Db, id: number, set: { role?: Role; passwordHash?: string; now: string }): Promise<void> {
+export async function updateUser(
+  db: Db,
+  id: number,
+  set: { role?: Role; passwordHash?: string; now: string },
+): Promise<void> {
   await db
     .updateTable('users')
-    .set({ updated_at: set.now, ...(set.role && { role: set.role }), ...(set.passwordHash && { password_hash: set.passwordHash }) })
+    .set({
+      updated_at: set.now,
+      ...(set.role && { role: set.role }),
+      ...(set.passwordHash && { password_hash: set.passwordHash }),
+    })
     .where('id', '=', id)
     .execute();
 }

@@ -5,7 +5,16 @@ import type { Store } from '../../store/index.js';
 import { ManagementError } from '../errors.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { deleteSessionsOf } from './sessions.repo.js';
-import { countUsers, deleteUser, findUserByName, insertUser, listUsers, toUser, updateUser, type UserRow } from './users.repo.js';
+import {
+  countUsers,
+  deleteUser,
+  findUserByName,
+  insertUser,
+  listUsers,
+  toUser,
+  updateUser,
+  type UserRow,
+} from './users.repo.js';
 
 export interface UserService {
   list(): Promise<User[]>;
@@ -25,9 +34,13 @@ function invalid(p: { path: string; message: string }): never {
 export function normalizeUsername(raw: string): string {
   const name = raw.trim().toLowerCase();
   if (!new RegExp(USERNAME_PATTERN).test(name)) {
-    throw new ManagementError('AUTH_USERNAME_INVALID', `Username ${JSON.stringify(raw)} must be 2–32 characters: a–z, 0–9, dot, underscore or dash, starting with a letter or digit`, {
-      field: 'username',
-    });
+    throw new ManagementError(
+      'AUTH_USERNAME_INVALID',
+      `Username ${JSON.stringify(raw)} must be 2–32 characters: a–z, 0–9, dot, underscore or dash, starting with a letter or digit`,
+      {
+        field: 'username',
+      },
+    );
   }
   return name;
 }
@@ -35,7 +48,11 @@ export function normalizeUsername(raw: string): string {
 function checkPasswordStrength(password: string, username: string): void {
   const lower = password.toLowerCase();
   if (lower.includes(username) || new Set(password).size < 4) {
-    throw new ManagementError('AUTH_PASSWORD_WEAK', 'Choose a password that does not contain the username and is not one repeated character or pattern', { field: 'password' });
+    throw new ManagementError(
+      'AUTH_PASSWORD_WEAK',
+      'Choose a password that does not contain the username and is not one repeated character or pattern',
+      { field: 'password' },
+    );
   }
 }
 
@@ -48,14 +65,21 @@ export function createUserService(deps: { store: Store; clock: () => Date }): Us
   async function find(username: string): Promise<UserRow> {
     const name = username.trim().toLowerCase();
     const row = await findUserByName(store.db, name);
-    if (!row) throw new ManagementError('AUTH_USER_UNKNOWN', `No user ${JSON.stringify(name)}; list users with: rpi-deploy user list`, { username: name });
+    if (!row)
+      throw new ManagementError(
+        'AUTH_USER_UNKNOWN',
+        `No user ${JSON.stringify(name)}; list users with: rpi-deploy user list`,
+        { username: name },
+      );
     return row;
   }
 
   async function refuseLastAdmin(row: UserRow, newRole: Role | undefined, db: Store['db']): Promise<void> {
     if (row.role !== 'admin' || newRole === 'admin') return;
     if ((await countUsers(db, 'admin')) <= 1) {
-      throw new ManagementError('AUTH_LAST_ADMIN', `${row.username} is the last admin; make another user admin first`, { username: row.username });
+      throw new ManagementError('AUTH_LAST_ADMIN', `${row.username} is the last admin; make another user admin first`, {
+        username: row.username,
+      });
     }
   }
 
@@ -69,7 +93,8 @@ export function createUserService(deps: { store: Store; clock: () => Date }): Us
       checkPasswordStrength(u.password, username);
       const passwordHash = await hashPassword(u.password);
       return store.transaction(async (tx) => {
-        if (await findUserByName(tx, username)) throw new ManagementError('AUTH_USER_EXISTS', `User ${username} already exists`, { username });
+        if (await findUserByName(tx, username))
+          throw new ManagementError('AUTH_USER_EXISTS', `User ${username} already exists`, { username });
         return toUser(await insertUser(tx, { username, passwordHash, role: u.role, now: now() }));
       });
     },
@@ -82,7 +107,11 @@ export function createUserService(deps: { store: Store; clock: () => Date }): Us
       await store.transaction(async (tx) => {
         // A new password alone leaves the role as it is; only a role change can take the last admin away.
         if (p.role !== undefined) await refuseLastAdmin(row, p.role, tx);
-        await updateUser(tx, row.id, { ...(p.role && { role: p.role }), ...(passwordHash && { passwordHash }), now: now() });
+        await updateUser(tx, row.id, {
+          ...(p.role && { role: p.role }),
+          ...(passwordHash && { passwordHash }),
+          now: now(),
+        });
         if (passwordHash) await deleteSessionsOf(tx, row.id, keepSession);
       });
       return toUser((await findUserByName(store.db, row.username))!);

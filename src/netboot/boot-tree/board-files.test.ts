@@ -5,7 +5,9 @@ import { renderConfigTxt } from './config-txt.js';
 
 describe('generated config.txt', () => {
   it('names the kernel and the stage-1 initramfs and turns the UART on', () => {
-    expect(renderConfigTxt({ serial8: '9ffefdef', kernel: 'kernel_2712.img', initramfs: 'rpi-deploy-stage1.img' })).toBe(
+    expect(
+      renderConfigTxt({ serial8: '9ffefdef', kernel: 'kernel_2712.img', initramfs: 'rpi-deploy-stage1.img' }),
+    ).toBe(
       [
         '# rpi-deploy network boot for board 9ffefdef. Generated on every request; do not edit.',
         '[all]',
@@ -40,8 +42,11 @@ describe('generated cmdline.txt', () => {
     const line = renderCmdline({ ...input, extra: '  quiet  rpi_deploy.token=forged ' });
     expect(line.startsWith('console=ttyAMA10,115200 quiet rpi_deploy.token=forged rpi_deploy.server=')).toBe(true);
     const params = parseKernelCmdline(line);
-    expect([params.get('rpi_deploy.server'), params.get('rpi_deploy.target'), params.get('rpi_deploy.token'), params.get('rpi_deploy.runtime')]).toEqual([
-      input.apiUrl, '/dev/mmcblk0', 'tok-en_1', input.runtimeSha256,
-    ]);
+    expect([
+      params.get('rpi_deploy.server'),
+      params.get('rpi_deploy.target'),
+      params.get('rpi_deploy.token'),
+      params.get('rpi_deploy.runtime'),
+    ]).toEqual([input.apiUrl, '/dev/mmcblk0', 'tok-en_1', input.runtimeSha256]);
   });
 });

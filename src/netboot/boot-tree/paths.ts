@@ -23,7 +23,8 @@ const SERIAL8 = /^[0-9a-f]{8}$/;
 const FIRMWARE = [/^kernel(_2712|8)\.img$/, /^bcm2712[A-Za-z0-9._+-]*\.dtb$/, /^overlays\/[A-Za-z0-9._+-]+$/];
 
 export function parseBootPath(requested: string): BootRequest {
-  if (requested.includes('\0') || requested.includes('\\')) return { kind: 'invalid', reason: 'contains a NUL byte or a backslash' };
+  if (requested.includes('\0') || requested.includes('\\'))
+    return { kind: 'invalid', reason: 'contains a NUL byte or a backslash' };
   // TFTP has no current directory: a leading slash (curl, some ROMs) means the root.
   const parts = requested.replace(/^\/+/, '').split('/');
   if (parts.some((p) => p === '..' || p === '.')) return { kind: 'invalid', reason: 'has a . or .. component' };

@@ -90,12 +90,20 @@ export function createBootTree(deps: BootTreeDeps): TftpFileSource {
     if (cached && now() - cached.at <= BOOT_FILES_REUSE_MS) return cached;
     const stage1 = await deps.stage1();
     if (!stage1) {
-      warn('stage1', {}, 'network boot has no stage 1 to serve: run "rpi-deploy netboot build"; boards fall back to their next boot mode');
+      warn(
+        'stage1',
+        {},
+        'network boot has no stage 1 to serve: run "rpi-deploy netboot build"; boards fall back to their next boot mode',
+      );
       return NOT_FOUND;
     }
     const kernel = await kernelName();
     if (!kernel) {
-      warn('kernel', {}, 'the boot files have no kernel_2712.img or kernel8.img: activate an image or set netboot.tftp.bootFilesDir');
+      warn(
+        'kernel',
+        {},
+        'the boot files have no kernel_2712.img or kernel8.img: activate an image or set netboot.tftp.bootFilesDir',
+      );
       return NOT_FOUND;
     }
     const token = await deps.tokens.issue(serial8);
@@ -121,7 +129,8 @@ export function createBootTree(deps: BootTreeDeps): TftpFileSource {
   return {
     async open(path, client): Promise<TftpFile | TftpRefusal> {
       const req = parseBootPath(path);
-      if (req.kind === 'invalid') return { refused: 'access-violation', message: `Access violation: the path ${req.reason}` };
+      if (req.kind === 'invalid')
+        return { refused: 'access-violation', message: `Access violation: the path ${req.reason}` };
       const serial8 = await boardOf(req.serial8, client);
       if (serial8 !== null) {
         const gate = await deps.netbootAllowed(serial8);
@@ -146,7 +155,11 @@ export function createBootTree(deps: BootTreeDeps): TftpFileSource {
             return found(await deps.firmware.read(req.name));
           } catch (err) {
             if (!(err instanceof SafePathError)) throw err;
-            warn(`escape:${req.name}`, { path, reason: err.message }, 'a boot file leads out of the boot files directory and is not served');
+            warn(
+              `escape:${req.name}`,
+              { path, reason: err.message },
+              'a boot file leads out of the boot files directory and is not served',
+            );
             return { refused: 'access-violation', message: 'Access violation' };
           }
         case 'unknown':

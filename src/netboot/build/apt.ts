@@ -58,7 +58,13 @@ export function parseAptRecord(text: string): Record<string, string> {
 export function dependencyNames(depends: string): string[] {
   return depends
     .split(',')
-    .map((d) => d.split('|')[0]!.trim().split(/[\s(:]/)[0]!)
+    .map(
+      (d) =>
+        d
+          .split('|')[0]!
+          .trim()
+          .split(/[\s(:]/)[0]!,
+    )
     .filter(Boolean);
 }
 
@@ -75,16 +81,25 @@ export function createAptCache(dir: string, onProgress: (line: string) => void):
   for (const d of [join(lists, 'partial'), join(archives, 'partial')]) mkdirSync(d, { recursive: true });
   if (!existsSync(join(state, 'status'))) writeFileSync(join(state, 'status'), '');
   const options = [
-    '-o', 'APT::Architecture=arm64',
-    '-o', 'APT::Architectures=arm64',
-    '-o', `Dir::State=${state}`,
-    '-o', `Dir::State::Lists=${lists}`,
-    '-o', `Dir::State::status=${join(state, 'status')}`,
-    '-o', `Dir::Cache=${join(dir, 'cache')}`,
-    '-o', `Dir::Cache::Archives=${archives}`,
-    '-o', 'Debug::NoLocking=1',
+    '-o',
+    'APT::Architecture=arm64',
+    '-o',
+    'APT::Architectures=arm64',
+    '-o',
+    `Dir::State=${state}`,
+    '-o',
+    `Dir::State::Lists=${lists}`,
+    '-o',
+    `Dir::State::status=${join(state, 'status')}`,
+    '-o',
+    `Dir::Cache=${join(dir, 'cache')}`,
+    '-o',
+    `Dir::Cache::Archives=${archives}`,
+    '-o',
+    'Debug::NoLocking=1',
     // The download is done as the caller; apt's _apt sandbox user may not reach our directory.
-    '-o', 'APT::Sandbox::User=root',
+    '-o',
+    'APT::Sandbox::User=root',
   ];
   const stamp = join(state, 'updated');
   const apt = { code: 'NETBOOT_BUILD_APT_FAILED' as const };
@@ -93,17 +108,33 @@ export function createAptCache(dir: string, onProgress: (line: string) => void):
     async update(maxAgeMs) {
       if (existsSync(stamp) && Date.now() - statSync(stamp).mtimeMs < maxAgeMs) return;
       onProgress('apt: fetching the arm64 package lists');
-      await runTool('apt-get', [...options, '-q', 'update'], { ...apt, what: 'Updating the arm64 package lists (apt-get update)' });
+      await runTool('apt-get', [...options, '-q', 'update'], {
+        ...apt,
+        what: 'Updating the arm64 package lists (apt-get update)',
+      });
       writeFileSync(stamp, new Date().toISOString());
     },
 
     async show(name) {
-      const out = await runTool('apt-cache', [...options, 'show', '--no-all-versions', `${name}:arm64`], { ...apt, what: `Looking up the arm64 package ${name}` });
+      const out = await runTool('apt-cache', [...options, 'show', '--no-all-versions', `${name}:arm64`], {
+        ...apt,
+        what: `Looking up the arm64 package ${name}`,
+      });
       const f = parseAptRecord(out);
       if (!f['Version'] || !f['Filename'] || !f['SHA256']) {
-        throw new BuildError('NETBOOT_BUILD_APT_FAILED', `apt knows no downloadable arm64 package ${name}; check the Debian sources in /etc/apt`, { name });
+        throw new BuildError(
+          'NETBOOT_BUILD_APT_FAILED',
+          `apt knows no downloadable arm64 package ${name}; check the Debian sources in /etc/apt`,
+          { name },
+        );
       }
-      return { name, version: f['Version'], filename: f['Filename'], sha256: f['SHA256'], depends: dependencyNames(f['Depends'] ?? '') };
+      return {
+        name,
+        version: f['Version'],
+        filename: f['Filename'],
+        sha256: f['SHA256'],
+        depends: dependencyNames(f['Depends'] ?? ''),
+      };
     },
 
     async fetch(name) {
@@ -115,12 +146,20 @@ export function createAptCache(dir: string, onProgress: (line: string) => void):
       const partial = join(archives, 'partial', name);
       await rm(partial, { recursive: true, force: true });
       mkdirSync(partial, { recursive: true });
-      await runTool('apt-get', [...options, '-q', 'download', `${name}:arm64=${info.version}`], { ...apt, cwd: partial, what: `Downloading ${name}` });
+      await runTool('apt-get', [...options, '-q', 'download', `${name}:arm64=${info.version}`], {
+        ...apt,
+        cwd: partial,
+        what: `Downloading ${name}`,
+      });
       const [downloaded] = (await readdir(partial)).filter((f) => f.endsWith('.deb'));
       const got = downloaded ? join(partial, downloaded) : '';
       if (!got || (await sha256Of(got)) !== info.sha256) {
         await rm(partial, { recursive: true, force: true });
-        throw new BuildError('NETBOOT_BUILD_APT_FAILED', `The downloaded ${name} does not match the archive's SHA-256; try again`, { name });
+        throw new BuildError(
+          'NETBOOT_BUILD_APT_FAILED',
+          `The downloaded ${name} does not match the archive's SHA-256; try again`,
+          { name },
+        );
       }
       await rename(got, file);
       await rm(partial, { recursive: true, force: true });

@@ -23,8 +23,14 @@ describe('cpio (newc)', () => {
       `070701${[ino, mode, 0, 0, nlink, 0, size, 0, 0, 0, 0, namesize, 0].map((n) => n.toString(16).padStart(8, '0')).join('')}`;
     // 110-byte header + "init\0" = 115 → padded to 116; data 3 → padded to 4.
     const want = Buffer.concat([
-      Buffer.from(head(1, 0o100755, 1, 3, 5)), Buffer.from('init\0'), Buffer.alloc(1), Buffer.from('hi\n'), Buffer.alloc(1),
-      Buffer.from(head(0, 0, 1, 0, 11)), Buffer.from('TRAILER!!!\0'), Buffer.alloc(3),
+      Buffer.from(head(1, 0o100755, 1, 3, 5)),
+      Buffer.from('init\0'),
+      Buffer.alloc(1),
+      Buffer.from('hi\n'),
+      Buffer.alloc(1),
+      Buffer.from(head(0, 0, 1, 0, 11)),
+      Buffer.from('TRAILER!!!\0'),
+      Buffer.alloc(3),
     ]);
     expect(bytes.toString('hex')).toBe(want.toString('hex'));
     expect(bytes.length % 4).toBe(0);

@@ -43,9 +43,14 @@ export async function buildNetboot(o: BuildOptions): Promise<BuildResult> {
   const cache = o.cacheDir ?? join(dir, 'cache');
   for (const d of [dir, cache]) mkdirSync(d, { recursive: true });
   const agent = await readFile(o.agentBundle).catch((cause: unknown) => {
-    throw new BuildError('NETBOOT_BUILD_AGENT_MISSING', `The agent bundle ${o.agentBundle} cannot be read; run "npm run build" first (or pass --agent FILE)`, {
-      agent: o.agentBundle,
-    }, { cause });
+    throw new BuildError(
+      'NETBOOT_BUILD_AGENT_MISSING',
+      `The agent bundle ${o.agentBundle} cannot be read; run "npm run build" first (or pass --agent FILE)`,
+      {
+        agent: o.agentBundle,
+      },
+      { cause },
+    );
   });
 
   const apt = createAptCache(join(cache, 'apt'), o.onProgress);
@@ -61,7 +66,13 @@ export async function buildNetboot(o: BuildOptions): Promise<BuildResult> {
     stage1: sha256(INIT_SCRIPT + UDHCPC_SCRIPT),
   };
   const previous = await readBuildManifest(o.dataDir);
-  if (!o.force && previous && sameInputs(previous.inputs, inputs) && existsSync(join(dir, previous.stage1.file)) && existsSync(join(dir, previous.runtime.file))) {
+  if (
+    !o.force &&
+    previous &&
+    sameInputs(previous.inputs, inputs) &&
+    existsSync(join(dir, previous.stage1.file)) &&
+    existsSync(join(dir, previous.runtime.file))
+  ) {
     o.onProgress('netboot build: nothing changed; keeping the previous build');
     return { manifest: previous, reused: true, dir };
   }
@@ -72,14 +83,22 @@ export async function buildNetboot(o: BuildOptions): Promise<BuildResult> {
 
   o.onProgress('stage 1: building the initramfs');
   const initramfs = buildStage1(await readFile(join(root, 'bin/busybox')));
-  const stage1 = { file: `stage1-${sha256(initramfs).slice(0, 16)}.img`, sha256: sha256(initramfs), sizeBytes: initramfs.length };
+  const stage1 = {
+    file: `stage1-${sha256(initramfs).slice(0, 16)}.img`,
+    sha256: sha256(initramfs),
+    sizeBytes: initramfs.length,
+  };
   await writeFile(join(dir, stage1.file), initramfs);
 
   o.onProgress('runtime bundle: collecting node, its libraries and the agent');
   const libs = await libraryClosure(root, node);
   const partial = join(dir, 'runtime.tar.partial');
   const written = await writeRuntimeBundle(partial, { node, libsRoot: root, libs, agent: o.agentBundle });
-  const runtime = { file: `runtime-${written.sha256.slice(0, 16)}.tar`, sha256: written.sha256, sizeBytes: written.sizeBytes };
+  const runtime = {
+    file: `runtime-${written.sha256.slice(0, 16)}.tar`,
+    sha256: written.sha256,
+    sizeBytes: written.sizeBytes,
+  };
   await rename(partial, join(dir, runtime.file));
 
   const manifest: BuildManifest = { format: 1, builtAt: new Date().toISOString(), inputs, stage1, runtime };
@@ -87,7 +106,9 @@ export async function buildNetboot(o: BuildOptions): Promise<BuildResult> {
   await rename(join(dir, `${MANIFEST_FILE}.partial`), join(dir, MANIFEST_FILE));
   await removeStale(dir, [stage1.file, runtime.file]);
   await rm(root, { recursive: true, force: true });
-  o.onProgress(`stage 1: ${mib(stage1.sizeBytes)} (${stage1.file}); runtime bundle: ${mib(runtime.sizeBytes)} (${runtime.file}), node ${NODE_VERSION}`);
+  o.onProgress(
+    `stage 1: ${mib(stage1.sizeBytes)} (${stage1.file}); runtime bundle: ${mib(runtime.sizeBytes)} (${runtime.file}), node ${NODE_VERSION}`,
+  );
   return { manifest, reused: false, dir };
 }
 
@@ -99,7 +120,8 @@ function sameInputs(a: Record<string, string>, b: Record<string, string>): boole
 /** Earlier builds' artifacts go: a board still holding an old cmdline fails its download and reboots into the new build. */
 async function removeStale(dir: string, keep: string[]): Promise<void> {
   for (const name of await readdir(dir)) {
-    if (/^(stage1-.*\.img|runtime-.*\.tar)$/.test(name) && !keep.includes(name)) await rm(join(dir, name), { force: true });
+    if (/^(stage1-.*\.img|runtime-.*\.tar)$/.test(name) && !keep.includes(name))
+      await rm(join(dir, name), { force: true });
   }
 }
 

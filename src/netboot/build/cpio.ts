@@ -19,7 +19,15 @@ const S_IFCHR = 0o020000;
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 
-function header(f: { ino: number; mode: number; nlink: number; size: number; rdevMajor: number; rdevMinor: number; name: string }): Buffer {
+function header(f: {
+  ino: number;
+  mode: number;
+  nlink: number;
+  size: number;
+  rdevMajor: number;
+  rdevMinor: number;
+  name: string;
+}): Buffer {
   const name = Buffer.from(`${f.name}\0`, 'utf8');
   const fields = [f.ino, f.mode, 0, 0, f.nlink, 0, f.size, 0, 0, f.rdevMajor, f.rdevMinor, name.length, 0];
   const head = Buffer.from(`070701${fields.map(hex8).join('')}`, 'latin1');
@@ -33,10 +41,13 @@ export function encodeCpio(entries: readonly CpioEntry[]): Buffer {
   for (const e of entries) {
     const data = e.type === 'file' ? e.data : e.type === 'symlink' ? Buffer.from(e.target, 'utf8') : Buffer.alloc(0);
     const mode =
-      e.type === 'dir' ? S_IFDIR | (e.mode ?? 0o755)
-      : e.type === 'file' ? S_IFREG | (e.mode ?? 0o644)
-      : e.type === 'symlink' ? S_IFLNK | 0o777
-      : S_IFCHR | (e.mode ?? 0o600);
+      e.type === 'dir'
+        ? S_IFDIR | (e.mode ?? 0o755)
+        : e.type === 'file'
+          ? S_IFREG | (e.mode ?? 0o644)
+          : e.type === 'symlink'
+            ? S_IFLNK | 0o777
+            : S_IFCHR | (e.mode ?? 0o600);
     parts.push(
       header({
         ino: ino++,

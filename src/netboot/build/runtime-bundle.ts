@@ -21,12 +21,20 @@ export interface RuntimeInputs {
 const LIB_DIR = 'lib/aarch64-linux-gnu';
 const LOADER = 'ld-linux-aarch64.so.1';
 
-export function writeRuntimeBundle(file: string, inputs: RuntimeInputs): Promise<{ sizeBytes: number; sha256: string }> {
+export function writeRuntimeBundle(
+  file: string,
+  inputs: RuntimeInputs,
+): Promise<{ sizeBytes: number; sha256: string }> {
   const libs = [...inputs.libs].sort(([a], [b]) => a.localeCompare(b));
   const entries: TarEntry[] = [
     { path: 'lib', type: 'dir' },
     { path: LIB_DIR, type: 'dir' },
-    ...libs.map(([name, path]): TarEntry => ({ path: `${LIB_DIR}/${name}`, type: 'file', source: join(inputs.libsRoot, path), mode: 0o755 })),
+    ...libs.map(([name, path]): TarEntry => ({
+      path: `${LIB_DIR}/${name}`,
+      type: 'file',
+      source: join(inputs.libsRoot, path),
+      mode: 0o755,
+    })),
     { path: `lib/${LOADER}`, type: 'symlink', target: `aarch64-linux-gnu/${LOADER}` },
     { path: 'usr', type: 'dir' },
     { path: 'usr/bin', type: 'dir' },

@@ -97,7 +97,22 @@ exit 0
 
 /** The stage-1 initramfs, gzip-compressed (every Pi and Debian kernel unpacks gzip). */
 export function buildStage1(busybox: Buffer): Buffer {
-  const dirs = ['bin', 'sbin', 'usr', 'usr/bin', 'usr/sbin', 'lib', 'lib/modules', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'opt'];
+  const dirs = [
+    'bin',
+    'sbin',
+    'usr',
+    'usr/bin',
+    'usr/sbin',
+    'lib',
+    'lib/modules',
+    'etc',
+    'proc',
+    'sys',
+    'dev',
+    'tmp',
+    'root',
+    'opt',
+  ];
   const entries: CpioEntry[] = [
     ...dirs.map((path): CpioEntry => ({ path, type: 'dir' })),
     { path: 'bin/busybox', type: 'file', data: busybox, mode: 0o755 },

@@ -32,7 +32,13 @@ function splitPath(path: string): [prefix: string, name: string] {
 }
 
 /** The 512-byte ustar header of one entry. */
-export function tarHeader(e: { path: string; type: 'dir' | 'file' | 'symlink'; mode: number; size: number; target?: string }): Buffer {
+export function tarHeader(e: {
+  path: string;
+  type: 'dir' | 'file' | 'symlink';
+  mode: number;
+  size: number;
+  target?: string;
+}): Buffer {
   const h = Buffer.alloc(BLOCK);
   const [prefix, name] = splitPath(e.type === 'dir' ? `${e.path}/` : e.path);
   h.write(name, 0, 100, 'utf8');
@@ -56,7 +62,10 @@ export function tarHeader(e: { path: string; type: 'dir' | 'file' | 'symlink'; m
 }
 
 /** Writes the archive to `file`; resolves with its size and SHA-256. */
-export async function writeTar(file: string, entries: readonly TarEntry[]): Promise<{ sizeBytes: number; sha256: string }> {
+export async function writeTar(
+  file: string,
+  entries: readonly TarEntry[],
+): Promise<{ sizeBytes: number; sha256: string }> {
   const out = createWriteStream(file);
   let failure: Error | undefined;
   out.on('error', (err) => (failure = err));
@@ -72,7 +81,8 @@ export async function writeTar(file: string, entries: readonly TarEntry[]): Prom
   try {
     for (const e of entries) {
       if (e.type === 'dir') await put(tarHeader({ path: e.path, type: 'dir', mode: e.mode ?? 0o755, size: 0 }));
-      else if (e.type === 'symlink') await put(tarHeader({ path: e.path, type: 'symlink', mode: 0o777, size: 0, target: e.target }));
+      else if (e.type === 'symlink')
+        await put(tarHeader({ path: e.path, type: 'symlink', mode: 0o777, size: 0, target: e.target }));
       else if ('data' in e) {
         await put(tarHeader({ path: e.path, type: 'file', mode: e.mode ?? 0o644, size: e.data.length }));
         await put(e.data);

@@ -25,7 +25,10 @@ describe('DHCP codec fuzz', () => {
         continue;
       }
       const back = decodeDhcp(again);
-      expect({ ...back, options: [...back.options] }).toEqual({ ...msg, options: [...msg.options].filter(([k]) => k !== 52 && k !== 0 && k !== 255) });
+      expect({ ...back, options: [...back.options] }).toEqual({
+        ...msg,
+        options: [...msg.options].filter(([k]) => k !== 52 && k !== 0 && k !== 255),
+      });
     }
     expect(decoded).toBeGreaterThan(3000);
     expect(Date.now() - started).toBeLessThan(30_000);

@@ -30,10 +30,24 @@ const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 describe('decodeDhcp', () => {
   it('reads a Pi 5 bootloader DISCOVER field by field', () => {
     const m = decodeDhcp(hex(PI5_DISCOVER_HEX));
-    expect(m).toMatchObject({ op: 1, htype: 1, hlen: 6, hops: 0, xid: 0x26f30b15, secs: 0, flags: 0, ciaddr: '0.0.0.0', giaddr: '0.0.0.0', sname: '', file: '' });
+    expect(m).toMatchObject({
+      op: 1,
+      htype: 1,
+      hlen: 6,
+      hops: 0,
+      xid: 0x26f30b15,
+      secs: 0,
+      flags: 0,
+      ciaddr: '0.0.0.0',
+      giaddr: '0.0.0.0',
+      sname: '',
+      file: '',
+    });
     expect(m.chaddr.toString('hex')).toBe('2ccf67a7ed89');
     expect([...m.options.keys()]).toEqual([53, 55, 60, 93, 94, 97]);
-    expect([...m.options.get(OPTION.PARAMETER_LIST)!]).toEqual([1, 3, 43, 60, 66, 67, 128, 129, 130, 131, 132, 133, 134, 135]);
+    expect([...m.options.get(OPTION.PARAMETER_LIST)!]).toEqual([
+      1, 3, 43, 60, 66, 67, 128, 129, 130, 131, 132, 133, 134, 135,
+    ]);
     expect(m.options.get(OPTION.VENDOR_CLASS)!.toString()).toBe('PXEClient:Arch:00000:UNDI:002001');
     expect(m.options.get(OPTION.CLIENT_ARCH)!.toString('hex')).toBe('0000');
     expect(m.options.get(OPTION.CLIENT_UUID)!.length).toBe(17);
@@ -108,7 +122,14 @@ describe('decodeDhcp', () => {
 
 describe('encodeDhcp', () => {
   it('writes every header field at its RFC 2131 offset and option 53 first', () => {
-    const buf = encodeDhcp(reply(new Map([[OPTION.SERVER_ID, hex('c6 12 00 01')], [OPTION.MESSAGE_TYPE, Buffer.from([2])]])));
+    const buf = encodeDhcp(
+      reply(
+        new Map([
+          [OPTION.SERVER_ID, hex('c6 12 00 01')],
+          [OPTION.MESSAGE_TYPE, Buffer.from([2])],
+        ]),
+      ),
+    );
     expect(buf.subarray(0, 12).toString('hex')).toBe('020106002' + '6f30b15' + '00008000');
     expect(buf.subarray(12, 28).toString('hex')).toBe('00000000' + 'c61200c8' + 'c6120001' + '00000000');
     expect(buf.subarray(28, 44).toString('hex')).toBe('2ccf67a7ed89' + '00'.repeat(10));
@@ -118,7 +139,14 @@ describe('encodeDhcp', () => {
 
   it('splits a value longer than 255 bytes into instances that decode back to it', () => {
     const long = Buffer.alloc(300, 0x41);
-    const buf = encodeDhcp(reply(new Map([[OPTION.MESSAGE_TYPE, Buffer.from([2])], [OPTION.MESSAGE, long]])));
+    const buf = encodeDhcp(
+      reply(
+        new Map([
+          [OPTION.MESSAGE_TYPE, Buffer.from([2])],
+          [OPTION.MESSAGE, long],
+        ]),
+      ),
+    );
     expect(buf.subarray(243, 245).toString('hex')).toBe('38ff');
     expect(decodeDhcp(buf).options.get(OPTION.MESSAGE)).toEqual(long);
   });
@@ -134,7 +162,10 @@ describe('encodeDhcp', () => {
   });
 
   it('refuses options that cannot fit even with overload', () => {
-    const options = new Map<number, Buffer>([[OPTION.MESSAGE_TYPE, Buffer.from([2])], [OPTION.MESSAGE, Buffer.alloc(2000)]]);
+    const options = new Map<number, Buffer>([
+      [OPTION.MESSAGE_TYPE, Buffer.from([2])],
+      [OPTION.MESSAGE, Buffer.alloc(2000)],
+    ]);
     expect(() => encodeDhcp(reply(options))).toThrow(RangeError);
   });
 });

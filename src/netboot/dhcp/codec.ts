@@ -49,18 +49,33 @@ export interface DhcpMessage {
   options: Options;
 }
 
-export type DhcpDecodeErrorCode = 'DHCP_PACKET_TRUNCATED' | 'DHCP_PACKET_NOT_DHCP' | 'DHCP_PACKET_HLEN_INVALID' | 'DHCP_OPTION_TRUNCATED' | 'DHCP_OPTION_INVALID';
+export type DhcpDecodeErrorCode =
+  | 'DHCP_PACKET_TRUNCATED'
+  | 'DHCP_PACKET_NOT_DHCP'
+  | 'DHCP_PACKET_HLEN_INVALID'
+  | 'DHCP_OPTION_TRUNCATED'
+  | 'DHCP_OPTION_INVALID';
 
 /** A packet that is not a well-formed DHCP message: counted and skipped by the server (R8). */
 export class DhcpDecodeError extends AppError<DhcpDecodeErrorCode> {}
 
 export function decodeDhcp(buf: Buffer): DhcpMessage {
   if (buf.length < OPTIONS_OFFSET) {
-    throw new DhcpDecodeError('DHCP_PACKET_TRUNCATED', `a DHCP message needs at least ${OPTIONS_OFFSET} bytes; got ${buf.length}`, { bytes: buf.length });
+    throw new DhcpDecodeError(
+      'DHCP_PACKET_TRUNCATED',
+      `a DHCP message needs at least ${OPTIONS_OFFSET} bytes; got ${buf.length}`,
+      { bytes: buf.length },
+    );
   }
-  if (buf.readUInt32BE(COOKIE_OFFSET) !== MAGIC_COOKIE) throw new DhcpDecodeError('DHCP_PACKET_NOT_DHCP', 'no DHCP magic cookie (plain BOOTP or not DHCP at all)');
+  if (buf.readUInt32BE(COOKIE_OFFSET) !== MAGIC_COOKIE)
+    throw new DhcpDecodeError('DHCP_PACKET_NOT_DHCP', 'no DHCP magic cookie (plain BOOTP or not DHCP at all)');
   const hlen = buf[2]!;
-  if (hlen > 16) throw new DhcpDecodeError('DHCP_PACKET_HLEN_INVALID', `hardware address length ${hlen} exceeds the 16-byte chaddr field`, { hlen });
+  if (hlen > 16)
+    throw new DhcpDecodeError(
+      'DHCP_PACKET_HLEN_INVALID',
+      `hardware address length ${hlen} exceeds the 16-byte chaddr field`,
+      { hlen },
+    );
 
   const options: Options = new Map();
   readOptions(buf, OPTIONS_OFFSET, buf.length, options);
@@ -68,7 +83,8 @@ export function decodeDhcp(buf: Buffer): DhcpMessage {
   let usesFile = false;
   let usesSname = false;
   if (overload) {
-    if (overload.length !== 1 || overload[0]! < 1 || overload[0]! > 3) throw new DhcpDecodeError('DHCP_OPTION_INVALID', 'option 52 (overload) must be one byte 1, 2 or 3');
+    if (overload.length !== 1 || overload[0]! < 1 || overload[0]! > 3)
+      throw new DhcpDecodeError('DHCP_OPTION_INVALID', 'option 52 (overload) must be one byte 1, 2 or 3');
     usesFile = (overload[0]! & 1) !== 0;
     usesSname = (overload[0]! & 2) !== 0;
     // RFC 2131 §4.1: the options field first, then file, then sname.
@@ -104,9 +120,15 @@ function readOptions(buf: Buffer, start: number, end: number, into: Options): vo
       continue;
     }
     if (code === OPTION.END) return;
-    if (i + 1 >= end) throw new DhcpDecodeError('DHCP_OPTION_TRUNCATED', `option ${code} has no length byte`, { code, offset: i });
+    if (i + 1 >= end)
+      throw new DhcpDecodeError('DHCP_OPTION_TRUNCATED', `option ${code} has no length byte`, { code, offset: i });
     const len = buf[i + 1]!;
-    if (i + 2 + len > end) throw new DhcpDecodeError('DHCP_OPTION_TRUNCATED', `option ${code} claims ${len} bytes; ${end - i - 2} are left`, { code, offset: i });
+    if (i + 2 + len > end)
+      throw new DhcpDecodeError(
+        'DHCP_OPTION_TRUNCATED',
+        `option ${code} claims ${len} bytes; ${end - i - 2} are left`,
+        { code, offset: i },
+      );
     const value = buf.subarray(i + 2, i + 2 + len);
     const seen = into.get(code);
     into.set(code, seen ? Buffer.concat([seen, value]) : Buffer.from(value));
@@ -129,7 +151,11 @@ function cString(buf: Buffer, offset: number, length: number): string {
 export function encodeDhcp(msg: DhcpMessage, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): Buffer {
   const areas = placeOptions(optionChunks(msg.options), Math.max(maxBytes, MIN_MESSAGE_BYTES) - OPTIONS_OFFSET, msg);
   const overload = areas.reduce((bits, a) => bits | a.bit, 0);
-  const optionsField = Buffer.concat([...(overload ? [Buffer.from([OPTION.OVERLOAD, 1, overload])] : []), ...areas[0]!.chunks, Buffer.from([OPTION.END])]);
+  const optionsField = Buffer.concat([
+    ...(overload ? [Buffer.from([OPTION.OVERLOAD, 1, overload])] : []),
+    ...areas[0]!.chunks,
+    Buffer.from([OPTION.END]),
+  ]);
 
   const buf = Buffer.alloc(Math.max(OPTIONS_OFFSET + optionsField.length, MIN_MESSAGE_BYTES));
   buf[0] = msg.op;
@@ -144,9 +170,11 @@ export function encodeDhcp(msg: DhcpMessage, maxBytes = DEFAULT_MAX_MESSAGE_BYTE
   ipBytes(msg.siaddr).copy(buf, 20);
   ipBytes(msg.giaddr).copy(buf, 24);
   msg.chaddr.copy(buf, 28, 0, Math.min(16, msg.chaddr.length));
-  if (overload & 2) Buffer.concat([...areas.find((a) => a.bit === 2)!.chunks, Buffer.from([OPTION.END])]).copy(buf, SNAME_OFFSET);
+  if (overload & 2)
+    Buffer.concat([...areas.find((a) => a.bit === 2)!.chunks, Buffer.from([OPTION.END])]).copy(buf, SNAME_OFFSET);
   else Buffer.from(msg.sname, 'latin1').copy(buf, SNAME_OFFSET, 0, SNAME_BYTES - 1);
-  if (overload & 1) Buffer.concat([...areas.find((a) => a.bit === 1)!.chunks, Buffer.from([OPTION.END])]).copy(buf, FILE_OFFSET);
+  if (overload & 1)
+    Buffer.concat([...areas.find((a) => a.bit === 1)!.chunks, Buffer.from([OPTION.END])]).copy(buf, FILE_OFFSET);
   else Buffer.from(msg.file, 'latin1').copy(buf, FILE_OFFSET, 0, FILE_BYTES - 1);
   buf.writeUInt32BE(MAGIC_COOKIE, COOKIE_OFFSET);
   optionsField.copy(buf, OPTIONS_OFFSET);
@@ -182,7 +210,9 @@ function placeOptions(chunks: Buffer[], optionsRoom: number, msg: DhcpMessage): 
 
 /** Each option as code + length + value, message type first, long values split per RFC 3396. */
 function optionChunks(options: Options): Buffer[] {
-  const ordered = [...options].sort(([a], [b]) => Number(b === OPTION.MESSAGE_TYPE) - Number(a === OPTION.MESSAGE_TYPE));
+  const ordered = [...options].sort(
+    ([a], [b]) => Number(b === OPTION.MESSAGE_TYPE) - Number(a === OPTION.MESSAGE_TYPE),
+  );
   const out: Buffer[] = [];
   for (const [code, value] of ordered) {
     if (code === OPTION.PAD || code === OPTION.END || code === OPTION.OVERLOAD) continue;

@@ -12,7 +12,11 @@ import { createDhcpObserver } from './observer.js';
 import { getIp, MESSAGE_TYPE, OPTION } from './options.js';
 
 const SERVER = '198.18.0.1';
-const OPTION97 = (serial: string) => Buffer.from('00' + '52506935' + '1741d000' + 'a7ed8900' + Buffer.from(serial, 'hex').reverse().toString('hex'), 'hex');
+const OPTION97 = (serial: string) =>
+  Buffer.from(
+    '00' + '52506935' + '1741d000' + 'a7ed8900' + Buffer.from(serial, 'hex').reverse().toString('hex'),
+    'hex',
+  );
 
 let dir: ReturnType<typeof tempDir>;
 let store: Store;
@@ -26,7 +30,12 @@ beforeEach(async () => {
   store = await openSqliteStore({ file: join(dir.path, 'db.sqlite'), log: createLogger('silent') });
   leases = await createLeaseService({
     store,
-    pool: { start: '198.18.0.100', end: '198.18.0.102', serverAddress: SERVER, reservations: new Map([['2c:cf:67:00:00:99', '198.18.0.50']]) },
+    pool: {
+      start: '198.18.0.100',
+      end: '198.18.0.102',
+      serverAddress: SERVER,
+      reservations: new Map([['2c:cf:67:00:00:99', '198.18.0.50']]),
+    },
     leaseSeconds: 600,
     declineHoldSeconds: 300,
   });
@@ -40,11 +49,16 @@ afterEach(async () => {
 });
 
 const gate: NetbootGate = async (serial8) =>
-  serial8 && finished.has(serial8) ? { allowed: false, reason: `imaged successfully` } : { allowed: true, reason: 'new board' };
+  serial8 && finished.has(serial8)
+    ? { allowed: false, reason: `imaged successfully` }
+    : { allowed: true, reason: 'new board' };
 
 function handler(mode: 'full' | 'proxy'): DhcpHandler {
   const observer = createDhcpObserver(
-    { record: async (type, data) => void events.push({ type, data, durable: true }), publish: (type, data) => void events.push({ type, data, durable: false }) },
+    {
+      record: async (type, data) => void events.push({ type, data, durable: true }),
+      publish: (type, data) => void events.push({ type, data, durable: false }),
+    },
     createLogger('silent'),
     () => clock.getTime(),
   );
@@ -77,15 +91,29 @@ function msg(type: number, c: Client = {}, extra: [number, Buffer][] = []): Dhcp
   if (pi) options.set(OPTION.CLIENT_UUID, OPTION97(c.serial ?? '9ffefdef'));
   for (const [k, v] of extra) options.set(k, v);
   return {
-    op: BOOTREQUEST, htype: 1, hlen: 6, hops: 0, xid: c.xid ?? 7, secs: 0, flags: 0,
-    ciaddr: c.ciaddr ?? '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0',
+    op: BOOTREQUEST,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid: c.xid ?? 7,
+    secs: 0,
+    flags: 0,
+    ciaddr: c.ciaddr ?? '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
     chaddr: Buffer.from((c.mac ?? '2c:cf:67:a7:ed:89').split(':').map((h) => parseInt(h, 16))),
-    sname: '', file: '', options,
+    sname: '',
+    file: '',
+    options,
   };
 }
 const ip = (v: string) => Buffer.from(v.split('.').map(Number));
 const requestFor = (c: Client, address: string, serverId: string | null = SERVER) =>
-  msg(MESSAGE_TYPE.REQUEST, c, [[OPTION.REQUESTED_IP, ip(address)], ...(serverId ? [[OPTION.SERVER_ID, ip(serverId)] as [number, Buffer]] : [])]);
+  msg(MESSAGE_TYPE.REQUEST, c, [
+    [OPTION.REQUESTED_IP, ip(address)],
+    ...(serverId ? [[OPTION.SERVER_ID, ip(serverId)] as [number, Buffer]] : []),
+  ]);
 const typeOf = (m: DhcpMessage | undefined) => m?.options.get(OPTION.MESSAGE_TYPE)?.[0];
 const hasBoot = (m: DhcpMessage | undefined) => m?.options.has(OPTION.VENDOR_SPECIFIC) ?? false;
 
@@ -99,9 +127,23 @@ describe('DHCP handler, full mode', () => {
     const [ack] = await h(requestFor({}, '198.18.0.100'));
     expect(typeOf(ack)).toBe(MESSAGE_TYPE.ACK);
     expect(hasBoot(ack)).toBe(true);
-    expect(await listLeases(store.db)).toMatchObject([{ ip: '198.18.0.100', state: 'bound', serial8: '9ffefdef', expiresAt: '2026-11-22T08:10:00.000Z' }]);
+    expect(await listLeases(store.db)).toMatchObject([
+      { ip: '198.18.0.100', state: 'bound', serial8: '9ffefdef', expiresAt: '2026-11-22T08:10:00.000Z' },
+    ]);
     expect(events.filter((e) => e.durable)).toEqual([
-      { type: 'dhcp.seen', durable: true, data: { mac: '2c:cf:67:a7:ed:89', serial8: '9ffefdef', model: 'pi5', ip: '198.18.0.100', mode: 'full', netboot: true, reason: 'new board' } },
+      {
+        type: 'dhcp.seen',
+        durable: true,
+        data: {
+          mac: '2c:cf:67:a7:ed:89',
+          serial8: '9ffefdef',
+          model: 'pi5',
+          ip: '198.18.0.100',
+          mode: 'full',
+          netboot: true,
+          reason: 'new board',
+        },
+      },
     ]);
   });
 
@@ -111,7 +153,10 @@ describe('DHCP handler, full mode', () => {
     expect(offer?.yiaddr).toBe('198.18.0.100');
     expect(hasBoot(offer)).toBe(false);
     expect(offer?.siaddr).toBe('0.0.0.0');
-    expect(events.find((e) => e.type === 'dhcp.seen')?.data).toMatchObject({ netboot: false, reason: 'imaged successfully' });
+    expect(events.find((e) => e.type === 'dhcp.seen')?.data).toMatchObject({
+      netboot: false,
+      reason: 'imaged successfully',
+    });
   });
 
   it('gives a non-Pi client an address without boot options', async () => {
@@ -164,8 +209,16 @@ describe('DHCP handler, full mode', () => {
     const h = handler('full');
     await h(msg(MESSAGE_TYPE.DISCOVER));
     await h(requestFor({}, '198.18.0.100'));
-    await h(msg(MESSAGE_TYPE.DECLINE, {}, [[OPTION.REQUESTED_IP, ip('198.18.0.100')], [OPTION.SERVER_ID, ip(SERVER)]]));
-    expect(events.find((e) => e.type === 'dhcp.declined')).toMatchObject({ durable: true, data: { ip: '198.18.0.100', holdSeconds: 300 } });
+    await h(
+      msg(MESSAGE_TYPE.DECLINE, {}, [
+        [OPTION.REQUESTED_IP, ip('198.18.0.100')],
+        [OPTION.SERVER_ID, ip(SERVER)],
+      ]),
+    );
+    expect(events.find((e) => e.type === 'dhcp.declined')).toMatchObject({
+      durable: true,
+      data: { ip: '198.18.0.100', holdSeconds: 300 },
+    });
     const [offer] = await h(msg(MESSAGE_TYPE.DISCOVER, { xid: 8 }));
     expect(offer?.yiaddr).toBe('198.18.0.101');
   });
@@ -174,13 +227,21 @@ describe('DHCP handler, full mode', () => {
     const h = handler('full');
     await h(msg(MESSAGE_TYPE.DISCOVER, { pi: false, mac: '52:54:00:00:00:01' }));
     await h(requestFor({ pi: false, mac: '52:54:00:00:00:01' }, '198.18.0.100'));
-    await h(msg(MESSAGE_TYPE.RELEASE, { pi: false, mac: '52:54:00:00:00:01', ciaddr: '198.18.0.100' }, [[OPTION.SERVER_ID, ip(SERVER)]]));
+    await h(
+      msg(MESSAGE_TYPE.RELEASE, { pi: false, mac: '52:54:00:00:00:01', ciaddr: '198.18.0.100' }, [
+        [OPTION.SERVER_ID, ip(SERVER)],
+      ]),
+    );
     expect((await listLeases(store.db))[0]?.state).toBe('released');
   });
 
   it('keeps only printable ASCII of a client-chosen hostname (option 12)', async () => {
     const h = handler('full');
-    await h(msg(MESSAGE_TYPE.DISCOVER, { pi: false, mac: '52:54:00:00:00:07' }, [[OPTION.HOSTNAME, Buffer.from('kart\x1b[31m 7\n')]]));
+    await h(
+      msg(MESSAGE_TYPE.DISCOVER, { pi: false, mac: '52:54:00:00:00:07' }, [
+        [OPTION.HOSTNAME, Buffer.from('kart\x1b[31m 7\n')],
+      ]),
+    );
     expect((await listLeases(store.db))[0]?.hostname).toBe('kart[31m7');
   });
 
@@ -200,7 +261,9 @@ describe('DHCP handler, full mode', () => {
   });
 
   it('answers INFORM with configuration only', async () => {
-    const [ack] = await handler('full')(msg(MESSAGE_TYPE.INFORM, { pi: false, mac: '52:54:00:00:00:01', ciaddr: '198.18.0.20' }));
+    const [ack] = await handler('full')(
+      msg(MESSAGE_TYPE.INFORM, { pi: false, mac: '52:54:00:00:00:01', ciaddr: '198.18.0.20' }),
+    );
     expect(ack).toMatchObject({ yiaddr: '0.0.0.0', ciaddr: '198.18.0.20' });
     expect(ack?.options.has(OPTION.LEASE_TIME)).toBe(false);
   });

@@ -46,7 +46,11 @@ export function createDhcpHandler(o: HandlerOptions): DhcpHandler {
     const known = recentPis.get(mac);
     if (pi) {
       if (recentPis.size >= PI_MEMORY_MAX) recentPis.clear();
-      const merged = { ...pi, serial8: pi.serial8 ?? known?.pi.serial8 ?? null, model: pi.model ?? known?.pi.model ?? null };
+      const merged = {
+        ...pi,
+        serial8: pi.serial8 ?? known?.pi.serial8 ?? null,
+        model: pi.model ?? known?.pi.model ?? null,
+      };
       recentPis.set(mac, { pi: merged, at: now });
       return merged;
     }
@@ -58,12 +62,18 @@ export function createDhcpHandler(o: HandlerOptions): DhcpHandler {
     const id = request.options.get(OPTION.CLIENT_ID);
     const serial8 = pi?.serial8 ?? (o.leases && pi ? o.leases.serialOfMac(mac) : null);
     // Option 12 is client-chosen text that ends up in tables on an operator's terminal: printable ASCII only.
-    const hostname = getText(request.options, OPTION.HOSTNAME)?.replace(/[^\x21-\x7e]/g, '').slice(0, 63) || null;
+    const hostname =
+      getText(request.options, OPTION.HOSTNAME)
+        ?.replace(/[^\x21-\x7e]/g, '')
+        .slice(0, 63) || null;
     return { key: id && id.length > 0 ? `id:${id.toString('hex')}` : mac, mac, serial8, hostname };
   }
 
   /** Boot options only for Pis the fleet still wants to netboot. */
-  async function bootFor(pi: PiClient | undefined, client: LeaseClient): Promise<{ boot: { option97: Buffer | null } | null; reason: string }> {
+  async function bootFor(
+    pi: PiClient | undefined,
+    client: LeaseClient,
+  ): Promise<{ boot: { option97: Buffer | null } | null; reason: string }> {
     if (!pi) return { boot: null, reason: 'not a Raspberry Pi bootloader' };
     const verdict = await o.gate(client.serial8);
     return { boot: verdict.allowed ? { option97: pi.option97 } : null, reason: verdict.reason };
@@ -79,17 +89,39 @@ export function createDhcpHandler(o: HandlerOptions): DhcpHandler {
     if (o.leases) {
       yiaddr = (await o.leases.offer(client, getIp(request.options, OPTION.REQUESTED_IP), o.clock())) ?? null;
       if (yiaddr === null) {
-        o.observer.publish('dhcp.warning', { code: 'DHCP_POOL_EXHAUSTED', message: `No free address for ${client.mac}: every address of the range is leased; widen netboot.dhcp.range` });
+        o.observer.publish('dhcp.warning', {
+          code: 'DHCP_POOL_EXHAUSTED',
+          message: `No free address for ${client.mac}: every address of the range is leased; widen netboot.dhcp.range`,
+        });
       }
     }
-    if (pi) o.observer.seen({ mac: client.mac, serial8: client.serial8, model: pi.model, ip: yiaddr, mode: o.mode, netboot: boot !== null, reason });
+    if (pi)
+      o.observer.seen({
+        mac: client.mac,
+        serial8: client.serial8,
+        model: pi.model,
+        ip: yiaddr,
+        mode: o.mode,
+        netboot: boot !== null,
+        reason,
+      });
     if (o.mode === 'full' && yiaddr === null) return [];
     if (o.mode === 'proxy' && !boot) return [];
-    o.observer.publish('dhcp.offer', { mac: client.mac, serial8: client.serial8, ip: yiaddr, bootOptions: boot !== null });
+    o.observer.publish('dhcp.offer', {
+      mac: client.mac,
+      serial8: client.serial8,
+      ip: yiaddr,
+      bootOptions: boot !== null,
+    });
     return reply(request, { type: MESSAGE_TYPE.OFFER, grant: yiaddr === null ? null : grantOf(yiaddr), boot });
   }
 
-  async function request(req: DhcpMessage, pi: PiClient | undefined, client: LeaseClient, leases: LeaseService): Promise<DhcpMessage[]> {
+  async function request(
+    req: DhcpMessage,
+    pi: PiClient | undefined,
+    client: LeaseClient,
+    leases: LeaseService,
+  ): Promise<DhcpMessage[]> {
     const serverId = getIp(req.options, OPTION.SERVER_ID);
     const requested = getIp(req.options, OPTION.REQUESTED_IP);
     const now = o.clock();
@@ -110,7 +142,13 @@ export function createDhcpHandler(o: HandlerOptions): DhcpHandler {
     // RFC 2131 §4.3.2: no record of the client: silent, unless it answers our own offer.
     if (verdict === 'unknown') return selecting ? nak(`${ip} was not offered to this client`) : [];
     const { boot } = await bootFor(pi, client);
-    o.observer.publish('dhcp.ack', { mac: client.mac, serial8: client.serial8, ip, leaseSeconds: o.grant.leaseSeconds, bootOptions: boot !== null });
+    o.observer.publish('dhcp.ack', {
+      mac: client.mac,
+      serial8: client.serial8,
+      ip,
+      leaseSeconds: o.grant.leaseSeconds,
+      bootOptions: boot !== null,
+    });
     return reply(req, { type: MESSAGE_TYPE.ACK, grant: grantOf(ip), boot });
   }
 

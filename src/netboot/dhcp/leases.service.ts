@@ -1,5 +1,14 @@
 import type { Store } from '../../store/index.js';
-import { chooseAddress, isHeld, judgeRequest, leasesOf, type Client, type Lease, type Pool, type RequestVerdict } from './leases.js';
+import {
+  chooseAddress,
+  isHeld,
+  judgeRequest,
+  leasesOf,
+  type Client,
+  type Lease,
+  type Pool,
+  type RequestVerdict,
+} from './leases.js';
 import { listLeases, saveLease } from './leases.repo.js';
 
 /**
@@ -31,7 +40,12 @@ export interface LeaseService {
   serialOfMac(mac: string): string | null;
 }
 
-export async function createLeaseService(o: { store: Store; pool: Pool; leaseSeconds: number; declineHoldSeconds: number }): Promise<LeaseService> {
+export async function createLeaseService(o: {
+  store: Store;
+  pool: Pool;
+  leaseSeconds: number;
+  declineHoldSeconds: number;
+}): Promise<LeaseService> {
   const { store, pool } = o;
   const table = new Map((await listLeases(store.db)).map((l) => [l.ip, l]));
   const later = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
@@ -46,7 +60,9 @@ export async function createLeaseService(o: { store: Store; pool: Pool; leaseSec
         for (const c of changes) await saveLease(tx, c);
       });
     } catch (err) {
-      changes.forEach((c, i) => (table.get(c.ip) === c ? (before[i] ? table.set(c.ip, before[i]) : table.delete(c.ip)) : undefined));
+      changes.forEach((c, i) =>
+        table.get(c.ip) === c ? (before[i] ? table.set(c.ip, before[i]) : table.delete(c.ip)) : undefined,
+      );
       throw err;
     }
   }
@@ -81,14 +97,20 @@ export async function createLeaseService(o: { store: Store; pool: Pool; leaseSec
       if (ip === undefined) return undefined;
       const current = table.get(ip);
       const keepsBinding = current?.clientKey === client.key && current.state === 'bound' && isHeld(current, at);
-      const held = keepsBinding ? { ...current, updatedAt: at } : leaseOf(client, ip, 'offered', later(now, OFFER_HOLD_SECONDS), now);
+      const held = keepsBinding
+        ? { ...current, updatedAt: at }
+        : leaseOf(client, ip, 'offered', later(now, OFFER_HOLD_SECONDS), now);
       await commit([held, ...releaseOthers(client, ip, now)]);
       return ip;
     },
 
     async request(client, ip, now) {
       const verdict = judgeRequest(pool, table, client, ip, now.toISOString());
-      if (verdict === 'ack') await commit([leaseOf(client, ip, 'bound', later(now, o.leaseSeconds), now), ...releaseOthers(client, ip, now)]);
+      if (verdict === 'ack')
+        await commit([
+          leaseOf(client, ip, 'bound', later(now, o.leaseSeconds), now),
+          ...releaseOthers(client, ip, now),
+        ]);
       return verdict;
     },
 
@@ -105,13 +127,16 @@ export async function createLeaseService(o: { store: Store; pool: Pool; leaseSec
     async decline(client, ip, now) {
       const lease = table.get(ip);
       if (lease?.clientKey !== client.key) return false;
-      await commit([{ ...lease, state: 'declined', expiresAt: later(now, o.declineHoldSeconds), updatedAt: now.toISOString() }]);
+      await commit([
+        { ...lease, state: 'declined', expiresAt: later(now, o.declineHoldSeconds), updatedAt: now.toISOString() },
+      ]);
       return true;
     },
 
     serialOfMac(mac) {
       let best: Lease | undefined;
-      for (const l of table.values()) if (l.mac === mac && l.serial8 !== null && (!best || l.updatedAt > best.updatedAt)) best = l;
+      for (const l of table.values())
+        if (l.mac === mac && l.serial8 !== null && (!best || l.updatedAt > best.updatedAt)) best = l;
       return best?.serial8 ?? null;
     },
   };

@@ -15,8 +15,21 @@ const A = { key: '2c:cf:67:00:00:01', mac: '2c:cf:67:00:00:01' };
 const B = { key: '2c:cf:67:00:00:02', mac: '2c:cf:67:00:00:02' };
 const R = { key: '2c:cf:67:00:00:99', mac: '2c:cf:67:00:00:99' };
 
-const lease = (ip: string, who: { key: string; mac: string }, state: Lease['state'], expiresAt = LATER, updatedAt = EARLIER): Lease => ({
-  ip, clientKey: who.key, mac: who.mac, state, expiresAt, serial8: null, hostname: null, updatedAt,
+const lease = (
+  ip: string,
+  who: { key: string; mac: string },
+  state: Lease['state'],
+  expiresAt = LATER,
+  updatedAt = EARLIER,
+): Lease => ({
+  ip,
+  clientKey: who.key,
+  mac: who.mac,
+  state,
+  expiresAt,
+  serial8: null,
+  hostname: null,
+  updatedAt,
 });
 
 const table = (leases: Lease[]) => new Map(leases.map((l) => [l.ip, l]));
@@ -26,15 +39,65 @@ describe('chooseAddress', () => {
     ['first free address, skipping the server', [lease('198.18.0.10', B, 'bound')], A, undefined, '198.18.0.12'],
     ['the client’s current binding', [lease('198.18.0.13', A, 'bound')], A, undefined, '198.18.0.13'],
     ['the requested address when free', [], A, '198.18.0.13', '198.18.0.13'],
-    ['not a requested address someone else holds', [lease('198.18.0.13', B, 'offered')], A, '198.18.0.13', '198.18.0.10'],
+    [
+      'not a requested address someone else holds',
+      [lease('198.18.0.13', B, 'offered')],
+      A,
+      '198.18.0.13',
+      '198.18.0.10',
+    ],
     ['not a requested address outside the range', [], A, '198.18.0.99', '198.18.0.10'],
-    ['the client’s previous, expired address', [lease('198.18.0.13', A, 'bound', EARLIER)], A, undefined, '198.18.0.13'],
+    [
+      'the client’s previous, expired address',
+      [lease('198.18.0.13', A, 'bound', EARLIER)],
+      A,
+      undefined,
+      '198.18.0.13',
+    ],
     ['the client’s released address', [lease('198.18.0.12', A, 'released', NOW)], A, undefined, '198.18.0.12'],
-    ['never-used addresses before others’ expired ones', [lease('198.18.0.10', B, 'bound', EARLIER)], A, undefined, '198.18.0.12'],
-    ['another client’s expired address when nothing else is left', [lease('198.18.0.10', B, 'bound', EARLIER), lease('198.18.0.12', B, 'bound'), lease('198.18.0.13', { key: 'x', mac: 'x' }, 'bound')], A, undefined, '198.18.0.10'],
-    ['nothing when every address is held', [lease('198.18.0.10', B, 'bound'), lease('198.18.0.12', B, 'offered'), lease('198.18.0.13', B, 'declined')], A, undefined, undefined],
-    ['not a declined address, even for the client that declined it', [lease('198.18.0.10', A, 'declined')], A, undefined, '198.18.0.12'],
-    ['a declined address once its quarantine ended', [lease('198.18.0.10', B, 'declined', EARLIER), lease('198.18.0.12', B, 'bound'), lease('198.18.0.13', B, 'bound')], A, undefined, '198.18.0.10'],
+    [
+      'never-used addresses before others’ expired ones',
+      [lease('198.18.0.10', B, 'bound', EARLIER)],
+      A,
+      undefined,
+      '198.18.0.12',
+    ],
+    [
+      'another client’s expired address when nothing else is left',
+      [
+        lease('198.18.0.10', B, 'bound', EARLIER),
+        lease('198.18.0.12', B, 'bound'),
+        lease('198.18.0.13', { key: 'x', mac: 'x' }, 'bound'),
+      ],
+      A,
+      undefined,
+      '198.18.0.10',
+    ],
+    [
+      'nothing when every address is held',
+      [lease('198.18.0.10', B, 'bound'), lease('198.18.0.12', B, 'offered'), lease('198.18.0.13', B, 'declined')],
+      A,
+      undefined,
+      undefined,
+    ],
+    [
+      'not a declined address, even for the client that declined it',
+      [lease('198.18.0.10', A, 'declined')],
+      A,
+      undefined,
+      '198.18.0.12',
+    ],
+    [
+      'a declined address once its quarantine ended',
+      [
+        lease('198.18.0.10', B, 'declined', EARLIER),
+        lease('198.18.0.12', B, 'bound'),
+        lease('198.18.0.13', B, 'bound'),
+      ],
+      A,
+      undefined,
+      '198.18.0.10',
+    ],
     ['the reservation, outside the range', [], R, '198.18.0.10', '198.18.0.50'],
     ['not another MAC’s reservation', [], A, '198.18.0.50', '198.18.0.10'],
   ])('offers %s', (_case, leases, client, requested, want) => {

@@ -51,7 +51,13 @@ function reservedFor(pool: Pool, ip: string): string | undefined {
 }
 
 /** May `client` have `ip`: inside the range or reserved for it, not ours, not held or reserved by another. */
-export function isAvailableFor(pool: Pool, byIp: ReadonlyMap<string, Lease>, client: Client, ip: string, now: string): boolean {
+export function isAvailableFor(
+  pool: Pool,
+  byIp: ReadonlyMap<string, Lease>,
+  client: Client,
+  ip: string,
+  now: string,
+): boolean {
   if (ip === pool.serverAddress) return false;
   const owner = reservedFor(pool, ip);
   if (owner !== undefined) {
@@ -65,7 +71,9 @@ export function isAvailableFor(pool: Pool, byIp: ReadonlyMap<string, Lease>, cli
 
 /** The client's leases, most recently changed first. */
 export function leasesOf(byIp: LeaseTable, client: Client): Lease[] {
-  return [...byIp.values()].filter((l) => l.clientKey === client.key).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
+  return [...byIp.values()]
+    .filter((l) => l.clientKey === client.key)
+    .sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
 }
 
 export function inRange(pool: Pool, ip: string): boolean {
@@ -78,7 +86,13 @@ export function inRange(pool: Pool, ip: string): boolean {
  * the address it asks for (option 50), its previous binding, then a fresh address: first one never
  * handed out, then the one that has been free the longest. Undefined when the pool is exhausted.
  */
-export function chooseAddress(pool: Pool, byIp: LeaseTable, client: Client, requested: string | undefined, now: string): string | undefined {
+export function chooseAddress(
+  pool: Pool,
+  byIp: LeaseTable,
+  client: Client,
+  requested: string | undefined,
+  now: string,
+): string | undefined {
   const reserved = pool.reservations.get(client.mac);
   if (reserved !== undefined) return isAvailableFor(pool, byIp, client, reserved, now) ? reserved : undefined;
 
@@ -94,7 +108,9 @@ export function chooseAddress(pool: Pool, byIp: LeaseTable, client: Client, requ
     const ip = intToIp(n);
     if (!byIp.has(ip) && isAvailableFor(pool, byIp, client, ip, now)) return ip;
   }
-  const reusable = [...byIp.values()].filter((l) => inRange(pool, l.ip) && isAvailableFor(pool, byIp, client, l.ip, now)).sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : 1));
+  const reusable = [...byIp.values()]
+    .filter((l) => inRange(pool, l.ip) && isAvailableFor(pool, byIp, client, l.ip, now))
+    .sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : 1));
   return reusable[0]?.ip;
 }
 

@@ -43,7 +43,10 @@ export const MESSAGE_TYPE = {
 } as const;
 export type MessageType = (typeof MESSAGE_TYPE)[keyof typeof MESSAGE_TYPE];
 
-const MESSAGE_TYPE_NAMES = Object.fromEntries(Object.entries(MESSAGE_TYPE).map(([k, v]) => [v, k])) as Record<number, string>;
+const MESSAGE_TYPE_NAMES = Object.fromEntries(Object.entries(MESSAGE_TYPE).map(([k, v]) => [v, k])) as Record<
+  number,
+  string
+>;
 
 /** `DISCOVER` for 1, `type 42` for a value RFC 2132 does not define. */
 export function messageTypeName(type: number | undefined): string {

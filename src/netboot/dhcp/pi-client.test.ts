@@ -15,10 +15,21 @@ function discover(o: { mac?: string; vendor?: string | null; option97?: Buffer |
   if (o.vendor !== null) options.set(OPTION.VENDOR_CLASS, Buffer.from(o.vendor ?? VENDOR));
   if (o.option97 !== null) options.set(OPTION.CLIENT_UUID, o.option97 ?? LE5);
   return {
-    op: BOOTREQUEST, htype: 1, hlen: 6, hops: 0, xid: 1, secs: 0, flags: 0,
-    ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0',
+    op: BOOTREQUEST,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid: 1,
+    secs: 0,
+    flags: 0,
+    ciaddr: '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
     chaddr: Buffer.from((o.mac ?? '2c:cf:67:a7:ed:89').split(':').map((h) => parseInt(h, 16))),
-    sname: '', file: '', options,
+    sname: '',
+    file: '',
+    options,
   };
 }
 
@@ -45,12 +56,21 @@ describe('identifyPi', () => {
     ['Pi 5 loader, GUID byte-swapped', discover({ option97: BE5 }), { model: 'pi5', serial8: '9ffefdef' }],
     ['Pi 4 loader', discover({ option97: LE4, mac: 'dc:a6:32:a7:ed:89' }), { model: 'pi4', serial8: '12345678' }],
     ['REQUEST without option 60 (rpi-eeprom#87)', discover({ vendor: null }), { model: 'pi5', serial8: '9ffefdef' }],
-    ['custom option 97 prefix, Pi MAC d8:3a:dd', discover({ option97: Buffer.alloc(17, 7), mac: 'd8:3a:dd:00:00:01' }), { model: null, serial8: null }],
+    [
+      'custom option 97 prefix, Pi MAC d8:3a:dd',
+      discover({ option97: Buffer.alloc(17, 7), mac: 'd8:3a:dd:00:00:01' }),
+      { model: null, serial8: null },
+    ],
     ['no option 97, Pi MAC 2c:cf:67', discover({ option97: null }), { model: null, serial8: null }],
-  ])('recognises %s', (_case, msg, want) => expect(identifyPi(msg)).toMatchObject({ ...want, mac: expect.any(String) }));
+  ])('recognises %s', (_case, msg, want) =>
+    expect(identifyPi(msg)).toMatchObject({ ...want, mac: expect.any(String) }),
+  );
 
   it.each([
-    ['x86 PXE client', discover({ option97: Buffer.from('00' + '4c4c4544' + '0037'.repeat(6), 'hex'), mac: '52:54:00:12:34:56' })],
+    [
+      'x86 PXE client',
+      discover({ option97: Buffer.from('00' + '4c4c4544' + '0037'.repeat(6), 'hex'), mac: '52:54:00:12:34:56' }),
+    ],
     ['Pi MAC without PXE vendor class (Linux on a Pi)', discover({ vendor: 'udhcp 1.35.0', option97: null })],
     ['UEFI firmware on a Pi (arch 11)', discover({ vendor: 'PXEClient:Arch:00011:UNDI:003000' })],
     ['unknown MAC, no GUID', discover({ option97: null, mac: '52:54:00:12:34:56' })],
@@ -60,7 +80,9 @@ describe('identifyPi', () => {
 describe('raspberryPiBootMenu', () => {
   it('is byte for byte what dnsmasq sends for pxe-service=0,"Raspberry Pi Boot" (docs/pi5-netboot.md §1.3)', () => {
     const bytes = raspberryPiBootMenu();
-    expect(bytes.toString('hex')).toBe('060103' + '0a0400505845' + '0914000011' + Buffer.from('Raspberry Pi Boot').toString('hex') + 'ff');
+    expect(bytes.toString('hex')).toBe(
+      '060103' + '0a0400505845' + '0914000011' + Buffer.from('Raspberry Pi Boot').toString('hex') + 'ff',
+    );
     expect(bytes.length).toBe(32);
   });
 

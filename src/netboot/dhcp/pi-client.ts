@@ -40,7 +40,8 @@ export function parsePiGuid(option97: Buffer | undefined): PiGuid | undefined {
   if (option97?.length !== 17 || option97[0] !== 0) return undefined;
   const kind = FOURCC[option97.subarray(1, 5).toString('hex')];
   if (!kind) return undefined;
-  const read = (offset: number) => (kind.byteOrder === 'le' ? option97.readUInt32LE(offset) : option97.readUInt32BE(offset));
+  const read = (offset: number) =>
+    kind.byteOrder === 'le' ? option97.readUInt32LE(offset) : option97.readUInt32BE(offset);
   return { ...kind, revision: read(5), serial8: read(13).toString(16).padStart(8, '0') };
 }
 

@@ -37,7 +37,10 @@ function bootMenuItem(type: number, description: string): Buffer {
 }
 
 export function encodePxeSubOptions(subOptions: readonly (readonly [number, Buffer])[]): Buffer {
-  return Buffer.concat([...subOptions.map(([tag, value]) => Buffer.concat([Buffer.from([tag, value.length]), value])), Buffer.from([PXE_SUBOPTION.END])]);
+  return Buffer.concat([
+    ...subOptions.map(([tag, value]) => Buffer.concat([Buffer.from([tag, value.length]), value])),
+    Buffer.from([PXE_SUBOPTION.END]),
+  ]);
 }
 
 /** Sub-options by tag; undefined when the bytes are not a well-formed TLV list. */

@@ -93,7 +93,11 @@ export function buildReply(request: DhcpMessage, spec: ReplySpec, server: Server
  * when the broadcast bit is clear, which needs an ARP entry user space cannot make; the Pi
  * bootloader never sets the bit and accepts broadcasts, as dnsmasq's PXE replies show.
  */
-export function replyDestination(request: DhcpMessage, reply: DhcpMessage, server: ServerInfo): { address: string; port: number } {
+export function replyDestination(
+  request: DhcpMessage,
+  reply: DhcpMessage,
+  server: ServerInfo,
+): { address: string; port: number } {
   if (request.giaddr !== ANY) return { address: request.giaddr, port: 67 };
   const type = reply.options.get(OPTION.MESSAGE_TYPE)?.[0];
   if (type !== MESSAGE_TYPE.NAK && request.ciaddr !== ANY) return { address: request.ciaddr, port: 68 };

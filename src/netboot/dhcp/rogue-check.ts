@@ -1,7 +1,16 @@
 import { randomInt } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { NetbootError } from '../errors.js';
-import { BOOTREPLY, BOOTREQUEST, decodeDhcp, DhcpDecodeError, encodeDhcp, FLAG_BROADCAST, HTYPE_ETHERNET, type DhcpMessage } from './codec.js';
+import {
+  BOOTREPLY,
+  BOOTREQUEST,
+  decodeDhcp,
+  DhcpDecodeError,
+  encodeDhcp,
+  FLAG_BROADCAST,
+  HTYPE_ETHERNET,
+  type DhcpMessage,
+} from './codec.js';
 import { getIp, getMessageType, MESSAGE_TYPE, OPTION, textBytes } from './options.js';
 import { PI_VENDOR_CLASS_PREFIX } from './pi-client.js';
 import { DHCP_SERVER_PORT } from './socket.js';
@@ -62,7 +71,13 @@ export interface ForeignServerWatch {
 }
 
 /** Listens on the client-port socket for replies from other servers; `onForeign` hears every one. */
-export function watchForeignServers(o: { socket: Socket; interface: string; mac: string; ourAddress: string; onForeign: (s: ForeignServer) => void }): ForeignServerWatch {
+export function watchForeignServers(o: {
+  socket: Socket;
+  interface: string;
+  mac: string;
+  ourAddress: string;
+  onForeign: (s: ForeignServer) => void;
+}): ForeignServerWatch {
   const listeners = new Set<(s: ForeignServer) => void>([o.onForeign]);
   const onMessage = (buf: Buffer, from: { address: string }) => {
     let msg: DhcpMessage;
@@ -86,7 +101,14 @@ export function watchForeignServers(o: { socket: Socket; interface: string; mac:
         await new Promise<void>((resolve, reject) =>
           o.socket.send(packet, DHCP_SERVER_PORT, '255.255.255.255', (err) =>
             err
-              ? reject(new NetbootError('DHCP_SOCKET_FAILED', `Cannot send a DHCP probe on ${o.interface}: ${err.message}; check that the interface is up`, { interface: o.interface }, { cause: err }))
+              ? reject(
+                  new NetbootError(
+                    'DHCP_SOCKET_FAILED',
+                    `Cannot send a DHCP probe on ${o.interface}: ${err.message}; check that the interface is up`,
+                    { interface: o.interface },
+                    { cause: err },
+                  ),
+                )
               : resolve(),
           ),
         );

@@ -70,7 +70,11 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
   const clock = o.clock ?? (() => new Date());
   const stats: DhcpStats = { received: 0, malformed: 0, dropped: 0, replies: 0, failed: 0 };
   const observer = createDhcpObserver(o.sink, log);
-  const server: ServerInfo = { address: lan.address, netmask: lan.netmask, broadcast: config.broadcast === 'limited' ? '255.255.255.255' : lan.broadcast };
+  const server: ServerInfo = {
+    address: lan.address,
+    netmask: lan.netmask,
+    broadcast: config.broadcast === 'limited' ? '255.255.255.255' : lan.broadcast,
+  };
   let serverSocket: Socket | undefined;
   let clientSocket: Socket | undefined;
   let watch: ForeignServerWatch | undefined;
@@ -93,7 +97,15 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
           : `Another DHCP server (${s.serverId}) answers on ${lan.interface} while rpi-deploy serves in full mode: clients may get conflicting addresses`;
     if (config.mode === 'full') log.error({ foreign: s }, message);
     else log.warn({ foreign: s }, message);
-    observer.record('dhcp.foreign-server', { interface: lan.interface, serverId: s.serverId, from: s.from, offered: s.offered, mode: config.mode, action, message });
+    observer.record('dhcp.foreign-server', {
+      interface: lan.interface,
+      serverId: s.serverId,
+      from: s.from,
+      offered: s.offered,
+      mode: config.mode,
+      action,
+      message,
+    });
   }
 
   function onPacket(buf: Buffer, from: { address: string; port: number }): void {
@@ -118,8 +130,16 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
         for (const reply of replies) {
           const to = replyDestination(request, reply, server);
           stats.replies++;
-          log.debug({ type: messageTypeName(reply.options.get(53)?.[0]), to: to.address, yiaddr: reply.yiaddr }, 'DHCP reply');
-          serverSocket?.send(encodeDhcp(reply), to.port, to.address, (err) => err && log.warn({ err, to }, 'DHCP reply not sent'));
+          log.debug(
+            { type: messageTypeName(reply.options.get(53)?.[0]), to: to.address, yiaddr: reply.yiaddr },
+            'DHCP reply',
+          );
+          serverSocket?.send(
+            encodeDhcp(reply),
+            to.port,
+            to.address,
+            (err) => err && log.warn({ err, to }, 'DHCP reply not sent'),
+          );
         }
       })
       .catch((err: unknown) => {
@@ -147,7 +167,15 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
         server,
         subnet: lan,
         ownMac: lan.mac,
-        leases: config.mode === 'full' ? await createLeaseService({ store: o.store, pool: poolOf(config, lan), leaseSeconds: config.leaseSeconds, declineHoldSeconds: config.declineHoldSeconds }) : null,
+        leases:
+          config.mode === 'full'
+            ? await createLeaseService({
+                store: o.store,
+                pool: poolOf(config, lan),
+                leaseSeconds: config.leaseSeconds,
+                declineHoldSeconds: config.declineHoldSeconds,
+              })
+            : null,
         grant: { leaseSeconds: config.leaseSeconds, router: config.router, dnsServers: config.dnsServers },
         declineHoldSeconds: config.declineHoldSeconds,
         gate: o.gate,
@@ -155,7 +183,13 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
         clock,
       });
       clientSocket = await openDeviceSocket({ interface: lan.interface, port: DHCP_CLIENT_PORT, shared: true });
-      watch = watchForeignServers({ socket: clientSocket, interface: lan.interface, mac: lan.mac, ourAddress: lan.address, onForeign: (s) => reportForeign(s, 'warned') });
+      watch = watchForeignServers({
+        socket: clientSocket,
+        interface: lan.interface,
+        mac: lan.mac,
+        ourAddress: lan.address,
+        onForeign: (s) => reportForeign(s, 'warned'),
+      });
       try {
         const found = config.foreignServer.probeMs > 0 ? await watch.probe(config.foreignServer.probeMs) : [];
         const refuse = config.mode === 'full' && !config.foreignServer.allowInFullMode;
@@ -172,7 +206,12 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
           log.warn(message);
           observer.publish('dhcp.warning', { code: 'DHCP_NO_SITE_SERVER', message });
         }
-        serverSocket = await openDeviceSocket({ interface: lan.interface, port: DHCP_SERVER_PORT, shared: false, recvBufferBytes: RECV_BUFFER_BYTES });
+        serverSocket = await openDeviceSocket({
+          interface: lan.interface,
+          port: DHCP_SERVER_PORT,
+          shared: false,
+          recvBufferBytes: RECV_BUFFER_BYTES,
+        });
       } catch (err) {
         watch.close();
         clientSocket.close();
@@ -182,7 +221,9 @@ export function createDhcpServer(o: DhcpServerOptions): DhcpServer {
       serverSocket.on('message', onPacket);
       if (config.foreignServer.recheckSeconds > 0 && config.foreignServer.probeMs > 0) {
         recheck = setInterval(() => {
-          watch?.probe(config.foreignServer.probeMs).catch((err: unknown) => log.warn({ err }, 'foreign DHCP server probe failed'));
+          watch
+            ?.probe(config.foreignServer.probeMs)
+            .catch((err: unknown) => log.warn({ err }, 'foreign DHCP server probe failed'));
         }, config.foreignServer.recheckSeconds * 1000);
         recheck.unref();
       }
@@ -214,7 +255,9 @@ function poolOf(config: DhcpConfig, lan: DeploymentLan): Pool {
 
 /** The range and reservations must lie on the interface's subnet, or clients get unusable addresses. */
 export function checkRange(config: DhcpConfig, lan: DeploymentLan): void {
-  const outside = [config.range.start, config.range.end, ...config.reservations.map((r) => r.ip)].filter((ip) => !isHostIn(lan, ip) || ip === lan.address);
+  const outside = [config.range.start, config.range.end, ...config.reservations.map((r) => r.ip)].filter(
+    (ip) => !isHostIn(lan, ip) || ip === lan.address,
+  );
   if (outside.length > 0) {
     throw new NetbootError(
       'DHCP_RANGE_OUTSIDE_SUBNET',

@@ -21,7 +21,13 @@ interface NativeDhcpSocket {
 
 const native = nativeAddon<NativeDhcpSocket>(
   'dhcp-socket',
-  (message, cause) => new NetbootError('DHCP_NATIVE_MISSING', `The interface-binding helper for DHCP is not built (${message})`, {}, { cause }),
+  (message, cause) =>
+    new NetbootError(
+      'DHCP_NATIVE_MISSING',
+      `The interface-binding helper for DHCP is not built (${message})`,
+      {},
+      { cause },
+    ),
 );
 
 export interface DeviceSocketOptions {
@@ -81,7 +87,12 @@ function socketError(o: DeviceSocketOptions, cause: NodeJS.ErrnoException): Netb
         { cause },
       );
     case 'ENODEV':
-      return new NetbootError('NETBOOT_INTERFACE_UNKNOWN', `Network interface ${o.interface} does not exist; check netboot.interface ("ip -brief link" lists them)`, details, { cause });
+      return new NetbootError(
+        'NETBOOT_INTERFACE_UNKNOWN',
+        `Network interface ${o.interface} does not exist; check netboot.interface ("ip -brief link" lists them)`,
+        details,
+        { cause },
+      );
     default:
       return new NetbootError('DHCP_SOCKET_FAILED', `Cannot open ${where}: ${cause.message}`, details, { cause });
   }

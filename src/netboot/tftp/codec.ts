@@ -67,7 +67,12 @@ export function decodePacket(buf: Buffer): TftpPacket {
       if (parts.length < 2) throw invalid('a request needs a file name and a mode');
       const [filename, mode] = parts as [string, string];
       if (filename === '') throw invalid('the file name is empty');
-      return { op: op === OPCODE.RRQ ? 'RRQ' : 'WRQ', filename, mode: mode.toLowerCase(), options: options(parts.slice(2)) };
+      return {
+        op: op === OPCODE.RRQ ? 'RRQ' : 'WRQ',
+        filename,
+        mode: mode.toLowerCase(),
+        options: options(parts.slice(2)),
+      };
     }
     case OPCODE.DATA:
       return { op: 'DATA', block: buf.readUInt16BE(2), data: buf.subarray(4) };
@@ -100,7 +105,10 @@ function header(op: number, extraBytes: number): Buffer {
 
 function withStrings(op: number, texts: readonly string[]): Buffer {
   const bodies = texts.map((t) => Buffer.from(t, 'latin1'));
-  const buf = header(op, bodies.reduce((n, b) => n + b.length + 1, 0));
+  const buf = header(
+    op,
+    bodies.reduce((n, b) => n + b.length + 1, 0),
+  );
   let at = 2;
   for (const b of bodies) {
     b.copy(buf, at);
@@ -110,7 +118,12 @@ function withStrings(op: number, texts: readonly string[]): Buffer {
   return buf;
 }
 
-export function encodeRequest(op: 'RRQ' | 'WRQ', filename: string, mode: string, opts: readonly TftpOption[] = []): Buffer {
+export function encodeRequest(
+  op: 'RRQ' | 'WRQ',
+  filename: string,
+  mode: string,
+  opts: readonly TftpOption[] = [],
+): Buffer {
   return withStrings(OPCODE[op], [filename, mode, ...opts.flat()]);
 }
 

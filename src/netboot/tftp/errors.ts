@@ -1,6 +1,10 @@
 import { AppError } from '../../lib/errors.js';
 
-export type TftpErrorCode = 'NETBOOT_TFTP_PACKET_INVALID' | 'NETBOOT_TFTP_LISTEN_FAILED' | 'NETBOOT_TFTP_NATIVE_MISSING' | 'NETBOOT_TFTP_SOCKET_FAILED';
+export type TftpErrorCode =
+  | 'NETBOOT_TFTP_PACKET_INVALID'
+  | 'NETBOOT_TFTP_LISTEN_FAILED'
+  | 'NETBOOT_TFTP_NATIVE_MISSING'
+  | 'NETBOOT_TFTP_SOCKET_FAILED';
 
 /**
  * A TFTP failure. `NETBOOT_TFTP_PACKET_INVALID` is what the decoder throws for bytes that are

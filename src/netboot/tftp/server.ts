@@ -87,7 +87,16 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
   const now = deps.now ?? (() => performance.now());
   const log = deps.log;
   const sessions = new Map<string, TftpSession | 'opening'>();
-  const stats: TftpStats = { requests: 0, active: 0, served: 0, probes: 0, failed: 0, refused: 0, duplicateRequests: 0, malformed: 0 };
+  const stats: TftpStats = {
+    requests: 0,
+    active: 0,
+    served: 0,
+    probes: 0,
+    failed: 0,
+    refused: 0,
+    duplicateRequests: 0,
+    malformed: 0,
+  };
   let listener: Socket | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -120,7 +129,8 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
       return;
     }
     if (packet.op === 'WRQ') return refuse(client, TFTP_ERROR.ACCESS_VIOLATION, 'This server is read-only');
-    if (packet.mode !== 'octet' && packet.mode !== 'netascii') return refuse(client, TFTP_ERROR.ILLEGAL_OPERATION, `Transfer mode ${packet.mode} is not supported; use octet`);
+    if (packet.mode !== 'octet' && packet.mode !== 'netascii')
+      return refuse(client, TFTP_ERROR.ILLEGAL_OPERATION, `Transfer mode ${packet.mode} is not supported; use octet`);
     if (sessions.size >= config.maxSessions) return refuse(client, TFTP_ERROR.NOT_DEFINED, 'Server busy; try again');
 
     sessions.set(key, 'opening');
@@ -130,7 +140,11 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
       if (stopped) return;
       if ('refused' in file) {
         log.debug({ client, path: packet.filename, refused: file.refused }, 'TFTP request refused');
-        return refuse(client, file.refused === 'not-found' ? TFTP_ERROR.FILE_NOT_FOUND : TFTP_ERROR.ACCESS_VIOLATION, file.message);
+        return refuse(
+          client,
+          file.refused === 'not-found' ? TFTP_ERROR.FILE_NOT_FOUND : TFTP_ERROR.ACCESS_VIOLATION,
+          file.message,
+        );
       }
       const bytes = packet.mode === 'netascii' ? toNetascii(file.bytes) : file.bytes;
       const n = negotiate(packet.options, bytes.length, config.limits);
@@ -186,7 +200,11 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
   return {
     async start() {
       transferSockets();
-      const socket = createSocket({ type: 'udp4', recvBufferSize: config.socketBufferBytes, sendBufferSize: config.socketBufferBytes });
+      const socket = createSocket({
+        type: 'udp4',
+        recvBufferSize: config.socketBufferBytes,
+        sendBufferSize: config.socketBufferBytes,
+      });
       try {
         await new Promise<void>((resolve, reject) => {
           socket.once('error', reject);
@@ -201,10 +219,15 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
             : code === 'EACCES' && config.port < 1024
               ? `the capability CAP_NET_BIND_SERVICE is missing (port ${config.port} is below 1024); run rpi-deploy as the service "rpi-deploy service install" sets up (or as root)`
               : (cause as Error).message;
-        throw new TftpError('NETBOOT_TFTP_LISTEN_FAILED', `Cannot serve TFTP on ${config.address}:${config.port}: ${reason}; check netboot.address and netboot.tftp.port`, {
-          address: config.address,
-          port: config.port,
-        }, { cause });
+        throw new TftpError(
+          'NETBOOT_TFTP_LISTEN_FAILED',
+          `Cannot serve TFTP on ${config.address}:${config.port}: ${reason}; check netboot.address and netboot.tftp.port`,
+          {
+            address: config.address,
+            port: config.port,
+          },
+          { cause },
+        );
       }
       socket.on('error', (err) => log.error({ err }, 'TFTP listening socket error'));
       socket.on('message', (msg, rinfo) => {

@@ -1,6 +1,16 @@
 import { decodePacket, decodeShortPacket, encodeError, encodeOack, type TftpOption } from './codec.js';
 import { TftpError } from './errors.js';
-import { onAck, onClientError, onSocketProgress, onTick, startTransfer, type Outcome, type Step, type Transfer, type TransferParams } from './transfer.js';
+import {
+  onAck,
+  onClientError,
+  onSocketProgress,
+  onTick,
+  startTransfer,
+  type Outcome,
+  type Step,
+  type Transfer,
+  type TransferParams,
+} from './transfer.js';
 import { openTransferSocket, type TransferSocket } from './transfer-socket.js';
 
 /** Who asked: the client's transfer identifier (RFC 1350 §4, its address and port). */

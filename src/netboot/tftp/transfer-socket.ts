@@ -52,7 +52,13 @@ interface NativeTftpSocket {
 /** The addon, loaded once; the server calls this at start so a missing build stops it there. */
 export const transferSockets = nativeAddon<NativeTftpSocket>(
   'tftp-socket',
-  (message, cause) => new TftpError('NETBOOT_TFTP_NATIVE_MISSING', `The TFTP transfer socket helper is not built (${message})`, {}, { cause }),
+  (message, cause) =>
+    new TftpError(
+      'NETBOOT_TFTP_NATIVE_MISSING',
+      `The TFTP transfer socket helper is not built (${message})`,
+      {},
+      { cause },
+    ),
 );
 
 export function openTransferSocket(o: {
@@ -71,11 +77,25 @@ export function openTransferSocket(o: {
   const native = transferSockets();
   let opened: { handle: object; port: number };
   try {
-    opened = native.open(o.address, o.client.address, o.client.port, o.bufferBytes, o.bytes, o.blksize, o.windowsize, (msg, code) => (msg === null ? o.onError(code ?? 'EUNKNOWN') : o.onDatagram(msg)));
+    opened = native.open(
+      o.address,
+      o.client.address,
+      o.client.port,
+      o.bufferBytes,
+      o.bytes,
+      o.blksize,
+      o.windowsize,
+      (msg, code) => (msg === null ? o.onError(code ?? 'EUNKNOWN') : o.onDatagram(msg)),
+    );
   } catch (cause) {
-    throw new TftpError('NETBOOT_TFTP_SOCKET_FAILED', `Cannot open a TFTP transfer socket on ${o.address} for ${o.client.address}:${o.client.port}: ${(cause as Error).message}`, {
-      address: o.address,
-    }, { cause });
+    throw new TftpError(
+      'NETBOOT_TFTP_SOCKET_FAILED',
+      `Cannot open a TFTP transfer socket on ${o.address} for ${o.client.address}:${o.client.port}: ${(cause as Error).message}`,
+      {
+        address: o.address,
+      },
+      { cause },
+    );
   }
   const { handle, port } = opened;
   let closed = false;

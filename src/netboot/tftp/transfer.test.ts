@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { onAck, onClientError, onSocketProgress, onTick, startTransfer, wireBlock, type Effect, type Transfer, type TransferParams } from './transfer.js';
+import {
+  onAck,
+  onClientError,
+  onSocketProgress,
+  onTick,
+  startTransfer,
+  wireBlock,
+  type Effect,
+  type Transfer,
+  type TransferParams,
+} from './transfer.js';
 
 const params = (p: Partial<TransferParams> = {}): TransferParams => ({
   sizeBytes: 1468 * 3 + 10,
@@ -26,39 +36,184 @@ function run(p: TransferParams, events: Array<[number, Ev]>): { t: Transfer; eff
 }
 
 const data = (first: number, last = first): Effect => ({ kind: 'data', first, last });
-const end = (outcome: string): Effect => ({ kind: 'end', outcome } as Effect);
+const end = (outcome: string): Effect => ({ kind: 'end', outcome }) as Effect;
 
 describe('TFTP transfer state machine', () => {
   it.each<[string, Partial<TransferParams>, Array<[number, Ev]>, Effect[][]]>([
-    ['lock-step after an OACK', {}, [[1, ['ack', 0]], [2, ['ack', 1]], [3, ['ack', 2]], [4, ['ack', 3]], [5, ['ack', 4]]],
-      [[{ kind: 'oack' }], [data(1)], [data(2)], [data(3)], [data(4)], [end('served')]]],
+    [
+      'lock-step after an OACK',
+      {},
+      [
+        [1, ['ack', 0]],
+        [2, ['ack', 1]],
+        [3, ['ack', 2]],
+        [4, ['ack', 3]],
+        [5, ['ack', 4]],
+      ],
+      [[{ kind: 'oack' }], [data(1)], [data(2)], [data(3)], [data(4)], [end('served')]],
+    ],
     ['no options: DATA 1 at once', { hasOack: false, sizeBytes: 5 }, [[1, ['ack', 1]]], [[data(1)], [end('served')]]],
     ['empty file: one empty block', { hasOack: false, sizeBytes: 0 }, [[1, ['ack', 1]]], [[data(1)], [end('served')]]],
-    ['a size that is a multiple of blksize ends with an empty block', { hasOack: false, sizeBytes: 1468 * 2 }, [[1, ['ack', 1]], [2, ['ack', 2]], [3, ['ack', 3]]],
-      [[data(1)], [data(2)], [data(3)], [end('served')]]],
-    ['a duplicate ACK sends nothing', {}, [[1, ['ack', 0]], [2, ['ack', 1]], [3, ['ack', 1]], [4, ['ack', 1]], [5, ['ack', 2]]],
-      [[{ kind: 'oack' }], [data(1)], [data(2)], [], [], [data(3)]]],
-    ['a duplicate ACK 0 after the OACK sends nothing', {}, [[1, ['ack', 0]], [2, ['ack', 0]]], [[{ kind: 'oack' }], [data(1)], []]],
-    ['an ACK for a block not yet sent is ignored', {}, [[1, ['ack', 0]], [2, ['ack', 3]], [3, ['ack', 1]]],
-      [[{ kind: 'oack' }], [data(1)], [], [data(2)]]],
-    ['an ACK other than 0 before the OACK is acknowledged is ignored', {}, [[1, ['ack', 1]], [2, ['ack', 0]]], [[{ kind: 'oack' }], [], [data(1)]]],
-    ['timeout resends the unacknowledged block, once per timeout', {}, [[1, ['ack', 0]], [500, ['tick']], [1001, ['tick']], [1500, ['tick']], [2001, ['tick']], [2002, ['ack', 1]]],
-      [[{ kind: 'oack' }], [data(1)], [], [data(1)], [], [data(1)], [data(2)]]],
-    ['timeout resends a lost OACK', {}, [[1000, ['tick']], [1001, ['ack', 0]]], [[{ kind: 'oack' }], [{ kind: 'oack' }], [data(1)]]],
-    ['too many timeouts end the transfer silently', { maxRetries: 2 }, [[1000, ['tick']], [2000, ['tick']], [3000, ['tick']], [4000, ['ack', 0]]],
-      [[{ kind: 'oack' }], [{ kind: 'oack' }], [{ kind: 'oack' }], [end('timeout')], []]],
-    ['progress resets the retry count', { maxRetries: 1 }, [[1000, ['tick']], [1001, ['ack', 0]], [2001, ['tick']], [2002, ['ack', 1]], [3002, ['tick']]],
-      [[{ kind: 'oack' }], [{ kind: 'oack' }], [data(1)], [data(1)], [data(2)], [data(2)]]],
-    ['the deadline ends the transfer with an ERROR', { deadlineAt: 1500 }, [[1, ['ack', 0]], [1500, ['tick']], [1600, ['ack', 1]]],
-      [[{ kind: 'oack' }], [data(1)], [{ kind: 'error', code: 0, message: 'Transfer deadline exceeded' }, end('deadline')], []]],
-    ['ERROR after the OACK is the Pi 5 tsize probe', {}, [[1, ['error']], [2, ['ack', 0]]], [[{ kind: 'oack' }], [end('probe')], []]],
-    ['ERROR during DATA aborts', {}, [[1, ['ack', 0]], [2, ['error']]], [[{ kind: 'oack' }], [data(1)], [end('aborted')]]],
-    ['windowsize 4: whole windows', { windowsize: 4, sizeBytes: 1468 * 9 }, [[1, ['ack', 0]], [2, ['ack', 4]], [3, ['ack', 8]], [4, ['ack', 10]]],
-      [[{ kind: 'oack' }], [data(1, 4)], [data(5, 8)], [data(9, 10)], [end('served')]]],
-    ['windowsize 4: an ACK short of the window restarts after it', { windowsize: 4, sizeBytes: 1468 * 9 }, [[1, ['ack', 0]], [2, ['ack', 2]], [3, ['ack', 4]], [4, ['ack', 2]]],
-      [[{ kind: 'oack' }], [data(1, 4)], [data(3, 6)], [data(5, 8)], []]],
-    ['windowsize 4: timeout resends everything unacknowledged', { windowsize: 4, sizeBytes: 1468 * 9 }, [[1, ['ack', 0]], [2, ['ack', 1]], [1002, ['tick']]],
-      [[{ kind: 'oack' }], [data(1, 4)], [data(2, 5)], [data(2, 5)]]],
+    [
+      'a size that is a multiple of blksize ends with an empty block',
+      { hasOack: false, sizeBytes: 1468 * 2 },
+      [
+        [1, ['ack', 1]],
+        [2, ['ack', 2]],
+        [3, ['ack', 3]],
+      ],
+      [[data(1)], [data(2)], [data(3)], [end('served')]],
+    ],
+    [
+      'a duplicate ACK sends nothing',
+      {},
+      [
+        [1, ['ack', 0]],
+        [2, ['ack', 1]],
+        [3, ['ack', 1]],
+        [4, ['ack', 1]],
+        [5, ['ack', 2]],
+      ],
+      [[{ kind: 'oack' }], [data(1)], [data(2)], [], [], [data(3)]],
+    ],
+    [
+      'a duplicate ACK 0 after the OACK sends nothing',
+      {},
+      [
+        [1, ['ack', 0]],
+        [2, ['ack', 0]],
+      ],
+      [[{ kind: 'oack' }], [data(1)], []],
+    ],
+    [
+      'an ACK for a block not yet sent is ignored',
+      {},
+      [
+        [1, ['ack', 0]],
+        [2, ['ack', 3]],
+        [3, ['ack', 1]],
+      ],
+      [[{ kind: 'oack' }], [data(1)], [], [data(2)]],
+    ],
+    [
+      'an ACK other than 0 before the OACK is acknowledged is ignored',
+      {},
+      [
+        [1, ['ack', 1]],
+        [2, ['ack', 0]],
+      ],
+      [[{ kind: 'oack' }], [], [data(1)]],
+    ],
+    [
+      'timeout resends the unacknowledged block, once per timeout',
+      {},
+      [
+        [1, ['ack', 0]],
+        [500, ['tick']],
+        [1001, ['tick']],
+        [1500, ['tick']],
+        [2001, ['tick']],
+        [2002, ['ack', 1]],
+      ],
+      [[{ kind: 'oack' }], [data(1)], [], [data(1)], [], [data(1)], [data(2)]],
+    ],
+    [
+      'timeout resends a lost OACK',
+      {},
+      [
+        [1000, ['tick']],
+        [1001, ['ack', 0]],
+      ],
+      [[{ kind: 'oack' }], [{ kind: 'oack' }], [data(1)]],
+    ],
+    [
+      'too many timeouts end the transfer silently',
+      { maxRetries: 2 },
+      [
+        [1000, ['tick']],
+        [2000, ['tick']],
+        [3000, ['tick']],
+        [4000, ['ack', 0]],
+      ],
+      [[{ kind: 'oack' }], [{ kind: 'oack' }], [{ kind: 'oack' }], [end('timeout')], []],
+    ],
+    [
+      'progress resets the retry count',
+      { maxRetries: 1 },
+      [
+        [1000, ['tick']],
+        [1001, ['ack', 0]],
+        [2001, ['tick']],
+        [2002, ['ack', 1]],
+        [3002, ['tick']],
+      ],
+      [[{ kind: 'oack' }], [{ kind: 'oack' }], [data(1)], [data(1)], [data(2)], [data(2)]],
+    ],
+    [
+      'the deadline ends the transfer with an ERROR',
+      { deadlineAt: 1500 },
+      [
+        [1, ['ack', 0]],
+        [1500, ['tick']],
+        [1600, ['ack', 1]],
+      ],
+      [
+        [{ kind: 'oack' }],
+        [data(1)],
+        [{ kind: 'error', code: 0, message: 'Transfer deadline exceeded' }, end('deadline')],
+        [],
+      ],
+    ],
+    [
+      'ERROR after the OACK is the Pi 5 tsize probe',
+      {},
+      [
+        [1, ['error']],
+        [2, ['ack', 0]],
+      ],
+      [[{ kind: 'oack' }], [end('probe')], []],
+    ],
+    [
+      'ERROR during DATA aborts',
+      {},
+      [
+        [1, ['ack', 0]],
+        [2, ['error']],
+      ],
+      [[{ kind: 'oack' }], [data(1)], [end('aborted')]],
+    ],
+    [
+      'windowsize 4: whole windows',
+      { windowsize: 4, sizeBytes: 1468 * 9 },
+      [
+        [1, ['ack', 0]],
+        [2, ['ack', 4]],
+        [3, ['ack', 8]],
+        [4, ['ack', 10]],
+      ],
+      [[{ kind: 'oack' }], [data(1, 4)], [data(5, 8)], [data(9, 10)], [end('served')]],
+    ],
+    [
+      'windowsize 4: an ACK short of the window restarts after it',
+      { windowsize: 4, sizeBytes: 1468 * 9 },
+      [
+        [1, ['ack', 0]],
+        [2, ['ack', 2]],
+        [3, ['ack', 4]],
+        [4, ['ack', 2]],
+      ],
+      [[{ kind: 'oack' }], [data(1, 4)], [data(3, 6)], [data(5, 8)], []],
+    ],
+    [
+      'windowsize 4: timeout resends everything unacknowledged',
+      { windowsize: 4, sizeBytes: 1468 * 9 },
+      [
+        [1, ['ack', 0]],
+        [2, ['ack', 1]],
+        [1002, ['tick']],
+      ],
+      [[{ kind: 'oack' }], [data(1, 4)], [data(2, 5)], [data(2, 5)]],
+    ],
   ])('%s', (_case, p, events, want) => expect(run(params(p), events).effects).toEqual(want));
 
   it('wraps the block counter past 65535 (to 0) and finishes a 70000-block file', () => {

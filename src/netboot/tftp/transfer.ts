@@ -76,15 +76,22 @@ function next(t: TransferParams & { totalBlocks: number }, p: Progress): Transfe
 function sendWindow(t: Transfer, acked: number, now: number): Step {
   const first = acked + 1;
   const last = Math.min(acked + t.windowsize, t.totalBlocks);
-  return [next(t, { phase: 'data', acked, sent: Math.max(t.sent, last), retries: 0, retransmitAt: now + t.timeoutMs }), [{ kind: 'data', first, last }]];
+  return [
+    next(t, { phase: 'data', acked, sent: Math.max(t.sent, last), retries: 0, retransmitAt: now + t.timeoutMs }),
+    [{ kind: 'data', first, last }],
+  ];
 }
 
 export function startTransfer(p: TransferParams, now: number): Step {
-  const t = next({ ...p, totalBlocks: Math.floor(p.sizeBytes / p.blksize) + 1 }, { phase: 'oack', acked: 0, sent: 0, retries: 0, retransmitAt: now + p.timeoutMs });
+  const t = next(
+    { ...p, totalBlocks: Math.floor(p.sizeBytes / p.blksize) + 1 },
+    { phase: 'oack', acked: 0, sent: 0, retries: 0, retransmitAt: now + p.timeoutMs },
+  );
   return p.hasOack ? [t, [{ kind: 'oack' }]] : sendWindow(t, 0, now);
 }
 
-const finished = (t: Transfer, acked = t.acked): Transfer => next(t, { phase: 'done', acked, sent: t.sent, retries: t.retries, retransmitAt: t.retransmitAt });
+const finished = (t: Transfer, acked = t.acked): Transfer =>
+  next(t, { phase: 'done', acked, sent: t.sent, retries: t.retries, retransmitAt: t.retransmitAt });
 
 /**
  * An ACK advances the transfer only if it acknowledges a block that was sent and not yet
@@ -112,7 +119,13 @@ export function onAck(t: Transfer, block: number, now: number): Step {
  */
 export function onSocketProgress(t: Transfer, acked: number, sent: number, sentAt: number): Transfer {
   if (t.phase !== 'data' || acked <= t.acked) return t;
-  return next(t, { phase: 'data', acked, sent: Math.max(t.sent, sent), retries: 0, retransmitAt: sentAt + t.timeoutMs });
+  return next(t, {
+    phase: 'data',
+    acked,
+    sent: Math.max(t.sent, sent),
+    retries: 0,
+    retransmitAt: sentAt + t.timeoutMs,
+  });
 }
 
 /** The client sent ERROR: the transfer ends without a reply (RFC 1350 §7 errors are not acknowledged). */
@@ -125,10 +138,22 @@ export function onClientError(t: Transfer): Step {
 export function onTick(t: Transfer, now: number): Step {
   if (t.phase === 'done') return [t, []];
   if (now >= t.deadlineAt) {
-    return [finished(t), [{ kind: 'error', code: 0, message: 'Transfer deadline exceeded' }, { kind: 'end', outcome: 'deadline' }]];
+    return [
+      finished(t),
+      [
+        { kind: 'error', code: 0, message: 'Transfer deadline exceeded' },
+        { kind: 'end', outcome: 'deadline' },
+      ],
+    ];
   }
   if (now < t.retransmitAt) return [t, []];
   if (t.retries >= t.maxRetries) return [finished(t), [{ kind: 'end', outcome: 'timeout' }]];
-  const again = next(t, { phase: t.phase, acked: t.acked, sent: t.sent, retries: t.retries + 1, retransmitAt: now + t.timeoutMs });
+  const again = next(t, {
+    phase: t.phase,
+    acked: t.acked,
+    sent: t.sent,
+    retries: t.retries + 1,
+    retransmitAt: now + t.timeoutMs,
+  });
   return [again, [t.phase === 'oack' ? { kind: 'oack' } : { kind: 'data', first: t.acked + 1, last: t.sent }]];
 }

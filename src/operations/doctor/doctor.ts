@@ -33,7 +33,11 @@ export interface DoctorOptions {
  */
 export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   const now = (o.clock ?? (() => new Date()))();
-  const report = (checks: DoctorCheck[]): DoctorReport => ({ status: overall(checks), ranAt: now.toISOString(), checks });
+  const report = (checks: DoctorCheck[]): DoctorReport => ({
+    status: overall(checks),
+    ranAt: now.toISOString(),
+    checks,
+  });
   let config: Readonly<Config>;
   try {
     config = o.config();
@@ -45,19 +49,37 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   try {
     data = await o.data(config);
   } catch (err) {
-    checks.push(fail('data-dir', `cannot open the database in ${config.dataDir}: ${(err as Error).message}`, `make ${config.dataDir} writable for the user rpi-deploy runs as`));
+    checks.push(
+      fail(
+        'data-dir',
+        `cannot open the database in ${config.dataDir}: ${(err as Error).message}`,
+        `make ${config.dataDir} writable for the user rpi-deploy runs as`,
+      ),
+    );
     return report(checks);
   }
   try {
     const images = (await data.images.list()).filter((i) => i.active);
     const largestImageBytes = Math.max(0, ...images.map((i) => i.storedBytes));
-    checks.push(await checkDataDir(config.dataDir, { lowBytes: config.management.diskLowMiB * 2 ** 20, largestImageBytes }));
+    checks.push(
+      await checkDataDir(config.dataDir, { lowBytes: config.management.diskLowMiB * 2 ** 20, largestImageBytes }),
+    );
     const { check, lan } = checkInterface(config.netboot);
     checks.push(check);
-    checks.push(o.serving ? pass('ports', 'ports 67/69 and both listeners are held by this server') : await checkPorts(config));
-    if (lan && o.serving) checks.push(pass('foreign-dhcp', 'the running server probed for other DHCP servers before serving'));
+    checks.push(
+      o.serving ? pass('ports', 'ports 67/69 and both listeners are held by this server') : await checkPorts(config),
+    );
+    if (lan && o.serving)
+      checks.push(pass('foreign-dhcp', 'the running server probed for other DHCP servers before serving'));
     else if (lan && o.probe) checks.push(await checkForeignDhcp(config.netboot, lan));
-    else if (lan) checks.push(warn('foreign-dhcp', 'not probed for other DHCP servers (--no-probe)', 'run rpi-deploy doctor without --no-probe'));
+    else if (lan)
+      checks.push(
+        warn(
+          'foreign-dhcp',
+          'not probed for other DHCP servers (--no-probe)',
+          'run rpi-deploy doctor without --no-probe',
+        ),
+      );
     const batches = await activeBatches(data);
     checks.push(await checkBatchImages(data, batches), await checkPools(data, batches));
     checks.push(...(await checkNetbootFiles(data, { dataDir: config.dataDir, netboot: config.netboot })));

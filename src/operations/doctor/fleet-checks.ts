@@ -28,11 +28,25 @@ const label = (b: Batch) => `batch ${b.id} (${b.venue} ${b.product}${b.name ? ` 
 
 /** Each product with an active batch has an active image to write. */
 export async function checkBatchImages(v: FleetView, batches: readonly Batch[]): Promise<DoctorCheck> {
-  if (batches.length === 0) return warn('batch-images', 'no active batch: boards that enroll get no name', 'open one: rpi-deploy batch create --venue CODE --product CODE --count N --activate');
+  if (batches.length === 0)
+    return warn(
+      'batch-images',
+      'no active batch: boards that enroll get no name',
+      'open one: rpi-deploy batch create --venue CODE --product CODE --count N --activate',
+    );
   const missing: string[] = [];
-  for (const b of batches) if (!(await v.images.active(b.product))) missing.push(`${label(b)} has no active ${b.product} image`);
-  if (missing.length > 0) return fail('batch-images', missing.join('; '), 'import and activate one: rpi-deploy image add FILE --product CODE --version V --activate');
-  return pass('batch-images', `every active batch's product has an active image (${[...new Set(batches.map((b) => b.product))].join(', ')})`);
+  for (const b of batches)
+    if (!(await v.images.active(b.product))) missing.push(`${label(b)} has no active ${b.product} image`);
+  if (missing.length > 0)
+    return fail(
+      'batch-images',
+      missing.join('; '),
+      'import and activate one: rpi-deploy image add FILE --product CODE --version V --activate',
+    );
+  return pass(
+    'batch-images',
+    `every active batch's product has an active image (${[...new Set(batches.map((b) => b.product))].join(', ')})`,
+  );
 }
 
 /** Each active batch that names boards from a pool has names left in it. */
@@ -46,7 +60,8 @@ export async function checkPools(v: FleetView, batches: readonly Batch[]): Promi
     counts.push(`${b.venue} ${b.product}: ${free} free`);
     if (free === 0) empty.push(`${label(b)}: the ${b.venue} ${b.product} pool has no free names`);
   }
-  if (empty.length > 0) return fail('pools', empty.join('; '), 'add names: rpi-deploy pool import VENUE --product CODE --range 61-80');
+  if (empty.length > 0)
+    return fail('pools', empty.join('; '), 'add names: rpi-deploy pool import VENUE --product CODE --range 61-80');
   return pass('pools', counts.length > 0 ? counts.join(', ') : 'no active batch names boards from a pool');
 }
 
@@ -54,9 +69,16 @@ export async function checkPools(v: FleetView, batches: readonly Batch[]): Promi
  * `netboot build` left an intact stage 1 and runtime bundle (the bundle's node is for arm64), and
  * the kernel boards boot (from the boot-files directory or each active image) is there.
  */
-export async function checkNetbootFiles(v: FleetView, o: { dataDir: string; netboot: Config['netboot'] }): Promise<DoctorCheck[]> {
+export async function checkNetbootFiles(
+  v: FleetView,
+  o: { dataDir: string; netboot: Config['netboot'] },
+): Promise<DoctorCheck[]> {
   const manifest = await readBuildManifest(o.dataDir);
-  if (!manifest) return [fail('netboot-files', `no network-boot build in ${netbootDir(o.dataDir)}`, BUILD_HINT), fail('runtime-arm64', 'no runtime bundle to check', BUILD_HINT)];
+  if (!manifest)
+    return [
+      fail('netboot-files', `no network-boot build in ${netbootDir(o.dataDir)}`, BUILD_HINT),
+      fail('runtime-arm64', 'no runtime bundle to check', BUILD_HINT),
+    ];
   const dir = netbootDir(o.dataDir);
   const broken: string[] = [];
   for (const a of [manifest.stage1, manifest.runtime]) {
@@ -69,17 +91,32 @@ export async function checkNetbootFiles(v: FleetView, o: { dataDir: string; netb
     broken.length > 0
       ? fail('netboot-files', broken.join('; '), `${BUILD_HINT} --force`)
       : kernels.length > 0
-        ? fail('netboot-files', kernels.join('; '), 'activate a Raspberry Pi OS image for Pi 5 (its boot partition holds kernel_2712.img)')
+        ? fail(
+            'netboot-files',
+            kernels.join('; '),
+            'activate a Raspberry Pi OS image for Pi 5 (its boot partition holds kernel_2712.img)',
+          )
         : pass('netboot-files', `stage 1 and runtime bundle built ${manifest.builtAt}; ${PI5_KERNEL} present`);
-  if (broken.some((b) => b.startsWith(manifest.runtime.file))) return [files, fail('runtime-arm64', 'the runtime bundle is damaged', `${BUILD_HINT} --force`)];
+  if (broken.some((b) => b.startsWith(manifest.runtime.file)))
+    return [files, fail('runtime-arm64', 'the runtime bundle is damaged', `${BUILD_HINT} --force`)];
   const machine = await elfMachineInTar(join(dir, manifest.runtime.file), 'usr/bin/node');
-  const arch = machine === 'arm64' ? pass('runtime-arm64', `the runtime bundle's node is for arm64`) : fail('runtime-arm64', `the runtime bundle's node is ${machine ?? 'missing'}, not arm64: boards cannot run it`, `${BUILD_HINT} --force`);
+  const arch =
+    machine === 'arm64'
+      ? pass('runtime-arm64', `the runtime bundle's node is for arm64`)
+      : fail(
+          'runtime-arm64',
+          `the runtime bundle's node is ${machine ?? 'missing'}, not arm64: boards cannot run it`,
+          `${BUILD_HINT} --force`,
+        );
   return [files, arch];
 }
 
 /** What boards would not find: the Pi 5 kernel in the boot-files directory, or in active images. */
 async function kernelProblems(v: FleetView, bootFilesDir: string | null): Promise<string[]> {
-  if (bootFilesDir !== null) return existsSync(join(bootFilesDir, PI5_KERNEL)) ? [] : [`${bootFilesDir} (netboot.tftp.bootFilesDir) has no ${PI5_KERNEL}`];
+  if (bootFilesDir !== null)
+    return existsSync(join(bootFilesDir, PI5_KERNEL))
+      ? []
+      : [`${bootFilesDir} (netboot.tftp.bootFilesDir) has no ${PI5_KERNEL}`];
   const active: Image[] = (await v.images.list()).filter((i) => i.active);
   if (active.length === 0) return ['no active image to take the kernel from'];
   const problems: string[] = [];

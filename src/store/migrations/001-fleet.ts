@@ -60,7 +60,11 @@ export const fleetInitial: Migration = {
       .addColumn('finished_at', 'text')
       .addColumn('updated_at', 'text', (c) => c.notNull())
       .execute();
-    await db.schema.createIndex('batches_pick').on('batches').columns(['status', 'venue_code', 'product_code']).execute();
+    await db.schema
+      .createIndex('batches_pick')
+      .on('batches')
+      .columns(['status', 'venue_code', 'product_code'])
+      .execute();
 
     await db.schema
       .createTable('devices')
@@ -117,7 +121,11 @@ export const fleetInitial: Migration = {
       .addColumn('batch_id', 'integer')
       .addColumn('image_id', 'integer')
       .addColumn('status', 'text', (c) =>
-        c.notNull().check(sql`status in ('enrolled', 'downloading', 'writing', 'verifying', 'customizing', 'success', 'failed')`),
+        c
+          .notNull()
+          .check(
+            sql`status in ('enrolled', 'downloading', 'writing', 'verifying', 'customizing', 'success', 'failed')`,
+          ),
       )
       .addColumn('error', 'text')
       .addColumn('ip', 'text')
@@ -132,7 +140,11 @@ export const fleetInitial: Migration = {
       .execute();
     await db.schema.createIndex('deployments_serial').on('deployments').column('serial').execute();
     await db.schema.createIndex('deployments_status').on('deployments').column('status').execute();
-    await db.schema.createIndex('deployments_venue_time').on('deployments').columns(['venue_code', 'enrolled_at']).execute();
+    await db.schema
+      .createIndex('deployments_venue_time')
+      .on('deployments')
+      .columns(['venue_code', 'enrolled_at'])
+      .execute();
     await db.schema.createIndex('deployments_batch').on('deployments').column('batch_id').execute();
 
     await db.schema
@@ -171,8 +183,20 @@ export const fleetInitial: Migration = {
     await db
       .insertInto('products' as never)
       .values([
-        { code: 'KXP2', name: 'KartXPro recorder', hostname_pattern: 'KXP2-{venue}-{number:3}', builtin: 1, created_at: now },
-        { code: 'RXP2', name: 'RaceXPro recorder', hostname_pattern: 'RXP2-{venue}-{serial}', builtin: 1, created_at: now },
+        {
+          code: 'KXP2',
+          name: 'KartXPro recorder',
+          hostname_pattern: 'KXP2-{venue}-{number:3}',
+          builtin: 1,
+          created_at: now,
+        },
+        {
+          code: 'RXP2',
+          name: 'RaceXPro recorder',
+          hostname_pattern: 'RXP2-{venue}-{serial}',
+          builtin: 1,
+          created_at: now,
+        },
       ] as never)
       .execute();
   },

@@ -29,6 +29,12 @@ export const imagesStore: Migration = {
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addUniqueConstraint('images_product_version', ['product_code', 'version'])
       .execute();
-    await db.schema.createIndex('images_one_active_per_product').on('images').column('product_code').unique().where(sql.ref('active'), '=', 1).execute();
+    await db.schema
+      .createIndex('images_one_active_per_product')
+      .on('images')
+      .column('product_code')
+      .unique()
+      .where(sql.ref('active'), '=', 1)
+      .execute();
   },
 };

@@ -8,5 +8,13 @@ import { netbootTokens } from './008-netboot.js';
 import type { Migration } from './types.js';
 
 /** Every migration, in the order it is applied. Append only. */
-export const MIGRATIONS: readonly Migration[] = [fleetInitial, reimage, imagesStore, deviceApi, dhcpLeases, management, netbootTokens];
+export const MIGRATIONS: readonly Migration[] = [
+  fleetInitial,
+  reimage,
+  imagesStore,
+  deviceApi,
+  dhcpLeases,
+  management,
+  netbootTokens,
+];
 export type { Migration } from './types.js';

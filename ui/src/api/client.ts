@@ -76,7 +76,12 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
     const body = JSON.parse(text) as { error?: unknown; code?: unknown; details?: unknown };
     if (typeof body.error === 'string') {
       const details = body.details && typeof body.details === 'object' ? (body.details as Record<string, unknown>) : {};
-      return new ApiError(body.error, res.status, typeof body.code === 'string' ? body.code : `HTTP_${res.status}`, details);
+      return new ApiError(
+        body.error,
+        res.status,
+        typeof body.code === 'string' ? body.code : `HTTP_${res.status}`,
+        details,
+      );
     }
   } catch {
     // not JSON: fall through to the status line
@@ -107,7 +112,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       });
     } catch (cause) {
       if (o.signal?.aborted) throw cause;
-      throw new ApiError('The rpi-deploy server cannot be reached; check that it is running and the network cable', 0, NETWORK_ERROR);
+      throw new ApiError(
+        'The rpi-deploy server cannot be reached; check that it is running and the network cable',
+        0,
+        NETWORK_ERROR,
+      );
     }
     if (!res.ok) {
       const error = await errorFromResponse(res);
@@ -123,7 +132,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     request,
     get: (path, query, signal) => request('GET', path, { ...(query && { query }), ...(signal && { signal }) }),
     // A bodyless POST sends no body and no Content-Type (the server refuses an empty JSON body).
-    post: (path, body, query) => request('POST', path, { ...(body !== undefined && { body }), ...(query && { query }) }),
+    post: (path, body, query) =>
+      request('POST', path, { ...(body !== undefined && { body }), ...(query && { query }) }),
     patch: (path, body) => request('PATCH', path, { body }),
     del: (path, query) => request('DELETE', path, { ...(query && { query }) }),
     writeHeaders,

@@ -50,8 +50,10 @@ export function createEndpoints(api: ApiClient) {
   const seg = encodeURIComponent;
   return {
     auth: {
-      me: (signal?: AbortSignal) => api.request<Session>('GET', '/auth/me', { expectUnauthorized: true, ...(signal && { signal }) }),
-      login: (username: string, password: string) => api.request<Session>('POST', '/auth/login', { body: { username, password }, expectUnauthorized: true }),
+      me: (signal?: AbortSignal) =>
+        api.request<Session>('GET', '/auth/me', { expectUnauthorized: true, ...(signal && { signal }) }),
+      login: (username: string, password: string) =>
+        api.request<Session>('POST', '/auth/login', { body: { username, password }, expectUnauthorized: true }),
       logout: () => api.post<void>('/auth/logout'),
       setupStatus: () => api.get<SetupStatus>('/auth/setup'),
       setup: (input: SetupRequest) => api.post<Session>('/auth/setup', input),
@@ -62,8 +64,13 @@ export function createEndpoints(api: ApiClient) {
       get: (code: string, signal?: AbortSignal) => api.get<Venue>(`/venues/${seg(code)}`, undefined, signal),
       create: (input: VenueInput) => api.post<Venue>('/venues', input),
       update: (code: string, patch: VenuePatch) => api.patch<Venue>(`/venues/${seg(code)}`, patch),
-      remove: (code: string, force = false) => api.del<{ releasedHostnames?: string[] } | undefined>(`/venues/${seg(code)}`, force ? { force: true } : undefined),
-      stats: (code: string, signal?: AbortSignal) => api.get<VenueStats>(`/venues/${seg(code)}/stats`, undefined, signal),
+      remove: (code: string, force = false) =>
+        api.del<{ releasedHostnames?: string[] } | undefined>(
+          `/venues/${seg(code)}`,
+          force ? { force: true } : undefined,
+        ),
+      stats: (code: string, signal?: AbortSignal) =>
+        api.get<VenueStats>(`/venues/${seg(code)}/stats`, undefined, signal),
     },
     products: {
       list: (signal?: AbortSignal) => api.get<Product[]>('/products', undefined, signal),
@@ -73,26 +80,32 @@ export function createEndpoints(api: ApiClient) {
     pools: {
       list: (venue: string, filter: { product?: string; status?: PoolStatus } = {}, signal?: AbortSignal) =>
         api.get<PoolEntry[]>(`/venues/${seg(venue)}/pool`, filter, signal),
-      import: (venue: string, input: PoolImportRequest) => api.post<PoolImportResult>(`/venues/${seg(venue)}/pool/import`, input),
+      import: (venue: string, input: PoolImportRequest) =>
+        api.post<PoolImportResult>(`/venues/${seg(venue)}/pool/import`, input),
       release: (hostname: string) => api.post<PoolNameChange>(`/pool/${seg(hostname)}/release`),
-      retire: (hostname: string, force = false) => api.post<PoolNameChange>(`/pool/${seg(hostname)}/retire`, undefined, force ? { force: true } : undefined),
+      retire: (hostname: string, force = false) =>
+        api.post<PoolNameChange>(`/pool/${seg(hostname)}/retire`, undefined, force ? { force: true } : undefined),
       stats: (venue?: string, signal?: AbortSignal) => api.get<PoolStats[]>('/pool/stats', { venue }, signal),
     },
     batches: {
-      list: (filter: { venue?: string; status?: BatchStatus } = {}, signal?: AbortSignal) => api.get<Batch[]>('/batches', filter, signal),
+      list: (filter: { venue?: string; status?: BatchStatus } = {}, signal?: AbortSignal) =>
+        api.get<Batch[]>('/batches', filter, signal),
       get: (id: number) => api.get<Batch>(`/batches/${id}`),
       create: (input: BatchInput) => api.post<Batch>('/batches', input),
       act: (id: number, action: 'activate' | 'pause' | 'cancel') => api.post<Batch>(`/batches/${id}/${action}`),
     },
     deployments: {
       list: (query: DeploymentQuery, signal?: AbortSignal) => api.get<DeploymentPage>('/deployments', query, signal),
-      get: (id: number, signal?: AbortSignal) => api.get<{ deployment: Deployment; history: HistoryEntry[] }>(`/deployments/${id}`, undefined, signal),
+      get: (id: number, signal?: AbortSignal) =>
+        api.get<{ deployment: Deployment; history: HistoryEntry[] }>(`/deployments/${id}`, undefined, signal),
       /** The CSV download of the same filter (a plain link: the browser saves the file). */
-      csvUrl: (query: Omit<DeploymentQuery, 'limit' | 'offset' | 'format'>) => apiUrl('/deployments', { ...query, format: 'csv' }),
+      csvUrl: (query: Omit<DeploymentQuery, 'limit' | 'offset' | 'format'>) =>
+        apiUrl('/deployments', { ...query, format: 'csv' }),
     },
     devices: {
       list: (signal?: AbortSignal) => api.get<Device[]>('/devices', undefined, signal),
-      get: (serial: string, signal?: AbortSignal) => api.get<{ device: Device; deployments: Deployment[] }>(`/devices/${seg(serial)}`, undefined, signal),
+      get: (serial: string, signal?: AbortSignal) =>
+        api.get<{ device: Device; deployments: Deployment[] }>(`/devices/${seg(serial)}`, undefined, signal),
       reimage: (serial: string) => api.post<Device>(`/devices/${seg(serial)}/reimage`),
     },
     images: {
@@ -101,7 +114,8 @@ export function createEndpoints(api: ApiClient) {
       deactivate: (id: number) => api.post<Image>(`/images/${id}/deactivate`),
       remove: (id: number, force = false) => api.del<void>(`/images/${id}`, force ? { force: true } : undefined),
       /** Where the upload goes (see upload.ts: a raw body with progress events). */
-      uploadUrl: (meta: { product: string; version: string; notes?: string; filename: string }) => apiUrl('/images', meta),
+      uploadUrl: (meta: { product: string; version: string; notes?: string; filename: string }) =>
+        apiUrl('/images', meta),
     },
     users: {
       list: (signal?: AbortSignal) => api.get<User[]>('/users', undefined, signal),
@@ -115,7 +129,8 @@ export function createEndpoints(api: ApiClient) {
       revoke: (id: number) => api.del<ApiToken>(`/tokens/${id}`),
     },
     audit: {
-      list: (query: { limit?: number; before?: number }, signal?: AbortSignal) => api.get<AuditEntry[]>('/audit', query, signal),
+      list: (query: { limit?: number; before?: number }, signal?: AbortSignal) =>
+        api.get<AuditEntry[]>('/audit', query, signal),
     },
     system: {
       get: (signal?: AbortSignal) => api.get<SystemStatus>('/system', undefined, signal),

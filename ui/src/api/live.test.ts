@@ -44,7 +44,13 @@ const frame = (e: FleetEvent) => `id: ${e.seq ?? ''}\ndata: ${JSON.stringify(e)}
 function collect(url: string, extra: { idleTimeoutMs?: number } = {}) {
   const events: FleetEvent[] = [];
   const states: LiveStatus[] = [];
-  sub = subscribeLive({ url, onEvent: (e) => events.push(e), onStatus: (s) => states.push(s), retryDelayMs: () => 20, ...extra });
+  sub = subscribeLive({
+    url,
+    onEvent: (e) => events.push(e),
+    onStatus: (s) => states.push(s),
+    retryDelayMs: () => 20,
+    ...extra,
+  });
   return { events, states };
 }
 
@@ -119,13 +125,22 @@ describe('subscribeLive', () => {
   it('takes the seq of a "ready" control message as the catch-up point, and reconnects when "dropped"', async () => {
     const { url, requests } = await sseServer((_req, res, attempt) => {
       open(res);
-      if (attempt === 1) res.write(frame(event(3)) + 'event: ready\ndata: {"seq":40}\n\n' + 'event: dropped\ndata: {"reason":"too slow"}\n\n');
+      if (attempt === 1)
+        res.write(
+          frame(event(3)) + 'event: ready\ndata: {"seq":40}\n\n' + 'event: dropped\ndata: {"reason":"too slow"}\n\n',
+        );
       else res.write('event: ready\ndata: {"seq":41}\n\n' + frame(event(42)));
     });
     const ready: number[] = [];
     const events: FleetEvent[] = [];
     const states: LiveStatus[] = [];
-    sub = subscribeLive({ url, onEvent: (e) => events.push(e), onReady: (s) => ready.push(s.lastSeq!), onStatus: (s) => states.push(s), retryDelayMs: () => 20 });
+    sub = subscribeLive({
+      url,
+      onEvent: (e) => events.push(e),
+      onReady: (s) => ready.push(s.lastSeq!),
+      onStatus: (s) => states.push(s),
+      retryDelayMs: () => 20,
+    });
     await until(() => events.length === 2, 'the event after the drop');
     expect(requests).toEqual(['/api/v1/events', '/api/v1/events?after=40']);
     expect(ready).toEqual([40, 41]);

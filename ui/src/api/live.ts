@@ -89,7 +89,8 @@ export function createSseParser(): (chunk: string) => SseMessage[] {
       const line = buffer.slice(start, newline.index);
       start = newline.index + newline[0].length;
       if (line === '') {
-        if (data.length > 0) out.push({ data: data.join('\n'), ...(id !== undefined && { id }), ...(event !== undefined && { event }) });
+        if (data.length > 0)
+          out.push({ data: data.join('\n'), ...(id !== undefined && { id }), ...(event !== undefined && { event }) });
         data = [];
         event = undefined;
         continue;
@@ -130,7 +131,9 @@ function openConnection(): Connection {
 
 function isFleetEvent(value: unknown): value is FleetEvent {
   const e = value as Partial<FleetEvent> | null;
-  return typeof e === 'object' && e !== null && typeof e.type === 'string' && typeof e.data === 'object' && e.data !== null;
+  return (
+    typeof e === 'object' && e !== null && typeof e.type === 'string' && typeof e.data === 'object' && e.data !== null
+  );
 }
 
 export function subscribeLive(options: LiveOptions): LiveSubscription {
@@ -159,7 +162,8 @@ export function subscribeLive(options: LiveOptions): LiveSubscription {
       // The server has sent the catch-up; from here on the stream is live. Its seq covers events
       // that were not for us to see, so the next reconnect need not ask for them again.
       const seq = (event as { seq?: unknown }).seq;
-      if (typeof seq === 'number' && (status.lastSeq === null || seq > status.lastSeq)) status = { ...status, lastSeq: seq };
+      if (typeof seq === 'number' && (status.lastSeq === null || seq > status.lastSeq))
+        status = { ...status, lastSeq: seq };
       options.onReady?.(status);
       return;
     }

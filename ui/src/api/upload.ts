@@ -35,7 +35,10 @@ export function uploadFile<T>(
       const code = typeof body?.code === 'string' ? body.code : `HTTP_${xhr.status}`;
       reject(new ApiError(message, xhr.status, code, (body?.details as Record<string, unknown> | undefined) ?? {}));
     };
-    xhr.onerror = () => reject(new ApiError('The upload was cut off; check the connection to the server and try again', 0, NETWORK_ERROR));
+    xhr.onerror = () =>
+      reject(
+        new ApiError('The upload was cut off; check the connection to the server and try again', 0, NETWORK_ERROR),
+      );
     xhr.onabort = () => reject(new ApiError('Upload cancelled', 0, 'UPLOAD_ABORTED'));
     xhr.send(file);
   });

@@ -5,7 +5,11 @@ import { Field, FormAlert } from './field.js';
 import { CancelSubmit, ProductOptions } from './form-buttons.js';
 
 /** Server errors that belong to one field of the batch form. */
-export const BATCH_CODE_FIELDS = { FLEET_VENUE_UNKNOWN: 'venue', FLEET_VENUE_CODE_INVALID: 'venue', FLEET_PRODUCT_UNKNOWN: 'product' };
+export const BATCH_CODE_FIELDS = {
+  FLEET_VENUE_UNKNOWN: 'venue',
+  FLEET_VENUE_CODE_INVALID: 'venue',
+  FLEET_PRODUCT_UNKNOWN: 'product',
+};
 
 /** A new batch: venue, product, how many boards, priority; optionally activated at once. */
 export function BatchForm({
@@ -59,17 +63,30 @@ export function BatchForm({
           </select>
         )}
       </Field>
-      <Field label="Number of boards" name="expectedCount" error={errors.fields['expectedCount']} hint="The batch completes when this many boards succeeded">
+      <Field
+        label="Number of boards"
+        name="expectedCount"
+        error={errors.fields['expectedCount']}
+        hint="The batch completes when this many boards succeeded"
+      >
         {(p) => <input {...p} inputMode="numeric" value={count} onChange={(e) => setCount(e.target.value)} />}
       </Field>
-      <Field label="Priority" name="priority" error={errors.fields['priority']} hint="With several active batches, boards go to the highest priority first">
+      <Field
+        label="Priority"
+        name="priority"
+        error={errors.fields['priority']}
+        hint="With several active batches, boards go to the highest priority first"
+      >
         {(p) => <input {...p} inputMode="numeric" value={priority} onChange={(e) => setPriority(e.target.value)} />}
       </Field>
       <Field label="Name (optional)" name="name" error={errors.fields['name']}>
-        {(p) => <input {...p} value={name} placeholder="e.g. Saturday morning" onChange={(e) => setName(e.target.value)} />}
+        {(p) => (
+          <input {...p} value={name} placeholder="e.g. Saturday morning" onChange={(e) => setName(e.target.value)} />
+        )}
       </Field>
       <label className="checkbox">
-        <input type="checkbox" checked={activate} onChange={(e) => setActivate(e.target.checked)} /> Activate now (boards are named from it at once)
+        <input type="checkbox" checked={activate} onChange={(e) => setActivate(e.target.checked)} /> Activate now
+        (boards are named from it at once)
       </label>
       <CancelSubmit label="Create batch" busyLabel="Creating…" busy={busy} onCancel={onCancel} />
     </form>

@@ -15,7 +15,11 @@ export function BatchProgress({ batch }: { batch: Batch }) {
         </span>
         <span className={`badge badge-batch-${batch.status}`}>{batch.status}</span>
       </div>
-      <ProgressBar percent={percent} tone={batch.status === 'completed' ? 'success' : 'active'} label={`${label}: ${batch.succeeded} of ${batch.expectedCount} done`} />
+      <ProgressBar
+        percent={percent}
+        tone={batch.status === 'completed' ? 'success' : 'active'}
+        label={`${label}: ${batch.succeeded} of ${batch.expectedCount} done`}
+      />
       <div className="batch-progress-figures">
         <span>
           <strong>{batch.succeeded}</strong> / {batch.expectedCount} done

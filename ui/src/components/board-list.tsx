@@ -1,11 +1,27 @@
 import { memo } from 'react';
-import { estimateSecondsLeft, formatDuration, formatEta, formatRate, percentOf, secondsBetween, UNKNOWN } from '../format.js';
+import {
+  estimateSecondsLeft,
+  formatDuration,
+  formatEta,
+  formatRate,
+  percentOf,
+  secondsBetween,
+  UNKNOWN,
+} from '../format.js';
 import type { Board, BoardPhase } from '../state/fleet-view.js';
 import { PhaseBadge } from './phase-badge.js';
 import { ProgressBar } from './progress-bar.js';
 
 /** Where each phase puts the bar when no byte counts have arrived: a board visibly moves along. */
-const PHASE_PERCENT: Partial<Record<BoardPhase, number>> = { seen: 0, enrolled: 2, verifying: 95, customizing: 98, success: 100, failed: 100, refused: 100 };
+const PHASE_PERCENT: Partial<Record<BoardPhase, number>> = {
+  seen: 0,
+  enrolled: 2,
+  verifying: 95,
+  customizing: 98,
+  success: 100,
+  failed: 100,
+  refused: 100,
+};
 
 interface BoardBar {
   /** verified bytes in the measured phases, else where the phase puts the bar */
@@ -28,7 +44,14 @@ function boardBar(b: Board): BoardBar {
   return { percent: percentOf(p.verifiedBytes, p.totalBytes), writtenPercent: percentOf(p.writtenBytes, p.totalBytes) };
 }
 
-const tone = (phase: BoardPhase) => (phase === 'success' ? 'success' : phase === 'failed' || phase === 'refused' ? 'failed' : phase === 'seen' ? 'idle' : 'active');
+const tone = (phase: BoardPhase) =>
+  phase === 'success'
+    ? 'success'
+    : phase === 'failed' || phase === 'refused'
+      ? 'failed'
+      : phase === 'seen'
+        ? 'idle'
+        : 'active';
 const isEnded = (phase: BoardPhase) => phase === 'success' || phase === 'failed' || phase === 'refused';
 
 interface BoardRowProps {
@@ -44,7 +67,9 @@ const BoardRow = memo(function BoardRow({ board: b, nowMs, canReimage, onReimage
   const name = b.hostname ?? `board ${b.serial}`;
   // The agent's speed is of written bytes, so the time left is reckoned from them too.
   const rate = b.progress?.bytesPerSecond ?? null;
-  const eta = b.progress?.etaSeconds ?? estimateSecondsLeft(b.progress?.writtenBytes ?? null, b.progress?.totalBytes ?? null, rate);
+  const eta =
+    b.progress?.etaSeconds ??
+    estimateSecondsLeft(b.progress?.writtenBytes ?? null, b.progress?.totalBytes ?? null, rate);
   const running = !isEnded(b.phase) && b.phase !== 'seen';
   const shown = percent !== null && !isEnded(b.phase);
   const both = shown && writtenPercent !== null ? `${writtenPercent}% written, ${percent}% verified` : undefined;
@@ -105,7 +130,17 @@ const BoardRow = memo(function BoardRow({ board: b, nowMs, canReimage, onReimage
 });
 
 /** The live fleet: a row per board on a laptop, a tile per board on a phone. */
-export function BoardList({ boards, nowMs, canReimage, onReimage }: { boards: readonly Board[]; nowMs: number; canReimage: boolean; onReimage: (board: Board) => void }) {
+export function BoardList({
+  boards,
+  nowMs,
+  canReimage,
+  onReimage,
+}: {
+  boards: readonly Board[];
+  nowMs: number;
+  canReimage: boolean;
+  onReimage: (board: Board) => void;
+}) {
   return (
     <ul className="boards" aria-label="Boards">
       <li className="board board-head" aria-hidden="true">
@@ -120,7 +155,13 @@ export function BoardList({ boards, nowMs, canReimage, onReimage }: { boards: re
         </div>
       </li>
       {boards.map((b) => (
-        <BoardRow key={b.key} board={b} nowMs={isEnded(b.phase) ? undefined : nowMs} canReimage={canReimage} onReimage={onReimage} />
+        <BoardRow
+          key={b.key}
+          board={b}
+          nowMs={isEnded(b.phase) ? undefined : nowMs}
+          canReimage={canReimage}
+          onReimage={onReimage}
+        />
       ))}
     </ul>
   );

@@ -5,7 +5,15 @@ import { PhaseBadge } from './phase-badge.js';
 import { Table } from './table.js';
 
 /** Deployments as rows: who, where, outcome, when, how long, why it failed. */
-export function DeploymentTable({ rows, caption, showBoard = true }: { rows: readonly Deployment[]; caption: string; showBoard?: boolean }) {
+export function DeploymentTable({
+  rows,
+  caption,
+  showBoard = true,
+}: {
+  rows: readonly Deployment[];
+  caption: string;
+  showBoard?: boolean;
+}) {
   return (
     <Table<Deployment>
       caption={caption}
@@ -25,7 +33,11 @@ export function DeploymentTable({ rows, caption, showBoard = true }: { rows: rea
         { header: 'Status', cell: (d) => <PhaseBadge phase={d.status} /> },
         { header: 'IP', cell: (d) => d.ip ?? '', optional: true },
         { header: 'Started', cell: (d) => formatDateTime(d.enrolledAt) },
-        { header: 'Took', cell: (d) => (d.finishedAt ? formatDuration(secondsBetween(d.enrolledAt, d.finishedAt, 0)) : ''), optional: true },
+        {
+          header: 'Took',
+          cell: (d) => (d.finishedAt ? formatDuration(secondsBetween(d.enrolledAt, d.finishedAt, 0)) : ''),
+          optional: true,
+        },
         { header: 'Error', cell: (d) => (d.error ? <span className="text-failed">{d.error}</span> : '') },
       ]}
     />

@@ -12,7 +12,19 @@ export interface ControlProps {
  * A labelled form control with its hint and, when there is one, its error right below it; the
  * control renders through `children` so inputs, selects and textareas all fit.
  */
-export function Field({ label, name, error, hint, children }: { label: string; name: string; error?: string | undefined; hint?: ReactNode; children: (p: ControlProps) => ReactNode }) {
+export function Field({
+  label,
+  name,
+  error,
+  hint,
+  children,
+}: {
+  label: string;
+  name: string;
+  error?: string | undefined;
+  hint?: ReactNode;
+  children: (p: ControlProps) => ReactNode;
+}) {
   const id = useId();
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;

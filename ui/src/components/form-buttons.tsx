@@ -12,7 +12,17 @@ export function Submit({ label, busyLabel, busy }: { label: string; busyLabel: s
 }
 
 /** The end of a dialog form: Cancel, and the submit button that says what it is doing while busy. */
-export function CancelSubmit({ label, busyLabel, busy, onCancel }: { label: string; busyLabel: string; busy: boolean; onCancel: () => void }) {
+export function CancelSubmit({
+  label,
+  busyLabel,
+  busy,
+  onCancel,
+}: {
+  label: string;
+  busyLabel: string;
+  busy: boolean;
+  onCancel: () => void;
+}) {
   return (
     <div className="form-actions">
       <button type="button" className="btn" onClick={onCancel}>

@@ -23,8 +23,15 @@ export function Loading({ what = 'Loading' }: { what?: string }) {
 }
 
 /** Renders `children(data)` once loaded; the spinner or the error otherwise. */
-export function Loaded<T>({ resource, children }: { resource: { data: T | undefined; error: Error | undefined; reload: () => void }; children: (data: T) => ReactNode }) {
-  if (resource.error && resource.data === undefined) return <LoadError error={resource.error} onRetry={resource.reload} />;
+export function Loaded<T>({
+  resource,
+  children,
+}: {
+  resource: { data: T | undefined; error: Error | undefined; reload: () => void };
+  children: (data: T) => ReactNode;
+}) {
+  if (resource.error && resource.data === undefined)
+    return <LoadError error={resource.error} onRetry={resource.reload} />;
   if (resource.data === undefined) return <Loading />;
   return <>{children(resource.data)}</>;
 }

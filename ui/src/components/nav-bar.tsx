@@ -10,9 +10,22 @@ export interface NavItem {
  * The top bar: the sections, who is signed in, and log out. On a phone the sections fold into a
  * menu button so the board list keeps the screen.
  */
-export function NavBar({ items, currentPath, user, status, onLogout }: { items: NavItem[]; currentPath: string; user: string; status?: ReactNode; onLogout: () => void }) {
+export function NavBar({
+  items,
+  currentPath,
+  user,
+  status,
+  onLogout,
+}: {
+  items: NavItem[];
+  currentPath: string;
+  user: string;
+  status?: ReactNode;
+  onLogout: () => void;
+}) {
   const [open, setOpen] = useState(false);
-  const isCurrent = (path: string) => (path === '/' ? currentPath === '/' : currentPath === path || currentPath.startsWith(`${path}/`));
+  const isCurrent = (path: string) =>
+    path === '/' ? currentPath === '/' : currentPath === path || currentPath.startsWith(`${path}/`);
   return (
     <header className="topbar">
       <div className="topbar-row">
@@ -20,7 +33,13 @@ export function NavBar({ items, currentPath, user, status, onLogout }: { items: 
           rpi-deploy
         </Link>
         {status}
-        <button type="button" className="btn btn-ghost menu-toggle" aria-expanded={open} aria-controls="main-nav" onClick={() => setOpen(!open)}>
+        <button
+          type="button"
+          className="btn btn-ghost menu-toggle"
+          aria-expanded={open}
+          aria-controls="main-nav"
+          onClick={() => setOpen(!open)}
+        >
           Menu
         </button>
       </div>
@@ -28,7 +47,11 @@ export function NavBar({ items, currentPath, user, status, onLogout }: { items: 
         <ul>
           {items.map((item) => (
             <li key={item.path}>
-              <Link to={item.path} aria-current={isCurrent(item.path) ? 'page' : undefined} onClick={() => setOpen(false)}>
+              <Link
+                to={item.path}
+                aria-current={isCurrent(item.path) ? 'page' : undefined}
+                onClick={() => setOpen(false)}
+              >
                 {item.label}
               </Link>
             </li>

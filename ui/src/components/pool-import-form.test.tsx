@@ -10,8 +10,20 @@ const preview = (extra: Partial<PoolImportResult>): PoolImportResult => ({
   duplicates: 0,
   invalid: 2,
   lines: [
-    { line: 1, text: 'alpha', added: [], duplicates: [], errors: ['"alpha" is not a number or a range (e.g. 7 or 1-60)'] },
-    { line: 2, text: 'beta', added: [], duplicates: [], errors: ['"beta" is not a number or a range (e.g. 7 or 1-60)'] },
+    {
+      line: 1,
+      text: 'alpha',
+      added: [],
+      duplicates: [],
+      errors: ['"alpha" is not a number or a range (e.g. 7 or 1-60)'],
+    },
+    {
+      line: 2,
+      text: 'beta',
+      added: [],
+      duplicates: [],
+      errors: ['"beta" is not a number or a range (e.g. 7 or 1-60)'],
+    },
     { line: 3, text: '7', added: [7], duplicates: [], errors: [] },
   ],
   ...extra,
@@ -19,7 +31,16 @@ const preview = (extra: Partial<PoolImportResult>): PoolImportResult => ({
 
 const render = (result: PoolImportResult) =>
   renderToStaticMarkup(
-    <PoolImportForm product="KXP2" preview={result} committed={false} errors={{ fields: {} }} busy={false} onPreview={() => undefined} onCommit={() => undefined} onChange={() => undefined} />,
+    <PoolImportForm
+      product="KXP2"
+      preview={result}
+      committed={false}
+      errors={{ fields: {} }}
+      busy={false}
+      onPreview={() => undefined}
+      onCommit={() => undefined}
+      onChange={() => undefined}
+    />,
   );
 
 describe('PoolImportForm', () => {

@@ -7,8 +7,12 @@ import { PoolImportPreview } from './pool-import-preview.js';
 export type ImportSource = 'range' | 'paste' | 'file';
 
 /** Turns what the operator entered into the text the import route parses (ranges, lists, CSV). */
-export function importText(source: ImportSource, input: { from: string; to: string; pasted: string; fileText: string }): string {
-  if (source === 'range') return input.from.trim() && input.to.trim() ? `${input.from.trim()}-${input.to.trim()}` : input.from.trim();
+export function importText(
+  source: ImportSource,
+  input: { from: string; to: string; pasted: string; fileText: string },
+): string {
+  if (source === 'range')
+    return input.from.trim() && input.to.trim() ? `${input.from.trim()}-${input.to.trim()}` : input.from.trim();
   return source === 'paste' ? input.pasted : input.fileText;
 }
 
@@ -54,10 +58,12 @@ export function PoolImportForm({
   const [pasted, setPasted] = useState('');
   const [fileText, setFileText] = useState('');
   const [fileName, setFileName] = useState('');
-  const changed = <T,>(set: (v: T) => void) => (v: T) => {
-    set(v);
-    onChange();
-  };
+  const changed =
+    <T,>(set: (v: T) => void) =>
+    (v: T) => {
+      set(v);
+      onChange();
+    };
   const text = importText(source, { from, to, pasted, fileText });
 
   return (
@@ -66,7 +72,13 @@ export function PoolImportForm({
         <legend>Numbers for {product} from</legend>
         {SOURCES.map((s) => (
           <label key={s.id} className={source === s.id ? 'active' : undefined}>
-            <input type="radio" name="source" value={s.id} checked={source === s.id} onChange={() => changed(setSource)(s.id)} />
+            <input
+              type="radio"
+              name="source"
+              value={s.id}
+              checked={source === s.id}
+              onChange={() => changed(setSource)(s.id)}
+            />
             {s.label}
           </label>
         ))}
@@ -75,7 +87,9 @@ export function PoolImportForm({
       {source === 'range' && (
         <div className="field-row">
           <Field label="From number" name="from" error={errors.fields['text']}>
-            {(p) => <input {...p} inputMode="numeric" value={from} onChange={(e) => changed(setFrom)(e.target.value)} />}
+            {(p) => (
+              <input {...p} inputMode="numeric" value={from} onChange={(e) => changed(setFrom)(e.target.value)} />
+            )}
           </Field>
           <Field label="To number" name="to">
             {(p) => <input {...p} inputMode="numeric" value={to} onChange={(e) => changed(setTo)(e.target.value)} />}
@@ -83,12 +97,26 @@ export function PoolImportForm({
         </div>
       )}
       {source === 'paste' && (
-        <Field label="Kart numbers" name="pasted" error={errors.fields['text']} hint="One per line, or separated by commas; ranges like 1-60 work too">
+        <Field
+          label="Kart numbers"
+          name="pasted"
+          error={errors.fields['text']}
+          hint="One per line, or separated by commas; ranges like 1-60 work too"
+        >
           {(p) => <textarea {...p} rows={6} value={pasted} onChange={(e) => changed(setPasted)(e.target.value)} />}
         </Field>
       )}
       {source === 'file' && (
-        <Field label="CSV file" name="file" error={errors.fields['text']} hint={fileName ? `Loaded ${fileName}` : 'A header such as kart_number selects that column; otherwise the first column is used'}>
+        <Field
+          label="CSV file"
+          name="file"
+          error={errors.fields['text']}
+          hint={
+            fileName
+              ? `Loaded ${fileName}`
+              : 'A header such as kart_number selects that column; otherwise the first column is used'
+          }
+        >
           {(p) => (
             <input
               {...p}
@@ -108,8 +136,12 @@ export function PoolImportForm({
         <div className="alert alert-warning" role="alert">
           <p>{preview.confirm}</p>
           <label className="checkbox">
-            <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmedFor(e.target.checked ? preview : null)} /> This is the right file: import
-            the {preview.added} valid number{preview.added === 1 ? '' : 's'} anyway
+            <input
+              type="checkbox"
+              checked={confirmed}
+              onChange={(e) => setConfirmedFor(e.target.checked ? preview : null)}
+            />{' '}
+            This is the right file: import the {preview.added} valid number{preview.added === 1 ? '' : 's'} anyway
           </label>
         </div>
       )}

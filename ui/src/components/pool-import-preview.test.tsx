@@ -22,10 +22,15 @@ const csvPreview: PoolImportResult = {
 
 /** Rows of the rendered preview as [line, verdict class, outcome text]. */
 function rows(html: string): [string, string, string][] {
-  return [...html.matchAll(/<tr class="preview-(\w+)"><td[^>]*>(\d+)<\/td><td[^>]*>.*?<\/td><td[^>]*>(.*?)<\/td><\/tr>/g)].map((m) => [
+  return [
+    ...html.matchAll(/<tr class="preview-(\w+)"><td[^>]*>(\d+)<\/td><td[^>]*>.*?<\/td><td[^>]*>(.*?)<\/td><\/tr>/g),
+  ].map((m) => [
     m[2]!,
     m[1]!,
-    m[3]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim(),
+    m[3]!
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
   ]);
 }
 
@@ -53,7 +58,13 @@ describe('PoolImportPreview', () => {
   });
 
   it(`shows at most ${PREVIEW_MAX_LINES} lines and says how many more`, () => {
-    const lines = Array.from({ length: PREVIEW_MAX_LINES + 5 }, (_, i) => ({ line: i + 1, text: String(i + 1), added: [i + 1], duplicates: [], errors: [] }));
+    const lines = Array.from({ length: PREVIEW_MAX_LINES + 5 }, (_, i) => ({
+      line: i + 1,
+      text: String(i + 1),
+      added: [i + 1],
+      duplicates: [],
+      errors: [],
+    }));
     const html = renderToStaticMarkup(<PoolImportPreview result={{ ...csvPreview, lines }} />);
     expect(rows(html)).toHaveLength(PREVIEW_MAX_LINES);
     expect(html).toContain('…and 5 more lines without problems.');

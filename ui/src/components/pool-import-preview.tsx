@@ -18,7 +18,11 @@ function LineOutcome({ line }: { line: PoolImportLine }) {
   return (
     <ul className="preview-outcome">
       {line.added.length > 0 && <li className="text-ok">new: {formatNumberList(line.added)}</li>}
-      {line.duplicates.length > 0 && <li className="text-warn">duplicate (already in the pool or earlier in the input): {formatNumberList(line.duplicates)}</li>}
+      {line.duplicates.length > 0 && (
+        <li className="text-warn">
+          duplicate (already in the pool or earlier in the input): {formatNumberList(line.duplicates)}
+        </li>
+      )}
       {line.errors.map((e) => (
         <li key={e} className="text-failed">
           invalid: {e}
@@ -39,7 +43,8 @@ export function PoolImportPreview({ result, committed = false }: { result: PoolI
   return (
     <section className="preview" aria-label={committed ? 'Import result' : 'Import preview'}>
       <p className="preview-summary">
-        {committed ? 'Imported' : 'Would import'} <strong>{result.added}</strong> new number{result.added === 1 ? '' : 's'} for {result.product} at {result.venue}
+        {committed ? 'Imported' : 'Would import'} <strong>{result.added}</strong> new number
+        {result.added === 1 ? '' : 's'} for {result.product} at {result.venue}
         {result.duplicates > 0 && (
           <>
             {' · '}
@@ -88,7 +93,9 @@ export function PoolImportPreview({ result, committed = false }: { result: PoolI
           </table>
         </div>
       )}
-      {ordered.length > shown.length && <p className="muted">…and {ordered.length - shown.length} more lines without problems.</p>}
+      {ordered.length > shown.length && (
+        <p className="muted">…and {ordered.length - shown.length} more lines without problems.</p>
+      )}
     </section>
   );
 }

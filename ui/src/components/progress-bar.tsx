@@ -30,7 +30,9 @@ export function ProgressBar({
       {...(known && valueText !== undefined && { 'aria-valuetext': valueText })}
     >
       {/* scaleX, not width: moving 500 bars must not make the browser lay the page out again */}
-      {hasPart && <div className="progress-part" style={{ transform: `scaleX(${Math.max(partPercent, percent) / 100})` }} />}
+      {hasPart && (
+        <div className="progress-part" style={{ transform: `scaleX(${Math.max(partPercent, percent) / 100})` }} />
+      )}
       <div className="progress-fill" style={known ? { transform: `scaleX(${percent / 100})` } : undefined} />
     </div>
   );

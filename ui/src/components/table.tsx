@@ -36,7 +36,11 @@ export function Table<T>({
         <thead>
           <tr>
             {columns.map((c) => (
-              <th key={c.header} scope="col" className={[c.kind, c.optional && 'optional'].filter(Boolean).join(' ') || undefined}>
+              <th
+                key={c.header}
+                scope="col"
+                className={[c.kind, c.optional && 'optional'].filter(Boolean).join(' ') || undefined}
+              >
                 {c.header}
               </th>
             ))}
@@ -46,7 +50,11 @@ export function Table<T>({
           {rows.map((row) => (
             <tr key={rowKey(row)} className={rowClass?.(row)}>
               {columns.map((c) => (
-                <td key={c.header} data-label={c.header} className={[c.kind, c.optional && 'optional'].filter(Boolean).join(' ') || undefined}>
+                <td
+                  key={c.header}
+                  data-label={c.header}
+                  className={[c.kind, c.optional && 'optional'].filter(Boolean).join(' ') || undefined}
+                >
                   {c.cell(row)}
                 </td>
               ))}

@@ -53,10 +53,26 @@ export function UploadForm({
   const serverPercent = progress ? percentOf(progress.serverDoneBytes, progress.serverTotalBytes) : null;
   const eta = progress?.bytesPerSecond ? (progress.totalBytes - progress.sentBytes) / progress.bytesPerSecond : null;
   return (
-    <form noValidate onSubmit={(e) => onSubmit(e, { product, version: version.trim(), notes: notes.trim() || null, activate, file })}>
+    <form
+      noValidate
+      onSubmit={(e) => onSubmit(e, { product, version: version.trim(), notes: notes.trim() || null, activate, file })}
+    >
       <FormAlert message={errors.form} />
-      <Field label="Image file" name="file" error={errors.fields['file']} hint=".img, .img.xz, .img.gz, .img.zst or a .zip with one image inside">
-        {(p) => <input {...p} type="file" accept={ACCEPT} disabled={progress !== null} onChange={(e) => setFile(e.target.files?.[0] ?? null)} />}
+      <Field
+        label="Image file"
+        name="file"
+        error={errors.fields['file']}
+        hint=".img, .img.xz, .img.gz, .img.zst or a .zip with one image inside"
+      >
+        {(p) => (
+          <input
+            {...p}
+            type="file"
+            accept={ACCEPT}
+            disabled={progress !== null}
+            onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+          />
+        )}
       </Field>
       <Field label="Product" name="product" error={errors.fields['product']}>
         {(p) => (
@@ -65,19 +81,42 @@ export function UploadForm({
           </select>
         )}
       </Field>
-      <Field label="Version" name="version" error={errors.fields['version']} hint="e.g. 2026.11.1 (letters, digits, . _ + -)">
-        {(p) => <input {...p} value={version} autoComplete="off" disabled={progress !== null} onChange={(e) => setVersion(e.target.value)} />}
+      <Field
+        label="Version"
+        name="version"
+        error={errors.fields['version']}
+        hint="e.g. 2026.11.1 (letters, digits, . _ + -)"
+      >
+        {(p) => (
+          <input
+            {...p}
+            value={version}
+            autoComplete="off"
+            disabled={progress !== null}
+            onChange={(e) => setVersion(e.target.value)}
+          />
+        )}
       </Field>
       <Field label="Notes (optional)" name="notes" error={errors.fields['notes']}>
         {(p) => <input {...p} value={notes} disabled={progress !== null} onChange={(e) => setNotes(e.target.value)} />}
       </Field>
       <label className="checkbox">
-        <input type="checkbox" checked={activate} disabled={progress !== null} onChange={(e) => setActivate(e.target.checked)} /> Activate once stored (boards of this
-        product get it from then on)
+        <input
+          type="checkbox"
+          checked={activate}
+          disabled={progress !== null}
+          onChange={(e) => setActivate(e.target.checked)}
+        />{' '}
+        Activate once stored (boards of this product get it from then on)
       </label>
       {progress && (
         <div className="upload-progress" role="status">
-          <ProgressBar percent={progress.importing ? serverPercent : percent} label={progress.importing ? `Server: ${progress.serverPhase ?? 'importing'}` : `Uploading: ${percent ?? 0}%`} />
+          <ProgressBar
+            percent={progress.importing ? serverPercent : percent}
+            label={
+              progress.importing ? `Server: ${progress.serverPhase ?? 'importing'}` : `Uploading: ${percent ?? 0}%`
+            }
+          />
           <p className="small">
             {progress.importing
               ? `Uploaded; the server is ${progress.serverPhase ?? 'checking and storing the image'}${progress.serverDoneBytes !== undefined ? ` (${formatBytes(progress.serverDoneBytes)})` : ''}…`

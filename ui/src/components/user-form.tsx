@@ -5,7 +5,11 @@ import { Field, FormAlert } from './field.js';
 import { CancelSubmit } from './form-buttons.js';
 
 export const USER_HINTS = { username: '2–32 characters: a–z, 0–9, . _ -' };
-export const USER_CODE_FIELDS = { AUTH_USER_EXISTS: 'username', AUTH_USERNAME_INVALID: 'username', AUTH_PASSWORD_WEAK: 'password' };
+export const USER_CODE_FIELDS = {
+  AUTH_USER_EXISTS: 'username',
+  AUTH_USERNAME_INVALID: 'username',
+  AUTH_PASSWORD_WEAK: 'password',
+};
 
 const ROLE_TEXT: Record<Role, string> = {
   admin: 'admin: everything, including users, tokens and the audit log',
@@ -47,11 +51,32 @@ export function UserForm({
       <FormAlert message={errors.form} />
       {!user && (
         <Field label="Username" name="username" error={errors.fields['username']} hint={USER_HINTS.username}>
-          {(p) => <input {...p} autoComplete="off" autoCapitalize="none" value={username} onChange={(e) => setUsername(e.target.value)} />}
+          {(p) => (
+            <input
+              {...p}
+              autoComplete="off"
+              autoCapitalize="none"
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+            />
+          )}
         </Field>
       )}
-      <Field label={user ? `New password for ${user.username}` : 'Password'} name="password" error={errors.fields['password']} hint={`At least ${PASSWORD_MIN_LENGTH} characters`}>
-        {(p) => <input {...p} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />}
+      <Field
+        label={user ? `New password for ${user.username}` : 'Password'}
+        name="password"
+        error={errors.fields['password']}
+        hint={`At least ${PASSWORD_MIN_LENGTH} characters`}
+      >
+        {(p) => (
+          <input
+            {...p}
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        )}
       </Field>
       {!user && (
         <Field label="Role" name="role" error={errors.fields['role']}>

@@ -26,13 +26,27 @@ export function VenueForm({
   const [name, setName] = useState(venue?.name ?? '');
   const [location, setLocation] = useState(venue?.location ?? '');
   const [contact, setContact] = useState(venue?.contact ?? '');
-  const value: VenueInput = { code: code.trim().toUpperCase(), name: name.trim(), location: location.trim() || null, contact: contact.trim() || null };
+  const value: VenueInput = {
+    code: code.trim().toUpperCase(),
+    name: name.trim(),
+    location: location.trim() || null,
+    contact: contact.trim() || null,
+  };
   return (
     <form noValidate onSubmit={(e) => onSubmit(e, value)}>
       <FormAlert message={errors.form} />
       {!venue && (
         <Field label="Code" name="code" error={errors.fields['code']} hint={VENUE_HINTS.code}>
-          {(p) => <input {...p} value={code} maxLength={16} autoCapitalize="characters" autoComplete="off" onChange={(e) => setCode(e.target.value)} />}
+          {(p) => (
+            <input
+              {...p}
+              value={code}
+              maxLength={16}
+              autoCapitalize="characters"
+              autoComplete="off"
+              onChange={(e) => setCode(e.target.value)}
+            />
+          )}
         </Field>
       )}
       <Field label="Name" name="name" error={errors.fields['name']}>
@@ -44,7 +58,12 @@ export function VenueForm({
       <Field label="Contact (optional)" name="contact" error={errors.fields['contact']}>
         {(p) => <input {...p} value={contact} onChange={(e) => setContact(e.target.value)} />}
       </Field>
-      <CancelSubmit label={venue ? 'Save changes' : 'Create venue'} busyLabel="Saving…" busy={busy} onCancel={onCancel} />
+      <CancelSubmit
+        label={venue ? 'Save changes' : 'Create venue'}
+        busyLabel="Saving…"
+        busy={busy}
+        onCancel={onCancel}
+      />
     </form>
   );
 }

@@ -15,7 +15,10 @@ export function AccountPage(_: PageProps) {
   const { notify } = useToasts();
   const [currentPassword, setCurrent] = useState('');
   const [newPassword, setNew] = useState('');
-  const submit = useSubmit({ schema: PasswordChange, codeToField: { AUTH_PASSWORD_WRONG: 'currentPassword', AUTH_PASSWORD_WEAK: 'newPassword' } });
+  const submit = useSubmit({
+    schema: PasswordChange,
+    codeToField: { AUTH_PASSWORD_WRONG: 'currentPassword', AUTH_PASSWORD_WEAK: 'newPassword' },
+  });
   const value = { currentPassword, newPassword };
   return (
     <section className="page">
@@ -44,10 +47,31 @@ export function AccountPage(_: PageProps) {
         >
           <FormAlert message={submit.errors.form} />
           <Field label="Current password" name="currentPassword" error={submit.errors.fields['currentPassword']}>
-            {(p) => <input {...p} type="password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrent(e.target.value)} />}
+            {(p) => (
+              <input
+                {...p}
+                type="password"
+                autoComplete="current-password"
+                value={currentPassword}
+                onChange={(e) => setCurrent(e.target.value)}
+              />
+            )}
           </Field>
-          <Field label="New password" name="newPassword" error={submit.errors.fields['newPassword']} hint={`At least ${PASSWORD_MIN_LENGTH} characters, not containing your username`}>
-            {(p) => <input {...p} type="password" autoComplete="new-password" value={newPassword} onChange={(e) => setNew(e.target.value)} />}
+          <Field
+            label="New password"
+            name="newPassword"
+            error={submit.errors.fields['newPassword']}
+            hint={`At least ${PASSWORD_MIN_LENGTH} characters, not containing your username`}
+          >
+            {(p) => (
+              <input
+                {...p}
+                type="password"
+                autoComplete="new-password"
+                value={newPassword}
+                onChange={(e) => setNew(e.target.value)}
+              />
+            )}
           </Field>
           <div className="form-actions">
             <button type="submit" className="btn btn-primary" disabled={submit.busy}>

@@ -16,7 +16,10 @@ export function AuditPage(_: PageProps) {
   const api = useApi();
   const [before, setBefore] = useState<number[]>([]);
   const cursor = before.at(-1);
-  const audit = useResource((signal) => api.audit.list({ limit: PAGE_SIZE, ...(cursor && { before: cursor }) }, signal), [api, cursor]);
+  const audit = useResource(
+    (signal) => api.audit.list({ limit: PAGE_SIZE, ...(cursor && { before: cursor }) }, signal),
+    [api, cursor],
+  );
   return (
     <section className="page">
       <PageHeader title="Audit log" subtitle="Every change, newest first" />
@@ -35,15 +38,30 @@ export function AuditPage(_: PageProps) {
                   { header: 'Who', cell: (e) => e.actor },
                   { header: 'What', cell: (e) => <code>{e.action}</code> },
                   { header: 'Target', cell: (e) => e.target ?? '' },
-                  { header: 'Details', cell: (e) => (Object.keys(e.details).length ? <code className="details">{JSON.stringify(e.details)}</code> : ''), optional: true },
+                  {
+                    header: 'Details',
+                    cell: (e) =>
+                      Object.keys(e.details).length ? <code className="details">{JSON.stringify(e.details)}</code> : '',
+                    optional: true,
+                  },
                   { header: 'From', cell: (e) => e.ip ?? '', optional: true },
                 ]}
               />
               <nav className="pager" aria-label="Pages">
-                <button type="button" className="btn btn-small" disabled={before.length === 0} onClick={() => setBefore(before.slice(0, -1))}>
+                <button
+                  type="button"
+                  className="btn btn-small"
+                  disabled={before.length === 0}
+                  onClick={() => setBefore(before.slice(0, -1))}
+                >
                   Newer
                 </button>
-                <button type="button" className="btn btn-small" disabled={entries.length < PAGE_SIZE} onClick={() => setBefore([...before, entries.at(-1)!.id])}>
+                <button
+                  type="button"
+                  className="btn btn-small"
+                  disabled={entries.length < PAGE_SIZE}
+                  onClick={() => setBefore([...before, entries.at(-1)!.id])}
+                >
                   Older
                 </button>
               </nav>

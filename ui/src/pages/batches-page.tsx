@@ -31,14 +31,20 @@ export function BatchesPage(_: PageProps) {
   const [search, setSearch] = useSearchParams();
   const venue = search.get('venue') ?? '';
   const status = (search.get('status') ?? '') as BatchStatus | '';
-  const batches = useResource((signal) => api.batches.list({ ...(venue && { venue }), ...(status && { status }) }, signal), [api, venue, status]);
+  const batches = useResource(
+    (signal) => api.batches.list({ ...(venue && { venue }), ...(status && { status }) }, signal),
+    [api, venue, status],
+  );
   const venues = useResource((signal) => api.venues.list(signal), [api]);
   const products = useResource((signal) => api.products.list(signal), [api]);
   const [creating, setCreating] = useState(false);
   const [cancelling, setCancelling] = useState<Batch | null>(null);
   const [busy, setBusy] = useState(false);
   const submit = useSubmit({ schema: BatchInput, codeToField: BATCH_CODE_FIELDS });
-  useLiveRefresh((e) => e.type === 'batch.status' || e.type === 'deployment.phase' || e.type === 'hostname.assigned', batches.reload);
+  useLiveRefresh(
+    (e) => e.type === 'batch.status' || e.type === 'deployment.phase' || e.type === 'hostname.assigned',
+    batches.reload,
+  );
 
   async function apply(batch: Batch, action: BatchAction) {
     setBusy(true);
@@ -63,7 +69,11 @@ export function BatchesPage(_: PageProps) {
 
   return (
     <section className="page">
-      <PageHeader title="Batches" subtitle="A batch names boards for one venue and product, up to a count" actions={newButton} />
+      <PageHeader
+        title="Batches"
+        subtitle="A batch names boards for one venue and product, up to a count"
+        actions={newButton}
+      />
       <div className="filters">
         <label>
           Venue{' '}
@@ -91,13 +101,19 @@ export function BatchesPage(_: PageProps) {
       <Loaded resource={batches}>
         {(list) =>
           list.length === 0 ? (
-            <EmptyState title={venue || status ? 'No batch matches' : 'No batches yet'} action={!venue && !status ? newButton : undefined}>
+            <EmptyState
+              title={venue || status ? 'No batch matches' : 'No batches yet'}
+              action={!venue && !status ? newButton : undefined}
+            >
               {!hasVenues ? (
                 <p>
                   First <Link to="/venues">create a venue</Link>, then a batch for it.
                 </p>
               ) : (
-                <p>Create a batch (venue, product, number of boards) and activate it; boards that power on are then named from it.</p>
+                <p>
+                  Create a batch (venue, product, number of boards) and activate it; boards that power on are then named
+                  from it.
+                </p>
               )}
             </EmptyState>
           ) : (
@@ -108,7 +124,8 @@ export function BatchesPage(_: PageProps) {
                   <p className="muted small">
                     Priority {b.priority} · created {formatDateTime(b.createdAt)}
                     {b.activatedAt && ` · activated ${formatDateTime(b.activatedAt)}`}
-                    {b.finishedAt && ` · ended ${formatDateTime(b.finishedAt)}`} · <Link to={`/deployments?batchId=${b.id}`}>deployments</Link>
+                    {b.finishedAt && ` · ended ${formatDateTime(b.finishedAt)}`} ·{' '}
+                    <Link to={`/deployments?batchId=${b.id}`}>deployments</Link>
                   </p>
                   {canOperate && (
                     <div className="row-actions">
@@ -145,7 +162,10 @@ export function BatchesPage(_: PageProps) {
               void submit.handle(e, value, async () => {
                 const batch = await api.batches.create(value);
                 if (activate) await api.batches.act(batch.id, 'activate');
-                notify('success', `Batch ${batch.id} created${activate ? ' and active' : ''}: ${batch.expectedCount} × ${batch.product} for ${batch.venue}`);
+                notify(
+                  'success',
+                  `Batch ${batch.id} created${activate ? ' and active' : ''}: ${batch.expectedCount} × ${batch.product} for ${batch.venue}`,
+                );
                 setCreating(false);
                 batches.reload();
               })
@@ -161,7 +181,9 @@ export function BatchesPage(_: PageProps) {
         onConfirm={() => cancelling && void apply(cancelling, 'cancel')}
         onCancel={() => setCancelling(null)}
       >
-        <p>No more boards will be named from this batch. Boards already named keep their names. This cannot be undone.</p>
+        <p>
+          No more boards will be named from this batch. Boards already named keep their names. This cannot be undone.
+        </p>
       </ConfirmDialog>
     </section>
   );

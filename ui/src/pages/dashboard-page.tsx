@@ -9,7 +9,14 @@ import { PhaseCounts } from '../components/phase-counts.js';
 import { WarningList } from '../components/warning-list.js';
 import { formatBytes } from '../format.js';
 import { Link } from '../router.js';
-import { countByPhase, DISK_WARNING_KEY, sortedBoards, type Board, type BoardPhase, type FleetWarning } from '../state/fleet-view.js';
+import {
+  countByPhase,
+  DISK_WARNING_KEY,
+  sortedBoards,
+  type Board,
+  type BoardPhase,
+  type FleetWarning,
+} from '../state/fleet-view.js';
 import { useLiveFleet, useLiveRefresh } from '../state/live-fleet.js';
 import { useApi, useRole } from '../state/session.js';
 import { useToasts } from '../state/toasts.js';
@@ -56,7 +63,12 @@ export function DashboardPage(_: PageProps) {
   const system = useResource((signal) => api.system.get(signal), [api]);
   useLiveRefresh((e) => e.type === 'disk.warning', system.reload);
   useLiveRefresh(
-    (e) => e.type === 'batch.status' || e.type === 'hostname.assigned' || e.type === 'hostname.released' || e.type === 'pool.imported' || (e.type === 'deployment.phase' && ['success', 'failed'].includes((e.data as { phase: string }).phase)),
+    (e) =>
+      e.type === 'batch.status' ||
+      e.type === 'hostname.assigned' ||
+      e.type === 'hostname.released' ||
+      e.type === 'pool.imported' ||
+      (e.type === 'deployment.phase' && ['success', 'failed'].includes((e.data as { phase: string }).phase)),
     () => {
       batches.reload();
       poolStats.reload();
@@ -67,23 +79,35 @@ export function DashboardPage(_: PageProps) {
   const counts = useMemo(() => countByPhase(boards), [boards]);
   const needle = search.trim().toLowerCase();
   const shown = boards.filter(
-    (b) => (phase === null || b.phase === phase) && (needle === '' || [b.hostname, b.serial, b.ip, b.mac].some((v) => v?.toLowerCase().includes(needle))),
+    (b) =>
+      (phase === null || b.phase === phase) &&
+      (needle === '' || [b.hostname, b.serial, b.ip, b.mac].some((v) => v?.toLowerCase().includes(needle))),
   );
   const windowStart = now - DASHBOARD_WINDOW_HOURS * 3600_000;
   const running = (batches.data ?? []).filter((b) => b.status === 'active' || b.status === 'paused');
   // Batches that ended today stay in view, so the last board's success still shows its batch full.
-  const shownBatches = (batches.data ?? []).filter((b) => running.includes(b) || (b.finishedAt !== null && Date.parse(b.finishedAt) >= windowStart));
+  const shownBatches = (batches.data ?? []).filter(
+    (b) => running.includes(b) || (b.finishedAt !== null && Date.parse(b.finishedAt) >= windowStart),
+  );
 
   // Warnings the server state implies, next to those the live stream announced.
   const derived: FleetWarning[] = [];
   if (system.data?.disk.low) {
-    derived.push({ key: DISK_WARNING_KEY, at: new Date(now).toISOString(), message: `Disk space low: ${formatBytes(system.data.disk.freeBytes)} free on ${system.data.disk.path}` });
+    derived.push({
+      key: DISK_WARNING_KEY,
+      at: new Date(now).toISOString(),
+      message: `Disk space low: ${formatBytes(system.data.disk.freeBytes)} free on ${system.data.disk.path}`,
+    });
   }
   for (const b of running) {
     const pool = poolStats.data?.find((p) => p.venue === b.venue && p.product === b.product);
     const needed = b.expectedCount - b.assigned;
     if (pool && pool.total > 0 && pool.available < needed) {
-      derived.push({ key: `pool:${b.id}`, at: new Date(now).toISOString(), message: `Pool ${b.venue} ${b.product} has ${pool.available} free numbers but batch ${b.id} needs ${needed} more; import more on the venue page` });
+      derived.push({
+        key: `pool:${b.id}`,
+        at: new Date(now).toISOString(),
+        message: `Pool ${b.venue} ${b.product} has ${pool.available} free numbers but batch ${b.id} needs ${needed} more; import more on the venue page`,
+      });
     }
   }
 
@@ -92,7 +116,10 @@ export function DashboardPage(_: PageProps) {
     setBusy(true);
     try {
       await api.devices.reimage(reimage.serial);
-      notify('success', `${reimage.hostname ?? reimage.serial} will be re-imaged the next time it boots from the network`);
+      notify(
+        'success',
+        `${reimage.hostname ?? reimage.serial} will be re-imaged the next time it boots from the network`,
+      );
       setReimage(null);
     } catch (err) {
       notify('error', err instanceof Error ? err.message : String(err));
@@ -104,7 +131,10 @@ export function DashboardPage(_: PageProps) {
   return (
     <section className="page">
       <PageHeader title="Dashboard" subtitle={`Boards of the last ${DASHBOARD_WINDOW_HOURS} hours, updated live`} />
-      <WarningList warnings={[...derived.filter((d) => !live.view.warnings.some((w) => w.key === d.key)), ...live.view.warnings]} onDismiss={live.dismissWarning} />
+      <WarningList
+        warnings={[...derived.filter((d) => !live.view.warnings.some((w) => w.key === d.key)), ...live.view.warnings]}
+        onDismiss={live.dismissWarning}
+      />
       {snapshot.error && <LoadError error={snapshot.error} onRetry={snapshot.reload} />}
 
       {shownBatches.length > 0 && (
@@ -121,17 +151,28 @@ export function DashboardPage(_: PageProps) {
       <section className="card" aria-labelledby="fleet-title">
         <div className="section-head">
           <h2 id="fleet-title">Boards</h2>
-          <input type="search" className="search" placeholder="Find hostname, serial, IP" aria-label="Find a board by hostname, serial, IP or MAC" value={search} onChange={(e) => setSearch(e.target.value)} />
+          <input
+            type="search"
+            className="search"
+            placeholder="Find hostname, serial, IP"
+            aria-label="Find a board by hostname, serial, IP or MAC"
+            value={search}
+            onChange={(e) => setSearch(e.target.value)}
+          />
         </div>
         <PhaseCounts counts={counts} selected={phase} onSelect={setPhase} />
         {boards.length === 0 ? (
           <EmptyState title={snapshot.loading ? 'Loading boards…' : 'No boards yet'}>
             {!snapshot.loading && (
               <>
-                <p>Power on the boards on the deployment network: each one appears here as soon as it asks for an address.</p>
+                <p>
+                  Power on the boards on the deployment network: each one appears here as soon as it asks for an
+                  address.
+                </p>
                 {running.length === 0 && (
                   <p>
-                    No batch is active: <Link to="/batches">create and activate a batch</Link> so boards know which venue and product they are for.
+                    No batch is active: <Link to="/batches">create and activate a batch</Link> so boards know which
+                    venue and product they are for.
                   </p>
                 )}
               </>
@@ -155,8 +196,8 @@ export function DashboardPage(_: PageProps) {
         onCancel={() => setReimage(null)}
       >
         <p>
-          {reimage?.hostname ?? reimage?.serial} will be offered network boot again and keeps its name. Power-cycle the board to start; what is on its card now will be
-          overwritten.
+          {reimage?.hostname ?? reimage?.serial} will be offered network boot again and keeps its name. Power-cycle the
+          board to start; what is on its card now will be overwritten.
         </p>
       </ConfirmDialog>
     </section>

@@ -40,7 +40,10 @@ export function DeploymentsPage(_: PageProps) {
     ...(filters.since && localDayStart(filters.since, 0) && { since: localDayStart(filters.since, 0) }),
     ...(filters.until && localDayStart(filters.until, 1) && { until: localDayStart(filters.until, 1) }),
   };
-  const page = useResource((signal) => api.deployments.list({ ...query, limit: PAGE_SIZE, offset }, signal), [api, JSON.stringify(query), offset]);
+  const page = useResource(
+    (signal) => api.deployments.list({ ...query, limit: PAGE_SIZE, offset }, signal),
+    [api, JSON.stringify(query), offset],
+  );
   const set = (name: FilterName, value: string) => setSearch({ ...filters, [name]: value, offset: undefined });
   const filtered = FILTERS.some((k) => filters[k]);
 
@@ -70,8 +73,16 @@ export function DeploymentsPage(_: PageProps) {
         }
       />
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        {select('venue', 'Venue', (venues.data ?? []).map((v) => v.code))}
-        {select('product', 'Product', (products.data ?? []).map((p) => p.code))}
+        {select(
+          'venue',
+          'Venue',
+          (venues.data ?? []).map((v) => v.code),
+        )}
+        {select(
+          'product',
+          'Product',
+          (products.data ?? []).map((p) => p.code),
+        )}
         {select('status', 'Status', DEPLOYMENT_STATUSES)}
         <label>
           From <input type="date" value={filters.since} onChange={(e) => set('since', e.target.value)} />
@@ -80,7 +91,8 @@ export function DeploymentsPage(_: PageProps) {
           To <input type="date" value={filters.until} onChange={(e) => set('until', e.target.value)} />
         </label>
         <label>
-          Serial <input type="search" size={10} value={filters.serial} onChange={(e) => set('serial', e.target.value)} />
+          Serial{' '}
+          <input type="search" size={10} value={filters.serial} onChange={(e) => set('serial', e.target.value)} />
         </label>
         {filters.batchId && (
           <button type="button" className="btn btn-small" onClick={() => set('batchId', '')}>
@@ -97,12 +109,22 @@ export function DeploymentsPage(_: PageProps) {
         {(p) =>
           p.items.length === 0 ? (
             <EmptyState title={filtered ? 'No deployment matches these filters' : 'No deployments yet'}>
-              <p>{filtered ? 'Widen the dates or clear a filter.' : 'Each board that enrolls starts a deployment; power on a board with an active batch to see the first one.'}</p>
+              <p>
+                {filtered
+                  ? 'Widen the dates or clear a filter.'
+                  : 'Each board that enrolls starts a deployment; power on a board with an active batch to see the first one.'}
+              </p>
             </EmptyState>
           ) : (
             <>
               <DeploymentTable rows={p.items} caption="Deployments" />
-              <Pager offset={p.offset} limit={p.limit} shown={p.items.length} hasMore={p.hasMore} onPage={(o) => setSearch({ ...filters, offset: o ? String(o) : undefined })} />
+              <Pager
+                offset={p.offset}
+                limit={p.limit}
+                shown={p.items.length}
+                hasMore={p.hasMore}
+                onPage={(o) => setSearch({ ...filters, offset: o ? String(o) : undefined })}
+              />
             </>
           )
         }

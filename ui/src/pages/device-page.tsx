@@ -51,7 +51,12 @@ export function DevicePage({ params }: PageProps) {
               subtitle={`Serial ${d.serial}`}
               actions={
                 canOperate && (
-                  <button type="button" className="btn btn-primary" disabled={d.reimageRequestedAt !== null} onClick={() => setConfirming(true)}>
+                  <button
+                    type="button"
+                    className="btn btn-primary"
+                    disabled={d.reimageRequestedAt !== null}
+                    onClick={() => setConfirming(true)}
+                  >
                     {d.reimageRequestedAt ? 'Re-image requested' : 'Re-image'}
                   </button>
                 )
@@ -66,19 +71,38 @@ export function DevicePage({ params }: PageProps) {
                   ['Model', d.model ?? 'unknown'],
                   ['First seen', formatDateTime(d.firstSeenAt)],
                   ['Last seen', formatDateTime(d.lastSeenAt)],
-                  ['Re-image', d.reimageRequestedAt ? `requested ${formatDateTime(d.reimageRequestedAt)}; power-cycle the board` : 'not requested'],
+                  [
+                    'Re-image',
+                    d.reimageRequestedAt
+                      ? `requested ${formatDateTime(d.reimageRequestedAt)}; power-cycle the board`
+                      : 'not requested',
+                  ],
                 ]}
               />
             </section>
             <section className="card" aria-labelledby="history-title">
               <h2 id="history-title">Deployments</h2>
-              {deployments.length === 0 ? <EmptyState title="This board has not been deployed yet" /> : <DeploymentTable rows={deployments} caption={`Deployments of ${d.serial}`} showBoard={false} />}
+              {deployments.length === 0 ? (
+                <EmptyState title="This board has not been deployed yet" />
+              ) : (
+                <DeploymentTable rows={deployments} caption={`Deployments of ${d.serial}`} showBoard={false} />
+              )}
             </section>
           </>
         )}
       </Loaded>
-      <ConfirmDialog open={confirming} title={`Re-image board ${serial}?`} confirmLabel="Re-image" busy={busy} onConfirm={() => void reimage()} onCancel={() => setConfirming(false)}>
-        <p>The board is offered network boot again and keeps its hostname. Its card is overwritten when it next boots from the network.</p>
+      <ConfirmDialog
+        open={confirming}
+        title={`Re-image board ${serial}?`}
+        confirmLabel="Re-image"
+        busy={busy}
+        onConfirm={() => void reimage()}
+        onCancel={() => setConfirming(false)}
+      >
+        <p>
+          The board is offered network boot again and keeps its hostname. Its card is overwritten when it next boots
+          from the network.
+        </p>
       </ConfirmDialog>
     </section>
   );

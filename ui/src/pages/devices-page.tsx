@@ -16,18 +16,29 @@ export function DevicesPage(_: PageProps) {
   const devices = useResource((signal) => api.devices.list(signal), [api]);
   const [search, setSearch] = useState('');
   const needle = search.trim().toLowerCase();
-  const match = (d: Device) => needle === '' || [d.serial, d.hostname ?? '', d.model ?? '', ...d.macs].some((v) => v.toLowerCase().includes(needle));
+  const match = (d: Device) =>
+    needle === '' ||
+    [d.serial, d.hostname ?? '', d.model ?? '', ...d.macs].some((v) => v.toLowerCase().includes(needle));
   return (
     <section className="page">
       <PageHeader title="Devices" subtitle="Every board rpi-deploy has seen, with its history across deployments" />
       <div className="filters">
-        <input type="search" className="search" aria-label="Find a board by serial, MAC, hostname or model" placeholder="Serial, MAC, hostname" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <input
+          type="search"
+          className="search"
+          aria-label="Find a board by serial, MAC, hostname or model"
+          placeholder="Serial, MAC, hostname"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
       </div>
       <Loaded resource={devices}>
         {(list) =>
           list.length === 0 ? (
             <EmptyState title="No boards seen yet">
-              <p>Boards appear here once they have enrolled. Power one on in the deployment network with an active batch.</p>
+              <p>
+                Boards appear here once they have enrolled. Power one on in the deployment network with an active batch.
+              </p>
             </EmptyState>
           ) : (
             <Table<Device>
@@ -40,7 +51,11 @@ export function DevicesPage(_: PageProps) {
                 { header: 'MAC', cell: (d) => d.macs.join(', '), optional: true },
                 { header: 'Model', cell: (d) => d.model ?? '', optional: true },
                 { header: 'Last seen', cell: (d) => formatDateTime(d.lastSeenAt) },
-                { header: 'Re-image', cell: (d) => (d.reimageRequestedAt ? `requested ${formatDateTime(d.reimageRequestedAt)}` : ''), optional: true },
+                {
+                  header: 'Re-image',
+                  cell: (d) => (d.reimageRequestedAt ? `requested ${formatDateTime(d.reimageRequestedAt)}` : ''),
+                  optional: true,
+                },
               ]}
             />
           )

@@ -9,7 +9,14 @@ export function NotFoundPage() {
   return (
     <section className="page">
       <h1>Page not found</h1>
-      <EmptyState title="There is no page at this address." action={<Link to="/" className="btn btn-primary">Go to the dashboard</Link>}>
+      <EmptyState
+        title="There is no page at this address."
+        action={
+          <Link to="/" className="btn btn-primary">
+            Go to the dashboard
+          </Link>
+        }
+      >
         <p>Check the link, or pick a section from the menu.</p>
       </EmptyState>
     </section>
@@ -20,7 +27,14 @@ export function ForbiddenPage() {
   return (
     <section className="page">
       <h1>Not allowed</h1>
-      <EmptyState title="This page is for administrators." action={<Link to="/" className="btn">Go to the dashboard</Link>}>
+      <EmptyState
+        title="This page is for administrators."
+        action={
+          <Link to="/" className="btn">
+            Go to the dashboard
+          </Link>
+        }
+      >
         <p>Ask an administrator if you need access.</p>
       </EmptyState>
     </section>
@@ -34,7 +48,10 @@ export function ErrorPage({ error }: { error: Error }) {
       <div className="alert alert-error" role="alert">
         <p>This page failed: {error.message}</p>
       </div>
-      <p>The deployment on the boards is not affected. Reload the page; if it keeps failing, the server log has the details.</p>
+      <p>
+        The deployment on the boards is not affected. Reload the page; if it keeps failing, the server log has the
+        details.
+      </p>
       <button type="button" className="btn btn-primary" onClick={() => window.location.reload()}>
         Reload
       </button>

@@ -36,7 +36,11 @@ export function ImagesPage(_: PageProps) {
   const upload = useRef<Upload<Image> | null>(null);
   const [deleting, setDeleting] = useState<{ image: Image; force: boolean; message?: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const submit = useSubmit({ schema: UploadMeta, hints: UPLOAD_HINTS, codeToField: { IMAGE_DUPLICATE: 'file', IMAGE_INPUT_INVALID: 'file', FLEET_PRODUCT_UNKNOWN: 'product' } });
+  const submit = useSubmit({
+    schema: UploadMeta,
+    hints: UPLOAD_HINTS,
+    codeToField: { IMAGE_DUPLICATE: 'file', IMAGE_INPUT_INVALID: 'file', FLEET_PRODUCT_UNKNOWN: 'product' },
+  });
   const { listen } = useLiveFleet();
   const uploadingNow = useRef<{ product: string; version: string } | null>(null);
   // While our upload is being stored, the server's own progress (analysing, storing) arrives live.
@@ -44,8 +48,19 @@ export function ImagesPage(_: PageProps) {
     () =>
       listen((events) => {
         const mine = uploadingNow.current;
-        const last = events.filter((e): e is FleetEvent<'image.progress'> => e.type === 'image.progress').findLast((e) => e.data.product === mine?.product && e.data.version === mine.version);
-        if (last) setProgress((p) => p && { ...p, serverPhase: last.data.phase, serverDoneBytes: last.data.doneBytes, serverTotalBytes: last.data.totalBytes });
+        const last = events
+          .filter((e): e is FleetEvent<'image.progress'> => e.type === 'image.progress')
+          .findLast((e) => e.data.product === mine?.product && e.data.version === mine.version);
+        if (last)
+          setProgress(
+            (p) =>
+              p && {
+                ...p,
+                serverPhase: last.data.phase,
+                serverDoneBytes: last.data.doneBytes,
+                serverTotalBytes: last.data.totalBytes,
+              },
+          );
       }),
     [listen],
   );
@@ -54,7 +69,12 @@ export function ImagesPage(_: PageProps) {
     setBusy(true);
     try {
       await (action === 'activate' ? api.images.activate(image.id) : api.images.deactivate(image.id));
-      notify('success', action === 'activate' ? `${image.product} boards now get ${image.version}` : `${image.product} ${image.version} is no longer active; ${image.product} boards get no image until one is`);
+      notify(
+        'success',
+        action === 'activate'
+          ? `${image.product} boards now get ${image.version}`
+          : `${image.product} ${image.version} is no longer active; ${image.product} boards get no image until one is`,
+      );
       images.reload();
     } catch (err) {
       notify('error', err instanceof Error ? err.message : String(err));
@@ -72,7 +92,8 @@ export function ImagesPage(_: PageProps) {
       setDeleting(null);
       images.reload();
     } catch (err) {
-      if (err instanceof ApiError && err.code === 'IMAGE_ACTIVE' && !deleting.force) setDeleting({ ...deleting, force: true, message: err.message });
+      if (err instanceof ApiError && err.code === 'IMAGE_ACTIVE' && !deleting.force)
+        setDeleting({ ...deleting, force: true, message: err.message });
       else {
         notify('error', err instanceof Error ? err.message : String(err));
         setDeleting(null);
@@ -100,7 +121,10 @@ export function ImagesPage(_: PageProps) {
         {(list) =>
           list.length === 0 ? (
             <EmptyState title="No images yet" action={uploadButton}>
-              <p>Upload the master image for each product (for example KXP2) and activate it; boards then receive it when they enroll.</p>
+              <p>
+                Upload the master image for each product (for example KXP2) and activate it; boards then receive it when
+                they enroll.
+              </p>
             </EmptyState>
           ) : (
             <Table<Image>
@@ -111,7 +135,15 @@ export function ImagesPage(_: PageProps) {
               columns={[
                 { header: 'Product', cell: (i) => i.product },
                 { header: 'Version', cell: (i) => <strong>{i.version}</strong> },
-                { header: 'Status', cell: (i) => (i.active ? <span className="badge badge-success">active</span> : <span className="muted">inactive</span>) },
+                {
+                  header: 'Status',
+                  cell: (i) =>
+                    i.active ? (
+                      <span className="badge badge-success">active</span>
+                    ) : (
+                      <span className="muted">inactive</span>
+                    ),
+                },
                 { header: 'Size', cell: (i) => formatBytes(i.sizeBytes), kind: 'num' },
                 { header: 'Stored', cell: (i) => formatBytes(i.storedBytes), kind: 'num', optional: true },
                 { header: 'OS', cell: (i) => i.osGeneration, optional: true },
@@ -133,10 +165,21 @@ export function ImagesPage(_: PageProps) {
                         kind: 'actions' as const,
                         cell: (i: Image) => (
                           <div className="row-actions">
-                            <button type="button" className="btn btn-small" disabled={busy} onClick={() => void act(i, i.active ? 'deactivate' : 'activate')}>
+                            <button
+                              type="button"
+                              className="btn btn-small"
+                              disabled={busy}
+                              onClick={() => void act(i, i.active ? 'deactivate' : 'activate')}
+                            >
                               {i.active ? 'Deactivate' : `Activate for ${i.product}`}
                             </button>
-                            <button type="button" className="btn btn-small btn-danger-outline" disabled={busy} aria-label={`Delete ${i.product} ${i.version}`} onClick={() => setDeleting({ image: i, force: false })}>
+                            <button
+                              type="button"
+                              className="btn btn-small btn-danger-outline"
+                              disabled={busy}
+                              aria-label={`Delete ${i.product} ${i.version}`}
+                              onClick={() => setDeleting({ image: i, force: false })}
+                            >
                               Delete
                             </button>
                           </div>
@@ -172,11 +215,20 @@ export function ImagesPage(_: PageProps) {
                 });
                 upload.current = uploadFile<Image>(url, file, writeHeaders(), (sent, total) => {
                   const seconds = (Date.now() - started) / 1000;
-                  setProgress((p) => ({ ...p, sentBytes: sent, totalBytes: total, bytesPerSecond: seconds > 0.5 ? sent / seconds : null, importing: sent >= total }));
+                  setProgress((p) => ({
+                    ...p,
+                    sentBytes: sent,
+                    totalBytes: total,
+                    bytesPerSecond: seconds > 0.5 ? sent / seconds : null,
+                    importing: sent >= total,
+                  }));
                 });
                 try {
                   const image = await upload.current.done;
-                  notify('success', `Uploaded ${image.product} ${image.version} (${formatBytes(image.sizeBytes)})${image.active ? `; ${image.product} boards now get it` : '; activate it when you are ready'}`);
+                  notify(
+                    'success',
+                    `Uploaded ${image.product} ${image.version} (${formatBytes(image.sizeBytes)})${image.active ? `; ${image.product} boards now get it` : '; activate it when you are ready'}`,
+                  );
                   closeUpload();
                   images.reload();
                 } finally {
@@ -197,7 +249,11 @@ export function ImagesPage(_: PageProps) {
         onConfirm={() => void remove()}
         onCancel={() => setDeleting(null)}
       >
-        {deleting?.message ? <p className="alert alert-warning">{deleting.message}</p> : <p>The image file and its record are removed. Deployment history keeps its version number.</p>}
+        {deleting?.message ? (
+          <p className="alert alert-warning">{deleting.message}</p>
+        ) : (
+          <p>The image file and its record are removed. Deployment history keeps its version number.</p>
+        )}
       </ConfirmDialog>
     </section>
   );

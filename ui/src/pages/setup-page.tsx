@@ -19,7 +19,11 @@ export function SetupPage() {
   const { errors, busy, handle } = useSubmit({
     schema: SetupRequest,
     hints: HINTS,
-    codeToField: { AUTH_SETUP_TOKEN_INVALID: 'setupToken', AUTH_PASSWORD_WEAK: 'password', AUTH_USERNAME_INVALID: 'username' },
+    codeToField: {
+      AUTH_SETUP_TOKEN_INVALID: 'setupToken',
+      AUTH_PASSWORD_WEAK: 'password',
+      AUTH_USERNAME_INVALID: 'username',
+    },
   });
   const value = { setupToken: setupToken.trim(), username: username.trim().toLowerCase(), password };
   const mismatch = confirm !== '' && confirm !== password ? 'The two passwords differ' : undefined;
@@ -37,19 +41,60 @@ export function SetupPage() {
         }
       >
         <h1>First-time setup</h1>
-        <p>Create the first administrator. The setup token is printed in the server log the first time `rpi-deploy serve` starts; it works once.</p>
+        <p>
+          Create the first administrator. The setup token is printed in the server log the first time `rpi-deploy serve`
+          starts; it works once.
+        </p>
         <FormAlert message={errors.form} />
         <Field label="Setup token" name="setupToken" error={errors.fields['setupToken']}>
-          {(p) => <input {...p} autoComplete="off" autoCapitalize="none" spellCheck={false} value={setupToken} onChange={(e) => setToken(e.target.value)} />}
+          {(p) => (
+            <input
+              {...p}
+              autoComplete="off"
+              autoCapitalize="none"
+              spellCheck={false}
+              value={setupToken}
+              onChange={(e) => setToken(e.target.value)}
+            />
+          )}
         </Field>
         <Field label="Administrator username" name="username" error={errors.fields['username']} hint={HINTS.username}>
-          {(p) => <input {...p} autoComplete="username" autoCapitalize="none" value={username} onChange={(e) => setUsername(e.target.value)} />}
+          {(p) => (
+            <input
+              {...p}
+              autoComplete="username"
+              autoCapitalize="none"
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+            />
+          )}
         </Field>
-        <Field label="Password" name="password" error={errors.fields['password']} hint={`At least ${PASSWORD_MIN_LENGTH} characters`}>
-          {(p) => <input {...p} type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />}
+        <Field
+          label="Password"
+          name="password"
+          error={errors.fields['password']}
+          hint={`At least ${PASSWORD_MIN_LENGTH} characters`}
+        >
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
         </Field>
         <Field label="Password again" name="confirm" error={mismatch}>
-          {(p) => <input {...p} type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />}
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              value={confirm}
+              onChange={(e) => setConfirm(e.target.value)}
+            />
+          )}
         </Field>
         <Submit label="Create administrator" busyLabel="Creating…" busy={busy} />
       </form>

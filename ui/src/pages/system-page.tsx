@@ -33,14 +33,21 @@ export function SystemPage(_: PageProps) {
                     ['Device API (boards)', s.listeners.device ?? 'not listening'],
                     ['Management (this UI)', s.listeners.management ?? 'not listening'],
                     ['DHCP', s.dhcp.enabled ? `on, ${s.dhcp.mode ?? 'unknown'} mode` : 'off'],
-                    ['Deployment interface', s.dhcp.interface ?? 'not set (network boot is off until netboot.interface is configured)'],
+                    [
+                      'Deployment interface',
+                      s.dhcp.interface ?? 'not set (network boot is off until netboot.interface is configured)',
+                    ],
                     ['Live dashboards connected', s.liveClients],
                   ]}
                 />
               </section>
               <section className="card" aria-labelledby="disk-title">
                 <h2 id="disk-title">Disk</h2>
-                <ProgressBar percent={percentOf(used, s.disk.totalBytes)} tone={s.disk.low ? 'failed' : 'idle'} label={`Disk ${percentOf(used, s.disk.totalBytes) ?? 0}% used`} />
+                <ProgressBar
+                  percent={percentOf(used, s.disk.totalBytes)}
+                  tone={s.disk.low ? 'failed' : 'idle'}
+                  label={`Disk ${percentOf(used, s.disk.totalBytes) ?? 0}% used`}
+                />
                 {s.disk.low && (
                   <p className="alert alert-warning" role="status">
                     Disk space is low: delete old images or free space on {s.disk.path}.
@@ -57,7 +64,10 @@ export function SystemPage(_: PageProps) {
                     ['Used', `${percentOf(used, s.disk.totalBytes) ?? 0}%`],
                     ['Free', formatBytes(s.disk.freeBytes)],
                     ['Total', formatBytes(s.disk.totalBytes)],
-                    ['Database', `${s.database.ok ? 'ok' : 'NOT OK'} · schema ${s.database.schemaVersion ?? 'unknown'} · ${formatBytes(s.database.sizeBytes)}`],
+                    [
+                      'Database',
+                      `${s.database.ok ? 'ok' : 'NOT OK'} · schema ${s.database.schemaVersion ?? 'unknown'} · ${formatBytes(s.database.sizeBytes)}`,
+                    ],
                   ]}
                 />
               </section>
@@ -68,7 +78,8 @@ export function SystemPage(_: PageProps) {
                 ) : (
                   <>
                     <p>
-                      As <code>rpi-deploy doctor</code> sees this server, {new Date(s.doctor.ranAt).toLocaleTimeString()}.
+                      As <code>rpi-deploy doctor</code> sees this server,{' '}
+                      {new Date(s.doctor.ranAt).toLocaleTimeString()}.
                     </p>
                     <ul className="doctor-checks">
                       {s.doctor.checks.map((c) => (

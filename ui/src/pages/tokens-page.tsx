@@ -79,7 +79,11 @@ export function TokensPage(_: PageProps) {
                 { header: 'Role', cell: (t) => t.role },
                 { header: 'Created', cell: (t) => `${formatDateTime(t.createdAt)} by ${t.createdBy}`, optional: true },
                 { header: 'Last used', cell: (t) => (t.lastUsedAt ? formatDateTime(t.lastUsedAt) : 'never') },
-                { header: 'Expires', cell: (t) => (t.expiresAt ? formatDateTime(t.expiresAt) : 'never'), optional: true },
+                {
+                  header: 'Expires',
+                  cell: (t) => (t.expiresAt ? formatDateTime(t.expiresAt) : 'never'),
+                  optional: true,
+                },
                 {
                   header: 'Actions',
                   kind: 'actions',
@@ -87,7 +91,12 @@ export function TokensPage(_: PageProps) {
                     t.revokedAt ? (
                       `revoked ${formatDateTime(t.revokedAt)}`
                     ) : (
-                      <button type="button" className="btn btn-small btn-danger-outline" aria-label={`Revoke token ${t.name}`} onClick={() => setRevoking(t)}>
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger-outline"
+                        aria-label={`Revoke token ${t.name}`}
+                        onClick={() => setRevoking(t)}
+                      >
                         Revoke
                       </button>
                     ),
@@ -100,14 +109,25 @@ export function TokensPage(_: PageProps) {
       <Modal open={creating} title={created ? 'Token created' : 'New API token'} onClose={close}>
         {created ? (
           <div>
-            <p className="alert alert-warning">Copy this token now: it is shown only once. rpi-deploy keeps only its hash.</p>
+            <p className="alert alert-warning">
+              Copy this token now: it is shown only once. rpi-deploy keeps only its hash.
+            </p>
             <p>
               <code className="secret" tabIndex={0}>
                 {created.secret}
               </code>
             </p>
             <div className="form-actions">
-              <button type="button" className="btn" onClick={() => void navigator.clipboard?.writeText(created.secret).then(() => notify('info', 'Token copied'), () => notify('error', 'The browser refused to copy; select the token and copy it by hand'))}>
+              <button
+                type="button"
+                className="btn"
+                onClick={() =>
+                  void navigator.clipboard?.writeText(created.secret).then(
+                    () => notify('info', 'Token copied'),
+                    () => notify('error', 'The browser refused to copy; select the token and copy it by hand'),
+                  )
+                }
+              >
                 Copy
               </button>
               <button type="button" className="btn btn-primary" onClick={close}>
@@ -126,7 +146,12 @@ export function TokensPage(_: PageProps) {
             }
           >
             <FormAlert message={submit.errors.form} />
-            <Field label="Name" name="name" error={submit.errors.fields['name']} hint="What uses it, e.g. nightly-export">
+            <Field
+              label="Name"
+              name="name"
+              error={submit.errors.fields['name']}
+              hint="What uses it, e.g. nightly-export"
+            >
               {(p) => <input {...p} value={name} autoComplete="off" onChange={(e) => setName(e.target.value)} />}
             </Field>
             <Field label="Role" name="role" error={submit.errors.fields['role']}>
@@ -136,7 +161,12 @@ export function TokensPage(_: PageProps) {
                 </select>
               )}
             </Field>
-            <Field label="Expires after (days, optional)" name="expiresInDays" error={submit.errors.fields['expiresInDays']} hint="Leave empty for a token that lasts until revoked">
+            <Field
+              label="Expires after (days, optional)"
+              name="expiresInDays"
+              error={submit.errors.fields['expiresInDays']}
+              hint="Leave empty for a token that lasts until revoked"
+            >
               {(p) => <input {...p} inputMode="numeric" value={days} onChange={(e) => setDays(e.target.value)} />}
             </Field>
             <div className="form-actions">
@@ -150,7 +180,14 @@ export function TokensPage(_: PageProps) {
           </form>
         )}
       </Modal>
-      <ConfirmDialog open={revoking !== null} title={`Revoke token ${revoking?.name ?? ''}?`} confirmLabel="Revoke" busy={busy} onConfirm={() => void revoke()} onCancel={() => setRevoking(null)}>
+      <ConfirmDialog
+        open={revoking !== null}
+        title={`Revoke token ${revoking?.name ?? ''}?`}
+        confirmLabel="Revoke"
+        busy={busy}
+        onConfirm={() => void revoke()}
+        onCancel={() => setRevoking(null)}
+      >
         <p>Anything using this token is refused from now on. This cannot be undone.</p>
       </ConfirmDialog>
     </section>

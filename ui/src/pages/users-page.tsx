@@ -58,11 +58,24 @@ export function UsersPage(_: PageProps) {
             rows={list}
             rowKey={(u) => u.username}
             columns={[
-              { header: 'Username', cell: (u) => (u.username === me ? <strong>{u.username} (you)</strong> : u.username) },
+              {
+                header: 'Username',
+                cell: (u) => (u.username === me ? <strong>{u.username} (you)</strong> : u.username),
+              },
               {
                 header: 'Role',
                 cell: (u) => (
-                  <select aria-label={`Role of ${u.username}`} value={u.role} disabled={busy} onChange={(e) => void run(() => api.users.update(u.username, { role: e.target.value as Role }), `${u.username} is now ${e.target.value}`)}>
+                  <select
+                    aria-label={`Role of ${u.username}`}
+                    value={u.role}
+                    disabled={busy}
+                    onChange={(e) =>
+                      void run(
+                        () => api.users.update(u.username, { role: e.target.value as Role }),
+                        `${u.username} is now ${e.target.value}`,
+                      )
+                    }
+                  >
                     {ROLES.map((r) => (
                       <option key={r} value={r}>
                         {r}
@@ -77,10 +90,21 @@ export function UsersPage(_: PageProps) {
                 kind: 'actions',
                 cell: (u) => (
                   <div className="row-actions">
-                    <button type="button" className="btn btn-small" aria-label={`Set password for ${u.username}`} onClick={() => setForm({ user: u })}>
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      aria-label={`Set password for ${u.username}`}
+                      onClick={() => setForm({ user: u })}
+                    >
                       Set password
                     </button>
-                    <button type="button" className="btn btn-small btn-danger-outline" aria-label={`Delete user ${u.username}`} disabled={u.username === me} onClick={() => setRemoving(u)}>
+                    <button
+                      type="button"
+                      className="btn btn-small btn-danger-outline"
+                      aria-label={`Delete user ${u.username}`}
+                      disabled={u.username === me}
+                      onClick={() => setRemoving(u)}
+                    >
                       Delete
                     </button>
                   </div>
@@ -120,7 +144,9 @@ export function UsersPage(_: PageProps) {
         title={`Delete user ${removing?.username ?? ''}?`}
         confirmLabel="Delete user"
         busy={busy}
-        onConfirm={() => removing && void run(() => api.users.remove(removing.username), `User ${removing.username} deleted`)}
+        onConfirm={() =>
+          removing && void run(() => api.users.remove(removing.username), `User ${removing.username} deleted`)
+        }
         onCancel={() => setRemoving(null)}
       >
         <p>They are logged out everywhere and can no longer log in. The audit log keeps their name.</p>

@@ -1,5 +1,11 @@
 import { useState } from 'react';
-import { POOL_STATUSES, VenuePatch, type PoolEntry, type PoolImportResult, type PoolStatus } from '../../../src/protocol/fleet.js';
+import {
+  POOL_STATUSES,
+  VenuePatch,
+  type PoolEntry,
+  type PoolImportResult,
+  type PoolStatus,
+} from '../../../src/protocol/fleet.js';
 import { PoolImportRequest } from '../../../src/protocol/management-api.js';
 import { ApiError } from '../api/client.js';
 import { EmptyState } from '../components/empty-state.js';
@@ -17,7 +23,10 @@ import { useToasts } from '../state/toasts.js';
 import { useResource } from '../state/use-resource.js';
 import { useSubmit } from '../state/use-submit.js';
 
-type PendingAction = { kind: 'delete'; force: boolean; message?: string } | { kind: 'retire'; entry: PoolEntry } | { kind: 'release'; entry: PoolEntry };
+type PendingAction =
+  | { kind: 'delete'; force: boolean; message?: string }
+  | { kind: 'retire'; entry: PoolEntry }
+  | { kind: 'release'; entry: PoolEntry };
 
 /** One venue: its details, its hostname pools (import with preview, release, retire). */
 export function VenuePage({ params }: PageProps) {
@@ -34,14 +43,20 @@ export function VenuePage({ params }: PageProps) {
   const pooled = (products.data ?? []).filter((p) => p.naming === 'pool');
   const serialNamed = (products.data ?? []).filter((p) => p.naming === 'serial');
   const current = product ?? pooled[0]?.code ?? null;
-  const pool = useResource(async (signal) => (current ? api.pools.list(code, { product: current, ...(status && { status }) }, signal) : []), [api, code, current, status]);
+  const pool = useResource(
+    async (signal) => (current ? api.pools.list(code, { product: current, ...(status && { status }) }, signal) : []),
+    [api, code, current, status],
+  );
 
   const [editing, setEditing] = useState(false);
   const edit = useSubmit({ schema: VenuePatch });
   const [pending, setPending] = useState<PendingAction | null>(null);
   const [acting, setActing] = useState(false);
   const [preview, setPreview] = useState<{ result: PoolImportResult; text: string; committed: boolean } | null>(null);
-  const importer = useSubmit({ schema: PoolImportRequest, codeToField: { FLEET_POOL_INPUT_TOO_LARGE: 'text', FLEET_POOL_INPUT_NOT_TEXT: 'text' } });
+  const importer = useSubmit({
+    schema: PoolImportRequest,
+    codeToField: { FLEET_POOL_INPUT_TOO_LARGE: 'text', FLEET_POOL_INPUT_NOT_TEXT: 'text' },
+  });
 
   const refresh = () => {
     stats.reload();
@@ -58,9 +73,13 @@ export function VenuePage({ params }: PageProps) {
         navigate('/venues');
         return;
       }
-      if (pending.kind === 'retire') await api.pools.retire(pending.entry.hostname, pending.entry.status === 'assigned');
+      if (pending.kind === 'retire')
+        await api.pools.retire(pending.entry.hostname, pending.entry.status === 'assigned');
       else await api.pools.release(pending.entry.hostname);
-      notify('success', `${pending.entry.hostname} ${pending.kind === 'retire' ? 'retired' : 'released back to the pool'}`);
+      notify(
+        'success',
+        `${pending.entry.hostname} ${pending.kind === 'retire' ? 'retired' : 'released back to the pool'}`,
+      );
       setPending(null);
       refresh();
     } catch (err) {
@@ -84,7 +103,11 @@ export function VenuePage({ params }: PageProps) {
           </button>
         )}
         {e.status !== 'retired' && (
-          <button type="button" className="btn btn-small btn-danger-outline" onClick={() => setPending({ kind: 'retire', entry: e })}>
+          <button
+            type="button"
+            className="btn btn-small btn-danger-outline"
+            onClick={() => setPending({ kind: 'retire', entry: e })}
+          >
             Retire
           </button>
         )}
@@ -105,7 +128,11 @@ export function VenuePage({ params }: PageProps) {
                     <button type="button" className="btn" onClick={() => setEditing(true)}>
                       Edit
                     </button>
-                    <button type="button" className="btn btn-danger-outline" onClick={() => setPending({ kind: 'delete', force: false })}>
+                    <button
+                      type="button"
+                      className="btn btn-danger-outline"
+                      onClick={() => setPending({ kind: 'delete', force: false })}
+                    >
                       Delete
                     </button>
                   </>
@@ -113,7 +140,9 @@ export function VenuePage({ params }: PageProps) {
               }
             />
             <p>
-              <Link to="/venues">← All venues</Link> · <Link to={`/deployments?venue=${v.code}`}>Deployments at {v.code}</Link> · <Link to={`/batches?venue=${v.code}`}>Batches</Link>
+              <Link to="/venues">← All venues</Link> ·{' '}
+              <Link to={`/deployments?venue=${v.code}`}>Deployments at {v.code}</Link> ·{' '}
+              <Link to={`/batches?venue=${v.code}`}>Batches</Link>
             </p>
             <Modal open={editing} title={`Edit ${v.code}`} onClose={() => (setEditing(false), edit.clear())}>
               <VenueForm
@@ -154,14 +183,19 @@ export function VenuePage({ params }: PageProps) {
         )}
         {serialNamed.length > 0 && (
           <p className="alert alert-info">
-            {serialNamed.map((p) => `${p.code} (${p.hostnamePattern})`).join(', ')} name{serialNamed.length === 1 ? 's' : ''} boards from their serial number: no pool is
-            needed, just an active batch.
+            {serialNamed.map((p) => `${p.code} (${p.hostnamePattern})`).join(', ')} name
+            {serialNamed.length === 1 ? 's' : ''} boards from their serial number: no pool is needed, just an active
+            batch.
           </p>
         )}
         {pooled.length > 1 && (
           <div className="field inline">
             <label htmlFor="pool-product">Product</label>
-            <select id="pool-product" value={current ?? ''} onChange={(e) => (setProduct(e.target.value), setPreview(null))}>
+            <select
+              id="pool-product"
+              value={current ?? ''}
+              onChange={(e) => (setProduct(e.target.value), setPreview(null))}
+            >
               {pooled.map((p) => (
                 <option key={p.code} value={p.code}>
                   {p.code} · {p.name}
@@ -182,7 +216,11 @@ export function VenuePage({ params }: PageProps) {
               onChange={() => setPreview(null)}
               onPreview={(e, { text }) =>
                 void importer.handle(e, { product: current, text, dryRun: true }, async () => {
-                  setPreview({ result: await api.pools.import(code, { product: current, text, dryRun: true }), text, committed: false });
+                  setPreview({
+                    result: await api.pools.import(code, { product: current, text, dryRun: true }),
+                    text,
+                    committed: false,
+                  });
                 })
               }
               onCommit={({ force }) => {
@@ -205,7 +243,11 @@ export function VenuePage({ params }: PageProps) {
           <>
             <div className="section-head">
               <h3>{current} numbers</h3>
-              <select aria-label="Show numbers with status" value={status} onChange={(e) => setStatus(e.target.value as PoolStatus | '')}>
+              <select
+                aria-label="Show numbers with status"
+                value={status}
+                onChange={(e) => setStatus(e.target.value as PoolStatus | '')}
+              >
                 <option value="">all statuses</option>
                 {POOL_STATUSES.map((s) => (
                   <option key={s} value={s}>
@@ -218,7 +260,9 @@ export function VenuePage({ params }: PageProps) {
               {(entries) =>
                 entries.length === 0 ? (
                   <EmptyState title={status ? `No ${status} numbers` : `The ${current} pool of ${code} is empty`}>
-                    {!status && <p>Import the venue's kart numbers above (a range such as 1–60, a pasted list or a CSV file).</p>}
+                    {!status && (
+                      <p>Import the venue's kart numbers above (a range such as 1–60, a pasted list or a CSV file).</p>
+                    )}
                   </EmptyState>
                 ) : (
                   <Table<PoolEntry>
@@ -228,9 +272,20 @@ export function VenuePage({ params }: PageProps) {
                     rowKey={(e) => e.id}
                     columns={[
                       { header: 'Hostname', cell: (e) => e.hostname },
-                      { header: 'Status', cell: (e) => <span className={`badge badge-pool-${e.status}`}>{e.status}</span> },
-                      { header: 'Board', cell: (e) => (e.serial ? <Link to={`/devices/${e.serial}`}>{e.serial}</Link> : ''), optional: true },
-                      { header: 'Assigned', cell: (e) => (e.assignedAt ? formatDateTime(e.assignedAt) : ''), optional: true },
+                      {
+                        header: 'Status',
+                        cell: (e) => <span className={`badge badge-pool-${e.status}`}>{e.status}</span>,
+                      },
+                      {
+                        header: 'Board',
+                        cell: (e) => (e.serial ? <Link to={`/devices/${e.serial}`}>{e.serial}</Link> : ''),
+                        optional: true,
+                      },
+                      {
+                        header: 'Assigned',
+                        cell: (e) => (e.assignedAt ? formatDateTime(e.assignedAt) : ''),
+                        optional: true,
+                      },
                       ...(canOperate ? [{ header: 'Actions', cell: poolActions, kind: 'actions' as const }] : []),
                     ]}
                   />
@@ -243,22 +298,47 @@ export function VenuePage({ params }: PageProps) {
 
       <ConfirmDialog
         open={pending !== null}
-        title={pending?.kind === 'delete' ? `Delete venue ${code}?` : pending?.kind === 'retire' ? `Retire ${pending.entry.hostname}?` : `Release ${pending?.kind === 'release' ? pending.entry.hostname : ''}?`}
-        confirmLabel={pending?.kind === 'delete' ? (pending.force ? `Delete ${code} anyway` : `Delete ${code}`) : pending?.kind === 'retire' ? 'Retire' : 'Release'}
+        title={
+          pending?.kind === 'delete'
+            ? `Delete venue ${code}?`
+            : pending?.kind === 'retire'
+              ? `Retire ${pending.entry.hostname}?`
+              : `Release ${pending?.kind === 'release' ? pending.entry.hostname : ''}?`
+        }
+        confirmLabel={
+          pending?.kind === 'delete'
+            ? pending.force
+              ? `Delete ${code} anyway`
+              : `Delete ${code}`
+            : pending?.kind === 'retire'
+              ? 'Retire'
+              : 'Release'
+        }
         busy={acting}
         onConfirm={() => void act()}
         onCancel={() => setPending(null)}
       >
-        {pending?.kind === 'delete' && (pending.message ? <p className="alert alert-warning">{pending.message}</p> : <p>The venue, its pools and its batches are removed. Deployment history is kept.</p>)}
+        {pending?.kind === 'delete' &&
+          (pending.message ? (
+            <p className="alert alert-warning">{pending.message}</p>
+          ) : (
+            <p>The venue, its pools and its batches are removed. Deployment history is kept.</p>
+          ))}
         {pending?.kind === 'retire' && (
           <p>
             {pending.entry.hostname} will not be given to any board.{' '}
-            {pending.entry.status === 'assigned' && <strong>Board {pending.entry.serial} holds it now and loses it.</strong>}
+            {pending.entry.status === 'assigned' && (
+              <strong>Board {pending.entry.serial} holds it now and loses it.</strong>
+            )}
           </p>
         )}
         {pending?.kind === 'release' && (
           <p>
-            {pending.entry.hostname} goes back to the pool{pending.entry.serial ? `; board ${pending.entry.serial} loses the name and gets a new one when it enrolls again` : ''}.
+            {pending.entry.hostname} goes back to the pool
+            {pending.entry.serial
+              ? `; board ${pending.entry.serial} loses the name and gets a new one when it enrolls again`
+              : ''}
+            .
           </p>
         )}
       </ConfirmDialog>

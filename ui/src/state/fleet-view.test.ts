@@ -1,22 +1,60 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetEvent, FleetEvents, FleetEventType } from '../../../src/protocol/events.js';
 import type { Deployment } from '../../../src/protocol/fleet.js';
-import { applyEvent, countByPhase, dismissWarning, EMPTY_FLEET, mergeSnapshot, sortedBoards, type FleetView } from './fleet-view.js';
+import {
+  applyEvent,
+  countByPhase,
+  dismissWarning,
+  EMPTY_FLEET,
+  mergeSnapshot,
+  sortedBoards,
+  type FleetView,
+} from './fleet-view.js';
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 22, 7, 0, s)).toISOString();
 let seq = 0;
 function ev<K extends FleetEventType>(type: K, data: FleetEvents[K], s = 0): FleetEvent {
   return { seq: ++seq, at: at(s), type, data };
 }
-function phase(serial: string, deploymentId: number, p: FleetEvents['deployment.phase']['phase'], s = 0, error: string | null = null, ip: string | null = null) {
-  return ev('deployment.phase', { deploymentId, serial, hostname: `KXP2-CORO-${serial}`, venue: 'CORO', product: 'KXP2', phase: p, error, ip }, s);
+function phase(
+  serial: string,
+  deploymentId: number,
+  p: FleetEvents['deployment.phase']['phase'],
+  s = 0,
+  error: string | null = null,
+  ip: string | null = null,
+) {
+  return ev(
+    'deployment.phase',
+    { deploymentId, serial, hostname: `KXP2-CORO-${serial}`, venue: 'CORO', product: 'KXP2', phase: p, error, ip },
+    s,
+  );
 }
-function progress(serial: string, deploymentId: number, bytesWritten: number, bytesDone: number, bytesTotal: number, rateBytesPerSec: number, s = 0) {
-  const data = { deploymentId, serial, hostname: `KXP2-CORO-${serial}`, phase: 'writing' as const, bytesWritten, bytesDone, bytesTotal, rateBytesPerSec, chunksVerified: 0 };
+function progress(
+  serial: string,
+  deploymentId: number,
+  bytesWritten: number,
+  bytesDone: number,
+  bytesTotal: number,
+  rateBytesPerSec: number,
+  s = 0,
+) {
+  const data = {
+    deploymentId,
+    serial,
+    hostname: `KXP2-CORO-${serial}`,
+    phase: 'writing' as const,
+    bytesWritten,
+    bytesDone,
+    bytesTotal,
+    rateBytesPerSec,
+    chunksVerified: 0,
+  };
   return { ...ev('deployment.progress', data, s), seq: null };
 }
 /** An event type this build has no case for, as another component would send it. */
-const other = (type: string, data: Record<string, unknown>, s = 0) => ({ seq: null, at: at(s), type, data }) as unknown as FleetEvent;
+const other = (type: string, data: Record<string, unknown>, s = 0) =>
+  ({ seq: null, at: at(s), type, data }) as unknown as FleetEvent;
 
 function deployment(over: Partial<Deployment>): Deployment {
   return {
@@ -48,13 +86,30 @@ describe('applyEvent', () => {
   it('shows a board the moment it is seen, then names it and follows its phases to success', () => {
     const view = fold([
       other('dhcp.seen', { serial8: '0badcafe', mac: '2c:cf:67:aa:bb:cc', ip: '198.18.0.20', model: 'pi5' }, 0),
-      ev('hostname.assigned', { serial: '100000000badcafe', hostname: 'KXP2-CORO-007', venue: 'CORO', product: 'KXP2', batchId: 1, reused: false }, 1),
+      ev(
+        'hostname.assigned',
+        {
+          serial: '100000000badcafe',
+          hostname: 'KXP2-CORO-007',
+          venue: 'CORO',
+          product: 'KXP2',
+          batchId: 1,
+          reused: false,
+        },
+        1,
+      ),
       phase('100000000badcafe', 9, 'enrolled', 1),
       phase('100000000badcafe', 9, 'writing', 2),
       progress('100000000badcafe', 9, 75e6, 50e6, 100e6, 25e6, 3),
     ]);
     expect(Object.keys(view.boards)).toEqual(['0badcafe']);
-    expect(view.boards['0badcafe']?.progress).toEqual({ writtenBytes: 75e6, verifiedBytes: 50e6, totalBytes: 100e6, bytesPerSecond: 25e6, etaSeconds: null });
+    expect(view.boards['0badcafe']?.progress).toEqual({
+      writtenBytes: 75e6,
+      verifiedBytes: 50e6,
+      totalBytes: 100e6,
+      bytesPerSecond: 25e6,
+      etaSeconds: null,
+    });
     const done = applyEvent(view, phase('100000000badcafe', 9, 'success', 6));
     expect(done.boards['0badcafe']).toMatchObject({
       serial: '100000000badcafe',
@@ -73,18 +128,32 @@ describe('applyEvent', () => {
     expect(fold([other('dhcp.seen', { serial8: 'b2' })]).boards['b2']?.phase).toBe('seen');
     const byMac = fold([other('dhcp.offer', { mac: '2c:cf:67:00:00:09', serial8: null, ip: '198.18.0.9' })]);
     expect(Object.keys(byMac.boards)).toEqual(['mac:2c:cf:67:00:00:09']);
-    const named = applyEvent(byMac, other('dhcp.ack', { mac: '2c:cf:67:00:00:09', serial8: '12345678', ip: '198.18.0.9' }));
+    const named = applyEvent(
+      byMac,
+      other('dhcp.ack', { mac: '2c:cf:67:00:00:09', serial8: '12345678', ip: '198.18.0.9' }),
+    );
     expect(Object.keys(named.boards)).toEqual(['12345678']);
     expect(named.boards['12345678']).toMatchObject({ ip: '198.18.0.9', mac: '2c:cf:67:00:00:09', phase: 'seen' });
   });
 
   it('a failed board keeps the reason; a re-image request is flagged; a new deployment resets progress', () => {
-    const failed = fold([phase('c3', 1, 'writing', 0), progress('c3', 1, 20, 10, 100, 5, 1), phase('c3', 1, 'failed', 2, 'card write error')]);
+    const failed = fold([
+      phase('c3', 1, 'writing', 0),
+      progress('c3', 1, 20, 10, 100, 5, 1),
+      phase('c3', 1, 'failed', 2, 'card write error'),
+    ]);
     expect(failed.boards['c3']).toMatchObject({ phase: 'failed', error: 'card write error', finishedAt: at(2) });
     const requested = applyEvent(failed, ev('device.reimage', { serial: 'c3', hostname: 'KXP2-CORO-c3' }, 3));
     expect(requested.boards['c3']?.reimageRequested).toBe(true);
     const again = applyEvent(requested, phase('c3', 2, 'enrolled', 4));
-    expect(again.boards['c3']).toMatchObject({ phase: 'enrolled', error: null, progress: null, reimageRequested: false, finishedAt: null, startedAt: at(4) });
+    expect(again.boards['c3']).toMatchObject({
+      phase: 'enrolled',
+      error: null,
+      progress: null,
+      reimageRequested: false,
+      finishedAt: null,
+      startedAt: at(4),
+    });
   });
 
   it('ignores progress of an older attempt', () => {
@@ -98,7 +167,15 @@ describe('applyEvent', () => {
   });
 
   it('a refused enrollment shows the server message', () => {
-    const view = fold([ev('enroll.refused', { serial: 'e5', venue: 'CORO', product: 'KXP2', code: 'FLEET_POOL_EXHAUSTED', message: 'CORO has no free numbers' })]);
+    const view = fold([
+      ev('enroll.refused', {
+        serial: 'e5',
+        venue: 'CORO',
+        product: 'KXP2',
+        code: 'FLEET_POOL_EXHAUSTED',
+        message: 'CORO has no free numbers',
+      }),
+    ]);
     expect(view.boards['e5']).toMatchObject({ phase: 'refused', error: 'CORO has no free numbers' });
   });
 
@@ -118,22 +195,43 @@ describe('applyEvent', () => {
   });
 
   it('a disk warning shows while the disk is low and goes when it recovers', () => {
-    const disk = (low: boolean) => ev('disk.warning', { path: '/var/lib/rpi-deploy', freeBytes: low ? 1e9 : 50e9, totalBytes: 100e9, low, message: low ? 'Disk space low' : 'Disk space ok' });
+    const disk = (low: boolean) =>
+      ev('disk.warning', {
+        path: '/var/lib/rpi-deploy',
+        freeBytes: low ? 1e9 : 50e9,
+        totalBytes: 100e9,
+        low,
+        message: low ? 'Disk space low' : 'Disk space ok',
+      });
     const low = fold([disk(true)]);
     expect(low.warnings.map((w) => [w.key, w.message])).toEqual([['disk', 'Disk space low']]);
     expect(applyEvent(low, disk(false)).warnings).toEqual([]);
   });
 
   it('never throws on events it does not know or that carry nothing useful', () => {
-    expect(fold([other('tftp.served', {}), other('x', { serial: 42 }), ev('batch.status', { batchId: 1, venue: 'CORO', product: 'KXP2', status: 'active' })])).toEqual(EMPTY_FLEET);
+    expect(
+      fold([
+        other('tftp.served', {}),
+        other('x', { serial: 42 }),
+        ev('batch.status', { batchId: 1, venue: 'CORO', product: 'KXP2', status: 'active' }),
+      ]),
+    ).toEqual(EMPTY_FLEET);
   });
 });
 
 describe('mergeSnapshot', () => {
   it('takes the latest deployment per board and keeps live progress of the same deployment', () => {
     const live = fold([phase('10000001', 2, 'writing'), progress('10000001', 2, 5, 5, 10, 1)]);
-    const view = mergeSnapshot(live, [deployment({ id: 1, status: 'failed' }), deployment({ id: 2, status: 'writing' })]);
-    expect(view.boards['10000001']).toMatchObject({ deploymentId: 2, phase: 'writing', ip: '198.18.0.10', progress: { verifiedBytes: 5 } });
+    const view = mergeSnapshot(live, [
+      deployment({ id: 1, status: 'failed' }),
+      deployment({ id: 2, status: 'writing' }),
+    ]);
+    expect(view.boards['10000001']).toMatchObject({
+      deploymentId: 2,
+      phase: 'writing',
+      ip: '198.18.0.10',
+      progress: { verifiedBytes: 5 },
+    });
   });
 
   it('does not let an older snapshot undo a newer live deployment', () => {

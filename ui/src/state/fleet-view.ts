@@ -131,13 +131,21 @@ function blankBoard(key: string, serial: string, at: string): Board {
  * Applies `change` to the board with this serial (or MAC), creating it when first seen. A longer
  * serial replaces the 8-digit one; a board known so far only by its MAC moves to its serial's key.
  */
-function withBoard(view: FleetView, id: { serial?: string | null; mac?: string | null }, at: string, change: (b: Board) => Partial<Board>): FleetView {
+function withBoard(
+  view: FleetView,
+  id: { serial?: string | null; mac?: string | null },
+  at: string,
+  change: (b: Board) => Partial<Board>,
+): FleetView {
   const key = boardKey(id.serial, id.mac);
   if (key === undefined) return view;
   const byMac = id.serial && id.mac ? view.boards[`mac:${id.mac.toLowerCase()}`] : undefined;
   const current = view.boards[key] ?? (byMac && { ...byMac, key }) ?? blankBoard(key, id.serial ?? id.mac ?? key, at);
   const serial = id.serial && id.serial.length > current.serial.length ? id.serial.toLowerCase() : current.serial;
-  const boards = { ...view.boards, [key]: { ...current, serial, ...(id.mac && !current.mac && { mac: id.mac }), ...change(current), updatedAt: at } };
+  const boards = {
+    ...view.boards,
+    [key]: { ...current, serial, ...(id.mac && !current.mac && { mac: id.mac }), ...change(current), updatedAt: at },
+  };
   if (byMac) delete boards[byMac.key];
   return { ...view, boards };
 }
@@ -163,7 +171,11 @@ const str = (d: LooseData, k: string) => (typeof d[k] === 'string' && d[k] !== '
 function applyOtherEvent(view: FleetView, type: string, at: string, data: LooseData): FleetView {
   let next = view;
   if ((type.endsWith('.warning') || type.endsWith('.foreign-server')) && str(data, 'message')) {
-    next = withWarning(next, { key: `${type}:${str(data, 'code') ?? str(data, 'interface') ?? str(data, 'venue') ?? ''}`, at, message: str(data, 'message')! });
+    next = withWarning(next, {
+      key: `${type}:${str(data, 'code') ?? str(data, 'interface') ?? str(data, 'venue') ?? ''}`,
+      at,
+      message: str(data, 'message')!,
+    });
   }
   const serial = str(data, 'serial') ?? str(data, 'serial8');
   const mac = str(data, 'mac');
@@ -183,7 +195,11 @@ export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
   switch (event.type) {
     case 'hostname.assigned': {
       const d = (event as FleetEvent<'hostname.assigned'>).data;
-      return withBoard(view, { serial: d.serial }, event.at, () => ({ hostname: d.hostname, venue: d.venue, product: d.product }));
+      return withBoard(view, { serial: d.serial }, event.at, () => ({
+        hostname: d.hostname,
+        venue: d.venue,
+        product: d.product,
+      }));
     }
     case 'deployment.phase': {
       const d = (event as FleetEvent<'deployment.phase'>).data;
@@ -243,7 +259,9 @@ export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
     }
     case 'disk.warning': {
       const d = (event as FleetEvent<'disk.warning'>).data;
-      return d.low ? withWarning(view, { key: DISK_WARNING_KEY, at: event.at, message: d.message }) : dismissWarning(view, DISK_WARNING_KEY);
+      return d.low
+        ? withWarning(view, { key: DISK_WARNING_KEY, at: event.at, message: d.message })
+        : dismissWarning(view, DISK_WARNING_KEY);
     }
     case 'hostname.released':
     case 'batch.status':

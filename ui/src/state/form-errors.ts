@@ -67,7 +67,11 @@ export function schemaFieldErrors(schema: TSchema, value: unknown, hints: Record
  * Where an API error belongs: next to the field the server named (or that the form maps its
  * code to), otherwise at the top of the form.
  */
-export function apiFormErrors(err: unknown, codeToField: Record<string, string> = {}, knownFields: readonly string[] = []): FormErrors {
+export function apiFormErrors(
+  err: unknown,
+  codeToField: Record<string, string> = {},
+  knownFields: readonly string[] = [],
+): FormErrors {
   if (!(err instanceof ApiError)) return { fields: {}, form: err instanceof Error ? err.message : String(err) };
   const field = err.field ?? codeToField[err.code] ?? fieldNamedInMessage(err, knownFields);
   if (field !== undefined) return { fields: { [field]: err.message } };

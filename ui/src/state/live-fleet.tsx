@@ -69,13 +69,19 @@ export function LiveFleetProvider({ children }: { children: ReactNode }) {
     };
   }, [signedIn, expire]);
 
-  const addSnapshot = useCallback((deployments: readonly Deployment[]) => setView((v) => mergeSnapshot(v, deployments)), []);
+  const addSnapshot = useCallback(
+    (deployments: readonly Deployment[]) => setView((v) => mergeSnapshot(v, deployments)),
+    [],
+  );
   const dismiss = useCallback((key: string) => setView((v) => dismissWarning(v, key)), []);
   const listen = useCallback((listener: EventsListener) => {
     listeners.current.add(listener);
     return () => void listeners.current.delete(listener);
   }, []);
-  const value = useMemo(() => ({ view, status, addSnapshot, dismissWarning: dismiss, listen, readyCount }), [view, status, addSnapshot, dismiss, listen, readyCount]);
+  const value = useMemo(
+    () => ({ view, status, addSnapshot, dismissWarning: dismiss, listen, readyCount }),
+    [view, status, addSnapshot, dismiss, listen, readyCount],
+  );
   return <LiveFleetContext.Provider value={value}>{children}</LiveFleetContext.Provider>;
 }
 
@@ -93,5 +99,8 @@ export function useLiveRefresh(filter: (e: FleetEvent) => boolean, onEvents: () 
   const { listen } = useLiveFleet();
   const latest = useRef({ filter, onEvents });
   latest.current = { filter, onEvents };
-  useEffect(() => listen((events) => events.some((e) => latest.current.filter(e)) && latest.current.onEvents()), [listen]);
+  useEffect(
+    () => listen((events) => events.some((e) => latest.current.filter(e)) && latest.current.onEvents()),
+    [listen],
+  );
 }

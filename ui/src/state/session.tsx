@@ -74,7 +74,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       api,
       writeHeaders: client.writeHeaders,
       login: async (username, password) => signedIn(await api.auth.login(username, password)),
-      setup: async (setupToken, username, password) => signedIn(await api.auth.setup({ setupToken, username, password })),
+      setup: async (setupToken, username, password) =>
+        signedIn(await api.auth.setup({ setupToken, username, password })),
       logout: async () => {
         try {
           await api.auth.logout();

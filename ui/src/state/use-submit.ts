@@ -26,7 +26,8 @@ export function useSubmit(options: SubmitOptions = {}) {
     async (event: FormEvent<HTMLFormElement>, value: unknown, action: () => Promise<void>): Promise<boolean> => {
       event.preventDefault();
       const form = event.currentTarget;
-      const focusFirstError = () => setTimeout(() => form.querySelector<HTMLElement>('[aria-invalid="true"], [role="alert"]')?.focus(), 0);
+      const focusFirstError = () =>
+        setTimeout(() => form.querySelector<HTMLElement>('[aria-invalid="true"], [role="alert"]')?.focus(), 0);
       const local: FormErrors = { fields: schema ? schemaFieldErrors(schema, value, hints) : {} };
       if (hasErrors(local)) {
         setErrors(local);
