@@ -28,7 +28,6 @@ import { spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { FULL_IMAGE, fleetImage, type FleetImage } from './fleet/image.js';
 import { FleetLab, SERVER_ADDRESS, type Board, type BoardExit, type LabSpeeds } from './fleet/lab.js';
-import { BENCH_DIR } from './large-pi-image.js';
 import { cpuSecondsOf, fmt } from './proc.js';
 
 const MiB = 1024 * 1024;
@@ -121,10 +120,13 @@ export async function benchFleet(args: string[]): Promise<string[]> {
   // Ctrl-C or a kill must not leave namespaces, loop devices or cgroups behind.
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`fleet: ${signal}, cleaning up\n`);
-    void (lab?.destroy() ?? Promise.resolve()).finally(() => {
-      data.remove();
-      process.exit(128 + osConstants.signals[signal]);
-    });
+    // Exits whatever the clean-up did: a signal must end the run.
+    (lab?.destroy() ?? Promise.resolve())
+      .catch((err: unknown) => process.stderr.write(`fleet: clean-up failed: ${String(err)}\n`))
+      .finally(() => {
+        data.remove();
+        process.exit(128 + osConstants.signals[signal]);
+      });
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

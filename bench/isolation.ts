@@ -120,7 +120,7 @@ async function startManagementLoad(
       out += d;
       if (out.startsWith('ready\n')) resolve();
     });
-    void exited.then((code) => reject(new Error(`management load exited with ${code} before it was ready`)));
+    exited.then((code) => reject(new Error(`management load exited with ${code} before it was ready`)), reject);
   });
   return {
     async stop() {

@@ -111,14 +111,14 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
   const tls = readTls(config.management.tls);
   const core = await openCore(config, log);
   const startedAt = Date.now();
-  const failSilent = async () => {
-    try {
-      const failed = await core.deployments.failSilent();
-      if (failed.length > 0)
-        log.info({ deployments: failed.map((d) => d.id) }, 'failed deployments whose boards fell silent');
-    } catch (err) {
-      log.error({ err }, 'could not fail silent deployments');
-    }
+  const failSilent = (): void => {
+    core.deployments
+      .failSilent()
+      .then((failed) => {
+        if (failed.length > 0)
+          log.info({ deployments: failed.map((d) => d.id) }, 'failed deployments whose boards fell silent');
+      })
+      .catch((err: unknown) => log.error({ err }, 'could not fail silent deployments'));
   };
   const health = async (): Promise<HealthReply> => {
     const db = await core.store.health();
@@ -200,7 +200,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
         throw err;
       });
       silenceSweep = setInterval(
-        () => void failSilent(),
+        failSilent,
         Math.min(config.device.silenceMinutes * 60_000, SILENCE_SWEEP_MAX_MS),
       ).unref();
       log.info(

@@ -282,7 +282,7 @@ export function createDeploymentService(
         };
         return { enrollment: { ...enrollment, deployment: { ...d, imageId: image.id } }, plan, token };
       }).catch((err: unknown) => publishRefusal(deps, input, err));
-      if ('refused' in outcome) throw outcome.refused;
+      if ('refused' in outcome) throw outcome.refused as FleetError;
       return outcome;
     },
 
@@ -355,7 +355,7 @@ export function createDeploymentService(
         await deleteVerifiedChunks(tx, d.serial, { keepImageId: null });
         return { status: deployment.status };
       });
-      if ('refused' in outcome) throw outcome.refused;
+      if ('refused' in outcome) throw outcome.refused as FleetError;
       return outcome;
     },
 
@@ -375,7 +375,7 @@ export function createDeploymentService(
         await setDeploymentImage(tx, enrollment.deployment.id, image.id);
         return { enrollment: { ...enrollment, deployment: { ...enrollment.deployment, imageId: image.id } }, image };
       }).catch((err: unknown) => publishRefusal(deps, input, err));
-      if ('refused' in outcome) throw outcome.refused;
+      if ('refused' in outcome) throw outcome.refused as FleetError;
       return outcome;
     },
 

@@ -84,6 +84,7 @@ export interface PoolInputProblem {
 }
 
 /** Control characters no text file holds (tab, LF and CR are text), and U+FFFD: what bytes that were not UTF-8 decode to. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const NOT_TEXT_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/;
 
 /**

@@ -1,10 +1,4 @@
-import {
-  BATCH_STATUSES,
-  type BatchStatus,
-  type DeploymentStatus,
-  type PoolStatus,
-  type Product,
-} from '../protocol/fleet.js';
+import { BATCH_STATUSES, type DeploymentStatus, type PoolStatus, type Product } from '../protocol/fleet.js';
 import type { Db } from '../store/index.js';
 import { findActiveAssignment, findActiveByHostname, insertAssignment } from './assignments.repo.js';
 import { insertBatch } from './batches.repo.js';
@@ -51,8 +45,10 @@ export interface SeedImportService {
 /** Names batches by their seed id: what makes a second import find them again. */
 export const seedBatchName = (id: number) => `seed batch ${id}`;
 
-class DryRunDone {
-  constructor(readonly summary: SeedImportSummary) {}
+class DryRunDone extends Error {
+  constructor(readonly summary: SeedImportSummary) {
+    super('dry run: rolled back');
+  }
 }
 
 export function createSeedImportService(deps: FleetDeps): SeedImportService {
@@ -250,7 +246,7 @@ async function importBatch(
     name,
     expected_count: b.totalCount,
     priority: Number.isInteger(b.priority) ? b.priority : 0,
-    status: b.status as BatchStatus,
+    status: b.status,
     created_at: b.createdAt ?? now,
     activated_at: b.startedAt,
     finished_at: b.completedAt,

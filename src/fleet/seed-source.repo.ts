@@ -205,10 +205,17 @@ function checkSchema(db: ForeignSqlite, file: string): Set<string> {
   return present;
 }
 
+/** A seed column as text: SQLite hands over strings, numbers, bigints or blobs; anything else is no value. */
 function text(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  const s = String(v).trim();
-  return s === '' ? null : s;
+  const s =
+    typeof v === 'string'
+      ? v
+      : typeof v === 'number' || typeof v === 'bigint'
+        ? v.toString()
+        : Buffer.isBuffer(v)
+          ? v.toString('utf8')
+          : '';
+  return s.trim() === '' ? null : s.trim();
 }
 
 /** `2025-10-23 07:01:02` (SQLite, UTC) or `2025-10-23T07:01:02.123456` (Python, taken as UTC) → ISO 8601. */

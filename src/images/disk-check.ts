@@ -114,5 +114,6 @@ function isText(bytes: Buffer): boolean {
   } catch {
     return false;
   }
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
   return !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(decoded);
 }

@@ -28,7 +28,7 @@ async function liveServer(streams: number) {
       writes[i]!++;
       return write(chunk);
     }) as ServerResponse['write'];
-    void hub.attach(res, undefined, async () => null);
+    hub.attach(res, undefined, async () => null).catch((err: unknown) => res.destroy(err as Error));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -31,8 +31,8 @@ function runCliAsync(args: string[]): Promise<{ code: number | null; stdout: str
     const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv() });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -175,7 +175,7 @@ while True:
       socketPath,
     ]);
     let heard = '';
-    receiver.stdout.on('data', (d: Buffer) => (heard += d));
+    receiver.stdout.on('data', (d: Buffer) => (heard += d.toString()));
     try {
       for (const end = Date.now() + 5000; !heard.includes('LISTENING') && Date.now() < end;)
         await new Promise((r) => setTimeout(r, 50));
@@ -198,7 +198,7 @@ while True:
       let banner = '';
       let readyWhenBanner: boolean | undefined;
       serve.stdout.on('data', (d: Buffer) => {
-        banner += d;
+        banner += d.toString();
         if (banner.includes('Press Ctrl-C') && readyWhenBanner === undefined)
           readyWhenBanner = heard.includes('READY=1');
       });

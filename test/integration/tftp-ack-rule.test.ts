@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transferSockets } from '../../src/netboot/tftp/transfer-socket.js';
-import { onAck, startTransfer, type Transfer } from '../../src/netboot/tftp/transfer.js';
+import { onAck, startTransfer } from '../../src/netboot/tftp/transfer.js';
 
 /**
  * The ACK rule exists twice: `onAck` in transfer.ts, and `on_ack` in native/tftp-socket, which
@@ -149,7 +149,7 @@ function throughStateMachine(c: AckCase): Outcome {
       : data?.kind === 'data'
         ? { advance: [data.first, data.last] }
         : 'ignore';
-    t = next as Transfer;
+    t = next;
   }
   // The addon leaves the last block's ACK to the state machine: compare where the machine stood before it.
   return { acked: did === 'end' ? ackedBefore(c) : t.acked, sent: t.sent, did };

@@ -150,7 +150,10 @@ describe('rpi-deploy doctor', () => {
     const serving = lab.lab.spawn(lab.server, [process.execPath, CLI, 'serve', '--config', file]);
     let banner = '';
     await new Promise<void>((resolve, reject) => {
-      serving.stdout!.on('data', (d: Buffer) => (banner += d) && banner.includes('Press Ctrl-C') && resolve());
+      serving.stdout!.on(
+        'data',
+        (d: Buffer) => (banner += d.toString()) && banner.includes('Press Ctrl-C') && resolve(),
+      );
       serving.once('exit', (c) => reject(new Error(`serve exited ${c}`)));
     });
     try {

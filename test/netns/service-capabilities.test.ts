@@ -77,8 +77,8 @@ async function runAsService(config: string, caps: string[]): Promise<Running & {
   ];
   const child = lab.lab.spawn(lab.server, [...setpriv, ...execStart], { env: cleanEnv() });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d));
-  child.stderr!.on('data', (d: Buffer) => (out += d));
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await Promise.race([
     exit.then(() => false),

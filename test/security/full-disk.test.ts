@@ -46,7 +46,7 @@ async function upload(file: string, query: string) {
     },
     body: Readable.toWeb(createReadStream(file)) as ReadableStream,
     duplex: 'half',
-  } as RequestInit);
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

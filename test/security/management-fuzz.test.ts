@@ -37,7 +37,7 @@ beforeAll(async () => {
   templates = server.app.servers.management.routeList.map((r) => ({
     method: r.method,
     url: r.url,
-    access: String(r.config['access'] ?? 'public'),
+    access: String((r.config['access'] as string | undefined) ?? 'public'),
   }));
 }, 60_000);
 afterAll(() => server.stop());

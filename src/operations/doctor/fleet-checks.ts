@@ -121,6 +121,7 @@ async function kernelProblems(v: FleetView, bootFilesDir: string | null): Promis
   if (active.length === 0) return ['no active image to take the kernel from'];
   const problems: string[] = [];
   for (const image of active) {
+    // A boot file that cannot be read counts as missing: the check's failure line says what to do.
     const has = await v.images.readBootFile(image.id, PI5_KERNEL).then(
       () => true,
       () => false,
