@@ -48,14 +48,10 @@ describe('passwords (scrypt)', () => {
     );
     const refused = results
       .filter((r) => r.status === 'rejected')
-      .map((r) => (r).reason as { code: string; details: Record<string, unknown> });
+      .map((r) => r.reason as { code: string; details: Record<string, unknown> });
     expect(refused).toHaveLength(extra);
     for (const e of refused) expect(e).toMatchObject({ code: 'AUTH_BUSY', details: { retryAfterSeconds: 2 } });
-    expect(
-      results
-        .filter((r) => r.status === 'fulfilled')
-        .every((r) => (r).value === false),
-    ).toBe(true);
+    expect(results.filter((r) => r.status === 'fulfilled').every((r) => r.value === false)).toBe(true);
     expect(await verifyPassword('correct horse battery', stored)).toBe(true);
   });
 
