@@ -369,14 +369,14 @@ export function createDeploymentService(
         ip: raw.ip,
       });
       const { product, image } = await imageFor(input).catch((err: unknown) => publishRefusal(deps, input, err));
-      const outcome = await unitOfWork(deps, async (tx, out) => {
+      // The seed's installer stops at a 404 and tries again later: refused before anything is
+      // stored (no name claimed, no deployment opened); the live refusal event says why.
+      if (!image) publishRefusal(deps, input, noImage(product));
+      return unitOfWork(deps, async (tx, out) => {
         const enrollment = await deviceEnrollIn(tx, out, input, product);
-        if (!image) return { refused: await refuse(tx, out, enrollment.deployment, noImage(product)) };
         await setDeploymentImage(tx, enrollment.deployment.id, image.id);
         return { enrollment: { ...enrollment, deployment: { ...enrollment.deployment, imageId: image.id } }, image };
       }).catch((err: unknown) => publishRefusal(deps, input, err));
-      if ('refused' in outcome) throw outcome.refused as FleetError;
-      return outcome;
     },
 
     seedStatus: (r) =>

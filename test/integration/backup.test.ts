@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { tarIndex } from '../../src/operations/tar-index.js';
 import { CLI, cleanEnv, runCli, spawnServe } from '../helpers/cli.js';
-import { buildPiImage } from '../helpers/pi-image.js';
+import { buildPiImage, rawDisk } from '../helpers/pi-image.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -43,6 +43,12 @@ describe('backup and restore', () => {
     const setup = await open(data);
     await setup.fleet.venues.create({ code: 'CORO', name: 'x' });
     await setup.fleet.pools.import({ venue: 'CORO', text: '1-400' });
+    // The seed's config answer names an image: both products need an active one.
+    for (const product of ['KXP2', 'RXP2']) {
+      const file = join(dir.path, `${product}.img`);
+      writeFileSync(file, rawDisk(product, 4096));
+      await setup.images.import({ path: file }, { product, version: '1', activate: true });
+    }
     await setup.close();
     const config = join(dir.path, 'config.yaml');
     writeFileSync(config, `dataDir: ${data}\n`);
@@ -80,7 +86,7 @@ describe('backup and restore', () => {
       while (acknowledged.length < 50) await new Promise((r) => setTimeout(r, 10));
       const backupFile = join(dir.path, 'site.backup');
       const startedAt = performance.now();
-      const backup = await runCliAsync(['backup', backupFile, '--config', config]);
+      const backup = await runCliAsync(['backup', backupFile, '--with-images', '--config', config]);
       const during = acknowledged.filter((a) => a.at > startedAt).length;
       stop = true;
       await load;

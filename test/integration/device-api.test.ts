@@ -69,7 +69,7 @@ describe('POST /api/config (seed contract)', () => {
       mac_address: '2c:cf:67:aa:bb:cc',
       reused_hostname: false,
       image_filename: 'KXP2-2026.11.0.img',
-      image_size: 4321,
+      image_size: 4608,
       version: '3.0',
     });
     expect(typeof r.body['deployment_id']).toBe('number');

@@ -134,7 +134,7 @@ describe('a deployment token ends with its deployment', () => {
     // Progress still answers with the final status, so the agent knows to stop.
     const p = await post(
       `/v1/deployments/${d.deploymentId}/progress`,
-      { phase: 'writing', bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] },
+      { phase: 'writing', bytesWritten: 0, bytesDone: 0, bytesTotal: 1, rateBytesPerSec: 0, verifiedChunks: [] },
       bearer(d.token),
     );
     expect([p.status, (p.body as { status: string }).status]).toEqual([
