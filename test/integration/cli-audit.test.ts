@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../src/app.js';
 import { runCli } from '../helpers/cli.js';
+import { rawDisk } from '../helpers/pi-image.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 let dir: ReturnType<typeof tempDir>;
@@ -43,7 +44,7 @@ describe('rpi-deploy CLI audit', () => {
     { timeout: 180_000 },
     () => {
       const image = join(dir.path, 'kxp2.img');
-      writeFileSync(image, 'not really an image');
+      writeFileSync(image, rawDisk('cli-audit', 4096));
       const settings = join(dir.path, 'firstboot.yaml');
       writeFileSync(
         settings,

@@ -23,7 +23,7 @@ export function registerPool(program: Command): void {
     .option('--range <from-to>', 'a range such as 1-60 (repeatable)', collect)
     .option('--numbers <list>', 'a list such as "1,2,5,7"')
     .option('--file <path>', 'text or CSV file, one number or range per line ("-" reads standard input)')
-    .option('--force', 'import the valid lines even when most lines are invalid')
+    .option('--force', 'import the valid lines of a --file even when most of its lines are invalid')
     .option('--json', 'print JSON')
     .action(
       async (
@@ -40,7 +40,8 @@ export function registerPool(program: Command): void {
         const text = parts.join('\n');
         // The numbers themselves, as the API's row has them: a file or standard input is gone afterwards.
         const details = { venue, product: opts.product, text };
-        const force = opts.force === true;
+        // Confirmation guards against the wrong file; ranges and numbers typed out are meant as given.
+        const force = opts.force === true || !opts.file;
         await withChange(cmd, { action: 'pool.import', target: venue.toUpperCase(), details }, async ({ fleet }) => {
           const r = await fleet.pools.import({ venue, product: opts.product, text, force });
           if (opts.json) return printJson(r);
