@@ -369,11 +369,12 @@ export function createDeploymentService(
         ip: raw.ip,
       });
       const { product, image } = await imageFor(input).catch((err: unknown) => publishRefusal(deps, input, err));
-      // The seed's installer stops at a 404 and tries again later: refused before anything is
-      // stored (no name claimed, no deployment opened); the live refusal event says why.
-      if (!image) publishRefusal(deps, input, noImage(product));
+      // Without an image the installer stops at a 404 and is run again later: the refusal is thrown
+      // inside the transaction, after the checks that come first (venue, product, an imaged board),
+      // so nothing is stored (no name claimed, no deployment opened); the live refusal event says why.
       return unitOfWork(deps, async (tx, out) => {
         const enrollment = await deviceEnrollIn(tx, out, input, product);
+        if (!image) throw noImage(product);
         await setDeploymentImage(tx, enrollment.deployment.id, image.id);
         return { enrollment: { ...enrollment, deployment: { ...enrollment.deployment, imageId: image.id } }, image };
       }).catch((err: unknown) => publishRefusal(deps, input, err));
