@@ -65,16 +65,20 @@ describe('rpi-deploy simulate', () => {
       '--card-gib',
       '1',
     ]);
-    es.close();
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('3 of 3 board(s) imaged successfully');
     const serials = ['5140da7a00070000', '5140da7a00070001', '5140da7a00070002'];
     for (const s of serials) expect(r.stdout).toContain(`${s}  RXP2-SIMU-${s.slice(-8).toUpperCase()}  success`);
 
-    const success = seen
-      .filter((e) => e.type === 'deployment.phase' && (e.data as { phase: string }).phase === 'success')
-      .map((e) => (e.data as { serial: string }).serial);
-    expect(success.sort()).toEqual(serials);
+    const success = () =>
+      seen
+        .filter((e) => e.type === 'deployment.phase' && (e.data as { phase: string }).phase === 'success')
+        .map((e) => (e.data as { serial: string }).serial);
+    // Live events leave in batches (up to 100 ms apart): the last may still be on its way when simulate exits.
+    const deadline = Date.now() + 5_000;
+    while (success().length < serials.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    es.close();
+    expect(success().sort()).toEqual(serials);
     expect(seen.some((e) => e.type === 'deployment.progress')).toBe(true);
     const device = (await server.app.fleet.records.device(serials[0]!)).device;
     expect(device.macs).toEqual(['02:51:00:07:00:00']);
