@@ -55,8 +55,8 @@ function buildSeedDb(file: string): void {
       ('CORO', 'KXP2', 10, 8, 5, 'active', '2025-10-23 07:30:00', '2025-10-23 07:31:00', NULL),
       ('ARIA', 'RXP2', 2, 0, 0, 'completed', '2025-10-23 07:40:00', '2025-10-23 07:41:00', '2025-10-23 10:00:00');
     INSERT INTO deployment_history (hostname, mac_address, serial_number, ip_address, product_type, venue_code, image_version, deployment_status, started_at, completed_at, error_message) VALUES
-      ('KXP2-CORO-001', '2c:cf:67:00:00:01', '10000000aa000001', '192.168.151.100', 'KXP2', 'CORO', '1.0', 'success', '2025-10-23 08:00:00', '2025-10-23 08:20:00', NULL),
-      ('KXP2-CORO-009', '2c:cf:67:00:00:01', '10000000aa000001', '192.168.151.100', 'KXP2', 'CORO', '1.0', 'failed', '2025-10-22 08:00:00', '2025-10-22 08:03:00', 'Checksum mismatch'),
+      ('KXP2-CORO-001', '2c:cf:67:00:00:01', '10000000aa000001', '198.18.151.100', 'KXP2', 'CORO', '1.0', 'success', '2025-10-23 08:00:00', '2025-10-23 08:20:00', NULL),
+      ('KXP2-CORO-009', '2c:cf:67:00:00:01', '10000000aa000001', '198.18.151.100', 'KXP2', 'CORO', '1.0', 'failed', '2025-10-22 08:00:00', '2025-10-22 08:03:00', 'Checksum mismatch'),
       ('RXP2-ARIA-BB000001', NULL, 'bb000001', NULL, NULL, NULL, '1.0', 'verifying', '2025-10-23 09:00:00', NULL, NULL),
       ('KXP2-CORO-002', NULL, NULL, NULL, 'KXP2', 'CORO', '1.0', 'success', '2025-10-23 08:05:00', '2025-10-23 08:25:00', NULL);
   `);
