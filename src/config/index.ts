@@ -8,3 +8,4 @@ export {
 } from './schema.js';
 export { loadConfig, envName, type ConfigSources } from './load.js';
 export { ConfigError, type ConfigErrorCode } from './errors.js';
+export { renderConfigReference, CONFIG_FLAGS, type ConfigFlag } from './reference.js';

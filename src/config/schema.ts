@@ -25,13 +25,14 @@ export const ConfigSchema = Type.Object(
     dataDir: Type.String({
       minLength: 1,
       default: 'data',
-      description: 'where the database and image store live; relative paths are taken from the working directory',
+      description:
+        "where the database (SQLite) and the image store live, kept mode 0700; needs room for every image's chunks (about its compressed size); relative paths are taken from the working directory",
     }),
     device: Type.Object(
       {
         listen: Listen(
           '127.0.0.1:5001',
-          'HOST:PORT for the device API (boards); the deployment-LAN address in production',
+          'HOST:PORT the device API (what booted boards talk to) listens on; with network boot, the static deployment-LAN address, e.g. 192.168.151.1:5001',
         ),
         silenceMinutes: Type.Integer({
           minimum: 1,
@@ -45,7 +46,10 @@ export const ConfigSchema = Type.Object(
     ),
     management: Type.Object(
       {
-        listen: Listen('127.0.0.1:5000', 'HOST:PORT for the management API and web UI; never the deployment LAN'),
+        listen: Listen(
+          '127.0.0.1:5000',
+          'HOST:PORT for the management API and web UI; never the deployment LAN. To reach it from another machine, use an SSH tunnel, or a management-network address with management.allowedHosts (and management.tls or a reverse proxy)',
+        ),
         session: Type.Object(
           {
             idleMinutes: Type.Integer({
@@ -155,7 +159,8 @@ export const ConfigSchema = Type.Object(
         }),
         address: Type.Union([Ipv4(), Type.Null()], {
           default: null,
-          description: "this server's IPv4 address on the deployment LAN; default: the interface's first IPv4 address",
+          description:
+            "this server's static IPv4 address on the deployment LAN, handed to boards as their TFTP server; default: the interface's first IPv4 address",
         }),
         dhcp: Type.Object(
           {
@@ -171,7 +176,11 @@ export const ConfigSchema = Type.Object(
             }),
             range: Type.Object(
               {
-                start: Ipv4({ default: '192.168.151.100', description: 'first address handed out in full mode' }),
+                start: Ipv4({
+                  default: '192.168.151.100',
+                  description:
+                    'first address handed out in full mode; the range must lie in the subnet of netboot.address',
+                }),
                 end: Ipv4({ default: '192.168.151.250', description: 'last address handed out in full mode' }),
               },
               { additionalProperties: false, default: {} },
@@ -242,7 +251,13 @@ export const ConfigSchema = Type.Object(
               default: true,
               description: 'serve the boot tree over TFTP on the deployment address',
             }),
-            port: Type.Integer({ minimum: 1, maximum: 65535, default: 69 }),
+            port: Type.Integer({
+              minimum: 1,
+              maximum: 65535,
+              default: 69,
+              description:
+                'UDP port for TFTP requests; a Pi 5 only asks on 69 (below 1024: root or CAP_NET_BIND_SERVICE)',
+            }),
             maxBlksize: Type.Integer({
               minimum: 512,
               maximum: 65464,
@@ -334,7 +349,11 @@ export const ConfigSchema = Type.Object(
     ),
     log: Type.Object(
       {
-        level: Type.Enum(LOG_LEVELS, { default: 'info' }),
+        level: Type.Enum(LOG_LEVELS, {
+          default: 'info',
+          description:
+            'the least severe log lines written (JSON on stdout, for the journal); debug adds every DHCP reply and each skipped or refused DHCP/TFTP packet',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
