@@ -27,7 +27,7 @@ import type { TftpReplayResult } from '../helpers/pi5-tftp-replayer.js';
  * enrolls with its boot token and images the virtio disk standing in for the SD card.
  */
 
-const SERIAL = '9d00ce41d137e638'; // a Pi 5 serial (pi5-netboot.md §7); its bootloader shows the last 8 digits
+const SERIAL = '9d00ce41d137e638'; // a Pi 5 serial (docs/pi5-netboot.md §7); its bootloader shows the last 8 digits
 const SERIAL8 = SERIAL.slice(-8);
 const MAC = '2c:cf:67:13:7e:38';
 const CARD_BYTES = 128 * 1024 * 1024;

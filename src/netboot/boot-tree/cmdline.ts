@@ -1,7 +1,7 @@
 import { BOOT_PARAMS } from '../../protocol/agent-api.js';
 
 /**
- * The one-line cmdline.txt (pi5-netboot.md §5.1): the console, then what stage 1 and the agent
+ * The one-line cmdline.txt (docs/pi5-netboot.md §5.1): the console, then what stage 1 and the agent
  * read (BOOT_PARAMS in protocol/agent-api.ts). Pure. No serial: the agent reads the board's full
  * 64-bit serial from its device tree; the token stands for the 8 digits the bootloader showed.
  */

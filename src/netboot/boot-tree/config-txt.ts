@@ -1,5 +1,5 @@
 /**
- * The config.txt a board reads first (pi5-netboot.md §5.1). Pure. It names the kernel from the
+ * The config.txt a board reads first (docs/pi5-netboot.md §5.1). Pure. It names the kernel from the
  * boot files and our stage-1 initramfs; everything the board needs to find us goes on the kernel
  * command line (cmdline.ts), which the firmware reads from cmdline.txt beside this file.
  */

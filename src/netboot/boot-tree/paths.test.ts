@@ -14,7 +14,7 @@ describe('parseBootPath', () => {
     ['da591740/bcm2712d0-rpi-5-b.dtb', { kind: 'firmware', name: 'bcm2712d0-rpi-5-b.dtb', serial8: 'da591740' }],
     ['overlays/overlay_map.dtb', { kind: 'firmware', name: 'overlays/overlay_map.dtb', serial8: null }],
     ['da591740/overlays/bcm2712d0.dtbo', { kind: 'firmware', name: 'overlays/bcm2712d0.dtbo', serial8: 'da591740' }],
-    // Probes a Pi 5 makes that need no answer but "not found" (pi5-netboot.md §2.2).
+    // Probes a Pi 5 makes that need no answer but "not found" (docs/pi5-netboot.md §2.2).
     ['da591740/pieeprom.sig', { kind: 'unknown', serial8: 'da591740' }],
     ['armstub8-2712.bin', { kind: 'unknown', serial8: null }],
     ['start4.elf', { kind: 'unknown', serial8: null }],

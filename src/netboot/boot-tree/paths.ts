@@ -1,7 +1,7 @@
 /**
  * What a TFTP path names in the boot tree. Pure. A Pi 5 asks for `<serial8>/config.txt` first
  * and keeps that prefix when the answer is a file; `config.txt` without the prefix is its fallback
- * (pi5-netboot.md §2.1–2.2). Everything else it may ask for is answered "not found".
+ * (docs/pi5-netboot.md §2.1–2.2). Everything else it may ask for is answered "not found".
  */
 
 /** The file name under which the tree serves the stage-1 initramfs (config.txt names it). */
@@ -17,7 +17,7 @@ export type BootRequest =
 const SERIAL8 = /^[0-9a-f]{8}$/;
 
 /**
- * What a Pi 5 boots from (pi5-netboot.md §5.1): the kernel (`kernel_2712.img`, the 16K-page build,
+ * What a Pi 5 boots from (docs/pi5-netboot.md §5.1): the kernel (`kernel_2712.img`, the 16K-page build,
  * or `kernel8.img`), every `bcm2712*.dtb` (the firmware picks the board's) and the overlays.
  */
 const FIRMWARE = [/^kernel(_2712|8)\.img$/, /^bcm2712[A-Za-z0-9._+-]*\.dtb$/, /^overlays\/[A-Za-z0-9._+-]+$/];

@@ -5,7 +5,7 @@ import { encodeCpio, type CpioEntry } from './cpio.js';
 /**
  * Stage 1: the initramfs a board boots from the network. Only busybox and a shell script, so it
  * stays around 1 MB and loads well inside the bootloader's 30 s per-file TFTP limit
- * (pi5-netboot.md §2.3). The script brings eth0 up by DHCP, downloads the runtime bundle (Node +
+ * (docs/pi5-netboot.md §2.3). The script brings eth0 up by DHCP, downloads the runtime bundle (Node +
  * the agent) over HTTP, checks its SHA-256 and runs the agent, which reads the rest of its
  * settings from the same kernel command line.
  */

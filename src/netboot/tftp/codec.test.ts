@@ -18,7 +18,7 @@ const text = (s: string) => Buffer.from(s, 'latin1').toString('hex');
 
 describe('TFTP codec: encoding, byte for byte', () => {
   it.each<[string, Buffer, string]>([
-    // What a Pi 5 EEPROM sends for its first probe of a file (pi5-netboot.md §2.3).
+    // What a Pi 5 EEPROM sends for its first probe of a file (docs/pi5-netboot.md §2.3).
     [
       'RRQ as the Pi 5 sends it',
       encodeRequest('RRQ', '9ffefdef/config.txt', 'octet', [
