@@ -5,6 +5,7 @@ import { createLogger } from '../../lib/logger.js';
 import { createBackup, restoreBackup } from '../../operations/index.js';
 import { VERSION } from '../../version.js';
 import { configFor, type GlobalOptions } from '../context.js';
+import { cliCommand } from '../invocation.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -39,7 +40,7 @@ export function registerBackup(program: Command): void {
       if (!dataDir) throw new InvalidArgumentError('name the empty directory to restore into: --data-dir DIR');
       const result = await restoreBackup(resolve(file), { dataDir: resolve(dataDir), log: createLogger('warn'), out });
       out(
-        `Restored into ${resolve(dataDir)}${result.configFile ? `; the config is ${result.configFile}` : ''}. Start with: rpi-deploy serve --data-dir ${resolve(dataDir)}`,
+        `Restored into ${resolve(dataDir)}${result.configFile ? `; the config is ${result.configFile}` : ''}. Start with: ${cliCommand()} serve --data-dir ${resolve(dataDir)}`,
       );
     });
 }

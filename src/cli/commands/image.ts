@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ImportProgress } from '../../images/index.js';
 import type { Image } from '../../protocol/images.js';
 import { formatOf, parseInteger, withChange, withCore } from '../context.js';
+import { cliCommand } from '../invocation.js';
 import { formatBytes } from '../../lib/format-bytes.js';
 import { print, printJson, progressPrinter, type Column } from '../output.js';
 
@@ -47,7 +48,7 @@ export function registerImage(program: Command): void {
           formatOf(opts),
           await images.list({ product: opts.product }),
           IMAGE_COLUMNS,
-          'No images yet: rpi-deploy image add FILE --product P --version V',
+          `No images yet: ${cliCommand()} image add FILE --product P --version V`,
         ),
       ),
     );

@@ -4,6 +4,7 @@ import { createLogger } from '../../lib/logger.js';
 import { notifyReady } from '../../operations/index.js';
 import { VERSION } from '../../version.js';
 import { configFor, oneOf } from '../context.js';
+import { cliCommand } from '../invocation.js';
 import { describeNetboot } from './dhcp.js';
 
 interface ServeOptions {
@@ -53,7 +54,7 @@ export function registerServe(program: Command): void {
       if (addresses.setupToken) {
         process.stdout.write(
           `\nNo users yet. Open ${addresses.management}/ and create the first admin with this one-time setup token:\n  ${addresses.setupToken}\n` +
-            `(or stop the server and run: rpi-deploy user add NAME --admin)\n`,
+            `(or stop the server and run: ${cliCommand()} user add NAME --admin)\n`,
         );
       }
       // Under systemd (Type=notify) the service counts as started only now, with every listener bound.

@@ -1,17 +1,14 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DEFAULT_SERVICE_PATHS, installService, uninstallService, type ServicePaths } from '../../operations/index.js';
 import type { GlobalOptions } from '../context.js';
+import { CLI_ENTRY } from '../invocation.js';
 
 interface ServiceOptions {
   dryRun?: boolean;
   user?: string;
   unitFile?: string;
 }
-
-/** The bin/rpi-deploy.js of this installation: what the unit runs. */
-const CLI_ENTRY = fileURLToPath(new URL('../../../bin/rpi-deploy.js', import.meta.url));
 
 function pathsFor(opts: ServiceOptions, cmd: Command): ServicePaths {
   const g = cmd.optsWithGlobals<GlobalOptions>();

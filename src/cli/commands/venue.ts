@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { PoolStats, Venue } from '../../protocol/fleet.js';
 import { formatOf, withChange, withCore } from '../context.js';
+import { cliCommand } from '../invocation.js';
 import { print, printJson, type Column } from '../output.js';
 
 const VENUE_COLUMNS: Column<Venue>[] = [
@@ -40,7 +41,7 @@ export function registerVenue(program: Command): void {
           formatOf(opts),
           await fleet.venues.list(),
           VENUE_COLUMNS,
-          'No venues yet: rpi-deploy venue add CODE --name "…"',
+          `No venues yet: ${cliCommand()} venue add CODE --name "…"`,
         ),
       ),
     );
