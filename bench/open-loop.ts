@@ -9,6 +9,8 @@ export interface OpenLoopResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Every answered request's latency, ascending (for pooling runs). */
+  latenciesMs: number[];
 }
 
 /**
@@ -79,5 +81,6 @@ export async function openLoop(o: {
     p50Ms: at(0.5),
     p99Ms: at(0.99),
     maxMs: latencies.at(-1) ?? NaN,
+    latenciesMs: latencies,
   };
 }

@@ -31,5 +31,14 @@ export function cpuSecondsOf(pids: readonly number[]): number {
   return ticks / CLOCK_TICKS_PER_S;
 }
 
+/**
+ * Seconds a process's main thread has run, and waited runnable for a processor (Linux schedstat):
+ * the second tells a thread that was slow because its machine was busy from one that was busy itself.
+ */
+export function mainThreadSchedOf(pid: number): { runS: number; waitS: number } {
+  const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+  return { runS: run! / 1e9, waitS: wait! / 1e9 };
+}
+
 export const GiB = 1024 ** 3;
 export const fmt = (n: number, digits = 2) => n.toFixed(digits);

@@ -4,21 +4,21 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEventBus } from '../lib/event-bus.js';
 import { createLogger } from '../lib/logger.js';
 import type { FleetEvent } from '../protocol/events.js';
-import { createLiveHub } from './live-hub.js';
+import { createLiveHub, STREAMS_PER_TURN } from './live-hub.js';
 
 const log = createLogger('silent');
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
 
 /** A hub behind a real HTTP server on loopback; counts the writes each stream's response gets. */
-async function liveServer(streams: number) {
+async function liveServer(streams: number, flushMs?: number) {
   const events = createEventBus<FleetEvent>(log);
   const hub = createLiveHub({
     events,
     history: async () => [],
     headSeq: async () => 0,
     log,
-    limits: { heartbeatMs: 60_000 },
+    limits: { heartbeatMs: 60_000, ...(flushMs !== undefined && { flushMs }) },
   });
   const writes: number[] = [];
   const server = createServer((_req, res: ServerResponse) => {
@@ -82,5 +82,32 @@ describe('live hub fan-out', () => {
     );
     const perStream = writes.map((w, i) => w - before[i]!);
     expect(Math.max(...perStream)).toBeLessThanOrEqual(5);
+  });
+
+  it('spreads a batch for many streams over turns of the event loop, so other requests get in between', async () => {
+    const streams = 100;
+    const { events, writes, received } = await liveServer(streams, 1);
+    const total = () => writes.reduce((a, b) => a + b, 0);
+    const before = total();
+    events.publish(warning(7));
+    // One probe per turn of the loop (an immediate queued from an immediate runs on the next turn):
+    // what a request arriving during the fan-out would wait behind is the most written between two.
+    const perTurn: number[] = [];
+    await new Promise<void>((resolve) => {
+      let last = total();
+      const probe = () => {
+        const now = total();
+        if (now > last) perTurn.push(now - last);
+        last = now;
+        if (now - before < streams) setImmediate(probe);
+        else resolve();
+      };
+      setImmediate(probe);
+    });
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(STREAMS_PER_TURN);
+    const end = Date.now() + 10_000;
+    while (received.some((r) => !r.includes('"available":7')) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(received.filter((r) => r.includes('"available":7'))).toHaveLength(streams);
   });
 });
