@@ -15,7 +15,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Manifest, ManifestChunk } from '../protocol/manifest.js';
 import { openCard, type Card } from './card.js';
 import type { ChunkFetcher } from './chunk-fetch.js';
-import { BOOT_SECTOR_BYTES, checkManifest, writeBootSector, writeImage } from './writer.js';
+import { createReadFirstPolicy } from './delta.js';
+import { readBackPlan } from './verify-sample.js';
+import {
+  BOOT_SECTOR_BYTES,
+  checkManifest,
+  newWriteCounters,
+  writeBootSector,
+  writeImage,
+  type WriteOptions,
+} from './writer.js';
 
 const CHUNK = 64 * 1024;
 let dir: string;
@@ -91,9 +100,17 @@ function flakyCard(card: Card, index: number, times: number): Card {
   };
 }
 
-async function run(manifest: Manifest, image: Buffer, card: Card, resumed: number[] = [], fetched: number[] = []) {
+async function run(
+  manifest: Manifest,
+  image: Buffer,
+  card: Card,
+  resumed: number[] = [],
+  fetched: number[] = [],
+  extra: Partial<WriteOptions> = {},
+) {
   const phases: string[] = [];
   const verified: number[] = [];
+  const counters = newWriteCounters();
   const out = await writeImage({
     manifest,
     card,
@@ -105,8 +122,11 @@ async function run(manifest: Manifest, image: Buffer, card: Card, resumed: numbe
     onPhase: (p) => phases.push(p),
     onWritten: () => undefined,
     onVerified: (c) => verified.push(c.index),
+    readBack: readBackPlan('full', 'test'),
+    counters,
+    ...extra,
   });
-  return { out, phases, verified };
+  return { out, phases, verified, counters };
 }
 
 describe('writeImage', () => {
