@@ -178,7 +178,9 @@ function scramble(card: string, image: string, m: Manifest): void {
     const first = Buffer.alloc(m.chunks[0]!.sizeBytes);
     readSync(src, first, 0, first.length, 0);
     writeSync(fd, first, 0, first.length, 0);
-    for (const c of m.chunks) if (c.used && c.index !== 0) writeSync(fd, randomBytes(c.sizeBytes), 0, c.sizeBytes, c.offsetBytes);
+    for (const c of m.chunks) {
+      if (c.used && c.index !== 0) writeSync(fd, randomBytes(c.sizeBytes), 0, c.sizeBytes, c.offsetBytes);
+    }
   } finally {
     closeSync(src);
     closeSync(fd);

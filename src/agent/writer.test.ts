@@ -233,7 +233,9 @@ describe('writeImage, delta re-image', () => {
     expect(counters).toMatchObject({ chunksReadFirst: 10, chunksReused: 8, chunksWritten: 3 });
     const onCard = readFileSync(cardPath);
     for (const c of manifest.chunks.filter((c) => c.used && c.index !== 0))
-      expect(onCard.subarray(c.offsetBytes, c.offsetBytes + c.sizeBytes).equals(image.subarray(c.offsetBytes, c.offsetBytes + c.sizeBytes))).toBe(true);
+      expect(onCard.subarray(c.offsetBytes, c.offsetBytes + c.sizeBytes)).toEqual(
+        image.subarray(c.offsetBytes, c.offsetBytes + c.sizeBytes),
+      );
   });
 
   it('rewrites a chunk the board changed on its card where the image did not change', async () => {

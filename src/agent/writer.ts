@@ -127,7 +127,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
     o.onWritten(w.chunk, data.length);
   }
 
-  /** Whether the card holds the whole chunk as the manifest hashes it (never chunk 0: its first sector is held back). */
+  /** Whether the card holds the whole chunk as the manifest hashes it (never asked of chunk 0). */
   function hashMatchesOnCard(chunk: ManifestChunk): Promise<boolean> {
     counters.chunksReadFirst++;
     counters.bytesReadFirst += chunk.sizeBytes;
