@@ -330,6 +330,7 @@ export function createDeploymentService(
           bytesTotal: r.bytesTotal,
           rateBytesPerSec: r.rateBytesPerSec,
           chunksVerified: verifiedCount,
+          ...(r.writeStats && { writeStats: r.writeStats }),
         });
         return { status: d.status, verifiedCount };
       });
