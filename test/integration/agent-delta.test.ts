@@ -7,6 +7,7 @@ import type { WriteStats } from '../../src/protocol/imaging.js';
 import type { Manifest } from '../../src/protocol/manifest.js';
 import { cardFile, NODE24, runAgentProcess, type AgentRun } from '../helpers/agent.js';
 import { firstDifference, readPrefix, usedOutsideBoot } from '../helpers/card-check.js';
+import { runCli } from '../helpers/cli.js';
 import { startCountingProxy } from '../helpers/counting-proxy.js';
 import { buildPiImage, pseudoRandomBytes, type PiImage } from '../helpers/pi-image.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
@@ -153,6 +154,10 @@ describe.runIf(NODE24)('delta re-image (bundled agent, Node 24)', () => {
     const { deployment } = await server.app.fleet.records.deployment(run.result!.deploymentId!);
     expect(deployment.imaging).toEqual({ delta: true, verify: 'full' });
     expect(deployment.writeStats).toEqual(stats);
+    const shown = runCli(['deployments', 'show', String(deployment.id), '--data-dir', server.dataDir]);
+    expect(shown.stdout).toContain(
+      `Write: delta; ${stats.chunksReused} of ${stats.chunksUsed} used chunks reused from the card`,
+    );
   });
 
   it('rewrites a chunk the board changed where the image did not', async () => {
