@@ -81,7 +81,7 @@ function differing(card: string): number[] {
     .map((c) => c.index);
 }
 
-/** The card holds version 2: its used bytes outside the boot partition, every root file, every boot file not customised. */
+/** The card holds version 2: used bytes outside the boot partition, every root file, every boot file not customised. */
 function expectVersion2(card: string): void {
   expect(firstDifference(readPrefix(card, v2.length), v2, usedOutsideBoot(m2))).toBeUndefined();
   for (const [path, data] of Object.entries(v2Files))
@@ -120,9 +120,15 @@ beforeAll(async () => {
   await server.app.images.import({ path: pi.path }, { product: 'KXP2', version: '1.0.0', activate: true });
   cardV1 = cardFile(join(dir.path, 'card-v1.img'), CARD_BYTES);
   const first = await image(cardV1);
-  expect(statsOf(first.run)).toMatchObject({ mode: 'full', fullWriteReason: expect.stringContaining('no partition table') });
+  expect(statsOf(first.run)).toMatchObject({
+    mode: 'full',
+    fullWriteReason: expect.stringContaining('no partition table'),
+  });
 
-  const record = await server.app.images.import({ path: v2Path }, { product: 'KXP2', version: '1.1.0', activate: true });
+  const record = await server.app.images.import(
+    { path: v2Path },
+    { product: 'KXP2', version: '1.1.0', activate: true },
+  );
   m2 = await server.app.images.manifest(record.id);
   const blank = await image(cardFile(join(dir.path, 'card-blank.img'), CARD_BYTES));
   full = { run: blank.run, chunks: blank.chunks.length, bytes: blank.bytes };

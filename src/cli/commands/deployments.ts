@@ -13,7 +13,10 @@ import { print, printJson, printTable, type Column } from '../output.js';
 /** How the card was written and checked: the plan's settings, then what the agent reported. */
 function writeLine(d: Deployment): string {
   const w = d.writeStats;
-  if (!w) return d.imaging ? `Imaging: delta ${d.imaging.delta ? 'on' : 'off'}, verify ${d.imaging.verify}` : 'Imaging: -';
+  if (!w) {
+    if (!d.imaging) return 'Imaging: -';
+    return `Imaging: delta ${d.imaging.delta ? 'on' : 'off'}, verify ${d.imaging.verify}`;
+  }
   const why = w.fullWriteReason ? ` (${w.fullWriteReason})` : '';
   return (
     `Write: ${w.mode}${why}; ${w.chunksReused} of ${w.chunksUsed} used chunks reused from the card ` +
