@@ -11,7 +11,8 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 
 /** Which components a component may import. `lib` and `protocol` are shared by everyone. */
 const ALLOWED: Record<string, string[]> = {
-  lib: [],
+  // lib/disk reads partition tables into the protocol's shapes (ByteRange), for server and agent alike.
+  lib: ['protocol'],
   protocol: [],
   config: ['lib'],
   store: ['lib'],

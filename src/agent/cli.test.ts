@@ -18,6 +18,12 @@ describe('parseAgentArgs', () => {
     });
   });
 
+  it('--no-delta turns delta re-image off for this run; without it the product decides', async () => {
+    expect(await parseAgentArgs(['--no-delta'], BOOT)).toMatchObject({ options: { delta: false } });
+    const r = await parseAgentArgs([], BOOT);
+    expect(r !== 'help' && r.options.delta).toBeUndefined();
+  });
+
   it('lets flags win over the command line', async () => {
     const r = await parseAgentArgs(
       [

@@ -25,6 +25,8 @@ kernel command line (${Object.values(BOOT_PARAMS).join(', ')}); flags win.
   --verify-batch SIZE   bytes written between two read-backs (default 32M); a restarted
                         board resumes from the last verified batch
   --retry-for SECONDS   how long the server may be unreachable (default 600)
+  --no-delta            write the whole image even where the product allows a delta
+                        re-image (reading the card first, writing only what differs)
   --json                print the result as JSON on stdout
   --quiet               log nothing on stderr
   -h, --help            this text
@@ -72,6 +74,7 @@ export async function parseAgentArgs(
         'write-rate': { type: 'string' },
         'verify-batch': { type: 'string' },
         'retry-for': { type: 'string' },
+        'no-delta': { type: 'boolean' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -121,6 +124,7 @@ export async function parseAgentArgs(
       verifyBatchBytes:
         values['verify-batch'] === undefined ? undefined : parseBytes('verify-batch', values['verify-batch']),
       retryForMs: retryForSeconds === undefined ? undefined : retryForSeconds * 1000,
+      delta: values['no-delta'] ? false : undefined,
     },
   };
 }

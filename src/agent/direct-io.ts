@@ -34,12 +34,16 @@ export async function openDirectIo(path: string, options: { write: boolean }): P
     ? await open(path, constants.O_WRONLY | constants.O_DIRECT).catch(() => undefined)
     : undefined;
 
-  /** A buffer of at least `lengthBytes` at an aligned address, or undefined if none could be found. */
-  async function alignedBuffer(lengthBytes: number): Promise<Buffer | undefined> {
+  /**
+   * A buffer of at least `lengthBytes` at an aligned address, or undefined if none could be found.
+   * The probe reads at `probeAt`: a read of a hole in a sparse file succeeds at any address, so a
+   * probe there can pass a buffer that a read of data then refuses.
+   */
+  async function alignedBuffer(lengthBytes: number, probeAt = 0): Promise<Buffer | undefined> {
     const backing = Buffer.allocUnsafeSlow(lengthBytes + DIRECT_IO_ALIGN_BYTES);
     for (let shift = 0; shift < DIRECT_IO_ALIGN_BYTES; shift += 16) {
       try {
-        await reader.read(backing, shift, DIRECT_IO_ALIGN_BYTES, 0);
+        await reader.read(backing, shift, DIRECT_IO_ALIGN_BYTES, probeAt);
         return backing.subarray(shift, shift + lengthBytes);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
@@ -48,8 +52,8 @@ export async function openDirectIo(path: string, options: { write: boolean }): P
     return undefined;
   }
 
-  async function mustAlign(lengthBytes: number): Promise<Buffer> {
-    const buf = await alignedBuffer(lengthBytes);
+  async function mustAlign(lengthBytes: number, probeAt = 0): Promise<Buffer> {
+    const buf = await alignedBuffer(lengthBytes, probeAt);
     if (!buf) throw new Error(`no aligned buffer of ${lengthBytes} bytes found`);
     return buf;
   }
@@ -68,9 +72,20 @@ export async function openDirectIo(path: string, options: { write: boolean }): P
       const span = Math.ceil((offsetBytes + lengthBytes - from) / DIRECT_IO_ALIGN_BYTES) * DIRECT_IO_ALIGN_BYTES;
       if (readBuffer!.length < span) readBuffer = await mustAlign(span);
       let got = 0;
+      let reprobed = false;
       // A short read happens only at the end of the medium; the next read would be misaligned.
       while (got < span) {
-        const { bytesRead } = await reader.read(readBuffer!, got, span - got, from + got);
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await reader.read(readBuffer!, got, span - got, from + got));
+        } catch (err) {
+          // The buffer passed its probe on a hole: find one that passes where the data is.
+          if ((err as NodeJS.ErrnoException).code !== 'EINVAL' || reprobed) throw err;
+          reprobed = true;
+          readBuffer = await mustAlign(Math.max(span, readBuffer!.length), from);
+          got = 0;
+          continue;
+        }
         got += bytesRead;
         if (bytesRead === 0 || bytesRead % 512 !== 0) break;
       }

@@ -5,6 +5,7 @@ import {
   type ProgressReply,
   type ProgressReport,
 } from '../protocol/agent-api.js';
+import type { WriteStats } from '../protocol/imaging.js';
 import { AgentError, TransientError } from './errors.js';
 
 /** Bytes-per-second over the last few seconds of (time, bytes) samples. */
@@ -60,6 +61,8 @@ export function startProgressReporter(o: {
   intervalMs: number;
   onStop(err: AgentError): void;
   onWarn(message: string): void;
+  /** Chunks reused, written and read so far, sent with each report once the write has started. */
+  writeStats?: () => WriteStats | undefined;
 }): ProgressReporter {
   const phases: AgentPhase[] = [];
   let current: AgentPhase | null = null;
@@ -83,6 +86,7 @@ export function startProgressReporter(o: {
     const phase = phases[0] ?? current;
     if (!phase) return;
     const batch = verified.slice(0, VERIFIED_CHUNKS_PER_REPORT_MAX);
+    const writeStats = o.writeStats?.();
     try {
       const reply = await o.send({
         phase,
@@ -91,6 +95,7 @@ export function startProgressReporter(o: {
         bytesTotal,
         rateBytesPerSec: sample(),
         verifiedChunks: batch,
+        ...(writeStats && { writeStats }),
       });
       if (phases[0] === phase) phases.shift();
       verified = verified.slice(batch.length);

@@ -1,7 +1,9 @@
 import { AGENT_API_VERSION, type EnrollReply, type VerifyMethod } from '../protocol/agent-api.js';
+import type { WriteStats } from '../protocol/imaging.js';
 import { openCard, type Card } from './card.js';
 import { createChunkFetcher, largestChunkBody, runtimeZstd, type ChunkFetchStats } from './chunk-fetch.js';
 import { customiseCard } from './customise.js';
+import { compareTables, createReadFirstPolicy, type ReadFirstPolicy } from './delta.js';
 import { AgentError, type AgentErrorCode } from './errors.js';
 import { createHttpClient, type RetryOptions } from './http.js';
 import { readMacs, readModel, readSerial, REAL_ROOTS, type SystemRoots } from './identify.js';
@@ -11,7 +13,8 @@ import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { rebootNow } from './reboot.js';
 import { createServerClient, type ServerClient } from './server-client.js';
 import { inspectTarget, refuseTooSmall, type TargetInfo } from './target.js';
-import { checkManifest, writeBootSector, writeImage } from './writer.js';
+import { readBackPlan } from './verify-sample.js';
+import { checkManifest, newWriteCounters, writeBootSector, writeImage } from './writer.js';
 
 export const AGENT_VERSION = '1.0.0';
 
@@ -37,6 +40,8 @@ export interface AgentOptions {
   writeRateBytesPerSec?: number | undefined;
   /** How long the server may stay unreachable before the agent gives up (default 10 min). */
   retryForMs?: number | undefined;
+  /** `false` writes the whole image even where the product allows a delta re-image. */
+  delta?: boolean | undefined;
   roots?: SystemRoots | undefined;
   log?: AgentLog | undefined;
   /** Opens the card; the default is the real one. Tests wrap it to play a faulty card. */
@@ -50,6 +55,8 @@ export interface AgentResult {
   code: AgentErrorCode | null;
   message: string | null;
   verifyMethod: VerifyMethod | null;
+  /** Delta or full, chunks reused and written, bytes read (null before the write began). */
+  writeStats: WriteStats | null;
   stats: ChunkFetchStats & { bytesWritten: number; rewrites: number; resumedChunks: number; durationMs: number };
 }
 
@@ -92,6 +99,7 @@ export async function runAgent(
     code: null,
     message: null,
     verifyMethod: null,
+    writeStats: null,
     stats: { resumedRequests: 0, corruptChunks: 0, bytesWritten: 0, rewrites: 0, resumedChunks: 0, durationMs: 0 },
   };
   let enrolled: EnrollReply | undefined;
@@ -141,6 +149,24 @@ export async function runAgent(
     result.verifyMethod = card.verifyMethod;
     if (card.verifyMethod === 'page-cache')
       log.warn(`${target!.path} allows no O_DIRECT; read-back goes through the page cache`);
+
+    // Decided before the write starts: its first step clears the partition table on the card.
+    const { imaging } = plan;
+    const verdict =
+      imaging.delta && o.delta !== false ? await compareTables(card, target!.sizeBytes, plan.manifest) : undefined;
+    const readFirst: ReadFirstPolicy | undefined = verdict?.matches ? createReadFirstPolicy() : undefined;
+    const fullWriteReason = verdict && !verdict.matches ? `partition table differs: ${verdict.reason}` : undefined;
+    if (fullWriteReason) log.info(`full write: ${fullWriteReason}`);
+    const counters = newWriteCounters();
+    const chunksUsed = plan.manifest.chunks.filter((c) => c.used).length;
+    const writeStats = (): WriteStats => ({
+      mode: readFirst ? 'delta' : 'full',
+      ...(fullWriteReason && { fullWriteReason: fullWriteReason.slice(0, 300) }),
+      verify: imaging.verify,
+      chunksUsed,
+      ...counters,
+      readFirstStops: readFirst?.stops ?? 0,
+    });
     reporter = startProgressReporter({
       send: (r) => client.progress(r),
       intervalMs: plan.progressIntervalMs,
@@ -149,6 +175,7 @@ export async function runAgent(
         stopper.abort();
       },
       onWarn: (m) => log.warn(m),
+      writeStats,
     });
     reporter.setTotal(plan.manifest.chunks.filter((c) => c.used).reduce((n, c) => n + c.sizeBytes, 0));
     reporter.phase('downloading');
@@ -168,6 +195,9 @@ export async function runAgent(
       parallel: o.parallel,
       verifyBatchBytes: o.verifyBatchBytes,
       resumed: new Set(plan.verifiedChunks),
+      readFirst,
+      readBack: readBackPlan(imaging.verify, serial),
+      counters,
       signal,
       onPhase: (p) => reporter!.phase(p),
       onWritten: (c, n) => {
@@ -177,6 +207,7 @@ export async function runAgent(
       onVerified: (c) => reporter!.verified(c),
     });
     Object.assign(result.stats, fetcher.stats, { rewrites: written.rewrites, resumedChunks: written.resumedOk });
+    result.writeStats = writeStats();
 
     reporter.phase('customizing');
     await customiseCard(card, plan.manifest, plan.customisation);
@@ -184,11 +215,19 @@ export async function runAgent(
     await reporter.drain(o.retryForMs);
     reporter.stop();
     if (stopReason) throw stopReason;
-    await client.result({ status: 'success', verifyMethod: card.verifyMethod, verifiedChunks: reporter.unsent() });
+    await client.result({
+      status: 'success',
+      verifyMethod: card.verifyMethod,
+      verifiedChunks: reporter.unsent(),
+      writeStats: result.writeStats,
+    });
     result.status = 'success';
     log.info(`success: ${enrolled.hostname} written and verified`, {
       bytesWritten: result.stats.bytesWritten,
       verifyMethod: card.verifyMethod,
+      mode: result.writeStats.mode,
+      chunksReused: result.writeStats.chunksReused,
+      chunksWritten: result.writeStats.chunksWritten,
     });
   } catch (err) {
     const failure = stopReason ?? asAgentError(err);

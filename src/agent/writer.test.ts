@@ -15,7 +15,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Manifest, ManifestChunk } from '../protocol/manifest.js';
 import { openCard, type Card } from './card.js';
 import type { ChunkFetcher } from './chunk-fetch.js';
-import { BOOT_SECTOR_BYTES, checkManifest, writeBootSector, writeImage } from './writer.js';
+import { createReadFirstPolicy } from './delta.js';
+import { pickedWhole, readBackPlan } from './verify-sample.js';
+import {
+  BOOT_SECTOR_BYTES,
+  checkManifest,
+  newWriteCounters,
+  writeBootSector,
+  writeImage,
+  type WriteOptions,
+} from './writer.js';
 
 const CHUNK = 64 * 1024;
 let dir: string;
@@ -73,8 +82,8 @@ function memoryFetcher(image: Buffer, fetched: number[] = []): ChunkFetcher {
   };
 }
 
-/** A card whose medium flips a byte of chunk `index` after each write of it, `times` times: a faulty card. */
-function flakyCard(card: Card, index: number, times: number): Card {
+/** A card whose medium flips byte `at` of chunk `index` after each write of it, `times` times: a faulty card. */
+function flakyCard(card: Card, index: number, times: number, at = 100): Card {
   let left = times;
   return {
     ...card,
@@ -84,16 +93,24 @@ function flakyCard(card: Card, index: number, times: number): Card {
       if (offset === index * CHUNK && left-- > 0) {
         await card.flush();
         const fd = openSync(cardPath, 'r+');
-        writeSync(fd, Buffer.from([data[100]! ^ 0xff]), 0, 1, offset + 100);
+        writeSync(fd, Buffer.from([data[at]! ^ 0xff]), 0, 1, offset + at);
         closeSync(fd);
       }
     },
   };
 }
 
-async function run(manifest: Manifest, image: Buffer, card: Card, resumed: number[] = [], fetched: number[] = []) {
+async function run(
+  manifest: Manifest,
+  image: Buffer,
+  card: Card,
+  resumed: number[] = [],
+  fetched: number[] = [],
+  extra: Partial<WriteOptions> = {},
+) {
   const phases: string[] = [];
   const verified: number[] = [];
+  const counters = newWriteCounters();
   const out = await writeImage({
     manifest,
     card,
@@ -105,8 +122,11 @@ async function run(manifest: Manifest, image: Buffer, card: Card, resumed: numbe
     onPhase: (p) => phases.push(p),
     onWritten: () => undefined,
     onVerified: (c) => verified.push(c.index),
+    readBack: readBackPlan('full', 'test'),
+    counters,
+    ...extra,
   });
-  return { out, phases, verified };
+  return { out, phases, verified, counters };
 }
 
 describe('writeImage', () => {
@@ -181,6 +201,96 @@ describe('writeImage', () => {
         .subarray(5 * CHUNK, 6 * CHUNK)
         .equals(image.subarray(5 * CHUNK, 6 * CHUNK)),
     ).toBe(true);
+  });
+});
+
+describe('writeImage, delta re-image', () => {
+  const open = () => openCard({ path: cardPath, kind: 'file', sizeBytes: 32 * CHUNK, devNumber: null });
+  /** The card holds `old` (as a finished write leaves it); returns the card reopened. */
+  async function cardHolding(old: Buffer): Promise<Card> {
+    const fd = openSync(cardPath, 'r+');
+    writeSync(fd, old, 0, old.length, 0);
+    closeSync(fd);
+    return open();
+  }
+  /** `image` with the chunks `changed` rewritten with other bytes. */
+  function changedCopy(image: Buffer, changed: number[]): Buffer {
+    const copy = Buffer.from(image);
+    for (const i of changed) randomBytes(CHUNK).copy(copy, i * CHUNK, 0, Math.min(CHUNK, copy.length - i * CHUNK));
+    return copy;
+  }
+
+  it('fetches and writes only the chunks that differ from the card, and verifies the rest by reading them', async () => {
+    const { image, manifest } = makeImage(12, [9]);
+    const card = await cardHolding(changedCopy(image, [3, 6]));
+    const fetched: number[] = [];
+    const { verified, counters } = await run(manifest, image, card, [], fetched, {
+      readFirst: createReadFirstPolicy(),
+    });
+    await card.close();
+    expect(fetched.sort((a, b) => a - b)).toEqual([0, 3, 6]);
+    expect(verified.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11]);
+    expect(counters).toMatchObject({ chunksReadFirst: 10, chunksReused: 8, chunksWritten: 3 });
+    const onCard = readFileSync(cardPath);
+    for (const c of manifest.chunks.filter((c) => c.used && c.index !== 0))
+      expect(onCard.subarray(c.offsetBytes, c.offsetBytes + c.sizeBytes)).toEqual(
+        image.subarray(c.offsetBytes, c.offsetBytes + c.sizeBytes),
+      );
+  });
+
+  it('rewrites a chunk the board changed on its card where the image did not change', async () => {
+    const { image, manifest } = makeImage(8);
+    const onCard = Buffer.from(image);
+    onCard.write('log line written in service', 5 * CHUNK + 300);
+    const card = await cardHolding(onCard);
+    const fetched: number[] = [];
+    await run(manifest, image, card, [], fetched, { readFirst: createReadFirstPolicy() });
+    await card.close();
+    expect(fetched.sort((a, b) => a - b)).toEqual([0, 5]);
+    expect(readFileSync(cardPath).subarray(5 * CHUNK, 6 * CHUNK)).toEqual(image.subarray(5 * CHUNK, 6 * CHUNK));
+  });
+
+  it('stops reading first when nothing matches and writes the rest straight, probing one chunk in 16', async () => {
+    const { image, manifest } = makeImage(30);
+    const card = await cardHolding(randomBytes(30 * CHUNK));
+    const fetched: number[] = [];
+    const policy = createReadFirstPolicy();
+    const { counters } = await run(manifest, image, card, [], fetched, { readFirst: policy });
+    await card.close();
+    expect(fetched).toHaveLength(30);
+    // 8 reads before the rule stops, then one probe in 16 of the 21 chunks left.
+    expect(counters.chunksReadFirst).toBe(8 + 1);
+    expect(policy.stops).toBe(1);
+    expect(readFileSync(cardPath).subarray(CHUNK, 30 * CHUNK - 1000).equals(image.subarray(CHUNK))).toBe(true);
+  });
+});
+
+describe('writeImage, verify sample', () => {
+  const open = () => openCard({ path: cardPath, kind: 'file', sizeBytes: 32 * CHUNK, devNumber: null });
+  const seed = 'board-1';
+  const unsampled = Array.from({ length: 20 }, (_, i) => i).find((i) => i > 0 && !pickedWhole(seed, i))!;
+
+  it('reads back fewer bytes than full and still catches a bad write in a sampled region', async () => {
+    const { image, manifest } = makeImage(20);
+    const full = await run(manifest, image, await open(), [], [], { readBack: readBackPlan('full', seed) });
+    const card = flakyCard(await open(), unsampled, 1, 100);
+    const sample = await run(manifest, image, card, [], [], { readBack: readBackPlan('sample', seed) });
+    await card.close();
+    expect(sample.out.rewrites).toBe(1);
+    expect(sample.counters.bytesReadBack).toBeLessThan(full.counters.bytesReadBack / 2);
+  });
+
+  it('misses a bad byte in the middle of a chunk it did not pick whole, which full catches', async () => {
+    const { image, manifest } = makeImage(20);
+    const middle = CHUNK / 2;
+    const sampled = flakyCard(await open(), unsampled, 1, middle);
+    const sampledRun = await run(manifest, image, sampled, [], [], { readBack: readBackPlan('sample', seed) });
+    expect(sampledRun.out.rewrites).toBe(0);
+    await sampled.close();
+    const fullCard = flakyCard(await open(), unsampled, 1, middle);
+    const fullRun = await run(manifest, image, fullCard, [], [], { readBack: readBackPlan('full', seed) });
+    expect(fullRun.out.rewrites).toBe(1);
+    await fullCard.close();
   });
 });
 

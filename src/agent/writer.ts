@@ -1,8 +1,11 @@
+import type { WriteStats } from '../protocol/imaging.js';
 import type { Manifest, ManifestChunk } from '../protocol/manifest.js';
 import type { Card } from './card.js';
 import type { ChunkFetcher } from './chunk-fetch.js';
+import type { ReadFirstPolicy } from './delta.js';
 import { AgentError } from './errors.js';
 import { sha256Hex } from './sha256.js';
+import type { ReadBackPlan } from './verify-sample.js';
 
 /**
  * The partition table lives in the first sector. It stays zero until the very end, so a card
@@ -24,12 +27,43 @@ export interface WriteOptions {
   verifyBatchBytes: number;
   /** Chunks the server says this board verified before; they are read back, not fetched. */
   resumed: ReadonlySet<number>;
+  /**
+   * Delta re-image: asked chunk by chunk whether to read the card before fetching; a chunk whose
+   * hash matches is neither fetched nor written. Undefined: a full write (resumed chunks aside).
+   */
+  readFirst?: ReadFirstPolicy | undefined;
+  /** Which parts of a written chunk are read back (all of it, or a sample). */
+  readBack: ReadBackPlan;
+  /** Updated as the write goes, for progress reports. */
+  counters: WriteCounters;
   signal: AbortSignal;
   onPhase(phase: 'writing' | 'verifying'): void;
   /** Bytes of `chunk` written to the card; called again for a rewrite. */
   onWritten(chunk: ManifestChunk, bytes: number): void;
   onVerified(chunk: ManifestChunk): void;
 }
+
+/** What a write did so far, chunk by chunk (the counting part of WriteStats). */
+export type WriteCounters = Pick<
+  WriteStats,
+  | 'chunksReadFirst'
+  | 'chunksReused'
+  | 'bytesReused'
+  | 'chunksWritten'
+  | 'bytesWritten'
+  | 'bytesReadFirst'
+  | 'bytesReadBack'
+>;
+
+export const newWriteCounters = (): WriteCounters => ({
+  chunksReadFirst: 0,
+  chunksReused: 0,
+  bytesReused: 0,
+  chunksWritten: 0,
+  bytesWritten: 0,
+  bytesReadFirst: 0,
+  bytesReadBack: 0,
+});
 
 export interface WriteOutcome {
   /** The image's first sector, to be written last by `writeBootSector`. */
@@ -44,25 +78,35 @@ interface Written {
 }
 
 /**
- * Fetches every used chunk (a few at a time), writes each whole at its offset, and verifies
- * batches of them from the card itself. Chunks verified in an earlier attempt are read back and
- * fetched again only if they no longer match. Chunk 0 is always fetched: its first sector is
- * written last.
+ * Writes every used chunk whole at its offset and verifies batches of them from the card itself.
+ * Chunk 0 is always fetched (its first sector is written last); the others go through one card
+ * reader, in card order, that reads first the chunks verified in an earlier attempt and, in a
+ * delta re-image, the chunks the read-first policy asks for: a chunk whose SHA-256 on the card
+ * matches the manifest is verified as it is, any other is queued for the fetchers. The fetchers
+ * (a few at a time) download, write and verify what is queued while the reader goes on, so the
+ * reads overlap the downloads and the writes.
  */
 export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
   const used = o.manifest.chunks.filter((c) => c.used).sort((a, b) => a.offsetBytes - b.offsetBytes);
   const chunk0 = o.manifest.chunks[0];
   if (!chunk0 || chunk0.offsetBytes !== 0 || !chunk0.used)
     throw new AgentError('AGENT_SERVER_REPLY_INVALID', 'The manifest has no used chunk 0 (the partition table)', {});
-  const toFetch = used.filter((c) => c.index === 0 || !o.resumed.has(c.index));
-  const toRecheck = used.filter((c) => c.index !== 0 && o.resumed.has(c.index));
+  const counters = o.counters;
   let bootSector: Buffer | undefined;
   let rewrites = 0;
+  let resumedOk = 0;
   const rewritesOf = new Map<number, number>();
   let pending: Written[] = [];
   let pendingBytes = 0;
   let verifyChain: Promise<void> = Promise.resolve();
   let wroteAny = false;
+  // The card reader and the verifier both read the card; a read-back buffer lives until the next read.
+  let readLock: Promise<unknown> = Promise.resolve();
+  function readCard<T>(offsetBytes: number, lengthBytes: number, use: (bytes: Buffer) => Promise<T> | T): Promise<T> {
+    const turn = readLock.then(async () => use(await o.card.readBack(offsetBytes, lengthBytes)));
+    readLock = turn.catch(() => undefined);
+    return turn;
+  }
 
   // Whatever was on the card must not boot while it is half overwritten.
   await o.card.writeAt(0, Buffer.alloc(BOOT_SECTOR_BYTES), o.signal);
@@ -76,19 +120,37 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
     const data =
       w.chunk.index === 0 ? Buffer.concat([Buffer.alloc(BOOT_SECTOR_BYTES), w.raw.subarray(BOOT_SECTOR_BYTES)]) : w.raw;
     await o.card.writeAt(w.chunk.offsetBytes, data, o.signal);
+    if (!rewritesOf.has(w.chunk.index)) {
+      counters.chunksWritten++;
+      counters.bytesWritten += data.length;
+    }
     o.onWritten(w.chunk, data.length);
   }
 
+  /** Whether the card holds the whole chunk as the manifest hashes it (never asked of chunk 0). */
+  function hashMatchesOnCard(chunk: ManifestChunk): Promise<boolean> {
+    counters.chunksReadFirst++;
+    counters.bytesReadFirst += chunk.sizeBytes;
+    return readCard(chunk.offsetBytes, chunk.sizeBytes, async (onCard) => (await sha256Hex(onCard)) === chunk.sha256);
+  }
+
   /**
-   * Whether the card holds the chunk: compared byte for byte with the verified bytes still in
-   * memory, or by SHA-256 for a chunk of an earlier attempt (never chunk 0, always fetched anew).
-   * Chunk 0's first sector is held back (zero on the card until the end) and left out.
+   * Whether the card holds what was written, compared byte for byte with the verified bytes still
+   * in memory over the spans the read-back plan names. Chunk 0's first sector is held back (zero
+   * on the card until the end) and left out.
    */
-  async function matchesOnCard(chunk: ManifestChunk, raw?: Buffer): Promise<boolean> {
-    const onCard = await o.card.readBack(chunk.offsetBytes, chunk.sizeBytes);
-    const from = chunk.index === 0 ? BOOT_SECTOR_BYTES : 0;
-    if (raw) return onCard.subarray(from).equals(raw.subarray(from));
-    return (await sha256Hex(onCard)) === chunk.sha256;
+  async function writtenMatches(w: Written): Promise<boolean> {
+    const skip = w.chunk.index === 0 ? BOOT_SECTOR_BYTES : 0;
+    for (const span of o.readBack(w.chunk)) {
+      const from = Math.max(span.from, skip);
+      if (from >= span.to) continue;
+      counters.bytesReadBack += span.to - from;
+      const same = await readCard(w.chunk.offsetBytes + from, span.to - from, (onCard) =>
+        onCard.equals(w.raw.subarray(from, span.to)),
+      );
+      if (!same) return false;
+    }
+    return true;
   }
 
   async function verify(batch: Written[]): Promise<void> {
@@ -96,7 +158,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
       await o.card.flush();
       const wrong: Written[] = [];
       for (const w of batch) {
-        if (await matchesOnCard(w.chunk, w.raw)) o.onVerified(w.chunk);
+        if (await writtenMatches(w)) o.onVerified(w.chunk);
         else wrong.push(w);
       }
       for (const w of wrong) {
@@ -144,19 +206,84 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
     if (queued > 1) await done;
   }
 
-  // Chunk 0 first: its first sector is needed to verify it, and resumed chunks are checked against the card.
-  await runParallel(toFetch, o.parallel, o.signal, fetchAndWrite);
+  const queue = new ChunkQueue();
+  const stop = new AbortController();
+  const signal = AbortSignal.any([o.signal, stop.signal]);
+  let failure: { error: unknown } | undefined;
+  const fail = (err: unknown) => {
+    failure ??= { error: err };
+    stop.abort();
+    queue.close();
+  };
+
+  // Chunk 0 first: its first sector is needed to verify it.
+  queue.push(chunk0);
+  async function readAhead(): Promise<void> {
+    for (const chunk of used) {
+      if (chunk.index === 0) continue;
+      if (failure) return;
+      signal.throwIfAborted();
+      const resumed = o.resumed.has(chunk.index);
+      if (!resumed && !o.readFirst?.readNext()) {
+        queue.push(chunk);
+        continue;
+      }
+      const matched = await hashMatchesOnCard(chunk);
+      if (!resumed) o.readFirst!.record(matched);
+      if (!matched) {
+        queue.push(chunk);
+        continue;
+      }
+      if (resumed) resumedOk++;
+      counters.chunksReused++;
+      counters.bytesReused += chunk.sizeBytes;
+      o.onVerified(chunk);
+    }
+  }
+  const fetchers = Array.from({ length: Math.max(1, o.parallel) }, async () => {
+    for (let chunk = await queue.take(); chunk && !failure; chunk = await queue.take()) {
+      try {
+        await fetchAndWrite(chunk, signal);
+      } catch (err) {
+        fail(err);
+      }
+    }
+  });
+  await Promise.all([
+    readAhead()
+      .catch(fail)
+      .finally(() => queue.close()),
+    ...fetchers,
+  ]);
+  if (failure) throw failure.error;
   o.onPhase('verifying');
   await verifyPending();
+  return { bootSector: bootSector!, rewrites, resumedOk };
+}
 
-  const stale: ManifestChunk[] = [];
-  for (const chunk of toRecheck) {
-    if (await matchesOnCard(chunk)) o.onVerified(chunk);
-    else stale.push(chunk);
+/** Chunks waiting to be fetched: the card reader adds them while the fetchers take them. */
+class ChunkQueue {
+  private readonly items: ManifestChunk[] = [];
+  private readonly waiting: ((chunk: ManifestChunk | undefined) => void)[] = [];
+  private closed = false;
+
+  push(chunk: ManifestChunk): void {
+    const taker = this.waiting.shift();
+    if (taker) taker(chunk);
+    else this.items.push(chunk);
   }
-  await runParallel(stale, o.parallel, o.signal, fetchAndWrite);
-  await verifyPending();
-  return { bootSector: bootSector!, rewrites, resumedOk: toRecheck.length - stale.length };
+
+  /** No more chunks will come; fetchers waiting get undefined once the queue is empty. */
+  close(): void {
+    this.closed = true;
+    for (const taker of this.waiting.splice(0)) taker(undefined);
+  }
+
+  take(): Promise<ManifestChunk | undefined> {
+    const chunk = this.items.shift();
+    if (chunk || this.closed) return Promise.resolve(chunk);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
 }
 
 /** The last step of every write: the partition table, flushed and read back. */
@@ -171,35 +298,6 @@ export async function writeBootSector(card: Card, bootSector: Buffer, signal: Ab
     `The partition table (sector 0) reads back wrong after ${REWRITES_MAX} rewrites; the card is faulty`,
     { chunk: 0 },
   );
-}
-
-/**
- * Runs `fn` over `items` with at most `parallel` in flight, in order. The first failure stops the
- * others (their signal aborts) and is the one thrown.
- */
-async function runParallel<T>(
-  items: readonly T[],
-  parallel: number,
-  outer: AbortSignal,
-  fn: (item: T, signal: AbortSignal) => Promise<void>,
-): Promise<void> {
-  const stop = new AbortController();
-  const signal = AbortSignal.any([outer, stop.signal]);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && failure === undefined) {
-      const item = items[next++]!;
-      try {
-        await fn(item, signal);
-      } catch (err) {
-        failure ??= { error: err };
-        stop.abort();
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, items.length)) }, worker));
-  if (failure) throw failure.error;
 }
 
 /** A manifest the writer can trust: chunk i at i × chunk size, sizes adding up to the image. */

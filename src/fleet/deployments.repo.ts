@@ -1,6 +1,7 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { Db, DeploymentsTable } from '../store/index.js';
 import type { Deployment, DeploymentFilter, DeploymentStatus } from '../protocol/fleet.js';
+import type { ImagingSettings, WriteStats } from '../protocol/imaging.js';
 import { phaseColumn } from './deployment-state.js';
 
 type Row = Selectable<DeploymentsTable>;
@@ -25,6 +26,8 @@ export function toDeployment(r: Row): Deployment {
     customizingAt: r.customizing_at,
     finishedAt: r.finished_at,
     updatedAt: r.updated_at,
+    imaging: r.imaging === null ? null : (JSON.parse(r.imaging) as ImagingSettings),
+    writeStats: r.write_stats === null ? null : (JSON.parse(r.write_stats) as WriteStats),
   };
 }
 
@@ -65,8 +68,27 @@ export async function setDeploymentStatus(
 }
 
 /** Records which master image a deployment writes. */
-export async function setDeploymentImage(db: Db, id: number, imageId: number): Promise<void> {
-  await db.updateTable('deployments').set({ image_id: imageId }).where('id', '=', id).execute();
+export async function setDeploymentImage(
+  db: Db,
+  id: number,
+  imageId: number,
+  /** Null for the seed's installers, which write the raw image their own way. */
+  imaging: ImagingSettings | null,
+): Promise<void> {
+  await db
+    .updateTable('deployments')
+    .set({ image_id: imageId, imaging: imaging && JSON.stringify(imaging) })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Keeps what the board's write did (from its result) with the deployment. */
+export async function setDeploymentWriteStats(db: Db, id: number, stats: WriteStats): Promise<void> {
+  await db
+    .updateTable('deployments')
+    .set({ write_stats: JSON.stringify(stats) })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Notes that the board of a deployment was heard from, without a phase change. */

@@ -8,6 +8,7 @@ import type {
 import type { Deployment, DeploymentStatus, Enrollment } from '../protocol/fleet.js';
 import type { CustomisationFormat } from '../protocol/firstboot.js';
 import type { Image } from '../protocol/images.js';
+import { DEFAULT_IMAGING } from '../protocol/imaging.js';
 import type { Manifest, OsGeneration } from '../protocol/manifest.js';
 import { SEED_UNKNOWN_SERIAL, type SeedStatus } from '../protocol/seed-api.js';
 import type { Db } from '../store/index.js';
@@ -18,6 +19,7 @@ import {
   latestDeploymentOf,
   setDeploymentImage,
   setDeploymentStatus,
+  setDeploymentWriteStats,
   silentDeployments,
   touchDeployment,
 } from './deployments.repo.js';
@@ -37,6 +39,7 @@ import {
 import { FleetError } from './errors.js';
 import { resolveFirstBoot } from './firstboot.service.js';
 import { parseMac, parseSerial } from './hostname.js';
+import { findProduct } from './products.repo.js';
 import { unitOfWork, type FleetDeps, type Outbox } from './unit-of-work.js';
 import {
   countVerifiedChunks,
@@ -265,7 +268,8 @@ export function createDeploymentService(
           const err = new FleetError('FLEET_IMAGE_NOT_CUSTOMISABLE', why, { imageId: image.id });
           return { refused: await refuse(tx, out, d, err) };
         }
-        await setDeploymentImage(tx, d.id, image.id);
+        const imaging = (await findProduct(tx, d.product))?.imaging ?? DEFAULT_IMAGING;
+        await setDeploymentImage(tx, d.id, image.id, imaging);
         const token = newDeviceToken();
         await insertDeploymentToken(tx, d.id, deviceTokenHash(token), out.now);
         await deleteVerifiedChunks(tx, d.serial, { keepImageId: image.id });
@@ -279,6 +283,7 @@ export function createDeploymentService(
           },
           verifiedChunks: await listVerifiedChunks(tx, d.serial, image.id),
           progressIntervalMs: options.progressIntervalMs,
+          imaging,
         };
         return { enrollment: { ...enrollment, deployment: { ...d, imageId: image.id } }, plan, token };
       }).catch((err: unknown) => publishRefusal(deps, input, err));
@@ -325,6 +330,7 @@ export function createDeploymentService(
           bytesTotal: r.bytesTotal,
           rateBytesPerSec: r.rateBytesPerSec,
           chunksVerified: verifiedCount,
+          ...(r.writeStats && { writeStats: r.writeStats }),
         });
         return { status: d.status, verifiedCount };
       });
@@ -350,6 +356,7 @@ export function createDeploymentService(
           const err = new FleetError('FLEET_RESULT_INCOMPLETE', message, { missing: missing.length });
           return { refused: await refuse(tx, out, d, err) };
         }
+        if (r.writeStats) await setDeploymentWriteStats(tx, d.id, r.writeStats);
         const { deployment } = await advanceIn(tx, out, d.id, 'success');
         // The card now boots and changes: nothing on it counts as verified for a later re-image.
         await deleteVerifiedChunks(tx, d.serial, { keepImageId: null });
@@ -375,7 +382,7 @@ export function createDeploymentService(
       return unitOfWork(deps, async (tx, out) => {
         const enrollment = await deviceEnrollIn(tx, out, input, product);
         if (!image) throw noImage(product);
-        await setDeploymentImage(tx, enrollment.deployment.id, image.id);
+        await setDeploymentImage(tx, enrollment.deployment.id, image.id, null);
         return { enrollment: { ...enrollment, deployment: { ...enrollment.deployment, imageId: image.id } }, image };
       }).catch((err: unknown) => publishRefusal(deps, input, err));
     },

@@ -1,5 +1,6 @@
 import type { Db, ProductsTable } from '../store/index.js';
 import type { Product } from '../protocol/fleet.js';
+import type { ImagingSettings, VerifyMode } from '../protocol/imaging.js';
 import { namingKind } from './hostname.js';
 
 function toProduct(r: ProductsTable): Product {
@@ -10,6 +11,7 @@ function toProduct(r: ProductsTable): Product {
     naming: namingKind(r.hostname_pattern),
     builtin: r.builtin === 1,
     createdAt: r.created_at,
+    imaging: { delta: r.delta_reimage === 1, verify: r.verify_mode as VerifyMode },
   };
 }
 
@@ -24,6 +26,14 @@ export async function listProducts(db: Db): Promise<Product[]> {
 
 export async function insertProduct(db: Db, row: ProductsTable): Promise<void> {
   await db.insertInto('products').values(row).execute();
+}
+
+export async function updateProductImaging(db: Db, code: string, imaging: ImagingSettings): Promise<void> {
+  await db
+    .updateTable('products')
+    .set({ delta_reimage: imaging.delta ? 1 : 0, verify_mode: imaging.verify })
+    .where('code', '=', code)
+    .execute();
 }
 
 export async function deleteProduct(db: Db, code: string): Promise<void> {

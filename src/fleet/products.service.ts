@@ -1,14 +1,24 @@
 import { checkSchema } from '../lib/validate.js';
-import { ProductInput, type Product } from '../protocol/fleet.js';
+import { ProductInput, ProductPatch, type Product } from '../protocol/fleet.js';
+import { DEFAULT_IMAGING } from '../protocol/imaging.js';
 import { FleetError, invalidInput } from './errors.js';
 import { parsePattern, parseProductCode } from './hostname.js';
-import { deleteProduct, findProduct, insertProduct, isProductUsed, listProducts } from './products.repo.js';
+import {
+  deleteProduct,
+  findProduct,
+  insertProduct,
+  isProductUsed,
+  listProducts,
+  updateProductImaging,
+} from './products.repo.js';
 import { unitOfWork, type FleetDeps } from './unit-of-work.js';
 
 export interface ProductService {
   list(): Promise<Product[]>;
   get(code: string): Promise<Product>;
   create(input: ProductInput): Promise<Product>;
+  /** Changes how the product's boards write and verify their cards; what the patch leaves out stays. */
+  update(code: string, patch: ProductPatch): Promise<Product>;
   /** Built-in products and products in use (pools, names, batches, images) cannot be deleted. */
   remove(code: string): Promise<void>;
 }
@@ -39,8 +49,21 @@ export function createProductService(deps: FleetDeps): ProductService {
           hostname_pattern: pattern,
           builtin: 0,
           created_at: out.now,
+          delta_reimage: (p.imaging?.delta ?? DEFAULT_IMAGING.delta) ? 1 : 0,
+          verify_mode: p.imaging?.verify ?? DEFAULT_IMAGING.verify,
         });
         return (await findProduct(tx, code))!;
+      });
+    },
+
+    async update(code, patch) {
+      const p = checkSchema(ProductPatch, patch, invalidInput);
+      const productCode = parseProductCode(code);
+      return unitOfWork(deps, async (tx) => {
+        const product = await findProduct(tx, productCode);
+        if (!product) throw unknownProduct(productCode);
+        await updateProductImaging(tx, productCode, { ...product.imaging, ...p.imaging });
+        return (await findProduct(tx, productCode))!;
       });
     },
 

@@ -3,7 +3,7 @@ import type { BootPartition, ByteRange, ImageLayout, OsGeneration, Partition } f
 import { mergeRanges, shiftRanges, totalBytes } from './byte-ranges.js';
 import { readExt4 } from './ext4-used.js';
 import { requireDisk, type ImageSourceInfo } from './disk-check.js';
-import { readPartitionTable } from './partitions.js';
+import { readPartitionTable } from '../lib/disk/partitions.js';
 
 /** What analysis adds to a chunked image. */
 export type Analysis = Pick<ImageLayout, 'partitionTable' | 'partitions' | 'usedRanges' | 'usedBytes' | 'boot'>;

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { Fleet } from '../fleet/index.js';
 import type { HttpServer } from '../lib/http-server.js';
-import { Product, ProductInput, Venue, VenueInput, VenuePatch, VenueStats } from '../protocol/fleet.js';
+import { Product, ProductInput, ProductPatch, Venue, VenueInput, VenuePatch, VenueStats } from '../protocol/fleet.js';
 import { CodeParam, ForceQuery, NoContent } from './route-schemas.js';
 
 /** Venues and products: what a deployment day is set up with. */
@@ -63,6 +63,14 @@ export function registerVenueRoutes(app: HttpServer, { fleet }: { fleet: Fleet }
       schema: { tags: productTags, body: ProductInput, response: { 201: Product } },
     },
     async (req, reply) => reply.code(201).send(await fleet.products.create(req.body)),
+  );
+  app.patch(
+    '/products/:code',
+    {
+      config: { access: 'operator', audit: 'product.update' },
+      schema: { tags: productTags, params: CodeParam, body: ProductPatch, response: { 200: Product } },
+    },
+    (req) => fleet.products.update(req.params.code, req.body),
   );
   app.delete(
     '/products/:code',

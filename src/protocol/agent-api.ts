@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { Customisation } from './firstboot.js';
 import { DeploymentStatus } from './fleet.js';
+import { ImagingSettings, WriteStats } from './imaging.js';
 import { Manifest } from './manifest.js';
 
 /**
@@ -61,6 +62,8 @@ export const DeploymentPlan = Type.Object({
   /** Chunks this board already wrote and verified for this image in an earlier attempt. */
   verifiedChunks: Type.Array(Type.Integer({ minimum: 0 })),
   progressIntervalMs: Type.Integer({ minimum: 100 }),
+  /** The product's delta and verify settings. */
+  imaging: ImagingSettings,
 });
 export type DeploymentPlan = Static<typeof DeploymentPlan>;
 
@@ -94,6 +97,8 @@ export const ProgressReport = Type.Object(
     rateBytesPerSec: Type.Integer({ minimum: 0 }),
     /** Chunks read back from the card and found correct since the last acknowledged report. */
     verifiedChunks: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: VERIFIED_CHUNKS_PER_REPORT_MAX }),
+    /** Chunks reused from the card, written, read so far. */
+    writeStats: Type.Optional(WriteStats),
   },
   { additionalProperties: false },
 );
@@ -118,6 +123,7 @@ export const ResultReport = Type.Union([
       verifyMethod: VerifyMethod,
       /** Chunks verified in this attempt that no progress report carried yet. */
       verifiedChunks: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: VERIFIED_CHUNKS_PER_REPORT_MAX }),
+      writeStats: Type.Optional(WriteStats),
     },
     { additionalProperties: false },
   ),

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { BatchStatus, DeploymentStatus } from './fleet.js';
+import { WriteStats } from './imaging.js';
 
 /**
  * Every event that flows through the one in-process stream (DESIGN §2). Names are dotted
@@ -43,6 +44,8 @@ export const FleetEventSchemas = {
     bytesTotal: Type.Integer(),
     rateBytesPerSec: Type.Integer(),
     chunksVerified: Type.Integer(),
+    /** Delta or full, chunks reused and written so far (agents that send it). */
+    writeStats: Type.Optional(WriteStats),
   }),
   'enroll.refused': Type.Object({
     serial: Type.String(),

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { ImagingPatch, ImagingSettings, WriteStats } from './imaging.js';
 
 /**
  * The fleet's shapes as seen from outside: what the CLI prints, what the management API and the UI
@@ -67,6 +68,7 @@ export const Product = Type.Object({
   naming: NamingKind,
   builtin: Type.Boolean(),
   createdAt: Timestamp,
+  imaging: ImagingSettings,
 });
 export type Product = Static<typeof Product>;
 
@@ -79,10 +81,16 @@ export const ProductInput = Type.Object(
       maxLength: 63,
       description: 'e.g. "KXP2-{venue}-{number:3}" (from a pool) or "RXP2-{venue}-{serial}" (from the board serial)',
     }),
+    /** Left out: delta re-image on, full read-back. */
+    imaging: Type.Optional(ImagingPatch),
   },
   { additionalProperties: false },
 );
 export type ProductInput = Static<typeof ProductInput>;
+
+/** What may change on an existing product. */
+export const ProductPatch = Type.Object({ imaging: ImagingPatch }, { additionalProperties: false });
+export type ProductPatch = Static<typeof ProductPatch>;
 
 export const PoolEntry = Type.Object({
   id: Type.Integer(),
@@ -199,6 +207,10 @@ export const Deployment = Type.Object({
   customizingAt: Nullable(Timestamp),
   finishedAt: Nullable(Timestamp),
   updatedAt: Timestamp,
+  /** The product's imaging settings as the plan sent them; null before a plan. */
+  imaging: Nullable(ImagingSettings),
+  /** What the write did (delta or full, chunks reused and written, bytes read), from the agent's result. */
+  writeStats: Nullable(WriteStats),
 });
 export type Deployment = Static<typeof Deployment>;
 

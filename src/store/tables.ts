@@ -25,6 +25,10 @@ export interface ProductsTable {
   hostname_pattern: string;
   builtin: number;
   created_at: string;
+  /** 1: delta re-image allowed (the default), 0: always a full write. */
+  delta_reimage: number;
+  /** VerifyMode: 'full' or 'sample'. */
+  verify_mode: string;
 }
 
 export interface PoolEntriesTable {
@@ -97,6 +101,10 @@ export interface DeploymentsTable {
   customizing_at: string | null;
   finished_at: string | null;
   updated_at: string;
+  /** JSON ImagingSettings the plan carried; null before a plan (or before migration 009). */
+  imaging: string | null;
+  /** JSON WriteStats the agent reported with its result. */
+  write_stats: string | null;
 }
 
 export interface HistoryTable {

@@ -67,6 +67,17 @@ describe('rpi-deploy CLI', () => {
     expect(r.stderr).toContain(message);
   });
 
+  it('sets a product\'s delta re-image and verify mode', () => {
+    expect(cli(['product', 'set', 'KXP2', '--delta', 'off', '--verify', 'sample'])).toMatchObject({
+      code: 0,
+      stdout: 'Product KXP2: delta re-image off, verify sample\n',
+    });
+    const listed = json(['product', 'list']) as { code: string; imaging: unknown }[];
+    expect(listed.find((p) => p.code === 'KXP2')?.imaging).toEqual({ delta: false, verify: 'sample' });
+    expect(cli(['product', 'set', 'KXP2', '--verify', 'most'])).toMatchObject({ code: 2 });
+    expect(cli(['product', 'set', 'KXP2'])).toMatchObject({ code: 2, stderr: expect.stringContaining('nothing to change') });
+  });
+
   it('simulate --help names each default once', () => {
     const r = runCli(['simulate', '--help']);
     expect(r.code).toBe(0);

@@ -104,6 +104,22 @@ describe('venues and products', () => {
     expect((await op.delete('/api/v1/products/CAM1')).status).toBe(204);
     expect((await op.delete('/api/v1/products/CAM1')).status).toBe(404);
   });
+
+  it('products: imaging settings default to delta on and full verify, and change with PATCH', async () => {
+    const kxp2 = async () => (await viewer.get<Json[]>('/api/v1/products')).body.find((p) => p['code'] === 'KXP2')!;
+    expect((await kxp2())['imaging']).toEqual({ delta: true, verify: 'full' });
+    const patched = await op.patch('/api/v1/products/KXP2', { imaging: { verify: 'sample' } });
+    expect([patched.status, patched.body['imaging']]).toEqual([200, { delta: true, verify: 'sample' }]);
+    expect((await op.patch('/api/v1/products/KXP2', { imaging: { delta: false } })).body['imaging']).toEqual({
+      delta: false,
+      verify: 'sample',
+    });
+    expect((await kxp2())['imaging']).toEqual({ delta: false, verify: 'sample' });
+    expect((await op.patch('/api/v1/products/KXP2', { imaging: { verify: 'some' } })).status).toBe(400);
+    expect((await viewer.patch('/api/v1/products/KXP2', { imaging: { delta: true } })).status).toBe(403);
+    expect((await op.patch('/api/v1/products/NOPE', { imaging: { delta: true } })).status).toBe(404);
+    await op.patch('/api/v1/products/KXP2', { imaging: { delta: true, verify: 'full' } });
+  });
 });
 
 describe('pools', () => {

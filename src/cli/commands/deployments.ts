@@ -1,8 +1,29 @@
 import type { Command } from 'commander';
 import { DEPLOYMENT_COLUMNS } from '../../protocol/deployment-columns.js';
-import { DEPLOYMENT_STATUSES, type DeploymentStatus, type HistoryEntry } from '../../protocol/fleet.js';
+import { formatBytes } from '../../lib/format-bytes.js';
+import {
+  DEPLOYMENT_STATUSES,
+  type Deployment,
+  type DeploymentStatus,
+  type HistoryEntry,
+} from '../../protocol/fleet.js';
 import { formatOf, oneOf, parseInteger, withCore } from '../context.js';
 import { print, printJson, printTable, type Column } from '../output.js';
+
+/** How the card was written and checked: the plan's settings, then what the agent reported. */
+function writeLine(d: Deployment): string {
+  const w = d.writeStats;
+  if (!w) {
+    if (!d.imaging) return 'Imaging: -';
+    return `Imaging: delta ${d.imaging.delta ? 'on' : 'off'}, verify ${d.imaging.verify}`;
+  }
+  const why = w.fullWriteReason ? ` (${w.fullWriteReason})` : '';
+  return (
+    `Write: ${w.mode}${why}; ${w.chunksReused} of ${w.chunksUsed} used chunks reused from the card ` +
+    `(${formatBytes(w.bytesReused)}), ${w.chunksWritten} written (${formatBytes(w.bytesWritten)}); ` +
+    `verify ${w.verify}, ${formatBytes(w.bytesReadFirst + w.bytesReadBack)} read from the card`
+  );
+}
 
 const HISTORY_COLUMNS: Column<HistoryEntry>[] = [
   { title: 'at', value: (h) => h.at },
@@ -79,8 +100,9 @@ export function registerDeployments(program: Command): void {
         if (opts.json) return printJson(r);
         const d = r.deployment;
         process.stdout.write(
-          `Deployment ${d.id}: ${d.hostname} (serial ${d.serial}), ${d.venue}/${d.product}, ${d.status}${d.error ? `: ${d.error}` : ''}\n\n`,
+          `Deployment ${d.id}: ${d.hostname} (serial ${d.serial}), ${d.venue}/${d.product}, ${d.status}${d.error ? `: ${d.error}` : ''}\n`,
         );
+        process.stdout.write(`${writeLine(d)}\n\n`);
         printTable(r.history, HISTORY_COLUMNS);
       }),
     );

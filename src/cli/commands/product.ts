@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Product } from '../../protocol/fleet.js';
-import { formatOf, withChange, withCore } from '../context.js';
+import { VERIFY_MODES, type VerifyMode } from '../../protocol/imaging.js';
+import { formatOf, oneOf, withChange, withCore } from '../context.js';
 import { print, printJson, type Column } from '../output.js';
 
 const PRODUCT_COLUMNS: Column<Product>[] = [
@@ -9,6 +10,8 @@ const PRODUCT_COLUMNS: Column<Product>[] = [
   { title: 'naming', value: (p) => p.naming },
   { title: 'pattern', value: (p) => p.hostnamePattern },
   { title: 'builtin', value: (p) => (p.builtin ? 'yes' : '') },
+  { title: 'delta', value: (p) => (p.imaging.delta ? 'on' : 'off') },
+  { title: 'verify', value: (p) => p.imaging.verify },
 ];
 
 export function registerProduct(program: Command): void {
@@ -44,6 +47,38 @@ export function registerProduct(program: Command): void {
           );
       }),
     );
+
+  product
+    .command('set <code>')
+    .description("change how the product's boards write and verify their cards")
+    .option(
+      '--delta <on|off>',
+      'delta re-image: read the card first, write only the chunks that differ',
+      oneOf(['on', 'off'] as const),
+    )
+    .option(
+      '--verify <full|sample>',
+      'read back every written byte, or a sample (docs/delta-reimage.md)',
+      oneOf(VERIFY_MODES),
+    )
+    .option('--json', 'print JSON')
+    .action((code: string, opts: { delta?: 'on' | 'off'; verify?: VerifyMode; json?: boolean }, cmd: Command) => {
+      if (opts.delta === undefined && opts.verify === undefined)
+        cmd.error('error: nothing to change: pass --delta on|off and/or --verify full|sample', { exitCode: 2 });
+      return withChange(cmd, { action: 'product.update', target: code.toUpperCase() }, async ({ fleet }) => {
+        const p = await fleet.products.update(code, {
+          imaging: {
+            ...(opts.delta && { delta: opts.delta === 'on' }),
+            ...(opts.verify && { verify: opts.verify }),
+          },
+        });
+        if (opts.json) printJson(p);
+        else
+          process.stdout.write(
+            `Product ${p.code}: delta re-image ${p.imaging.delta ? 'on' : 'off'}, verify ${p.imaging.verify}\n`,
+          );
+      });
+    });
 
   product
     .command('delete <code>')

@@ -1,0 +1,257 @@
+/**
+ * Delta re-image in the fleet lab (issue 14): one board, its card a loop device throttled by the
+ * block cgroup, the lab's image of real files, `rpi-deploy serve` behind the shaped server link,
+ * the bundled agent on Node 24. In one run, each on the same card:
+ *   full       a blank card gets version 2: full write plus full read-back;
+ *   delta      the card holds version 1, which differs from version 2 in a known share of the
+ *              root's files (rewritten in place with debugfs' block map, no mount);
+ *   delta 100% the card holds version 2's partition table and other bytes in every used chunk:
+ *              the read-first must stop paying for itself;
+ *   sample     a blank card, the product set to `verify: sample`.
+ * Usage: npm run bench -- delta [--size-factor 250] [--speed-factor 5] [--changed 0.15]
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, copyFileSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openCore } from '../src/app.js';
+import { loadConfig } from '../src/config/index.js';
+import { createLogger } from '../src/lib/logger.js';
+import type { AgentResult } from '../src/agent/index.js';
+import type { Manifest } from '../src/protocol/manifest.js';
+import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
+import { spawnServe } from '../test/helpers/cli.js';
+import { tempDir } from '../test/helpers/temp-dir.js';
+import { fleetImage } from './fleet/image.js';
+import { FleetLab, SERVER_ADDRESS, type LabSpeeds } from './fleet/lab.js';
+import { fmt } from './proc.js';
+
+/** The venue at full scale (issue 16): 1 GbE, SD cards at 50 MB/s write and 90 MB/s read. */
+const FULL_SPEEDS: LabSpeeds = { serverLinkBps: 125e6, boardNicBps: 125e6, cardWriteBps: 50e6, cardReadBps: 90e6 };
+const DEVICE_PORT = 5001;
+const VENUE = 'DLTA';
+const PRODUCT = 'KXP2';
+/** Root directories whose files version 2 changes, as a package update would. */
+const CHANGED_DIRS = ['/usr/bin', '/usr/lib/x86_64-linux-gnu', '/usr/share/doc', '/usr/libexec', '/usr/lib/python3'];
+
+interface Cell {
+  name: string;
+  seconds: number;
+  serverBytes: number;
+  result: AgentResult;
+}
+
+export async function benchDelta(args: string[]): Promise<string[]> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'size-factor': { type: 'string', default: '250' },
+      'speed-factor': { type: 'string', default: '5' },
+      changed: { type: 'string', default: '0.15' },
+    },
+  });
+  const sizeFactor = Number(values['size-factor']);
+  const speedFactor = Number(values['speed-factor']);
+  const share = Number(values.changed);
+  if (!(sizeFactor >= 1 && speedFactor >= 1)) throw new Error('--size-factor and --speed-factor must be numbers ≥ 1');
+  if (!(share > 0 && share < 1)) throw new Error(`--changed ${values.changed}: expected a share between 0 and 1`);
+  if (!NODE24) throw new Error("Node 24 (the boards' runtime) is missing: run node scripts/fetch-node-runtime.mjs");
+  for (const tool of ['debugfs', 'losetup', 'blkdiscard', 'tc', 'dd']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      throw new Error(`the delta bench needs ${tool}: apt-get install e2fsprogs util-linux iproute2 coreutils`);
+  }
+  const speeds: LabSpeeds = {
+    serverLinkBps: FULL_SPEEDS.serverLinkBps / speedFactor,
+    boardNicBps: FULL_SPEEDS.boardNicBps / speedFactor,
+    cardWriteBps: FULL_SPEEDS.cardWriteBps / speedFactor,
+    cardReadBps: FULL_SPEEDS.cardReadBps / speedFactor,
+  };
+  const lines: string[] = [];
+  const log = (line: string) => {
+    lines.push(line);
+    process.stderr.write(`delta: ${line}\n`);
+  };
+  const data = tempDir('rpi-deploy-delta-');
+  let lab: FleetLab | undefined;
+  try {
+    const v1 = fleetImage(sizeFactor);
+    const dataDir = join(data.path, 'server');
+    const core = await openCore(loadConfig({ flags: { dataDir } }), createLogger('silent'));
+    await core.fleet.venues.create({ code: VENUE, name: 'Delta lab' });
+    await core.fleet.pools.import({ venue: VENUE, text: '1-20' });
+    const r1 = await core.images.import({ path: v1.path }, { product: PRODUCT, version: '1', activate: true });
+    const m1 = await core.images.manifest(r1.id);
+    const v2Path = join(data.path, 'v2.img');
+    copyFileSync(v1.path, v2Path);
+    const change = changeFiles(v2Path, m1, share);
+    const r2 = await core.images.import({ path: v2Path }, { product: PRODUCT, version: '2', activate: true });
+    const m2 = await core.images.manifest(r2.id);
+    await core.close();
+    const used = m2.chunks.filter((c) => c.used);
+    const differ = used.filter((c) => c.sha256 !== m1.chunks[c.index]?.sha256).length;
+    log(
+      `scale: sizes ÷ ${sizeFactor}, speeds ÷ ${speedFactor}; card write ${fmt(speeds.cardWriteBps / 1e6, 1)} MB/s, read ${fmt(speeds.cardReadBps / 1e6, 1)} MB/s, server link ${fmt((speeds.serverLinkBps * 8) / 1e6, 0)} Mbit/s`,
+    );
+    log(
+      `image: ${fmt(v1.sizeBytes / 1e6, 0)} MB raw, ${used.length} used chunks of ${fmt(m2.chunkSizeBytes / 2 ** 20, 0)} MiB, stored ${fmt(r2.storedBytes / 1e6, 0)} MB; version 2 rewrites ${change.files} root files (${fmt(change.bytes / 1e6, 1)} MB), so ${differ} used chunks differ (${fmt((differ / used.length) * 100, 1)} %)`,
+    );
+
+    lab = await FleetLab.create({ boards: 1, cardBytes: v1.cardBytes, speeds, dir: data.path });
+    const board = lab.boards[0]!;
+    const serve = await spawnServe(
+      [
+        '--data-dir',
+        dataDir,
+        '--device-listen',
+        `${SERVER_ADDRESS}:${DEVICE_PORT}`,
+        '--management-listen',
+        '127.0.0.1:0',
+        '--log-level',
+        'warn',
+      ],
+      { wrap: ['ip', 'netns', 'exec', lab.server] },
+    );
+    lab.adopt(serve.child);
+    execFileSync('sh', ['-c', `find ${join(dataDir, 'images')} -type f -exec cat {} + > /dev/null`]);
+
+    let serial = 0x5d000000;
+    const cells: Cell[] = [];
+    const cell = async (name: string, prepare: () => void): Promise<Cell> => {
+      lab!.blankCards();
+      prepare();
+      execFileSync('sync');
+      const tx0 = lab!.serverTxBytes();
+      const t0 = performance.now();
+      const exit = await lab!.runBoard(
+        board,
+        `exec ${NODE24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet`,
+        600_000,
+      );
+      const last = exit.stdout.trim().split('\n').pop() ?? '';
+      const result = last.startsWith('{') ? (JSON.parse(last) as AgentResult) : undefined;
+      if (result?.status !== 'success')
+        throw new Error(`${name}: the agent failed: ${result?.message ?? exit.stderr.trim().slice(-500)}`);
+      const c = { name, seconds: (exit.endMs - t0) / 1000, serverBytes: lab!.serverTxBytes() - tx0, result };
+      cells.push(c);
+      const w = result.writeStats!;
+      log(
+        `${name.padEnd(11)} ${fmt(c.seconds, 1).padStart(6)} s, server sent ${fmt(c.serverBytes / 1e6, 1)} MB; ${w.mode}, ` +
+          `${w.chunksReadFirst} chunks read first (${w.readFirstStops} stops), ${w.chunksReused} reused, ${w.chunksWritten} written, ` +
+          `${fmt(w.bytesReadBack / 1e6, 1)} MB read back (verify ${w.verify})`,
+      );
+      return c;
+    };
+
+    const full = await cell('full', () => undefined);
+    const delta = await cell('delta', () => dd(v1.path, board.card));
+    const all = await cell('delta 100%', () => scramble(board.card, v2Path, m2));
+    await setVerify(dataDir, 'sample');
+    const sample = await cell('sample', () => undefined);
+    await setVerify(dataDir, 'full');
+
+    const r = (c: Cell) => fmt(c.seconds / full.seconds);
+    const b = (c: Cell) => fmt(c.serverBytes / full.serverBytes);
+    lines.push(
+      `delta at ${fmt((differ / used.length) * 100, 1)} % of chunks changed: ${r(delta)}× the full write + verify (goal ≤ 0.6×), server bytes ${b(delta)}× (goal ≤ 0.25×)`,
+      `delta at 100 % changed: ${r(all)}× the full write + verify (goal ≤ 1.05×), server bytes ${b(all)}×`,
+      `verify sample: ${r(sample)}× the full-verify time, ${fmt(sample.result.writeStats!.bytesReadBack / full.result.writeStats!.bytesReadBack)}× the read-back bytes`,
+      `  the lab's cards read and write at once at full rate each (separate cgroup budgets); a real card shares one medium, which favours reading less`,
+    );
+    return lines;
+  } finally {
+    await lab?.destroy();
+    data.remove();
+  }
+}
+
+/** The image onto the card as a finished write leaves it, outside the board's throttle (preparation, not timed). */
+function dd(image: string, card: string): void {
+  execFileSync('dd', [`if=${image}`, `of=${card}`, 'bs=4M', 'conv=fsync', 'status=none']);
+}
+
+/** Version 2's first chunk (its partition table), then other bytes in every other used chunk. */
+function scramble(card: string, image: string, m: Manifest): void {
+  const fd = openSync(card, 'r+');
+  const src = openSync(image, 'r');
+  try {
+    const first = Buffer.alloc(m.chunks[0]!.sizeBytes);
+    readSync(src, first, 0, first.length, 0);
+    writeSync(fd, first, 0, first.length, 0);
+    for (const c of m.chunks) {
+      if (c.used && c.index !== 0) writeSync(fd, randomBytes(c.sizeBytes), 0, c.sizeBytes, c.offsetBytes);
+    }
+  } finally {
+    closeSync(src);
+    closeSync(fd);
+  }
+}
+
+async function setVerify(dataDir: string, verify: 'full' | 'sample'): Promise<void> {
+  const core = await openCore(loadConfig({ flags: { dataDir } }), createLogger('silent'));
+  try {
+    await core.fleet.products.update(PRODUCT, { imaging: { verify } });
+  } finally {
+    await core.close();
+  }
+}
+
+/**
+ * Rewrites root files of the image in place (each block's bytes reversed: other bytes, the same
+ * compressibility), spread over the root in a fixed pseudo-random order, until about `share` of
+ * the used chunks differ. debugfs gives the block map; nothing is mounted.
+ */
+function changeFiles(image: string, m: Manifest, share: number): { files: number; bytes: number } {
+  const root = m.partitions.find((p) => p.filesystem === 'ext4');
+  if (!root) throw new Error('the image has no ext4 root');
+  const dev = `${image}?offset=${root.startBytes}`;
+  const debugfs = (commands: string[]) => {
+    const script = `${image}.debugfs`;
+    writeFileSync(script, commands.join('\n') + '\n');
+    return execFileSync('debugfs', ['-f', script, dev], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: 'pipe' });
+  };
+  const paths: string[] = [];
+  for (const d of CHANGED_DIRS) {
+    const names = debugfs([`ls -p ${d}`])
+      .split('\n')
+      .map((l) => /^\/\d+\/100\d{3}\/\d+\/\d+\/([^/]+)\/(\d+)\/$/.exec(l.trim()))
+      .filter((x): x is RegExpExecArray => x !== null && Number(x[2]) > 0)
+      .map((x) => `${d}/${x[1]}`);
+    paths.push(...names);
+  }
+  if (paths.length === 0) throw new Error(`no files found under ${CHANGED_DIRS.join(', ')}`);
+  const order = paths
+    .map((p) => ({ p, key: createHash('sha256').update(p).digest('hex') }))
+    .sort((a, b) => a.key.localeCompare(b.key))
+    .map((x) => x.p);
+  const usedChunks = m.chunks.filter((c) => c.used).length;
+  const changedChunks = new Set<number>();
+  const fd = openSync(image, 'r+');
+  let count = 0;
+  let bytes = 0;
+  try {
+    for (let i = 0; i < order.length && changedChunks.size < share * usedChunks; i += 16) {
+      const batch = order.slice(i, i + 16);
+      const out = debugfs(batch.map((p) => `blocks ${p}`))
+        .split('\n')
+        .filter((l) => /^\d+( \d+)*\s*$/.test(l.trim()));
+      for (const line of out) {
+        const blocks = line.trim().split(/\s+/).map(Number);
+        const block = Buffer.alloc(4096);
+        for (const b of blocks) {
+          const at = root.startBytes + b * 4096;
+          readSync(fd, block, 0, 4096, at);
+          block.reverse();
+          writeSync(fd, block, 0, 4096, at);
+          changedChunks.add(Math.floor(at / m.chunkSizeBytes));
+        }
+        count++;
+        bytes += blocks.length * 4096;
+        if (changedChunks.size >= share * usedChunks) break;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { files: count, bytes };
+}
