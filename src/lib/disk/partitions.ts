@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
-import type { BlockReader } from '../lib/fat/index.js';
-import type { ByteRange } from '../protocol/manifest.js';
+import type { BlockReader } from '../fat/index.js';
+import type { ByteRange } from '../../protocol/manifest.js';
 
 /** A partition as the table describes it, before its filesystem is looked at. */
 export interface TableEntry {
