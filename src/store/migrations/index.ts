@@ -5,6 +5,7 @@ import { deviceApi } from './004-device-api.js';
 import { dhcpLeases } from './005-dhcp.js';
 import { management } from './007-management.js';
 import { netbootTokens } from './008-netboot.js';
+import { captures } from './009-captures.js';
 import type { Migration } from './types.js';
 
 /** Every migration, in the order it is applied. Append only. */
@@ -16,5 +17,6 @@ export const MIGRATIONS: readonly Migration[] = [
   dhcpLeases,
   management,
   netbootTokens,
+  captures,
 ];
 export type { Migration } from './types.js';
