@@ -55,7 +55,10 @@ export interface CaptureService {
    * (zstd frame checksum), and decompress to `sha256` within the chunk size. Nothing is kept otherwise.
    */
   receiveChunk(id: number, sha256: string, storedSha256: string, body: Buffer): Promise<void>;
-  /** The board's last word: success starts assembly (in the background), failed ends the capture. */
+  /**
+   * The board's last word: success starts assembly (in the background); failed puts the capture
+   * back to pending with the board's reason, to resume at its next enroll (or be cancelled).
+   */
   finish(id: number, result: CaptureResult): Promise<Capture>;
   /** Resolves once a background assembly of `id` (if any runs) has ended. */
   settled(id: number): Promise<void>;
@@ -303,22 +306,26 @@ export function createCaptureService(deps: {
         });
       if (body.length > DEFAULT_CHUNK_SIZE_BYTES + CHUNK_BODY_SLACK_BYTES) throw refuse('larger than any chunk');
       if (sha256Of(body) !== storedSha256) throw refuse('the body does not match its X-Stored-Sha256');
-      let unpacked;
-      try {
-        unpacked = await unpacker.unpack(body);
-      } catch (err) {
-        throw refuse(`not a whole zstd frame (${(err as Error).message})`);
-      }
-      if (unpacked.sha256 !== sha256) throw refuse(`it decompresses to ${unpacked.sha256}`);
-      if (unpacked.raw.length > DEFAULT_CHUNK_SIZE_BYTES) throw refuse('larger than the chunk size');
       const file = chunkFile(id, sha256);
       const again = await access(file).then(
         () => true,
         () => false,
       );
       const partial = `${file}.${randomBytes(4).toString('hex')}.part`;
+      // Written before it is checked: the check hands the body to a worker thread, which takes it.
       await writeFile(partial, body, { mode: PRIVATE_FILE_MODE, flush: true });
-      // Renamed into place only whole: a chunk cut off mid-write is never listed as held.
+      let unpacked;
+      try {
+        unpacked = await unpacker.unpack(body).catch((err: Error) => {
+          throw refuse(`not a whole zstd frame (${err.message})`);
+        });
+        if (unpacked.sha256 !== sha256) throw refuse(`it decompresses to ${unpacked.sha256}`);
+        if (unpacked.raw.length > DEFAULT_CHUNK_SIZE_BYTES) throw refuse('larger than the chunk size');
+      } catch (err) {
+        await rm(partial, { force: true });
+        throw err;
+      }
+      // Renamed into place only whole and checked: a chunk cut off mid-write is never listed as held.
       await rename(partial, file);
       // A chunk sent again (its reply was lost to a cut) is not counted twice.
       const c = await addReceived(store.db, id, again ? 0 : unpacked.raw.length, now());
@@ -331,7 +338,9 @@ export function createCaptureService(deps: {
 
     async finish(id, result) {
       await capturing(id);
-      if (result.status === 'failed') return change(id, 'failed', { error: `${result.code}: ${result.message}` });
+      // What stopped the board (a network gone for minutes, a card it could not read) is shown; the
+      // capture stays open with its chunks, so the board's next netboot resumes it.
+      if (result.status === 'failed') return change(id, 'pending', { error: `${result.code}: ${result.message}` });
       const chunkCount = Math.ceil(result.sizeBytes / DEFAULT_CHUNK_SIZE_BYTES);
       const held = new Set(await heldChunks(id));
       const seen = new Set<number>();
