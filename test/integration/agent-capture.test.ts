@@ -26,10 +26,10 @@ let serial = 0xca000000;
 const nextSerial = () => (serial++).toString(16);
 
 /** A card holding the Pi image, as a board in service carries it. */
-function goldenCard(name: string): string {
+function goldenCard(name: string, from = pi): string {
   const card = cardFile(join(dir.path, name), CARD_BYTES);
   const fd = openSync(card, 'r+');
-  writeSync(fd, readFileSync(pi.path), 0, pi.sizeBytes, 0);
+  writeSync(fd, readFileSync(from.path), 0, from.sizeBytes, 0);
   closeSync(fd);
   return card;
 }
@@ -113,7 +113,9 @@ describe.skipIf(!NODE24)('capture on Node 24', () => {
   }, 120_000);
 
   it('resumes a capture cut mid-upload without sending the chunks the server already holds', async () => {
-    const golden = goldenCard('resume.img');
+    // Other bytes than the first golden card: the same bytes twice are one image (a duplicate).
+    const other = buildPiImage(dir.path, { variant: 'cloud-init', seed: 'resume', payloadBytes: 6 * 1024 * 1024 });
+    const golden = goldenCard('resume.img', other);
     const board = nextSerial();
     const capture = await server.app.captures.request({ serial: board, product: 'KXP2', version: '1.2.0' });
     // Each connection is cut after 1.5 MB sent: compressible chunks get through, the random ones never do.
