@@ -188,6 +188,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
     store: core.store,
     fleet: core.fleet,
     images: core.images,
+    captures: core.captures,
     events: core.events,
     log: log.child({ surface: 'management' }),
     ...(tls && { tls }),
