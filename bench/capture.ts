@@ -88,7 +88,8 @@ export async function benchCapture(args: string[]): Promise<string[]> {
     );
     const boardS = (exit.endMs - t0) / 1000;
     const result = JSON.parse(exit.stdout.trim().split('\n').pop() ?? '{}') as AgentResult;
-    if (result.status !== 'success' || !result.capture) throw new Error(`the capture failed: ${exit.stdout}${exit.stderr}`);
+    if (result.status !== 'success' || !result.capture)
+      throw new Error(`the capture failed: ${exit.stdout}${exit.stderr}`);
     const stats = result.capture.stats;
 
     const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true });

@@ -5,7 +5,13 @@ import { parseListen, type Config } from './config/index.js';
 import { AppError } from './lib/errors.js';
 import type { HttpServer } from './lib/http-server.js';
 import { createDeviceApi, PROGRESS_INTERVAL_MS } from './device-api/index.js';
-import { createDeploymentService, createFleet, parseSerial, type DeploymentService, type Fleet } from './fleet/index.js';
+import {
+  createDeploymentService,
+  createFleet,
+  parseSerial,
+  type DeploymentService,
+  type Fleet,
+} from './fleet/index.js';
 import {
   cachedManifests,
   createCaptureService,

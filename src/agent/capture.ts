@@ -56,7 +56,11 @@ export interface CaptureRunOptions {
   parallel: number;
 }
 
-type ZstdCompress = (buf: Buffer, options: { params: Record<number, number> }, cb: (err: Error | null, out: Buffer) => void) => void;
+type ZstdCompress = (
+  buf: Buffer,
+  options: { params: Record<number, number> },
+  cb: (err: Error | null, out: Buffer) => void,
+) => void;
 
 /** Level 3 like the importer (chunk-codec.ts), with zstd's checksum so the server's decode checks it. */
 const ZSTD_LEVEL = 3;
@@ -137,7 +141,13 @@ export async function runCapture(o: CaptureRunOptions): Promise<CaptureOutcome> 
     return withRetry(
       what,
       async () => {
-        const res = await http.send({ method, path, json: body, headers: { accept: 'application/json', ...auth }, signal: patience.signal });
+        const res = await http.send({
+          method,
+          path,
+          json: body,
+          headers: { accept: 'application/json', ...auth },
+          signal: patience.signal,
+        });
         const reply = await readBody(res.body, 1024 * 1024, patience.signal);
         if (res.status !== 200) throw refusal(what, res, reply);
         return JSON.parse(reply.toString('utf8')) as T;
@@ -227,10 +237,19 @@ export async function runCapture(o: CaptureRunOptions): Promise<CaptureOutcome> 
       const raw = Buffer.alloc(Math.min(size, stats.sizeBytes - from));
       const readStarted = performance.now();
       for (const r of rangesWithin(analysis.usedRanges, from, from + raw.length)) {
-        for (let done = 0; done < r.lengthBytes; ) {
-          const { bytesRead } = await fh.read(raw, r.offsetBytes + done, r.lengthBytes - done, from + r.offsetBytes + done);
+        for (let done = 0; done < r.lengthBytes;) {
+          const { bytesRead } = await fh.read(
+            raw,
+            r.offsetBytes + done,
+            r.lengthBytes - done,
+            from + r.offsetBytes + done,
+          );
           if (bytesRead === 0)
-            throw new AgentError('AGENT_CAPTURE_FAILED', `${target.path} ended at ${from + r.offsetBytes + done} bytes`, {});
+            throw new AgentError(
+              'AGENT_CAPTURE_FAILED',
+              `${target.path} ended at ${from + r.offsetBytes + done} bytes`,
+              {},
+            );
           done += bytesRead;
         }
       }
@@ -265,17 +284,28 @@ export async function runCapture(o: CaptureRunOptions): Promise<CaptureOutcome> 
     const failure =
       err instanceof AgentError
         ? err
-        : new AgentError('AGENT_INTERNAL', `Unexpected failure: ${(err as Error)?.message ?? String(err)}`, {}, { cause: err });
+        : new AgentError(
+            'AGENT_INTERNAL',
+            `Unexpected failure: ${(err as Error)?.message ?? String(err)}`,
+            {},
+            { cause: err },
+          );
     outcome.code = failure.code;
     outcome.message = failure.message;
     o.log.warn(`capture failed: ${failure.message}`, { code: failure.code });
     if (failure.code !== 'AGENT_ABORTED') {
       const patience = { signal: AbortSignal.timeout(RESULT_GIVE_UP_MS), giveUpAfterMs: RESULT_GIVE_UP_MS };
-      await json('capture failure report', 'POST', capturePaths.result(order.id), {
-        status: 'failed',
-        code: failure.code,
-        message: failure.message.slice(0, 2000),
-      }, patience).catch((e: Error) => o.log.warn(`could not report the failure to the server: ${e.message}`));
+      await json(
+        'capture failure report',
+        'POST',
+        capturePaths.result(order.id),
+        {
+          status: 'failed',
+          code: failure.code,
+          message: failure.message.slice(0, 2000),
+        },
+        patience,
+      ).catch((e: Error) => o.log.warn(`could not report the failure to the server: ${e.message}`));
     }
   } finally {
     await fh?.close();

@@ -128,7 +128,16 @@ export async function runAgent(
       ...(o.product && { product: o.product }),
     });
     if ('capture' in answer) {
-      const capture = await runCapture({ order: answer.capture, target, targetProblem, http, retry, signal, log, parallel: o.parallel });
+      const capture = await runCapture({
+        order: answer.capture,
+        target,
+        targetProblem,
+        http,
+        retry,
+        signal,
+        log,
+        parallel: o.parallel,
+      });
       Object.assign(result, { capture, status: capture.status, code: capture.code, message: capture.message });
       return result;
     }

@@ -51,14 +51,20 @@ export function registerCaptureRoutes(app: HttpServer, deps: CaptureRouteDeps): 
         {},
       );
     if (capture.id !== captureId)
-      throw new DeviceApiError('DEVICE_TOKEN_FORBIDDEN', `The token belongs to capture ${capture.id}, not ${captureId}`, {
-        captureId,
-      });
+      throw new DeviceApiError(
+        'DEVICE_TOKEN_FORBIDDEN',
+        `The token belongs to capture ${capture.id}, not ${captureId}`,
+        {
+          captureId,
+        },
+      );
     return capture;
   }
 
-  app.addContentTypeParser(CHUNK_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: CHUNK_BODY_LIMIT_BYTES }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    CHUNK_CONTENT_TYPE,
+    { parseAs: 'buffer', bodyLimit: CHUNK_BODY_LIMIT_BYTES },
+    (_req, body, done) => done(null, body),
   );
 
   app.get(

@@ -123,19 +123,27 @@ export function createCaptureService(deps: {
   async function get(id: number): Promise<Capture> {
     const c = await findCapture(store.db, id);
     if (!c)
-      throw new ImageError('IMAGE_CAPTURE_UNKNOWN', `Capture ${id} does not exist; list them: rpi-deploy image captures`, {
-        captureId: id,
-      });
+      throw new ImageError(
+        'IMAGE_CAPTURE_UNKNOWN',
+        `Capture ${id} does not exist; list them: rpi-deploy image captures`,
+        {
+          captureId: id,
+        },
+      );
     return c;
   }
 
   async function capturing(id: number): Promise<Capture> {
     const c = await get(id);
     if (c.status !== 'capturing')
-      throw new ImageError('IMAGE_CAPTURE_STATE', `Capture ${id} is ${c.status}, not capturing: nothing more is taken`, {
-        captureId: id,
-        status: c.status,
-      });
+      throw new ImageError(
+        'IMAGE_CAPTURE_STATE',
+        `Capture ${id} is ${c.status}, not capturing: nothing more is taken`,
+        {
+          captureId: id,
+          status: c.status,
+        },
+      );
     return c;
   }
 
@@ -162,7 +170,7 @@ export function createCaptureService(deps: {
           const { raw, sha256 } = await unpacker.unpack(await readFile(chunkFile(capture.id, next.sha256)));
           if (sha256 !== next.sha256) throw new Error(`stored chunk ${next.sha256} changed on disk`);
           const at = next.index * DEFAULT_CHUNK_SIZE_BYTES;
-          for (let done = 0; done < raw.length; )
+          for (let done = 0; done < raw.length;)
             done += (await fh.write(raw, done, raw.length - done, at + done)).bytesWritten;
         }
       };
@@ -295,7 +303,6 @@ export function createCaptureService(deps: {
       await capturing(id);
       return heldChunks(id);
     },
-
 
     async receiveChunk(id, sha256, storedSha256, body) {
       await capturing(id);

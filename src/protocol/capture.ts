@@ -48,7 +48,9 @@ export const Capture = Type.Object({
   keep: Type.Array(SanitiseStep, { description: 'sanitise steps skipped' }),
   status: CaptureStatus,
   bytesReceived: Type.Integer({ description: 'raw bytes of the chunks the server holds' }),
-  bytesTotal: Type.Union([Type.Integer(), Type.Null()], { description: 'used bytes the board reads; known once it started' }),
+  bytesTotal: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'used bytes the board reads; known once it started',
+  }),
   imageId: Type.Union([Type.Integer(), Type.Null()], { description: 'the image version made, once succeeded' }),
   error: Type.Union([Type.String(), Type.Null()]),
   sanitiseReport: Type.Union([Type.Unknown(), Type.Null()], {

@@ -119,7 +119,11 @@ describe.skipIf(!NODE24)('capture on Node 24', () => {
     const board = nextSerial();
     const capture = await server.app.captures.request({ serial: board, product: 'KXP2', version: '1.2.0' });
     // Each connection is cut after 1.5 MB sent: compressible chunks get through, the random ones never do.
-    const proxy = await startCuttingProxy(server.device, { cutAfterBytes: 1_500_000, cutsMax: 10_000, direction: 'up' });
+    const proxy = await startCuttingProxy(server.device, {
+      cutAfterBytes: 1_500_000,
+      cutsMax: 10_000,
+      direction: 'up',
+    });
     let first;
     try {
       first = await runAgentProcess(agentArgs(proxy.url, board, golden, ['--retry-for', '2']), { node: NODE24 }).done;

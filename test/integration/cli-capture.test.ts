@@ -17,13 +17,31 @@ const cli = (args: string[]) => runCli([...args, '--data-dir', dir.path]);
 
 describe('rpi-deploy image capture', () => {
   it('marks a board with steps kept, lists it, refuses an unknown step, cancels it', { timeout: 120_000 }, () => {
-    const made = cli(['image', 'capture', '--serial', 'CAFE0001', '--product', 'KXP2', '--version', '1.1.0']
-      .concat(['--keep', 'logs', '--keep', 'swap', '--json']));
+    const made = cli(
+      ['image', 'capture', '--serial', 'CAFE0001', '--product', 'KXP2', '--version', '1.1.0'].concat([
+        '--keep',
+        'logs',
+        '--keep',
+        'swap',
+        '--json',
+      ]),
+    );
     expect(made.code, made.stderr).toBe(0);
     const capture = JSON.parse(made.stdout) as Capture;
     expect(capture).toMatchObject({ serial: 'cafe0001', status: 'pending', keep: ['logs', 'swap'] });
 
-    const bad = cli(['image', 'capture', '--serial', 'cafe0002', '--product', 'KXP2', '--version', '1', '--keep', 'all']);
+    const bad = cli([
+      'image',
+      'capture',
+      '--serial',
+      'cafe0002',
+      '--product',
+      'KXP2',
+      '--version',
+      '1',
+      '--keep',
+      'all',
+    ]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/keep/);
 

@@ -167,21 +167,25 @@ export function registerImage(program: Command): void {
         opts: { serial: string; product: string; version: string; notes?: string; keep?: string[]; json?: boolean },
         cmd: Command,
       ) => {
-        await withChange(cmd, { action: 'image.capture', target: (c: Capture) => String(c.id) }, async ({ captures }) => {
-          const c = await captures.request({
-            serial: opts.serial,
-            product: opts.product,
-            version: opts.version,
-            notes: opts.notes ?? null,
-            keep: (opts.keep ?? []) as SanitiseStep[],
-          });
-          if (opts.json) printJson(c);
-          else
-            process.stdout.write(
-              `Capture ${c.id}: board ${c.serial} becomes ${c.product} ${c.version} at its next netboot (power-cycle it); follow it with: rpi-deploy image captures\n`,
-            );
-          return c;
-        });
+        await withChange(
+          cmd,
+          { action: 'image.capture', target: (c: Capture) => String(c.id) },
+          async ({ captures }) => {
+            const c = await captures.request({
+              serial: opts.serial,
+              product: opts.product,
+              version: opts.version,
+              notes: opts.notes ?? null,
+              keep: (opts.keep ?? []) as SanitiseStep[],
+            });
+            if (opts.json) printJson(c);
+            else
+              process.stdout.write(
+                `Capture ${c.id}: board ${c.serial} becomes ${c.product} ${c.version} at its next netboot (power-cycle it); follow it with: rpi-deploy image captures\n`,
+              );
+            return c;
+          },
+        );
       },
     );
 

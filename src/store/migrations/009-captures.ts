@@ -18,9 +18,7 @@ export const captures: Migration = {
       .addColumn('notes', 'text')
       .addColumn('keep', 'text', (c) => c.notNull().defaultTo('[]'))
       .addColumn('status', 'text', (c) =>
-        c
-          .notNull()
-          .check(sql`status in ('pending', 'capturing', 'assembling', 'succeeded', 'failed', 'cancelled')`),
+        c.notNull().check(sql`status in ('pending', 'capturing', 'assembling', 'succeeded', 'failed', 'cancelled')`),
       )
       .addColumn('token_sha256', 'text', (c) => c.unique())
       .addColumn('bytes_received', 'integer', (c) => c.notNull().defaultTo(0))

@@ -27,9 +27,12 @@ export function CaptureForm({
   const [version, setVersion] = useState('');
   const [notes, setNotes] = useState('');
   const [keep, setKeep] = useState<SanitiseStep[]>([]);
-  const toggle = (step: SanitiseStep) => setKeep((k) => (k.includes(step) ? k.filter((s) => s !== step) : [...k, step]));
+  const toggle = (step: SanitiseStep) =>
+    setKeep((k) => (k.includes(step) ? k.filter((s) => s !== step) : [...k, step]));
   return (
-    <form onSubmit={(e) => onSubmit(e, { serial, product, version: version.trim(), notes: notes.trim() || null, keep })}>
+    <form
+      onSubmit={(e) => onSubmit(e, { serial, product, version: version.trim(), notes: notes.trim() || null, keep })}
+    >
       <Field label="Product" name="product">
         {(p) => (
           <select {...p} value={product} onChange={(e) => setProduct(e.target.value)}>

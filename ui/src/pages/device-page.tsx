@@ -36,7 +36,10 @@ export function DevicePage({ params }: PageProps) {
     setBusy(true);
     try {
       const c = await api.captures.request(value);
-      notify('success', `Board ${serial} will be captured into ${c.product} ${c.version} when it next boots from the network`);
+      notify(
+        'success',
+        `Board ${serial} will be captured into ${c.product} ${c.version} when it next boots from the network`,
+      );
       setCapturing(false);
       setCaptureError(undefined);
       captures.reload();
@@ -131,8 +134,8 @@ export function DevicePage({ params }: PageProps) {
       </Loaded>
       <Modal open={capturing} title={`Capture board ${serial}`} onClose={() => setCapturing(false)}>
         <p>
-          At its next network boot the board reads its own card (only the bytes in use) and uploads it; the server
-          makes a new image version of it, sanitised.
+          At its next network boot the board reads its own card (only the bytes in use) and uploads it; the server makes
+          a new image version of it, sanitised.
         </p>
         {products.data && (
           <CaptureForm
