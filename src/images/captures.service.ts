@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEmit, type EventBus } from '../lib/event-bus.js';
+import { ifMissing } from '../lib/if-missing.js';
 import type { Logger } from '../lib/logger.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/private-dir.js';
 import { checkSchema } from '../lib/validate.js';
@@ -218,10 +219,7 @@ export function createCaptureService(deps: {
   }
 
   async function heldChunks(id: number): Promise<string[]> {
-    const names = await readdir(dirOf(id)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [];
-      throw err;
-    });
+    const names = await readdir(dirOf(id)).catch(ifMissing([] as string[]));
     return names.filter((n) => /^[0-9a-f]{64}\.zst$/.test(n)).map((n) => n.slice(0, 64));
   }
 
@@ -314,10 +312,7 @@ export function createCaptureService(deps: {
       if (body.length > DEFAULT_CHUNK_SIZE_BYTES + CHUNK_BODY_SLACK_BYTES) throw refuse('larger than any chunk');
       if (sha256Of(body) !== storedSha256) throw refuse('the body does not match its X-Stored-Sha256');
       const file = chunkFile(id, sha256);
-      const again = await access(file).then(
-        () => true,
-        () => false,
-      );
+      const again = await stat(file).then(() => true, ifMissing(false));
       const partial = `${file}.${randomBytes(4).toString('hex')}.part`;
       // Written before it is checked: the check hands the body to a worker thread, which takes it.
       await writeFile(partial, body, { mode: PRIVATE_FILE_MODE, flush: true });
@@ -389,7 +384,7 @@ export function createCaptureService(deps: {
           .flat()
           .map((c) => String(c.id)),
       );
-      const dirs = await readdir(root).catch(() => [] as string[]);
+      const dirs = await readdir(root).catch(ifMissing([] as string[]));
       for (const d of dirs) if (!open.has(d)) await rm(join(root, d), { recursive: true, force: true });
     },
 
