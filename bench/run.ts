@@ -5,6 +5,7 @@
  */
 import { benchAssign } from './assign.js';
 import { benchDelta } from './delta.js';
+import { benchCapture } from './capture.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
 import { benchFleet } from './fleet.js';
 import { benchImport } from './import.js';
@@ -18,6 +19,7 @@ import { benchWrite } from './write.js';
 const BENCHES: Record<string, (args: string[]) => Promise<string[]>> = {
   assign: benchAssign,
   delta: benchDelta,
+  capture: benchCapture,
   'dhcp-burst': benchDhcpBurst,
   fleet: benchFleet,
   import: benchImport,

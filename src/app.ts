@@ -5,8 +5,21 @@ import { parseListen, type Config } from './config/index.js';
 import { AppError } from './lib/errors.js';
 import type { HttpServer } from './lib/http-server.js';
 import { createDeviceApi, PROGRESS_INTERVAL_MS } from './device-api/index.js';
-import { createDeploymentService, createFleet, type DeploymentService, type Fleet } from './fleet/index.js';
-import { cachedManifests, createImageService, type ImageService } from './images/index.js';
+import {
+  createDeploymentService,
+  createFleet,
+  parseSerial,
+  type DeploymentService,
+  type Fleet,
+} from './fleet/index.js';
+import {
+  cachedManifests,
+  createCaptureService,
+  createImageService,
+  sanitiseImagePending,
+  type CaptureService,
+  type ImageService,
+} from './images/index.js';
 import { createEventBus, type EventBus } from './lib/event-bus.js';
 import type { Logger } from './lib/logger.js';
 import { makePrivateTree } from './lib/private-dir.js';
@@ -27,6 +40,8 @@ export interface Core {
   events: EventBus<FleetEvent>;
   fleet: Fleet;
   images: ImageService;
+  /** Boards marked for capture, their uploads, and the image versions assembled from them. */
+  captures: CaptureService;
   /** The rules of a board's deployment, shared by both device contracts. */
   deployments: DeploymentService;
   close(): Promise<void>;
@@ -64,6 +79,18 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
     await store.close();
     throw err;
   }
+  const captures = createCaptureService({
+    store,
+    images,
+    products: fleet.products,
+    parseSerial: (serial) => parseSerial(serial).serial,
+    sanitise: sanitiseImagePending,
+    events,
+    dataDir: config.dataDir,
+    log,
+  });
+  // An assembly the last run left unfinished starts again; chunks no open capture needs go.
+  await captures.recover();
   const deployments = createDeploymentService({
     store,
     events,
@@ -78,8 +105,10 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
     events,
     fleet,
     images,
+    captures,
     deployments,
     async close() {
+      await captures.close();
       await images.close();
       await store.close();
     },
@@ -141,6 +170,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
   const device = createDeviceApi({
     deployments: core.deployments,
     images: core.images,
+    captures: core.captures,
     health,
     // Only network boot issues boot tokens, so only with it on are they required. A boot token
     // names the 8-digit serial it was issued to; the board may enroll with all 16.
@@ -164,6 +194,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
     store: core.store,
     fleet: core.fleet,
     images: core.images,
+    captures: core.captures,
     events: core.events,
     log: log.child({ surface: 'management' }),
     ...(tls && { tls }),

@@ -11,7 +11,7 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url));
 
 /** Which components a component may import. `lib` and `protocol` are shared by everyone. */
 const ALLOWED: Record<string, string[]> = {
-  // lib/disk reads partition tables into the protocol's shapes (ByteRange), for server and agent alike.
+  // lib/disk (shared by images and the agent) answers in the manifest's own types (ByteRange, Partition).
   lib: ['protocol'],
   protocol: [],
   config: ['lib'],

@@ -10,10 +10,12 @@ export interface HttpResponse {
 }
 
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   headers?: Record<string, string>;
   json?: unknown;
+  /** Bytes sent as they are (a captured chunk), with the content type given in `headers`. */
+  bytes?: Buffer;
   signal?: AbortSignal | undefined;
 }
 
@@ -31,10 +33,11 @@ export function createHttpClient(base: URL, options: { maxSockets: number }): Ht
   const agent = new lib.Agent({ keepAlive: true, maxSockets: options.maxSockets });
   return {
     send(req) {
-      const body = req.json === undefined ? undefined : Buffer.from(JSON.stringify(req.json));
+      const body = req.bytes ?? (req.json === undefined ? undefined : Buffer.from(JSON.stringify(req.json)));
       const headers: Record<string, string> = {
+        ...(req.json !== undefined && { 'content-type': 'application/json' }),
         ...req.headers,
-        ...(body && { 'content-type': 'application/json', 'content-length': String(body.length) }),
+        ...(body && { 'content-length': String(body.length) }),
       };
       return new Promise<HttpResponse>((resolve, reject) => {
         const r = lib.request(

@@ -1,5 +1,6 @@
 import { AGENT_API_VERSION, type EnrollReply, type VerifyMethod } from '../protocol/agent-api.js';
 import type { WriteStats } from '../protocol/imaging.js';
+import { runCapture, type CaptureOutcome } from './capture.js';
 import { openCard, type Card } from './card.js';
 import { createChunkFetcher, largestChunkBody, runtimeZstd, type ChunkFetchStats } from './chunk-fetch.js';
 import { customiseCard } from './customise.js';
@@ -58,6 +59,8 @@ export interface AgentResult {
   /** Delta or full, chunks reused and written, bytes read (null before the write began). */
   writeStats: WriteStats | null;
   stats: ChunkFetchStats & { bytesWritten: number; rewrites: number; resumedChunks: number; durationMs: number };
+  /** Set when the server answered enroll with a capture of this board's card instead of a deployment. */
+  capture?: CaptureOutcome;
 }
 
 const DEFAULTS = { parallel: 4, verifyBatchBytes: 32 * 1024 * 1024, retryForMs: 10 * 60_000 };
@@ -122,7 +125,7 @@ export async function runAgent(
       if (!(err instanceof AgentError)) throw err;
       targetProblem = err;
     }
-    enrolled = await client.enroll({
+    const answer = await client.enroll({
       serial,
       macs: o.macs ?? (await readMacs(roots)),
       model: o.model === undefined ? await readModel(roots) : o.model,
@@ -132,6 +135,21 @@ export async function runAgent(
       ...(o.venue && { venue: o.venue }),
       ...(o.product && { product: o.product }),
     });
+    if ('capture' in answer) {
+      const capture = await runCapture({
+        order: answer.capture,
+        target,
+        targetProblem,
+        http,
+        retry,
+        signal,
+        log,
+        parallel: o.parallel,
+      });
+      Object.assign(result, { capture, status: capture.status, code: capture.code, message: capture.message });
+      return result;
+    }
+    enrolled = answer;
     const { plan } = enrolled;
     result.deploymentId = enrolled.deploymentId;
     result.hostname = enrolled.hostname;

@@ -1,14 +1,15 @@
 import type { TSchema, Static } from 'typebox';
 import { firstSchemaError } from '../lib/validate.js';
 import {
-  EnrollReply,
   ProgressReply,
   ResultReply,
   v1Paths,
+  type EnrollReply,
   type EnrollRequest,
   type ProgressReport,
   type ResultReport,
 } from '../protocol/agent-api.js';
+import { EnrollAnswer, type CaptureOrder } from '../protocol/capture.js';
 import { Manifest } from '../protocol/manifest.js';
 import { AgentError, TransientError } from './errors.js';
 import { readBody, withRetry, type HttpClient, type HttpResponse, type RetryOptions } from './http.js';
@@ -18,7 +19,8 @@ const JSON_REPLY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** The device API v1 as the agent calls it: each call retried through server restarts, each reply checked against its schema. */
 export interface ServerClient {
-  enroll(req: EnrollRequest): Promise<EnrollReply>;
+  /** A deployment to write, or (a board an operator marked) a capture to make. */
+  enroll(req: EnrollRequest): Promise<EnrollReply | CaptureOrder>;
   manifest(): Promise<Manifest>;
   progress(report: ProgressReport): Promise<ProgressReply>;
   /** `retry` overrides the client's patience (a failure report after the run was aborted). */
@@ -39,7 +41,7 @@ export function createServerClient(http: HttpClient, retry: RetryOptions): Serve
 
   async function call<S extends TSchema>(
     what: string,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
     schema: S,
     json?: unknown,
@@ -79,8 +81,8 @@ export function createServerClient(http: HttpClient, retry: RetryOptions): Serve
 
   return {
     async enroll(req) {
-      const reply = await call('enroll', 'POST', v1Paths.enroll, EnrollReply, req);
-      session = { deploymentId: reply.deploymentId, token: reply.token };
+      const reply = await call('enroll', 'POST', v1Paths.enroll, EnrollAnswer, req);
+      if (!('capture' in reply)) session = { deploymentId: reply.deploymentId, token: reply.token };
       return reply;
     },
     manifest: () => call('manifest', 'GET', v1Paths.manifest(need().deploymentId), Manifest, undefined, auth()),

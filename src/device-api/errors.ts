@@ -9,7 +9,8 @@ export type DeviceApiErrorCode =
   | 'DEVICE_CHUNK_UNKNOWN'
   | 'DEVICE_CHUNK_DAMAGED'
   | 'DEVICE_IMAGE_NAME_INVALID'
-  | 'DEVICE_IMAGE_FILE_UNKNOWN';
+  | 'DEVICE_IMAGE_FILE_UNKNOWN'
+  | 'DEVICE_CAPTURE_CHUNK_MALFORMED';
 
 /** Failures of the device API itself (authentication, chunks, seed image names); the message says what to do. */
 export class DeviceApiError extends AppError<DeviceApiErrorCode> {}

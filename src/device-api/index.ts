@@ -1,9 +1,10 @@
 import type { DeploymentService } from '../fleet/index.js';
-import type { ImageService } from '../images/index.js';
+import type { CaptureService, ImageService } from '../images/index.js';
 import { createHttpServer, type HttpServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
 import type { HealthReply } from '../protocol/health.js';
 import type { BootTokenVerifier } from './auth.js';
+import { registerCaptureRoutes } from './capture.routes.js';
 import { registerChunkRoutes } from './chunks.routes.js';
 import { registerEnrollRoutes } from './enroll.routes.js';
 import { deviceStatusOf } from './error-map.js';
@@ -19,6 +20,7 @@ export const PROGRESS_INTERVAL_MS = 1000;
 export interface DeviceApiDeps extends RuntimeRouteDeps {
   deployments: DeploymentService;
   images: ImageService;
+  captures: CaptureService;
   health: () => Promise<HealthReply>;
   log: Logger;
   /** Given when network boot is on: v1 enroll then requires the boot token netboot issued. */
@@ -33,6 +35,7 @@ export function createDeviceApi(deps: DeviceApiDeps): HttpServer {
   registerChunkRoutes(app, deps);
   registerProgressRoutes(app, deps);
   registerRuntimeRoutes(app, deps);
+  registerCaptureRoutes(app, deps);
   return app;
 }
 

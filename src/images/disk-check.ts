@@ -2,7 +2,7 @@ import type { BlockReader } from '../lib/fat/index.js';
 import { formatBytes } from '../lib/format-bytes.js';
 import type { ImageSourceFormat } from '../protocol/images.js';
 import { ImageError } from './errors.js';
-import { partitionPastEnd, type PartitionTable } from '../lib/disk/partitions.js';
+import { partitionPastEnd, type PartitionTable } from '../lib/disk/index.js';
 
 /** The import a raw image came from: what it was called and what its first bytes said it is. */
 export interface ImageSourceInfo {

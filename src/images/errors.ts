@@ -21,7 +21,12 @@ export type ImageErrorCode =
   | 'IMAGE_RANGE_INVALID'
   | 'IMAGE_PATH_INVALID'
   | 'IMAGE_NO_BOOT_PARTITION'
-  | 'IMAGE_BOOT_FILE_UNKNOWN';
+  | 'IMAGE_BOOT_FILE_UNKNOWN'
+  | 'IMAGE_CAPTURE_UNKNOWN'
+  | 'IMAGE_CAPTURE_OPEN'
+  | 'IMAGE_CAPTURE_STATE'
+  | 'IMAGE_CAPTURE_CHUNK_INVALID'
+  | 'IMAGE_CAPTURE_INCOMPLETE';
 
 /** An image problem: the message says what to do, `details` names the image, chunk or path. */
 export class ImageError extends AppError<ImageErrorCode> {}
@@ -48,6 +53,11 @@ export const IMAGE_ERROR_KINDS: Readonly<Record<ImageErrorCode, ErrorKind>> = {
   IMAGE_PATH_INVALID: 'invalid',
   IMAGE_NO_BOOT_PARTITION: 'unknown',
   IMAGE_BOOT_FILE_UNKNOWN: 'unknown',
+  IMAGE_CAPTURE_UNKNOWN: 'unknown',
+  IMAGE_CAPTURE_OPEN: 'conflict',
+  IMAGE_CAPTURE_STATE: 'conflict',
+  IMAGE_CAPTURE_CHUNK_INVALID: 'invalid',
+  IMAGE_CAPTURE_INCOMPLETE: 'invalid',
 };
 
 /** A chunk this import counted on vanished: an image sharing it was deleted meanwhile. */

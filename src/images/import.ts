@@ -7,7 +7,7 @@ import { PRIVATE_FILE_MODE } from '../lib/private-dir.js';
 import type { ImageSourceFormat } from '../protocol/images.js';
 import { DEFAULT_CHUNK_SIZE_BYTES, type ImageLayout } from '../protocol/manifest.js';
 import { analyseImage } from './analyse.js';
-import { overlapsAny } from './byte-ranges.js';
+import { overlapsAny } from '../lib/disk/index.js';
 import { createChunkPacker, unpackChunk } from './chunk-codec.js';
 import { createChunkReader } from './chunk-reader.js';
 import type { ChunkStore, Staging } from './chunk-store.js';

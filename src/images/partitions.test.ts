@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bufferDevice } from '../lib/fat/index.js';
 import { analyseImage } from './analyse.js';
-import { partitionPastEnd, readPartitionTable } from '../lib/disk/partitions.js';
+import { partitionPastEnd, readPartitionTable } from '../lib/disk/index.js';
 
 /** Partition tables written by sfdisk (util-linux), read back and damaged on purpose. */
 const dir = mkdtempSync(join(tmpdir(), 'parts-test-'));

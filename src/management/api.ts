@@ -1,5 +1,5 @@
 import type { Fleet } from '../fleet/index.js';
-import type { ImageService } from '../images/index.js';
+import type { CaptureService, ImageService } from '../images/index.js';
 import type { EventBus } from '../lib/event-bus.js';
 import type { FleetEvent } from '../protocol/events.js';
 import type { HttpServer } from '../lib/http-server.js';
@@ -17,6 +17,7 @@ import { registerBatchRoutes } from './batches.routes.js';
 import { registerDeploymentRoutes } from './deployments.routes.js';
 import { registerDeviceRoutes } from './devices.routes.js';
 import type { DiskWatch } from './disk-watch.js';
+import { registerCaptureRoutes } from './captures.routes.js';
 import { registerImageRoutes } from './images.routes.js';
 import type { LiveHub } from './live-hub.js';
 import { registerLiveRoute } from './live.routes.js';
@@ -30,6 +31,7 @@ export interface ApiDeps {
   fleet: Fleet;
   events: EventBus<FleetEvent>;
   images: ImageService;
+  captures: CaptureService;
   users: UserService;
   sessions: SessionService;
   tokens: TokenService;
@@ -56,6 +58,7 @@ export function registerApi(api: HttpServer, deps: ApiDeps): void {
   registerDeploymentRoutes(api, deps);
   registerDeviceRoutes(api, deps);
   registerImageRoutes(api, deps);
+  registerCaptureRoutes(api, deps);
   registerUserRoutes(api, deps);
   registerSystemRoutes(api, deps);
   registerLiveRoute(api, { hub: deps.hub, stillAllowed: (req) => recheck(req, deps) });

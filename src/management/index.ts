@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { Fleet } from '../fleet/index.js';
-import type { ImageService } from '../images/index.js';
+import type { CaptureService, ImageService } from '../images/index.js';
 import type { EventBus } from '../lib/event-bus.js';
 import { createHttpServer, type HttpServer } from '../lib/http-server.js';
 import type { Logger } from '../lib/logger.js';
@@ -31,6 +31,7 @@ export interface ManagementDeps {
   store: Store;
   fleet: Fleet;
   images: ImageService;
+  captures: CaptureService;
   events: EventBus<FleetEvent>;
   log: Logger;
   /** Certificate and key when the listener serves https itself (management.tls). */
@@ -102,6 +103,7 @@ export function createManagementApi(deps: ManagementDeps): ManagementApi {
         fleet: deps.fleet,
         events: deps.events,
         images: deps.images,
+        captures: deps.captures,
         users,
         sessions,
         tokens,

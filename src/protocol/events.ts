@@ -163,6 +163,18 @@ export const FleetEventSchemas = {
     totalBytes: Type.Union([Type.Integer(), Type.Null()]),
     by: Type.String({ description: 'who uploads' }),
   }),
+  /** A capture request changed status, or (live, a few times a second) received chunks. */
+  'capture.status': Type.Object({
+    captureId: Type.Integer(),
+    serial: Type.String(),
+    product: Type.String(),
+    version: Type.String(),
+    status: Type.String({ description: 'pending, capturing, assembling, succeeded, failed or cancelled' }),
+    bytesReceived: Type.Integer(),
+    bytesTotal: Type.Union([Type.Integer(), Type.Null()]),
+    imageId: Type.Union([Type.Integer(), Type.Null()]),
+    error: Type.Union([Type.String(), Type.Null()]),
+  }),
   /** The data directory ran low on free space (`low: true`) or recovered (`low: false`). */
   'disk.warning': Type.Object({
     path: Type.String(),

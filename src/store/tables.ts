@@ -213,6 +213,26 @@ export interface BootTokensTable {
   expires_at: string;
 }
 
+export interface CapturesTable {
+  id: Generated<number>;
+  serial: string;
+  product_code: string;
+  version: string;
+  notes: string | null;
+  /** JSON array of sanitise steps skipped. */
+  keep: string;
+  status: string;
+  token_sha256: string | null;
+  bytes_received: Generated<number>;
+  bytes_total: number | null;
+  image_id: number | null;
+  error: string | null;
+  /** JSON: what sanitising changed (the sanitiser's report), once assembled. */
+  sanitise_report: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Tables {
   schema_migrations: SchemaMigrationsTable;
   venues: VenuesTable;
@@ -233,4 +253,5 @@ export interface Tables {
   verified_chunks: VerifiedChunksTable;
   firstboot_settings: FirstbootSettingsTable;
   boot_tokens: BootTokensTable;
+  captures: CapturesTable;
 }

@@ -1,6 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { fileDevice, openFatVolume, sliceDevice, type FatVolume } from '../../src/lib/fat/index.js';
 import type { ByteRange, Manifest } from '../../src/protocol/manifest.js';
 
@@ -66,5 +78,47 @@ export function readPrefix(path: string, lengthBytes: number): Buffer {
   } finally {
     closeSync(fd);
   }
+  return out;
+}
+
+/**
+ * Every regular file of a card (or image file), by partition and path, with the SHA-256 of its
+ * contents: the FAT boot partition read with the project's reader, the ext4 root dumped by
+ * e2fsprogs' debugfs (a third party). Two cards hold the same system when these maps agree.
+ */
+export async function filesOfCard(path: string, manifest: Manifest, scratch: string): Promise<Map<string, string>> {
+  const hash = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  const out = new Map<string, string>();
+  const boot = await openBootVolume(path, manifest);
+  try {
+    for (const f of await boot.volume.walk())
+      if (!f.isDirectory) out.set(`boot:${f.path}`, hash(await boot.volume.readFile(f.path)));
+  } finally {
+    await boot.close();
+  }
+  const root = manifest.partitions.find((p) => p.filesystem === 'ext4')!;
+  const fs = join(scratch, 'root.ext4');
+  const dump = join(scratch, 'root');
+  rmSync(dump, { recursive: true, force: true });
+  mkdirSync(dump, { recursive: true });
+  const fd = openSync(path, 'r');
+  try {
+    const bytes = Buffer.alloc(root.sizeBytes);
+    readSync(fd, bytes, 0, root.sizeBytes, root.startBytes);
+    writeFileSync(fs, bytes);
+  } finally {
+    closeSync(fd);
+  }
+  execFileSync('debugfs', ['-R', `rdump / ${dump}`, fs], { stdio: 'ignore' });
+  const visit = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (st?.isDirectory()) visit(p);
+      else if (st?.isFile()) out.set(`root:/${relative(dump, p)}`, hash(readFileSync(p)));
+    }
+  };
+  visit(dump);
+  rmSync(scratch, { recursive: true, force: true });
   return out;
 }

@@ -12,11 +12,12 @@ export interface CuttingProxy {
 /**
  * A TCP proxy that drops connections in the middle of a response: once a connection has carried
  * `cutAfterBytes` towards the client, both sides are destroyed, `cutsMax` times in all. Small
- * exchanges (JSON calls) pass; chunk downloads are cut mid-chunk, as a flaky link would.
+ * exchanges (JSON calls) pass; chunk downloads are cut mid-chunk, as a flaky link would. With
+ * `direction: 'up'` it counts and cuts what the client sends instead (uploads cut mid-chunk).
  */
 export async function startCuttingProxy(
   target: string,
-  o: { cutAfterBytes: number; cutsMax: number },
+  o: { cutAfterBytes: number; cutsMax: number; direction?: 'down' | 'up' },
 ): Promise<CuttingProxy> {
   const upstream = new URL(target);
   let cuts = 0;
@@ -29,22 +30,23 @@ export async function startCuttingProxy(
     let down = 0;
     client.on('error', () => up.destroy());
     up.on('error', () => client.destroy());
-    client.pipe(up);
-    up.on('data', (data: Buffer) => {
+    const [from, to] = o.direction === 'up' ? [client, up] : [up, client];
+    from === client ? up.pipe(client) : client.pipe(up);
+    from.on('data', (data: Buffer) => {
       down += data.length;
       if (cuts < o.cutsMax && down > o.cutAfterBytes) {
         cuts++;
-        client.write(data.subarray(0, data.length - (down - o.cutAfterBytes)));
+        to.write(data.subarray(0, data.length - (down - o.cutAfterBytes)));
         client.destroy();
         up.destroy();
         return;
       }
-      if (!client.write(data)) {
-        up.pause();
-        client.once('drain', () => up.resume());
+      if (!to.write(data)) {
+        from.pause();
+        to.once('drain', () => from.resume());
       }
     });
-    up.on('end', () => client.end());
+    from.on('end', () => to.end());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {

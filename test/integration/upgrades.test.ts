@@ -110,6 +110,13 @@ describe('upgrading a data dir', () => {
         });
         expect((await core.fleet.records.device('10000001')).device.hostname).toBe('KXP2-CORO-001');
         expect((await core.fleet.batches.list({ status: 'active' })).map((b) => b.name)).toEqual(['Opening day']);
+        // 010-captures: the new table takes requests against the old rows (their product, their board).
+        expect(await core.captures.request({ serial: '10000001', product: 'KXP2', version: 'upgraded' })).toMatchObject(
+          {
+            serial: '10000001',
+            status: 'pending',
+          },
+        );
       } finally {
         await core.close();
       }

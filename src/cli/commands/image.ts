@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ImportProgress } from '../../images/index.js';
+import { SANITISE_STEPS, type Capture, type SanitiseStep } from '../../protocol/capture.js';
 import type { Image } from '../../protocol/images.js';
 import { formatOf, parseInteger, withChange, withCore } from '../context.js';
 import { cliCommand } from '../invocation.js';
@@ -18,6 +19,18 @@ const IMAGE_COLUMNS: Column<Image>[] = [
   { title: 'sha256', value: (i) => i.sha256.slice(0, 16) },
   { title: 'source', value: (i) => i.sourceName },
   { title: 'notes', value: (i) => i.notes },
+];
+
+const CAPTURE_COLUMNS: Column<Capture>[] = [
+  { title: 'id', value: (c) => c.id },
+  { title: 'serial', value: (c) => c.serial },
+  { title: 'product', value: (c) => c.product },
+  { title: 'version', value: (c) => c.version },
+  { title: 'status', value: (c) => c.status },
+  { title: 'received', value: (c) => formatBytes(c.bytesReceived) },
+  { title: 'image', value: (c) => c.imageId },
+  { title: 'kept', value: (c) => c.keep.join(' ') },
+  { title: 'error', value: (c) => c.error },
 ];
 
 /** Import progress on stderr: a percentage while reading, a line when each later phase starts. */
@@ -132,6 +145,77 @@ export function registerImage(program: Command): void {
         await images.remove(parseInteger(id), { force: opts.force === true });
         if (opts.json) printJson({ deleted: parseInteger(id) });
         else process.stdout.write(`Deleted image ${id}\n`);
+      }),
+    );
+
+  image
+    .command('capture')
+    .description(
+      'mark a board: at its next netboot it reads its own card (used bytes only) into a new image version, sanitised',
+    )
+    .requiredOption('--serial <serial>', 'the golden board')
+    .requiredOption('--product <code>', 'product the image is for')
+    .requiredOption('--version <version>', 'version of the new image, e.g. 1.1.0')
+    .option('--notes <text>', 'free text')
+    .option(
+      '--keep <step>',
+      `a sanitise step to skip (repeatable): ${SANITISE_STEPS.join(', ')}`,
+      (step: string, all: string[] = []) => [...all, step],
+    )
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        opts: { serial: string; product: string; version: string; notes?: string; keep?: string[]; json?: boolean },
+        cmd: Command,
+      ) => {
+        await withChange(
+          cmd,
+          { action: 'image.capture', target: (c: Capture) => String(c.id) },
+          async ({ captures }) => {
+            const c = await captures.request({
+              serial: opts.serial,
+              product: opts.product,
+              version: opts.version,
+              notes: opts.notes ?? null,
+              keep: (opts.keep ?? []) as SanitiseStep[],
+            });
+            if (opts.json) printJson(c);
+            else
+              process.stdout.write(
+                `Capture ${c.id}: board ${c.serial} becomes ${c.product} ${c.version} at its next netboot (power-cycle it); follow it with: rpi-deploy image captures\n`,
+              );
+            return c;
+          },
+        );
+      },
+    );
+
+  image
+    .command('captures')
+    .description('list capture requests, newest first')
+    .option('--status <status>', 'only pending, capturing, assembling, succeeded, failed or cancelled ones')
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .action((opts: { status?: Capture['status']; json?: boolean; csv?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ captures }) =>
+        print(
+          formatOf(opts),
+          await captures.list({ status: opts.status }),
+          CAPTURE_COLUMNS,
+          'No captures: rpi-deploy image capture --serial S --product P --version V',
+        ),
+      ),
+    );
+
+  image
+    .command('capture-cancel <id>')
+    .description('cancel a capture the board has not finished uploading')
+    .option('--json', 'print JSON')
+    .action((id: string, opts: { json?: boolean }, cmd: Command) =>
+      withChange(cmd, { action: 'image.capture-cancel', target: id }, async ({ captures }) => {
+        const c = await captures.cancel(parseInteger(id));
+        if (opts.json) printJson(c);
+        else process.stdout.write(`Capture ${c.id} (board ${c.serial}) cancelled\n`);
       }),
     );
 }

@@ -6,6 +6,7 @@ import { dhcpLeases } from './005-dhcp.js';
 import { management } from './007-management.js';
 import { netbootTokens } from './008-netboot.js';
 import { imagingSettings } from './009-imaging.js';
+import { captures } from './010-captures.js';
 import type { Migration } from './types.js';
 
 /** Every migration, in the order it is applied. Append only. */
@@ -18,5 +19,6 @@ export const MIGRATIONS: readonly Migration[] = [
   management,
   netbootTokens,
   imagingSettings,
+  captures,
 ];
 export type { Migration } from './types.js';

@@ -16,6 +16,7 @@ import type {
   VenuePatch,
   VenueStats,
 } from '../../../src/protocol/fleet.js';
+import type { Capture, CaptureRequestInput } from '../../../src/protocol/capture.js';
 import type { Image } from '../../../src/protocol/images.js';
 import type {
   ApiToken,
@@ -107,6 +108,11 @@ export function createEndpoints(api: ApiClient) {
       get: (serial: string, signal?: AbortSignal) =>
         api.get<{ device: Device; deployments: Deployment[] }>(`/devices/${seg(serial)}`, undefined, signal),
       reimage: (serial: string) => api.post<Device>(`/devices/${seg(serial)}/reimage`),
+    },
+    captures: {
+      list: (signal?: AbortSignal) => api.get<Capture[]>('/captures', undefined, signal),
+      request: (input: CaptureRequestInput) => api.post<Capture>('/captures', input),
+      cancel: (id: number) => api.post<Capture>(`/captures/${id}/cancel`),
     },
     images: {
       list: (product?: string, signal?: AbortSignal) => api.get<Image[]>('/images', { product }, signal),

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bufferDevice } from '../lib/fat/index.js';
+import { bufferDevice } from '../fat/index.js';
 import { readExt4 } from './ext4-used.js';
 
 /**

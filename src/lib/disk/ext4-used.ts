@@ -1,5 +1,5 @@
-import type { BlockReader } from '../lib/fat/index.js';
-import type { ByteRange } from '../protocol/manifest.js';
+import type { BlockReader } from '../fat/index.js';
+import type { ByteRange } from '../../protocol/manifest.js';
 
 /**
  * Which blocks of an ext2/3/4 filesystem are in use, from its own allocation maps: superblock,

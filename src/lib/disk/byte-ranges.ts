@@ -1,4 +1,4 @@
-import type { ByteRange } from '../protocol/manifest.js';
+import type { ByteRange } from '../../protocol/manifest.js';
 
 /**
  * Used ranges closer than this are merged: the manifest stays small on a fragmented filesystem,
