@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { ImportProgress } from '../../images/index.js';
 import type { Image } from '../../protocol/images.js';
-import { formatOf, parseInteger, withChange, withCore } from '../context.js';
+import { formatOf, withChange, withCore } from '../context.js';
+import { parseInteger } from '../options.js';
 import { formatBytes } from '../../lib/format-bytes.js';
 import { print, printJson, progressPrinter, type Column } from '../output.js';
 
@@ -32,9 +33,7 @@ function importProgressPrinter(): (p: ImportProgress) => void {
   };
 }
 
-export function registerImage(program: Command): void {
-  const image = program.command('image').description('master images, one active per product');
-
+export function registerImage(image: Command): void {
   image
     .command('list')
     .description('list images')

@@ -11,11 +11,7 @@ const PRODUCT_COLUMNS: Column<Product>[] = [
   { title: 'builtin', value: (p) => (p.builtin ? 'yes' : '') },
 ];
 
-export function registerProduct(program: Command): void {
-  const product = program
-    .command('product')
-    .description('products and their hostname rules (KXP2 and RXP2 are built in)');
-
+export function registerProduct(product: Command): void {
   product
     .command('list')
     .description('list products')
