@@ -4,6 +4,7 @@
  * named. Benchmarks measure; they never fail a build.
  */
 import { benchAssign } from './assign.js';
+import { benchCli } from './cli.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
 import { benchFleet } from './fleet.js';
 import { benchImport } from './import.js';
@@ -16,6 +17,7 @@ import { benchWrite } from './write.js';
 
 const BENCHES: Record<string, (args: string[]) => Promise<string[]>> = {
   assign: benchAssign,
+  cli: benchCli,
   'dhcp-burst': benchDhcpBurst,
   fleet: benchFleet,
   import: benchImport,
