@@ -137,7 +137,7 @@ describe('rpi-deploy CLI', () => {
     const dup = cli(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.2']);
     expect([dup.code, dup.stderr]).toEqual([
       1,
-      'reading 100% (1.0 KiB of 1.0 KiB)\nanalysing\nstoring\nerror: These bytes are already stored as KXP2 2026.11.1 (image 1); nothing was added\n',
+      'reading 100% (1.02 kB of 1.02 kB)\nanalysing\nstoring\nerror: These bytes are already stored as KXP2 2026.11.1 (image 1); nothing was added\n',
     ]);
     // Issue 12 item 9: eight bytes of text named like an xz file were imported with exit 0.
     const junk = join(dir.path, 'junk.img.xz');

@@ -3,7 +3,7 @@ import type { ImportProgress } from '../../images/index.js';
 import type { Image } from '../../protocol/images.js';
 import { formatOf, withChange, withCore } from '../context.js';
 import { parseInteger } from '../options.js';
-import { formatBytes } from '../../lib/format-bytes.js';
+import { formatBytes } from '../../protocol/units.js';
 import { print, printJson, progressPrinter, type Column } from '../output.js';
 
 const IMAGE_COLUMNS: Column<Image>[] = [
