@@ -47,6 +47,8 @@ await build({
   sourcemap: true,
   legalComments: 'none',
   // Bundled CommonJS (yaml's Node build) requires Node's own modules.
-  banner: { js: "import { createRequire as cliRequire } from 'node:module'; const require = cliRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as cliRequire } from 'node:module'; const require = cliRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

@@ -32,7 +32,8 @@ function loadedBy(args: string[]): { code: number | null; stdout: string; files:
   const trace = join(dir.path, `trace-${++traces}.txt`);
   writeFileSync(hook, TRACE_HOOK);
   writeFileSync(trace, '');
-  const register = `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hook).href)}, { data: { file: ${JSON.stringify(trace)} } });`;
+  const options = JSON.stringify({ data: { file: trace } });
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hook).href)}, ${options});`;
   const hookArg = `data:text/javascript,${encodeURIComponent(register)}`;
   const r = spawnSync(process.execPath, ['--import', hookArg, CLI, ...args], {
     encoding: 'utf8',
