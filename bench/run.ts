@@ -6,6 +6,7 @@
 import { benchAssign } from './assign.js';
 import { benchDelta } from './delta.js';
 import { benchCapture } from './capture.js';
+import { benchCli } from './cli.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
 import { benchFleet } from './fleet.js';
 import { benchImport } from './import.js';
@@ -20,6 +21,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<string[]>> = {
   assign: benchAssign,
   delta: benchDelta,
   capture: benchCapture,
+  cli: benchCli,
   'dhcp-burst': benchDhcpBurst,
   fleet: benchFleet,
   import: benchImport,

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The compiled CLI lives in dist/ (npm run build); this shim keeps the bin path stable.
-import '../dist/cli/main.js';
+// The bundled CLI lives in dist/cli-bundle/ (npm run build); this shim keeps the bin path stable.
+import '../dist/cli-bundle/main.js';

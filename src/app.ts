@@ -4,116 +4,21 @@ import { createSecureContext } from 'node:tls';
 import { parseListen, type Config } from './config/index.js';
 import { AppError } from './lib/errors.js';
 import type { HttpServer } from './lib/http-server.js';
-import { createDeviceApi, PROGRESS_INTERVAL_MS } from './device-api/index.js';
-import {
-  createDeploymentService,
-  createFleet,
-  parseSerial,
-  type DeploymentService,
-  type Fleet,
-} from './fleet/index.js';
-import {
-  cachedManifests,
-  createCaptureService,
-  createImageService,
-  sanitiseImagePending,
-  type CaptureService,
-  type ImageService,
-} from './images/index.js';
-import { createEventBus, type EventBus } from './lib/event-bus.js';
+import { createDeviceApi } from './device-api/index.js';
 import type { Logger } from './lib/logger.js';
-import { makePrivateTree } from './lib/private-dir.js';
 import { createManagementApi, type LiveLimits } from './management/index.js';
 import { createNetboot, type NetbootStatus } from './netboot/index.js';
-import type { FleetEvent } from './protocol/events.js';
 import type { HealthReply } from './protocol/health.js';
 import { runDoctor } from './operations/index.js';
 import type { DoctorReport } from './protocol/doctor.js';
-import { openSqliteStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
+import { openCore, type Core } from './core.js';
 
-/** The components without any listener: what the CLI's data commands need. */
-export interface Core {
-  config: Readonly<Config>;
-  log: Logger;
-  store: Store;
-  events: EventBus<FleetEvent>;
-  fleet: Fleet;
-  images: ImageService;
-  /** Boards marked for capture, their uploads, and the image versions assembled from them. */
-  captures: CaptureService;
-  /** The rules of a board's deployment, shared by both device contracts. */
-  deployments: DeploymentService;
-  close(): Promise<void>;
-}
+// The server's callers (tests, serve) open the core through the composition root as before.
+export { DATABASE_FILE, openCore, type Core } from './core.js';
 
-export const DATABASE_FILE = 'rpi-deploy.db';
 /** How often open deployments are checked for silent boards, at most (a shorter silence checks more often). */
 const SILENCE_SWEEP_MAX_MS = 60_000;
-
-/** Composition root, part one: database, event stream, domain components. */
-export async function openCore(config: Readonly<Config>, log: Logger): Promise<Core> {
-  // The database holds password hashes and Wi-Fi PSKs; installations before 0700/0600 get fixed here.
-  const tightened = makePrivateTree(config.dataDir);
-  if (tightened > 0)
-    log.info(
-      { dataDir: config.dataDir, entries: tightened },
-      'made the data directory private: 0700 directories, 0600 files',
-    );
-  const store = await openSqliteStore({ file: join(config.dataDir, DATABASE_FILE), log });
-  const events = createEventBus<FleetEvent>(log);
-  events.subscribe((e) =>
-    e.seq === null
-      ? log.debug({ event: e.type, ...e.data }, e.type)
-      : log.info({ event: e.type, seq: e.seq, ...e.data }, e.type),
-  );
-  const fleet = createFleet({ store, events, log });
-  let images: ImageService;
-  try {
-    images = await createImageService({ store, products: fleet.products, dataDir: config.dataDir });
-    // Whatever a killed import left behind goes before anything else runs.
-    const recovered = await images.recover();
-    if (recovered.stagingRemoved + recovered.filesRemoved > 0)
-      log.info(recovered, 'removed what interrupted image imports left');
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  const captures = createCaptureService({
-    store,
-    images,
-    products: fleet.products,
-    parseSerial: (serial) => parseSerial(serial).serial,
-    sanitise: sanitiseImagePending,
-    events,
-    dataDir: config.dataDir,
-    log,
-  });
-  // An assembly the last run left unfinished starts again; chunks no open capture needs go.
-  await captures.recover();
-  const deployments = createDeploymentService({
-    store,
-    events,
-    log,
-    images: { active: (product) => images.active(product), manifest: cachedManifests(images) },
-    options: { silenceMs: config.device.silenceMinutes * 60_000, progressIntervalMs: PROGRESS_INTERVAL_MS },
-  });
-  return {
-    config,
-    log,
-    store,
-    events,
-    fleet,
-    images,
-    captures,
-    deployments,
-    async close() {
-      await captures.close();
-      await images.close();
-      await store.close();
-    },
-  };
-}
 
 export interface App extends Core {
   /** The two HTTP surfaces (for in-process inspection: their routes, `inject`). */

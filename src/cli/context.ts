@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
-import { InvalidArgumentError, type Command } from 'commander';
-import { openCore, type Core } from '../app.js';
+import type { Command } from 'commander';
+import { openCore, type Core } from '../core.js';
 import { loadConfig, type Config } from '../config/index.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../lib/logger.js';
-import { createAuditLog } from '../management/index.js';
+import type { LogLevel } from '../lib/log-levels.js';
+import { createLogger } from '../lib/logger.js';
 import type { Format } from './output.js';
 
 /** Options every command accepts (declared on the program). */
@@ -68,6 +68,8 @@ export function withChange<T>(cmd: Command, change: CliChange<T>, fn: (core: Cor
   return withCore(cmd, async (core) => {
     const result = await fn(core);
     const options = Object.fromEntries(Object.entries(cmd.opts()).filter(([k]) => !RUN_OPTIONS.has(k)));
+    // The audit log comes with the management component: loaded only by commands that change something.
+    const { createAuditLog } = await import('../management/index.js');
     await createAuditLog({ store: core.store, clock: () => new Date() }).record({
       actor: cliActor(),
       action: change.action,
@@ -81,25 +83,4 @@ export function withChange<T>(cmd: Command, change: CliChange<T>, fn: (core: Cor
 
 export function formatOf(opts: { json?: boolean; csv?: boolean }): Format {
   return opts.json ? 'json' : opts.csv ? 'csv' : 'table';
-}
-
-export function parseInteger(value: string): number {
-  if (!/^-?[0-9]+$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number');
-  return Number(value);
-}
-
-/** An option parser that accepts exactly one of `values`. */
-export function oneOf<T extends string>(values: readonly T[]): (value: string) => T {
-  return (value) => {
-    if (!(values as readonly string[]).includes(value))
-      throw new InvalidArgumentError(`expected one of ${values.join(', ')}`);
-    return value as T;
-  };
-}
-
-export const parseLogLevel = oneOf(LOG_LEVELS);
-
-/** Collects a repeatable option into an array. */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }

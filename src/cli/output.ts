@@ -1,5 +1,5 @@
 import { cellText, toCsv, type Column } from '../lib/csv.js';
-import { formatBytes } from '../lib/format-bytes.js';
+import { formatBytes } from '../protocol/units.js';
 
 /** How a command prints: a table for people, JSON or CSV for scripts. */
 export type { Column } from '../lib/csv.js';

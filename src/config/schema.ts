@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { LOG_LEVELS } from '../lib/logger.js';
+import { LOG_LEVELS } from '../lib/log-levels.js';
 
 /**
  * The one configuration of rpi-deploy. Defaults are safe: both listeners on loopback, and no

@@ -14,8 +14,6 @@ import { registerSeedRoutes } from './seed.routes.js';
 
 /** Boards send small JSON documents; anything larger is refused before it is parsed. */
 const DEVICE_BODY_LIMIT_BYTES = 64 * 1024;
-/** How often boards report progress (DESIGN: about once a second). */
-export const PROGRESS_INTERVAL_MS = 1000;
 
 export interface DeviceApiDeps extends RuntimeRouteDeps {
   deployments: DeploymentService;

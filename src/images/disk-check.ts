@@ -1,5 +1,5 @@
 import type { BlockReader } from '../lib/fat/index.js';
-import { formatBytes } from '../lib/format-bytes.js';
+import { formatBytes } from '../protocol/units.js';
 import type { ImageSourceFormat } from '../protocol/images.js';
 import { ImageError } from './errors.js';
 import { partitionPastEnd, type PartitionTable } from '../lib/disk/index.js';

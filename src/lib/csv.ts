@@ -2,6 +2,8 @@
 export interface Column<T> {
   title: string;
   value: (row: T) => unknown;
+  /** The cell in CSV when a spreadsheet wants other than people read: bytes as a number, a whole hash. */
+  csv?: (row: T) => unknown;
 }
 
 /** A cell as text: empty for null, space-separated for lists. */
@@ -20,7 +22,10 @@ export function toCsv<T>(rows: readonly T[], columns: readonly Column<T>[]): str
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   return (
-    [columns.map((c) => quote(c.title)), ...rows.map((r) => columns.map((c) => quote(cellText(c.value(r)))))]
+    [
+      columns.map((c) => quote(c.title)),
+      ...rows.map((r) => columns.map((c) => quote(cellText((c.csv ?? c.value)(r))))),
+    ]
       .map((l) => l.join(','))
       .join('\r\n') + '\r\n'
   );

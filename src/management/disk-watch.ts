@@ -3,6 +3,7 @@ import { createEmit, type EventBus } from '../lib/event-bus.js';
 import type { Logger } from '../lib/logger.js';
 import type { FleetEvent, FleetEvents } from '../protocol/events.js';
 import type { DiskStatus } from '../protocol/management-api.js';
+import { formatBytes } from '../protocol/units.js';
 
 /**
  * Watches the free space of the data directory (database, image store). Crossing below the
@@ -39,7 +40,7 @@ export function createDiskWatch(deps: {
     };
     if (status.low !== wasLow) {
       wasLow = status.low;
-      const free = `${(freeBytes / 2 ** 30).toFixed(1)} GiB`;
+      const free = formatBytes(freeBytes);
       const message = status.low
         ? `Only ${free} free in ${deps.path}; image imports and the database may fail. Free some space.`
         : `Disk space recovered: ${free} free in ${deps.path}`;

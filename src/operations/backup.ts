@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import Type, { type Static } from 'typebox';
 import { writeTar, type TarEntry } from '../netboot/index.js';
+import { formatBytes } from '../protocol/units.js';
 import { appliedMigrations, backupDatabase, integrityCheck } from '../store/index.js';
 import { OperationsError } from './errors.js';
 import { sha256File } from './file-hash.js';
@@ -109,7 +110,7 @@ export async function createBackup(file: string, o: BackupOptions): Promise<Back
     for (const path of images) imageFiles.push(await describe(join(o.dataDir, path), path));
     const bytes = imageFiles.reduce((n, f) => n + f.sizeBytes, 0);
     o.out(
-      `image store: ${imageFiles.length} files, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${o.withImages ? 'included' : 'listed with checksums (add --with-images to include them)'}`,
+      `image store: ${imageFiles.length} files, ${formatBytes(bytes)}, ${o.withImages ? 'included' : 'listed with checksums (add --with-images to include them)'}`,
     );
 
     const manifest: BackupManifest = {
@@ -133,7 +134,7 @@ export async function createBackup(file: string, o: BackupOptions): Promise<Back
     const written = await writeTar(partial, entries);
     await rename(partial, file);
     o.out(
-      `wrote ${file}: ${(written.sizeBytes / 2 ** 20).toFixed(1)} MiB, schema ${manifest.schemaVersion}${o.configFile ? `, config ${o.configFile}` : ', no config file in use'}`,
+      `wrote ${file}: ${formatBytes(written.sizeBytes)}, schema ${manifest.schemaVersion}${o.configFile ? `, config ${o.configFile}` : ', no config file in use'}`,
     );
     return manifest;
   } finally {

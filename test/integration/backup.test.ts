@@ -144,7 +144,7 @@ describe('backup and restore', () => {
     const backupFile = join(dir.path, 'with-images.backup');
     const b = runCli(['backup', backupFile, '--with-images', '--data-dir', data]);
     expect(b.code, b.stderr).toBe(0);
-    expect(b.stdout).toMatch(/image store: \d+ files, [0-9.]+ MiB, included/);
+    expect(b.stdout).toMatch(/image store: \d+ files, [0-9.]+ [kMG]?B, included/);
     const inTar = (await tarIndex(backupFile)).map((e) => e.path);
     expect(inTar.filter((p) => p.startsWith('images/chunks/')).length).toBeGreaterThan(0);
 

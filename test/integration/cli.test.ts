@@ -148,7 +148,7 @@ describe('rpi-deploy CLI', () => {
     const dup = cli(['image', 'add', file, '--product', 'KXP2', '--version', '2026.11.2']);
     expect([dup.code, dup.stderr]).toEqual([
       1,
-      'reading 100% (1.0 KiB of 1.0 KiB)\nanalysing\nstoring\nerror: These bytes are already stored as KXP2 2026.11.1 (image 1); nothing was added\n',
+      'reading 100% (1.02 kB of 1.02 kB)\nanalysing\nstoring\nerror: These bytes are already stored as KXP2 2026.11.1 (image 1); nothing was added\n',
     ]);
     // Issue 12 item 9: eight bytes of text named like an xz file were imported with exit 0.
     const junk = join(dir.path, 'junk.img.xz');
@@ -158,7 +158,16 @@ describe('rpi-deploy CLI', () => {
     expect(refused.stderr).toMatch(
       /error: junk\.img\.xz is named like an xz file but does not start like one; .* no partition table/,
     );
-    expect((json(['image', 'list']) as unknown[]).length).toBe(1);
+    const [image] = json(['image', 'list']) as { sizeBytes: number; usedBytes: number; sha256: string }[];
+    // A spreadsheet gets raw values: bytes as whole numbers and the whole sha256, not "1.0 KiB" and 16 hex digits.
+    const [header, row] = cli(['image', 'list', '--csv']).stdout.split('\r\n').map((l) => l.split(','));
+    const cell = (title: string) => row![header!.indexOf(title)];
+    expect([cell('size'), cell('used'), cell('sha256')]).toEqual([
+      String(image!.sizeBytes),
+      String(image!.usedBytes),
+      image!.sha256,
+    ]);
+    expect(image!.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('exports deployments as CSV and JSON with filters', async () => {

@@ -507,13 +507,13 @@ describe('broken input', () => {
       'a raw image cut inside its root partition',
       () => truncatedCopy(src.path, 45 * MiB, 'cut45'),
       'IMAGE_PARTITION_PAST_END',
-      /partition 2 starts at 38\.0 MiB and is 16\.0 MiB long, so it ends at 54\.0 MiB, but the image ends at 45\.0 MiB: the file was cut short/,
+      /partition 2 starts at 39\.8 MB and is 16\.8 MB long, so it ends at 56\.6 MB, but the image ends at 47\.2 MB: the file was cut short/,
     ],
     [
       'a raw image cut before its root partition starts',
       () => truncatedCopy(src.path, 38 * MiB, 'cut38'),
       'IMAGE_PARTITION_PAST_END',
-      /partition 2 starts at 38\.0 MiB.*the image ends at 38\.0 MiB/,
+      /partition 2 starts at 39\.8 MB.*the image ends at 39\.8 MB/,
     ],
     [
       'a whole .zst of a cut raw image',
@@ -531,19 +531,19 @@ describe('broken input', () => {
       'random bytes with no partition table',
       () => writeBytes('noise.img', pseudoRandomBytes('noise', 3 * MiB)),
       'IMAGE_NO_PARTITION_TABLE',
-      /noise\.img is 3\.0 MiB of binary data .*no partition table/,
+      /noise\.img is 3\.15 MB of binary data .*no partition table/,
     ],
     [
       'a partition table with no partitions',
       () => writeBytes('blank.img', Buffer.alloc(MiB).fill(0x55, 510, 511).fill(0xaa, 511, 512)),
       'IMAGE_NO_PARTITION_TABLE',
-      /blank\.img is 1\.0 MiB of binary data .*an MBR whose partition table lists no partitions/,
+      /blank\.img is 1\.05 MB of binary data .*an MBR whose partition table lists no partitions/,
     ],
     [
       'a bare ext4 filesystem (a partition, not a disk)',
       () => bareExt4('bare.img'),
       'IMAGE_NO_PARTITION_TABLE',
-      /bare\.img is 4\.0 MiB holding an ext2\/3\/4 filesystem .*whole disk/,
+      /bare\.img is 4\.19 MB holding an ext2\/3\/4 filesystem .*whole disk/,
     ],
   ];
 

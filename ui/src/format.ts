@@ -1,24 +1,15 @@
 /**
- * How numbers and times read on the dashboard: decimal units like the SD-card labels and `dd`
- * (1 MB = 10^6 bytes), durations short enough for a phone column, "—" for anything unknown.
+ * How numbers and times read on the dashboard: byte counts by the rule the CLI shares, durations
+ * short enough for a phone column, "—" for anything unknown.
  */
+import { formatBytes as formatByteCount } from '../../src/protocol/units.js';
 
 export const UNKNOWN = '—';
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'] as const;
-
-/** 0 B, 999 B, 1.5 kB, 23.4 MB, 7.95 GB: three significant digits, never "1000 MB". */
+/** The shared rule (src/protocol/units.ts, the CLI's too) with "—" for a count not known. */
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return UNKNOWN;
-  let value = bytes;
-  let unit = 0;
-  while (unit < UNITS.length - 1 && Math.round(value * 100) / 100 >= 999.5) {
-    value /= 1000;
-    unit++;
-  }
-  if (unit === 0) return `${Math.round(value)} B`;
-  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+  return formatByteCount(bytes);
 }
 
 /** A transfer or write rate: "23.4 MB/s"; zero, negative or unknown rates read "—". */

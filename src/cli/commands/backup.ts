@@ -9,13 +9,8 @@ import { cliCommand } from '../invocation.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-export function registerBackup(program: Command): void {
-  program
-    .command('backup <file>')
-    .description(
-      'write a backup while the server runs: an online copy of the database (checked), the config in use and a manifest of the ' +
-        'image store with checksums; --with-images adds the image chunks',
-    )
+export function registerBackup(command: Command): void {
+  command
     .option('--with-images', 'include the image store itself (as big as the images)')
     .action(async (file: string, opts: { withImages?: boolean }, cmd: Command) => {
       const config = configFor(cmd);
@@ -29,18 +24,15 @@ export function registerBackup(program: Command): void {
         out,
       });
     });
+}
 
-  program
-    .command('restore <file>')
-    .description(
-      'restore a backup into an empty data dir (--data-dir DIR, required) and verify every file, the database and its schema',
-    )
-    .action(async (file: string, _opts: unknown, cmd: Command) => {
-      const dataDir = cmd.optsWithGlobals<GlobalOptions>().dataDir;
-      if (!dataDir) throw new InvalidArgumentError('name the empty directory to restore into: --data-dir DIR');
-      const result = await restoreBackup(resolve(file), { dataDir: resolve(dataDir), log: createLogger('warn'), out });
-      out(
-        `Restored into ${resolve(dataDir)}${result.configFile ? `; the config is ${result.configFile}` : ''}. Start with: ${cliCommand()} serve --data-dir ${resolve(dataDir)}`,
-      );
-    });
+export function registerRestore(command: Command): void {
+  command.action(async (file: string, _opts: unknown, cmd: Command) => {
+    const dataDir = cmd.optsWithGlobals<GlobalOptions>().dataDir;
+    if (!dataDir) throw new InvalidArgumentError('name the empty directory to restore into: --data-dir DIR');
+    const result = await restoreBackup(resolve(file), { dataDir: resolve(dataDir), log: createLogger('warn'), out });
+    out(
+      `Restored into ${resolve(dataDir)}${result.configFile ? `; the config is ${result.configFile}` : ''}. Start with: ${cliCommand()} serve --data-dir ${resolve(dataDir)}`,
+    );
+  });
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { BatchAction } from '../../fleet/index.js';
 import { BATCH_STATUSES, type Batch, type BatchStatus } from '../../protocol/fleet.js';
-import { formatOf, oneOf, parseInteger, withChange, withCore } from '../context.js';
+import { formatOf, withChange, withCore } from '../context.js';
+import { oneOf, parseInteger } from '../options.js';
 import { print, printJson, type Column } from '../output.js';
 
 const BATCH_COLUMNS: Column<Batch>[] = [
@@ -25,11 +26,7 @@ function printBatch(b: Batch, json: boolean | undefined, verb: string): void {
     );
 }
 
-export function registerBatch(program: Command): void {
-  const batch = program
-    .command('batch')
-    .description('deployment batches: which venue and product the next boards are for');
-
+export function registerBatch(batch: Command): void {
   batch
     .command('list')
     .description('list batches with their progress')

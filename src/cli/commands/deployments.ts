@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { DEPLOYMENT_COLUMNS } from '../../protocol/deployment-columns.js';
-import { formatBytes } from '../../lib/format-bytes.js';
+import { formatBytes } from '../../protocol/units.js';
 import {
   DEPLOYMENT_STATUSES,
   type Deployment,
   type DeploymentStatus,
   type HistoryEntry,
 } from '../../protocol/fleet.js';
-import { formatOf, oneOf, parseInteger, withCore } from '../context.js';
+import { formatOf, withCore } from '../context.js';
+import { oneOf, parseInteger } from '../options.js';
 import { print, printJson, printTable, type Column } from '../output.js';
 
 /** How the card was written and checked: the plan's settings, then what the agent reported. */
@@ -51,11 +52,7 @@ interface ListOptions {
   csv?: boolean;
 }
 
-export function registerDeployments(program: Command): void {
-  const deployments = program
-    .command('deployments')
-    .description('imaging attempts, newest first; history is kept forever');
-
+export function registerDeployments(deployments: Command): void {
   deployments
     .command('list', { isDefault: true })
     .description('list deployments (the default)')

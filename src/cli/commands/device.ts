@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Device } from '../../protocol/fleet.js';
-import { formatOf, parseInteger, withChange, withCore } from '../context.js';
+import { formatOf, withChange, withCore } from '../context.js';
+import { parseInteger } from '../options.js';
 import { print, printJson, printTable, type Column } from '../output.js';
 import { DEPLOYMENT_COLUMNS } from '../../protocol/deployment-columns.js';
 
@@ -13,9 +14,7 @@ const DEVICE_COLUMNS: Column<Device>[] = [
   { title: 'last seen', value: (d) => d.lastSeenAt },
 ];
 
-export function registerDevice(program: Command): void {
-  const device = program.command('device').description('boards that have been seen');
-
+export function registerDevice(device: Command): void {
   device
     .command('list')
     .description('list boards, most recently seen first')

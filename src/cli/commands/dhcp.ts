@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ipToInt } from '../../lib/ipv4.js';
 import { isLeaseHeld, listDhcpLeases, probeDhcpServers, type Lease, type NetbootStatus } from '../../netboot/index.js';
-import { configFor, formatOf, parseInteger, withCore } from '../context.js';
+import { configFor, formatOf, withCore } from '../context.js';
+import { parseInteger } from '../options.js';
 import { print, printJson, type Column } from '../output.js';
 
 const LEASE_COLUMNS: Column<Lease & { active: boolean }>[] = [
@@ -26,9 +27,7 @@ function ipOrder(a: Lease, b: Lease): number {
   return ipToInt(a.ip) - ipToInt(b.ip);
 }
 
-export function registerDhcp(program: Command): void {
-  const dhcp = program.command('dhcp').description('the DHCP server of network boot');
-
+export function registerDhcp(dhcp: Command): void {
   dhcp
     .command('leases')
     .description('addresses handed out in full mode (current ones; --all adds released and expired)')

@@ -23,13 +23,8 @@ function printReport(report: DoctorReport): void {
   process.stdout.write(`\n${count('pass')} passed, ${warnings}, ${count('fail')} failed: ${verdict}\n`);
 }
 
-export function registerDoctor(program: Command): void {
-  program
-    .command('doctor')
-    .description(
-      'check this machine and the fleet before plugging in boards: config, data dir, deployment interface and its address, ' +
-        'ports 67/69 and the listeners, other DHCP servers, the netboot build, batches, images, pools, clock; exit 1 on a failure',
-    )
+export function registerDoctor(command: Command): void {
+  command
     .option('--json', 'print the report as JSON')
     .option('--no-probe', 'do not send a DHCP DISCOVER to look for other DHCP servers')
     .action(async (opts: { json?: boolean; probe: boolean }, cmd: Command) => {

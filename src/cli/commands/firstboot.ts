@@ -25,10 +25,7 @@ const EXAMPLE = `Settings file (YAML or JSON; every key optional):
   keyboardLayout: us
 A board gets its product's settings with its venue's laid over them, key by key.`;
 
-export function registerFirstBoot(program: Command): void {
-  const fb = program
-    .command('firstboot')
-    .description('first-boot customisation of written cards (user, SSH keys, Wi-Fi, timezone) per product or venue');
+export function registerFirstBoot(fb: Command): void {
   const scoped = (cmd: Command) =>
     cmd.option('--product <code>', 'settings of a product').option('--venue <code>', 'settings of a venue');
 

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import type { ImportProgress } from '../../images/index.js';
 import { SANITISE_STEPS, type Capture, type SanitiseStep } from '../../protocol/capture.js';
 import type { Image } from '../../protocol/images.js';
-import { formatOf, parseInteger, withChange, withCore } from '../context.js';
+import { formatOf, withChange, withCore } from '../context.js';
 import { cliCommand } from '../invocation.js';
-import { formatBytes } from '../../lib/format-bytes.js';
+import { parseInteger } from '../options.js';
+import { formatBytes } from '../../protocol/units.js';
 import { print, printJson, progressPrinter, type Column } from '../output.js';
 
 const IMAGE_COLUMNS: Column<Image>[] = [
@@ -12,11 +13,11 @@ const IMAGE_COLUMNS: Column<Image>[] = [
   { title: 'product', value: (i) => i.product },
   { title: 'version', value: (i) => i.version },
   { title: 'active', value: (i) => (i.active ? 'yes' : '') },
-  { title: 'size', value: (i) => formatBytes(i.sizeBytes) },
-  { title: 'used', value: (i) => formatBytes(i.usedBytes) },
-  { title: 'stored', value: (i) => formatBytes(i.storedBytes) },
+  { title: 'size', value: (i) => formatBytes(i.sizeBytes), csv: (i) => i.sizeBytes },
+  { title: 'used', value: (i) => formatBytes(i.usedBytes), csv: (i) => i.usedBytes },
+  { title: 'stored', value: (i) => formatBytes(i.storedBytes), csv: (i) => i.storedBytes },
   { title: 'os', value: (i) => i.osGeneration },
-  { title: 'sha256', value: (i) => i.sha256.slice(0, 16) },
+  { title: 'sha256', value: (i) => i.sha256.slice(0, 16), csv: (i) => i.sha256 },
   { title: 'source', value: (i) => i.sourceName },
   { title: 'notes', value: (i) => i.notes },
 ];
@@ -46,9 +47,7 @@ function importProgressPrinter(): (p: ImportProgress) => void {
   };
 }
 
-export function registerImage(program: Command): void {
-  const image = program.command('image').description('master images, one active per product');
-
+export function registerImage(image: Command): void {
   image
     .command('list')
     .description('list images')

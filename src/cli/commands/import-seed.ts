@@ -33,12 +33,8 @@ async function confirmed(): Promise<boolean> {
 }
 
 /** Moving from the seed's Python/Flask system: its deployment.db, brought over once (or again, harmlessly). */
-export function registerImportSeed(program: Command): void {
-  program
-    .command('import-seed <file>')
-    .description(
-      'bring a seed installation’s venues, kart-number pools (with each name’s state and board), batches and history over from its deployment.db; shows a dry run first',
-    )
+export function registerImportSeed(command: Command): void {
+  command
     .option('--yes', 'import without asking (scripts, CI)')
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, opts: { yes?: boolean; json?: boolean }, cmd: Command) => {

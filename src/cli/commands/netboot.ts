@@ -7,11 +7,7 @@ import { printJson } from '../output.js';
 /** `npm run build` writes the agent bundle here (both src/ and dist/ are three levels below the package). */
 const DEFAULT_AGENT = fileURLToPath(new URL('../../../dist/rpi-deploy-agent.mjs', import.meta.url));
 
-export function registerNetboot(program: Command): void {
-  const netboot = program
-    .command('netboot')
-    .description('what network-booted boards run before their image is written');
-
+export function registerNetboot(netboot: Command): void {
   netboot
     .command('build')
     .description(

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { POOL_STATUSES, type PoolEntry, type PoolStatus } from '../../protocol/fleet.js';
-import { collect, formatOf, oneOf, withChange, withCore } from '../context.js';
+import { formatOf, withChange, withCore } from '../context.js';
+import { collect, oneOf } from '../options.js';
 import { readInputFile } from '../input-file.js';
 import { print, printJson, type Column } from '../output.js';
 import { POOL_STATS_COLUMNS } from './venue.js';
@@ -13,9 +14,7 @@ const ENTRY_COLUMNS: Column<PoolEntry>[] = [
   { title: 'assigned at', value: (e) => e.assignedAt },
 ];
 
-export function registerPool(program: Command): void {
-  const pool = program.command('pool').description('hostname pools: the kart numbers a venue names its boards from');
-
+export function registerPool(pool: Command): void {
   pool
     .command('import <venue>')
     .description('add numbers to a venue’s pool; duplicates and bad entries are reported per line, the rest is added')

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { Product } from '../../protocol/fleet.js';
 import { VERIFY_MODES, type VerifyMode } from '../../protocol/imaging.js';
-import { formatOf, oneOf, withChange, withCore } from '../context.js';
+import { formatOf, withChange, withCore } from '../context.js';
+import { oneOf } from '../options.js';
 import { print, printJson, type Column } from '../output.js';
 
 const PRODUCT_COLUMNS: Column<Product>[] = [
@@ -14,11 +15,7 @@ const PRODUCT_COLUMNS: Column<Product>[] = [
   { title: 'verify', value: (p) => p.imaging.verify },
 ];
 
-export function registerProduct(program: Command): void {
-  const product = program
-    .command('product')
-    .description('products and their hostname rules (KXP2 and RXP2 are built in)');
-
+export function registerProduct(product: Command): void {
   product
     .command('list')
     .description('list products')

@@ -3,8 +3,9 @@ import { createApp } from '../../app.js';
 import { createLogger } from '../../lib/logger.js';
 import { notifyReady } from '../../operations/index.js';
 import { VERSION } from '../../version.js';
-import { configFor, oneOf } from '../context.js';
+import { configFor } from '../context.js';
 import { cliCommand } from '../invocation.js';
+import { oneOf } from '../options.js';
 import { describeNetboot } from './dhcp.js';
 
 interface ServeOptions {
@@ -15,10 +16,8 @@ interface ServeOptions {
   allowForeignDhcp?: boolean;
 }
 
-export function registerServe(program: Command): void {
-  program
-    .command('serve')
-    .description('run the device API and the management API until stopped (Ctrl-C or SIGTERM)')
+export function registerServe(command: Command): void {
+  command
     .option('--device-listen <host:port>', 'device API address (boards); default 127.0.0.1:5001')
     .option('--management-listen <host:port>', 'management API address (operators); default 127.0.0.1:5000')
     .option(

@@ -24,10 +24,7 @@ function pathsFor(opts: ServiceOptions, cmd: Command): ServicePaths {
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-export function registerService(program: Command): void {
-  const service = program
-    .command('service')
-    .description('run rpi-deploy as a systemd service (system user, /etc/rpi-deploy/config.yaml, /var/lib/rpi-deploy)');
+export function registerService(service: Command): void {
   const common = (cmd: Command) =>
     cmd
       .option('--dry-run', 'print what would be done, change nothing')

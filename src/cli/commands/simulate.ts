@@ -3,7 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SILENT_LOG, streamLog } from '../../agent/index.js';
 import { parseListen } from '../../config/index.js';
 import { MAX_BOARDS, MAX_RUN, simulateBoards } from '../../simulate/index.js';
-import { configFor, parseInteger } from '../context.js';
+import { configFor } from '../context.js';
+import { parseInteger } from '../options.js';
 import { printJson } from '../output.js';
 
 interface SimulateOptions {
@@ -38,12 +39,8 @@ function localUrl(listen: string): string {
   return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
 }
 
-export function registerSimulate(program: Command): void {
-  program
-    .command('simulate')
-    .description(
-      'run N simulated boards (real agents writing to files) against the running server: watch them on the dashboard',
-    )
+export function registerSimulate(command: Command): void {
+  command
     .requiredOption('--boards <n>', `how many boards (1–${MAX_BOARDS})`, between(1, MAX_BOARDS))
     .option('--rate <MB/s>', 'cap each board’s write speed, like an SD card (megabytes per second, e.g. 20)', parseRate)
     .option(

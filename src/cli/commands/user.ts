@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { createUserService } from '../../management/index.js';
 import { ROLES, type Role, type User } from '../../protocol/management-api.js';
-import { formatOf, oneOf, withChange, withCore } from '../context.js';
+import { formatOf, withChange, withCore } from '../context.js';
+import { oneOf } from '../options.js';
 import { print, printJson, type Column } from '../output.js';
 import { readSecret } from '../prompt.js';
 
@@ -20,9 +21,7 @@ async function newPassword(): Promise<string> {
 }
 
 /** Operators of the web UI and API. The first admin is made here (or with the setup token `serve` prints). */
-export function registerUser(program: Command): void {
-  const user = program.command('user').description('people who sign in to the web UI and management API');
-
+export function registerUser(user: Command): void {
   user
     .command('add <username>')
     .description('add a user; the password is typed (hidden) or read from the first line of standard input')

@@ -27,9 +27,7 @@ interface VenueFields {
   json?: boolean;
 }
 
-export function registerVenue(program: Command): void {
-  const venue = program.command('venue').description('venues (4-character codes such as CORO)');
-
+export function registerVenue(venue: Command): void {
   venue
     .command('list')
     .description('list venues')

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatBytes } from '../../protocol/units.js';
 import { createAptCache } from './apt.js';
 import { MANIFEST_FILE, netbootDir, readBuildManifest, type BuildManifest } from './artifacts.js';
 import { BuildError } from './errors.js';
@@ -107,7 +108,7 @@ export async function buildNetboot(o: BuildOptions): Promise<BuildResult> {
   await removeStale(dir, [stage1.file, runtime.file]);
   await rm(root, { recursive: true, force: true });
   o.onProgress(
-    `stage 1: ${mib(stage1.sizeBytes)} (${stage1.file}); runtime bundle: ${mib(runtime.sizeBytes)} (${runtime.file}), node ${NODE_VERSION}`,
+    `stage 1: ${formatBytes(stage1.sizeBytes)} (${stage1.file}); runtime bundle: ${formatBytes(runtime.sizeBytes)} (${runtime.file}), node ${NODE_VERSION}`,
   );
   return { manifest, reused: false, dir };
 }
@@ -125,6 +126,3 @@ async function removeStale(dir: string, keep: string[]): Promise<void> {
   }
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MiB`;
-}

@@ -12,12 +12,11 @@ import {
   type DeploymentLan,
 } from '../../netboot/index.js';
 import type { DoctorCheck } from '../../protocol/doctor.js';
+import { formatBytes } from '../../protocol/units.js';
 import { fail, pass, warn } from './check.js';
 
 /** Checks of the machine itself: the data directory, the deployment interface, ports, other DHCP servers. */
 
-const GiB = 2 ** 30;
-const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
 
 /** Writable, and free space for the biggest active image again (its next version) plus the low-disk margin. */
 export async function checkDataDir(
@@ -45,17 +44,17 @@ export async function checkDataDir(
   const s = await statfs(dataDir);
   const free = s.bavail * s.bsize;
   const need = o.largestImageBytes + o.lowBytes;
-  const summary = `data directory ${dataDir} is writable, ${gib(free)} free`;
+  const summary = `data directory ${dataDir} is writable, ${formatBytes(free)} free`;
   if (free < o.largestImageBytes)
     return fail(
       'data-dir',
-      `${summary}: less than the largest active image (${gib(o.largestImageBytes)})`,
+      `${summary}: less than the largest active image (${formatBytes(o.largestImageBytes)})`,
       'free space or move dataDir to a bigger disk',
     );
   if (free < need)
     return warn(
       'data-dir',
-      `${summary}: below ${gib(need)} (the largest active image again plus management.diskLowMiB)`,
+      `${summary}: below ${formatBytes(need)} (the largest active image again plus management.diskLowMiB)`,
       'free space before importing the next image',
     );
   return pass('data-dir', summary);
