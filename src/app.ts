@@ -140,6 +140,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
   });
   const device = createDeviceApi({
     deployments: core.deployments,
+    peers: config.device.peers,
     images: core.images,
     health,
     // Only network boot issues boot tokens, so only with it on are they required. A boot token

@@ -25,6 +25,10 @@ kernel command line (${Object.values(BOOT_PARAMS).join(', ')}); flags win.
   --verify-batch SIZE   bytes written between two read-backs (default 32M); a restarted
                         board resumes from the last verified batch
   --retry-for SECONDS   how long the server may be unreachable (default 600)
+  --no-peers            fetch every chunk from the server (default: fleet mode, boards
+                        pass chunks on to each other as the server's tracker says)
+  --peer-wait MS        how long this board holds a request for a chunk it does not have
+                        yet before the asking board goes to the server (default 5000)
   --json                print the result as JSON on stdout
   --quiet               log nothing on stderr
   -h, --help            this text
@@ -72,6 +76,8 @@ export async function parseAgentArgs(
         'write-rate': { type: 'string' },
         'verify-batch': { type: 'string' },
         'retry-for': { type: 'string' },
+        'no-peers': { type: 'boolean' },
+        'peer-wait': { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -121,6 +127,8 @@ export async function parseAgentArgs(
       verifyBatchBytes:
         values['verify-batch'] === undefined ? undefined : parseBytes('verify-batch', values['verify-batch']),
       retryForMs: retryForSeconds === undefined ? undefined : retryForSeconds * 1000,
+      peers: !values['no-peers'],
+      peerOptions: values['peer-wait'] === undefined ? undefined : { waitMs: positiveInt('peer-wait', values['peer-wait']) },
     },
   };
 }
