@@ -21,10 +21,12 @@ import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync }
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { openCore } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import type { AgentResult } from '../src/agent/index.js';
+import { v1Paths } from '../src/protocol/agent-api.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
 import { spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
@@ -145,6 +147,9 @@ export async function benchFleet(args: string[]): Promise<string[]> {
     log(
       `image stored as ${mb(stored.storedBytes)} of zstd chunks for ${mb(stored.usedBytes)} used: ${fmt(stored.usedBytes / stored.storedBytes, 2)}× (a real OS: about 3×)`,
     );
+    log(
+      `runtime bundle sent gzip-compressed: ${mb(stored.runtimeWireBytes, 2)} for ${mb(runtimeBytes, 2)} (${fmt(runtimeBytes / stored.runtimeWireBytes, 2)}×)`,
+    );
     lab = await FleetLab.create({ boards: maxBoards, cardBytes: image.cardBytes, speeds, dir: data.path });
     const card = await lab.measureCard(3);
     log(
@@ -166,11 +171,11 @@ export async function benchFleet(args: string[]): Promise<string[]> {
           (board) =>
             design === 'seed'
               ? `curl -sSf http://${SERVER_ADDRESS}:${NGINX_PORT}/${basename(image.path)} | dd of=${board.card} bs=4M iflag=fullblock oflag=direct status=none`
-              : `curl -sSf -o /dev/null ${servers.runtimeUrl} && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet${design === 'unicast' ? ' --no-peers' : ''}`,
+              : `curl -sSf ${servers.runtimeUrl} | gunzip > /dev/null && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet${design === 'unicast' ? ' --no-peers' : ''}`,
           timeoutMs(design, n, image, speeds),
         );
         cells.push(cell);
-        log(cellLine(cell, cells, sizeFactor, speedFactor, speeds, runtimeBytes, stored.usedChunks));
+        log(cellLine(cell, cells, sizeFactor, speedFactor, speeds, stored.runtimeWireBytes, stored.usedChunks));
       }
     }
     lines.push(...summary(cells, speeds, timeFactor));
@@ -204,12 +209,13 @@ async function prepareServerData(dataDir: string, image: FleetImage, runtimeByte
     return { file, sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: bytes.length };
   };
   const runtime = artifact('runtime-fleet.tar', bundle);
+  const runtimeWireBytes = gzipSync(bundle).length;
   const stage1 = artifact('stage1-fleet.cpio', Buffer.from('unused: the lab starts at the runtime download\n'));
   writeFileSync(
     join(netboot, 'build.json'),
     JSON.stringify({ format: 1, builtAt: new Date().toISOString(), inputs: {}, stage1, runtime }),
   );
-  return { storedBytes: record.storedBytes, usedBytes: record.usedBytes, usedChunks, runtimeSha256: runtime.sha256 };
+  return { storedBytes: record.storedBytes, usedBytes: record.usedBytes, usedChunks, runtimeSha256: runtime.sha256, runtimeWireBytes };
 }
 
 async function startServers(
@@ -248,6 +254,9 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${prefi
   execFileSync('cat', [image.path], { stdio: ['ignore', 'ignore', 'ignore'] });
   execFileSync('sh', ['-c', `find ${join(dataDir, 'images')} -type f -exec cat {} + > /dev/null`]);
   if (nginx.exitCode !== null) throw new Error(`nginx exited with ${nginx.exitCode}; see ${prefix}/logs/error.log`);
+  // Stage 1 fetches the bundle gzip-compressed; the server makes that copy on the first request.
+  const runtimeUrl = `http://${SERVER_ADDRESS}:${DEVICE_PORT}${v1Paths.runtimeGzip(runtimeSha256)}`;
+  execFileSync('ip', ['netns', 'exec', lab.server, 'curl', '-sSf', '-o', '/dev/null', runtimeUrl]);
   return {
     nginxPids: () => [
       nginx.pid!,
@@ -258,7 +267,7 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${prefi
         .map(Number),
     ],
     servePid: serve.child.pid!,
-    runtimeUrl: `http://${SERVER_ADDRESS}:${DEVICE_PORT}/v1/runtime/${runtimeSha256}.tar`,
+    runtimeUrl,
   };
 }
 
@@ -346,6 +355,7 @@ function cellLine(
   sizeFactor: number,
   speedFactor: number,
   s: LabSpeeds,
+  /** What one board's runtime download puts on the link (gzip). */
   runtimeBytes: number,
   usedChunks: number,
 ): string {
