@@ -215,7 +215,13 @@ async function prepareServerData(dataDir: string, image: FleetImage, runtimeByte
     join(netboot, 'build.json'),
     JSON.stringify({ format: 1, builtAt: new Date().toISOString(), inputs: {}, stage1, runtime }),
   );
-  return { storedBytes: record.storedBytes, usedBytes: record.usedBytes, usedChunks, runtimeSha256: runtime.sha256, runtimeWireBytes };
+  return {
+    storedBytes: record.storedBytes,
+    usedBytes: record.usedBytes,
+    usedChunks,
+    runtimeSha256: runtime.sha256,
+    runtimeWireBytes,
+  };
 }
 
 async function startServers(
@@ -399,7 +405,9 @@ function summary(cells: Cell[], s: LabSpeeds, timeFactor: number): string[] {
     const fleet = at('fleet', n);
     const one = at('fleet', 1);
     if (fleet && one)
-      out.push(`N=${n}: fleet mode's time / its one-board time = ${fmt(fleet.wallS / one.wallS)} (goal at N=50: ≤ 1.25)`);
+      out.push(
+        `N=${n}: fleet mode's time / its one-board time = ${fmt(fleet.wallS / one.wallS)} (goal at N=50: ≤ 1.25)`,
+      );
   }
   const one = at('unicast', 1);
   if (one?.agentBytes !== undefined) {

@@ -128,7 +128,8 @@ export async function parseAgentArgs(
         values['verify-batch'] === undefined ? undefined : parseBytes('verify-batch', values['verify-batch']),
       retryForMs: retryForSeconds === undefined ? undefined : retryForSeconds * 1000,
       peers: !values['no-peers'],
-      peerOptions: values['peer-wait'] === undefined ? undefined : { waitMs: positiveInt('peer-wait', values['peer-wait']) },
+      peerOptions:
+        values['peer-wait'] === undefined ? undefined : { waitMs: positiveInt('peer-wait', values['peer-wait']) },
     },
   };
 }

@@ -48,9 +48,7 @@ export function createHttpClient(
             resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
           },
         );
-        r.on('timeout', () =>
-          r.destroy(new TransientError(`no answer from ${base.origin} for ${idleMs / 1000} s`)),
-        );
+        r.on('timeout', () => r.destroy(new TransientError(`no answer from ${base.origin} for ${idleMs / 1000} s`)));
         r.on('error', (err) => reject(classify(err, req.signal)));
         r.end(body);
       });

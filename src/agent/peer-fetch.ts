@@ -64,7 +64,10 @@ export async function createPeerFetcher(o: {
     misses = 0;
     if (!info) return;
     // The parent holds a request up to waitMs; silence longer than that means it is stuck.
-    const http = createHttpClient(new URL(info.url), { maxSockets: o.parallel + 2, idleTimeoutMs: o.peers.waitMs + 5_000 });
+    const http = createHttpClient(new URL(info.url), {
+      maxSockets: o.parallel + 2,
+      idleTimeoutMs: o.peers.waitMs + 5_000,
+    });
     const fetcher = createChunkFetcher({
       http,
       deploymentId: o.deploymentId,

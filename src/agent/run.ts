@@ -98,7 +98,7 @@ export async function runAgent(
     code: null,
     message: null,
     verifyMethod: null,
-    stats: { resumedRequests: 0, corruptChunks: 0, fromPeers: 0, bytesWritten: 0, rewrites: 0, resumedChunks: 0, durationMs: 0 },
+    stats: { resumedRequests: 0, corruptChunks: 0, bytesWritten: 0, rewrites: 0, resumedChunks: 0, durationMs: 0 },
   };
   let enrolled: EnrollReply | undefined;
   let reporter: ProgressReporter | undefined;

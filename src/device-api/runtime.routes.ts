@@ -24,10 +24,12 @@ function gzipOf(bundle: RuntimeBundleFile, making: Map<string, Promise<string>>)
   let done = making.get(target);
   if (!done) {
     done = (async () => {
-      if (await stat(target).then(
-        () => true,
-        () => false,
-      ))
+      if (
+        await stat(target).then(
+          () => true,
+          () => false,
+        )
+      )
         return target;
       const partial = `${target}.partial`;
       try {

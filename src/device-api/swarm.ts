@@ -55,9 +55,7 @@ export class SwarmTracker {
     me.parent?.children.delete(me);
     me.parent = null;
     const below = this.subtree(me);
-    const parent = swarm.members.find(
-      (m) => !below.has(m) && !me.avoid.has(m.peerId) && m.children.size < this.fanout,
-    );
+    const parent = swarm.members.find((m) => !below.has(m) && !me.avoid.has(m.peerId) && m.children.size < this.fanout);
     if (parent) {
       me.parent = parent;
       parent.children.add(me);

@@ -47,7 +47,14 @@ afterAll(async () => {
 
 async function runFleet(o: { headStartMs?: number; during?: (boards: SwarmBoard[]) => Promise<void> } = {}) {
   const t0 = performance.now();
-  const first = startBoards({ server: server.device, dir: dir.path, count: 1, cardBytes: CARD_BYTES, firstSerial: serial++, extraArgs: ARGS });
+  const first = startBoards({
+    server: server.device,
+    dir: dir.path,
+    count: 1,
+    cardBytes: CARD_BYTES,
+    firstSerial: serial++,
+    extraArgs: ARGS,
+  });
   if (o.headStartMs) await sleep(o.headStartMs);
   const rest = startBoards({
     server: server.device,
@@ -67,7 +74,12 @@ async function runFleet(o: { headStartMs?: number; during?: (boards: SwarmBoard[
 function expectVerifiedCards(boards: SwarmBoard[]): void {
   const ranges = usedOutsideBoot(manifest);
   for (const b of boards) {
-    expect({ serial: b.serial, status: b.run?.result?.status, error: b.run?.result?.message, stderr: b.run?.stderr }).toMatchObject({
+    expect({
+      serial: b.serial,
+      status: b.run?.result?.status,
+      error: b.run?.result?.message,
+      stderr: b.run?.stderr,
+    }).toMatchObject({
       status: 'success',
     });
     expect(firstDifference(readPrefix(b.card, image.length), image, ranges), b.card).toBeUndefined();
@@ -88,11 +100,18 @@ describe.skipIf(!NODE24)(`fleet mode, ${BOARDS} boards`, () => {
     // The first board fetches from the server; with a tree the others could take everything from peers.
     expect(fromPeers).toBeGreaterThan(((BOARDS - 1) * used) / 2);
     baselineS = seconds;
-    process.stderr.write(`fleet-mode: no fault: ${seconds.toFixed(1)} s, ${fromPeers} of ${BOARDS * used} chunks from peers\n`);
+    process.stderr.write(
+      `fleet-mode: no fault: ${seconds.toFixed(1)} s, ${fromPeers} of ${BOARDS * used} chunks from peers\n`,
+    );
   }, 120_000);
 
   it('a peer that serves corrupt chunks slows boards down but corrupts no card', async () => {
-    const hostile = await startHostilePeer({ server: server.device, serial: (serial++).toString(16), venue: 'CORO', product: 'KXP2' });
+    const hostile = await startHostilePeer({
+      server: server.device,
+      serial: (serial++).toString(16),
+      venue: 'CORO',
+      product: 'KXP2',
+    });
     try {
       const { boards, seconds } = await runFleet();
       expectVerifiedCards(boards);
