@@ -99,6 +99,9 @@ export async function benchFleet(args: string[]): Promise<string[]> {
       throw new Error(`the fleet lab needs ${tool}: apt-get install nginx curl util-linux iproute2`);
   }
   const node24 = NODE24;
+  // Chunks are not scaled (4 MiB), so a chunk takes speedFactor× longer on a lab card: the wait
+  // for a chunk a parent does not have yet scales with it, to stay as many chunk-times as at full scale.
+  const peerWaitMs = 5_000 * speedFactor;
 
   const speeds: LabSpeeds = {
     serverLinkBps: FULL_SPEEDS.serverLinkBps / speedFactor,
@@ -171,7 +174,7 @@ export async function benchFleet(args: string[]): Promise<string[]> {
           (board) =>
             design === 'seed'
               ? `curl -sSf http://${SERVER_ADDRESS}:${NGINX_PORT}/${basename(image.path)} | dd of=${board.card} bs=4M iflag=fullblock oflag=direct status=none`
-              : `curl -sSf ${servers.runtimeUrl} | gunzip > /dev/null && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet${design === 'unicast' ? ' --no-peers' : ''}`,
+              : `curl -sSf ${servers.runtimeUrl} | gunzip > /dev/null && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet${design === 'unicast' ? ' --no-peers' : ` --peer-wait ${peerWaitMs}`}`,
           timeoutMs(design, n, image, speeds),
         );
         cells.push(cell);
