@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { ManifestChunk } from '../protocol/manifest.js';
 import type { PeerFault, PeerParent } from '../protocol/peers.js';
 import { peerPaths } from '../protocol/peers.js';
@@ -9,19 +10,33 @@ import { PeerCache, startPeerServer, type PeerServer } from './peer-server.js';
 import type { ServerClient } from './server-client.js';
 
 export interface PeerOptions {
-  /** Address the peer server listens on (default every interface: the boards' LAN). */
-  host: string;
+  /** Address the peer server listens on; default: the board's address toward the server (its LAN, only). */
+  host: string | undefined;
   /** RAM kept for the boards this one feeds. */
   cacheBytes: number;
   /** How long a parent holds a request for a chunk it does not have yet, before it answers absent. */
   waitMs: number;
 }
 
-export const PEER_DEFAULTS: PeerOptions = { host: '0.0.0.0', cacheBytes: 512 * 1024 * 1024, waitMs: 5_000 };
+export const PEER_DEFAULTS: PeerOptions = { host: undefined, cacheBytes: 512 * 1024 * 1024, waitMs: 5_000 };
 
 /** Misses in a row (the parent does not have the chunk in time) before a board asks for another parent. */
 const SLOW_MISSES_MAX = 3;
 const DEAD_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+
+/** The address this host reaches the server from: the one other boards on its LAN reach it at. */
+function localAddressToward(url: URL): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(
+      { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) },
+      () => {
+        resolve(socket.localAddress!);
+        socket.end();
+      },
+    );
+    socket.on('error', reject);
+  });
+}
 
 /** Why a request to the parent failed, for the tracker: a dead parent leaves the tree, a bad one is avoided. */
 function faultOf(err: unknown): PeerFault {
@@ -40,6 +55,7 @@ function faultOf(err: unknown): PeerFault {
  */
 export async function createPeerFetcher(o: {
   server: ChunkFetcher;
+  serverUrl: URL;
   client: ServerClient;
   deploymentId: number;
   largestBodyBytes: number;
@@ -51,7 +67,14 @@ export async function createPeerFetcher(o: {
   /** The server fetcher's `onStoredBody` is wired to this: bodies from the server feed the cache too. */
   cache: PeerCache;
 }): Promise<{ fetcher: ChunkFetcher; close(): Promise<void> } | undefined> {
-  const peerServer: PeerServer = await startPeerServer({ host: o.peers.host, cache: o.cache, waitMs: o.peers.waitMs });
+  let peerServer: PeerServer;
+  try {
+    const host = o.peers.host ?? (await localAddressToward(o.serverUrl));
+    peerServer = await startPeerServer({ host, cache: o.cache, waitMs: o.peers.waitMs });
+  } catch (err) {
+    o.log.warn(`fleet mode off: no peer server (${(err as Error).message})`);
+    return undefined;
+  }
   let parent: { info: PeerParent; http: HttpClient; fetcher: ChunkFetcher } | undefined;
   let swarmToken = '';
   let misses = 0;

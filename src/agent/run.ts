@@ -177,6 +177,7 @@ export async function runAgent(
     const peers = cache
       ? await createPeerFetcher({
           server: serverFetcher,
+          serverUrl: new URL(o.server),
           client,
           deploymentId: enrolled.deploymentId,
           largestBodyBytes,
