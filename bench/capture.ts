@@ -20,7 +20,7 @@ import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
 import { spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { fleetImage } from './fleet/image.js';
-import { FleetLab, SERVER_ADDRESS, type LabSpeeds } from './fleet/lab.js';
+import { FleetLab, SERVER_ADDRESS, type LabSpeeds } from '../test/helpers/fleet-lab.js';
 import { fmt } from './proc.js';
 
 /** The fleet lab's full-scale venue (bench/fleet.ts): SD cards read at 90 MB/s. */

@@ -6,11 +6,13 @@
  *   seed     nginx serves the raw image; each board `curl | dd oflag=direct` (the seed's
  *            installer), no verification;
  *   unicast  `rpi-deploy serve`; each board downloads the runtime bundle from the device API's
- *            runtime route, then runs the bundled agent on Node 24 against its card.
+ *            runtime route, then runs the bundled agent on Node 24 against its card (--no-peers);
+ *   fleet    the same with fleet mode on (the default): boards pass chunks on to each other, the
+ *            server is the tracker and feeds the tree's root (docs/fleet-mode.md).
  * Sizes shrink by one factor and speeds by another, so times shrink by their quotient while every
  * ratio between link, cards and image stays real (the figures that matter are ratios). Details
  * and measured figures: docs/benchmarks.md.
- * Usage: npm run bench -- fleet [--boards 1,10,25,50] [--designs seed,unicast]
+ * Usage: npm run bench -- fleet [--boards 1,10,25,50] [--designs seed,unicast,fleet]
  *        [--size-factor 250] [--speed-factor 5]
  */
 import { createHash } from 'node:crypto';
@@ -19,15 +21,17 @@ import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync }
 import { constants as osConstants } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { openCore } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import type { AgentResult } from '../src/agent/index.js';
+import { v1Paths } from '../src/protocol/agent-api.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
 import { spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { FULL_IMAGE, fleetImage, type FleetImage } from './fleet/image.js';
-import { FleetLab, SERVER_ADDRESS, type Board, type BoardExit, type LabSpeeds } from './fleet/lab.js';
+import { FleetLab, SERVER_ADDRESS, type Board, type BoardExit, type LabSpeeds } from '../test/helpers/fleet-lab.js';
 import { cpuSecondsOf, fmt } from './proc.js';
 
 const MiB = 1024 * 1024;
@@ -40,7 +44,8 @@ const DEVICE_PORT = 5001;
 const VENUE = 'FLET';
 const PRODUCT = 'KXP2';
 
-type Design = 'seed' | 'unicast';
+const DESIGNS = ['seed', 'unicast', 'fleet'] as const;
+type Design = (typeof DESIGNS)[number];
 
 interface Cell {
   design: Design;
@@ -54,11 +59,13 @@ interface Cell {
   boardsCpuS: number;
   machineBusyCores: number;
   failures: string[];
-  /** unicast: when the last board had its runtime bundle, seconds from the start. */
+  /** unicast, fleet: when the last board had its runtime bundle, seconds from the start. */
   runtimeDoneS?: number;
-  /** unicast: mean bytes each agent wrote (its used chunks) and the mean agent time alone. */
+  /** unicast, fleet: mean bytes each agent wrote (its used chunks) and the mean agent time alone. */
   agentBytes?: number;
   agentS?: number;
+  /** fleet: chunks the boards took from each other rather than from the server. */
+  fromPeers?: number;
 }
 
 interface Servers {
@@ -72,7 +79,7 @@ export async function benchFleet(args: string[]): Promise<string[]> {
     args,
     options: {
       boards: { type: 'string', default: '1,10,25,50' },
-      designs: { type: 'string', default: 'seed,unicast' },
+      designs: { type: 'string', default: DESIGNS.join(',') },
       'size-factor': { type: 'string', default: '250' },
       'speed-factor': { type: 'string', default: '5' },
     },
@@ -83,8 +90,8 @@ export async function benchFleet(args: string[]): Promise<string[]> {
   const speedFactor = Number(values['speed-factor']);
   if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 250))
     throw new Error(`--boards ${values.boards}: expected counts between 1 and 250, e.g. 1,5`);
-  if (designs.some((d) => d !== 'seed' && d !== 'unicast'))
-    throw new Error(`--designs ${values.designs}: expected seed, unicast or both`);
+  if (designs.some((d) => !DESIGNS.includes(d)))
+    throw new Error(`--designs ${values.designs}: expected some of ${DESIGNS.join(', ')}`);
   if (!(sizeFactor >= 1 && speedFactor >= 1)) throw new Error('--size-factor and --speed-factor must be numbers ≥ 1');
   if (!NODE24) throw new Error("Node 24 (the boards' runtime) is missing: run node scripts/fetch-node-runtime.mjs");
   for (const tool of ['nginx', 'curl', 'losetup', 'blkdiscard', 'tc']) {
@@ -92,6 +99,9 @@ export async function benchFleet(args: string[]): Promise<string[]> {
       throw new Error(`the fleet lab needs ${tool}: apt-get install nginx curl util-linux iproute2`);
   }
   const node24 = NODE24;
+  // Chunks are not scaled (4 MiB), so a chunk takes speedFactor× longer on a lab card: the wait
+  // for a chunk a parent does not have yet scales with it, to stay as many chunk-times as at full scale.
+  const peerWaitMs = 5_000 * speedFactor;
 
   const speeds: LabSpeeds = {
     serverLinkBps: FULL_SPEEDS.serverLinkBps / speedFactor,
@@ -140,6 +150,9 @@ export async function benchFleet(args: string[]): Promise<string[]> {
     log(
       `image stored as ${mb(stored.storedBytes)} of zstd chunks for ${mb(stored.usedBytes)} used: ${fmt(stored.usedBytes / stored.storedBytes, 2)}× (a real OS: about 3×)`,
     );
+    log(
+      `runtime bundle sent gzip-compressed: ${mb(stored.runtimeWireBytes, 2)} for ${mb(runtimeBytes, 2)} (${fmt(runtimeBytes / stored.runtimeWireBytes, 2)}×)`,
+    );
     lab = await FleetLab.create({ boards: maxBoards, cardBytes: image.cardBytes, speeds, dir: data.path });
     const card = await lab.measureCard(3);
     log(
@@ -161,11 +174,11 @@ export async function benchFleet(args: string[]): Promise<string[]> {
           (board) =>
             design === 'seed'
               ? `curl -sSf http://${SERVER_ADDRESS}:${NGINX_PORT}/${basename(image.path)} | dd of=${board.card} bs=4M iflag=fullblock oflag=direct status=none`
-              : `curl -sSf -o /dev/null ${servers.runtimeUrl} && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet`,
+              : `curl -sSf ${servers.runtimeUrl} | gunzip > /dev/null && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet${design === 'unicast' ? ' --no-peers' : ` --peer-wait ${peerWaitMs}`}`,
           timeoutMs(design, n, image, speeds),
         );
         cells.push(cell);
-        log(cellLine(cell, cells, sizeFactor, speedFactor, speeds, runtimeBytes));
+        log(cellLine(cell, cells, sizeFactor, speedFactor, speeds, stored.runtimeWireBytes, stored.usedChunks));
       }
     }
     lines.push(...summary(cells, speeds, timeFactor));
@@ -184,6 +197,7 @@ async function prepareServerData(dataDir: string, image: FleetImage, runtimeByte
   await core.fleet.venues.create({ code: VENUE, name: 'Fleet lab' });
   await core.fleet.pools.import({ venue: VENUE, text: `1-${boards}` });
   const record = await core.images.import({ path: image.path }, { product: PRODUCT, version: 'fleet', activate: true });
+  const usedChunks = (await core.images.manifest(record.id)).chunks.filter((c) => c.used).length;
   await core.close();
   // What `netboot build` would leave (its arm64 downloads are not needed to time the download):
   // bytes of a real Node binary, as many as the scaled bundle has, named in build.json.
@@ -198,12 +212,19 @@ async function prepareServerData(dataDir: string, image: FleetImage, runtimeByte
     return { file, sha256: createHash('sha256').update(bytes).digest('hex'), sizeBytes: bytes.length };
   };
   const runtime = artifact('runtime-fleet.tar', bundle);
+  const runtimeWireBytes = gzipSync(bundle).length;
   const stage1 = artifact('stage1-fleet.cpio', Buffer.from('unused: the lab starts at the runtime download\n'));
   writeFileSync(
     join(netboot, 'build.json'),
     JSON.stringify({ format: 1, builtAt: new Date().toISOString(), inputs: {}, stage1, runtime }),
   );
-  return { storedBytes: record.storedBytes, usedBytes: record.usedBytes, runtimeSha256: runtime.sha256 };
+  return {
+    storedBytes: record.storedBytes,
+    usedBytes: record.usedBytes,
+    usedChunks,
+    runtimeSha256: runtime.sha256,
+    runtimeWireBytes,
+  };
 }
 
 async function startServers(
@@ -242,6 +263,9 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${prefi
   execFileSync('cat', [image.path], { stdio: ['ignore', 'ignore', 'ignore'] });
   execFileSync('sh', ['-c', `find ${join(dataDir, 'images')} -type f -exec cat {} + > /dev/null`]);
   if (nginx.exitCode !== null) throw new Error(`nginx exited with ${nginx.exitCode}; see ${prefix}/logs/error.log`);
+  // Stage 1 fetches the bundle gzip-compressed; the server makes that copy on the first request.
+  const runtimeUrl = `http://${SERVER_ADDRESS}:${DEVICE_PORT}${v1Paths.runtimeGzip(runtimeSha256)}`;
+  execFileSync('ip', ['netns', 'exec', lab.server, 'curl', '-sSf', '-o', '/dev/null', runtimeUrl]);
   return {
     nginxPids: () => [
       nginx.pid!,
@@ -252,13 +276,13 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${prefi
         .map(Number),
     ],
     servePid: serve.child.pid!,
-    runtimeUrl: `http://${SERVER_ADDRESS}:${DEVICE_PORT}/v1/runtime/${runtimeSha256}.tar`,
+    runtimeUrl,
   };
 }
 
 /** Three times what the slower of the link and the cards allows, plus a minute. */
 function timeoutMs(design: Design, boards: number, image: FleetImage, s: LabSpeeds): number {
-  const perBoard = image.sizeBytes / s.cardWriteBps + (design === 'unicast' ? image.sizeBytes / s.cardReadBps : 0);
+  const perBoard = image.sizeBytes / s.cardWriteBps + (design === 'seed' ? 0 : image.sizeBytes / s.cardReadBps);
   return (3 * Math.max(perBoard, (boards * image.sizeBytes) / s.serverLinkBps + perBoard) + 60) * 1000;
 }
 
@@ -303,7 +327,8 @@ async function runCell(
       Number(execFileSync('nproc', { encoding: 'utf8' })),
     failures: [],
   };
-  if (design === 'unicast') {
+  if (design !== 'seed') {
+    let fromPeers = 0;
     const runtimeAt: number[] = [];
     const bytes: number[] = [];
     const agentS: number[] = [];
@@ -318,12 +343,14 @@ async function runCell(
       const runtimeS = Number(BigInt(at[1]!) / 1_000_000n - BigInt(wall0)) / 1000;
       runtimeAt.push(runtimeS);
       bytes.push(result.stats.bytesWritten);
+      fromPeers += result.stats.fromPeers ?? 0;
       agentS.push((e.endMs - t0) / 1000 - runtimeS);
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     cell.runtimeDoneS = Math.max(0, ...runtimeAt);
     cell.agentBytes = mean(bytes);
     cell.agentS = mean(agentS);
+    if (design === 'fleet') cell.fromPeers = fromPeers;
   } else {
     for (const [i, e] of exits.entries())
       if (e.code !== 0) cell.failures.push(`board ${i}: exit ${e.code}, ${e.stderr.trim().slice(-300)}`);
@@ -337,7 +364,9 @@ function cellLine(
   sizeFactor: number,
   speedFactor: number,
   s: LabSpeeds,
+  /** What one board's runtime download puts on the link (gzip). */
   runtimeBytes: number,
+  usedChunks: number,
 ): string {
   const timeFactor = sizeFactor / speedFactor;
   const single = all.find((x) => x.design === c.design && x.boards === 1);
@@ -350,7 +379,7 @@ function cellLine(
     `server CPU ${fmt(c.serverCpuS, 1)} s = ${fmt(c.serverCpuS / c.wallS, 3)} cores (${fmt((c.serverCpuS / c.wallS) * speedFactor, 2)} at full speed)`,
     `boards CPU ${fmt(c.boardsCpuS / c.wallS, 2)} cores, machine busy ${fmt(c.machineBusyCores, 2)} cores`,
   ];
-  if (c.design === 'unicast' && c.agentBytes !== undefined) {
+  if (c.design !== 'seed' && c.agentBytes !== undefined) {
     const floorS = c.agentBytes / s.cardWriteBps + c.agentBytes / s.cardReadBps;
     const runtimeShare = (c.boards * runtimeBytes) / c.serverTxBytes;
     parts.push(
@@ -358,6 +387,10 @@ function cellLine(
     );
     parts.push(`agent ${fmt(c.agentS!, 1)} s = ${fmt(c.agentS! / floorS)}× its disk floor ${fmt(floorS, 1)} s`);
   }
+  if (c.fromPeers !== undefined)
+    parts.push(
+      `${c.fromPeers} of ${c.boards * usedChunks} chunks from peers (${fmt((c.fromPeers / (c.boards * usedChunks)) * 100, 0)} %)`,
+    );
   if (c.failures.length > 0) parts.push(`FAILED ${c.failures.length}: ${c.failures.slice(0, 3).join('; ')}`);
   return parts.filter(Boolean).join(', ');
 }
@@ -367,10 +400,16 @@ function summary(cells: Cell[], s: LabSpeeds, timeFactor: number): string[] {
   const at = (design: Design, n: number) => cells.find((c) => c.design === design && c.boards === n);
   for (const n of [...new Set(cells.map((c) => c.boards))]) {
     const seed = at('seed', n);
-    const unicast = at('unicast', n);
-    if (seed && unicast)
+    for (const ours of [at('unicast', n), at('fleet', n)])
+      if (seed && ours)
+        out.push(
+          `N=${n}: the seed's fleet time / ${ours.design}'s = ${fmt(seed.wallS / ours.wallS)} (the fleet mode's goal at N=50: ≥ 10)`,
+        );
+    const fleet = at('fleet', n);
+    const one = at('fleet', 1);
+    if (fleet && one)
       out.push(
-        `N=${n}: the seed's fleet time / unicast's = ${fmt(seed.wallS / unicast.wallS)} (the fleet mode's goal at N=50: ≥ 10)`,
+        `N=${n}: fleet mode's time / its one-board time = ${fmt(fleet.wallS / one.wallS)} (goal at N=50: ≤ 1.25)`,
       );
   }
   const one = at('unicast', 1);

@@ -74,6 +74,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
   });
   const device = createDeviceApi({
     deployments: core.deployments,
+    peers: config.device.peers,
     images: core.images,
     captures: core.captures,
     health,

@@ -46,6 +46,8 @@ export interface ChunkFetchStats {
   /** Requests that continued a chunk mid-way (HTTP Range) after a dropped connection. */
   resumedRequests: number;
   corruptChunks: number;
+  /** Chunks that came from another board (fleet mode) rather than the server. */
+  fromPeers?: number;
 }
 
 export interface ChunkFetcher {
@@ -95,8 +97,16 @@ export function createChunkFetcher(o: {
    */
   largestBodyBytes: number;
   onBytes?: (n: number) => void;
+  /** Where a chunk is asked for (default: the deployment's chunk route on the server). */
+  pathOf?: (chunk: ManifestChunk) => string;
+  /** How often a chunk that arrives corrupt is fetched (default CHUNK_CORRUPT_ATTEMPTS). */
+  corruptAttempts?: number;
+  /** Receives each stored (zstd) body that passed its SHA-256 and decoded; it is reused afterwards, so keep a copy. */
+  onStoredBody?: (chunk: ManifestChunk, body: Buffer) => void;
 }): ChunkFetcher {
-  const stats: ChunkFetchStats = { resumedRequests: 0, corruptChunks: 0 };
+  const stats: ChunkFetchStats = { resumedRequests: 0, corruptChunks: 0, fromPeers: 0 };
+  const corruptAttempts = o.corruptAttempts ?? CHUNK_CORRUPT_ATTEMPTS;
+  const pathOf = o.pathOf ?? ((chunk: ManifestChunk) => v1Paths.chunk(o.deploymentId, chunk.index));
   // Compressed bodies live only until decoded: their buffers are reused, which spares the
   // garbage collector a few hundred megabytes of short-lived allocations per card.
   const spare: Buffer[] = [];
@@ -114,7 +124,7 @@ export function createChunkFetcher(o: {
     let buf: Buffer = Buffer.alloc(0);
     let received = 0;
     let validator: string | undefined;
-    const from: Origin = { path: v1Paths.chunk(o.deploymentId, chunk.index), encoding: 'identity', responses: 0 };
+    const from: Origin = { path: pathOf(chunk), encoding: 'identity', responses: 0 };
     return withRetry(
       `chunk ${chunk.index}`,
       async () => {
@@ -221,11 +231,14 @@ export function createChunkFetcher(o: {
     stats,
     async fetch(chunk, signal) {
       const failures: ChunkCorrupt[] = [];
-      for (let attempt = 1; attempt <= CHUNK_CORRUPT_ATTEMPTS; attempt++) {
+      for (let attempt = 1; attempt <= corruptAttempts; attempt++) {
         try {
           const { body, from, reusable } = await download(chunk, signal);
           const raw = await decode(chunk, body, from);
-          if (reusable) give(reusable);
+          if (reusable) {
+            o.onStoredBody?.(chunk, body);
+            give(reusable);
+          }
           if (raw.length !== chunk.sizeBytes)
             throw new ChunkCorrupt(`chunk ${chunk.index}: ${raw.length} bytes, expected ${chunk.sizeBytes}`);
           return raw;

@@ -27,6 +27,10 @@ kernel command line (${Object.values(BOOT_PARAMS).join(', ')}); flags win.
   --retry-for SECONDS   how long the server may be unreachable (default 600)
   --no-delta            write the whole image even where the product allows a delta
                         re-image (reading the card first, writing only what differs)
+  --no-peers            fetch every chunk from the server (default: fleet mode, boards
+                        pass chunks on to each other as the server's tracker says)
+  --peer-wait MS        how long this board holds a request for a chunk it does not have
+                        yet before the asking board goes to the server (default 5000)
   --json                print the result as JSON on stdout
   --quiet               log nothing on stderr
   -h, --help            this text
@@ -75,6 +79,8 @@ export async function parseAgentArgs(
         'verify-batch': { type: 'string' },
         'retry-for': { type: 'string' },
         'no-delta': { type: 'boolean' },
+        'no-peers': { type: 'boolean' },
+        'peer-wait': { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -125,6 +131,9 @@ export async function parseAgentArgs(
         values['verify-batch'] === undefined ? undefined : parseBytes('verify-batch', values['verify-batch']),
       retryForMs: retryForSeconds === undefined ? undefined : retryForSeconds * 1000,
       delta: values['no-delta'] ? false : undefined,
+      peers: !values['no-peers'],
+      peerOptions:
+        values['peer-wait'] === undefined ? undefined : { waitMs: positiveInt('peer-wait', values['peer-wait']) },
     },
   };
 }

@@ -28,7 +28,11 @@ export interface HttpClient {
 /** A request that receives nothing for this long is dropped and retried. */
 const IDLE_TIMEOUT_MS = 30_000;
 
-export function createHttpClient(base: URL, options: { maxSockets: number }): HttpClient {
+export function createHttpClient(
+  base: URL,
+  options: { maxSockets: number; /** default 30 s */ idleTimeoutMs?: number },
+): HttpClient {
+  const idleMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   const lib = base.protocol === 'https:' ? https : http;
   const agent = new lib.Agent({ keepAlive: true, maxSockets: options.maxSockets });
   return {
@@ -42,14 +46,12 @@ export function createHttpClient(base: URL, options: { maxSockets: number }): Ht
       return new Promise<HttpResponse>((resolve, reject) => {
         const r = lib.request(
           new URL(req.path, base),
-          { method: req.method, headers, agent, timeout: IDLE_TIMEOUT_MS, signal: req.signal },
+          { method: req.method, headers, agent, timeout: idleMs, signal: req.signal },
           (res) => {
             resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
           },
         );
-        r.on('timeout', () =>
-          r.destroy(new TransientError(`no answer from ${base.origin} for ${IDLE_TIMEOUT_MS / 1000} s`)),
-        );
+        r.on('timeout', () => r.destroy(new TransientError(`no answer from ${base.origin} for ${idleMs / 1000} s`)));
         r.on('error', (err) => reject(classify(err, req.signal)));
         r.end(body);
       });

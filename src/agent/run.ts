@@ -12,6 +12,8 @@ import { SILENT_LOG, type AgentLog } from './log.js';
 import { startProgressReporter, type ProgressReporter } from './progress.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { rebootNow } from './reboot.js';
+import { createPeerFetcher, PEER_DEFAULTS, type PeerOptions } from './peer-fetch.js';
+import { PeerCache } from './peer-server.js';
 import { createServerClient, type ServerClient } from './server-client.js';
 import { inspectTarget, refuseTooSmall, type TargetInfo } from './target.js';
 import { readBackPlan } from './verify-sample.js';
@@ -43,6 +45,10 @@ export interface AgentOptions {
   retryForMs?: number | undefined;
   /** `false` writes the whole image even where the product allows a delta re-image. */
   delta?: boolean | undefined;
+  /** Fleet mode: fetch chunks from the board the server's tracker names, and serve them to others (default on). */
+  peers?: boolean | undefined;
+  /** Fleet mode's listen address, RAM cache and patience (see PEER_DEFAULTS). */
+  peerOptions?: Partial<PeerOptions> | undefined;
   roots?: SystemRoots | undefined;
   log?: AgentLog | undefined;
   /** Opens the card; the default is the real one. Tests wrap it to play a faulty card. */
@@ -108,6 +114,7 @@ export async function runAgent(
   let enrolled: EnrollReply | undefined;
   let reporter: ProgressReporter | undefined;
   let card: Card | undefined;
+  let swarm: { close(): Promise<void> } | undefined;
 
   try {
     const serial = o.serial ?? (await readSerial(roots));
@@ -198,14 +205,37 @@ export async function runAgent(
     reporter.setTotal(plan.manifest.chunks.filter((c) => c.used).reduce((n, c) => n + c.sizeBytes, 0));
     reporter.phase('downloading');
 
-    const fetcher = createChunkFetcher({
+    const zstd = runtimeZstd();
+    const largestBodyBytes = largestChunkBody(plan.manifest.chunks);
+    const peerOptions = { ...PEER_DEFAULTS, ...o.peerOptions };
+    // Peers pass on stored (zstd) bodies, so a runtime without zstd cannot take part.
+    const cache = o.peers !== false && zstd ? new PeerCache(peerOptions.cacheBytes) : undefined;
+    const serverFetcher = createChunkFetcher({
       http,
       deploymentId: enrolled.deploymentId,
       authHeaders: client.authHeaders,
       retry,
-      zstd: runtimeZstd(),
-      largestBodyBytes: largestChunkBody(plan.manifest.chunks),
+      zstd,
+      largestBodyBytes,
+      onStoredBody: cache && ((c, body) => cache.put(c.storedSha256, body)),
     });
+    const peers = cache
+      ? await createPeerFetcher({
+          server: serverFetcher,
+          serverUrl: new URL(o.server),
+          client,
+          deploymentId: enrolled.deploymentId,
+          largestBodyBytes,
+          parallel: o.parallel,
+          zstd,
+          peers: peerOptions,
+          log,
+          signal,
+          cache,
+        })
+      : undefined;
+    swarm = peers;
+    const fetcher = peers?.fetcher ?? serverFetcher;
     const written = await writeImage({
       manifest: plan.manifest,
       card,
@@ -256,6 +286,7 @@ export async function runAgent(
     if (enrolled && failure.code !== 'AGENT_SUPERSEDED') await reportFailure(client, failure, log);
   } finally {
     reporter?.stop();
+    await swarm?.close().catch((err: Error) => log.warn(`stopping the peer server failed: ${err.message}`));
     await card?.close().catch((err: Error) => log.warn(`closing the card failed: ${err.message}`));
     http.close();
     result.stats.durationMs = Math.round(performance.now() - started);

@@ -11,6 +11,7 @@ import {
 } from '../protocol/agent-api.js';
 import { EnrollAnswer, type CaptureOrder } from '../protocol/capture.js';
 import { Manifest } from '../protocol/manifest.js';
+import { PeerJoinReply, peerPaths, type PeerJoinRequest } from '../protocol/peers.js';
 import { AgentError, TransientError } from './errors.js';
 import { readBody, withRetry, type HttpClient, type HttpResponse, type RetryOptions } from './http.js';
 
@@ -25,6 +26,8 @@ export interface ServerClient {
   progress(report: ProgressReport): Promise<ProgressReply>;
   /** `retry` overrides the client's patience (a failure report after the run was aborted). */
   result(report: ResultReport, retry?: RetryOptions): Promise<ResultReply>;
+  /** Fleet mode: join (or re-join) the image's swarm; `retry` as for `result`. */
+  joinSwarm(req: PeerJoinRequest, retry?: RetryOptions): Promise<PeerJoinReply>;
   /** Authorization header of this deployment, for the chunk fetcher. */
   authHeaders: () => Record<string, string>;
   deploymentId(): number;
@@ -90,6 +93,8 @@ export function createServerClient(http: HttpClient, retry: RetryOptions): Serve
       call('progress report', 'POST', v1Paths.progress(need().deploymentId), ProgressReply, report, auth()),
     result: (report, patience) =>
       call('result report', 'POST', v1Paths.result(need().deploymentId), ResultReply, report, auth(), patience),
+    joinSwarm: (req, patience) =>
+      call('swarm join', 'POST', peerPaths.join(need().deploymentId), PeerJoinReply, req, auth(), patience),
     authHeaders: auth,
     deploymentId: () => need().deploymentId,
   };

@@ -41,6 +41,11 @@ export const ConfigSchema = Type.Object(
           description:
             'an open deployment whose board reports nothing for this long fails ("no report since …"); its name stays with the board',
         }),
+        peers: Type.Boolean({
+          default: true,
+          description:
+            'fleet mode: boards imaging the same image pass its chunks on to each other over HTTP (the server tracks who feeds whom and serves the first board), so the server link stops limiting how many boards image at once; every chunk is still checked against the manifest. false: every board fetches every chunk from the server',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

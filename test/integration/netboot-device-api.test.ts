@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBootTokens } from '../../src/netboot/boot-tree/boot-tokens.js';
 import { v1Paths } from '../../src/protocol/agent-api.js';
@@ -20,6 +21,14 @@ describe('the runtime bundle on the device API', () => {
     expect(res.headers.get('content-length')).toBe(String(fixture.runtime.length));
     const body = Buffer.from(await res.arrayBuffer());
     expect(createHash('sha256').update(body).digest('hex')).toBe(fixture.manifest.runtime.sha256);
+
+    // Compressed, as stage 1 fetches it: gunzip gives back the same bytes, and fewer cross the link.
+    const gz = await fetch(`${server.device}${v1Paths.runtimeGzip(fixture.manifest.runtime.sha256)}`);
+    expect(gz.status).toBe(200);
+    expect(gz.headers.get('content-type')).toBe('application/gzip');
+    const packed = Buffer.from(await gz.arrayBuffer());
+    expect(gunzipSync(packed).equals(body)).toBe(true);
+    expect(Number(gz.headers.get('content-length'))).toBe(packed.length);
 
     const stale = await fetch(`${server.device}${v1Paths.runtime('0'.repeat(64))}`);
     expect(stale.status).toBe(404);

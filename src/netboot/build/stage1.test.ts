@@ -16,7 +16,8 @@ describe('stage 1', () => {
   it('reads its settings from the kernel command line and checks the bundle it downloads', () => {
     expect(INIT_SCRIPT).toContain('SERVER=$(param rpi_deploy.server)');
     expect(INIT_SCRIPT).toContain('RUNTIME=$(param rpi_deploy.runtime)');
-    expect(INIT_SCRIPT).toContain('url="$SERVER/v1/runtime/$RUNTIME.tar"');
+    expect(INIT_SCRIPT).toContain('url="$SERVER/v1/runtime/$RUNTIME.tar.gz"');
+    expect(INIT_SCRIPT).toContain('gunzip -f /tmp/runtime.tar.gz');
     expect(INIT_SCRIPT).toContain('[ "$got" = "$RUNTIME" ] || fail');
   });
 

@@ -6,7 +6,7 @@ import { encodeCpio, type CpioEntry } from './cpio.js';
  * Stage 1: the initramfs a board boots from the network. Only busybox and a shell script, so it
  * stays around 1 MB and loads well inside the bootloader's 30 s per-file TFTP limit
  * (docs/pi5-netboot.md §2.3). The script brings eth0 up by DHCP, downloads the runtime bundle (Node +
- * the agent) over HTTP, checks its SHA-256 and runs the agent, which reads the rest of its
+ * the agent) gzip-compressed over HTTP, unpacks it, checks the tar's SHA-256 and runs the agent, which reads the rest of its
  * settings from the same kernel command line.
  */
 
@@ -62,11 +62,11 @@ until udhcpc -i eth0 -f -q -n -t 10 -T 2 -s /etc/udhcpc.script; do
 done
 say "eth0 is $(cat /tmp/address)"
 
-url="$SERVER${v1Paths.runtime('$RUNTIME')}"
+url="$SERVER${v1Paths.runtimeGzip('$RUNTIME')}"
 tries=0
-until wget -q -O /tmp/runtime.tar "$url"; do
+until wget -q -O /tmp/runtime.tar.gz "$url" && gunzip -f /tmp/runtime.tar.gz; do
   tries=$((tries + 1)); [ $tries -ge 10 ] && fail "cannot download $url"
-  say "download of $url failed; retrying"; sleep 3
+  say "download of $url failed; retrying"; rm -f /tmp/runtime.tar.gz; sleep 3
 done
 got=$(sha256sum /tmp/runtime.tar); got=\${got%% *}
 [ "$got" = "$RUNTIME" ] || fail "the runtime bundle's SHA-256 is $got, expected $RUNTIME"

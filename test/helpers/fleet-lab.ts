@@ -1,15 +1,17 @@
 /**
- * The fleet lab's machinery: a server namespace and N board namespaces on one bridge (the
- * venue's switch), the server's link and each board's port shaped with tc tbf, and each board's
- * card a loop device over a sparse file, throttled with the cgroup v1 block controller
- * (blkio.throttle.{write,read}_bps_device) that every process of the board runs in. Addresses
- * are in 198.18.0.0/15 only. `destroy()` removes every namespace, loop device, cgroup and
- * process, and is safe to call twice (a signal handler and a `finally` may both call it).
+ * The fleet lab's machinery (the bench's `fleet` and the fleet-mode fault tests): a server
+ * namespace and N board namespaces on one bridge (the venue's switch), the server's link and each
+ * board's port (both ways) shaped with tc tbf. Each board's card is a loop device over a sparse
+ * file, throttled with the cgroup v1 block controller (blkio.throttle.{write,read}_bps_device)
+ * that every process of the board runs in; or, with `cards: 'files'` (for a CI runner without
+ * cgroup v1), a plain sparse file. Addresses are in 198.18.0.0/15 only. `destroy()` removes every
+ * namespace, loop device, cgroup and process, and is safe to call twice (a signal handler and a
+ * `finally` may both call it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NetLab } from '../../test/helpers/netns.js';
+import { NetLab } from './netns.js';
 
 const BLKIO = '/sys/fs/cgroup/blkio';
 const CPUACCT = '/sys/fs/cgroup/cpuacct';
@@ -27,7 +29,7 @@ export interface Board {
   index: number;
   ns: string;
   address: string;
-  /** The board's card: /dev/loopN. */
+  /** The board's card: /dev/loopN, or a sparse file with `cards: 'files'`. */
   card: string;
 }
 
@@ -64,19 +66,28 @@ export class FleetLab {
   private constructor(
     private readonly dir: string,
     private readonly speeds: LabSpeeds,
+    private readonly throttled: boolean,
   ) {
     this.net = NetLab.create();
     const tag = `rpi-deploy-fleet-${process.pid}`;
-    this.cgroups = [join(BLKIO, tag), join(CPUACCT, tag)];
+    this.cgroups = throttled ? [join(BLKIO, tag), join(CPUACCT, tag)] : [];
     this.switchNs = this.net.namespace('sw');
     this.server = this.net.namespace('srv');
   }
 
   /** Builds the lab; on any failure, what was built so far is removed before the error is thrown. */
-  static async create(o: { boards: number; cardBytes: number; speeds: LabSpeeds; dir: string }): Promise<FleetLab> {
-    if (!existsSync(join(BLKIO, 'blkio.throttle.write_bps_device')))
+  static async create(o: {
+    boards: number;
+    cardBytes: number;
+    speeds: LabSpeeds;
+    dir: string;
+    /** `throttled` (default): loop devices at the card's speeds; `files`: plain files, unthrottled. */
+    cards?: 'throttled' | 'files';
+  }): Promise<FleetLab> {
+    const throttled = o.cards !== 'files';
+    if (throttled && !existsSync(join(BLKIO, 'blkio.throttle.write_bps_device')))
       throw new Error(`the fleet lab needs the cgroup v1 block controller at ${BLKIO}`);
-    const lab = new FleetLab(o.dir, o.speeds);
+    const lab = new FleetLab(o.dir, o.speeds, throttled);
     try {
       lab.build(o.boards, o.cardBytes);
     } catch (err) {
@@ -112,10 +123,16 @@ export class FleetLab {
         `p${i}`,
         ...tbf(this.speeds.boardNicBps),
       ]);
+      // And what it sends: in fleet mode a board uploads the chunks it passes on.
+      run(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'eth0', ...tbf(this.speeds.boardNicBps)]);
       const file = join(this.dir, 'cards', `card-${i}.img`);
       writeFileSync(file, '');
       truncateSync(file, cardBytes);
       this.cardFiles.push(file);
+      if (!this.throttled) {
+        this.boards.push({ index: i, ns, address, card: file });
+        continue;
+      }
       const card = run(['losetup', '--find', '--show', file]).trim();
       this.boards.push({ index: i, ns, address, card });
       const majMin = run(['lsblk', '-dno', 'MAJ:MIN', card]).trim();
@@ -152,6 +169,28 @@ export class FleetLab {
     return Number(/dropped (\d+)/.exec(stats)?.[1] ?? 0);
   }
 
+  /**
+   * Drops `percent` % of the packets the board receives and of those it sends, at random: an
+   * nftables rule (numgen random) in its namespace. This kernel has no netem; nf_tables is real
+   * packet loss all the same, below TCP.
+   */
+  dropPackets(board: Board, percent: number): void {
+    const rules = ['input', 'output']
+      .map(
+        (hook) =>
+          `add chain inet loss ${hook} { type filter hook ${hook} priority 0; }\nadd rule inet loss ${hook} numgen random mod 100 < ${percent} counter drop`,
+      )
+      .join('\n');
+    const r = this.net.exec(board.ns, ['nft', '-f', '-'], { input: `add table inet loss\n${rules}\n` });
+    if (r.code !== 0) throw new Error(`nft in ${board.ns} failed (${r.code}): ${r.stderr}`);
+  }
+
+  /** Packets the board's loss rule dropped so far, both ways. */
+  droppedPackets(board: Board): number {
+    const r = this.net.exec(board.ns, ['nft', 'list', 'table', 'inet', 'loss']);
+    return [...r.stdout.matchAll(/packets (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  }
+
   /** CPU seconds used so far by every process that ran as a board (the cpuacct cgroup). */
   boardsCpuSeconds(): number {
     return Number(readFileSync(join(this.cgroups[1]!, 'cpuacct.usage'), 'utf8')) / 1e9;
@@ -162,9 +201,11 @@ export class FleetLab {
    * its card. Resolves when it exits; killed after `timeoutMs`.
    */
   runBoard(board: Board, script: string, timeoutMs: number): Promise<BoardExit> {
-    const [blkio, cpuacct] = this.cgroups;
     // The shell joins the cgroups before it execs, so everything the board starts is inside them.
-    const join = `echo $$ > ${blkio}/cgroup.procs && echo $$ > ${cpuacct}/cgroup.procs && exec ip netns exec ${board.ns} bash -o pipefail -c "$0"`;
+    const join = [
+      ...this.cgroups.map((cg) => `echo $$ > ${cg}/cgroup.procs && `),
+      `exec ip netns exec ${board.ns} bash -o pipefail -c "$0"`,
+    ].join('');
     const child = spawn('sh', ['-c', join, script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.adopt(child);
     let stdout = '';
@@ -225,7 +266,7 @@ export class FleetLab {
       }
     }
     await this.net.destroy();
-    for (const b of this.boards) spawnSync('losetup', ['-d', b.card]);
+    if (this.throttled) for (const b of this.boards) spawnSync('losetup', ['-d', b.card]);
     for (const cg of this.cgroups) {
       // A killed process leaves its cgroup a moment after the signal.
       for (let i = 0; i < 50 && existsSync(cg); i++) {
