@@ -21,7 +21,10 @@ export type ImageErrorCode =
   | 'IMAGE_RANGE_INVALID'
   | 'IMAGE_PATH_INVALID'
   | 'IMAGE_NO_BOOT_PARTITION'
-  | 'IMAGE_BOOT_FILE_UNKNOWN';
+  | 'IMAGE_BOOT_FILE_UNKNOWN'
+  | 'IMAGE_NO_ROOT_FILESYSTEM'
+  | 'IMAGE_FILESYSTEM_DAMAGED'
+  | 'IMAGE_SANITISE_FAILED';
 
 /** An image problem: the message says what to do, `details` names the image, chunk or path. */
 export class ImageError extends AppError<ImageErrorCode> {}
@@ -48,6 +51,9 @@ export const IMAGE_ERROR_KINDS: Readonly<Record<ImageErrorCode, ErrorKind>> = {
   IMAGE_PATH_INVALID: 'invalid',
   IMAGE_NO_BOOT_PARTITION: 'unknown',
   IMAGE_BOOT_FILE_UNKNOWN: 'unknown',
+  IMAGE_NO_ROOT_FILESYSTEM: 'invalid',
+  IMAGE_FILESYSTEM_DAMAGED: 'invalid',
+  IMAGE_SANITISE_FAILED: 'failed',
 };
 
 /** A chunk this import counted on vanished: an image sharing it was deleted meanwhile. */
