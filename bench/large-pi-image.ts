@@ -41,16 +41,45 @@ export function largePiImage(): BenchImage {
     bootBytes: 256 * MiB,
     rootBytes: 2048 * MiB,
     fillRoot(tree) {
-      // Hard links cost no copy; mkfs.ext4 -d reads the files through them.
-      for (const src of ROOT_SOURCES) {
-        try {
-          sh('cp', ['-al', src, join(tree, src.replaceAll('/', '_'))]);
-        } catch {
-          sh('cp', ['-a', src, join(tree, src.replaceAll('/', '_'))]);
-        }
-      }
+      for (const src of ROOT_SOURCES) linkTree(src, join(tree, src.replaceAll('/', '_')));
     },
   });
+}
+
+/** Small-file trees copied several times under different prefixes: about 63,000 files and 0.84 GB a copy. */
+const SMALL_FILE_SOURCES = ['/usr/share', '/usr/include'];
+const SMALL_FILE_COPIES = 4;
+/** Added once: 72,000 files and 4.2 GB, with the larger libraries and binaries a root holds too. */
+const LARGE_FILE_SOURCE = '/usr/lib';
+
+/**
+ * The real-size image (issue 14 "Real size"): ≥ 8 GB with ≥ 300,000 files, like the seed's 25 GB
+ * root of 471,963 files scaled to this machine's disk. Its root is ~80 % full.
+ */
+export function realSizePiImage(): BenchImage & { files: number } {
+  const image = piImage({
+    name: 'pi-real-size.img',
+    bootBytes: 256 * MiB,
+    rootBytes: 9728 * MiB,
+    fillRoot(tree) {
+      for (let copy = 0; copy < SMALL_FILE_COPIES; copy++)
+        for (const src of SMALL_FILE_SOURCES) linkTree(src, join(tree, `copy${copy}${src.replaceAll('/', '_')}`));
+      linkTree(LARGE_FILE_SOURCE, join(tree, LARGE_FILE_SOURCE.replaceAll('/', '_')));
+    },
+  });
+  const stats = sh('dumpe2fs', ['-h', `${image.path}?offset=${BOOT_START + 256 * MiB}`]).toString();
+  const count = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(stats)?.[1]);
+  return { ...image, files: count('Inode count') - count('Free inodes') };
+}
+
+/** Hard links cost no copy; mkfs.ext4 -d reads the files through them. */
+function linkTree(src: string, dest: string): void {
+  try {
+    sh('cp', ['-al', src, dest]);
+  } catch {
+    rmSync(dest, { recursive: true, force: true });
+    sh('cp', ['-a', src, dest]);
+  }
 }
 
 /** Builds (once) and describes a Pi-shaped image: boot partition at 4 MiB, root right after it. */
@@ -65,7 +94,8 @@ export function piImage(layout: PiImageLayout): BenchImage {
 }
 
 function build(path: string, sizeBytes: number, layout: PiImageLayout): void {
-  const work = join(BENCH_DIR, 'build');
+  // One work directory per image: two benches may build different images at once.
+  const work = join(BENCH_DIR, `build-${layout.name}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(join(work, 'boot'), { recursive: true });
   rmSync(path, { force: true });
