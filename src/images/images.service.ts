@@ -8,7 +8,8 @@ import { openChunkStore, type ChunkStore, type Staging } from './chunk-store.js'
 import type { ImportSource } from './decode.js';
 import { ImageError, storeChanged } from './errors.js';
 import { createImageReader, type ByteStream, type ChunkBytes } from './image-reader.js';
-import { stageImage, type ImportOptions, type StagedImage } from './import.js';
+import { decodeToFile, stageImage, type ImportOptions, type StagedImage } from './import.js';
+import { sanitiseImage, type SanitiseOptions } from './sanitise.js';
 import {
   deleteImage,
   findActiveImage,
@@ -33,6 +34,8 @@ export interface ImageService {
    * Imports an image (raw, xz, gzip, zstd or a zip holding one `.img`, told by its first bytes)
    * into the chunk store and registers it in one transaction; the same raw bytes twice, or a
    * version the product already has, is refused. A failed or cancelled import leaves nothing.
+   * With `options.sanitise` the decoded image is first written whole to staging (the store needs
+   * room for it) and sanitised there (sanitiseImage).
    */
   import(source: ImportSource, input: ImageImportInput, options?: ImportOptions): Promise<Image>;
   list(filter?: { product?: string | undefined }): Promise<Image[]>;
@@ -117,6 +120,20 @@ export async function createImageService(deps: {
     return chunks.sweep({ chunks: keep, manifests: new Set(manifests) });
   }
 
+  /** Decodes the source to a raw file in staging, sanitises that, then stages it as the source. */
+  async function sanitisedStage(
+    source: ImportSource,
+    staging: Staging,
+    options: ImportOptions,
+    sanitise: SanitiseOptions,
+  ): Promise<StagedImage> {
+    const raw = join(staging.dir, 'sanitise.img');
+    const origin = await decodeToFile(source, raw, chunks, staging, options);
+    options.onProgress?.({ phase: 'sanitising', doneBytes: 0, totalBytes: null });
+    options.onSanitised?.(await sanitiseImage(raw, sanitise));
+    return stageImage({ path: raw }, chunks, staging, options, origin);
+  }
+
   /** One transaction: duplicate checks, staged files moved into the store, the record written. */
   function register(staged: StagedImage, staging: Staging, product: string, input: ImageImportInput): Promise<Image> {
     const { layout } = staged;
@@ -167,7 +184,9 @@ export async function createImageService(deps: {
       await checkVersionFree(store.db, product, meta.version);
       const staging = await chunks.createStaging();
       try {
-        const staged = await stageImage(source, chunks, staging, options);
+        const staged = options.sanitise
+          ? await sanitisedStage(source, staging, options, options.sanitise)
+          : await stageImage(source, chunks, staging, options);
         options.onProgress?.({ phase: 'storing', doneBytes: 0, totalBytes: null });
         return await register(staged, staging, product, meta);
       } finally {

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { Image } from './images.js';
 
 /**
  * The identity a card copied from a running golden board carries, one named step each (issue 14
@@ -41,3 +42,10 @@ export const SanitiseReport = Type.Object({
   steps: Type.Array(SanitiseStepResult),
 });
 export type SanitiseReport = Static<typeof SanitiseReport>;
+
+/** The answer to an upload: the image record, and with `sanitise` asked for, what sanitising did. */
+export const ImportedImage = Type.Object({
+  ...Image.properties,
+  sanitise: Type.Optional(SanitiseReport),
+});
+export type ImportedImage = Static<typeof ImportedImage>;
