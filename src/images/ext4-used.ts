@@ -52,18 +52,6 @@ export async function readExt4(dev: BlockReader): Promise<Ext4Info | null> {
   return { label, usedRanges: await usedBlocks(dev, v) };
 }
 
-/** The size an ext2/3/4 filesystem's superblock gives it, or null when `dev` holds no such filesystem. */
-export async function ext4SizeBytes(dev: BlockReader): Promise<number | null> {
-  if (dev.sizeBytes < SUPERBLOCK_OFFSET + 1024) return null;
-  const sb = await dev.read(SUPERBLOCK_OFFSET, 1024);
-  const v = new DataView(sb.buffer, sb.byteOffset, sb.byteLength);
-  if (v.getUint16(0x38, true) !== EXT4_MAGIC) return null;
-  const logBlock = v.getUint32(0x18, true);
-  if (logBlock > 6) return null;
-  const is64 = (v.getUint32(0x60, true) & INCOMPAT_64BIT) !== 0;
-  return (v.getUint32(0x4, true) + (is64 ? v.getUint32(0x150, true) * 2 ** 32 : 0)) * (1024 << logBlock);
-}
-
 async function usedBlocks(dev: BlockReader, v: DataView): Promise<ByteRange[] | null> {
   const incompat = v.getUint32(0x60, true);
   const roCompat = v.getUint32(0x64, true);

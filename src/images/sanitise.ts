@@ -10,7 +10,7 @@ import {
 } from '../protocol/sanitise.js';
 import { isAddressable, openDebugfs, type Debugfs, type DirEntry } from './debugfs.js';
 import { ImageError } from './errors.js';
-import { ext4SizeBytes } from './ext4-used.js';
+import { readExt4Geometry } from './ext4-files.js';
 import { readPartitionTable } from './partitions.js';
 
 /** Which steps to skip. */
@@ -329,9 +329,9 @@ async function findRoot(path: string): Promise<{ number: number; startBytes: num
     const table = await readPartitionTable(dev);
     for (const entry of table.entries) {
       if (entry.isContainer || entry.startBytes + entry.sizeBytes > dev.sizeBytes) continue;
-      const fsBytes = await ext4SizeBytes(sliceDevice(dev, entry.startBytes, entry.sizeBytes));
+      const geometry = await readExt4Geometry(sliceDevice(dev, entry.startBytes, entry.sizeBytes));
       // debugfs would trust the superblock's size and could write into the next partition.
-      if (fsBytes === null || fsBytes > entry.sizeBytes) continue;
+      if (!geometry || geometry.blocksCount * geometry.blockBytes > entry.sizeBytes) continue;
       const fs = openDebugfs(path, entry.startBytes, `root filesystem (partition ${entry.number})`);
       const etc = await fs.lookup('/etc').catch(async (e: unknown) => {
         // debugfs complains about a damaged filesystem as it opens it; e2fsck says what is wrong.
