@@ -5,6 +5,7 @@ import { createEmit, type EventBus } from '../lib/event-bus.js';
 import type { HttpServer } from '../lib/http-server.js';
 import type { ImageService } from '../images/index.js';
 import type { FleetEvent, FleetEvents } from '../protocol/events.js';
+import { ImageDiff } from '../protocol/image-diff.js';
 import { Image, ImageImportInput } from '../protocol/images.js';
 import { ImportedImage, SanitiseStep, type SanitiseReport } from '../protocol/sanitise.js';
 import { actorName } from './auth/principal.js';
@@ -143,6 +144,20 @@ export function registerImageRoutes(
     '/images/:id',
     { config: { access: 'viewer' }, schema: { tags, params: IdParam, response: { 200: Image } } },
     (req) => images.get(req.params.id),
+  );
+  app.get(
+    '/images/:id/diff',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags,
+        description: 'How this image differs from the image `from`: chunks, bytes and the files whose blocks changed.',
+        params: IdParam,
+        querystring: Type.Object({ from: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        response: { 200: ImageDiff },
+      },
+    },
+    (req) => images.diff(req.query.from, req.params.id),
   );
   app.post(
     '/images/:id/activate',

@@ -91,6 +91,20 @@ describe('image upload', () => {
     });
   });
 
+  it('compares two images for a viewer: chunks, bytes and the files whose blocks changed', async () => {
+    const list = await viewer.get<{ id: number; version: string }[]>('/api/v1/images?product=KXP2');
+    const older = list.body.find((i) => i.version === '2026.11.1')!;
+    const newer = list.body.find((i) => i.version === '2026.12.1')!;
+    const r = await viewer.get<Record<string, unknown>>(`/api/v1/images/${newer.id}/diff?from=${older.id}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ from: { id: older.id }, to: { id: newer.id }, differingChunks: expect.any(Number) });
+    // The two fixtures differ by seed: every generated file's bytes differ.
+    const [root] = r.body['partitions'] as { number: number; files: string[] }[];
+    expect(root!.files).toEqual(expect.arrayContaining(['/usr/bin/agent-standin', '/usr/lib/libstandin.so']));
+    expect((await viewer.get(`/api/v1/images/${newer.id}/diff?from=99999`)).status).toBe(404);
+    expect((await viewer.get(`/api/v1/images/${newer.id}/diff`)).status).toBe(400);
+  });
+
   it('refuses duplicates, bad versions, truncated files, wrong content types and viewers, keeping nothing', async () => {
     const truncated = truncatedCopy(xz, Math.floor(statSync(xz).size / 2));
     const cases: [string, Promise<{ status: number; body: Record<string, unknown> }>, number, string][] = [

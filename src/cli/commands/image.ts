@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { SANITISE_STEPS, type ImportProgress, type SanitiseReport, type SanitiseStep } from '../../images/index.js';
+import type { ImageDiff } from '../../protocol/image-diff.js';
 import type { Image } from '../../protocol/images.js';
 import { formatOf, oneOf, parseInteger, withChange, withCore } from '../context.js';
 import { formatBytes } from '../../lib/format-bytes.js';
@@ -33,6 +34,22 @@ function importProgressPrinter(): (p: ImportProgress) => void {
 }
 
 const parseStep = oneOf(SANITISE_STEPS);
+
+/** The diff as an operator reads it: the figures, then the changed files of each ext4 partition. */
+export function formatImageDiff(d: ImageDiff): string {
+  const name = (s: ImageDiff['from']) => `${s.product} ${s.version} (image ${s.id})`;
+  const lines = [
+    `${name(d.to)} against ${name(d.from)}:`,
+    `  ${d.differingChunks} of ${d.chunks} chunks differ (${formatBytes(d.differingBytes)}); ` +
+      `${d.differingUsedChunks} of them used (${formatBytes(d.differingUsedBytes)} a board writes)`,
+  ];
+  for (const p of d.partitions) {
+    lines.push(`  partition ${p.number} (${p.filesystem}): ${p.files.length} changed files and directories`);
+    for (const f of p.files) lines.push(`    ${f}`);
+    if (p.filesTruncated) lines.push('    … and more (the list stops there)');
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 /** One line per step: what it removed, emptied, added or skipped (sanitiseImage's report). */
 export function formatSanitiseReport(report: SanitiseReport): string {
@@ -150,6 +167,21 @@ export function registerImage(program: Command): void {
     .description('what a board receives to write the image: chunks, partitions, used ranges, boot files (JSON)')
     .action((id: string, _opts: unknown, cmd: Command) =>
       withCore(cmd, async ({ images }) => printJson(await images.manifest(parseInteger(id)))),
+    );
+
+  image
+    .command('diff <from> <to>')
+    .description(
+      'how image TO differs from FROM (each an id or PRODUCT@VERSION): chunks, bytes and the files whose blocks changed',
+    )
+    .option('--json', 'print JSON')
+    .action((from: string, to: string, opts: { json?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ images }) => {
+        const [a, b] = await Promise.all([images.resolve(from), images.resolve(to)]);
+        const diff = await images.diff(a.id, b.id);
+        if (opts.json) printJson(diff);
+        else process.stdout.write(formatImageDiff(diff));
+      }),
     );
 
   image
