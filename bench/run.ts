@@ -6,7 +6,7 @@
 import { benchAssign } from './assign.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
 import { benchFleet } from './fleet.js';
-import { benchImport } from './import.js';
+import { benchImport, benchImportLarge } from './import.js';
 import { benchIsolation } from './isolation.js';
 import { benchLive } from './live.js';
 import { benchServe } from './serve.js';
@@ -19,6 +19,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<string[]>> = {
   'dhcp-burst': benchDhcpBurst,
   fleet: benchFleet,
   import: benchImport,
+  'import-large': benchImportLarge,
   isolation: benchIsolation,
   live: benchLive,
   serve: benchServe,
