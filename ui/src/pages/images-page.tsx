@@ -38,6 +38,19 @@ export function ImagesPage(_: PageProps) {
   const [deleting, setDeleting] = useState<{ image: Image; force: boolean; message?: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [comparing, setComparing] = useState<Image | null>(null);
+  const [compareFrom, setCompareFrom] = useState<number | null>(null);
+  const others = (images.data ?? []).filter(
+    (o) => comparing && o.product === comparing.product && o.id !== comparing.id,
+  );
+  const diff = useResource(
+    (signal) =>
+      comparing && compareFrom !== null ? api.images.diff(comparing.id, compareFrom, signal) : Promise.resolve(null),
+    [api, comparing, compareFrom],
+  );
+  const compare = (image: Image) => {
+    setComparing(image);
+    setCompareFrom(images.data?.find((o) => o.product === image.product && o.id !== image.id)?.id ?? null);
+  };
   const submit = useSubmit({
     schema: UploadMeta,
     hints: UPLOAD_HINTS,
@@ -169,7 +182,7 @@ export function ImagesPage(_: PageProps) {
                         type="button"
                         className="btn btn-small"
                         aria-label={`Compare ${i.product} ${i.version} with another version`}
-                        onClick={() => setComparing(i)}
+                        onClick={() => compare(i)}
                       >
                         Compare
                       </button>
@@ -207,12 +220,7 @@ export function ImagesPage(_: PageProps) {
         title={comparing ? `${comparing.product} ${comparing.version}: what changed` : ''}
         onClose={() => setComparing(null)}
       >
-        {comparing && images.data && (
-          <ImageDiffPanel
-            image={comparing}
-            others={images.data.filter((o) => o.product === comparing.product && o.id !== comparing.id)}
-          />
-        )}
+        {comparing && <ImageDiffPanel others={others} fromId={compareFrom} onSelect={setCompareFrom} diff={diff} />}
       </Modal>
       <Modal open={uploading} title="Upload image" onClose={() => (progress ? undefined : closeUpload())}>
         {products.data && (
