@@ -9,7 +9,7 @@ import { benchCapture } from './capture.js';
 import { benchCli } from './cli.js';
 import { benchDhcpBurst } from './dhcp-burst.js';
 import { benchFleet } from './fleet.js';
-import { benchImport } from './import.js';
+import { benchImport, benchImportLarge } from './import.js';
 import { benchIsolation } from './isolation.js';
 import { benchLive } from './live.js';
 import { benchServe } from './serve.js';
@@ -25,6 +25,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<string[]>> = {
   'dhcp-burst': benchDhcpBurst,
   fleet: benchFleet,
   import: benchImport,
+  'import-large': benchImportLarge,
   isolation: benchIsolation,
   live: benchLive,
   serve: benchServe,

@@ -12,7 +12,7 @@ import {
   cachedManifests,
   createCaptureService,
   createImageService,
-  sanitiseImagePending,
+  sanitiseImage,
   type CaptureService,
   type ImageService,
 } from './images/index.js';
@@ -73,7 +73,7 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
     images,
     products: fleet.products,
     parseSerial: (serial) => parseSerial(serial).serial,
-    sanitise: sanitiseImagePending,
+    sanitise: sanitiseImage,
     events,
     dataDir: config.dataDir,
     log,

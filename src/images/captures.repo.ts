@@ -1,5 +1,6 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import type { Capture, CaptureStatus, SanitiseStep } from '../protocol/capture.js';
+import type { Capture, CaptureStatus } from '../protocol/capture.js';
+import type { SanitiseStep } from '../protocol/sanitise.js';
 import type { CapturesTable, Db } from '../store/index.js';
 
 /** Statuses in which a capture still holds its board (one at a time per board). */

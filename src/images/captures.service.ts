@@ -11,8 +11,8 @@ import {
   type Capture,
   type CaptureResult,
   type CaptureStatus,
-  type SanitiseStep,
 } from '../protocol/capture.js';
+import type { SanitiseStep } from '../protocol/sanitise.js';
 import type { FleetEvent, FleetEvents } from '../protocol/events.js';
 import { DEFAULT_CHUNK_SIZE_BYTES } from '../protocol/manifest.js';
 import type { Store } from '../store/index.js';

@@ -26,7 +26,10 @@ export type ImageErrorCode =
   | 'IMAGE_CAPTURE_OPEN'
   | 'IMAGE_CAPTURE_STATE'
   | 'IMAGE_CAPTURE_CHUNK_INVALID'
-  | 'IMAGE_CAPTURE_INCOMPLETE';
+  | 'IMAGE_CAPTURE_INCOMPLETE'
+  | 'IMAGE_NO_ROOT_FILESYSTEM'
+  | 'IMAGE_FILESYSTEM_DAMAGED'
+  | 'IMAGE_SANITISE_FAILED';
 
 /** An image problem: the message says what to do, `details` names the image, chunk or path. */
 export class ImageError extends AppError<ImageErrorCode> {}
@@ -58,6 +61,9 @@ export const IMAGE_ERROR_KINDS: Readonly<Record<ImageErrorCode, ErrorKind>> = {
   IMAGE_CAPTURE_STATE: 'conflict',
   IMAGE_CAPTURE_CHUNK_INVALID: 'invalid',
   IMAGE_CAPTURE_INCOMPLETE: 'invalid',
+  IMAGE_NO_ROOT_FILESYSTEM: 'invalid',
+  IMAGE_FILESYSTEM_DAMAGED: 'invalid',
+  IMAGE_SANITISE_FAILED: 'failed',
 };
 
 /** A chunk this import counted on vanished: an image sharing it was deleted meanwhile. */

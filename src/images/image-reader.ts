@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { createHash, webcrypto } from 'node:crypto';
 import { BoundedMap } from '../lib/bounded-map.js';
-import { FatError, openFatVolume, sliceDevice, type FatVolume } from '../lib/fat/index.js';
+import { FatError, openFatVolume, sliceDevice, type BlockReader, type FatVolume } from '../lib/fat/index.js';
 import { relativePathParts, SafePathError } from '../lib/safe-path.js';
 import { ImageLayout, type ByteRange, type ManifestChunk } from '../protocol/manifest.js';
 import { firstSchemaError } from '../lib/validate.js';
@@ -65,6 +65,8 @@ export interface ImageReader {
   readChunk(sha256: string, range?: ByteRange, storedSha256?: string): Promise<ChunkBytes>;
   openRaw(layout: ImageLayout, range?: ByteRange): ByteStream;
   readBootFile(layout: ImageLayout, path: string): Promise<Buffer>;
+  /** Random access to the raw image, each chunk read checked against its hash; the last `cacheChunks` stay cached. */
+  device(layout: ImageLayout, cacheChunks: number): BlockReader;
 }
 
 /** A reader over the store; layouts and opened boot volumes are cached (both immutable). */
@@ -116,7 +118,13 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
     }
   }
 
+  function device(layout: ImageLayout, cacheChunks: number): BlockReader {
+    const bySha = new Map(layout.chunks.map((c) => [c.sha256, c]));
+    return createChunkReader({ ...layout, load: (sha256) => loadRaw(bySha.get(sha256)!), cacheChunks });
+  }
+
   return {
+    device,
     layout(manifestFile) {
       let p = layouts.get(manifestFile);
       if (!p) {
@@ -208,12 +216,7 @@ export function createImageReader(store: ChunkStore, unpacker: ChunkUnpacker): I
       if (!partition) throw new ImageError('IMAGE_NO_BOOT_PARTITION', 'This image has no FAT boot partition', {});
       let volume = bootVolumes.get(layout.sha256);
       if (!volume) {
-        const bySha = new Map(layout.chunks.map((c) => [c.sha256, c]));
-        const reader = createChunkReader({
-          ...layout,
-          load: (sha256) => loadRaw(bySha.get(sha256)!),
-          cacheChunks: BOOT_CACHE_CHUNKS,
-        });
+        const reader = device(layout, BOOT_CACHE_CHUNKS);
         volume = openFatVolume(sliceDevice(reader, partition.startBytes, partition.sizeBytes));
         volume.catch(() => bootVolumes.delete(layout.sha256));
         bootVolumes.set(layout.sha256, volume);

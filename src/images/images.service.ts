@@ -2,13 +2,16 @@ import { join } from 'node:path';
 import { checkSchema } from '../lib/validate.js';
 import { ImageImportInput, imageFileName, type Image } from '../protocol/images.js';
 import { MANIFEST_FORMAT, type ByteRange, type ImageLayout, type Manifest } from '../protocol/manifest.js';
+import type { ImageDiff } from '../protocol/image-diff.js';
 import type { Db, Store } from '../store/index.js';
+import { diffImages } from './diff.js';
 import { createChunkUnpacker } from './chunk-codec.js';
 import { openChunkStore, type ChunkStore, type Staging } from './chunk-store.js';
 import type { ImportSource } from './decode.js';
 import { ImageError, storeChanged } from './errors.js';
 import { createImageReader, type ByteStream, type ChunkBytes } from './image-reader.js';
-import { stageImage, type ImportOptions, type StagedImage } from './import.js';
+import { decodeToFile, stageImage, type ImportOptions, type StagedImage } from './import.js';
+import { sanitiseImage, type SanitiseOptions } from './sanitise.js';
 import {
   deleteImage,
   findActiveImage,
@@ -33,10 +36,14 @@ export interface ImageService {
    * Imports an image (raw, xz, gzip, zstd or a zip holding one `.img`, told by its first bytes)
    * into the chunk store and registers it in one transaction; the same raw bytes twice, or a
    * version the product already has, is refused. A failed or cancelled import leaves nothing.
+   * With `options.sanitise` the decoded image is first written whole to staging (the store needs
+   * room for it) and sanitised there (sanitiseImage).
    */
   import(source: ImportSource, input: ImageImportInput, options?: ImportOptions): Promise<Image>;
   list(filter?: { product?: string | undefined }): Promise<Image[]>;
   get(id: number): Promise<Image>;
+  /** An image by id (`12`) or by product and version (`KXP2@1.1.0`), as operators name them. */
+  resolve(ref: string): Promise<Image>;
   /** The image boards of this product receive, if one is active (none for an unknown product). */
   active(product: string): Promise<Image | undefined>;
   /** The image published as `GET /images/<fileName>` (see imageFileName). */
@@ -47,6 +54,8 @@ export interface ImageService {
   remove(id: number, options?: { force?: boolean }): Promise<void>;
   /** What a board needs to write the image. */
   manifest(id: number): Promise<Manifest>;
+  /** How image `toId` differs from `fromId`: chunks, bytes and the files whose blocks changed (diffImages). */
+  diff(fromId: number, toId: number): Promise<ImageDiff>;
   /**
    * One stored chunk's compressed bytes (a range of them, to resume), by the SHA-256 of its raw
    * bytes; read whole with `storedSha256`, they are checked against it first.
@@ -64,6 +73,9 @@ export interface ImageService {
   /** Stops the worker threads that decompress chunks for raw reads. */
   close(): Promise<void>;
 }
+
+/** Chunks each side of a diff keeps decompressed: inode tables and directories cluster near each other. */
+const DIFF_CACHE_CHUNKS = 16;
 
 /** Where the image store lives inside the data directory. */
 export const IMAGE_STORE_DIR = 'images';
@@ -117,6 +129,20 @@ export async function createImageService(deps: {
     return chunks.sweep({ chunks: keep, manifests: new Set(manifests) });
   }
 
+  /** Decodes the source to a raw file in staging, sanitises that, then stages it as the source. */
+  async function sanitisedStage(
+    source: ImportSource,
+    staging: Staging,
+    options: ImportOptions,
+    sanitise: SanitiseOptions,
+  ): Promise<StagedImage> {
+    const raw = join(staging.dir, 'sanitise.img');
+    const origin = await decodeToFile(source, raw, chunks, staging, options);
+    options.onProgress?.({ phase: 'sanitising', doneBytes: 0, totalBytes: null });
+    options.onSanitised?.(await sanitiseImage(raw, sanitise));
+    return stageImage({ path: raw }, chunks, staging, options, origin);
+  }
+
   /** One transaction: duplicate checks, staged files moved into the store, the record written. */
   function register(staged: StagedImage, staging: Staging, product: string, input: ImageImportInput): Promise<Image> {
     const { layout } = staged;
@@ -167,7 +193,9 @@ export async function createImageService(deps: {
       await checkVersionFree(store.db, product, meta.version);
       const staging = await chunks.createStaging();
       try {
-        const staged = await stageImage(source, chunks, staging, options);
+        const staged = options.sanitise
+          ? await sanitisedStage(source, staging, options, options.sanitise)
+          : await stageImage(source, chunks, staging, options);
         options.onProgress?.({ phase: 'storing', doneBytes: 0, totalBytes: null });
         return await register(staged, staging, product, meta);
       } finally {
@@ -178,6 +206,26 @@ export async function createImageService(deps: {
     list: async (filter = {}) =>
       listImages(store.db, filter.product ? (await products.get(filter.product)).code : undefined),
     get,
+    async resolve(ref) {
+      const at = ref.lastIndexOf('@');
+      if (at < 0) {
+        if (!/^\d+$/.test(ref.trim()))
+          throw new ImageError('IMAGE_INPUT_INVALID', `"${ref}" names no image: give an id or PRODUCT@VERSION`, {
+            ref,
+          });
+        return get(Number(ref));
+      }
+      const { code } = await products.get(ref.slice(0, at));
+      const version = ref.slice(at + 1);
+      const image = await findImageByVersion(store.db, code, version);
+      if (!image)
+        throw new ImageError(
+          'IMAGE_UNKNOWN',
+          `${code} has no image ${version}; list them with: rpi-deploy image list --product ${code}`,
+          { product: code, version },
+        );
+      return image;
+    },
     active: (product) => findActiveImage(store.db, product.trim().toUpperCase()),
     findByFileName: async (fileName) => (await listImages(store.db)).find((i) => imageFileName(i) === fileName),
 
@@ -217,6 +265,15 @@ export async function createImageService(deps: {
         version: image.version,
         ...(await layoutOf(id)),
       };
+    },
+    async diff(fromId, toId) {
+      const sides = await Promise.all(
+        [fromId, toId].map(async (id) => {
+          const layout = await layoutOf(id);
+          return { image: await get(id), layout, device: reader.device(layout, DIFF_CACHE_CHUNKS) };
+        }),
+      );
+      return diffImages(sides[0]!, sides[1]!);
     },
     readChunk: (sha256, range, storedSha256) => reader.readChunk(sha256, range, storedSha256),
     openRaw: async (id, range) => reader.openRaw(await layoutOf(id), range),

@@ -14,20 +14,26 @@ import type { ChunkStore, Staging } from './chunk-store.js';
 import { createChunker } from './chunker.js';
 import { byteCounter, decoderFor, openSource, type Decoder, type ImportSource } from './decode.js';
 import { ImageError, storeChanged } from './errors.js';
+import type { SanitiseReport } from '../protocol/sanitise.js';
+import type { SanitiseOptions } from './sanitise.js';
 import { openZipImage } from './zip.js';
 
 /** Where an import is, reported a few times a second; `totalBytes` is null when unknown. */
 export interface ImportProgress {
   /** receiving: an uploaded zip is saved before it can be opened; reading: decoding, cutting and storing chunks. */
-  phase: 'receiving' | 'reading' | 'analysing' | 'storing';
+  phase: 'receiving' | 'reading' | 'sanitising' | 'analysing' | 'storing';
   doneBytes: number;
   totalBytes: number | null;
 }
 
-/** Progress and cancellation for one import. */
+/** Progress and cancellation for one import, and whether to sanitise the image first. */
 export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
   signal?: AbortSignal;
+  /** Reset the golden board's identity (sanitiseImage) before the manifest is made; off when absent. */
+  sanitise?: SanitiseOptions;
+  /** What sanitising did, once it is done (before the image is stored). */
+  onSanitised?: (report: SanitiseReport) => void;
 }
 
 /** An image fully staged and analysed, waiting to be registered. */
@@ -123,26 +129,24 @@ async function readShared(store: ChunkStore, sha256: string): Promise<Buffer> {
 }
 
 /**
- * Streams a source into `staging`: decode by magic bytes, cut into chunks, store each distinct
- * chunk compressed, hash the raw image, then analyse it from the staged chunks and mark which
- * chunks are used. Never holds more than a few chunks in memory; registers nothing.
+ * Decodes a source (by its magic bytes) into `sink`: the chunker, or a raw file to sanitise first.
+ * Every failure becomes the one error an operator should see (explain()).
  */
-export async function stageImage(
+async function decodeInto(
   source: ImportSource,
-  store: ChunkStore,
+  sink: Writable,
   staging: Staging,
-  options: ImportOptions = {},
-): Promise<StagedImage> {
+  storeRoot: string,
+  options: ImportOptions,
+): Promise<{ name: string; format: ImageSourceFormat }> {
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
   const opened = await openSource(source);
   const { format, name } = opened;
   let decoder: Decoder | null = null;
-  const packer = createChunkPacker();
-  const chunker = createChunker({ chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES, packer, store, staging });
   let sourceFailure: Error | null = null;
   opened.stream.once('error', (e: Error) => (sourceFailure = e));
-  const context = { format, name, signal, storeRoot: store.root };
+  const context = { format, name, signal, storeRoot };
   try {
     const stages: (Readable | Writable)[] = [];
     if (format === 'zip') {
@@ -164,7 +168,7 @@ export async function stageImage(
       const zip = await openZipImage(zipPath);
       try {
         const read = progressBeat('reading', zip.sizeBytes, onProgress);
-        await pipeline(await zip.open(), byteCounter(read.add), chunker, { signal });
+        await pipeline(await zip.open(), byteCounter(read.add), sink, { signal });
         read.end();
       } finally {
         zip.close();
@@ -176,7 +180,7 @@ export async function stageImage(
         decoder = decoderFor(format);
         stages.push(decoder.stream);
       }
-      await pipeline([...stages, chunker] as unknown as [Readable, Writable], { signal });
+      await pipeline([...stages, sink] as unknown as [Readable, Writable], { signal });
       await decoder?.finished();
       read.end();
     }
@@ -184,9 +188,47 @@ export async function stageImage(
     decoder?.kill();
     opened.stream.destroy();
     throw explain(e, { ...context, decoder, sourceFailure });
+  }
+  return { name, format };
+}
+
+/**
+ * Writes a source's raw image, decoded, to `path` (in staging): what sanitising changes before
+ * the image is cut into chunks. Says what the source was, for the record.
+ */
+export function decodeToFile(
+  source: ImportSource,
+  path: string,
+  store: ChunkStore,
+  staging: Staging,
+  options: ImportOptions = {},
+): Promise<{ name: string; format: ImageSourceFormat }> {
+  return decodeInto(source, createWriteStream(path, { mode: PRIVATE_FILE_MODE }), staging, store.root, options);
+}
+
+/**
+ * Streams a source into `staging`: decode by magic bytes, cut into chunks, store each distinct
+ * chunk compressed, hash the raw image, then analyse it from the staged chunks and mark which
+ * chunks are used. Never holds more than a few chunks in memory; registers nothing. `origin`
+ * names the source in the record when `source` is a decoded copy of it.
+ */
+export async function stageImage(
+  source: ImportSource,
+  store: ChunkStore,
+  staging: Staging,
+  options: ImportOptions = {},
+  origin?: { name: string; format: ImageSourceFormat },
+): Promise<StagedImage> {
+  const { signal, onProgress } = options;
+  const packer = createChunkPacker();
+  const chunker = createChunker({ chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES, packer, store, staging });
+  let decoded;
+  try {
+    decoded = await decodeInto(source, chunker, staging, store.root, options);
   } finally {
     await packer.close();
   }
+  const { name, format } = origin ?? decoded;
 
   const cut = chunker.result();
   if (cut.sizeBytes === 0)

@@ -5,4 +5,10 @@ export type { ByteStream, ChunkBytes } from './image-reader.js';
 export { IMAGE_ERROR_KINDS, ImageError, type ImageErrorCode } from './errors.js';
 export { cachedManifests, type ManifestSource } from './manifest-cache.js';
 export { createCaptureService, CAPTURE_DIR, type CaptureService, type SanitiseImage } from './captures.service.js';
-export { sanitiseImagePending } from './sanitise-seam.js';
+export { sanitiseImage, type SanitiseOptions } from './sanitise.js';
+export {
+  SANITISE_STEPS,
+  type SanitiseReport,
+  type SanitiseStep,
+  type SanitiseStepResult,
+} from '../protocol/sanitise.js';

@@ -5,7 +5,9 @@ import { createEmit, type EventBus } from '../lib/event-bus.js';
 import type { HttpServer } from '../lib/http-server.js';
 import type { ImageService } from '../images/index.js';
 import type { FleetEvent, FleetEvents } from '../protocol/events.js';
+import { ImageDiff } from '../protocol/image-diff.js';
 import { Image, ImageImportInput } from '../protocol/images.js';
+import { ImportedImage, SanitiseStep, type SanitiseReport } from '../protocol/sanitise.js';
 import { actorName } from './auth/principal.js';
 import { ManagementError } from './errors.js';
 import { ForceQuery, IdParam, NoContent } from './route-schemas.js';
@@ -30,6 +32,12 @@ const UploadQuery = Type.Object(
         maxLength: 255,
         description: 'the uploaded file’s name, for messages (the format is told by its first bytes)',
       }),
+    ),
+    sanitise: Type.Optional(
+      Type.Boolean({ description: 'reset the golden board identity in the image before storing it (docs/images.md)' }),
+    ),
+    keep: Type.Optional(
+      Type.Array(SanitiseStep, { description: 'with sanitise, steps to skip (repeat the parameter)' }),
     ),
   },
   { additionalProperties: false },
@@ -77,11 +85,13 @@ export function registerImageRoutes(
         description:
           'The image file (raw .img, .xz, .gz, .zst or a .zip holding one .img) is the request body, Content-Type application/octet-stream. Progress: image.progress live events.',
         querystring: UploadQuery,
-        response: { 201: Image },
+        response: { 201: ImportedImage },
       },
     },
     async (req, reply) => {
-      const { filename, ...input } = req.query;
+      const { filename, sanitise, keep, ...input } = req.query;
+      if (keep && !sanitise)
+        throw new ManagementError('MANAGEMENT_INPUT_INVALID', 'keep only applies with sanitise=true');
       if (!(req.body instanceof Readable)) {
         throw new ManagementError(
           'MANAGEMENT_UPLOAD_TYPE',
@@ -98,6 +108,7 @@ export function registerImageRoutes(
       const body = new PassThrough();
       req.body.once('error', (e) => body.destroy(e));
       req.body.pipe(body);
+      let report: SanitiseReport | undefined;
       const image = await images.import(
         {
           stream: body,
@@ -108,9 +119,10 @@ export function registerImageRoutes(
         {
           signal: aborted.signal,
           onProgress: (p) => emit('image.progress', { product: input.product, version: input.version, ...p, by }),
+          ...(sanitise && { sanitise: { keep: keep ?? [] }, onSanitised: (r) => (report = r) }),
         },
       );
-      return reply.code(201).send(image);
+      return reply.code(201).send(report ? { ...image, sanitise: report } : image);
     },
   );
   app.get(
@@ -132,6 +144,20 @@ export function registerImageRoutes(
     '/images/:id',
     { config: { access: 'viewer' }, schema: { tags, params: IdParam, response: { 200: Image } } },
     (req) => images.get(req.params.id),
+  );
+  app.get(
+    '/images/:id/diff',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags,
+        description: 'How this image differs from the image `from`: chunks, bytes and the files whose blocks changed.',
+        params: IdParam,
+        querystring: Type.Object({ from: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        response: { 200: ImageDiff },
+      },
+    },
+    (req) => images.diff(req.query.from, req.params.id),
   );
   app.post(
     '/images/:id/activate',

@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import { AGENT_API_VERSION, EnrollReply } from './agent-api.js';
 import { Timestamp } from './fleet.js';
 import { ImageImportInput } from './images.js';
+import { SANITISE_STEPS, SanitiseStep } from './sanitise.js';
 
 /**
  * Capture over the network (issue 14): an operator marks a board, and at its next enroll the board
@@ -17,22 +18,6 @@ import { ImageImportInput } from './images.js';
  */
 
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
-
-/**
- * Steps of the sanitiser an operator may skip with `--keep STEP`. The same list as images14's
- * src/protocol/sanitise.ts, which was not committed yet: at merge, import it from there instead.
- */
-export const SANITISE_STEPS = [
-  'machine-id',
-  'ssh-host-keys',
-  'cloud-init',
-  'logs',
-  'shell-history',
-  'network-state',
-  'swap',
-] as const;
-export const SanitiseStep = Type.Enum(SANITISE_STEPS);
-export type SanitiseStep = (typeof SANITISE_STEPS)[number];
 
 export const CAPTURE_STATUSES = ['pending', 'capturing', 'assembling', 'succeeded', 'failed', 'cancelled'] as const;
 export const CaptureStatus = Type.Enum(CAPTURE_STATUSES);

@@ -158,7 +158,7 @@ export const FleetEventSchemas = {
   'image.progress': Type.Object({
     product: Type.String(),
     version: Type.String(),
-    phase: Type.String({ description: 'receiving, reading, analysing or storing' }),
+    phase: Type.String({ description: 'receiving, reading, sanitising, analysing or storing' }),
     doneBytes: Type.Integer(),
     totalBytes: Type.Union([Type.Integer(), Type.Null()]),
     by: Type.String({ description: 'who uploads' }),

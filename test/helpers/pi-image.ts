@@ -12,6 +12,8 @@ import {
   writeSync,
   copyFileSync,
   readdirSync,
+  symlinkSync,
+  lutimesSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -38,7 +40,14 @@ export interface PiImageOptions {
    * and `usr/share/doc/manual.txt`, text (chunks that shrink several times). The root grows to hold them.
    */
   payloadBytes?: number;
+  /**
+   * Extra entries in the root filesystem, by path: a file's bytes, a symbolic link, or an empty
+   * directory (e.g. what a running board leaves behind, for sanitising).
+   */
+  plant?: Record<string, PlantedEntry>;
 }
+
+export type PlantedEntry = Buffer | { symlink: string } | { dir: true };
 
 export interface ByteSpan {
   offsetBytes: number;
@@ -169,6 +178,22 @@ function writeTree(dir: string, files: Record<string, Buffer>): void {
   }
 }
 
+function plantTree(dir: string, entries: Record<string, PlantedEntry>): void {
+  const files: Record<string, Buffer> = {};
+  for (const [path, entry] of Object.entries(entries)) {
+    const target = join(dir, path);
+    if (Buffer.isBuffer(entry)) {
+      files[path] = entry;
+      continue;
+    }
+    mkdirSync(dirname(target), { recursive: true });
+    if ('symlink' in entry) symlinkSync(entry.symlink, target);
+    else mkdirSync(target, { recursive: true });
+    lutimesSync(target, FIXED_TIME, FIXED_TIME);
+  }
+  writeTree(dir, files);
+}
+
 function writeAt(path: string, offset: number, data: Buffer): void {
   const fd = openSync(path, 'r+');
   try {
@@ -223,6 +248,7 @@ export function buildPiImage(dir: string, options: PiImageOptions = {}): PiImage
   // all-zero file sparse, and the point is a file whose blocks are allocated yet hold zeros.
   const zeroPath = 'opt/zeros.bin';
   writeTree(rootTree, { ...root, [zeroPath]: Buffer.alloc(zeroFileBytes, 0xa5) });
+  plantTree(rootTree, options.plant ?? {});
   const rootFs = join(work, 'root.ext4');
   run(
     'mkfs.ext4',

@@ -70,6 +70,41 @@ describe('image upload', () => {
     expect(audit.body.map((a) => `${a.action} ${a.target}`)).toContain(`image.upload ${r.body['id'] as number}`);
   });
 
+  it('sanitises an upload when asked, and answers with what each step did', async () => {
+    const golden = buildPiImage(dir.path, {
+      seed: 'upload-golden',
+      plant: { 'etc/machine-id': Buffer.from('0123456789abcdef0123456789abcdef\n') },
+    });
+    const r = await upload(op, golden.path, 'product=KXP2&version=2026.12.1&sanitise=true&keep=logs&keep=swap');
+    expect(r.status).toBe(201);
+    const report = r.body['sanitise'] as { steps: { step: string; kept: boolean; emptied: string[] }[] };
+    expect(report.steps.filter((s) => s.kept).map((s) => s.step)).toEqual(['logs', 'swap']);
+    expect(report.steps.find((s) => s.step === 'machine-id')!.emptied).toEqual(['/etc/machine-id']);
+    expect(r.body['sha256']).not.toBe(golden.sha256);
+
+    const unknownStep = await upload(op, golden.path, 'product=KXP2&version=2026.12.2&sanitise=true&keep=hostname');
+    expect(unknownStep.status).toBe(400);
+    const keepAlone = await upload(op, golden.path, 'product=KXP2&version=2026.12.3&keep=logs');
+    expect(keepAlone).toMatchObject({
+      status: 400,
+      body: { code: 'MANAGEMENT_INPUT_INVALID', error: expect.stringMatching(/only applies with sanitise/) },
+    });
+  });
+
+  it('compares two images for a viewer: chunks, bytes and the files whose blocks changed', async () => {
+    const list = await viewer.get<{ id: number; version: string }[]>('/api/v1/images?product=KXP2');
+    const older = list.body.find((i) => i.version === '2026.11.1')!;
+    const newer = list.body.find((i) => i.version === '2026.12.1')!;
+    const r = await viewer.get<Record<string, unknown>>(`/api/v1/images/${newer.id}/diff?from=${older.id}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ from: { id: older.id }, to: { id: newer.id }, differingChunks: expect.any(Number) });
+    // The two fixtures differ by seed: every generated file's bytes differ.
+    const [root] = r.body['partitions'] as { number: number; files: string[] }[];
+    expect(root!.files).toEqual(expect.arrayContaining(['/usr/bin/agent-standin', '/usr/lib/libstandin.so']));
+    expect((await viewer.get(`/api/v1/images/${newer.id}/diff?from=99999`)).status).toBe(404);
+    expect((await viewer.get(`/api/v1/images/${newer.id}/diff`)).status).toBe(400);
+  });
+
   it('refuses duplicates, bad versions, truncated files, wrong content types and viewers, keeping nothing', async () => {
     const truncated = truncatedCopy(xz, Math.floor(statSync(xz).size / 2));
     const cases: [string, Promise<{ status: number; body: Record<string, unknown> }>, number, string][] = [

@@ -1,10 +1,11 @@
-import type { Command } from 'commander';
-import type { ImportProgress } from '../../images/index.js';
-import { SANITISE_STEPS, type Capture, type SanitiseStep } from '../../protocol/capture.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { SANITISE_STEPS, type ImportProgress, type SanitiseReport, type SanitiseStep } from '../../images/index.js';
+import type { Capture } from '../../protocol/capture.js';
+import type { ImageDiff } from '../../protocol/image-diff.js';
 import type { Image } from '../../protocol/images.js';
 import { formatOf, withChange, withCore } from '../context.js';
 import { cliCommand } from '../invocation.js';
-import { parseInteger } from '../options.js';
+import { oneOf, parseInteger } from '../options.js';
 import { formatBytes } from '../../protocol/units.js';
 import { print, printJson, progressPrinter, type Column } from '../output.js';
 
@@ -38,13 +39,57 @@ const CAPTURE_COLUMNS: Column<Capture>[] = [
 function importProgressPrinter(): (p: ImportProgress) => void {
   const printers = new Map<string, (done: number, total: number) => void>();
   return (p) => {
-    if (p.phase === 'analysing' || p.phase === 'storing') {
+    if (p.phase === 'sanitising' || p.phase === 'analysing' || p.phase === 'storing') {
       if (p.doneBytes === 0) process.stderr.write(`${p.phase}\n`);
       return;
     }
     if (!printers.has(p.phase)) printers.set(p.phase, progressPrinter(p.phase));
     printers.get(p.phase)!(p.doneBytes, p.totalBytes ?? p.doneBytes);
   };
+}
+
+const parseStep = oneOf(SANITISE_STEPS);
+
+/** The diff as an operator reads it: the figures, then the changed files of each ext4 partition. */
+export function formatImageDiff(d: ImageDiff): string {
+  const name = (s: ImageDiff['from']) => `${s.product} ${s.version} (image ${s.id})`;
+  const lines = [
+    `${name(d.to)} against ${name(d.from)}:`,
+    `  ${d.differingChunks} of ${d.chunks} chunks differ (${formatBytes(d.differingBytes)}); ` +
+      `${d.differingUsedChunks} of them used (${formatBytes(d.differingUsedBytes)} a board writes)`,
+  ];
+  for (const p of d.partitions) {
+    lines.push(`  partition ${p.number} (${p.filesystem}): ${p.files.length} changed files and directories`);
+    for (const f of p.files) lines.push(`    ${f}`);
+    if (p.filesTruncated) lines.push('    … and more (the list stops there)');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line per step: what it removed, emptied, added or skipped (sanitiseImage's report). */
+export function formatSanitiseReport(report: SanitiseReport): string {
+  const lines = [`Sanitised the root filesystem (partition ${report.partitionNumber}):`];
+  for (const s of report.steps) {
+    if (s.kept) {
+      lines.push(`  ${s.step}: kept (--keep)`);
+      continue;
+    }
+    const parts = [
+      s.removed.length > 0 && `removed ${listed(s.removed)}`,
+      s.emptied.length > 0 && `emptied ${listed(s.emptied)}`,
+      s.added.length > 0 && `added ${listed(s.added)}`,
+      ...s.skipped.map((k) => `skipped ${k.path}: ${k.reason}`),
+      s.note,
+    ].filter(Boolean);
+    lines.push(`  ${s.step}: ${parts.length > 0 ? parts.join('; ') : 'nothing found'}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A few paths, then how many more. */
+function listed(paths: string[], shown = 4): string {
+  const head = paths.slice(0, shown).join(', ');
+  return paths.length > shown ? `${head} and ${paths.length - shown} more` : head;
 }
 
 export function registerImage(image: Command): void {
@@ -74,13 +119,35 @@ export function registerImage(image: Command): void {
     .requiredOption('--version <version>', 'image version, e.g. 2026.11.1')
     .option('--notes <text>', 'free text')
     .option('--activate', 'make it the active image of its product')
+    .option(
+      '--sanitise',
+      'reset a golden board identity first (machine-id, SSH host keys, cloud-init state, logs, shell histories, ' +
+        'DHCP leases, swap file); docs/images.md',
+    )
+    .option(
+      '--keep <step>',
+      `with --sanitise, a step to skip (repeatable): ${SANITISE_STEPS.join(', ')}`,
+      (step: string, all: SanitiseStep[]) => [...all, parseStep(step)],
+      [],
+    )
     .option('--json', 'print JSON')
     .action(
       async (
         file: string,
-        opts: { product: string; version: string; notes?: string; activate?: boolean; json?: boolean },
+        opts: {
+          product: string;
+          version: string;
+          notes?: string;
+          activate?: boolean;
+          sanitise?: boolean;
+          keep: SanitiseStep[];
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
+        if (opts.keep.length > 0 && !opts.sanitise)
+          throw new InvalidArgumentError('--keep only applies with --sanitise');
+        let sanitised: SanitiseReport | null = null;
         await withChange(cmd, { action: 'image.add', target: (i: Image) => String(i.id) }, async ({ images }) => {
           const i = await images.import(
             { path: file },
@@ -90,13 +157,19 @@ export function registerImage(image: Command): void {
               notes: opts.notes ?? null,
               activate: opts.activate === true,
             },
-            { onProgress: importProgressPrinter() },
+            {
+              onProgress: importProgressPrinter(),
+              ...(opts.sanitise && { sanitise: { keep: opts.keep } }),
+              onSanitised: (report) => (sanitised = report),
+            },
           );
-          if (opts.json) printJson(i);
-          else
+          if (opts.json) printJson(sanitised ? { ...i, sanitise: sanitised } : i);
+          else {
             process.stdout.write(
               `Added image ${i.id}: ${i.product} ${i.version}, ${formatBytes(i.sizeBytes)} (${formatBytes(i.usedBytes)} used, ${formatBytes(i.storedBytes)} stored), ${i.osGeneration}, sha256 ${i.sha256}${i.active ? ' (active)' : ''}\n`,
             );
+            if (sanitised) process.stdout.write(formatSanitiseReport(sanitised));
+          }
           return i;
         });
       },
@@ -107,6 +180,21 @@ export function registerImage(image: Command): void {
     .description('what a board receives to write the image: chunks, partitions, used ranges, boot files (JSON)')
     .action((id: string, _opts: unknown, cmd: Command) =>
       withCore(cmd, async ({ images }) => printJson(await images.manifest(parseInteger(id)))),
+    );
+
+  image
+    .command('diff <from> <to>')
+    .description(
+      'how image TO differs from FROM (each an id or PRODUCT@VERSION): chunks, bytes and the files whose blocks changed',
+    )
+    .option('--json', 'print JSON')
+    .action((from: string, to: string, opts: { json?: boolean }, cmd: Command) =>
+      withCore(cmd, async ({ images }) => {
+        const [a, b] = await Promise.all([images.resolve(from), images.resolve(to)]);
+        const diff = await images.diff(a.id, b.id);
+        if (opts.json) printJson(diff);
+        else process.stdout.write(formatImageDiff(diff));
+      }),
     );
 
   image

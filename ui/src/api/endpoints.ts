@@ -17,6 +17,7 @@ import type {
   VenueStats,
 } from '../../../src/protocol/fleet.js';
 import type { Capture, CaptureRequestInput } from '../../../src/protocol/capture.js';
+import type { ImageDiff } from '../../../src/protocol/image-diff.js';
 import type { Image } from '../../../src/protocol/images.js';
 import type {
   ApiToken,
@@ -118,6 +119,8 @@ export function createEndpoints(api: ApiClient) {
       list: (product?: string, signal?: AbortSignal) => api.get<Image[]>('/images', { product }, signal),
       activate: (id: number) => api.post<Image>(`/images/${id}/activate`),
       deactivate: (id: number) => api.post<Image>(`/images/${id}/deactivate`),
+      diff: (id: number, from: number, signal?: AbortSignal) =>
+        api.get<ImageDiff>(`/images/${id}/diff`, { from }, signal),
       remove: (id: number, force = false) => api.del<void>(`/images/${id}`, force ? { force: true } : undefined),
       /** Where the upload goes (see upload.ts: a raw body with progress events). */
       uploadUrl: (meta: { product: string; version: string; notes?: string; filename: string }) =>

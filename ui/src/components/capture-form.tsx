@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { SANITISE_STEPS, type CaptureRequestInput, type SanitiseStep } from '../../../src/protocol/capture.js';
+import type { CaptureRequestInput } from '../../../src/protocol/capture.js';
+import { SANITISE_STEPS, type SanitiseStep } from '../../../src/protocol/sanitise.js';
 import type { Product } from '../../../src/protocol/fleet.js';
 import { Field } from './field.js';
 import { CancelSubmit, ProductOptions } from './form-buttons.js';

@@ -5,6 +5,7 @@ import { ImageImportInput, type Image } from '../../../src/protocol/images.js';
 import { ApiError } from '../api/client.js';
 import { uploadFile, type Upload } from '../api/upload.js';
 import { EmptyState } from '../components/empty-state.js';
+import { ImageDiffPanel } from '../components/image-diff.js';
 import { Loaded } from '../components/load-state.js';
 import { ConfirmDialog, Modal } from '../components/modal.js';
 import { PageHeader } from '../components/page-header.js';
@@ -36,6 +37,20 @@ export function ImagesPage(_: PageProps) {
   const upload = useRef<Upload<Image> | null>(null);
   const [deleting, setDeleting] = useState<{ image: Image; force: boolean; message?: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [comparing, setComparing] = useState<Image | null>(null);
+  const [compareFrom, setCompareFrom] = useState<number | null>(null);
+  const others = (images.data ?? []).filter(
+    (o) => comparing && o.product === comparing.product && o.id !== comparing.id,
+  );
+  const diff = useResource(
+    (signal) =>
+      comparing && compareFrom !== null ? api.images.diff(comparing.id, compareFrom, signal) : Promise.resolve(null),
+    [api, comparing, compareFrom],
+  );
+  const compare = (image: Image) => {
+    setComparing(image);
+    setCompareFrom(images.data?.find((o) => o.product === image.product && o.id !== image.id)?.id ?? null);
+  };
   const submit = useSubmit({
     schema: UploadMeta,
     hints: UPLOAD_HINTS,
@@ -158,40 +173,55 @@ export function ImagesPage(_: PageProps) {
                 },
                 { header: 'Added', cell: (i) => `${formatDateTime(i.createdAt)} from ${i.sourceName}`, optional: true },
                 { header: 'Notes', cell: (i) => i.notes ?? '', optional: true },
-                ...(canOperate
-                  ? [
-                      {
-                        header: 'Actions',
-                        kind: 'actions' as const,
-                        cell: (i: Image) => (
-                          <div className="row-actions">
-                            <button
-                              type="button"
-                              className="btn btn-small"
-                              disabled={busy}
-                              onClick={() => void act(i, i.active ? 'deactivate' : 'activate')}
-                            >
-                              {i.active ? 'Deactivate' : `Activate for ${i.product}`}
-                            </button>
-                            <button
-                              type="button"
-                              className="btn btn-small btn-danger-outline"
-                              disabled={busy}
-                              aria-label={`Delete ${i.product} ${i.version}`}
-                              onClick={() => setDeleting({ image: i, force: false })}
-                            >
-                              Delete
-                            </button>
-                          </div>
-                        ),
-                      },
-                    ]
-                  : []),
+                {
+                  header: 'Actions',
+                  kind: 'actions' as const,
+                  cell: (i: Image) => (
+                    <div className="row-actions">
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        aria-label={`Compare ${i.product} ${i.version} with another version`}
+                        onClick={() => compare(i)}
+                      >
+                        Compare
+                      </button>
+                      {canOperate && (
+                        <>
+                          <button
+                            type="button"
+                            className="btn btn-small"
+                            disabled={busy}
+                            onClick={() => void act(i, i.active ? 'deactivate' : 'activate')}
+                          >
+                            {i.active ? 'Deactivate' : `Activate for ${i.product}`}
+                          </button>
+                          <button
+                            type="button"
+                            className="btn btn-small btn-danger-outline"
+                            disabled={busy}
+                            aria-label={`Delete ${i.product} ${i.version}`}
+                            onClick={() => setDeleting({ image: i, force: false })}
+                          >
+                            Delete
+                          </button>
+                        </>
+                      )}
+                    </div>
+                  ),
+                },
               ]}
             />
           )
         }
       </Loaded>
+      <Modal
+        open={comparing !== null}
+        title={comparing ? `${comparing.product} ${comparing.version}: what changed` : ''}
+        onClose={() => setComparing(null)}
+      >
+        {comparing && <ImageDiffPanel others={others} fromId={compareFrom} onSelect={setCompareFrom} diff={diff} />}
+      </Modal>
       <Modal open={uploading} title="Upload image" onClose={() => (progress ? undefined : closeUpload())}>
         {products.data && (
           <UploadForm

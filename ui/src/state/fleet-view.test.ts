@@ -76,6 +76,8 @@ function deployment(over: Partial<Deployment>): Deployment {
     customizingAt: null,
     finishedAt: null,
     updatedAt: at(5),
+    imaging: null,
+    writeStats: null,
     ...over,
   };
 }
