@@ -14,7 +14,7 @@ import { createManagementApi, type LiveLimits } from './management/index.js';
 import { createNetboot, type NetbootStatus } from './netboot/index.js';
 import type { FleetEvent } from './protocol/events.js';
 import type { HealthReply } from './protocol/health.js';
-import { runDoctor } from './operations/index.js';
+import { createMetrics, runDoctor } from './operations/index.js';
 import type { DoctorReport } from './protocol/doctor.js';
 import { openSqliteStore, type Store } from './store/index.js';
 import { VERSION } from './version.js';
@@ -130,7 +130,13 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
       database: { ok: db.ok, schema_version: db.schemaVersion, ...(db.error && { error: db.error }) },
     };
   };
+  const metrics = createMetrics({
+    events: core.events,
+    deploymentCounts: () => core.fleet.records.deploymentCounts(),
+    dataDir: config.dataDir,
+  });
   const netboot = createNetboot(config.netboot, {
+    tftpMeter: { started: () => metrics.tftpStarted(), ended: (end, bytes) => metrics.tftpEnded(end, bytes) },
     store: core.store,
     fleet: core.fleet,
     images: core.images,
@@ -152,6 +158,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
               (await netboot.verifyBootToken(token)) === serial.trim().toLowerCase().slice(-8),
           },
     runtimeBundle: (sha256) => netboot.runtimeBundle(sha256),
+    meter: metrics,
     log: log.child({ surface: 'device' }),
   });
   const bound: { device: string | null; management: string | null } = { device: null, management: null };
@@ -168,6 +175,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
     log: log.child({ surface: 'management' }),
     ...(tls && { tls }),
     health,
+    metrics,
     facts: {
       version: VERSION,
       startedAt,
@@ -221,6 +229,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
       clearInterval(silenceSweep);
       await netboot.stop();
       await Promise.all([device.close(), management.server.close()]);
+      metrics.close();
       await core.close();
     },
   };

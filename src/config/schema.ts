@@ -143,6 +143,21 @@ export const ConfigSchema = Type.Object(
           default: '',
           description: 'built web UI to serve; empty means the ui/dist of this installation',
         }),
+        metrics: Type.Object(
+          {
+            token: Type.String({
+              default: '',
+              description:
+                'bearer token a Prometheus scraper sends (Authorization: Bearer TOKEN) for GET /metrics on the management listener; empty: no token is accepted. /metrics is off (404) unless this or management.metrics.fromLocalhost is set',
+            }),
+            fromLocalhost: Type.Boolean({
+              default: false,
+              description:
+                'answer GET /metrics without a token to requests from this machine (127.0.0.0/8, ::1; behind a trusted proxy, the forwarded client address counts)',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,8 +1,14 @@
 import { checkSchema } from '../lib/validate.js';
 import type { FleetEvents, FleetEventType } from '../protocol/events.js';
-import { DeploymentFilter, type Deployment, type Device, type HistoryEntry } from '../protocol/fleet.js';
+import {
+  DeploymentFilter,
+  type Deployment,
+  type DeploymentStatus,
+  type Device,
+  type HistoryEntry,
+} from '../protocol/fleet.js';
 import { isClosedAfterSuccess } from './deployment-state.js';
-import { findDeployment, latestDeploymentOf, listDeployments } from './deployments.repo.js';
+import { deploymentCountsByStatus, findDeployment, latestDeploymentOf, listDeployments } from './deployments.repo.js';
 import { findDevice, findDevicesBySerial8, listDevices } from './devices.repo.js';
 import { FleetError, invalidInput } from './errors.js';
 import { parseProductCode, parseSerial, parseVenueCode } from './hostname.js';
@@ -22,6 +28,8 @@ export interface RecordsService {
     serial?: string;
     limit?: number;
   }): Promise<HistoryEntry[]>;
+  /** How many deployments are in each phase now (phases without any are left out). */
+  deploymentCounts(): Promise<Partial<Record<DeploymentStatus, number>>>;
   /** The seq of the newest history entry (0 if none): where a live client that wants no catch-up starts. */
   lastSeq(): Promise<number>;
   /**
@@ -74,6 +82,7 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
 
     history: (filter) => listHistory(store.db, { ...filter, limit: Math.min(filter.limit ?? 1000, HISTORY_PAGE_MAX) }),
     lastSeq: () => lastHistorySeq(store.db),
+    deploymentCounts: () => deploymentCountsByStatus(store.db, undefined),
 
     async netbootAllowed(input) {
       const { serial8 } = parseSerial(input);
