@@ -10,7 +10,7 @@ import { cachedManifests, createImageService, type ImageService } from './images
 import { createEventBus, type EventBus } from './lib/event-bus.js';
 import type { Logger } from './lib/logger.js';
 import { makePrivateTree } from './lib/private-dir.js';
-import { createManagementApi, type LiveLimits } from './management/index.js';
+import { createAuditLog, createManagementApi, type LiveLimits } from './management/index.js';
 import { createNetboot, type NetbootStatus } from './netboot/index.js';
 import type { FleetEvent } from './protocol/events.js';
 import type { HealthReply } from './protocol/health.js';
@@ -163,6 +163,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
   });
   const bound: { device: string | null; management: string | null } = { device: null, management: null };
   let silenceSweep: NodeJS.Timeout | undefined;
+  let retentionTimer: NodeJS.Timeout | undefined;
   const doctor = serverDoctor(config, core, log);
   const dhcp = config.netboot.interface !== null && config.netboot.dhcp.enabled;
   const management = createManagementApi({
@@ -222,11 +223,20 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
         'rpi-deploy serving',
       );
       await doctor.atStart();
+      if (config.history.keepDays > 0) {
+        const prune = () => pruneHistory(config.history.keepDays, core, options.clock ?? (() => new Date()));
+        const failed = (err: unknown) => log.error({ err }, 'history retention failed; it runs again in a day');
+        await prune().catch(failed);
+        retentionTimer = setInterval(() => {
+          prune().catch(failed);
+        }, DAY_MS).unref();
+      }
       const setupToken = await management.issueSetupToken();
       return { device: deviceAt, management: managementAt, netboot: netbootStatus, ...(setupToken && { setupToken }) };
     },
     async stop() {
       clearInterval(silenceSweep);
+      clearInterval(retentionTimer);
       await netboot.stop();
       await Promise.all([device.close(), management.server.close()]);
       metrics.close();
@@ -285,6 +295,25 @@ async function listenOn(server: HttpServer, surface: 'device' | 'management', ad
       { cause },
     );
   }
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * History retention (history.keepDays): deletes the events older than the setting and writes
+ * one audit row per run with the count, so an operator can tell what went and when.
+ */
+async function pruneHistory(keepDays: number, core: Core, clock: () => Date): Promise<void> {
+  const before = new Date(clock().getTime() - keepDays * DAY_MS).toISOString();
+  const removed = await core.fleet.records.pruneHistory(before);
+  await createAuditLog({ store: core.store, clock }).record({
+    actor: 'system',
+    action: 'history.prune',
+    target: null,
+    details: { keepDays, before, removed },
+    ip: null,
+  });
+  core.log.info({ keepDays, before, removed }, 'history retention: removed events older than history.keepDays');
 }
 
 /** How long the system page may show a doctor report before it is run again. */

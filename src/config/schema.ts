@@ -347,6 +347,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    history: Type.Object(
+      {
+        keepDays: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description:
+            'delete deployment history events older than this many days, at start and once a day while serving (each run is written to the audit log with the number of events removed); 0 keeps them forever. Deployments themselves and their current state always stay',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Enum(LOG_LEVELS, { default: 'info' }),

@@ -12,7 +12,7 @@ import { deploymentCountsByStatus, findDeployment, latestDeploymentOf, listDeplo
 import { findDevice, findDevicesBySerial8, listDevices } from './devices.repo.js';
 import { FleetError, invalidInput } from './errors.js';
 import { parseProductCode, parseSerial, parseVenueCode } from './hostname.js';
-import { lastHistorySeq, listHistory } from './history.repo.js';
+import { deleteHistoryBefore, lastHistorySeq, listHistory } from './history.repo.js';
 import { unitOfWork, type FleetDeps } from './unit-of-work.js';
 
 /** Reading what happened (deployments, boards, history), and recording events other components keep. */
@@ -38,6 +38,12 @@ export interface RecordsService {
    * operator asks for a re-image: boards that netboot forever after success are a known trap.
    */
   netbootAllowed(serial8: string): Promise<{ allowed: boolean; reason: string }>;
+  /**
+   * History retention: deletes the history events older than `before` (an ISO timestamp) and
+   * returns how many went. Deployments, boards and names are not history: every deployment's
+   * current state stays whatever its age.
+   */
+  pruneHistory(before: string): Promise<number>;
   /** Keeps an event from another component (a board seen in DHCP, a file served) and publishes it. */
   record<K extends FleetEventType>(
     type: K,
@@ -97,6 +103,8 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
         reason: `imaged successfully as ${latest.hostname} (deployment ${latest.id}); request a re-image to boot it from the network again`,
       };
     },
+
+    pruneHistory: (before) => store.transaction((tx) => deleteHistoryBefore(tx, timestamp('before', before))),
 
     record: (type, data, refs = {}) => unitOfWork(deps, (_tx, out) => out.record(type, data, refs)),
   };
