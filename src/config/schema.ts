@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { LOG_LEVELS } from '../lib/logger.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../lib/logger.js';
 
 /**
  * The one configuration of rpi-deploy. Defaults are safe: both listeners on loopback, and no
@@ -361,6 +361,11 @@ export const ConfigSchema = Type.Object(
     log: Type.Object(
       {
         level: Type.Enum(LOG_LEVELS, { default: 'info' }),
+        format: Type.Enum(LOG_FORMATS, {
+          default: 'auto',
+          description:
+            'how serve writes its log to stderr: json (one object a line, for the journal), pretty (one readable line an event: time, level, component, message, fields), or auto: pretty on a terminal, json otherwise',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
