@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnrollReply } from '../../src/protocol/agent-api.js';
 import { buildPiImage } from '../helpers/pi-image.js';
+import { parseExposition } from '../helpers/prometheus.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 
 /**
@@ -22,18 +23,6 @@ beforeAll(async () => {
   await images.import({ path: pi.path }, { product: 'KXP2', version: '1', activate: true });
 }, 60_000);
 afterAll(() => server.stop());
-
-/** Each sample of an exposition text, keyed as it is written: `name{label="value",…}`. */
-function parseExposition(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^(\S+?(?:\{.*\})?) (\S+)$/.exec(line);
-    if (!m) throw new Error(`not an exposition line: ${line}`);
-    samples.set(m[1]!, Number(m[2]));
-  }
-  return samples;
-}
 
 async function scrape(): Promise<Map<string, number>> {
   const res = await fetch(`${server.management}/metrics`, { headers: auth });
