@@ -6,10 +6,10 @@ import { AppError } from './lib/errors.js';
 import type { HttpServer } from './lib/http-server.js';
 import { createDeviceApi } from './device-api/index.js';
 import type { Logger } from './lib/logger.js';
-import { createManagementApi, type LiveLimits } from './management/index.js';
+import { createAuditLog, createManagementApi, type LiveLimits } from './management/index.js';
 import { createNetboot, type NetbootStatus } from './netboot/index.js';
 import type { HealthReply } from './protocol/health.js';
-import { runDoctor } from './operations/index.js';
+import { createMetrics, runDoctor } from './operations/index.js';
 import type { DoctorReport } from './protocol/doctor.js';
 import { VERSION } from './version.js';
 import { openCore, type Core } from './core.js';
@@ -64,7 +64,13 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
       database: { ok: db.ok, schema_version: db.schemaVersion, ...(db.error && { error: db.error }) },
     };
   };
+  const metrics = createMetrics({
+    events: core.events,
+    deploymentCounts: () => core.fleet.records.deploymentCounts(),
+    dataDir: config.dataDir,
+  });
   const netboot = createNetboot(config.netboot, {
+    tftpMeter: { started: () => metrics.tftpStarted(), ended: (end, bytes) => metrics.tftpEnded(end, bytes) },
     store: core.store,
     fleet: core.fleet,
     images: core.images,
@@ -88,10 +94,12 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
               (await netboot.verifyBootToken(token)) === serial.trim().toLowerCase().slice(-8),
           },
     runtimeBundle: (sha256) => netboot.runtimeBundle(sha256),
+    meter: metrics,
     log: log.child({ surface: 'device' }),
   });
   const bound: { device: string | null; management: string | null } = { device: null, management: null };
   let silenceSweep: NodeJS.Timeout | undefined;
+  let retentionTimer: NodeJS.Timeout | undefined;
   const doctor = serverDoctor(config, core, log);
   const dhcp = config.netboot.interface !== null && config.netboot.dhcp.enabled;
   const management = createManagementApi({
@@ -105,6 +113,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
     log: log.child({ surface: 'management' }),
     ...(tls && { tls }),
     health,
+    metrics,
     facts: {
       version: VERSION,
       startedAt,
@@ -151,13 +160,23 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
         'rpi-deploy serving',
       );
       await doctor.atStart();
+      if (config.history.keepDays > 0) {
+        const prune = () => pruneHistory(config.history.keepDays, core, options.clock ?? (() => new Date()));
+        const failed = (err: unknown) => log.error({ err }, 'history retention failed; it runs again in a day');
+        await prune().catch(failed);
+        retentionTimer = setInterval(() => {
+          prune().catch(failed);
+        }, DAY_MS).unref();
+      }
       const setupToken = await management.issueSetupToken();
       return { device: deviceAt, management: managementAt, netboot: netbootStatus, ...(setupToken && { setupToken }) };
     },
     async stop() {
       clearInterval(silenceSweep);
+      clearInterval(retentionTimer);
       await netboot.stop();
       await Promise.all([device.close(), management.server.close()]);
+      metrics.close();
       await core.close();
     },
   };
@@ -213,6 +232,25 @@ async function listenOn(server: HttpServer, surface: 'device' | 'management', ad
       { cause },
     );
   }
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * History retention (history.keepDays): deletes the events older than the setting and writes
+ * one audit row per run with the count, so an operator can tell what went and when.
+ */
+async function pruneHistory(keepDays: number, core: Core, clock: () => Date): Promise<void> {
+  const before = new Date(clock().getTime() - keepDays * DAY_MS).toISOString();
+  const removed = await core.fleet.records.pruneHistory(before);
+  await createAuditLog({ store: core.store, clock }).record({
+    actor: 'system',
+    action: 'history.prune',
+    target: null,
+    details: { keepDays, before, removed },
+    ip: null,
+  });
+  core.log.info({ keepDays, before, removed }, 'history retention: removed events older than history.keepDays');
 }
 
 /** How long the system page may show a doctor report before it is run again. */

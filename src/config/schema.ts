@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { LOG_LEVELS } from '../lib/log-levels.js';
+import { LOG_FORMATS, LOG_LEVELS } from '../lib/log-levels.js';
 
 /**
  * The one configuration of rpi-deploy. Defaults are safe: both listeners on loopback, and no
@@ -152,6 +152,21 @@ export const ConfigSchema = Type.Object(
           default: '',
           description: 'built web UI to serve; empty means the ui/dist of this installation',
         }),
+        metrics: Type.Object(
+          {
+            token: Type.String({
+              default: '',
+              description:
+                'bearer token a Prometheus scraper sends (Authorization: Bearer TOKEN) for GET /metrics on the management listener; empty: no token is accepted. /metrics is off (404) unless this or management.metrics.fromLocalhost is set',
+            }),
+            fromLocalhost: Type.Boolean({
+              default: false,
+              description:
+                'answer GET /metrics without a token to requests from this machine (127.0.0.0/8, ::1; behind a trusted proxy, the forwarded client address counts)',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -352,12 +367,28 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    history: Type.Object(
+      {
+        keepDays: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description:
+            'delete deployment history events older than this many days, at start and once a day while serving (each run is written to the audit log with the number of events removed); 0 keeps them forever. Deployments themselves and their current state always stay',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Enum(LOG_LEVELS, {
           default: 'info',
           description:
-            'the least severe log lines written (JSON on stdout, for the journal); debug adds every DHCP reply and each skipped or refused DHCP/TFTP packet',
+            'the least severe log lines written (on stderr, in log.format); debug adds every DHCP reply and each skipped or refused DHCP/TFTP packet',
+        }),
+        format: Type.Enum(LOG_FORMATS, {
+          default: 'auto',
+          description:
+            'how serve writes its log to stderr: json (one object a line, for the journal), pretty (one readable line an event: time, level, component, message, fields), or auto: pretty on a terminal, json otherwise',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -27,7 +27,27 @@ export interface DeviceApiDeps extends RuntimeRouteDeps {
   bootTokens?: BootTokenVerifier | undefined;
   /** Fleet mode: boards share chunks with each other, the server tracks who feeds whom (default on). */
   peers?: boolean | undefined;
+  /** Told what was served and how long naming a board took, for /metrics. */
+  meter?: DeviceMeter | undefined;
 }
+
+export interface DeviceMeter {
+  /** The body of a response that left in full (a cut one is not counted). */
+  bytesServed(path: 'chunks' | 'runtime' | 'seed-image', bytes: number): void;
+  /** From an enroll (`v1`) or config (`seed`) request's arrival to the reply naming the board. */
+  assigned(contract: 'v1' | 'seed', seconds: number): void;
+}
+
+/** The routes whose bodies are counted, by where they serve from. */
+const SERVED_BY_ROUTE: Record<string, Parameters<DeviceMeter['bytesServed']>[0]> = {
+  '/v1/deployments/:id/chunks/:index': 'chunks',
+  '/v1/runtime/:file': 'runtime',
+  '/images/:file': 'seed-image',
+};
+const ASSIGNED_BY_ROUTE: Record<string, Parameters<DeviceMeter['assigned']>[0]> = {
+  '/v1/enroll': 'v1',
+  '/api/config': 'seed',
+};
 
 /** The HTTP surface boards talk to: API v1 and the seed's routes. Nothing here lets a board change what an operator set up. */
 export function createDeviceApi(deps: DeviceApiDeps): HttpServer {
@@ -40,6 +60,17 @@ export function createDeviceApi(deps: DeviceApiDeps): HttpServer {
   registerPeerRoutes(app, { ...deps, swarm });
   registerRuntimeRoutes(app, deps);
   registerCaptureRoutes(app, deps);
+  const meter = deps.meter;
+  if (meter)
+    app.addHook('onResponse', async (req, reply) => {
+      const route = req.routeOptions.url ?? '';
+      const path = SERVED_BY_ROUTE[route];
+      // Content-Length is what the route promised; `writableFinished` says all of it was handed to the socket.
+      if (path && req.method === 'GET' && reply.statusCode < 300 && reply.raw.writableFinished)
+        meter.bytesServed(path, Number(reply.getHeader('content-length') ?? 0));
+      const contract = ASSIGNED_BY_ROUTE[route];
+      if (contract && reply.statusCode === 200) meter.assigned(contract, reply.elapsedTime / 1000);
+    });
   return app;
 }
 

@@ -124,14 +124,14 @@ export async function listDeployments(db: Db, f: DeploymentFilter): Promise<Depl
   return rows.map(toDeployment);
 }
 
-export async function deploymentCountsAtVenue(db: Db, venue: string): Promise<Record<string, number>> {
-  const rows = await db
+/** Deployments by status, at one venue or (`venue` undefined) everywhere. */
+export async function deploymentCountsByStatus(db: Db, venue: string | undefined): Promise<Record<string, number>> {
+  let q = db
     .selectFrom('deployments')
     .select('status')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('venue_code', '=', venue)
-    .groupBy('status')
-    .execute();
+    .select((eb) => eb.fn.countAll<number>().as('n'));
+  if (venue !== undefined) q = q.where('venue_code', '=', venue);
+  const rows = await q.groupBy('status').execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 

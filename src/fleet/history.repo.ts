@@ -45,3 +45,9 @@ export async function lastHistorySeq(db: Db): Promise<number> {
     .executeTakeFirst();
   return Number(r?.seq ?? 0);
 }
+
+/** Deletes history rows that happened before `at` (an ISO timestamp); returns how many went. */
+export async function deleteHistoryBefore(db: Db, at: string): Promise<number> {
+  const r = await db.deleteFrom('history').where('at', '<', at).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

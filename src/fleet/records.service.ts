@@ -1,12 +1,18 @@
 import { checkSchema } from '../lib/validate.js';
 import type { FleetEvents, FleetEventType } from '../protocol/events.js';
-import { DeploymentFilter, type Deployment, type Device, type HistoryEntry } from '../protocol/fleet.js';
+import {
+  DeploymentFilter,
+  type Deployment,
+  type DeploymentStatus,
+  type Device,
+  type HistoryEntry,
+} from '../protocol/fleet.js';
 import { isClosedAfterSuccess } from './deployment-state.js';
-import { findDeployment, latestDeploymentOf, listDeployments } from './deployments.repo.js';
+import { deploymentCountsByStatus, findDeployment, latestDeploymentOf, listDeployments } from './deployments.repo.js';
 import { findDevice, findDevicesBySerial8, listDevices } from './devices.repo.js';
 import { FleetError, invalidInput } from './errors.js';
 import { parseProductCode, parseSerial, parseVenueCode } from './hostname.js';
-import { lastHistorySeq, listHistory } from './history.repo.js';
+import { deleteHistoryBefore, lastHistorySeq, listHistory } from './history.repo.js';
 import { unitOfWork, type FleetDeps } from './unit-of-work.js';
 
 /** Reading what happened (deployments, boards, history), and recording events other components keep. */
@@ -22,6 +28,8 @@ export interface RecordsService {
     serial?: string;
     limit?: number;
   }): Promise<HistoryEntry[]>;
+  /** How many deployments are in each phase now (phases without any are left out). */
+  deploymentCounts(): Promise<Partial<Record<DeploymentStatus, number>>>;
   /** The seq of the newest history entry (0 if none): where a live client that wants no catch-up starts. */
   lastSeq(): Promise<number>;
   /**
@@ -30,6 +38,12 @@ export interface RecordsService {
    * operator asks for a re-image: boards that netboot forever after success are a known trap.
    */
   netbootAllowed(serial8: string): Promise<{ allowed: boolean; reason: string }>;
+  /**
+   * History retention: deletes the history events older than `before` (an ISO timestamp) and
+   * returns how many went. Deployments, boards and names are not history: every deployment's
+   * current state stays whatever its age.
+   */
+  pruneHistory(before: string): Promise<number>;
   /** Keeps an event from another component (a board seen in DHCP, a file served) and publishes it. */
   record<K extends FleetEventType>(
     type: K,
@@ -74,6 +88,7 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
 
     history: (filter) => listHistory(store.db, { ...filter, limit: Math.min(filter.limit ?? 1000, HISTORY_PAGE_MAX) }),
     lastSeq: () => lastHistorySeq(store.db),
+    deploymentCounts: () => deploymentCountsByStatus(store.db, undefined),
 
     async netbootAllowed(input) {
       const { serial8 } = parseSerial(input);
@@ -88,6 +103,8 @@ export function createRecordsService(deps: FleetDeps): RecordsService {
         reason: `imaged successfully as ${latest.hostname} (deployment ${latest.id}); request a re-image to boot it from the network again`,
       };
     },
+
+    pruneHistory: (before) => store.transaction((tx) => deleteHistoryBefore(tx, timestamp('before', before))),
 
     record: (type, data, refs = {}) => unitOfWork(deps, (_tx, out) => out.record(type, data, refs)),
   };

@@ -2,7 +2,7 @@ import { checkSchema } from '../lib/validate.js';
 import { VenueInput, VenuePatch, type Venue, type VenueStats } from '../protocol/fleet.js';
 import { activeAssignmentsAtVenue, releaseAssignment } from './assignments.repo.js';
 import { listBatchRows, setBatchStatus } from './batches.repo.js';
-import { deploymentCountsAtVenue } from './deployments.repo.js';
+import { deploymentCountsByStatus } from './deployments.repo.js';
 import { FleetError, invalidInput } from './errors.js';
 import { parseVenueCode } from './hostname.js';
 import { poolStats } from './pools.repo.js';
@@ -121,7 +121,7 @@ export function createVenueService(deps: FleetDeps): VenueService {
       const [pools, held, deployments] = await Promise.all([
         poolStats(store.db, { venue: venue.code }),
         activeAssignmentsAtVenue(store.db, venue.code),
-        deploymentCountsAtVenue(store.db, venue.code),
+        deploymentCountsByStatus(store.db, venue.code),
       ]);
       return { venue: venue.code, pools, activeAssignments: held.length, deployments };
     },

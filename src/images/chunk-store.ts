@@ -36,8 +36,10 @@ export interface ChunkStore {
   createStaging(): Promise<Staging>;
   /** Removes staging areas whose process is gone (killed mid-import); returns how many. */
   removeDeadStaging(): Promise<number>;
-  /** Deletes chunks and manifests not named in `keep`; returns how many files went. */
-  sweep(keep: { chunks: ReadonlySet<string>; manifests: ReadonlySet<string> }): Promise<number>;
+  /** Whether a manifest (a path as `manifestFile` gives it) is stored. */
+  hasManifest(file: string): boolean;
+  /** Deletes chunks and manifests not named in `keep` (`'all'`: every chunk stays); returns how many files went. */
+  sweep(keep: { chunks: ReadonlySet<string> | 'all'; manifests: ReadonlySet<string> }): Promise<number>;
 }
 
 /** Bytes in a buffer borrowed from a pool; `release` gives it back (calling it is optional, and once is enough). */
@@ -210,11 +212,12 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
       return removed;
     },
 
+    hasManifest: (file) => existsSync(join(root, file)),
     async sweep(keep) {
       let removed = 0;
-      for (const sub of await readdir(chunksDir)) {
+      for (const sub of keep.chunks === 'all' ? [] : await readdir(chunksDir)) {
         for (const name of await readdir(join(chunksDir, sub))) {
-          if (keep.chunks.has(name.replace(/\.zst$/, ''))) continue;
+          if (keep.chunks !== 'all' && keep.chunks.has(name.replace(/\.zst$/, ''))) continue;
           await unlink(join(chunksDir, sub, name));
           removed++;
         }

@@ -17,6 +17,7 @@ export type ImageErrorCode =
   | 'IMAGE_STORE_FAILED'
   | 'IMAGE_STORE_CHANGED'
   | 'IMAGE_STORE_CORRUPT'
+  | 'IMAGE_FILES_MISSING'
   | 'IMAGE_CHUNK_UNKNOWN'
   | 'IMAGE_RANGE_INVALID'
   | 'IMAGE_PATH_INVALID'
@@ -51,6 +52,7 @@ export const IMAGE_ERROR_KINDS: Readonly<Record<ImageErrorCode, ErrorKind>> = {
   IMAGE_STORE_FAILED: 'failed',
   IMAGE_STORE_CHANGED: 'conflict',
   IMAGE_STORE_CORRUPT: 'failed',
+  IMAGE_FILES_MISSING: 'failed',
   IMAGE_CHUNK_UNKNOWN: 'unknown',
   IMAGE_RANGE_INVALID: 'out-of-range',
   IMAGE_PATH_INVALID: 'invalid',

@@ -70,6 +70,11 @@ export interface ImageService {
    * record refers to (an import killed between moving its files and committing).
    */
   recover(): Promise<{ stagingRemoved: number; filesRemoved: number }>;
+  /**
+   * Images on record whose stored files are not there (a backup restored without --with-images):
+   * boards cannot be given them until each is imported again from its image file.
+   */
+  withoutFiles(): Promise<Image[]>;
   /** Stops the worker threads that decompress chunks for raw reads. */
   close(): Promise<void>;
 }
@@ -108,25 +113,47 @@ export async function createImageService(deps: {
       throw new ImageError('IMAGE_UNKNOWN', `Image ${id} does not exist; list images with: rpi-deploy image list`, {
         imageId: id,
       });
+    if (!chunks.hasManifest(file)) throw filesMissing(await get(id));
     return reader.layout(file);
   }
 
-  async function checkVersionFree(db: Db, product: string, version: string): Promise<void> {
-    const clash = await findImageByVersion(db, product, version);
-    if (clash)
-      throw new ImageError(
-        'IMAGE_DUPLICATE',
-        `${product} ${version} already exists (image ${clash.id}); pick another --version`,
-        { imageId: clash.id },
-      );
+  async function hasFiles(db: Db, id: number): Promise<boolean> {
+    const file = await findManifestFile(db, id);
+    return file !== undefined && chunks.hasManifest(file);
   }
 
-  /** Deletes every stored file no record refers to. Runs inside a transaction, like registration. */
+  /**
+   * A version on record is free to import again only when its files are missing and the bytes are
+   * its own (`sha256`, once known): that brings its files back.
+   */
+  async function checkVersionFree(db: Db, product: string, version: string, sha256?: string): Promise<void> {
+    const clash = await findImageByVersion(db, product, version);
+    if (!clash) return;
+    const restorable = !(await hasFiles(db, clash.id));
+    if (restorable && (sha256 === undefined || sha256 === clash.sha256)) return;
+    throw new ImageError(
+      'IMAGE_DUPLICATE',
+      restorable
+        ? `${product} ${version} (image ${clash.id}) was imported from other bytes (SHA-256 ${clash.sha256}); ` +
+            'import that file to bring its files back, or pick another --version'
+        : `${product} ${version} already exists (image ${clash.id}); pick another --version`,
+      { imageId: clash.id },
+    );
+  }
+
+  /**
+   * Deletes every stored file no record refers to. Runs inside a transaction, like registration.
+   * While a recorded manifest is missing, which chunks it needs is unknown, so every chunk stays.
+   */
   async function sweep(db: Db): Promise<number> {
     const manifests = await listManifestFiles(db);
     const keep = new Set<string>();
-    for (const file of manifests) for (const c of (await reader.layout(file)).chunks) keep.add(c.sha256);
-    return chunks.sweep({ chunks: keep, manifests: new Set(manifests) });
+    let complete = true;
+    for (const file of manifests) {
+      if (!chunks.hasManifest(file)) complete = false;
+      else for (const c of (await reader.layout(file)).chunks) keep.add(c.sha256);
+    }
+    return chunks.sweep({ chunks: complete ? keep : 'all', manifests: new Set(manifests) });
   }
 
   /** Decodes the source to a raw file in staging, sanitises that, then stages it as the source. */
@@ -148,6 +175,14 @@ export async function createImageService(deps: {
     const { layout } = staged;
     return store.transaction(async (tx) => {
       const same = await findImageBySha(tx, layout.sha256);
+      if (same && same.product === product && same.version === input.version && !(await hasFiles(tx, same.id))) {
+        // The record is kept (deployments refer to it); only its files come back.
+        await staging.writeManifest(layout.sha256, JSON.stringify(layout));
+        await staging.publish();
+        if (!input.activate) return same;
+        await setActiveImage(tx, product, same.id);
+        return { ...same, active: true };
+      }
       if (same) {
         throw new ImageError(
           'IMAGE_DUPLICATE',
@@ -155,7 +190,7 @@ export async function createImageService(deps: {
           { imageId: same.id },
         );
       }
-      await checkVersionFree(tx, product, input.version);
+      await checkVersionFree(tx, product, input.version, layout.sha256);
       for (const c of layout.chunks) {
         if (!staging.hasChunk(c.sha256) && !chunks.hasChunk(c.sha256)) throw storeChanged(c.sha256);
       }
@@ -286,7 +321,24 @@ export async function createImageService(deps: {
       const filesRemoved = await store.transaction((tx) => sweep(tx));
       return { stagingRemoved, filesRemoved };
     },
+
+    async withoutFiles() {
+      const missing: Image[] = [];
+      for (const image of await listImages(store.db)) if (!(await hasFiles(store.db, image.id))) missing.push(image);
+      return missing;
+    },
   };
+}
+
+/** What boards and operators get for an image whose stored files are gone, with the command that brings them back. */
+function filesMissing(image: Image): ImageError {
+  return new ImageError(
+    'IMAGE_FILES_MISSING',
+    `Image ${image.id} (${image.product} ${image.version}) has no stored files (restored from a backup taken without ` +
+      `--with-images?); import its image file again: rpi-deploy image add FILE --product ${image.product} ` +
+      `--version ${image.version}`,
+    { imageId: image.id },
+  );
 }
 
 /** Compressed bytes of an image's distinct chunks. */

@@ -17,6 +17,7 @@ import { createUserService } from './auth/users.service.js';
 import { createDiskWatch } from './disk-watch.js';
 import { managementStatusOf } from './error-map.js';
 import { createLiveHub, type LiveLimits } from './live-hub.js';
+import { registerMetricsRoute, type MetricsSource } from './metrics.routes.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { DEFAULT_UI_DIR, registerStaticUi } from './static-ui.js';
 import { registerHealthRoute, type SystemFacts } from './system.routes.js';
@@ -41,6 +42,8 @@ export interface ManagementDeps {
   /** Tests move time forward instead of sleeping. */
   clock?: () => Date;
   liveLimits?: Partial<LiveLimits>;
+  /** The exposition text GET /metrics serves (management.metrics says who may read it). */
+  metrics: MetricsSource;
 }
 
 export interface ManagementApi {
@@ -97,6 +100,7 @@ export function createManagementApi(deps: ManagementDeps): ManagementApi {
 
   registerSecurityHeaders(server, policy);
   registerHealthRoute(server, deps.health);
+  registerMetricsRoute(server, config.metrics, deps.metrics);
   void server.register(
     async (api) =>
       registerApi(api, {
@@ -143,3 +147,4 @@ export { createAuditLog, type AuditLog } from './audit.service.js';
 export { createUserService, type UserService } from './auth/users.service.js';
 export { ManagementError, type ManagementErrorCode } from './errors.js';
 export type { LiveLimits } from './live-hub.js';
+export type { MetricsSource } from './metrics.routes.js';

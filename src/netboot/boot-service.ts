@@ -71,14 +71,17 @@ export function createBootService(
       client: report.client.address,
       durationMs: report.durationMs,
     };
-    if (report.outcome === 'probe') return;
+    const meter = deps.tftpMeter;
+    if (report.outcome === 'probe') return meter?.ended('probe', 0);
     if (report.outcome === 'served') {
+      meter?.ended('completed', report.sizeBytes);
       return publish(
         'tftp.served',
         { ...common, bytes: report.sizeBytes, blksize: report.blksize, windowsize: report.windowsize },
         report.serial8 !== null,
       );
     }
+    meter?.ended('failed', report.bytesAcked);
     publish(
       'tftp.failed',
       { ...common, reason: report.outcome, bytesAcked: report.bytesAcked, sizeBytes: report.sizeBytes },
@@ -146,7 +149,12 @@ export function createBootService(
           maxSessions: t.maxSessions,
           socketBufferBytes: t.socketBufferBytes,
         },
-        { files: tree, log, onTransferEnd: emit },
+        {
+          files: tree,
+          log,
+          onTransferEnd: emit,
+          onTransferStart: () => deps.tftpMeter?.started(),
+        },
       );
       return tftp.start();
     },

@@ -29,8 +29,15 @@ export interface NetbootDeps {
   /** When events happen; the wall clock unless a test moves it. */
   clock?: () => Date;
   log: Logger;
+  /** Told of each TFTP transfer, for /metrics; `bytes` are those the board acknowledged. */
+  tftpMeter?: TftpMeter;
   /** Where `rpi-deploy netboot build` left the stage-1 initramfs and the runtime bundle. */
   dataDir: string;
+}
+
+export interface TftpMeter {
+  started(): void;
+  ended(outcome: 'completed' | 'failed' | 'probe', bytes: number): void;
 }
 
 /** What is serving; null when network boot is off. */

@@ -13,3 +13,4 @@ export { notifyReady } from './systemd-notify.js';
 export { runDoctor, type DoctorData, type DoctorOptions } from './doctor/doctor.js';
 export { createBackup, type BackupManifest, type BackupOptions } from './backup.js';
 export { restoreBackup, type RestoreOptions, type RestoreResult } from './restore.js';
+export { createMetrics, type Metrics, type ServedPath, type TftpEnd } from './metrics.js';

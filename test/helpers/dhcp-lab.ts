@@ -72,11 +72,22 @@ export class DhcpLab {
   }
 
   /** Starts `rpi-deploy serve` from the build in the server namespace and waits for its banner. */
-  async serve(netboot: Record<string, unknown>, args: string[] = [], logLevel = 'debug'): Promise<Served> {
+  async serve(
+    netboot: Record<string, unknown>,
+    args: string[] = [],
+    logLevel = 'debug',
+    /** More top-level settings, e.g. `{ management: { metrics: { fromLocalhost: true } } }`. */
+    settings: Record<string, unknown> = {},
+  ): Promise<Served> {
     const config = join(this.dir.path, `config-${Date.now()}.yaml`);
     writeFileSync(
       config,
-      stringify({ dataDir: this.dataDir, log: { level: logLevel }, netboot: { interface: 'lan0', ...netboot } }),
+      stringify({
+        ...settings,
+        dataDir: this.dataDir,
+        log: { level: logLevel },
+        netboot: { interface: 'lan0', ...netboot },
+      }),
     );
     const child = this.lab.spawn(
       this.server,

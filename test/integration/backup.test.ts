@@ -7,6 +7,7 @@ import { openCore } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { tarIndex } from '../../src/operations/tar-index.js';
+import type { DoctorReport } from '../../src/protocol/doctor.js';
 import { CLI, cleanEnv, runCli, spawnServe } from '../helpers/cli.js';
 import { buildPiImage, rawDisk } from '../helpers/pi-image.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -168,6 +169,62 @@ describe('backup and restore', () => {
     } finally {
       await Promise.all([original.close(), copy.close()]);
     }
+  }, 120_000);
+
+  it('restores a backup without --with-images: records stay, each image without files is named, doctor fails it, importing it again brings it back', async () => {
+    const data = join(dir.path, 'data');
+    const image = buildPiImage(dir.path);
+    const add = ['image', 'add', image.path, '--product', 'KXP2', '--version', '1.0', '--activate'];
+    expect(runCli([...add, '--data-dir', data]).code).toBe(0);
+    const setup = await open(data);
+    await setup.fleet.venues.create({ code: 'CORO', name: 'x' });
+    await setup.fleet.pools.import({ venue: 'CORO', text: '1-5' });
+    const { enrollment } = await setup.deployments.seedConfig({
+      product: 'KXP2',
+      venue: 'CORO',
+      serial: '1000000012345678',
+      ip: '198.18.0.20',
+    });
+    await setup.close();
+    const backupFile = join(dir.path, 'no-images.backup');
+    expect(runCli(['backup', backupFile, '--data-dir', data]).code).toBe(0);
+
+    const restored = join(dir.path, 'restored');
+    const r = runCli(['restore', backupFile, '--data-dir', restored]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      'image 1 (KXP2 1.0, active): no stored files; boards cannot be given it until it is imported again: ' +
+        'rpi-deploy image add FILE --product KXP2 --version 1.0\n',
+    );
+    // Every command opens the image store first: with a manifest missing, each used to fail with ENOENT.
+    const show = runCli(['device', 'show', '1000000012345678', '--data-dir', restored]);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain(enrollment.hostname);
+    const doctor = runCli(['doctor', '--json', '--no-probe', '--data-dir', restored]);
+    const check = (JSON.parse(doctor.stdout) as DoctorReport).checks.find((c) => c.id === 'image-files');
+    expect(check).toMatchObject({ status: 'fail', summary: expect.stringContaining('KXP2 1.0 (image 1, active)') });
+    const copy = await open(restored);
+    try {
+      await expect(copy.images.manifest(1)).rejects.toMatchObject({
+        code: 'IMAGE_FILES_MISSING',
+        message: expect.stringContaining('rpi-deploy image add FILE --product KXP2 --version 1.0'),
+      });
+    } finally {
+      await copy.close();
+    }
+
+    const again = runCli([...add, '--data-dir', restored]);
+    expect(again.code, again.stderr).toBe(0);
+    const back = await open(restored);
+    try {
+      expect(await back.images.withoutFiles()).toEqual([]);
+      expect(await back.images.list()).toMatchObject([{ id: 1, product: 'KXP2', version: '1.0', active: true }]);
+      expect((await back.images.manifest(1)).chunks.length).toBeGreaterThan(0);
+    } finally {
+      await back.close();
+    }
+    const after = runCli(['doctor', '--json', '--no-probe', '--data-dir', restored]);
+    expect((JSON.parse(after.stdout) as DoctorReport).checks.find((c) => c.id === 'image-files')?.status).toBe('pass');
   }, 120_000);
 
   it('refuses a damaged backup and leaves the target empty; refuses a target that is not empty', async () => {

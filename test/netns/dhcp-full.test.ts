@@ -5,6 +5,7 @@ import { openCore } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { runCli } from '../helpers/cli.js';
+import { parseExposition } from '../helpers/prometheus.js';
 import { DhcpLab, SERVER_ADDRESS, UDHCPC_SCRIPT, type Served } from '../helpers/dhcp-lab.js';
 
 /**
@@ -56,7 +57,7 @@ async function until(read: () => string, re: RegExp, ms = 15_000): Promise<RegEx
 
 beforeAll(async () => {
   lab = new DhcpLab();
-  served = await lab.serve(NETBOOT);
+  served = await lab.serve(NETBOOT, [], 'debug', { management: { metrics: { fromLocalhost: true } } });
 });
 afterAll(async () => {
   await served?.stop();
@@ -98,6 +99,24 @@ describe('DHCP full mode, real clients', () => {
       netboot: true,
     });
     expect(seen?.['seq']).toEqual(expect.any(Number));
+  });
+
+  it('counts one board’s OFFER and ACK in /metrics', async () => {
+    const url = `${/management API\s+(\S+)/.exec(served.stdout())![1]}/metrics`;
+    const scrape = async () => parseExposition((await lab.run(lab.server, ['curl', '-sS', url])).stdout);
+    const before = await scrape();
+    const r = await lab.replay(lab.client('pi5m'), {
+      mac: '2c:cf:67:10:20:3f',
+      serial8: '9ffefd3f',
+      tftpServer: SERVER_ADDRESS,
+    });
+    expect(r.problems).toEqual([]);
+    const after = await scrape();
+    const moved = (key: string) => (after.get(key) ?? NaN) - (before.get(key) ?? 0);
+    expect([
+      moved('rpi_deploy_dhcp_replies_total{type="offer"}'),
+      moved('rpi_deploy_dhcp_replies_total{type="ack"}'),
+    ]).toEqual([1, 1]);
   });
 
   it('serves a byte-swapped option 97 and a REQUEST without option 60 alike', async () => {

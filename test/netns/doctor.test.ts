@@ -91,6 +91,7 @@ describe('rpi-deploy doctor', () => {
       ports: 'pass',
       'foreign-dhcp': 'pass',
       'batch-images': 'pass',
+      'image-files': 'pass',
       pools: 'pass',
       'netboot-files': 'pass',
       'runtime-arm64': 'pass',
@@ -102,7 +103,7 @@ describe('rpi-deploy doctor', () => {
     );
     expect(text).toMatch(/^PASS {2}pools {11}CORO KXP2: 3 free$/m);
     expect(text).toMatch(/^WARN {2}foreign-dhcp {4}not probed for other DHCP servers \(--no-probe\)$/m);
-    expect(text).toContain('9 passed, 1 warning, 0 failed: ready, but read the warnings');
+    expect(text).toContain('10 passed, 1 warning, 0 failed: ready, but read the warnings');
   }, 60_000);
 
   it('fails when a foreign DHCP server (dnsmasq) answers on the deployment LAN', async () => {

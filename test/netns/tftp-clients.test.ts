@@ -7,6 +7,7 @@ import { STAGE1_FILE } from '../../src/netboot/boot-tree/paths.js';
 import { parseKernelCmdline } from '../../src/agent/identify.js';
 import { writeBootFixture, type BootFixture } from '../helpers/boot-fixture.js';
 import { DhcpLab, SERVER_ADDRESS, type Served } from '../helpers/dhcp-lab.js';
+import { parseExposition } from '../helpers/prometheus.js';
 import type { TftpReplayResult } from '../helpers/pi5-tftp-replayer.js';
 
 /**
@@ -35,10 +36,15 @@ beforeAll(async () => {
   // A kernel over 65535 blocks of 512 bytes: the block counter must wrap.
   fixture.files['kernel8.img'] = randomBytes(65_536 * 512 + 1_000);
   writeFileSync(join(fixture.bootFilesDir, 'kernel8.img'), fixture.files['kernel8.img']);
-  served = await lab.serve({
-    dhcp: { enabled: false },
-    tftp: { bootFilesDir: fixture.bootFilesDir, retransmitMs: 500, maxRetries: 3 },
-  });
+  served = await lab.serve(
+    {
+      dhcp: { enabled: false },
+      tftp: { bootFilesDir: fixture.bootFilesDir, retransmitMs: 500, maxRetries: 3 },
+    },
+    [],
+    'debug',
+    { management: { metrics: { fromLocalhost: true } } },
+  );
 });
 
 afterAll(async () => {
@@ -151,6 +157,26 @@ describe('TFTP with real clients', () => {
     expect(escape.stdout + escape.stderr).toMatch(/Access violation/i);
     const curlEscape = await sh(`curl -sS --path-as-is -o /dev/null ${URL_BASE}/9ffefdef/../../etc/passwd`);
     expect(curlEscape.code).not.toBe(0);
+  });
+
+  it('counts transfers and bytes in /metrics: one read started, completed and its bytes; a refused one not', async () => {
+    const url = `${/management API\s+(\S+)/.exec(served.stdout())![1]}/metrics`;
+    const scrape = async () => parseExposition((await lab.run(lab.server, ['curl', '-sS', url])).stdout);
+    const before = await scrape();
+    const moved = (after: Map<string, number>, key: string) => (after.get(key) ?? NaN) - (before.get(key) ?? 0);
+    const read = await sh(`curl -sS --tftp-blksize 1468 -o ${out('metrics-kernel')} ${URL_BASE}/kernel_2712.img`);
+    expect(read.code, read.stderr).toBe(0);
+    expect((await sh(`curl -sS -o /dev/null ${URL_BASE}/9ffefdef/start4.elf`)).code).toBe(68);
+    // The server counts a transfer when the last ACK arrives, which may be just after curl exits.
+    let after = await scrape();
+    for (let i = 0; i < 40 && moved(after, 'rpi_deploy_tftp_transfers_ended_total{outcome="completed"}') < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await scrape();
+    }
+    expect(moved(after, 'rpi_deploy_tftp_transfers_started_total')).toBe(1);
+    expect(moved(after, 'rpi_deploy_tftp_transfers_ended_total{outcome="completed"}')).toBe(1);
+    expect(moved(after, 'rpi_deploy_tftp_transfers_ended_total{outcome="failed"}')).toBe(0);
+    expect(moved(after, 'rpi_deploy_served_bytes_total{path="tftp"}')).toBe(fixture.files['kernel_2712.img']!.length);
   });
 
   it('serves twenty clients at once, each byte for byte', async () => {

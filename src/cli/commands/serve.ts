@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createApp } from '../../app.js';
+import { LOG_FORMATS, resolveLogFormat, type LogFormat } from '../../lib/log-levels.js';
 import { createLogger } from '../../lib/logger.js';
 import { notifyReady } from '../../operations/index.js';
 import { VERSION } from '../../version.js';
@@ -14,6 +15,7 @@ interface ServeOptions {
   netbootInterface?: string;
   dhcpMode?: 'full' | 'proxy';
   allowForeignDhcp?: boolean;
+  logFormat?: LogFormat;
 }
 
 export function registerServe(command: Command): void {
@@ -30,6 +32,11 @@ export function registerServe(command: Command): void {
       oneOf(['full', 'proxy'] as const),
     )
     .option('--allow-foreign-dhcp', 'serve full-mode DHCP even though another DHCP server answers on the interface')
+    .option(
+      '--log-format <format>',
+      'json (for the journal), pretty (readable lines) or auto: pretty on a terminal, json otherwise (the default)',
+      oneOf(LOG_FORMATS),
+    )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const config = configFor(cmd, {
         'device.listen': opts.deviceListen,
@@ -37,8 +44,9 @@ export function registerServe(command: Command): void {
         'netboot.interface': opts.netbootInterface,
         'netboot.dhcp.mode': opts.dhcpMode,
         'netboot.dhcp.foreignServer.allowInFullMode': opts.allowForeignDhcp,
+        'log.format': opts.logFormat,
       });
-      const log = createLogger(config.log.level);
+      const log = createLogger(config.log.level, resolveLogFormat(config.log.format, process.stderr.isTTY));
       const app = await createApp(config, log);
       let addresses: Awaited<ReturnType<typeof app.start>>;
       try {

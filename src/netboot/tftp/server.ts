@@ -53,6 +53,8 @@ export interface TftpServerConfig {
 export interface TftpServerDeps {
   files: TftpFileSource;
   log: Logger;
+  /** A file was opened for a read request and its transfer begins (each one later ends in `onTransferEnd`). */
+  onTransferStart?: () => void;
   onTransferEnd?: (report: TransferReport) => void;
   now?: () => number;
 }
@@ -187,6 +189,7 @@ export function createTftpServer(config: TftpServerConfig, deps: TftpServerDeps)
       });
       if (stopped) return session.close();
       stats.active++;
+      deps.onTransferStart?.();
       sessions.set(key, session);
       session.start();
     } catch (err) {

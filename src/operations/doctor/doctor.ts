@@ -2,7 +2,14 @@ import type { Config } from '../../config/index.js';
 import type { Fleet } from '../../fleet/index.js';
 import type { DoctorCheck, DoctorReport } from '../../protocol/doctor.js';
 import { fail, overall, pass, warn } from './check.js';
-import { activeBatches, checkBatchImages, checkNetbootFiles, checkPools, type FleetView } from './fleet-checks.js';
+import {
+  activeBatches,
+  checkBatchImages,
+  checkImageFiles,
+  checkNetbootFiles,
+  checkPools,
+  type FleetView,
+} from './fleet-checks.js';
 import { checkClock, checkDataDir, checkForeignDhcp, checkInterface, checkPorts } from './host-checks.js';
 
 /** The database side the checks read; the caller opens it (the CLI) or already has it (serve). */
@@ -81,7 +88,7 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
         ),
       );
     const batches = await activeBatches(data);
-    checks.push(await checkBatchImages(data, batches), await checkPools(data, batches));
+    checks.push(await checkBatchImages(data, batches), await checkImageFiles(data), await checkPools(data, batches));
     checks.push(...(await checkNetbootFiles(data, { dataDir: config.dataDir, netboot: config.netboot })));
     checks.push(checkClock(now, await newestEventAt(data.fleet.records)));
   } finally {

@@ -15,7 +15,7 @@ import { fail, pass, warn } from './check.js';
 
 export interface FleetView {
   fleet: Pick<Fleet, 'batches' | 'pools' | 'products'>;
-  images: Pick<ImageService, 'list' | 'active' | 'readBootFile'>;
+  images: Pick<ImageService, 'list' | 'active' | 'readBootFile' | 'withoutFiles'>;
 }
 
 /** The Pi 5 kernel, which boards netboot from the active image's boot partition (DESIGN §1.3). */
@@ -46,6 +46,18 @@ export async function checkBatchImages(v: FleetView, batches: readonly Batch[]):
   return pass(
     'batch-images',
     `every active batch's product has an active image (${[...new Set(batches.map((b) => b.product))].join(', ')})`,
+  );
+}
+
+/** Every image on record has its stored files (a backup restored without --with-images has none). */
+export async function checkImageFiles(v: FleetView): Promise<DoctorCheck> {
+  const missing = await v.images.withoutFiles();
+  if (missing.length === 0) return pass('image-files', 'every image on record has its stored files');
+  const named = missing.map((i) => `${i.product} ${i.version} (image ${i.id}${i.active ? ', active' : ''})`);
+  return (missing.some((i) => i.active) ? fail : warn)(
+    'image-files',
+    `no stored files for ${named.join(', ')}: boards cannot be given ${missing.length === 1 ? 'it' : 'them'}`,
+    'import each again from its image file: rpi-deploy image add FILE --product CODE --version V',
   );
 }
 
