@@ -52,7 +52,13 @@ export async function benchCapture(args: string[]): Promise<string[]> {
   const image = fleetImage(sizeFactor);
   const data = tempDir('rpi-deploy-bench-capture-');
   const lab = await FleetLab.create({ boards: 1, cardBytes: image.cardBytes, speeds, dir: data.path });
-  const stop = () => void lab.destroy();
+  // Ctrl-C must not leave the lab's namespace, loop device or cgroup behind; the run ends either way.
+  const stop = () => {
+    lab
+      .destroy()
+      .catch((err: unknown) => process.stderr.write(`capture: clean-up failed: ${String(err)}\n`))
+      .finally(() => process.exit(130));
+  };
   process.once('SIGINT', stop);
   try {
     const board = lab.boards[0]!;

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { parseListen, type Config } from './config/index.js';
 import { AppError } from './lib/errors.js';

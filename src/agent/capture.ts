@@ -230,7 +230,7 @@ export async function runCapture(o: CaptureRunOptions): Promise<CaptureOutcome> 
 
     const sent: CaptureResult & { status: 'success' } = { status: 'success', sizeBytes: stats.sizeBytes, chunks: [] };
     const inFlight = new Set<Promise<void>>();
-    let failure: unknown;
+    let failure: Error | undefined;
     for (const index of used) {
       if (failure) break;
       const from = index * size;
@@ -265,7 +265,7 @@ export async function runCapture(o: CaptureRunOptions): Promise<CaptureOutcome> 
         () => void inFlight.delete(job),
         (err: unknown) => {
           inFlight.delete(job);
-          failure ??= err;
+          failure ??= err instanceof Error ? err : new Error(String(err));
         },
       );
       inFlight.add(job);

@@ -35,7 +35,7 @@ describe('createReadFirstPolicy (the stop rule)', () => {
 
   it('reads at most 8 + 1 in 16 chunks when all differ: the extra read cost of the 100 % changed case', () => {
     const n = 1000;
-    expect(reads(Array(n).fill(false)).length).toBeLessThanOrEqual(8 + Math.ceil(n / 16));
+    expect(reads(Array<boolean>(n).fill(false)).length).toBeLessThanOrEqual(8 + Math.ceil(n / 16));
   });
 });
 

@@ -95,18 +95,27 @@ export async function startPeerServer(o: { host: string; cache: PeerCache; waitM
     const given = Buffer.from(/^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '');
     if (!token || given.length !== token.length || !timingSafeEqual(given, token))
       return deny(res, 401, 'PEER_TOKEN_INVALID', "This board serves only its swarm's boards");
-    void o.cache.get(sha, o.waitMs).then((body) => {
-      if (res.destroyed) return;
-      if (!body) return deny(res, 404, 'PEER_CHUNK_ABSENT', `Chunk ${sha} is not here; fetch it from the server`);
-      served++;
-      res.writeHead(200, {
-        'content-type': 'application/octet-stream',
-        'content-encoding': CHUNK_ENCODING_ZSTD,
-        'content-length': body.length,
-        etag: `"${sha}"`,
-      });
-      res.end(body);
-    });
+    o.cache.get(sha, o.waitMs).then(
+      (body) => {
+        if (res.destroyed) return;
+        if (!body) return deny(res, 404, 'PEER_CHUNK_ABSENT', `Chunk ${sha} is not here; fetch it from the server`);
+        served++;
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          'content-encoding': CHUNK_ENCODING_ZSTD,
+          'content-length': body.length,
+          etag: `"${sha}"`,
+        });
+        res.end(body);
+      },
+      (err: unknown) =>
+        deny(
+          res,
+          500,
+          'PEER_CACHE_FAILED',
+          `Chunk ${sha} could not be read here (${String(err)}); fetch it from the server`,
+        ),
+    );
   });
   server.maxConnections = MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {

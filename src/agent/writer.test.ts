@@ -261,7 +261,11 @@ describe('writeImage, delta re-image', () => {
     // 8 reads before the rule stops, then one probe in 16 of the 21 chunks left.
     expect(counters.chunksReadFirst).toBe(8 + 1);
     expect(policy.stops).toBe(1);
-    expect(readFileSync(cardPath).subarray(CHUNK, 30 * CHUNK - 1000).equals(image.subarray(CHUNK))).toBe(true);
+    expect(
+      readFileSync(cardPath)
+        .subarray(CHUNK, 30 * CHUNK - 1000)
+        .equals(image.subarray(CHUNK)),
+    ).toBe(true);
   });
 });
 

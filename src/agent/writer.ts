@@ -104,6 +104,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
   let readLock: Promise<unknown> = Promise.resolve();
   function readCard<T>(offsetBytes: number, lengthBytes: number, use: (bytes: Buffer) => Promise<T> | T): Promise<T> {
     const turn = readLock.then(async () => use(await o.card.readBack(offsetBytes, lengthBytes)));
+    // The caller of this turn gets its failure; the lock only orders the reads, so the next one goes on.
     readLock = turn.catch(() => undefined);
     return turn;
   }

@@ -24,6 +24,7 @@ function gzipOf(bundle: RuntimeBundleFile, making: Map<string, Promise<string>>)
   let done = making.get(target);
   if (!done) {
     done = (async () => {
+      // No copy yet (stat fails) is the one case that makes it; any other error surfaces when it is written.
       if (
         await stat(target).then(
           () => true,

@@ -6,12 +6,7 @@ import { ifMissing } from '../lib/if-missing.js';
 import type { Logger } from '../lib/logger.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/private-dir.js';
 import { checkSchema } from '../lib/validate.js';
-import {
-  CaptureRequestInput,
-  type Capture,
-  type CaptureResult,
-  type CaptureStatus,
-} from '../protocol/capture.js';
+import { CaptureRequestInput, type Capture, type CaptureResult, type CaptureStatus } from '../protocol/capture.js';
 import type { SanitiseStep } from '../protocol/sanitise.js';
 import type { FleetEvent, FleetEvents } from '../protocol/events.js';
 import { DEFAULT_CHUNK_SIZE_BYTES } from '../protocol/manifest.js';

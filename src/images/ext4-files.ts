@@ -71,7 +71,10 @@ function rangeTest(ranges: readonly ByteRange[], blockBytes: number): (e: Extent
     const first = Math.floor(r.offsetBytes / blockBytes);
     const end = Math.ceil((r.offsetBytes + r.lengthBytes) / blockBytes);
     if (ends.length > 0 && first <= ends[ends.length - 1]!) ends[ends.length - 1] = Math.max(ends.at(-1)!, end);
-    else (starts.push(first), ends.push(end));
+    else {
+      starts.push(first);
+      ends.push(end);
+    }
   }
   return ([first, count]) => {
     let lo = 0;

@@ -22,10 +22,7 @@ export function toCsv<T>(rows: readonly T[], columns: readonly Column<T>[]): str
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   return (
-    [
-      columns.map((c) => quote(c.title)),
-      ...rows.map((r) => columns.map((c) => quote(cellText((c.csv ?? c.value)(r))))),
-    ]
+    [columns.map((c) => quote(c.title)), ...rows.map((r) => columns.map((c) => quote(cellText((c.csv ?? c.value)(r)))))]
       .map((l) => l.join(','))
       .join('\r\n') + '\r\n'
   );

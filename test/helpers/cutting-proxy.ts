@@ -31,7 +31,8 @@ export async function startCuttingProxy(
     client.on('error', () => up.destroy());
     up.on('error', () => client.destroy());
     const [from, to] = o.direction === 'up' ? [client, up] : [up, client];
-    from === client ? up.pipe(client) : client.pipe(up);
+    if (from === client) up.pipe(client);
+    else client.pipe(up);
     from.on('data', (data: Buffer) => {
       down += data.length;
       if (cuts < o.cutsMax && down > o.cutAfterBytes) {

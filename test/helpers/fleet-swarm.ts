@@ -54,7 +54,7 @@ export async function startHostilePeer(o: {
       body: JSON.stringify(body),
     });
     if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<unknown>;
+    return res.json();
   };
   const enrolled = (await post(v1Paths.enroll, {
     serial: o.serial,

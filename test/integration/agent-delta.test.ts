@@ -47,9 +47,13 @@ async function image(card: string): Promise<{ run: AgentRun; chunks: number[]; b
   const proxy = await startCountingProxy(server.device);
   try {
     const run = await runAgentProcess(
-      ['--server', proxy.url, '--target', card, '--serial', nextSerial()].concat(
-        ['--venue', 'CORO', '--product', 'KXP2', '--quiet'],
-      ),
+      ['--server', proxy.url, '--target', card, '--serial', nextSerial()].concat([
+        '--venue',
+        'CORO',
+        '--product',
+        'KXP2',
+        '--quiet',
+      ]),
       { node: NODE24 },
     ).done;
     expect(run.result, run.stderr).toMatchObject({ status: 'success' });

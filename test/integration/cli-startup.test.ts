@@ -40,7 +40,9 @@ function loadedBy(args: string[]): { code: number | null; stdout: string; files:
     env: cleanEnv(),
     timeout: 60_000,
   });
-  const files = readFileSync(trace, 'utf8').split('\n').filter((url) => url.startsWith('file:'));
+  const files = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((url) => url.startsWith('file:'));
   return { code: r.status, stdout: r.stdout, files: files.length, modules: sourcesOf(files) };
 }
 

@@ -67,7 +67,7 @@ describe('rpi-deploy CLI', () => {
     expect(r.stderr).toContain(message);
   });
 
-  it('sets a product\'s delta re-image and verify mode', () => {
+  it("sets a product's delta re-image and verify mode", () => {
     expect(cli(['product', 'set', 'KXP2', '--delta', 'off', '--verify', 'sample'])).toMatchObject({
       code: 0,
       stdout: 'Product KXP2: delta re-image off, verify sample\n',
@@ -75,7 +75,10 @@ describe('rpi-deploy CLI', () => {
     const listed = json(['product', 'list']) as { code: string; imaging: unknown }[];
     expect(listed.find((p) => p.code === 'KXP2')?.imaging).toEqual({ delta: false, verify: 'sample' });
     expect(cli(['product', 'set', 'KXP2', '--verify', 'most'])).toMatchObject({ code: 2 });
-    expect(cli(['product', 'set', 'KXP2'])).toMatchObject({ code: 2, stderr: expect.stringContaining('nothing to change') });
+    expect(cli(['product', 'set', 'KXP2'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('nothing to change'),
+    });
   });
 
   it('simulate --help names each default once', () => {
@@ -160,7 +163,9 @@ describe('rpi-deploy CLI', () => {
     );
     const [image] = json(['image', 'list']) as { sizeBytes: number; usedBytes: number; sha256: string }[];
     // A spreadsheet gets raw values: bytes as whole numbers and the whole sha256, not "1.0 KiB" and 16 hex digits.
-    const [header, row] = cli(['image', 'list', '--csv']).stdout.split('\r\n').map((l) => l.split(','));
+    const [header, row] = cli(['image', 'list', '--csv'])
+      .stdout.split('\r\n')
+      .map((l) => l.split(','));
     const cell = (title: string) => row![header!.indexOf(title)];
     expect([cell('size'), cell('used'), cell('sha256')]).toEqual([
       String(image!.sizeBytes),

@@ -68,9 +68,11 @@ describe('search fields', () => {
     const fits = async () => {
       const own = await placeholderFit(page);
       // Through the CSSOM: the page's content security policy refuses inline style sheets.
-      await page.locator('input.search').evaluateAll((inputs) =>
-        inputs.forEach((el) => (el as HTMLInputElement).style.setProperty('font-family', 'monospace')),
-      );
+      await page
+        .locator('input.search')
+        .evaluateAll((inputs) =>
+          inputs.forEach((el) => (el as HTMLInputElement).style.setProperty('font-family', 'monospace')),
+        );
       return [...own, ...(await placeholderFit(page))];
     };
     const dashboard = await fits();

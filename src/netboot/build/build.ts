@@ -125,4 +125,3 @@ async function removeStale(dir: string, keep: string[]): Promise<void> {
       await rm(join(dir, name), { force: true });
   }
 }
-

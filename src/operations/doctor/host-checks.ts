@@ -17,7 +17,6 @@ import { fail, pass, warn } from './check.js';
 
 /** Checks of the machine itself: the data directory, the deployment interface, ports, other DHCP servers. */
 
-
 /** Writable, and free space for the biggest active image again (its next version) plus the low-disk margin. */
 export async function checkDataDir(
   dataDir: string,
