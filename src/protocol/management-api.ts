@@ -209,6 +209,22 @@ export const SystemStatus = Type.Object({
     mode: Nullable(Type.String({ description: 'full or proxy' })),
     interface: Nullable(Type.String()),
   }),
+  /** Without netboot.interface nothing serves DHCP or TFTP, so no board can boot from the network. */
+  netboot: Type.Object({
+    enabled: Type.Boolean({ description: 'netboot.interface is set' }),
+    tftp: Nullable(
+      Type.Object(
+        { address: Type.String(), port: Type.Integer() },
+        { description: 'where TFTP serves; null when off' },
+      ),
+    ),
+    stage1: Nullable(
+      Type.Object(
+        { builtAt: Type.String({ description: 'ISO 8601' }) },
+        { description: 'the boot files `rpi-deploy netboot build` left; null when never built' },
+      ),
+    ),
+  }),
   disk: DiskStatus,
   database: Type.Object({
     ok: Type.Boolean(),
