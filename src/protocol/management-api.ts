@@ -191,6 +191,18 @@ export const PoolImportRequest = Type.Object(
 );
 export type PoolImportRequest = Static<typeof PoolImportRequest>;
 
+export const PoolRetireRequest = Type.Object(
+  {
+    hostnames: Type.Array(Type.String({ minLength: 1, maxLength: 63 }), {
+      minItems: 1,
+      maxItems: 10_000,
+      description: 'the numbers to retire, by hostname; all or none are retired',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type PoolRetireRequest = Static<typeof PoolRetireRequest>;
+
 export const DiskStatus = Type.Object({
   path: Type.String(),
   freeBytes: Type.Integer(),
