@@ -253,6 +253,7 @@ export function createPoolService(deps: FleetDeps): PoolService {
         if (!(await findVenue(tx, venue))) throw unknownVenue(venue);
         const found: Awaited<ReturnType<typeof lookup>>[] = [];
         for (const hostname of new Set(hostnames)) found.push(await lookup(tx, hostname));
+        const entries = found.flatMap((f) => (f.entry?.venue === venue ? [f.entry] : []));
         const elsewhere = found.filter((f) => f.entry?.venue !== venue).map((f) => f.name);
         if (elsewhere.length > 0)
           throw new FleetError(
@@ -260,21 +261,21 @@ export function createPoolService(deps: FleetDeps): PoolService {
             `${listOf(elsewhere)} ${elsewhere.length === 1 ? 'is' : 'are'} not in ${venue}'s pool; nothing was retired`,
             { venue, hostnames: elsewhere },
           );
-        const held = found.filter((f) => f.assignment);
+        const held = found.flatMap((f) => (f.assignment ? [{ hostname: f.name, serial: f.assignment.serial }] : []));
         if (held.length > 0)
           throw new FleetError(
             'FLEET_HOSTNAME_ASSIGNED',
-            `${listOf(held.map((f) => `${f.name} (board ${f.assignment!.serial})`))} ${held.length === 1 ? 'is' : 'are'} ` +
+            `${listOf(held.map((h) => `${h.hostname} (board ${h.serial})`))} ${held.length === 1 ? 'is' : 'are'} ` +
               'held by a board; nothing was retired: release them first or leave them out of the selection',
-            { venue, hostnames: held.map((f) => f.name) },
+            { venue, hostnames: held.map((h) => h.hostname) },
           );
         const retired: string[] = [];
         const alreadyRetired: string[] = [];
-        for (const { entry } of found) {
-          if (entry!.status === 'retired') alreadyRetired.push(entry!.hostname);
+        for (const entry of entries) {
+          if (entry.status === 'retired') alreadyRetired.push(entry.hostname);
           else {
-            await setPoolStatus(tx, entry!.id, 'retired', null, out.now);
-            retired.push(entry!.hostname);
+            await setPoolStatus(tx, entry.id, 'retired', null, out.now);
+            retired.push(entry.hostname);
           }
         }
         return { venue, retired, alreadyRetired };
