@@ -81,6 +81,23 @@ describe('venue page pool', () => {
       .getByRole('cell', { name: 'KXP2-CORO-002 – 043', exact: true })
       .waitFor();
   });
+
+  it('releases a retired range back to the pool', async () => {
+    await page
+      .getByRole('table', { name: 'KXP2 hostname pool' })
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell', { name: 'KXP2-CORO-002 – 043', exact: true }) })
+      .getByRole('button', { name: 'Release' })
+      .click();
+    await page
+      .getByRole('dialog', { name: 'Release KXP2-CORO-002 – 043?' })
+      .getByRole('button', { name: 'Release' })
+      .click();
+    await page.getByText('KXP2-CORO-002 – 043 released back to the pool').waitFor();
+    const pool = await server.app.fleet.pools.list({ venue: 'CORO' });
+    expect(pool.filter((e) => e.number >= 2 && e.number <= 43).every((e) => e.status === 'available')).toBe(true);
+    expect(await statusOf(45)).toBe('retired');
+  });
 });
 
 function range(from: number, to: number, step: number): number[] {
