@@ -6,7 +6,7 @@ import type { HttpServer } from './lib/http-server.js';
 import { createDeviceApi } from './device-api/index.js';
 import type { Logger } from './lib/logger.js';
 import { createAuditLog, createManagementApi, type LiveLimits } from './management/index.js';
-import { createNetboot, type NetbootStatus } from './netboot/index.js';
+import { createNetboot, readBuildManifest, type NetbootStatus } from './netboot/index.js';
 import type { HealthReply } from './protocol/health.js';
 import { createMetrics, runDoctor } from './operations/index.js';
 import type { DoctorReport } from './protocol/doctor.js';
@@ -97,6 +97,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
     log: log.child({ surface: 'device' }),
   });
   const bound: { device: string | null; management: string | null } = { device: null, management: null };
+  let serving: NetbootStatus | null = null;
   let silenceSweep: NodeJS.Timeout | undefined;
   let retentionTimer: NodeJS.Timeout | undefined;
   const doctor = serverDoctor(config, core, log);
@@ -122,6 +123,14 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
         mode: dhcp ? config.netboot.dhcp.mode : null,
         interface: config.netboot.interface,
       }),
+      netboot: async () => {
+        const built = await readBuildManifest(config.dataDir);
+        return {
+          enabled: config.netboot.interface !== null,
+          tftp: serving?.tftp ?? null,
+          stage1: built ? { builtAt: built.builtAt } : null,
+        };
+      },
       doctor: () => doctor.latest(),
     },
     ...(options.clock && { clock: options.clock }),
@@ -144,6 +153,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
         await Promise.all([device.close(), management.server.close()]);
         throw err;
       });
+      serving = netbootStatus;
       silenceSweep = setInterval(
         failSilent,
         Math.min(config.device.silenceMinutes * 60_000, SILENCE_SWEEP_MAX_MS),
@@ -174,6 +184,7 @@ export async function createApp(config: Readonly<Config>, log: Logger, options: 
       clearInterval(silenceSweep);
       clearInterval(retentionTimer);
       await netboot.stop();
+      serving = null;
       await Promise.all([device.close(), management.server.close()]);
       metrics.close();
       await core.close();

@@ -1,4 +1,12 @@
-import type { PoolEntry, PoolImportLine, PoolImportResult, PoolStats, PoolStatus, Product } from '../protocol/fleet.js';
+import type {
+  PoolEntry,
+  PoolImportLine,
+  PoolImportResult,
+  PoolRetireResult,
+  PoolStats,
+  PoolStatus,
+  Product,
+} from '../protocol/fleet.js';
 import { findActiveByHostname, releaseAssignment, type Assignment } from './assignments.repo.js';
 import { FleetError } from './errors.js';
 import { parseProductCode, parseVenueCode, renderHostname } from './hostname.js';
@@ -44,6 +52,11 @@ export interface PoolService {
   release(hostname: string): Promise<{ hostname: string; releasedFrom: string | null }>;
   /** Takes a number out of service; refused while a board holds it unless `force`. */
   retire(hostname: string, options?: { force?: boolean }): Promise<{ hostname: string; releasedFrom: string | null }>;
+  /**
+   * Takes a selection of a venue's numbers out of service in one transaction. If a board holds any
+   * of them, or one is not this venue's, nothing changes. Numbers already retired stay as they are.
+   */
+  retireMany(venue: string, hostnames: readonly string[]): Promise<PoolRetireResult>;
 }
 
 export function createPoolService(deps: FleetDeps): PoolService {
@@ -233,7 +246,47 @@ export function createPoolService(deps: FleetDeps): PoolService {
         await setPoolStatus(tx, entry.id, 'retired', null, out.now);
         return { hostname: name, releasedFrom: assignment?.serial ?? null };
       }),
+
+    retireMany: (venueCode, hostnames) =>
+      unitOfWork(deps, async (tx, out) => {
+        const venue = parseVenueCode(venueCode);
+        if (!(await findVenue(tx, venue))) throw unknownVenue(venue);
+        const found: Awaited<ReturnType<typeof lookup>>[] = [];
+        for (const hostname of new Set(hostnames)) found.push(await lookup(tx, hostname));
+        const entries = found.flatMap((f) => (f.entry?.venue === venue ? [f.entry] : []));
+        const elsewhere = found.filter((f) => f.entry?.venue !== venue).map((f) => f.name);
+        if (elsewhere.length > 0)
+          throw new FleetError(
+            'FLEET_HOSTNAME_UNKNOWN',
+            `${listOf(elsewhere)} ${elsewhere.length === 1 ? 'is' : 'are'} not in ${venue}'s pool; nothing was retired`,
+            { venue, hostnames: elsewhere },
+          );
+        const held = found.flatMap((f) => (f.assignment ? [{ hostname: f.name, serial: f.assignment.serial }] : []));
+        if (held.length > 0)
+          throw new FleetError(
+            'FLEET_HOSTNAME_ASSIGNED',
+            `${listOf(held.map((h) => `${h.hostname} (board ${h.serial})`))} ${held.length === 1 ? 'is' : 'are'} ` +
+              'held by a board; nothing was retired: release them first or leave them out of the selection',
+            { venue, hostnames: held.map((h) => h.hostname) },
+          );
+        const retired: string[] = [];
+        const alreadyRetired: string[] = [];
+        for (const entry of entries) {
+          if (entry.status === 'retired') alreadyRetired.push(entry.hostname);
+          else {
+            await setPoolStatus(tx, entry.id, 'retired', null, out.now);
+            retired.push(entry.hostname);
+          }
+        }
+        return { venue, retired, alreadyRetired };
+      }),
   };
+}
+
+/** Names for a message: the first few, then how many more. */
+function listOf(names: string[]): string {
+  const shown = names.slice(0, 5).join(', ');
+  return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
 }
 
 /** Thrown inside a dry-run import so its transaction rolls back; carries the report out. */

@@ -38,7 +38,7 @@ export interface ManagementDeps {
   /** Certificate and key when the listener serves https itself (management.tls). */
   tls?: { cert: Buffer; key: Buffer };
   health: () => Promise<HealthReply>;
-  facts: Pick<SystemFacts, 'version' | 'startedAt' | 'listeners' | 'dhcp' | 'doctor'>;
+  facts: Pick<SystemFacts, 'version' | 'startedAt' | 'listeners' | 'dhcp' | 'netboot' | 'doctor'>;
   /** Tests move time forward instead of sleeping. */
   clock?: () => Date;
   liveLimits?: Partial<LiveLimits>;

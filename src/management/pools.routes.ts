@@ -1,8 +1,8 @@
 import Type from 'typebox';
 import type { Fleet } from '../fleet/index.js';
 import type { HttpServer } from '../lib/http-server.js';
-import { PoolEntry, PoolImportResult, PoolStats } from '../protocol/fleet.js';
-import { PoolImportRequest, PoolQuery } from '../protocol/management-api.js';
+import { PoolEntry, PoolImportResult, PoolRetireResult, PoolStats } from '../protocol/fleet.js';
+import { PoolImportRequest, PoolQuery, PoolRetireRequest } from '../protocol/management-api.js';
 import { CodeParam, ForceQuery, HostnameParam } from './route-schemas.js';
 
 const Released = Type.Object({ hostname: Type.String(), releasedFrom: Type.Union([Type.String(), Type.Null()]) });
@@ -32,6 +32,14 @@ export function registerPoolRoutes(app: HttpServer, { fleet }: { fleet: Fleet })
         force: req.body.force ?? false,
         ...(req.body.product && { product: req.body.product }),
       }),
+  );
+  app.post(
+    '/venues/:code/pool/retire',
+    {
+      config: { access: 'operator', audit: 'pool.retire' },
+      schema: { tags, params: CodeParam, body: PoolRetireRequest, response: { 200: PoolRetireResult } },
+    },
+    (req) => fleet.pools.retireMany(req.params.code, req.body.hostnames),
   );
   app.post(
     '/pool/:hostname/release',

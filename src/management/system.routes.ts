@@ -9,6 +9,7 @@ export interface SystemFacts {
   startedAt: number;
   listeners: () => SystemStatus['listeners'];
   dhcp: () => SystemStatus['dhcp'];
+  netboot: () => Promise<SystemStatus['netboot']>;
   database: () => Promise<SystemStatus['database']>;
   liveClients: () => number;
   doctor: () => Promise<SystemStatus['doctor']>;
@@ -29,6 +30,7 @@ export function registerSystemRoutes(
       uptimeSeconds: Math.round((deps.clock().getTime() - facts.startedAt) / 1000),
       listeners: facts.listeners(),
       dhcp: facts.dhcp(),
+      netboot: await facts.netboot(),
       disk: await deps.disk.check(),
       database: await facts.database(),
       liveClients: facts.liveClients(),

@@ -105,6 +105,14 @@ export const PoolEntry = Type.Object({
 });
 export type PoolEntry = Static<typeof PoolEntry>;
 
+/** What retiring a selection of numbers did (all or nothing). */
+export const PoolRetireResult = Type.Object({
+  venue: Type.String(),
+  retired: Type.Array(Type.String(), { description: 'hostnames this request took out of service' }),
+  alreadyRetired: Type.Array(Type.String(), { description: 'hostnames that were retired before' }),
+});
+export type PoolRetireResult = Static<typeof PoolRetireResult>;
+
 export const PoolImportLine = Type.Object({
   line: Type.Integer({ description: '1-based line number in the input' }),
   text: Type.String(),

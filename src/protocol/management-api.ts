@@ -191,6 +191,18 @@ export const PoolImportRequest = Type.Object(
 );
 export type PoolImportRequest = Static<typeof PoolImportRequest>;
 
+export const PoolRetireRequest = Type.Object(
+  {
+    hostnames: Type.Array(Type.String({ minLength: 1, maxLength: 63 }), {
+      minItems: 1,
+      maxItems: 10_000,
+      description: 'the numbers to retire, by hostname; all or none are retired',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type PoolRetireRequest = Static<typeof PoolRetireRequest>;
+
 export const DiskStatus = Type.Object({
   path: Type.String(),
   freeBytes: Type.Integer(),
@@ -208,6 +220,22 @@ export const SystemStatus = Type.Object({
     enabled: Type.Boolean(),
     mode: Nullable(Type.String({ description: 'full or proxy' })),
     interface: Nullable(Type.String()),
+  }),
+  /** Without netboot.interface nothing serves DHCP or TFTP, so no board can boot from the network. */
+  netboot: Type.Object({
+    enabled: Type.Boolean({ description: 'netboot.interface is set' }),
+    tftp: Nullable(
+      Type.Object(
+        { address: Type.String(), port: Type.Integer() },
+        { description: 'where TFTP serves; null when off' },
+      ),
+    ),
+    stage1: Nullable(
+      Type.Object(
+        { builtAt: Type.String({ description: 'ISO 8601' }) },
+        { description: 'the boot files `rpi-deploy netboot build` left; null when never built' },
+      ),
+    ),
   }),
   disk: DiskStatus,
   database: Type.Object({

@@ -132,7 +132,7 @@ describe('operator UI in Chromium', () => {
     await expect.poll(async () => (await server.app.fleet.pools.list({ venue: 'CORO' })).length).toBe(20);
     await page
       .getByRole('table', { name: 'KXP2 hostname pool' })
-      .getByRole('cell', { name: 'KXP2-CORO-020' })
+      .getByRole('cell', { name: 'KXP2-CORO-001 – 020', exact: true })
       .waitFor();
   });
 

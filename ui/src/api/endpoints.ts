@@ -7,6 +7,7 @@ import type {
   HistoryEntry,
   PoolEntry,
   PoolImportResult,
+  PoolRetireResult,
   PoolStats,
   PoolStatus,
   Product,
@@ -84,6 +85,8 @@ export function createEndpoints(api: ApiClient) {
         api.get<PoolEntry[]>(`/venues/${seg(venue)}/pool`, filter, signal),
       import: (venue: string, input: PoolImportRequest) =>
         api.post<PoolImportResult>(`/venues/${seg(venue)}/pool/import`, input),
+      retireMany: (venue: string, hostnames: string[]) =>
+        api.post<PoolRetireResult>(`/venues/${seg(venue)}/pool/retire`, { hostnames }),
       release: (hostname: string) => api.post<PoolNameChange>(`/pool/${seg(hostname)}/release`),
       retire: (hostname: string, force = false) =>
         api.post<PoolNameChange>(`/pool/${seg(hostname)}/retire`, undefined, force ? { force: true } : undefined),

@@ -131,6 +131,15 @@ export function DashboardPage(_: PageProps) {
   return (
     <section className="page">
       <PageHeader title="Dashboard" subtitle={`Boards of the last ${DASHBOARD_WINDOW_HOURS} hours, updated live`} />
+      {system.data && !system.data.netboot.enabled && (
+        <div className="alert alert-warning" role="alert" aria-labelledby="netboot-off-title">
+          <strong id="netboot-off-title">Network boot is off: no board can boot from this server.</strong>
+          <p>
+            Set <code>netboot.interface</code> to the deployment-LAN interface (it needs a static address), run{' '}
+            <code>rpi-deploy netboot build</code>, then restart the server. See docs/operator.md.
+          </p>
+        </div>
+      )}
       <WarningList
         warnings={[...derived.filter((d) => !live.view.warnings.some((w) => w.key === d.key)), ...live.view.warnings]}
         onDismiss={live.dismissWarning}
@@ -165,10 +174,12 @@ export function DashboardPage(_: PageProps) {
           <EmptyState title={snapshot.loading ? 'Loading boards…' : 'No boards yet'}>
             {!snapshot.loading && (
               <>
-                <p>
-                  Power on the boards on the deployment network: each one appears here as soon as it asks for an
-                  address.
-                </p>
+                {system.data?.netboot.enabled && (
+                  <p>
+                    Power on the boards on the deployment network: each one appears here as soon as it asks for an
+                    address.
+                  </p>
+                )}
                 {running.length === 0 && (
                   <p>
                     No batch is active: <Link to="/batches">create and activate a batch</Link> so boards know which

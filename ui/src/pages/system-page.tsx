@@ -37,6 +37,13 @@ export function SystemPage(_: PageProps) {
                       'Deployment interface',
                       s.dhcp.interface ?? 'not set (network boot is off until netboot.interface is configured)',
                     ],
+                    ['TFTP', s.netboot.tftp ? `serving on ${s.netboot.tftp.address}:${s.netboot.tftp.port}` : 'off'],
+                    [
+                      'Stage-1 boot files',
+                      s.netboot.stage1
+                        ? `built ${new Date(s.netboot.stage1.builtAt).toLocaleString()}`
+                        : 'not built: run rpi-deploy netboot build',
+                    ],
                     ['Live dashboards connected', s.liveClients],
                   ]}
                 />

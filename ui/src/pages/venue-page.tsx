@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import {
   POOL_STATUSES,
   VenuePatch,
@@ -12,12 +12,14 @@ import { EmptyState } from '../components/empty-state.js';
 import { Loaded } from '../components/load-state.js';
 import { ConfirmDialog, Modal } from '../components/modal.js';
 import { PageHeader } from '../components/page-header.js';
+import { Pager } from '../components/pager.js';
 import { PoolImportForm } from '../components/pool-import-form.js';
 import { Table } from '../components/table.js';
 import { VenueForm } from '../components/venue-form.js';
 import { formatDateTime } from '../format.js';
 import { Link, useRouter } from '../router.js';
 import type { PageProps } from '../routes.js';
+import { poolRanges, rangeLabel, type PoolRange } from '../state/pool-ranges.js';
 import { useApi, useRole } from '../state/session.js';
 import { useToasts } from '../state/toasts.js';
 import { useResource } from '../state/use-resource.js';
@@ -26,7 +28,11 @@ import { useSubmit } from '../state/use-submit.js';
 type PendingAction =
   | { kind: 'delete'; force: boolean; message?: string }
   | { kind: 'retire'; entry: PoolEntry }
-  | { kind: 'release'; entry: PoolEntry };
+  | { kind: 'retire-selection'; hostnames: string[] }
+  | { kind: 'release'; range: PoolRange };
+
+/** Ranges per page: a page of them stays about a screen high whatever the pool holds. */
+const RANGES_PER_PAGE = 20;
 
 /** One venue: its details, its hostname pools (import with preview, release, retire). */
 export function VenuePage({ params }: PageProps) {
@@ -40,6 +46,8 @@ export function VenuePage({ params }: PageProps) {
   const products = useResource((signal) => api.products.list(signal), [api]);
   const [product, setProduct] = useState<string | null>(null);
   const [status, setStatus] = useState<PoolStatus | ''>('');
+  const [offset, setOffset] = useState(0);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   const pooled = (products.data ?? []).filter((p) => p.naming === 'pool');
   const serialNamed = (products.data ?? []).filter((p) => p.naming === 'serial');
   const current = product ?? pooled[0]?.code ?? null;
@@ -61,7 +69,23 @@ export function VenuePage({ params }: PageProps) {
   const refresh = () => {
     stats.reload();
     pool.reload();
+    setSelected(new Set());
   };
+  // A different list: start again at its first page, with nothing selected.
+  const showPool = (change: () => void) => {
+    change();
+    setOffset(0);
+    setSelected(new Set());
+  };
+  const toggle = (r: PoolRange, on: boolean) =>
+    setSelected((was) => {
+      const next = new Set(was);
+      for (const e of r.entries) {
+        if (on) next.add(e.hostname);
+        else next.delete(e.hostname);
+      }
+      return next;
+    });
 
   async function act() {
     if (!pending) return;
@@ -73,13 +97,17 @@ export function VenuePage({ params }: PageProps) {
         navigate('/venues');
         return;
       }
-      if (pending.kind === 'retire')
+      if (pending.kind === 'retire') {
         await api.pools.retire(pending.entry.hostname, pending.entry.status === 'assigned');
-      else await api.pools.release(pending.entry.hostname);
-      notify(
-        'success',
-        `${pending.entry.hostname} ${pending.kind === 'retire' ? 'retired' : 'released back to the pool'}`,
-      );
+        notify('success', `${pending.entry.hostname} retired`);
+      } else if (pending.kind === 'retire-selection') {
+        const done = await api.pools.retireMany(code, pending.hostnames);
+        notify('success', `${done.retired.length} numbers retired`);
+      } else {
+        // No bulk release: un-retiring is rare, and each number's release is its own change.
+        for (const e of pending.range.entries) await api.pools.release(e.hostname);
+        notify('success', `${rangeLabel(pending.range)} released back to the pool`);
+      }
       setPending(null);
       refresh();
     } catch (err) {
@@ -94,24 +122,34 @@ export function VenuePage({ params }: PageProps) {
     }
   }
 
-  const poolActions = (e: PoolEntry) =>
+  // Free numbers are retired by selection; a board's number one at a time, as it takes the name from the board.
+  const rangeActions = (r: PoolRange) =>
     canOperate && (
       <div className="row-actions">
-        {e.status !== 'available' && (
-          <button type="button" className="btn btn-small" onClick={() => setPending({ kind: 'release', entry: e })}>
+        {r.status !== 'available' && (
+          <button type="button" className="btn btn-small" onClick={() => setPending({ kind: 'release', range: r })}>
             Release
           </button>
         )}
-        {e.status !== 'retired' && (
+        {r.status === 'assigned' && (
           <button
             type="button"
             className="btn btn-small btn-danger-outline"
-            onClick={() => setPending({ kind: 'retire', entry: e })}
+            onClick={() => setPending({ kind: 'retire', entry: r.first })}
           >
             Retire
           </button>
         )}
       </div>
+    );
+  const selectCell = (r: PoolRange) =>
+    r.status === 'available' && (
+      <input
+        type="checkbox"
+        aria-label={`Select ${rangeLabel(r)}`}
+        checked={r.entries.every((e) => selected.has(e.hostname))}
+        onChange={(e) => toggle(r, e.target.checked)}
+      />
     );
 
   return (
@@ -194,7 +232,11 @@ export function VenuePage({ params }: PageProps) {
             <select
               id="pool-product"
               value={current ?? ''}
-              onChange={(e) => (setProduct(e.target.value), setPreview(null))}
+              onChange={(e) => {
+                const next = e.target.value;
+                showPool(() => setProduct(next));
+                setPreview(null);
+              }}
             >
               {pooled.map((p) => (
                 <option key={p.code} value={p.code}>
@@ -246,7 +288,10 @@ export function VenuePage({ params }: PageProps) {
               <select
                 aria-label="Show numbers with status"
                 value={status}
-                onChange={(e) => setStatus(e.target.value as PoolStatus | '')}
+                onChange={(e) => {
+                  const next = e.target.value as PoolStatus | '';
+                  showPool(() => setStatus(next));
+                }}
               >
                 <option value="">all statuses</option>
                 {POOL_STATUSES.map((s) => (
@@ -256,6 +301,24 @@ export function VenuePage({ params }: PageProps) {
                 ))}
               </select>
             </div>
+            {canOperate && (
+              <div className="selection-bar" role="group" aria-label="Selected numbers">
+                <span>{selected.size === 0 ? 'Select free numbers to retire them' : `${selected.size} selected`}</span>
+                <button
+                  type="button"
+                  className="btn btn-small btn-danger-outline"
+                  disabled={selected.size === 0}
+                  onClick={() => setPending({ kind: 'retire-selection', hostnames: [...selected] })}
+                >
+                  Retire selected
+                </button>
+                {selected.size > 0 && (
+                  <button type="button" className="btn btn-small" onClick={() => setSelected(new Set())}>
+                    Clear selection
+                  </button>
+                )}
+              </div>
+            )}
             <Loaded resource={pool}>
               {(entries) =>
                 entries.length === 0 ? (
@@ -265,29 +328,13 @@ export function VenuePage({ params }: PageProps) {
                     )}
                   </EmptyState>
                 ) : (
-                  <Table<PoolEntry>
-                    dense
+                  <PoolRangeTable
                     caption={`${current} hostname pool`}
-                    rows={entries}
-                    rowKey={(e) => e.id}
-                    columns={[
-                      { header: 'Hostname', cell: (e) => e.hostname },
-                      {
-                        header: 'Status',
-                        cell: (e) => <span className={`badge badge-pool-${e.status}`}>{e.status}</span>,
-                      },
-                      {
-                        header: 'Board',
-                        cell: (e) => (e.serial ? <Link to={`/devices/${e.serial}`}>{e.serial}</Link> : ''),
-                        optional: true,
-                      },
-                      {
-                        header: 'Assigned',
-                        cell: (e) => (e.assignedAt ? formatDateTime(e.assignedAt) : ''),
-                        optional: true,
-                      },
-                      ...(canOperate ? [{ header: 'Actions', cell: poolActions, kind: 'actions' as const }] : []),
-                    ]}
+                    ranges={poolRanges(entries)}
+                    offset={offset}
+                    onPage={setOffset}
+                    selectCell={canOperate ? selectCell : undefined}
+                    actions={canOperate ? rangeActions : undefined}
                   />
                 )
               }
@@ -303,14 +350,16 @@ export function VenuePage({ params }: PageProps) {
             ? `Delete venue ${code}?`
             : pending?.kind === 'retire'
               ? `Retire ${pending.entry.hostname}?`
-              : `Release ${pending?.kind === 'release' ? pending.entry.hostname : ''}?`
+              : pending?.kind === 'retire-selection'
+                ? `Retire ${pending.hostnames.length} numbers?`
+                : `Release ${pending?.kind === 'release' ? rangeLabel(pending.range) : ''}?`
         }
         confirmLabel={
           pending?.kind === 'delete'
             ? pending.force
               ? `Delete ${code} anyway`
               : `Delete ${code}`
-            : pending?.kind === 'retire'
+            : pending?.kind === 'retire' || pending?.kind === 'retire-selection'
               ? 'Retire'
               : 'Release'
         }
@@ -332,16 +381,80 @@ export function VenuePage({ params }: PageProps) {
             )}
           </p>
         )}
+        {pending?.kind === 'retire-selection' && (
+          <p>
+            No board will be given {pending.hostnames.length === 1 ? 'this number' : 'these numbers'}. All are retired
+            together, or none if a board has taken one meanwhile.
+          </p>
+        )}
         {pending?.kind === 'release' && (
           <p>
-            {pending.entry.hostname} goes back to the pool
-            {pending.entry.serial
-              ? `; board ${pending.entry.serial} loses the name and gets a new one when it enrolls again`
+            {rangeLabel(pending.range)} {pending.range.entries.length === 1 ? 'goes' : 'go'} back to the pool
+            {pending.range.first.serial
+              ? `; board ${pending.range.first.serial} loses the name and gets a new one when it enrolls again`
               : ''}
             .
           </p>
         )}
       </ConfirmDialog>
     </section>
+  );
+}
+
+/** A pool as ranges of one state, a page at a time. */
+function PoolRangeTable({
+  caption,
+  ranges,
+  offset,
+  onPage,
+  selectCell,
+  actions,
+}: {
+  caption: string;
+  ranges: PoolRange[];
+  offset: number;
+  onPage: (offset: number) => void;
+  selectCell: ((r: PoolRange) => ReactNode) | undefined;
+  actions: ((r: PoolRange) => ReactNode) | undefined;
+}) {
+  // After a change shortens the list, the page shown may be past its end.
+  const start = offset < ranges.length ? offset : Math.max(0, ranges.length - RANGES_PER_PAGE);
+  const shown = ranges.slice(start, start + RANGES_PER_PAGE);
+  return (
+    <>
+      <Table<PoolRange>
+        dense
+        caption={caption}
+        rows={shown}
+        rowKey={(r) => r.first.id}
+        columns={[
+          ...(selectCell ? [{ header: 'Select', cell: selectCell }] : []),
+          { header: 'Numbers', cell: rangeLabel },
+          { header: 'Count', cell: (r) => r.entries.length, kind: 'num' as const },
+          {
+            header: 'Status',
+            cell: (r) => <span className={`badge badge-pool-${r.status}`}>{r.status}</span>,
+          },
+          {
+            header: 'Board',
+            cell: (r) => (r.first.serial ? <Link to={`/devices/${r.first.serial}`}>{r.first.serial}</Link> : ''),
+            optional: true,
+          },
+          {
+            header: 'Assigned',
+            cell: (r) => (r.first.assignedAt ? formatDateTime(r.first.assignedAt) : ''),
+            optional: true,
+          },
+          ...(actions ? [{ header: 'Actions', cell: actions, kind: 'actions' as const }] : []),
+        ]}
+      />
+      <Pager
+        offset={start}
+        limit={RANGES_PER_PAGE}
+        shown={shown.length}
+        hasMore={start + RANGES_PER_PAGE < ranges.length}
+        onPage={onPage}
+      />
+    </>
   );
 }
