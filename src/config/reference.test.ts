@@ -46,8 +46,8 @@ describe('docs/configuration.md', () => {
 
   it('names flags the commands have', () => {
     const program = new Command();
-    registerServe(program);
-    registerDhcp(program);
+    registerServe(program.command('serve'));
+    registerDhcp(program.command('dhcp'));
     const command = (name: string) =>
       name.split(' ').reduce<Command | undefined>((at, part) => at?.commands.find((c) => c.name() === part), program);
     for (const [key, flags] of Object.entries(CONFIG_FLAGS)) {

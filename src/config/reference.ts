@@ -17,6 +17,7 @@ type Node = TSchema & Record<string, unknown>;
 export const CONFIG_FLAGS: Readonly<Record<string, readonly ConfigFlag[]>> = {
   dataDir: [{ command: null, flag: '--data-dir' }],
   'log.level': [{ command: null, flag: '--log-level' }],
+  'log.format': [{ command: 'serve', flag: '--log-format' }],
   'device.listen': [{ command: 'serve', flag: '--device-listen' }],
   'management.listen': [{ command: 'serve', flag: '--management-listen' }],
   'netboot.interface': [
