@@ -68,7 +68,7 @@ async function imageAll(): Promise<number> {
     lab.boards.map((b) =>
       lab.runBoard(
         b,
-        `exec ${NODE24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${PORT} --target ${b.card} --serial ${(serial++).toString(16)} --venue CORO --product KXP2 --write-rate 6M --peer-wait 1000 --json --quiet`,
+        `exec ${NODE24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${PORT} --target ${b.card} --serial ${(serial++).toString(16)} --venue CORO --product KXP2 --write-rate 6M --peer-wait 1000 --no-delta --json --quiet`,
         180_000,
       ),
     ),
