@@ -57,7 +57,17 @@ async function finished(id: number): Promise<Capture> {
 beforeAll(async () => {
   dir = tempDir();
   // 6 MiB of random data: chunks zstd cannot shrink, which the cutting proxy below always cuts.
-  pi = buildPiImage(dir.path, { variant: 'cloud-init', seed: 'golden', payloadBytes: 6 * 1024 * 1024 });
+  // The golden board's identity, which the capture must reset (sanitiseImage runs by default).
+  pi = buildPiImage(dir.path, {
+    variant: 'cloud-init',
+    seed: 'golden',
+    payloadBytes: 6 * 1024 * 1024,
+    plant: {
+      'etc/machine-id': Buffer.from('0123456789abcdef0123456789abcdef\n'),
+      'etc/ssh/ssh_host_ed25519_key': Buffer.from('golden board private key\n'),
+      'root/.bash_history': Buffer.from('sudo reboot\n'),
+    },
+  });
   server = await startServer();
   await server.app.fleet.venues.create({ code: 'CORO', name: 'Corona Karting' });
   await server.app.fleet.pools.import({ venue: 'CORO', text: '1-100' });
@@ -107,8 +117,21 @@ describe.skipIf(!NODE24)('capture on Node 24', () => {
     expect(a.size).toBeGreaterThan(10);
     // The second board's first-boot customisation rewrites these on its boot partition; nothing else differs.
     const customised = new Set(['boot:cmdline.txt', 'boot:user-data', 'boot:meta-data', 'boot:network-config']);
+    // Sanitised: the machine-id emptied, the host key and the history gone, and host keys made again
+    // at first boot by a unit under /etc/systemd/system; nothing else differs.
+    const sanitised = new Set([
+      'root:/etc/machine-id',
+      'root:/etc/ssh/ssh_host_ed25519_key',
+      'root:/root/.bash_history',
+    ]);
+    for (const k of sanitised) expect(a.get(k), k).toMatch(SHA);
+    expect(b.get('root:/etc/machine-id')).toBe(createHash('sha256').update('').digest('hex'));
+    expect(b.has('root:/etc/ssh/ssh_host_ed25519_key')).toBe(false);
+    expect(b.has('root:/root/.bash_history')).toBe(false);
     const differing = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
-    expect(differing.filter((k) => !customised.has(k))).toEqual([]);
+    expect(
+      differing.filter((k) => !customised.has(k) && !sanitised.has(k) && !k.startsWith('root:/etc/systemd/system/')),
+    ).toEqual([]);
     expect(a.get('root:/usr/lib/firmware/blob.bin')).toMatch(SHA);
   }, 120_000);
 
