@@ -63,6 +63,8 @@ export function startProgressReporter(o: {
   onWarn(message: string): void;
   /** Chunks reused, written and read so far, sent with each report once the write has started. */
   writeStats?: () => WriteStats | undefined;
+  /** Chunks that came from peers so far (fleet mode), sent with each report once known. */
+  chunksFromPeers?: () => number | undefined;
 }): ProgressReporter {
   const phases: AgentPhase[] = [];
   let current: AgentPhase | null = null;
@@ -87,6 +89,7 @@ export function startProgressReporter(o: {
     if (!phase) return;
     const batch = verified.slice(0, VERIFIED_CHUNKS_PER_REPORT_MAX);
     const writeStats = o.writeStats?.();
+    const chunksFromPeers = o.chunksFromPeers?.();
     try {
       const reply = await o.send({
         phase,
@@ -96,6 +99,7 @@ export function startProgressReporter(o: {
         rateBytesPerSec: sample(),
         verifiedChunks: batch,
         ...(writeStats && { writeStats }),
+        ...(chunksFromPeers !== undefined && { chunksFromPeers }),
       });
       if (phases[0] === phase) phases.shift();
       verified = verified.slice(batch.length);

@@ -192,6 +192,8 @@ export async function runAgent(
       ...counters,
       readFirstStops: readFirst?.stops ?? 0,
     });
+    // Set once the fetchers exist; the peer fetcher counts its chunks in the server fetcher's stats.
+    let fetchStats: ChunkFetchStats | undefined;
     reporter = startProgressReporter({
       send: (r) => client.progress(r),
       intervalMs: plan.progressIntervalMs,
@@ -201,6 +203,7 @@ export async function runAgent(
       },
       onWarn: (m) => log.warn(m),
       writeStats,
+      chunksFromPeers: () => fetchStats?.fromPeers,
     });
     reporter.setTotal(plan.manifest.chunks.filter((c) => c.used).reduce((n, c) => n + c.sizeBytes, 0));
     reporter.phase('downloading');
@@ -219,6 +222,7 @@ export async function runAgent(
       largestBodyBytes,
       onStoredBody: cache && ((c, body) => cache.put(c.storedSha256, body)),
     });
+    fetchStats = serverFetcher.stats;
     const peers = cache
       ? await createPeerFetcher({
           server: serverFetcher,

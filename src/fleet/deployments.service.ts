@@ -331,6 +331,7 @@ export function createDeploymentService(
           rateBytesPerSec: r.rateBytesPerSec,
           chunksVerified: verifiedCount,
           ...(r.writeStats && { writeStats: r.writeStats }),
+          ...(r.chunksFromPeers !== undefined && { chunksFromPeers: r.chunksFromPeers }),
         });
         return { status: d.status, verifiedCount };
       });

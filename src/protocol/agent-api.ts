@@ -99,6 +99,8 @@ export const ProgressReport = Type.Object(
     verifiedChunks: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: VERIFIED_CHUNKS_PER_REPORT_MAX }),
     /** Chunks reused from the card, written, read so far. */
     writeStats: Type.Optional(WriteStats),
+    /** Fleet mode: chunks of this attempt that came from another board rather than the server, so far. */
+    chunksFromPeers: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
 );

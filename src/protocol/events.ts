@@ -46,6 +46,8 @@ export const FleetEventSchemas = {
     chunksVerified: Type.Integer(),
     /** Delta or full, chunks reused and written so far (agents that send it). */
     writeStats: Type.Optional(WriteStats),
+    /** Chunks that came from peers rather than the server (agents that send it; see ProgressReport). */
+    chunksFromPeers: Type.Optional(Type.Integer()),
   }),
   'enroll.refused': Type.Object({
     serial: Type.String(),
