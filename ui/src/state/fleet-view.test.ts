@@ -3,11 +3,13 @@ import type { FleetEvent, FleetEvents, FleetEventType } from '../../../src/proto
 import type { Deployment } from '../../../src/protocol/fleet.js';
 import {
   applyEvent,
+  boardSource,
   countByPhase,
   dismissWarning,
   EMPTY_FLEET,
   mergeSnapshot,
   sortedBoards,
+  summarizeFleet,
   type FleetView,
 } from './fleet-view.js';
 
@@ -38,8 +40,10 @@ function progress(
   bytesTotal: number,
   rateBytesPerSec: number,
   s = 0,
+  fleet: Pick<FleetEvents['deployment.progress'], 'chunksFromPeers' | 'writeStats'> = {},
 ) {
   const data = {
+    ...fleet,
     deploymentId,
     serial,
     hostname: `KXP2-CORO-${serial}`,
@@ -111,6 +115,8 @@ describe('applyEvent', () => {
       totalBytes: 100e6,
       bytesPerSecond: 25e6,
       etaSeconds: null,
+      chunksFromPeers: null,
+      chunksWritten: null,
     });
     const done = applyEvent(view, phase('100000000badcafe', 9, 'success', 6));
     expect(done.boards['0badcafe']).toMatchObject({
@@ -261,5 +267,58 @@ describe('the board address', () => {
     expect(view.boards['10000001']?.ip).toBe('198.18.0.101');
     view = applyEvent(view, phase('10000001', 1, 'writing', 1));
     expect(view.boards['10000001']?.ip).toBe('198.18.0.101');
+  });
+});
+
+describe('fleet view: aggregate rate, time left, each board\'s source', () => {
+  const writeStats = (chunksWritten: number) => ({
+    mode: 'full' as const,
+    verify: 'full' as const,
+    chunksUsed: 100,
+    chunksReadFirst: 0,
+    chunksReused: 0,
+    bytesReused: 0,
+    chunksWritten,
+    bytesWritten: 0,
+    bytesReadFirst: 0,
+    bytesReadBack: 0,
+    readFirstStops: 0,
+  });
+
+  it('sums the imaging boards\' rates and reckons the batch\'s time left from verified bytes', () => {
+    const view = fold([
+      phase('a1', 1, 'writing', 1),
+      phase('a2', 2, 'writing', 1),
+      phase('a3', 3, 'writing', 1),
+      phase('a4', 4, 'enrolled', 1),
+      progress('a1', 1, 60e6, 40e6, 100e6, 20e6, 2),
+      progress('a2', 2, 30e6, 10e6, 100e6, 30e6, 2),
+      progress('a3', 3, 100e6, 100e6, 100e6, 50e6, 2),
+      phase('a3', 3, 'success', 3),
+    ]);
+    const boards = sortedBoards(view);
+    // a3 finished: its rate no longer counts; a4 enrolled and 2 more expected count at the mean image size.
+    expect(summarizeFleet(boards, 2)).toEqual({
+      imaging: 2,
+      bytesPerSecond: 50e6,
+      remainingBytes: 60e6 + 90e6 + 3 * 100e6,
+      etaSeconds: (60e6 + 90e6 + 3 * 100e6) / 50e6,
+    });
+    expect(summarizeFleet([], 5)).toEqual({ imaging: 0, bytesPerSecond: 0, remainingBytes: 0, etaSeconds: null });
+  });
+
+  it('shows a board fed by the server, one fed by peers (n of m chunks), one whose agent does not say', () => {
+    const view = fold([
+      phase('b1', 1, 'writing', 1),
+      phase('b2', 2, 'writing', 1),
+      phase('b3', 3, 'writing', 1),
+      progress('b1', 1, 1, 0, 100, 1, 2, { chunksFromPeers: 0, writeStats: writeStats(12) }),
+      progress('b2', 2, 1, 0, 100, 1, 2, { chunksFromPeers: 9, writeStats: writeStats(12) }),
+      progress('b3', 3, 1, 0, 100, 1, 2),
+      progress('b2', 2, 1, 0, 100, 1, 3, { chunksFromPeers: 11, writeStats: writeStats(10) }),
+    ]);
+    expect(boardSource(view.boards['b1']!)).toEqual({ kind: 'server' });
+    expect(boardSource(view.boards['b2']!)).toEqual({ kind: 'peers', fromPeers: 11, of: 11 });
+    expect(boardSource(view.boards['b3']!)).toBeNull();
   });
 });

@@ -22,6 +22,10 @@ export interface BoardProgress {
   totalBytes: number | null;
   bytesPerSecond: number | null;
   etaSeconds: number | null;
+  /** Fleet mode: chunks that came from other boards so far; null when the agent does not say. */
+  chunksFromPeers: number | null;
+  /** Chunks downloaded and written so far (the agent's write statistics); null when not sent. */
+  chunksWritten: number | null;
 }
 
 export interface Board {
@@ -235,6 +239,8 @@ export function applyEvent(view: FleetView, event: FleetEvent): FleetView {
             totalBytes: d.bytesTotal > 0 ? d.bytesTotal : null,
             bytesPerSecond: d.rateBytesPerSec > 0 ? d.rateBytesPerSec : null,
             etaSeconds: null,
+            chunksFromPeers: d.chunksFromPeers ?? null,
+            chunksWritten: d.writeStats?.chunksWritten ?? null,
           },
         };
       });
@@ -288,4 +294,63 @@ export function sortedBoards(view: FleetView): Board[] {
     if (a.hostname || b.hostname) return a.hostname ? -1 : 1;
     return collator.compare(a.key, b.key);
   });
+}
+
+/** Phases in which a board moves bytes; a board `enrolled` has not started and counts as pending. */
+const isImaging = (phase: BoardPhase) => phase === 'downloading' || phase === 'writing' || phase === 'verifying';
+
+export interface FleetSummary {
+  /** boards downloading, writing or verifying */
+  imaging: number;
+  /** sum of those boards' current write rates (bytes per second) */
+  bytesPerSecond: number;
+  /** image bytes still to be written and verified, pending boards included when their size can be guessed */
+  remainingBytes: number;
+  /** remaining bytes over the aggregate rate; null while no rate is known */
+  etaSeconds: number | null;
+}
+
+/**
+ * The fleet view's totals. `pendingBoards` are boards of the running batches that have not
+ * started yet (expected minus assigned, plus those enrolled and not yet downloading); each is
+ * counted at the mean image size of the boards imaging now, the best guess before it enrolls.
+ */
+export function summarizeFleet(boards: readonly Board[], pendingBoards: number): FleetSummary {
+  let imaging = 0;
+  let bytesPerSecond = 0;
+  let remainingBytes = 0;
+  let totals = 0;
+  let sized = 0;
+  for (const b of boards) {
+    if (!isImaging(b.phase)) continue;
+    imaging++;
+    const p = b.progress;
+    bytesPerSecond += p?.bytesPerSecond ?? 0;
+    if (p?.totalBytes) {
+      remainingBytes += Math.max(0, p.totalBytes - p.verifiedBytes);
+      totals += p.totalBytes;
+      sized++;
+    }
+  }
+  const enrolled = boards.filter((b) => b.phase === 'enrolled').length;
+  if (sized > 0) remainingBytes += Math.round(((pendingBoards + enrolled) * totals) / sized);
+  return {
+    imaging,
+    bytesPerSecond,
+    remainingBytes,
+    etaSeconds: bytesPerSecond > 0 ? remainingBytes / bytesPerSecond : null,
+  };
+}
+
+/** Where a board's chunks come from: the server, or other boards for `fromPeers` of `of` chunks. */
+export type BoardSource = { kind: 'server' } | { kind: 'peers'; fromPeers: number; of: number | null };
+
+/** null while the agent has not said (an older agent, or no report yet). */
+export function boardSource(b: Board): BoardSource | null {
+  const fromPeers = b.progress?.chunksFromPeers;
+  if (fromPeers === null || fromPeers === undefined) return null;
+  if (fromPeers === 0) return { kind: 'server' };
+  const written = b.progress?.chunksWritten ?? null;
+  // The two counters are read at slightly different moments by parallel fetches: never show n of fewer than n.
+  return { kind: 'peers', fromPeers, of: written === null ? null : Math.max(written, fromPeers) };
 }
