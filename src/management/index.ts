@@ -96,6 +96,7 @@ export function createManagementApi(deps: ManagementDeps): ManagementApi {
       return { ok: h.ok, schemaVersion: h.schemaVersion, sizeBytes: h.sizeBytes, ...(h.error && { error: h.error }) };
     },
     liveClients: () => hub.clients,
+    servedBytesPerSec: () => deps.metrics.servedBytesPerSecond(),
   };
 
   registerSecurityHeaders(server, policy);

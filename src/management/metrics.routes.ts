@@ -6,6 +6,8 @@ import { secretsEqual } from './auth/secrets.js';
 /** What serves the exposition text; the composition root hands in the one metrics registry. */
 export interface MetricsSource {
   scrape(): Promise<{ contentType: string; text: string }>;
+  /** The served-bytes rate the system status shows as the server link's use. */
+  servedBytesPerSecond(): number;
 }
 
 const isLoopback = (ip: string) => /^(127\.|::ffff:127\.)/.test(ip) || ip === '::1';

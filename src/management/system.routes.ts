@@ -12,6 +12,7 @@ export interface SystemFacts {
   netboot: () => Promise<SystemStatus['netboot']>;
   database: () => Promise<SystemStatus['database']>;
   liveClients: () => number;
+  servedBytesPerSec: () => number;
   doctor: () => Promise<SystemStatus['doctor']>;
 }
 
@@ -34,6 +35,7 @@ export function registerSystemRoutes(
       disk: await deps.disk.check(),
       database: await facts.database(),
       liveClients: facts.liveClients(),
+      deviceLink: { servedBytesPerSec: facts.servedBytesPerSec() },
       doctor: await facts.doctor(),
     }),
   );

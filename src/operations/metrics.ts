@@ -20,6 +20,8 @@ export interface Metrics {
   /** The exposition text (Prometheus text format) and its content type, computed at each scrape. */
   scrape(): Promise<{ contentType: string; text: string }>;
   bytesServed(path: ServedPath, bytes: number): void;
+  /** Bytes per second served to boards (every path) over the last few whole seconds, for the dashboard's link use. */
+  servedBytesPerSecond(): number;
   /** From an enroll (`v1`) or config (`seed`) request's arrival to the reply that names the board. */
   assigned(contract: 'v1' | 'seed', seconds: number): void;
   tftpStarted(): void;
@@ -34,6 +36,9 @@ export interface MetricsDeps {
   deploymentCounts(): Promise<Partial<Record<DeploymentStatus, number>>>;
   dataDir: string;
 }
+
+/** Seconds the served-bytes rate is averaged over: long enough to smooth whole-response counting. */
+const SERVED_RATE_WINDOW_S = 5;
 
 /** Enroll takes milliseconds unless the database is contended; the upper buckets show contention. */
 const ASSIGNMENT_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -115,16 +120,37 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     }
   });
 
+  // Per-second buckets of served bytes: bounded memory whatever the request rate, unlike a list of samples.
+  const buckets = new Array<number>(SERVED_RATE_WINDOW_S + 1).fill(0);
+  let bucketSecond = Math.floor(Date.now() / 1000);
+  function advance(): void {
+    const second = Math.floor(Date.now() / 1000);
+    for (let s = bucketSecond + 1; s <= Math.min(second, bucketSecond + buckets.length); s++) buckets[s % buckets.length] = 0;
+    bucketSecond = Math.max(bucketSecond, second);
+  }
+  function countServed(path: ServedPath, bytes: number): void {
+    served.inc({ path }, bytes);
+    advance();
+    buckets[bucketSecond % buckets.length]! += bytes;
+  }
+
   return {
     async scrape() {
       return { contentType: registry.contentType, text: await registry.metrics() };
     },
-    bytesServed: (path, bytes) => served.inc({ path }, bytes),
+    bytesServed: countServed,
+    servedBytesPerSecond() {
+      advance();
+      // The current second is still filling: the rate is over the whole seconds before it.
+      const current = bucketSecond % buckets.length;
+      const total = buckets.reduce((sum, b, i) => (i === current ? sum : sum + b), 0);
+      return Math.round(total / SERVED_RATE_WINDOW_S);
+    },
     assigned: (contract, seconds) => assignment.observe({ contract }, seconds),
     tftpStarted: () => tftpStarted.inc(),
     tftpEnded(end, bytes) {
       tftpEnded.inc({ outcome: end });
-      served.inc({ path: 'tftp' }, bytes);
+      countServed('tftp', bytes);
     },
     close: () => void unsubscribe(),
   };

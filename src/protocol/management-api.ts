@@ -245,6 +245,12 @@ export const SystemStatus = Type.Object({
     error: Type.Optional(Type.String({ description: 'why the database is not ok, e.g. disk full, with what to do' })),
   }),
   liveClients: Type.Integer({ description: 'open live-event connections' }),
+  /** The server link's use; its capacity is not known to the server, so only the rate. */
+  deviceLink: Type.Object({
+    servedBytesPerSec: Type.Integer({
+      description: 'bytes the device side served to boards per second, over the last 5 s (whole responses)',
+    }),
+  }),
   /** The preflight checks of `rpi-deploy doctor`, run at start and at most once a minute after; null before the first run. */
   doctor: Nullable(DoctorReport),
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnrollReply } from '../../src/protocol/agent-api.js';
 import { buildPiImage } from '../helpers/pi-image.js';
+import { signedIn } from '../helpers/management-client.js';
 import { parseExposition } from '../helpers/prometheus.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 
@@ -137,4 +138,29 @@ describe('GET /metrics', () => {
       await local.stop();
     }
   });
+
+  it("shows the served-bytes rate as the server link's use in the system status, back to 0 when idle", async () => {
+    const viewer = await signedIn(server, 'lina', 'viewer');
+    const rate = async () =>
+      (await viewer.get<{ deviceLink: { servedBytesPerSec: number } }>('/api/v1/system')).body.deviceLink
+        .servedBytesPerSec;
+    const enrolled = await post('/v1/enroll', {
+      serial: '5e000003',
+      macs: [],
+      storageBytes: 64e9,
+      venue: 'CORO',
+      product: 'KXP2',
+    });
+    const e = (await enrolled.json()) as EnrollReply;
+    const chunk = e.plan.manifest.chunks[0]!;
+    const raw = await fetch(`${server.device}/v1/deployments/${e.deploymentId}/chunks/0`, {
+      headers: { authorization: `Bearer ${e.token}`, 'accept-encoding': 'identity' },
+    });
+    expect((await raw.arrayBuffer()).byteLength).toBe(chunk.sizeBytes);
+    // The rate counts whole seconds: the one the chunk went out in must have ended.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await rate()).toBeGreaterThanOrEqual(Math.round(chunk.sizeBytes / 5));
+    await new Promise((r) => setTimeout(r, 6100));
+    expect(await rate()).toBe(0);
+  }, 20_000);
 });
