@@ -125,7 +125,8 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   let bucketSecond = Math.floor(Date.now() / 1000);
   function advance(): void {
     const second = Math.floor(Date.now() / 1000);
-    for (let s = bucketSecond + 1; s <= Math.min(second, bucketSecond + buckets.length); s++) buckets[s % buckets.length] = 0;
+    for (let s = bucketSecond + 1; s <= Math.min(second, bucketSecond + buckets.length); s++)
+      buckets[s % buckets.length] = 0;
     bucketSecond = Math.max(bucketSecond, second);
   }
   function countServed(path: ServedPath, bytes: number): void {

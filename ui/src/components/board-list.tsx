@@ -8,7 +8,7 @@ import {
   secondsBetween,
   UNKNOWN,
 } from '../format.js';
-import type { Board, BoardPhase } from '../state/fleet-view.js';
+import { boardSource, type Board, type BoardPhase } from '../state/fleet-view.js';
 import { PhaseBadge } from './phase-badge.js';
 import { ProgressBar } from './progress-bar.js';
 
@@ -71,6 +71,7 @@ const BoardRow = memo(function BoardRow({ board: b, nowMs, canReimage, onReimage
     b.progress?.etaSeconds ??
     estimateSecondsLeft(b.progress?.writtenBytes ?? null, b.progress?.totalBytes ?? null, rate);
   const running = !isEnded(b.phase) && b.phase !== 'seen';
+  const source = running ? boardSource(b) : null;
   const shown = percent !== null && !isEnded(b.phase);
   const both = shown && writtenPercent !== null ? `${writtenPercent}% written, ${percent}% verified` : undefined;
   return (
@@ -83,6 +84,13 @@ const BoardRow = memo(function BoardRow({ board: b, nowMs, canReimage, onReimage
       <div className="board-phase">
         <PhaseBadge phase={b.phase} />
         {b.reimageRequested && <span className="board-note">re-image requested</span>}
+        {source && (
+          <span className="board-note board-source">
+            {source.kind === 'server'
+              ? 'from the server'
+              : `from peers (${source.fromPeers}${source.of === null ? '' : ` of ${source.of}`} chunks)`}
+          </span>
+        )}
       </div>
       <div className="board-progress">
         <ProgressBar

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { BatchProgress } from '../components/batch-progress.js';
 import { BoardList } from '../components/board-list.js';
 import { EmptyState } from '../components/empty-state.js';
+import { FleetSummary } from '../components/fleet-summary.js';
 import { LoadError } from '../components/load-state.js';
 import { ConfirmDialog } from '../components/modal.js';
 import { PageHeader } from '../components/page-header.js';
@@ -13,6 +14,7 @@ import {
   countByPhase,
   DISK_WARNING_KEY,
   sortedBoards,
+  summarizeFleet,
   type Board,
   type BoardPhase,
   type FleetWarning,
@@ -26,6 +28,8 @@ import type { PageProps } from '../routes.js';
 /** The dashboard shows boards enrolled within this window, plus anything the live stream brings. */
 const DASHBOARD_WINDOW_HOURS = 12;
 const SNAPSHOT_LIMIT = 1000;
+/** How often the server link's rate (in the system status) is fetched while boards are imaging. */
+const LINK_POLL_MS = 3000;
 
 function useNow(intervalMs: number): number {
   const [now, setNow] = useState(() => Date.now());
@@ -89,6 +93,16 @@ export function DashboardPage(_: PageProps) {
   const shownBatches = (batches.data ?? []).filter(
     (b) => running.includes(b) || (b.finishedAt !== null && Date.parse(b.finishedAt) >= windowStart),
   );
+
+  const pendingBoards = running.reduce((n, b) => n + Math.max(0, b.expectedCount - b.assigned), 0);
+  const fleet = useMemo(() => summarizeFleet(boards, pendingBoards), [boards, pendingBoards]);
+  const imaging = fleet.imaging > 0;
+  const reloadSystem = system.reload;
+  useEffect(() => {
+    if (!imaging) return;
+    const timer = setInterval(reloadSystem, LINK_POLL_MS);
+    return () => clearInterval(timer);
+  }, [imaging, reloadSystem]);
 
   // Warnings the server state implies, next to those the live stream announced.
   const derived: FleetWarning[] = [];
@@ -154,6 +168,13 @@ export function DashboardPage(_: PageProps) {
               <BatchProgress key={b.id} batch={b} />
             ))}
           </div>
+        </section>
+      )}
+
+      {imaging && (
+        <section className="card" aria-labelledby="fleet-view-title">
+          <h2 id="fleet-view-title">Fleet</h2>
+          <FleetSummary summary={fleet} linkBytesPerSecond={system.data?.deviceLink.servedBytesPerSec ?? null} />
         </section>
       )}
 

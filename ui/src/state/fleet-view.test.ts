@@ -270,7 +270,7 @@ describe('the board address', () => {
   });
 });
 
-describe('fleet view: aggregate rate, time left, each board\'s source', () => {
+describe("fleet view: aggregate rate, time left, each board's source", () => {
   const writeStats = (chunksWritten: number) => ({
     mode: 'full' as const,
     verify: 'full' as const,
@@ -285,7 +285,7 @@ describe('fleet view: aggregate rate, time left, each board\'s source', () => {
     readFirstStops: 0,
   });
 
-  it('sums the imaging boards\' rates and reckons the batch\'s time left from verified bytes', () => {
+  it("sums the imaging boards' rates and reckons the batch's time left from verified bytes", () => {
     const view = fold([
       phase('a1', 1, 'writing', 1),
       phase('a2', 2, 'writing', 1),
