@@ -17,7 +17,6 @@ import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import type { AgentResult } from '../src/agent/index.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
-import { spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { fleetImage } from './fleet/image.js';
 import { FleetLab, SERVER_ADDRESS, type LabSpeeds } from '../test/helpers/fleet-lab.js';
@@ -71,20 +70,7 @@ export async function benchCapture(args: string[]): Promise<string[]> {
     const core = await openCore(loadConfig({ flags: { dataDir } }), createLogger('silent'));
     const capture = await core.captures.request({ serial: SERIAL, product: 'KXP2', version: 'bench-capture' });
     await core.close();
-    const serve = await spawnServe(
-      [
-        '--data-dir',
-        dataDir,
-        '--device-listen',
-        `${SERVER_ADDRESS}:${DEVICE_PORT}`,
-        '--management-listen',
-        '127.0.0.1:0',
-        '--log-level',
-        'warn',
-      ],
-      { wrap: ['ip', 'netns', 'exec', lab.server] },
-    );
-    lab.adopt(serve.child);
+    await lab.serve(dataDir, DEVICE_PORT);
 
     const t0 = performance.now();
     const exit = await lab.runBoard(

@@ -21,7 +21,6 @@ import { createLogger } from '../src/lib/logger.js';
 import type { AgentResult } from '../src/agent/index.js';
 import type { Manifest } from '../src/protocol/manifest.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
-import { spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { fleetImage } from './fleet/image.js';
 import { FleetLab, SERVER_ADDRESS, type LabSpeeds } from '../test/helpers/fleet-lab.js';
@@ -99,20 +98,7 @@ export async function benchDelta(args: string[]): Promise<string[]> {
 
     lab = await FleetLab.create({ boards: 1, cardBytes: v1.cardBytes, speeds, dir: data.path });
     const board = lab.boards[0]!;
-    const serve = await spawnServe(
-      [
-        '--data-dir',
-        dataDir,
-        '--device-listen',
-        `${SERVER_ADDRESS}:${DEVICE_PORT}`,
-        '--management-listen',
-        '127.0.0.1:0',
-        '--log-level',
-        'warn',
-      ],
-      { wrap: ['ip', 'netns', 'exec', lab.server] },
-    );
-    lab.adopt(serve.child);
+    await lab.serve(dataDir, DEVICE_PORT);
     execFileSync('sh', ['-c', `find ${join(dataDir, 'images')} -type f -exec cat {} + > /dev/null`]);
 
     let serial = 0x5d000000;

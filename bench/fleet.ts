@@ -28,7 +28,6 @@ import { createLogger } from '../src/lib/logger.js';
 import type { AgentResult } from '../src/agent/index.js';
 import { v1Paths } from '../src/protocol/agent-api.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
-import { spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { FULL_IMAGE, fleetImage, type FleetImage } from './fleet/image.js';
 import { FleetLab, SERVER_ADDRESS, type Board, type BoardExit, type LabSpeeds } from '../test/helpers/fleet-lab.js';
@@ -245,20 +244,7 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${prefi
   server { listen ${SERVER_ADDRESS}:${NGINX_PORT}; root ${dirname(image.path)}; } }\n`,
   );
   const nginx: ChildProcess = lab.spawnServer(['nginx', '-c', conf, '-p', prefix, '-g', 'daemon off;']);
-  const serve = await spawnServe(
-    [
-      '--data-dir',
-      dataDir,
-      '--device-listen',
-      `${SERVER_ADDRESS}:${DEVICE_PORT}`,
-      '--management-listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-    ],
-    { wrap: ['ip', 'netns', 'exec', lab.server] },
-  );
-  lab.adopt(serve.child);
+  const serve = await lab.serve(dataDir, DEVICE_PORT);
   // Both serve from the page cache, as a station that served the image once does.
   execFileSync('cat', [image.path], { stdio: ['ignore', 'ignore', 'ignore'] });
   execFileSync('sh', ['-c', `find ${join(dataDir, 'images')} -type f -exec cat {} + > /dev/null`]);

@@ -11,6 +11,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnServe } from './cli.js';
 import { NetLab } from './netns.js';
 
 const BLKIO = '/sys/fs/cgroup/blkio';
@@ -150,6 +151,19 @@ export class FleetLab {
   /** Starts a long-running command in the server namespace; it is killed by `destroy()`. */
   spawnServer(argv: string[]): ChildProcess {
     return this.net.spawn(this.server, argv);
+  }
+
+  /**
+   * `rpi-deploy serve` on `dataDir` in the server namespace, its device API on
+   * SERVER_ADDRESS:`devicePort` (management on loopback there); `destroy()` ends it.
+   */
+  async serve(dataDir: string, devicePort: number): ReturnType<typeof spawnServe> {
+    const listen = ['--device-listen', `${SERVER_ADDRESS}:${devicePort}`, '--management-listen', '127.0.0.1:0'];
+    const serve = await spawnServe(['--data-dir', dataDir, ...listen, '--log-level', 'warn'], {
+      wrap: ['ip', 'netns', 'exec', this.server],
+    });
+    this.adopt(serve.child);
+    return serve;
   }
 
   /** Registers a process started elsewhere (e.g. by a helper) so `destroy()` ends it. */
