@@ -13,7 +13,7 @@
  * ratio between link, cards and image stays real (the figures that matter are ratios). Details
  * and measured figures: docs/benchmarks.md.
  * Usage: npm run bench -- fleet [--boards 1,10,25,50] [--designs seed,unicast,fleet]
- *        [--size-factor 250] [--speed-factor 5]
+ *        [--size-factor 250] [--speed-factor seed=5,unicast=5,fleet=25 | N]
  */
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
@@ -45,10 +45,28 @@ const PRODUCT = 'KXP2';
 
 const DESIGNS = ['seed', 'unicast', 'fleet'] as const;
 type Design = (typeof DESIGNS)[number];
+/**
+ * The lab's boards share this machine's 2 cores, where each real board has 4 of its own. Fleet mode
+ * keeps every board writing at its card's speed at once, so at speeds ÷ 5 its 50 boards would need
+ * about 4 cores (0.08 each, measured at N = 1) and the run would time the machine, not the design.
+ * At ÷ 25 they need under one. The seed's and unicast's boards wait on the server's link and use
+ * little CPU, so they keep ÷ 5 and the run stays within minutes. Full-scale times compare designs.
+ */
+const DEFAULT_SPEED_FACTORS = 'seed=5,unicast=5,fleet=25';
+/** A cell whose machine was busier than this share of its cores may have timed the machine, not the design. */
+const MACHINE_BUSY_SHARE = 0.85;
+
+interface CellScale {
+  speedFactor: number;
+  /** Lab time × this = full-scale time. */
+  timeFactor: number;
+  speeds: LabSpeeds;
+}
 
 interface Cell {
   design: Design;
   boards: number;
+  scale: CellScale;
   wallS: number;
   serverTxBytes: number;
   serverLinkDrops: number;
@@ -80,42 +98,35 @@ export async function benchFleet(args: string[]): Promise<string[]> {
       boards: { type: 'string', default: '1,10,25,50' },
       designs: { type: 'string', default: DESIGNS.join(',') },
       'size-factor': { type: 'string', default: '250' },
-      'speed-factor': { type: 'string', default: '5' },
+      'speed-factor': { type: 'string', default: DEFAULT_SPEED_FACTORS },
     },
   });
   const counts = values.boards.split(',').map(Number);
   const designs = values.designs.split(',') as Design[];
   const sizeFactor = Number(values['size-factor']);
-  const speedFactor = Number(values['speed-factor']);
+  const speedFactors = parseSpeedFactors(values['speed-factor'], designs);
   if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 250))
     throw new Error(`--boards ${values.boards}: expected counts between 1 and 250, e.g. 1,5`);
   if (designs.some((d) => !DESIGNS.includes(d)))
     throw new Error(`--designs ${values.designs}: expected some of ${DESIGNS.join(', ')}`);
-  if (!(sizeFactor >= 1 && speedFactor >= 1)) throw new Error('--size-factor and --speed-factor must be numbers ≥ 1');
+  if (!(sizeFactor >= 1)) throw new Error('--size-factor must be a number ≥ 1');
   if (!NODE24) throw new Error("Node 24 (the boards' runtime) is missing: run node scripts/fetch-node-runtime.mjs");
   for (const tool of ['nginx', 'curl', 'losetup', 'blkdiscard', 'tc']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
       throw new Error(`the fleet lab needs ${tool}: apt-get install nginx curl util-linux iproute2`);
   }
   const node24 = NODE24;
-  // Chunks are not scaled (4 MiB), so a chunk takes speedFactor× longer on a lab card: the wait
-  // for a chunk a parent does not have yet scales with it, to stay as many chunk-times as at full scale.
-  const peerWaitMs = 5_000 * speedFactor;
-
-  const speeds: LabSpeeds = {
-    serverLinkBps: FULL_SPEEDS.serverLinkBps / speedFactor,
-    boardNicBps: FULL_SPEEDS.boardNicBps / speedFactor,
-    cardWriteBps: FULL_SPEEDS.cardWriteBps / speedFactor,
-    cardReadBps: FULL_SPEEDS.cardReadBps / speedFactor,
-  };
-  const timeFactor = sizeFactor / speedFactor;
   const image = fleetImage(sizeFactor);
   const runtimeBytes = Math.round(FULL_RUNTIME_BYTES / sizeFactor);
   const mbps = (bps: number) => `${fmt((bps * 8) / 1e6, 0)} Mbit/s`;
   const mb = (bytes: number, digits = 0) => `${fmt(bytes / 1e6, digits)} MB`;
   const lines = [
-    `scale: sizes ÷ ${sizeFactor}, speeds ÷ ${speedFactor}, so times ÷ ${fmt(timeFactor, 0)}; every ratio between link, cards and image is the full-scale one`,
-    `lab: server link ${mbps(speeds.serverLinkBps)} (full scale 1 GbE), board NICs ${mbps(speeds.boardNicBps)} (1 GbE), cards write ${fmt(speeds.cardWriteBps / 1e6, 1)} MB/s, read ${fmt(speeds.cardReadBps / 1e6, 1)} MB/s (50 / 90 MB/s)`,
+    ...[...new Set(designs.map((d) => speedFactors[d]))].map((factor) => {
+      const speeds = labSpeeds(factor);
+      const which = designs.filter((d) => speedFactors[d] === factor).join(', ');
+      return `scale for ${which}: sizes ÷ ${sizeFactor}, speeds ÷ ${factor}, so times ÷ ${fmt(sizeFactor / factor, 0)}; server link ${mbps(speeds.serverLinkBps)} (full scale 1 GbE), board NICs ${mbps(speeds.boardNicBps)} (1 GbE), cards write ${fmt(speeds.cardWriteBps / 1e6, 1)} MB/s, read ${fmt(speeds.cardReadBps / 1e6, 1)} MB/s (50 / 90 MB/s)`;
+    }),
+    `every ratio between link, cards and image is the full-scale one; designs compare by their full-scale times`,
     `image: ${mb(image.sizeBytes)} raw, root ${fmt(image.rootFull * 100, 1)} % full, card ${mb(image.cardBytes)} (full scale ${fmt((image.sizeBytes * sizeFactor) / 1e9, 1)} GB raw, ${fmt((FULL_IMAGE.rootBytes * image.rootFull) / 1e9, 1)} GB used, ${fmt(FULL_IMAGE.cardBytes / 1e9, 0)} GB card); runtime bundle ${mb(runtimeBytes, 2)} (104 MiB)`,
   ];
   const log = (line: string) => {
@@ -152,16 +163,31 @@ export async function benchFleet(args: string[]): Promise<string[]> {
     log(
       `runtime bundle sent gzip-compressed: ${mb(stored.runtimeWireBytes, 2)} for ${mb(runtimeBytes, 2)} (${fmt(runtimeBytes / stored.runtimeWireBytes, 2)}×)`,
     );
-    lab = await FleetLab.create({ boards: maxBoards, cardBytes: image.cardBytes, speeds, dir: data.path });
-    const card = await lab.measureCard(3);
-    log(
-      `card throttle, dd O_DIRECT on a board's loop device in its cgroup: write ${fmt(card.writeBps / 1e6, 2)} MB/s (set ${fmt(speeds.cardWriteBps / 1e6, 2)}), read ${fmt(card.readBps / 1e6, 2)} MB/s (set ${fmt(speeds.cardReadBps / 1e6, 2)})`,
-    );
+    lab = await FleetLab.create({
+      boards: maxBoards,
+      cardBytes: image.cardBytes,
+      speeds: labSpeeds(speedFactors[designs[0]!]),
+      dir: data.path,
+    });
+    for (const factor of new Set(designs.map((d) => speedFactors[d]))) {
+      const speeds = labSpeeds(factor);
+      lab.setSpeeds(speeds);
+      const card = await lab.measureCard(3);
+      log(
+        `card throttle at speeds ÷ ${factor}, dd O_DIRECT on a board's loop device in its cgroup: write ${fmt(card.writeBps / 1e6, 2)} MB/s (set ${fmt(speeds.cardWriteBps / 1e6, 2)}), read ${fmt(card.readBps / 1e6, 2)} MB/s (set ${fmt(speeds.cardReadBps / 1e6, 2)})`,
+      );
+    }
     const servers = await startServers(lab, data.path, image, stored.runtimeSha256);
     const cells: Cell[] = [];
     let serial = 0x5f000000;
     for (const n of counts) {
       for (const design of designs) {
+        const speedFactor = speedFactors[design];
+        const speeds = labSpeeds(speedFactor);
+        lab.setSpeeds(speeds);
+        // Chunks are not scaled (4 MiB), so a chunk takes speedFactor× longer on a lab card: the wait
+        // for a chunk a parent does not have yet scales with it, to stay as many chunk-times as at full scale.
+        const peerWaitMs = 5_000 * speedFactor;
         lab.blankCards();
         execFileSync('sync');
         const boards = lab.boards.slice(0, n);
@@ -175,12 +201,13 @@ export async function benchFleet(args: string[]): Promise<string[]> {
               ? `curl -sSf http://${SERVER_ADDRESS}:${NGINX_PORT}/${basename(image.path)} | dd of=${board.card} bs=4M iflag=fullblock oflag=direct status=none`
               : `curl -sSf ${servers.runtimeUrl} | gunzip > /dev/null && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet${design === 'unicast' ? ' --no-peers' : ` --peer-wait ${peerWaitMs}`}`,
           timeoutMs(design, n, image, speeds),
+          { speedFactor, timeFactor: sizeFactor / speedFactor, speeds },
         );
         cells.push(cell);
-        log(cellLine(cell, cells, sizeFactor, speedFactor, speeds, stored.runtimeWireBytes, stored.usedChunks));
+        log(cellLine(cell, cells, sizeFactor, stored.runtimeWireBytes, stored.usedChunks));
       }
     }
-    lines.push(...summary(cells, speeds, timeFactor));
+    lines.push(...summary(cells));
     return lines;
   } finally {
     await lab?.destroy();
@@ -286,6 +313,7 @@ async function runCell(
   serverPids: () => number[],
   script: (b: Board) => string,
   limitMs: number,
+  scale: CellScale,
 ): Promise<Cell> {
   const tx0 = lab.serverTxBytes();
   const drops0 = lab.serverLinkDrops();
@@ -301,6 +329,7 @@ async function runCell(
   const cell: Cell = {
     design,
     boards: boards.length,
+    scale,
     wallS,
     serverTxBytes: lab.serverTxBytes() - tx0,
     serverLinkDrops: lab.serverLinkDrops() - drops0,
@@ -348,13 +377,11 @@ function cellLine(
   c: Cell,
   all: Cell[],
   sizeFactor: number,
-  speedFactor: number,
-  s: LabSpeeds,
   /** What one board's runtime download puts on the link (gzip). */
   runtimeBytes: number,
   usedChunks: number,
 ): string {
-  const timeFactor = sizeFactor / speedFactor;
+  const { speedFactor, timeFactor, speeds: s } = c.scale;
   const single = all.find((x) => x.design === c.design && x.boards === 1);
   const parts = [
     `${c.design.padEnd(8)} N=${String(c.boards).padStart(3)}`,
@@ -363,7 +390,7 @@ function cellLine(
     `boards done at ${c.doneS.map((x) => fmt(x, 1)).join(' / ')} s (first / median / last)`,
     `server sent ${fmt(c.serverTxBytes / 1e6, 0)} MB (${fmt((c.serverTxBytes * sizeFactor) / 1e9, 1)} GB full) = ${fmt(c.serverTxBytes / s.serverLinkBps, 1)} s of link, link ${fmt((c.serverTxBytes / (s.serverLinkBps * c.wallS)) * 100, 0)} % busy, ${c.serverLinkDrops} packets dropped at it`,
     `server CPU ${fmt(c.serverCpuS, 1)} s = ${fmt(c.serverCpuS / c.wallS, 3)} cores (${fmt((c.serverCpuS / c.wallS) * speedFactor, 2)} at full speed)`,
-    `boards CPU ${fmt(c.boardsCpuS / c.wallS, 2)} cores, machine busy ${fmt(c.machineBusyCores, 2)} cores`,
+    `boards CPU ${fmt(c.boardsCpuS / c.wallS, 2)} cores, machine busy ${fmt(c.machineBusyCores, 2)} cores${cpuVerdict(c)}`,
   ];
   if (c.design !== 'seed' && c.agentBytes !== undefined) {
     const floorS = c.agentBytes / s.cardWriteBps + c.agentBytes / s.cardReadBps;
@@ -381,15 +408,26 @@ function cellLine(
   return parts.filter(Boolean).join(', ');
 }
 
-function summary(cells: Cell[], s: LabSpeeds, timeFactor: number): string[] {
+/** Whether the machine's CPU, rather than the link and the cards, may have set a cell's time, and whose it was. */
+function cpuVerdict(c: Cell): string {
+  const cores = Number(execFileSync('nproc', { encoding: 'utf8' }));
+  if (c.machineBusyCores <= MACHINE_BUSY_SHARE * cores) return '';
+  const labCores = (c.boardsCpuS + c.serverCpuS) / c.wallS;
+  return labCores > cores / 2
+    ? ` (CPU-BOUND: the lab's boards and server used ${fmt(labCores, 2)} of ${cores} cores, so this cell timed the machine; raise --speed-factor for ${c.design})`
+    : ` (MACHINE BUSY with other work, the lab used ${fmt(labCores, 2)} cores: times may be stretched, run again on a quiet machine)`;
+}
+
+function summary(cells: Cell[]): string[] {
   const out: string[] = [];
   const at = (design: Design, n: number) => cells.find((c) => c.design === design && c.boards === n);
+  const fullScaleS = (c: Cell) => c.wallS * c.scale.timeFactor;
   for (const n of [...new Set(cells.map((c) => c.boards))]) {
     const seed = at('seed', n);
     for (const ours of [at('unicast', n), at('fleet', n)])
       if (seed && ours)
         out.push(
-          `N=${n}: the seed's fleet time / ${ours.design}'s = ${fmt(seed.wallS / ours.wallS)} (the fleet mode's goal at N=50: ≥ 10)`,
+          `N=${n}: the seed's fleet time / ${ours.design}'s = ${fmt(fullScaleS(seed) / fullScaleS(ours))} at full scale (${fmt(fullScaleS(seed) / 60, 0)} / ${fmt(fullScaleS(ours) / 60, 0)} min; the fleet mode's goal at N=50: ≥ 10)`,
         );
     const fleet = at('fleet', n);
     const one = at('fleet', 1);
@@ -400,6 +438,7 @@ function summary(cells: Cell[], s: LabSpeeds, timeFactor: number): string[] {
   }
   const one = at('unicast', 1);
   if (one?.agentBytes !== undefined) {
+    const { speeds: s, timeFactor } = one.scale;
     const floorS = one.agentBytes / s.cardWriteBps + one.agentBytes / s.cardReadBps;
     out.push(
       `one board: agent ${fmt(one.agentS!, 1)} s against its disk floor ${fmt(floorS, 1)} s (${fmt(one.agentBytes / 1e6, 0)} MB written at ${fmt(s.cardWriteBps / 1e6, 1)} MB/s + read back at ${fmt(s.cardReadBps / 1e6, 1)} MB/s) = ${fmt(one.agentS! / floorS)}× (goal ≤ 1.10×); full scale ${fmt((floorS * timeFactor) / 60, 1)} min floor`,
@@ -411,4 +450,32 @@ function summary(cells: Cell[], s: LabSpeeds, timeFactor: number): string[] {
     );
   }
   return out;
+}
+
+/** Lab speeds at `factor` times slower than the venue's. */
+function labSpeeds(factor: number): LabSpeeds {
+  return {
+    serverLinkBps: FULL_SPEEDS.serverLinkBps / factor,
+    boardNicBps: FULL_SPEEDS.boardNicBps / factor,
+    cardWriteBps: FULL_SPEEDS.cardWriteBps / factor,
+    cardReadBps: FULL_SPEEDS.cardReadBps / factor,
+  };
+}
+
+/** `--speed-factor 5` (every design) or `seed=5,fleet=25` (per design; the others take ÷ 5). */
+function parseSpeedFactors(text: string, designs: Design[]): Record<Design, number> {
+  const factors = Object.fromEntries(DESIGNS.map((d) => [d, 5])) as Record<Design, number>;
+  const all = Number(text);
+  if (Number.isFinite(all) && all >= 1)
+    return Object.fromEntries(DESIGNS.map((d) => [d, all])) as Record<Design, number>;
+  for (const part of text.split(',')) {
+    const [design, value] = part.split('=');
+    const factor = Number(value);
+    if (!DESIGNS.includes(design as Design) || !(factor >= 1))
+      throw new Error(
+        `--speed-factor ${text}: expected a number ≥ 1 or design=factor pairs such as ${DEFAULT_SPEED_FACTORS} (designs: ${designs.join(', ')})`,
+      );
+    factors[design as Design] = factor;
+  }
+  return factors;
 }

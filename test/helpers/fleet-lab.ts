@@ -66,7 +66,7 @@ export class FleetLab {
 
   private constructor(
     private readonly dir: string,
-    private readonly speeds: LabSpeeds,
+    private speeds: LabSpeeds,
     private readonly throttled: boolean,
   ) {
     this.net = NetLab.create();
@@ -103,29 +103,12 @@ export class FleetLab {
     this.net.bridge(this.switchNs, 'br0', null);
     this.net.link(this.server, 'eth0', `${SERVER_ADDRESS}/16`, this.switchNs, 'psrv', null);
     this.net.enslave(this.switchNs, 'psrv', 'br0');
-    // The venue's server link: what the server sends to all boards together.
-    run(['ip', 'netns', 'exec', this.server, 'tc', 'qdisc', 'add', 'dev', 'eth0', ...tbf(this.speeds.serverLinkBps)]);
     mkdirSync(join(this.dir, 'cards'), { recursive: true });
     for (let i = 0; i < count; i++) {
       const ns = this.net.namespace(`b${i}`);
       const address = `198.18.1.${i + 1}`;
       this.net.link(ns, 'eth0', `${address}/16`, this.switchNs, `p${i}`, null);
       this.net.enslave(this.switchNs, `p${i}`, 'br0');
-      // The board's NIC: its switch port sends to it at most this fast.
-      run([
-        'ip',
-        'netns',
-        'exec',
-        this.switchNs,
-        'tc',
-        'qdisc',
-        'add',
-        'dev',
-        `p${i}`,
-        ...tbf(this.speeds.boardNicBps),
-      ]);
-      // And what it sends: in fleet mode a board uploads the chunks it passes on.
-      run(['ip', 'netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'eth0', ...tbf(this.speeds.boardNicBps)]);
       const file = join(this.dir, 'cards', `card-${i}.img`);
       writeFileSync(file, '');
       truncateSync(file, cardBytes);
@@ -136,14 +119,34 @@ export class FleetLab {
       }
       const card = run(['losetup', '--find', '--show', file]).trim();
       this.boards.push({ index: i, ns, address, card });
-      const majMin = run(['lsblk', '-dno', 'MAJ:MIN', card]).trim();
+    }
+    this.setSpeeds(this.speeds);
+  }
+
+  /**
+   * Shapes the server's link, each board's port both ways and, with throttled cards, each card's
+   * block cgroup throttle to `speeds`; again at any time between runs (a bench may run its designs
+   * at different scales).
+   */
+  setSpeeds(speeds: LabSpeeds): void {
+    this.speeds = speeds;
+    // The venue's server link: what the server sends to all boards together.
+    run(['ip', 'netns', 'exec', this.server, 'tc', 'qdisc', 'replace', 'dev', 'eth0', ...tbf(speeds.serverLinkBps)]);
+    for (const board of this.boards) {
+      // The board's NIC: its switch port sends to it at most this fast, and what it sends (in fleet
+      // mode a board uploads the chunks it passes on).
+      const port = `p${board.index}`;
+      run(['ip', 'netns', 'exec', this.switchNs, 'tc', 'qdisc', 'replace', 'dev', port, ...tbf(speeds.boardNicBps)]);
+      run(['ip', 'netns', 'exec', board.ns, 'tc', 'qdisc', 'replace', 'dev', 'eth0', ...tbf(speeds.boardNicBps)]);
+      if (!this.throttled) continue;
+      const majMin = run(['lsblk', '-dno', 'MAJ:MIN', board.card]).trim();
       writeFileSync(
         join(this.cgroups[0]!, 'blkio.throttle.write_bps_device'),
-        `${majMin} ${Math.round(this.speeds.cardWriteBps)}`,
+        `${majMin} ${Math.round(speeds.cardWriteBps)}`,
       );
       writeFileSync(
         join(this.cgroups[0]!, 'blkio.throttle.read_bps_device'),
-        `${majMin} ${Math.round(this.speeds.cardReadBps)}`,
+        `${majMin} ${Math.round(speeds.cardReadBps)}`,
       );
     }
   }
