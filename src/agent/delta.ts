@@ -62,9 +62,9 @@ export interface ReadFirstTuning {
  * its read-back (S/W + S/R), one that differs costs the read on top. Reading pays when the share p
  * of matching chunks satisfies p·S/W > (1−p)·S/R, p > W/(W+R): 0.36 on an SD card (W ≈ 50, R ≈ 90
  * MB/s). Matching chunks also save their download, so the threshold sits a little below that.
- * The probe gap of at most 128 chunks keeps the probes of an image that matches nowhere at about 1 in
- * 128 of its chunks (0.8 %), and bounds what a missed return to matching chunks costs: at most 127
- * chunks (508 MiB) written that reading would have kept.
+ * The probe gap of at most 128 chunks keeps the probes of an image that matches nowhere at about
+ * 1 in 128 of its chunks (0.8 %), and bounds what a missed return to matching chunks costs: at
+ * most 127 chunks (508 MiB) written that reading would have kept.
  */
 export const READ_FIRST_TUNING: ReadFirstTuning = {
   minReads: 8,
@@ -87,11 +87,12 @@ export interface ReadFirstPolicy {
  * The stop rule. Reading first goes on while at least `matchShareMin` of the last `window` chunks
  * read matched; after `minReads` reads in a row with fewer, it stops and the following chunks are
  * fetched and written straight, as in a full write. Changes cluster (a new package rewrites its
- * files in a few places), so while not reading, a chunk is still read now and then as a probe: the
- * first `probeEvery` chunks after the stop, then twice as far after each probe that misses (16, 32,
- * 64, 128, 128 … by default). A probe that matches starts reading again, and the next stop probes from 16
- * again. A long run of misses is evidence that the rest differs too, so the probes thin out; with
- * every chunk changed, the extra reads are `minReads` chunks plus about 1 in `probeEveryMax`.
+ * files in a few places), so while not reading, a chunk is still read now and then as a probe:
+ * `probeEvery` chunks after the stop, then twice as far after each probe that misses, up to
+ * `probeEveryMax` (by default 16, 32, 64, 128, 128 …). A probe that matches starts reading again,
+ * and the next stop starts from `probeEvery` again. A long run of misses is evidence that the rest
+ * differs too, so the probes thin out; with every chunk changed, the extra reads are `minReads`
+ * chunks plus about 1 in `probeEveryMax`.
  */
 export function createReadFirstPolicy(t: ReadFirstTuning = READ_FIRST_TUNING): ReadFirstPolicy {
   let reading = true;
