@@ -23,19 +23,37 @@ describe('createReadFirstPolicy (the stop rule)', () => {
   it.each([
     ['every chunk matches: reads them all', Array(100).fill(true), range(0, 100)],
     ['one in five differs: reads them all', range(0, 100).map((i) => i % 5 !== 0), range(0, 100)],
-    ['nothing matches: 8 reads, then one probe in 16', Array(100).fill(false), [...range(0, 8), 23, 39, 55, 71, 87]],
+    [
+      'nothing matches: 8 reads, then probes 16, 32, 64 … chunks apart',
+      Array(300).fill(false),
+      [...range(0, 8), 23, 55, 119, 247],
+    ],
     [
       'changes only at the start: stops, a probe matches, reads again to the end',
       range(0, 100).map((i) => i >= 20),
       [...range(0, 8), ...range(23, 100)],
     ],
+    [
+      'a probe that matches reads again and resets the gap: the next stop probes 16 chunks on',
+      range(0, 200).map((i) => i >= 40 && i < 60),
+      [...range(0, 8), 23, ...range(55, 71), 86, 118, 182],
+    ],
   ])('%s', (_case, matches: boolean[], expected: number[]) => {
     expect(reads(matches)).toEqual(expected);
   });
 
-  it('reads at most 8 + 1 in 16 chunks when all differ: the extra read cost of the 100 % changed case', () => {
-    const n = 1000;
-    expect(reads(Array<boolean>(n).fill(false)).length).toBeLessThanOrEqual(8 + Math.ceil(n / 16));
+  it('the probe gap stops growing at 128 chunks', () => {
+    const read = reads(Array<boolean>(1000).fill(false));
+    const gaps = read.slice(8).map((i, k) => i - (k === 0 ? 7 : read[k + 7]!));
+    expect(gaps).toEqual([16, 32, 64, 128, 128, 128, 128, 128, 128]);
+  });
+
+  it('reads under 1 % of the chunks when all differ at full scale (25 GB in 4 MiB chunks): the 100 % changed cost', () => {
+    const n = 6000;
+    const read = reads(Array<boolean>(n).fill(false)).length;
+    // 8 reads before the stop, 4 probes while the gap grows to 128 (up to chunk 247), then 44 more 128 apart.
+    expect(read).toBe(8 + 4 + 44);
+    expect(read / n).toBeLessThan(0.01);
   });
 });
 

@@ -51,8 +51,10 @@ export interface ReadFirstTuning {
   window: number;
   /** Reading stops when fewer than this share of the window matched. */
   matchShareMin: number;
-  /** While not reading, one chunk in this many is still read as a probe. */
+  /** While not reading, the first probe is this many chunks after the stop; each probe that misses doubles the gap. */
   probeEvery: number;
+  /** The gap between probes grows to at most this many chunks. */
+  probeEveryMax: number;
 }
 
 /**
@@ -60,8 +62,17 @@ export interface ReadFirstTuning {
  * its read-back (S/W + S/R), one that differs costs the read on top. Reading pays when the share p
  * of matching chunks satisfies p·S/W > (1−p)·S/R, p > W/(W+R): 0.36 on an SD card (W ≈ 50, R ≈ 90
  * MB/s). Matching chunks also save their download, so the threshold sits a little below that.
+ * The probe gap of at most 128 chunks keeps the probes of an image that matches nowhere at about
+ * 1 in 128 of its chunks (0.8 %), and bounds what a missed return to matching chunks costs: at
+ * most 127 chunks (508 MiB) written that reading would have kept.
  */
-export const READ_FIRST_TUNING: ReadFirstTuning = { minReads: 8, window: 16, matchShareMin: 1 / 3, probeEvery: 16 };
+export const READ_FIRST_TUNING: ReadFirstTuning = {
+  minReads: 8,
+  window: 16,
+  matchShareMin: 1 / 3,
+  probeEvery: 16,
+  probeEveryMax: 128,
+};
 
 export interface ReadFirstPolicy {
   /** Asked once per chunk, in card order: read this one from the card before fetching it? */
@@ -76,14 +87,18 @@ export interface ReadFirstPolicy {
  * The stop rule. Reading first goes on while at least `matchShareMin` of the last `window` chunks
  * read matched; after `minReads` reads in a row with fewer, it stops and the following chunks are
  * fetched and written straight, as in a full write. Changes cluster (a new package rewrites its
- * files in a few places), so while not reading, one chunk in `probeEvery` is still read: a probe
- * that matches starts reading again. With every chunk changed this costs `minReads` chunks plus
- * one in `probeEvery` of extra reads, which the writes overlap.
+ * files in a few places), so while not reading, a chunk is still read now and then as a probe:
+ * `probeEvery` chunks after the stop, then twice as far after each probe that misses, up to
+ * `probeEveryMax` (by default 16, 32, 64, 128, 128 …). A probe that matches starts reading again,
+ * and the next stop starts from `probeEvery` again. A long run of misses is evidence that the rest
+ * differs too, so the probes thin out; with every chunk changed, the extra reads are `minReads`
+ * chunks plus about 1 in `probeEveryMax`.
  */
 export function createReadFirstPolicy(t: ReadFirstTuning = READ_FIRST_TUNING): ReadFirstPolicy {
   let reading = true;
   let readsInSpell = 0;
   let sinceProbe = 0;
+  let probeGap = t.probeEvery;
   let stops = 0;
   const recent: boolean[] = [];
   return {
@@ -93,13 +108,16 @@ export function createReadFirstPolicy(t: ReadFirstTuning = READ_FIRST_TUNING): R
     readNext() {
       if (reading) return true;
       sinceProbe++;
-      if (sinceProbe < t.probeEvery) return false;
+      if (sinceProbe < probeGap) return false;
       sinceProbe = 0;
       return true;
     },
     record(matched) {
       if (!reading) {
-        if (!matched) return;
+        if (!matched) {
+          probeGap = Math.min(probeGap * 2, t.probeEveryMax);
+          return;
+        }
         reading = true;
         readsInSpell = 0;
         recent.length = 0;
@@ -111,6 +129,7 @@ export function createReadFirstPolicy(t: ReadFirstTuning = READ_FIRST_TUNING): R
       if (readsInSpell >= t.minReads && share < t.matchShareMin) {
         reading = false;
         sinceProbe = 0;
+        probeGap = t.probeEvery;
         stops++;
       }
     },

@@ -64,7 +64,15 @@ export interface AgentResult {
   verifyMethod: VerifyMethod | null;
   /** Delta or full, chunks reused and written, bytes read (null before the write began). */
   writeStats: WriteStats | null;
-  stats: ChunkFetchStats & { bytesWritten: number; rewrites: number; resumedChunks: number; durationMs: number };
+  /** `writeMs`: writing and verifying the image's chunks, of which `readFirstMs` the card reader spent reading first. */
+  stats: ChunkFetchStats & {
+    bytesWritten: number;
+    rewrites: number;
+    resumedChunks: number;
+    writeMs: number;
+    readFirstMs: number;
+    durationMs: number;
+  };
   /** Set when the server answered enroll with a capture of this board's card instead of a deployment. */
   capture?: CaptureOutcome;
 }
@@ -109,7 +117,16 @@ export async function runAgent(
     message: null,
     verifyMethod: null,
     writeStats: null,
-    stats: { resumedRequests: 0, corruptChunks: 0, bytesWritten: 0, rewrites: 0, resumedChunks: 0, durationMs: 0 },
+    stats: {
+      resumedRequests: 0,
+      corruptChunks: 0,
+      bytesWritten: 0,
+      rewrites: 0,
+      resumedChunks: 0,
+      writeMs: 0,
+      readFirstMs: 0,
+      durationMs: 0,
+    },
   };
   let enrolled: EnrollReply | undefined;
   let reporter: ProgressReporter | undefined;
@@ -240,6 +257,7 @@ export async function runAgent(
       : undefined;
     swarm = peers;
     const fetcher = peers?.fetcher ?? serverFetcher;
+    const writeStarted = performance.now();
     const written = await writeImage({
       manifest: plan.manifest,
       card,
@@ -258,7 +276,12 @@ export async function runAgent(
       },
       onVerified: (c) => reporter!.verified(c),
     });
-    Object.assign(result.stats, fetcher.stats, { rewrites: written.rewrites, resumedChunks: written.resumedOk });
+    Object.assign(result.stats, fetcher.stats, {
+      rewrites: written.rewrites,
+      resumedChunks: written.resumedOk,
+      writeMs: Math.round(performance.now() - writeStarted),
+      readFirstMs: written.readFirstMs,
+    });
     result.writeStats = writeStats();
 
     reporter.phase('customizing');

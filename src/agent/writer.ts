@@ -70,6 +70,8 @@ export interface WriteOutcome {
   bootSector: Buffer;
   rewrites: number;
   resumedOk: number;
+  /** Time the card reader spent on chunks read first (waiting its turn, reading, hashing); the fetchers write meanwhile. */
+  readFirstMs: number;
 }
 
 interface Written {
@@ -95,6 +97,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
   let bootSector: Buffer | undefined;
   let rewrites = 0;
   let resumedOk = 0;
+  let readFirstMs = 0;
   const rewritesOf = new Map<number, number>();
   let pending: Written[] = [];
   let pendingBytes = 0;
@@ -229,7 +232,9 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
         queue.push(chunk);
         continue;
       }
+      const asked = performance.now();
       const matched = await hashMatchesOnCard(chunk);
+      readFirstMs += performance.now() - asked;
       if (!resumed) o.readFirst!.record(matched);
       if (!matched) {
         queue.push(chunk);
@@ -259,7 +264,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
   if (failure) throw failure.error;
   o.onPhase('verifying');
   await verifyPending();
-  return { bootSector: bootSector!, rewrites, resumedOk };
+  return { bootSector: bootSector!, rewrites, resumedOk, readFirstMs: Math.round(readFirstMs) };
 }
 
 /** Chunks waiting to be fetched: the card reader adds them while the fetchers take them. */
