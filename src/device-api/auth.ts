@@ -11,8 +11,8 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]{43})$/;
 interface TokenHolder<T extends { id: number }> {
   kind: 'deployment' | 'capture';
   authenticate(token: string): Promise<T | undefined>;
-  /** What to do about a token that is not (or no longer) valid. */
-  invalidHint: string;
+  /** The answer to a token that is not (or no longer) valid: what to do about it. */
+  invalidMessage: string;
 }
 
 /**
@@ -33,7 +33,7 @@ async function authenticatedHolder<T extends { id: number }>(
     );
   const token = BEARER.exec(header)?.[1];
   const found = token ? await holder.authenticate(token) : undefined;
-  if (!found) throw new DeviceApiError('DEVICE_TOKEN_INVALID', `The token is not valid${holder.invalidHint}`, {});
+  if (!found) throw new DeviceApiError('DEVICE_TOKEN_INVALID', holder.invalidMessage, {});
   if (found.id !== id) {
     throw new DeviceApiError(
       'DEVICE_TOKEN_FORBIDDEN',
@@ -52,7 +52,11 @@ export function authenticatedDeployment(
 ): Promise<Deployment> {
   return authenticatedHolder(
     req,
-    { kind: 'deployment', authenticate: (t) => deployments.authenticate(t), invalidHint: '; enroll again to get one' },
+    {
+      kind: 'deployment',
+      authenticate: (t) => deployments.authenticate(t),
+      invalidMessage: 'The token is not valid; enroll again to get one',
+    },
     deploymentId,
   );
 }
@@ -68,7 +72,7 @@ export function authenticatedCapture(
     {
       kind: 'capture',
       authenticate: (t) => captures.authenticate(t),
-      invalidHint: ' (the capture ended or was cancelled); enroll again to get one',
+      invalidMessage: 'The token is not valid (the capture ended or was cancelled); enroll again to get one',
     },
     captureId,
   );
