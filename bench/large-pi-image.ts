@@ -1,8 +1,8 @@
 /**
  * The benchmark images: Raspberry Pi OS-shaped (MBR, a FAT boot partition with cloud-init files,
- * an ext4 root full of real files from this machine's /usr, as in ../shared/docs/stack-lab.md
- * §4c), built without mounting and kept between runs in $RPI_DEPLOY_BENCH_DIR (default: the
- * system temp directory). `largePiImage()` is the 2.25 GiB one of the write and serve benches.
+ * an ext4 root full of real files from this machine's /usr; docs/benchmarks.md), built without
+ * mounting and kept between runs in $RPI_DEPLOY_BENCH_DIR (default: the system temp directory).
+ * `largePiImage()` is the 2.25 GiB one of the write and serve benches.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';

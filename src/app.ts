@@ -279,6 +279,7 @@ function serverDoctor(config: Readonly<Config>, core: Core, log: Logger) {
       data: async () => ({ fleet: core.fleet, images: core.images, close: async () => {} }),
       probe: false,
       serving: true,
+      cli: 'rpi-deploy',
     });
     last = { report, at: Date.now() };
     return report;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import zlib from 'node:zlib';
+import type { TSchema } from 'typebox';
 import { analyseDisk, overlapsAny, partitionPastEnd, readPartitionTable } from '../lib/disk/index.js';
 import { fileDevice } from '../lib/fat/index.js';
 import {
@@ -16,7 +17,7 @@ import type { ByteRange } from '../protocol/manifest.js';
 import { AgentError, type AgentErrorCode } from './errors.js';
 import { readBody, withRetry, type HttpClient, type RetryOptions } from './http.js';
 import type { AgentLog } from './log.js';
-import { refusal } from './server-client.js';
+import { callJson, refusal } from './server-client.js';
 import type { TargetInfo } from './target.js';
 
 /** What a capture did, for the agent's result (and the benchmark). */
@@ -137,24 +138,14 @@ export async function runCapture(o: CaptureRunOptions): Promise<CaptureOutcome> 
   const outcome: CaptureOutcome = { captureId: order.id, status: 'failed', code: null, message: null, stats };
   let fh: FileHandle | undefined;
 
-  async function json<T>(what: string, method: 'GET' | 'POST', path: string, body?: unknown, patience = o.retry) {
-    return withRetry(
-      what,
-      async () => {
-        const res = await http.send({
-          method,
-          path,
-          json: body,
-          headers: { accept: 'application/json', ...auth },
-          signal: patience.signal,
-        });
-        const reply = await readBody(res.body, 1024 * 1024, patience.signal);
-        if (res.status !== 200) throw refusal(what, res, reply);
-        return JSON.parse(reply.toString('utf8')) as T;
-      },
-      patience,
-    );
-  }
+  const json = <S extends TSchema>(
+    what: string,
+    method: 'GET' | 'POST',
+    path: string,
+    schema: S,
+    body?: unknown,
+    patience = o.retry,
+  ) => callJson(http, { what, method, path, schema, json: body, headers: auth }, patience);
 
   async function upload(index: number, sha256: string, raw: Buffer, compress: (raw: Buffer) => Promise<Buffer>) {
     const body = await compress(raw);
@@ -226,7 +217,7 @@ export async function runCapture(o: CaptureRunOptions): Promise<CaptureOutcome> 
       chunks: used.length,
       partitionTable: table.kind,
     });
-    const held = new Set((await json<CaptureChunkList>('chunk list', 'GET', capturePaths.chunks(order.id))).chunks);
+    const held = new Set((await json('chunk list', 'GET', capturePaths.chunks(order.id), CaptureChunkList)).chunks);
 
     const sent: CaptureResult & { status: 'success' } = { status: 'success', sizeBytes: stats.sizeBytes, chunks: [] };
     const inFlight = new Set<Promise<void>>();
@@ -274,7 +265,7 @@ export async function runCapture(o: CaptureRunOptions): Promise<CaptureOutcome> 
     }
     await Promise.all(inFlight);
     if (failure) throw failure;
-    await json<CaptureResultReply>('capture result', 'POST', capturePaths.result(order.id), sent);
+    await json('capture result', 'POST', capturePaths.result(order.id), CaptureResultReply, sent);
     outcome.status = 'success';
     o.log.info(`captured: ${stats.chunks} chunks, ${stats.uploaded} sent, ${stats.skipped} already held`, {
       captureId: order.id,
@@ -299,6 +290,7 @@ export async function runCapture(o: CaptureRunOptions): Promise<CaptureOutcome> 
         'capture failure report',
         'POST',
         capturePaths.result(order.id),
+        CaptureResultReply,
         {
           status: 'failed',
           code: failure.code,

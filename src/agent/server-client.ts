@@ -42,7 +42,7 @@ export function createServerClient(http: HttpClient, retry: RetryOptions): Serve
   };
   const auth = () => ({ authorization: `Bearer ${need().token}` });
 
-  async function call<S extends TSchema>(
+  const call = <S extends TSchema>(
     what: string,
     method: 'GET' | 'POST' | 'PUT',
     path: string,
@@ -50,37 +50,7 @@ export function createServerClient(http: HttpClient, retry: RetryOptions): Serve
     json?: unknown,
     headers: Record<string, string> = {},
     patience = retry,
-  ): Promise<Static<S>> {
-    return withRetry(
-      what,
-      async () => {
-        const res = await http.send({
-          method,
-          path,
-          json,
-          headers: { accept: 'application/json', ...headers },
-          signal: patience.signal,
-        });
-        const body = await readBody(res.body, JSON_REPLY_LIMIT_BYTES, patience.signal);
-        if (res.status !== 200) throw refusal(what, res, body);
-        let value: unknown;
-        try {
-          value = JSON.parse(body.toString('utf8'));
-        } catch {
-          throw new AgentError('AGENT_SERVER_REPLY_INVALID', `${what}: the server's reply is not JSON`, {});
-        }
-        const problem = firstSchemaError(schema, value);
-        if (problem)
-          throw new AgentError(
-            'AGENT_SERVER_REPLY_INVALID',
-            `${what}: the server's reply does not match API v1 (${problem.path} ${problem.message})`,
-            { ...problem },
-          );
-        return value as Static<S>;
-      },
-      patience,
-    );
-  }
+  ) => callJson(http, { what, method, path, schema, json, headers }, patience);
 
   return {
     async enroll(req) {
@@ -98,6 +68,56 @@ export function createServerClient(http: HttpClient, retry: RetryOptions): Serve
     authHeaders: auth,
     deploymentId: () => need().deploymentId,
   };
+}
+
+/** One JSON call of the device API. */
+export interface JsonCall<S extends TSchema> {
+  /** Names the call in errors: "enroll", "chunk list". */
+  what: string;
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  /** The reply's schema: a reply that does not match is refused, not trusted. */
+  schema: S;
+  json?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Sends `c`, retried through server restarts, and returns its reply checked against `c.schema`. */
+export function callJson<S extends TSchema>(
+  http: HttpClient,
+  c: JsonCall<S>,
+  patience: RetryOptions,
+): Promise<Static<S>> {
+  const { what } = c;
+  return withRetry(
+    what,
+    async () => {
+      const res = await http.send({
+        method: c.method,
+        path: c.path,
+        json: c.json,
+        headers: { accept: 'application/json', ...c.headers },
+        signal: patience.signal,
+      });
+      const body = await readBody(res.body, JSON_REPLY_LIMIT_BYTES, patience.signal);
+      if (res.status !== 200) throw refusal(what, res, body);
+      let value: unknown;
+      try {
+        value = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new AgentError('AGENT_SERVER_REPLY_INVALID', `${what}: the server's reply is not JSON`, {});
+      }
+      const problem = firstSchemaError(c.schema, value);
+      if (problem)
+        throw new AgentError(
+          'AGENT_SERVER_REPLY_INVALID',
+          `${what}: the server's reply does not match API v1 (${problem.path} ${problem.message})`,
+          { ...problem },
+        );
+      return value as Static<S>;
+    },
+    patience,
+  );
 }
 
 /** An error answer: retried when the server is struggling, final when it refused. */

@@ -1,19 +1,29 @@
 import type { FastifyRequest } from 'fastify';
 import type { DeploymentService } from '../fleet/index.js';
+import type { CaptureService } from '../images/index.js';
+import type { Capture } from '../protocol/capture.js';
 import type { Deployment } from '../protocol/fleet.js';
 import { DeviceApiError } from './errors.js';
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]{43})$/;
 
+/** What enroll handed a token out for: a deployment, or a capture. */
+interface TokenHolder<T extends { id: number }> {
+  kind: 'deployment' | 'capture';
+  authenticate(token: string): Promise<T | undefined>;
+  /** The answer to a token that is not (or no longer) valid: what to do about it. */
+  invalidMessage: string;
+}
+
 /**
- * The deployment a v1 request speaks for: its bearer token must be that deployment's. A token of
- * another deployment is refused (403), whatever else the request says.
+ * The deployment or capture a v1 request speaks for: its bearer token must be that one's. A token
+ * of another is refused (403), whatever else the request says.
  */
-export async function authenticatedDeployment(
+async function authenticatedHolder<T extends { id: number }>(
   req: FastifyRequest,
-  deployments: DeploymentService,
-  deploymentId: number,
-): Promise<Deployment> {
+  holder: TokenHolder<T>,
+  id: number,
+): Promise<T> {
   const header = req.headers.authorization;
   if (!header)
     throw new DeviceApiError(
@@ -22,17 +32,50 @@ export async function authenticatedDeployment(
       {},
     );
   const token = BEARER.exec(header)?.[1];
-  const deployment = token ? await deployments.authenticate(token) : undefined;
-  if (!deployment)
-    throw new DeviceApiError('DEVICE_TOKEN_INVALID', 'The token is not valid; enroll again to get one', {});
-  if (deployment.id !== deploymentId) {
+  const found = token ? await holder.authenticate(token) : undefined;
+  if (!found) throw new DeviceApiError('DEVICE_TOKEN_INVALID', holder.invalidMessage, {});
+  if (found.id !== id) {
     throw new DeviceApiError(
       'DEVICE_TOKEN_FORBIDDEN',
-      `The token belongs to deployment ${deployment.id}, not ${deploymentId}`,
-      { deploymentId },
+      `The token belongs to ${holder.kind} ${found.id}, not ${id}`,
+      holder.kind === 'deployment' ? { deploymentId: id } : { captureId: id },
     );
   }
-  return deployment;
+  return found;
+}
+
+/** The deployment a v1 deployment call speaks for (see authenticatedHolder). */
+export function authenticatedDeployment(
+  req: FastifyRequest,
+  deployments: DeploymentService,
+  deploymentId: number,
+): Promise<Deployment> {
+  return authenticatedHolder(
+    req,
+    {
+      kind: 'deployment',
+      authenticate: (t) => deployments.authenticate(t),
+      invalidMessage: 'The token is not valid; enroll again to get one',
+    },
+    deploymentId,
+  );
+}
+
+/** The capture a v1 capture call speaks for (see authenticatedHolder). */
+export function authenticatedCapture(
+  req: FastifyRequest,
+  captures: CaptureService,
+  captureId: number,
+): Promise<Capture> {
+  return authenticatedHolder(
+    req,
+    {
+      kind: 'capture',
+      authenticate: (t) => captures.authenticate(t),
+      invalidMessage: 'The token is not valid (the capture ended or was cancelled); enroll again to get one',
+    },
+    captureId,
+  );
 }
 
 /** Checks a per-boot token from the kernel command line (netboot issues them). */

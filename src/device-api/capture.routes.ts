@@ -2,14 +2,9 @@ import Type from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { CaptureService } from '../images/index.js';
 import type { HttpServer } from '../lib/http-server.js';
-import {
-  CaptureChunkList,
-  CaptureResult,
-  CaptureResultReply,
-  STORED_SHA256_HEADER,
-  type Capture,
-} from '../protocol/capture.js';
+import { CaptureChunkList, CaptureResult, CaptureResultReply, STORED_SHA256_HEADER } from '../protocol/capture.js';
 import { DEFAULT_CHUNK_SIZE_BYTES } from '../protocol/manifest.js';
+import { authenticatedCapture } from './auth.js';
 import { DeviceApiError } from './errors.js';
 
 export interface CaptureRouteDeps {
@@ -25,7 +20,6 @@ const CHUNK_CONTENT_TYPE = 'application/zstd';
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const CaptureParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 const ChunkParams = Type.Object({ id: Type.Integer({ minimum: 1 }), sha256: Sha256 });
-const BEARER = /^Bearer ([A-Za-z0-9_-]{43})$/;
 
 /**
  * A board uploads its own card for the capture it was given at enroll. Its token picks the
@@ -34,32 +28,7 @@ const BEARER = /^Bearer ([A-Za-z0-9_-]{43})$/;
 export function registerCaptureRoutes(app: HttpServer, deps: CaptureRouteDeps): void {
   const { captures } = deps;
 
-  async function authenticated(req: FastifyRequest, captureId: number): Promise<Capture> {
-    const header = req.headers.authorization;
-    if (!header)
-      throw new DeviceApiError(
-        'DEVICE_TOKEN_MISSING',
-        'This call needs the token enroll returned: Authorization: Bearer <token>',
-        {},
-      );
-    const token = BEARER.exec(header)?.[1];
-    const capture = token ? await captures.authenticate(token) : undefined;
-    if (!capture)
-      throw new DeviceApiError(
-        'DEVICE_TOKEN_INVALID',
-        'The token is not valid (the capture ended or was cancelled); enroll again to get one',
-        {},
-      );
-    if (capture.id !== captureId)
-      throw new DeviceApiError(
-        'DEVICE_TOKEN_FORBIDDEN',
-        `The token belongs to capture ${capture.id}, not ${captureId}`,
-        {
-          captureId,
-        },
-      );
-    return capture;
-  }
+  const authenticated = (req: FastifyRequest, captureId: number) => authenticatedCapture(req, captures, captureId);
 
   app.addContentTypeParser(
     CHUNK_CONTENT_TYPE,

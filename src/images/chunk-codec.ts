@@ -6,7 +6,7 @@ import type { CodecReply, CodecRequest, CodecWorkerData } from './chunk-codec.wo
 /**
  * Chunk compression: zstd with a content checksum, so a damaged stored chunk fails to
  * decompress instead of yielding wrong bytes. Level 3 is zstd's default: about 350 MB/s per core
- * for a fifth of the raw size (docs/stack-lab.md §4c); boards decompress at well over link speed.
+ * for a fifth of the raw size; boards decompress at well over link speed.
  */
 export const CHUNK_ZSTD_LEVEL = 3;
 

@@ -67,13 +67,16 @@ export const DeploymentPlan = Type.Object({
 });
 export type DeploymentPlan = Static<typeof DeploymentPlan>;
 
+/** A secret enroll hands out for the calls after it (a deployment's or a capture's): 32 random bytes, base64url. */
+export const DeviceToken = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' });
+
 export const EnrollReply = Type.Object({
   apiVersion: Type.Literal(AGENT_API_VERSION),
   deploymentId: Type.Integer(),
   hostname: Type.String(),
   reusedHostname: Type.Boolean(),
   /** Secret for every later call of this deployment; shown once, stored hashed. */
-  token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+  token: DeviceToken,
   plan: DeploymentPlan,
 });
 export type EnrollReply = Static<typeof EnrollReply>;
@@ -118,6 +121,17 @@ export const VERIFY_METHODS = ['direct-io', 'dropped-caches', 'page-cache'] as c
 export const VerifyMethod = Type.Enum(VERIFY_METHODS);
 export type VerifyMethod = (typeof VERIFY_METHODS)[number];
 
+/** How a board says it could not finish (a deployment or a capture): the agent's error code and message. */
+export const FailedReport = Type.Object(
+  {
+    status: Type.Literal('failed'),
+    code: Type.String({ pattern: '^[A-Z][A-Z0-9_]{2,63}$' }),
+    message: Type.String({ minLength: 1, maxLength: 2000 }),
+  },
+  { additionalProperties: false },
+);
+export type FailedReport = Static<typeof FailedReport>;
+
 export const ResultReport = Type.Union([
   Type.Object(
     {
@@ -129,14 +143,7 @@ export const ResultReport = Type.Union([
     },
     { additionalProperties: false },
   ),
-  Type.Object(
-    {
-      status: Type.Literal('failed'),
-      code: Type.String({ pattern: '^[A-Z][A-Z0-9_]{2,63}$' }),
-      message: Type.String({ minLength: 1, maxLength: 2000 }),
-    },
-    { additionalProperties: false },
-  ),
+  FailedReport,
 ]);
 export type ResultReport = Static<typeof ResultReport>;
 

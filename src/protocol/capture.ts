@@ -1,7 +1,8 @@
 import Type, { type Static } from 'typebox';
-import { AGENT_API_VERSION, EnrollReply } from './agent-api.js';
+import { AGENT_API_VERSION, DeviceToken, EnrollReply, FailedReport } from './agent-api.js';
 import { Timestamp } from './fleet.js';
 import { ImageImportInput } from './images.js';
+import { Sha256 } from './manifest.js';
 import { SANITISE_STEPS, SanitiseStep } from './sanitise.js';
 
 /**
@@ -16,8 +17,6 @@ import { SANITISE_STEPS, SanitiseStep } from './sanitise.js';
  * Every call after enroll carries the capture's token as `Authorization: Bearer`. The board says
  * nothing about what the image becomes (product, version, sanitising): the operator set that.
  */
-
-const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
 export const CAPTURE_STATUSES = ['pending', 'capturing', 'assembling', 'succeeded', 'failed', 'cancelled'] as const;
 export const CaptureStatus = Type.Enum(CAPTURE_STATUSES);
@@ -65,7 +64,7 @@ export const CaptureOrder = Type.Object({
   capture: Type.Object({
     id: Type.Integer({ minimum: 1 }),
     /** Secret for every later call of this capture; shown once, stored hashed. */
-    token: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' }),
+    token: DeviceToken,
     /** The importer's chunk size: the board cuts the card at the same boundaries. */
     chunkSizeBytes: Type.Integer({ minimum: 4096 }),
   }),
@@ -95,14 +94,7 @@ export const CaptureResult = Type.Union([
     },
     { additionalProperties: false },
   ),
-  Type.Object(
-    {
-      status: Type.Literal('failed'),
-      code: Type.String({ pattern: '^[A-Z][A-Z0-9_]{2,63}$' }),
-      message: Type.String({ minLength: 1, maxLength: 2000 }),
-    },
-    { additionalProperties: false },
-  ),
+  FailedReport,
 ]);
 export type CaptureResult = Static<typeof CaptureResult>;
 

@@ -15,7 +15,8 @@ import Type, { type Static } from 'typebox';
 export const MANIFEST_FORMAT = 1;
 export const DEFAULT_CHUNK_SIZE_BYTES = 4 * 1024 * 1024;
 
-const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+/** A SHA-256 in lower-case hex: how every chunk and image hash is written on the wire. */
+export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
 export const ManifestChunk = Type.Object({
   index: Type.Integer({ minimum: 0 }),

@@ -18,7 +18,7 @@ import { buildPiImage, type PiImage } from '../helpers/pi-image.js';
 import type { TftpReplayResult } from '../helpers/pi5-tftp-replayer.js';
 
 /**
- * The whole chain a blank Pi 5 goes through, on emulated arm64 (netboot-lab.md): the bootloader's
+ * The whole chain a blank Pi 5 goes through, on emulated arm64 (docs/testing.md): the bootloader's
  * DHCP and TFTP (the replayers) against `rpi-deploy serve` in a namespace; then Debian's arm64
  * kernel (the stand-in for the Pi kernel, its virtio modules appended as a second cpio) boots
  * the stage-1 initramfs and the command line that TFTP served, under qemu-system-aarch64 on a tap

@@ -27,6 +27,22 @@ export function cardFile(path: string, sizeBytes: number): string {
   return path;
 }
 
+/** The agent's arguments for a board of venue CORO and product KXP2 (the agent tests' fleet), quiet. */
+export const agentArgs = (server: string, serial: string, card: string, extra: string[] = []): string[] => [
+  '--server',
+  server,
+  '--target',
+  card,
+  '--serial',
+  serial,
+  '--venue',
+  'CORO',
+  '--product',
+  'KXP2',
+  '--quiet',
+  ...extra,
+];
+
 export interface AgentRun {
   code: number | null;
   result: AgentResult | undefined;

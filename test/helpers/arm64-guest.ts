@@ -7,7 +7,7 @@ import { MODULE_LIST } from '../../src/netboot/build/stage1.js';
 
 /**
  * Debian's arm64 kernel as the stand-in for a Pi 5 kernel under qemu-system-aarch64 -M virt
- * (netboot-lab.md): the kernel image and, as a second cpio to append to stage 1, the virtio
+ * (docs/testing.md): the kernel image and, as a second cpio to append to stage 1, the virtio
  * modules it needs (Debian builds them as modules), with the load order stage 1 follows.
  */
 export interface GuestKernel {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compress } from 'zstd-napi';
 import type { Capture } from '../../src/protocol/capture.js';
-import { cardFile, NODE24, runAgentProcess } from '../helpers/agent.js';
+import { agentArgs, cardFile, NODE24, runAgentProcess } from '../helpers/agent.js';
 import { filesOfCard } from '../helpers/card-check.js';
 import { startCuttingProxy } from '../helpers/cutting-proxy.js';
 import { buildPiImage, type PiImage } from '../helpers/pi-image.js';
@@ -33,21 +33,6 @@ function goldenCard(name: string, from = pi): string {
   closeSync(fd);
   return card;
 }
-
-const agentArgs = (base: string, s: string, card: string, extra: string[] = []) => [
-  '--server',
-  base,
-  '--target',
-  card,
-  '--serial',
-  s,
-  '--venue',
-  'CORO',
-  '--product',
-  'KXP2',
-  '--quiet',
-  ...extra,
-];
 
 async function finished(id: number): Promise<Capture> {
   await server.app.captures.settled(id);

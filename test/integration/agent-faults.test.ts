@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCard, runAgent, type Card } from '../../src/agent/index.js';
 import type { Manifest, ManifestChunk } from '../../src/protocol/manifest.js';
-import { cardFile, NODE24, runAgentProcess } from '../helpers/agent.js';
+import { agentArgs, cardFile, NODE24, runAgentProcess } from '../helpers/agent.js';
 import { firstDifference, readPrefix, usedOutsideBoot } from '../helpers/card-check.js';
 import { startCuttingProxy } from '../helpers/cutting-proxy.js';
 import { buildPiImage, type PiImage } from '../helpers/pi-image.js';
@@ -55,20 +55,6 @@ afterAll(async () => {
 });
 
 const nextSerial = () => (serial++).toString(16);
-const args = (base: string, s: string, card: string, extra: string[] = []) => [
-  '--server',
-  base,
-  '--target',
-  card,
-  '--serial',
-  s,
-  '--venue',
-  'CORO',
-  '--product',
-  'KXP2',
-  '--quiet',
-  ...extra,
-];
 const phasesOf = async (deploymentId: number) =>
   (await server.app.fleet.records.deployment(deploymentId)).history
     .filter((h) => h.type === 'deployment.phase')
@@ -103,7 +89,7 @@ describe.each(RUNTIMES)('on %s', (_name, node) => {
     const proxy = await startCuttingProxy(server.device, { cutAfterBytes: 700_000, cutsMax: 5 });
     try {
       const card = cardFile(join(dir.path, `cut-${nextSerial()}.img`), CARD_BYTES);
-      const run = await runAgentProcess(args(proxy.url, nextSerial(), card), { node }).done;
+      const run = await runAgentProcess(agentArgs(proxy.url, nextSerial(), card), { node }).done;
       expect(proxy.cuts()).toBe(5);
       expect(run.result).toMatchObject({ status: 'success' });
       expect(run.result!.stats.resumedRequests).toBeGreaterThan(0);
@@ -127,7 +113,7 @@ describe.each(RUNTIMES)('on %s', (_name, node) => {
   ])('fails clearly on %s', async (_case, spoil) => {
     await withDamagedChunk(rootChunk(), spoil, async () => {
       const card = cardFile(join(dir.path, `bad-${nextSerial()}.img`), CARD_BYTES);
-      const run = await runAgentProcess(args(server.device, nextSerial(), card), { node }).done;
+      const run = await runAgentProcess(agentArgs(server.device, nextSerial(), card), { node }).done;
       expect(run.code).toBe(1);
       expect(run.result).toMatchObject({
         status: 'failed',
@@ -215,7 +201,7 @@ describe('a target the agent must refuse', () => {
     ['missing', (p: string) => p, 'AGENT_TARGET_MISSING'],
   ])('is reported as failed when it is %s, and nothing is written', async (_case, make, code) => {
     const card = make(join(dir.path, `refused-${nextSerial()}.img`));
-    const run = await runAgentProcess(args(server.device, nextSerial(), card)).done;
+    const run = await runAgentProcess(agentArgs(server.device, nextSerial(), card)).done;
     expect([run.code, run.result?.status, run.result?.code]).toEqual([1, 'failed', code]);
     expect((await server.app.fleet.records.deployment(run.result!.deploymentId!)).deployment).toMatchObject({
       status: 'failed',
@@ -229,7 +215,7 @@ describe.each(RUNTIMES)('a board that restarts mid-write, on %s', (_name, node) 
     const s = nextSerial();
     const card = cardFile(join(dir.path, `reboot-${s}.img`), CARD_BYTES);
     const slow = runAgentProcess(
-      args(server.device, s, card, ['--write-rate', '4M', '--parallel', '1', '--verify-batch', '4M']),
+      agentArgs(server.device, s, card, ['--write-rate', '4M', '--parallel', '1', '--verify-batch', '4M']),
       { node },
     );
     const deadline = Date.now() + 30_000;
@@ -243,7 +229,7 @@ describe.each(RUNTIMES)('a board that restarts mid-write, on %s', (_name, node) 
     expect((await slow.done).code).toBe(null);
     expect(verified.length).toBeGreaterThanOrEqual(3);
 
-    const run = await runAgentProcess(args(server.device, s, card), { node }).done;
+    const run = await runAgentProcess(agentArgs(server.device, s, card), { node }).done;
     expect(run.result).toMatchObject({ status: 'success' });
     expect(run.result!.stats.resumedChunks).toBeGreaterThanOrEqual(verified.length - 1);
     const usedBytes = manifest.chunks.filter((c) => c.used).reduce((n, c) => n + c.sizeBytes, 0);

@@ -52,6 +52,14 @@ describe('commands the CLI prints', () => {
     }
   });
 
+  it("doctor's fixes name a command that works", () => {
+    // A fresh data dir has no netboot build: the netboot-files check fails and says what to run.
+    const r = runCli(['doctor', '--no-probe', '--data-dir', dataDir()]);
+    const command = /run: (.+) netboot build/.exec(r.stdout)?.[1];
+    expect(command, r.stdout + r.stderr).toBeDefined();
+    runsAsTyped(command!);
+  });
+
   it('an empty venue list names a command that works', () => {
     const r = runCli(['venue', 'list', '--data-dir', dataDir()]);
     const command = /No venues yet: (.+) venue add/.exec(r.stdout)?.[1];

@@ -1,4 +1,5 @@
 import { chromium, type Browser as PwBrowser, type Page } from 'playwright-core';
+import type { TestServer } from '../helpers/start-server.js';
 
 /**
  * Debian's Chromium driven by playwright-core: never a downloaded browser (`npx playwright
@@ -35,4 +36,25 @@ export async function launchBrowser(): Promise<Browser> {
     },
     close: () => browser.close(),
   };
+}
+
+/** The first administrator the UI tests create. */
+export const ADMIN = { username: 'tech', password: 'correct horse battery' };
+
+/**
+ * Signs `page` in to a fresh server as its first administrator: the setup page, with the setup
+ * token the server printed, then the dashboard.
+ */
+export async function createFirstAdmin(
+  page: Page,
+  server: Pick<TestServer, 'management' | 'setupToken'>,
+  admin = ADMIN,
+): Promise<void> {
+  await page.goto(server.management);
+  await page.getByLabel('Setup token').fill(server.setupToken!);
+  await page.getByLabel('Administrator username').fill(admin.username);
+  await page.getByLabel('Password', { exact: true }).fill(admin.password);
+  await page.getByLabel('Password again').fill(admin.password);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
 }

@@ -5,14 +5,13 @@ import { buildPiImage } from '../helpers/pi-image.js';
 import { jsonRequest } from '../helpers/raw-http.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { launchBrowser, LAPTOP, type Browser } from './browser.js';
+import { createFirstAdmin, launchBrowser, LAPTOP, type Browser } from './browser.js';
 
 /**
  * Issue 16: the dashboard's fleet view. Three boards enroll over the device API and send real
  * progress reports; the dashboard sums their write rates, shows the server link's rate once a
  * chunk was served, and tells each board's source (server, or peers n of m chunks).
  */
-const ADMIN = { username: 'tech', password: 'correct horse battery' };
 const MB = 1_000_000;
 
 let dir: ReturnType<typeof tempDir>;
@@ -30,13 +29,7 @@ beforeAll(async () => {
   await images.import({ path: pi.path }, { product: 'KXP2', version: '2026.12.1', activate: true });
   browser = await launchBrowser();
   page = await browser.page(LAPTOP);
-  await page.goto(server.management);
-  await page.getByLabel('Setup token').fill(server.setupToken!);
-  await page.getByLabel('Administrator username').fill(ADMIN.username);
-  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-  await page.getByLabel('Password again').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  await createFirstAdmin(page, server);
 }, 90_000);
 
 afterAll(async () => {

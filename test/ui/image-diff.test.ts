@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPiImage } from '../helpers/pi-image.js';
 import { startServer, type TestServer } from '../helpers/start-server.js';
 import { seriousViolations } from './axe.js';
-import { launchBrowser, type Browser } from './browser.js';
+import { createFirstAdmin, launchBrowser, type Browser } from './browser.js';
 
 /**
  * The images page's "Compare": two versions of a product, the diff of one against the other
@@ -39,13 +39,7 @@ afterAll(async () => {
 
 describe('images page in Chromium', () => {
   it('compares a version with another: differing chunks and the files whose blocks changed', async () => {
-    await page.goto(server.management);
-    await page.getByLabel('Setup token').fill(server.setupToken!);
-    await page.getByLabel('Administrator username').fill('tech');
-    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
-    await page.getByLabel('Password again').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Create administrator' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await createFirstAdmin(page, server);
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Images', exact: true }).click();
 
     await page.getByRole('button', { name: 'Compare KXP2 1.1.0 with another version' }).click();

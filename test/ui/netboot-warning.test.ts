@@ -2,14 +2,13 @@ import { createSocket } from 'node:dgram';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/start-server.js';
-import { launchBrowser, type Browser } from './browser.js';
+import { createFirstAdmin, launchBrowser, type Browser } from './browser.js';
 
 /**
  * Issue 13: the empty dashboard said "Power on the boards…" while network boot was off, so no
  * board could ever appear. It now says what to set, and the system page shows TFTP and stage 1.
  * Network boot "on" is the cheapest real way: TFTP on loopback (an unprivileged port), no DHCP.
  */
-const ADMIN = { username: 'tech', password: 'correct horse battery' };
 
 let browser: Browser;
 const servers: TestServer[] = [];
@@ -35,13 +34,7 @@ async function dashboardOf(flags: Record<string, unknown>): Promise<{ server: Te
   const server = await startServer({ flags });
   servers.push(server);
   const page = await browser.page();
-  await page.goto(server.management);
-  await page.getByLabel('Setup token').fill(server.setupToken!);
-  await page.getByLabel('Administrator username').fill(ADMIN.username);
-  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-  await page.getByLabel('Password again').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  await createFirstAdmin(page, server);
   return { server, page };
 }
 

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/start-server.js';
-import { launchBrowser, LAPTOP, PHONE, type Browser } from './browser.js';
+import { ADMIN, createFirstAdmin, launchBrowser, LAPTOP, PHONE, type Browser } from './browser.js';
 
 /**
  * Issue 13: the dashboard's search field cut its placeholder off ("Find hostname, serial, I").
@@ -9,7 +9,6 @@ import { launchBrowser, LAPTOP, PHONE, type Browser } from './browser.js';
  * font and in a monospace one: the widest a browser may fall back to, standing in for the fonts
  * of machines other than this one.
  */
-const ADMIN = { username: 'tech', password: 'correct horse battery' };
 
 let server: TestServer;
 let browser: Browser;
@@ -18,13 +17,7 @@ beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
   const page = await browser.page(LAPTOP);
-  await page.goto(server.management);
-  await page.getByLabel('Setup token').fill(server.setupToken!);
-  await page.getByLabel('Administrator username').fill(ADMIN.username);
-  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-  await page.getByLabel('Password again').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  await createFirstAdmin(page, server);
   await page.context().close();
 });
 

@@ -1,14 +1,13 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/start-server.js';
-import { launchBrowser, LAPTOP, type Browser } from './browser.js';
+import { createFirstAdmin, launchBrowser, LAPTOP, type Browser } from './browser.js';
 
 /**
  * Issue 13: the venue page listed every number with its own Retire button; 66 numbers made a page
  * 3,576 px long. Numbers are now ranges by state, a page of ranges at a time, and a selection of
  * free numbers is retired in one action.
  */
-const ADMIN = { username: 'tech', password: 'correct horse battery' };
 /** About two laptop screens: the header, the pool counts, the import form and one page of ranges. */
 const MAX_PAGE_HEIGHT = 1800;
 
@@ -20,13 +19,7 @@ beforeAll(async () => {
   server = await startServer();
   browser = await launchBrowser();
   page = await browser.page(LAPTOP);
-  await page.goto(server.management);
-  await page.getByLabel('Setup token').fill(server.setupToken!);
-  await page.getByLabel('Administrator username').fill(ADMIN.username);
-  await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
-  await page.getByLabel('Password again').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Create administrator' }).click();
-  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  await createFirstAdmin(page, server);
 
   // 80 numbers: 1–40 free, then 41–80 alternating retired and free (41 ranges, three pages),
   // and 1 held by a board.

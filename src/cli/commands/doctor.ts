@@ -4,6 +4,7 @@ import { createLogger } from '../../lib/logger.js';
 import { runDoctor } from '../../operations/index.js';
 import type { DoctorReport } from '../../protocol/doctor.js';
 import { configFor } from '../context.js';
+import { cliCommand } from '../invocation.js';
 import { printJson } from '../output.js';
 
 const WIDTH = 15;
@@ -36,6 +37,7 @@ export function registerDoctor(command: Command): void {
         },
         probe: opts.probe,
         serving: false,
+        cli: cliCommand(),
       });
       if (opts.json) printJson(report);
       else printReport(report);

@@ -269,7 +269,7 @@ export function registerImage(image: Command): void {
             if (opts.json) printJson(c);
             else
               process.stdout.write(
-                `Capture ${c.id}: board ${c.serial} becomes ${c.product} ${c.version} at its next netboot (power-cycle it); follow it with: rpi-deploy image captures\n`,
+                `Capture ${c.id}: board ${c.serial} becomes ${c.product} ${c.version} at its next netboot (power-cycle it); follow it with: ${cliCommand()} image captures\n`,
               );
             return c;
           },
@@ -289,7 +289,7 @@ export function registerImage(image: Command): void {
           formatOf(opts),
           await captures.list({ status: opts.status }),
           CAPTURE_COLUMNS,
-          'No captures: rpi-deploy image capture --serial S --product P --version V',
+          `No captures: ${cliCommand()} image capture --serial S --product P --version V`,
         ),
       ),
     );

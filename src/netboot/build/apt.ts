@@ -8,7 +8,7 @@ import { runTool } from './run-tool.js';
 /**
  * Debian arm64 packages from the host's configured archive, through apt with a private state
  * directory: the host's dpkg configuration is never touched (no `dpkg --add-architecture`), and
- * everything apt writes stays under `dir` (netboot-lab.md §1).
+ * everything apt writes stays under `dir` (docs/operator.md, docs/architecture.md flow 1).
  */
 export interface AptCache {
   /** Refreshes the arm64 package lists if they are older than `maxAgeMs` (or missing). */

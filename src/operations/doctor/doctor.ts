@@ -31,6 +31,12 @@ export interface DoctorOptions {
   probe: boolean;
   /** Called from the running server: the ports are its own. */
   serving: boolean;
+  /**
+   * How the fixes spell this installation's command: as the CLI that runs the checks was reached
+   * (`rpi-deploy`, `npx rpi-deploy` or `node …/bin/rpi-deploy.js`), or plain `rpi-deploy` in the
+   * server's report, which people read in the web UI, away from the server's shell.
+   */
+  cli: string;
   clock?: () => Date;
 }
 
@@ -78,18 +84,22 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
     );
     if (lan && o.serving)
       checks.push(pass('foreign-dhcp', 'the running server probed for other DHCP servers before serving'));
-    else if (lan && o.probe) checks.push(await checkForeignDhcp(config.netboot, lan));
+    else if (lan && o.probe) checks.push(await checkForeignDhcp(config.netboot, lan, o.cli));
     else if (lan)
       checks.push(
         warn(
           'foreign-dhcp',
           'not probed for other DHCP servers (--no-probe)',
-          'run rpi-deploy doctor without --no-probe',
+          `run ${o.cli} doctor without --no-probe`,
         ),
       );
     const batches = await activeBatches(data);
-    checks.push(await checkBatchImages(data, batches), await checkImageFiles(data), await checkPools(data, batches));
-    checks.push(...(await checkNetbootFiles(data, { dataDir: config.dataDir, netboot: config.netboot })));
+    checks.push(
+      await checkBatchImages(data, batches, o.cli),
+      await checkImageFiles(data, o.cli),
+      await checkPools(data, batches, o.cli),
+    );
+    checks.push(...(await checkNetbootFiles(data, { dataDir: config.dataDir, netboot: config.netboot, cli: o.cli })));
     checks.push(checkClock(now, await newestEventAt(data.fleet.records)));
   } finally {
     await data.close();

@@ -20,19 +20,20 @@ export interface FleetView {
 
 /** The Pi 5 kernel, which boards netboot from the active image's boot partition (DESIGN §1.3). */
 const PI5_KERNEL = 'kernel_2712.img';
-const BUILD_HINT = 'run: rpi-deploy netboot build';
+/** `cli`: how the fixes spell the command (see DoctorOptions.cli). */
+const buildHint = (cli: string) => `run: ${cli} netboot build`;
 
 /** The batches that name boards now. */
 export const activeBatches = (v: FleetView) => v.fleet.batches.list({ status: 'active' });
 const label = (b: Batch) => `batch ${b.id} (${b.venue} ${b.product}${b.name ? ` "${b.name}"` : ''})`;
 
 /** Each product with an active batch has an active image to write. */
-export async function checkBatchImages(v: FleetView, batches: readonly Batch[]): Promise<DoctorCheck> {
+export async function checkBatchImages(v: FleetView, batches: readonly Batch[], cli: string): Promise<DoctorCheck> {
   if (batches.length === 0)
     return warn(
       'batch-images',
       'no active batch: boards that enroll get no name',
-      'open one: rpi-deploy batch create --venue CODE --product CODE --count N --activate',
+      `open one: ${cli} batch create --venue CODE --product CODE --count N --activate`,
     );
   const missing: string[] = [];
   for (const b of batches)
@@ -41,7 +42,7 @@ export async function checkBatchImages(v: FleetView, batches: readonly Batch[]):
     return fail(
       'batch-images',
       missing.join('; '),
-      'import and activate one: rpi-deploy image add FILE --product CODE --version V --activate',
+      `import and activate one: ${cli} image add FILE --product CODE --version V --activate`,
     );
   return pass(
     'batch-images',
@@ -50,19 +51,19 @@ export async function checkBatchImages(v: FleetView, batches: readonly Batch[]):
 }
 
 /** Every image on record has its stored files (a backup restored without --with-images has none). */
-export async function checkImageFiles(v: FleetView): Promise<DoctorCheck> {
+export async function checkImageFiles(v: FleetView, cli: string): Promise<DoctorCheck> {
   const missing = await v.images.withoutFiles();
   if (missing.length === 0) return pass('image-files', 'every image on record has its stored files');
   const named = missing.map((i) => `${i.product} ${i.version} (image ${i.id}${i.active ? ', active' : ''})`);
   return (missing.some((i) => i.active) ? fail : warn)(
     'image-files',
     `no stored files for ${named.join(', ')}: boards cannot be given ${missing.length === 1 ? 'it' : 'them'}`,
-    'import each again from its image file: rpi-deploy image add FILE --product CODE --version V',
+    `import each again from its image file: ${cli} image add FILE --product CODE --version V`,
   );
 }
 
 /** Each active batch that names boards from a pool has names left in it. */
-export async function checkPools(v: FleetView, batches: readonly Batch[]): Promise<DoctorCheck> {
+export async function checkPools(v: FleetView, batches: readonly Batch[], cli: string): Promise<DoctorCheck> {
   const empty: string[] = [];
   const counts: string[] = [];
   for (const b of batches) {
@@ -73,7 +74,7 @@ export async function checkPools(v: FleetView, batches: readonly Batch[]): Promi
     if (free === 0) empty.push(`${label(b)}: the ${b.venue} ${b.product} pool has no free names`);
   }
   if (empty.length > 0)
-    return fail('pools', empty.join('; '), 'add names: rpi-deploy pool import VENUE --product CODE --range 61-80');
+    return fail('pools', empty.join('; '), `add names: ${cli} pool import VENUE --product CODE --range 61-80`);
   return pass('pools', counts.length > 0 ? counts.join(', ') : 'no active batch names boards from a pool');
 }
 
@@ -83,13 +84,13 @@ export async function checkPools(v: FleetView, batches: readonly Batch[]): Promi
  */
 export async function checkNetbootFiles(
   v: FleetView,
-  o: { dataDir: string; netboot: Config['netboot'] },
+  o: { dataDir: string; netboot: Config['netboot']; cli: string },
 ): Promise<DoctorCheck[]> {
   const manifest = await readBuildManifest(o.dataDir);
   if (!manifest)
     return [
-      fail('netboot-files', `no network-boot build in ${netbootDir(o.dataDir)}`, BUILD_HINT),
-      fail('runtime-arm64', 'no runtime bundle to check', BUILD_HINT),
+      fail('netboot-files', `no network-boot build in ${netbootDir(o.dataDir)}`, buildHint(o.cli)),
+      fail('runtime-arm64', 'no runtime bundle to check', buildHint(o.cli)),
     ];
   const dir = netbootDir(o.dataDir);
   const broken: string[] = [];
@@ -101,7 +102,7 @@ export async function checkNetbootFiles(
   const kernels = await kernelProblems(v, o.netboot.tftp.bootFilesDir);
   const files =
     broken.length > 0
-      ? fail('netboot-files', broken.join('; '), `${BUILD_HINT} --force`)
+      ? fail('netboot-files', broken.join('; '), `${buildHint(o.cli)} --force`)
       : kernels.length > 0
         ? fail(
             'netboot-files',
@@ -110,7 +111,7 @@ export async function checkNetbootFiles(
           )
         : pass('netboot-files', `stage 1 and runtime bundle built ${manifest.builtAt}; ${PI5_KERNEL} present`);
   if (broken.some((b) => b.startsWith(manifest.runtime.file)))
-    return [files, fail('runtime-arm64', 'the runtime bundle is damaged', `${BUILD_HINT} --force`)];
+    return [files, fail('runtime-arm64', 'the runtime bundle is damaged', `${buildHint(o.cli)} --force`)];
   const machine = await elfMachineInTar(join(dir, manifest.runtime.file), 'usr/bin/node');
   const arch =
     machine === 'arm64'
@@ -118,7 +119,7 @@ export async function checkNetbootFiles(
       : fail(
           'runtime-arm64',
           `the runtime bundle's node is ${machine ?? 'missing'}, not arm64: boards cannot run it`,
-          `${BUILD_HINT} --force`,
+          `${buildHint(o.cli)} --force`,
         );
   return [files, arch];
 }

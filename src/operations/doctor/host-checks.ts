@@ -241,7 +241,11 @@ export async function checkPorts(config: Readonly<Config>): Promise<DoctorCheck>
 }
 
 /** Asks the LAN for DHCP servers as `dhcp probe` does. Full mode must be alone; proxy mode needs the site's server. */
-export async function checkForeignDhcp(netboot: Config['netboot'], lan: DeploymentLan): Promise<DoctorCheck> {
+export async function checkForeignDhcp(
+  netboot: Config['netboot'],
+  lan: DeploymentLan,
+  cli: string,
+): Promise<DoctorCheck> {
   if (!netboot.dhcp.enabled) return pass('foreign-dhcp', 'DHCP is off (netboot.dhcp.enabled: false); not probed');
   let servers;
   try {
@@ -250,7 +254,7 @@ export async function checkForeignDhcp(netboot: Config['netboot'], lan: Deployme
     return warn(
       'foreign-dhcp',
       `could not probe ${lan.interface} for DHCP servers: ${(err as Error).message}`,
-      'run rpi-deploy doctor as root (or as the service user) to probe',
+      `run ${cli} doctor as root (or as the service user) to probe`,
     );
   }
   const found = servers
