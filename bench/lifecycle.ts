@@ -187,8 +187,12 @@ async function captured(data: string): Promise<{ imageId: number; sanitised: str
           'select status, error, image_id as imageId, sanitise_report as sanitised from captures where serial = ? order by id desc',
         )
         .get(SERIAL) as { status: string; error: string | null; imageId: number | null; sanitised: string } | undefined;
-      if (row?.status === 'succeeded' && row.imageId !== null)
-        return { imageId: row.imageId, sanitised: row.sanitised };
+      if (row?.status === 'succeeded' && row.imageId !== null) {
+        const report = JSON.parse(row.sanitised) as { steps: { step: string; removed: string[]; emptied: string[] }[] };
+        const done = report.steps.filter((s) => s.removed.length + s.emptied.length > 0);
+        const sanitised = done.map((s) => `${s.step} (${[...s.removed, ...s.emptied].join(', ')})`).join(', ');
+        return { imageId: row.imageId, sanitised };
+      }
       if (row?.status !== 'assembling' && row?.status !== 'capturing')
         throw new Error(`the capture did not succeed: ${row?.status} ${row?.error}`);
       await sleep(500);
