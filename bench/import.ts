@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { CLI } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { realSizePiImage } from './large-pi-image.js';
+import { measureVerbose, type Measured } from './proc.js';
 
 const MiB = 1024 * 1024;
 const SOURCE_TREE = '/usr/share';
@@ -137,32 +138,6 @@ export async function benchImport(): Promise<string[]> {
   }
 }
 
-interface Measured {
-  wallS: number;
-  cpuS: number;
-  peakRssMiB: number;
-  stdout: string;
-}
-
-/** Runs a command under GNU `time -v`: wall and CPU seconds and the peak resident set size. */
-function measureVerbose(cmd: string[]): Measured {
-  const report = join(tmpdir(), `rpi-deploy-bench-time-v-${process.pid}`);
-  const r = spawnSync('/usr/bin/time', ['-v', '-o', report, ...cmd], { encoding: 'utf8', maxBuffer: 64 * MiB });
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
-  const text = readFileSync(report, 'utf8');
-  rmSync(report, { force: true });
-  const field = (name: string) => new RegExp(`${name}: (.+)$`, 'm').exec(text)?.[1]?.trim() ?? '';
-  const wall = field('Elapsed \\(wall clock\\) time \\(h:mm:ss or m:ss\\)')
-    .split(':')
-    .reduce((s, part) => s * 60 + Number(part), 0);
-  return {
-    wallS: wall,
-    cpuS: Number(field('User time \\(seconds\\)')) + Number(field('System time \\(seconds\\)')),
-    peakRssMiB: Number(field('Maximum resident set size \\(kbytes\\)')) / 1024,
-    stdout: r.stdout,
-  };
-}
-
 /**
  * Issue 14 "Real size": `rpi-deploy image add` of a ≥ 8 GB image with ≥ 300,000 files
  * (realSizePiImage, built once and cached in $RPI_DEPLOY_BENCH_DIR), side by side in one run with
@@ -179,13 +154,13 @@ export async function benchImportLarge(): Promise<string[]> {
   const lines = [
     `image ${(image.sizeBytes / 1e9).toFixed(2)} GB, ${image.files} files in the ext4 root (${(100 * image.rootFull).toFixed(0)} % full)`,
   ];
-  const sha = measureVerbose(['sha256sum', image.path]);
+  const sha = await measureVerbose(['sha256sum', image.path]);
   lines.push(line('sha256sum', sha));
-  const zstd = measureVerbose(['sh', '-c', `zstd -q -T0 -3 -c ${image.path} > /dev/null`]);
+  const zstd = await measureVerbose(['sh', '-c', `zstd -q -T0 -3 -c ${image.path} > /dev/null`]);
   lines.push(line('zstd -T0 -3 (to /dev/null)', zstd));
   const data = tempDir('rpi-deploy-bench-import-large-');
   try {
-    const ours = measureVerbose([
+    const ours = await measureVerbose([
       process.execPath,
       CLI,
       'image',

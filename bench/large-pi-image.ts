@@ -35,8 +35,21 @@ export interface PiImageLayout {
   fillRoot(tree: string): void;
 }
 
-export function largePiImage(): BenchImage {
-  return piImage({
+/** Where a host directory's files sit in an image's root filesystem (its copy, made at build time). */
+export interface TreeCopy {
+  /** Directory under the root filesystem's `/`. */
+  inImage: string;
+  source: string;
+}
+
+/** An image whose root holds copies of host trees, so a benchmark can name files in it without mounting. */
+export interface CopiedTreesImage extends BenchImage {
+  rootOffsetBytes: number;
+  trees: TreeCopy[];
+}
+
+export function largePiImage(): CopiedTreesImage {
+  const image = piImage({
     name: 'pi-2g.img',
     bootBytes: 256 * MiB,
     rootBytes: 2048 * MiB,
@@ -44,6 +57,8 @@ export function largePiImage(): BenchImage {
       for (const src of ROOT_SOURCES) linkTree(src, join(tree, src.replaceAll('/', '_')));
     },
   });
+  const trees = ROOT_SOURCES.map((source) => ({ inImage: source.replaceAll('/', '_'), source }));
+  return { ...image, rootOffsetBytes: BOOT_START + 256 * MiB, trees };
 }
 
 /** Small-file trees copied several times under different prefixes: about 63,000 files and 0.84 GB a copy. */
@@ -55,7 +70,7 @@ const SMALL_FILE_COPIES = 5;
  * root of 471,963 files scaled to this machine's disk. The copies are real copies: mkfs.ext4 -d
  * keeps hard links as links, so linked trees would add no files.
  */
-export function realSizePiImage(): BenchImage & { files: number } {
+export function realSizePiImage(): CopiedTreesImage & { files: number } {
   const image = piImage({
     name: 'pi-real-size.img',
     bootBytes: 256 * MiB,
@@ -68,7 +83,15 @@ export function realSizePiImage(): BenchImage & { files: number } {
   });
   const stats = sh('dumpe2fs', ['-h', `${image.path}?offset=${BOOT_START + 256 * MiB}`]).toString();
   const count = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(stats)?.[1]);
-  return { ...image, files: count('Inode count') - count('Free inodes') };
+  const trees = Array.from({ length: SMALL_FILE_COPIES }, (_, copy) =>
+    SMALL_FILE_SOURCES.map((source) => ({ inImage: `copy${copy}${source.replaceAll('/', '_')}`, source })),
+  ).flat();
+  return {
+    ...image,
+    rootOffsetBytes: BOOT_START + 256 * MiB,
+    trees,
+    files: count('Inode count') - count('Free inodes'),
+  };
 }
 
 /** Hard links cost no copy; mkfs.ext4 -d reads the files through them. */

@@ -42,3 +42,33 @@ export function mainThreadSchedOf(pid: number): { runS: number; waitS: number } 
 
 export const GiB = 1024 ** 3;
 export const fmt = (n: number, digits = 2) => n.toFixed(digits);
+
+export interface Measured extends Timed {
+  peakRssMiB: number;
+}
+
+/** Runs a command under GNU `time -v`: wall and CPU seconds and the peak resident set size. */
+export async function measureVerbose(cmd: string[]): Promise<Measured> {
+  const { stdout, stderr } = await promisify(execFile)('/usr/bin/time', ['-v', ...cmd], {
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`${cmd.join(' ')} failed: ${err.stderr ?? err.message}`);
+  });
+  const field = (name: string) => new RegExp(`${name}: (.+)$`, 'm').exec(stderr)?.[1]?.trim() ?? '';
+  const wall = field('Elapsed \\(wall clock\\) time \\(h:mm:ss or m:ss\\)')
+    .split(':')
+    .reduce((s, part) => s * 60 + Number(part), 0);
+  return {
+    wallS: wall,
+    cpuS: Number(field('User time \\(seconds\\)')) + Number(field('System time \\(seconds\\)')),
+    peakRssMiB: Number(field('Maximum resident set size \\(kbytes\\)')) / 1024,
+    stdout,
+  };
+}
+
+/** A running process's peak resident set size so far (VmHWM), in MiB. */
+export function peakRssMiBOf(pid: number): number {
+  const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  if (kb === undefined) throw new Error(`process ${pid} reports no VmHWM`);
+  return Number(kb) / 1024;
+}

@@ -11,6 +11,7 @@ import { benchDhcpBurst } from './dhcp-burst.js';
 import { benchFleet } from './fleet.js';
 import { benchImport, benchImportLarge } from './import.js';
 import { benchIsolation } from './isolation.js';
+import { benchLifecycleLarge } from './lifecycle.js';
 import { benchLive } from './live.js';
 import { benchServe } from './serve.js';
 import { benchTftp } from './tftp.js';
@@ -27,6 +28,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<string[]>> = {
   import: benchImport,
   'import-large': benchImportLarge,
   isolation: benchIsolation,
+  'lifecycle-large': benchLifecycleLarge,
   live: benchLive,
   serve: benchServe,
   tftp: benchTftp,

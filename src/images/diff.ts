@@ -85,7 +85,15 @@ export async function diffImages(from: DiffSide, to: DiffSide): Promise<ImageDif
             lengthBytes: Math.min(r.offsetBytes + r.lengthBytes, end) - first,
           };
         });
-      const found = await filesInRanges(sliceDevice(s.device, p.startBytes, p.sizeBytes), inside, MAX_DIFF_FILES);
+      // The other version's same partition, where it has one, tells a removed file's inode apart.
+      const o = s === to ? from : to;
+      const twin = o.layout.partitions.some((q) => q.startBytes === p.startBytes && q.sizeBytes === p.sizeBytes);
+      const found = await filesInRanges(
+        sliceDevice(s.device, p.startBytes, p.sizeBytes),
+        inside,
+        MAX_DIFF_FILES,
+        twin ? sliceDevice(o.device, p.startBytes, p.sizeBytes) : undefined,
+      );
       if (!found) continue;
       const entry = partitions.get(p.number) ?? {
         number: p.number,

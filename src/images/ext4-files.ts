@@ -63,30 +63,46 @@ export async function readExt4Geometry(dev: BlockReader): Promise<Ext4Geometry |
   };
 }
 
-/** Sorted, merged block ranges [first, end) and a test whether an extent meets any of them. */
-function rangeTest(ranges: readonly ByteRange[], blockBytes: number): (e: Extent) => boolean {
+/** A test whether the bytes [start, start + length) meet any of the ranges (sorted and merged here). */
+function rangeTest(ranges: readonly ByteRange[]): (start: number, length: number) => boolean {
   const starts: number[] = [];
   const ends: number[] = [];
   for (const r of [...ranges].sort((a, b) => a.offsetBytes - b.offsetBytes)) {
-    const first = Math.floor(r.offsetBytes / blockBytes);
-    const end = Math.ceil((r.offsetBytes + r.lengthBytes) / blockBytes);
-    if (ends.length > 0 && first <= ends[ends.length - 1]!) ends[ends.length - 1] = Math.max(ends.at(-1)!, end);
+    const end = r.offsetBytes + r.lengthBytes;
+    if (ends.length > 0 && r.offsetBytes <= ends[ends.length - 1]!) ends[ends.length - 1] = Math.max(ends.at(-1)!, end);
     else {
-      starts.push(first);
+      starts.push(r.offsetBytes);
       ends.push(end);
     }
   }
-  return ([first, count]) => {
+  return (start, length) => {
     let lo = 0;
     let hi = starts.length;
-    // The first range ending after `first`; it meets the extent when it starts before its end.
+    // The first range ending after `start`; it meets the bytes when it starts before their end.
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (ends[mid]! <= first) lo = mid + 1;
+      if (ends[mid]! <= start) lo = mid + 1;
       else hi = mid;
     }
-    return lo < starts.length && starts[lo]! < first + count;
+    return lo < starts.length && starts[lo]! < start + length;
   };
+}
+
+/**
+ * Inode fields that say which file an inode is and where its data lies (type and mode, size,
+ * links, flags, block map, generation), not when it was last read or written: a removed file
+ * keeps its data blocks untouched, only its inode says it is gone.
+ */
+const IDENTITY_FIELDS: readonly [offset: number, length: number][] = [
+  [0x0, 8],
+  [0x1a, 2],
+  [0x20, 4],
+  [0x28, 64],
+  [0x6c, 4],
+];
+
+function sameIdentity(a: Uint8Array, b: Uint8Array): boolean {
+  return IDENTITY_FIELDS.every(([at, n]) => Buffer.compare(a.subarray(at, at + n), b.subarray(at, at + n)) === 0);
 }
 
 /** Every block an inode owns: its data and the tree or indirect blocks that map them. */
@@ -144,17 +160,21 @@ async function inodeExtents(dev: BlockReader, g: Ext4Geometry, inode: DataView):
 
 /**
  * Paths (from the filesystem root, directories ending in `/`) of the files and directories with
- * a block in `ranges` (byte offsets within the filesystem). Null when `dev` holds no ext2/3/4.
+ * a block in `ranges` (byte offsets within the filesystem). With `other`, the same filesystem in
+ * another version, an inode in a changed range whose identity differs there is listed too: a
+ * file removed, or rewritten, in the other version. Null when `dev` holds no ext2/3/4.
  */
 export async function filesInRanges(
   dev: BlockReader,
   ranges: readonly ByteRange[],
   maxFiles = 10_000,
+  other?: BlockReader,
 ): Promise<FilesInRanges | null> {
   const g = await readExt4Geometry(dev);
   if (!g) return null;
   if (ranges.length === 0) return { paths: [], truncated: false };
-  const touches = rangeTest(ranges, g.blockBytes);
+  const meets = rangeTest(ranges);
+  const touches = ([first, count]: Extent) => meets(first * g.blockBytes, count * g.blockBytes);
   const gdtBytes = Math.ceil((g.groups * g.descBytes) / g.blockBytes) * g.blockBytes;
   const gdt = await dev.read((g.firstDataBlock + 1) * g.blockBytes, gdtBytes);
   const gv = new DataView(gdt.buffer, gdt.byteOffset, gdt.byteLength);
@@ -179,7 +199,13 @@ export async function filesInRanges(
       const number = group * g.inodesPerGroup + i + 1;
       const extents = await inodeExtents(dev, g, inode);
       if ((mode & S_IFMT) === S_IFDIR) directories.set(number, extents);
-      if (extents.some(touches)) {
+      const slot = table * g.blockBytes + i * g.inodeBytes;
+      const changedInode =
+        other !== undefined &&
+        meets(slot, g.inodeBytes) &&
+        slot + g.inodeBytes <= other.sizeBytes &&
+        !sameIdentity(bytes.subarray(i * g.inodeBytes, (i + 1) * g.inodeBytes), await other.read(slot, g.inodeBytes));
+      if (changedInode || extents.some(touches)) {
         if (matched.size < maxFiles) matched.add(number);
         else truncated = true;
       }

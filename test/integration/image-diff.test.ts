@@ -9,7 +9,8 @@ import { tempDir } from '../helpers/temp-dir.js';
 
 /**
  * Two real versions of an image: 1.1.0 is 1.0.0 with a few files changed the ways an upgrade
- * changes them (a file rewritten, a new file, a file changed in place), made with debugfs on the
+ * changes them (a file rewritten, a new file, a file changed in place, a file removed: its data
+ * blocks stay as they were, only its inode and directory entry change), made with debugfs on the
  * ext4 root. The diff names exactly those files, and its chunk figures match the manifests.
  */
 let dir: ReturnType<typeof tempDir>;
@@ -39,6 +40,8 @@ beforeAll(async () => {
     `write ${hostname} hostname`,
     'cd /usr/lib',
     `write ${lib} newlib.so`,
+    // After the writes, so that none of them reuses its freed blocks.
+    'rm /usr/lib/libstandin.so',
   ]);
   // In place, as a package manager overwriting a file would: the second block of the manual.
   const blocks = execFileSync(
@@ -93,6 +96,7 @@ describe('image diff', () => {
     const files = diff.partitions[0]!.files;
     expect(files.filter((f) => !f.endsWith('/'))).toEqual([
       '/etc/hostname',
+      '/usr/lib/libstandin.so',
       '/usr/lib/newlib.so',
       '/usr/share/doc/manual.txt',
     ]);
