@@ -1,8 +1,22 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compress } from 'zstd-napi';
+import type { AgentResult } from '../../src/agent/index.js';
 import type { Capture } from '../../src/protocol/capture.js';
 import { cardFile, NODE24, runAgentProcess } from '../helpers/agent.js';
 import { filesOfCard } from '../helpers/card-check.js';
@@ -168,6 +182,118 @@ describe.skipIf(!NODE24)('capture on Node 24', () => {
     expect(stats.uploaded + stats.skipped).toBe(stats.chunks);
     expect(await finished(capture.id)).toMatchObject({ status: 'succeeded' });
   }, 120_000);
+
+  it('reboots the board into its card after a capture, as after imaging, and not after a failed one', async () => {
+    // The agent in a process of its own whose PATH holds only a stand-in `reboot`, and whose /proc is
+    // a scratch folder: this machine's reboot (or its SysRq fallback) is out of reach.
+    const bin = join(dir.path, 'reboot-bin');
+    const proc = join(dir.path, 'reboot-proc');
+    const calls = join(dir.path, 'reboot-calls');
+    mkdirSync(bin, { recursive: true });
+    mkdirSync(proc, { recursive: true });
+    writeFileSync(join(bin, 'reboot'), `#!/bin/sh\necho "$*" >> '${calls}'\n`);
+    chmodSync(join(bin, 'reboot'), 0o755);
+    const runWithReboot = async (board: string, card: string): Promise<AgentResult> => {
+      const options = { server: server.device, target: card, serial: board, macs: [], model: null, reboot: true };
+      const script = `
+        import { runAgent } from './src/agent/run.ts';
+        const roots = { proc: ${JSON.stringify(proc)}, sys: ${JSON.stringify(proc)} };
+        console.log(JSON.stringify(await runAgent({ ...${JSON.stringify(options)}, roots })));`;
+      const { stdout } = await promisify(execFile)(NODE24!, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: { PATH: bin },
+        timeout: 60_000,
+      });
+      return JSON.parse(stdout.trim().split('\n').pop()!) as AgentResult;
+    };
+
+    const blank = nextSerial();
+    await server.app.captures.request({ serial: blank, product: 'KXP2', version: '1.5.0' });
+    const failed = await runWithReboot(blank, cardFile(join(dir.path, 'blank.img'), CARD_BYTES));
+    expect(failed).toMatchObject({ status: 'failed', code: 'AGENT_CAPTURE_FAILED' });
+    expect(existsSync(calls) || existsSync(join(proc, 'sysrq-trigger'))).toBe(false);
+
+    const other = buildPiImage(dir.path, { variant: 'cloud-init', seed: 'reboot' });
+    const board = nextSerial();
+    const capture = await server.app.captures.request({ serial: board, product: 'KXP2', version: '1.6.0' });
+    const card = goldenCard('reboot.img', other);
+    const before = readFileSync(card);
+    const captured = await runWithReboot(board, card);
+    expect(captured).toMatchObject({ status: 'success', capture: { status: 'success' } });
+    expect(readFileSync(calls, 'utf8')).toBe('-f\n');
+    expect(readFileSync(card).equals(before)).toBe(true);
+    expect(await finished(capture.id)).toMatchObject({ status: 'succeeded' });
+  }, 120_000);
+});
+
+/** Enrolls `board` (marked for capture) over the device API, as its agent would: its capture's id and token. */
+async function enrollForCapture(board: string): Promise<{ id: number; auth: { authorization: string } }> {
+  const enroll = await fetch(`${server.device}/v1/enroll`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ serial: board, macs: [], storageBytes: CARD_BYTES }),
+  });
+  const order = (await enroll.json()) as { capture: { id: number; token: string } };
+  return { id: order.capture.id, auth: { authorization: `Bearer ${order.capture.token}` } };
+}
+
+describe('capture assembly', () => {
+  it('places chunks as they arrive, with or without their index, and stores the uploaded bytes of every chunk sanitising left alone', async () => {
+    const golden = buildPiImage(dir.path, {
+      seed: 'reuse',
+      payloadBytes: 6 * 1024 * 1024,
+      plant: { 'etc/machine-id': Buffer.from('0123456789abcdef0123456789abcdef\n') },
+    });
+    // A chunk the store already holds (zeros, say) keeps its stored bytes: boards may be fetching them.
+    const storedBefore = new Set<string>();
+    for (const i of await server.app.images.list())
+      for (const c of (await server.app.images.manifest(i.id)).chunks) storedBefore.add(c.sha256);
+    const board = nextSerial();
+    const capture = await server.app.captures.request({ serial: board, product: 'KXP2', version: '1.4.0' });
+    const { id, auth } = await enrollForCapture(board);
+    expect(id).toBe(capture.id);
+    const image = readFileSync(golden.path);
+    const size = 4 * 1024 * 1024;
+    // Level 19, not the importer's 3: a stored chunk with these bytes can only be the upload itself.
+    const uploads = new Map<string, { index: number; storedSha256: string }>();
+    const chunks: { index: number; sha256: string }[] = [];
+    for (let index = 0; index * size < image.length; index++) {
+      const raw = image.subarray(index * size, (index + 1) * size);
+      const sha256 = createHash('sha256').update(raw).digest('hex');
+      chunks.push({ index, sha256 });
+      if (uploads.has(sha256)) continue;
+      const body = compress(raw, { compressionLevel: 19, checksumFlag: true });
+      const storedSha256 = createHash('sha256').update(body).digest('hex');
+      uploads.set(sha256, { index, storedSha256 });
+      // Every other chunk without its index, as boards before it was sent upload: placed at the end.
+      const query = index % 2 === 0 ? `?index=${index}` : '';
+      const put = await fetch(`${server.device}/v1/captures/${id}/chunks/${sha256}${query}`, {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/zstd', 'x-stored-sha256': storedSha256 },
+        body,
+      });
+      expect(put.status).toBe(200);
+    }
+    const result = await fetch(`${server.device}/v1/captures/${id}/result`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'success', sizeBytes: image.length, chunks }),
+    });
+    expect(result.status).toBe(200);
+    const done = await finished(id);
+    expect(done, done.error ?? '').toMatchObject({ status: 'succeeded' });
+
+    const manifest = await server.app.images.manifest(done.imageId!);
+    expect(manifest.chunks.map((c) => c.index)).toEqual(chunks.map((c) => c.index));
+    const changed = manifest.chunks.filter((c) => c.sha256 !== chunks[c.index]!.sha256);
+    // Sanitising touches the root's metadata and /etc: a few chunks, every other one is where the board read it.
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.length).toBeLessThanOrEqual(3);
+    const kept = manifest.chunks.filter((c) => c.sha256 === chunks[c.index]!.sha256 && !storedBefore.has(c.sha256));
+    // At least the random and the text payload (6 MiB each) are chunks no image had before.
+    expect(kept.length).toBeGreaterThanOrEqual(3);
+    expect(kept.map((c) => c.storedSha256)).toEqual(kept.map((c) => uploads.get(c.sha256)!.storedSha256));
+  }, 60_000);
 });
 
 describe('capture chunk uploads', () => {
