@@ -205,10 +205,11 @@ export function createCaptureService(deps: {
       }
     };
     await Promise.all(Array.from({ length: ASSEMBLE_PARALLEL }, worker));
+    // No fsync: the file is a step on the way to the store, and a server stopped before the import
+    // committed starts it afresh (writtenFor); flushing it would only make the disk write it twice.
     const fh = await open(path, constants.O_WRONLY | constants.O_CREAT, PRIVATE_FILE_MODE);
     try {
       await fh.truncate(layout.sizeBytes);
-      await fh.datasync();
     } finally {
       await fh.close();
     }
