@@ -227,8 +227,11 @@ describe.skipIf(!NODE24)('capture on Node 24', () => {
 });
 
 /** Enrolls `board` (marked for capture) over the device API, as its agent would: its capture's id and token. */
-async function enrollForCapture(board: string): Promise<{ id: number; auth: { authorization: string } }> {
-  const enroll = await fetch(`${server.device}/v1/enroll`, {
+async function enrollForCapture(
+  board: string,
+  device = server.device,
+): Promise<{ id: number; auth: { authorization: string } }> {
+  const enroll = await fetch(`${device}/v1/enroll`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ serial: board, macs: [], storageBytes: CARD_BYTES }),
@@ -293,6 +296,77 @@ describe('capture assembly', () => {
     // At least the random and the text payload (6 MiB each) are chunks no image had before.
     expect(kept.length).toBeGreaterThanOrEqual(3);
     expect(kept.map((c) => c.storedSha256)).toEqual(kept.map((c) => uploads.get(c.sha256)!.storedSha256));
+  }, 60_000);
+});
+
+describe('a server restarted mid-capture', () => {
+  it('starts the image file afresh, so nothing left in it survives, and completes it from the chunks it holds', async () => {
+    const golden = buildPiImage(dir.path, { seed: 'restart' });
+    const image = readFileSync(golden.path);
+    const size = 4 * 1024 * 1024;
+    const chunks: { index: number; sha256: string; raw: Buffer }[] = [];
+    for (let index = 0; index * size < image.length; index++) {
+      const raw = image.subarray(index * size, (index + 1) * size);
+      chunks.push({ index, sha256: createHash('sha256').update(raw).digest('hex'), raw });
+    }
+    // A chunk of zeros the board does not read (free space): not in the layout, so never written.
+    const unread = chunks.find((c) => c.index > 0 && c.raw.every((b) => b === 0))!;
+    const read = chunks.filter((c) => c !== unread);
+    const data = tempDir();
+    const upload = async (device: string, id: number, auth: object, part: typeof read) => {
+      for (const c of part) {
+        const body = compress(c.raw);
+        const put = await fetch(`${device}/v1/captures/${id}/chunks/${c.sha256}?index=${c.index}`, {
+          method: 'PUT',
+          headers: {
+            ...auth,
+            'content-type': 'application/zstd',
+            'x-stored-sha256': createHash('sha256').update(body).digest('hex'),
+          },
+          body,
+        });
+        expect(put.status).toBe(200);
+      }
+    };
+    let second: TestServer | undefined;
+    try {
+      const first = await startServer({ flags: { dataDir: data.path } });
+      const board = nextSerial();
+      const capture = await first.app.captures.request({ serial: board, product: 'KXP2', version: '2.0.0' });
+      const one = await enrollForCapture(board, first.device);
+      await upload(first.device, one.id, one.auth, read.slice(0, 3));
+      await first.stop();
+      // What a server stopped mid-way may leave in the file: bytes where the image has none.
+      const file = join(data.path, 'captures', String(capture.id), `${board}-capture-${capture.id}.img`);
+      const fd = openSync(file, 'r+');
+      writeSync(fd, Buffer.alloc(size, 0xa5), 0, size, unread.index * size);
+      closeSync(fd);
+
+      second = await startServer({ flags: { dataDir: data.path } });
+      const two = await enrollForCapture(board, second.device);
+      await upload(second.device, two.id, two.auth, read.slice(3));
+      const result = await fetch(`${second.device}/v1/captures/${two.id}/result`, {
+        method: 'POST',
+        headers: { ...two.auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          status: 'success',
+          sizeBytes: image.length,
+          chunks: read.map(({ index, sha256 }) => ({ index, sha256 })),
+        }),
+      });
+      expect(result.status).toBe(200);
+      await second.app.captures.settled(capture.id);
+      const done = await second.app.captures.get(capture.id);
+      expect(done, done.error ?? '').toMatchObject({ status: 'succeeded' });
+      const manifest = await second.app.images.manifest(done.imageId!);
+      const parts: Buffer[] = [];
+      for await (const part of (await second.app.images.openRaw(done.imageId!)).stream) parts.push(part as Buffer);
+      expect(Buffer.concat(parts).includes(Buffer.alloc(4096, 0xa5))).toBe(false);
+      expect(manifest.chunks.filter((c) => c.sha256 !== chunks[c.index]!.sha256).length).toBeLessThanOrEqual(3);
+    } finally {
+      await second?.stop();
+      data.remove();
+    }
   }, 60_000);
 });
 
