@@ -70,8 +70,6 @@ export const CAPTURE_DIR = 'captures';
 /** zstd never grows a chunk by more than a few hundred bytes; a body larger than this is not a chunk. */
 const CHUNK_BODY_SLACK_BYTES = 64 * 1024;
 const ASSEMBLE_PARALLEL = 4;
-/** Zeros for a chunk a board wrote earlier but whose index the final layout no longer has. */
-const ZERO_CHUNK = Buffer.alloc(DEFAULT_CHUNK_SIZE_BYTES);
 const PROGRESS_EVERY_MS = 250;
 const ERROR_TEXT_MAX = 2000;
 
@@ -195,7 +193,9 @@ export function createCaptureService(deps: {
     const path = imageFile(capture);
     const written = await writtenFor(capture);
     const wanted = new Map(layout.chunks.map((c) => [c.index, c.sha256]));
-    for (const index of written.keys()) if (!wanted.has(index)) await writeAt(path, index, ZERO_CHUNK);
+    // Zeros where a board wrote a chunk (an earlier attempt) that the final layout no longer has.
+    for (const index of written.keys())
+      if (!wanted.has(index)) await writeAt(path, index, Buffer.alloc(DEFAULT_CHUNK_SIZE_BYTES));
     const queue = layout.chunks.filter((c) => written.get(c.index) !== c.sha256);
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
