@@ -4,7 +4,9 @@
  * from this machine's /usr (binaries, libraries, text) taken in turn from each source, so that it
  * compresses about 3× like a real OS rather than like synthetic fill.
  */
-import { copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { piImage, type BenchImage } from '../large-pi-image.js';
 
@@ -39,10 +41,11 @@ export function fleetImage(sizeFactor: number): FleetImage {
   const bootBytes = Math.max(4 * MiB, roundMiB(FULL_IMAGE.bootBytes / sizeFactor));
   const rootBytes = roundMiB(FULL_IMAGE.rootBytes / sizeFactor);
   const image = piImage({
-    name: `fleet-${rootBytes / MiB}m.img`,
+    // "-etc": images cached before the root had a system identity (see systemFiles) are not reused.
+    name: `fleet-${rootBytes / MiB}m-etc.img`,
     bootBytes,
     rootBytes,
-    fillRoot: (tree) => fillRoot(tree, (rootBytes - journalBytes(rootBytes)) * FILE_SHARE),
+    fillRoot: (tree) => fillRoot(tree, (rootBytes - journalBytes(rootBytes)) * FILE_SHARE - systemFiles(tree)),
   });
   return { ...image, cardBytes: Math.max(roundMiB(FULL_IMAGE.cardBytes / sizeFactor), image.sizeBytes + 4 * MiB) };
 }
@@ -52,6 +55,53 @@ function journalBytes(rootBytes: number): number {
   const blocks = rootBytes / BLOCK;
   const journalBlocks = blocks < 32768 ? 1024 : blocks < 256 * 1024 ? 4096 : blocks < 512 * 1024 ? 8192 : 16384;
   return journalBlocks * BLOCK;
+}
+
+/**
+ * What a golden Raspberry Pi OS board carries of its own identity, as capture's sanitising finds it
+ * (issue 14): machine-id, SSH host keys, hostname, cloud-init state, logs, a shell history, a DHCP
+ * lease, and the units that make new host keys. Returns the bytes of blocks taken, which the
+ * fill leaves out so that the root is as full as before.
+ */
+function systemFiles(tree: string): number {
+  let taken = 0;
+  const put = (path: string, text: string | Buffer) => {
+    const to = join(tree, path);
+    mkdirSync(dirname(to), { recursive: true });
+    writeFileSync(to, text);
+    taken += Math.ceil(Buffer.byteLength(text) / BLOCK) * BLOCK;
+  };
+  const machineId = `${randomBytes(16).toString('hex')}\n`;
+  put('etc/machine-id', machineId);
+  put('var/lib/dbus/machine-id', machineId);
+  put('etc/hostname', 'golden\n');
+  put('etc/hosts', '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tgolden\n');
+  put(
+    'etc/os-release',
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\nID=debian\n',
+  );
+  put(
+    'etc/fstab',
+    'proc /proc proc defaults 0 0\nPARTUUID=0badcafe-01 /boot/firmware vfat defaults 0 2\nPARTUUID=0badcafe-02 / ext4 defaults,noatime 0 1\n',
+  );
+  put('etc/ssh/sshd_config', 'Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\nUsePAM yes\n');
+  mkdirSync(join(tree, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
+  put(
+    'lib/systemd/system/regenerate_ssh_host_keys.service',
+    '[Unit]\nDescription=Regenerate SSH host keys\nBefore=ssh.service\n\n[Service]\nType=oneshot\nExecStart=/usr/bin/ssh-keygen -A -v\nExecStartPost=/bin/systemctl disable regenerate_ssh_host_keys\n\n[Install]\nWantedBy=multi-user.target\n',
+  );
+  for (const type of ['ed25519', 'ecdsa', 'rsa']) {
+    const key = join(tree, `etc/ssh/ssh_host_${type}_key`);
+    execFileSync('ssh-keygen', ['-q', '-N', '', '-C', 'root@golden', '-t', type, '-f', key]);
+    for (const f of [key, `${key}.pub`]) taken += Math.ceil(statSync(f).size / BLOCK) * BLOCK;
+  }
+  put('var/lib/cloud/instance/boot-finished', '12.34 - Mon, 01 Jan 2024 00:00:00 +0000 - v. 23.1\n');
+  put('var/lib/cloud/data/instance-id', 'iid-golden\n');
+  put('var/log/syslog', 'Jan  1 00:00:00 golden systemd[1]: Started Journal Service.\n'.repeat(40));
+  put('var/lib/NetworkManager/internal-eth0.lease', 'ADDRESS=192.168.151.23\nNETMASK=255.255.255.0\n');
+  put('home/pi/.bash_history', 'sudo apt update\nsudo reboot\n');
+  put('root/.bash_history', 'journalctl -b\n');
+  return taken;
 }
 
 /** Hard-links files from the sources in turn (one from each, round robin) until `budgetBytes` of blocks are taken. */

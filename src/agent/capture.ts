@@ -157,7 +157,7 @@ export async function runCapture(o: CaptureRunOptions): Promise<CaptureOutcome> 
           async () => {
             const res = await http.send({
               method: 'PUT',
-              path: capturePaths.chunk(order.id, sha256),
+              path: capturePaths.chunk(order.id, sha256, index),
               bytes: body,
               headers: { 'content-type': 'application/zstd', [STORED_SHA256_HEADER]: storedSha256, ...auth },
               signal: o.signal,

@@ -317,8 +317,11 @@ export async function runAgent(
     await card?.close().catch((err: Error) => log.warn(`closing the card failed: ${err.message}`));
     http.close();
     result.stats.durationMs = Math.round(performance.now() - started);
+    // Here, not after the try: a capture returns early, and its board goes back into service from
+    // its unchanged card just as an imaged board does from its new one. After a failure of either the
+    // agent does not reboot: stage 1 shows the failure, then restarts the board to try again.
+    if (result.status === 'success' && o.reboot) rebootNow(roots.proc);
   }
-  if (result.status === 'success' && o.reboot) rebootNow(roots.proc);
   return result;
 }
 

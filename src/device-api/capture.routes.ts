@@ -2,7 +2,13 @@ import Type from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { CaptureService } from '../images/index.js';
 import type { HttpServer } from '../lib/http-server.js';
-import { CaptureChunkList, CaptureResult, CaptureResultReply, STORED_SHA256_HEADER } from '../protocol/capture.js';
+import {
+  CAPTURE_CHUNKS_MAX,
+  CaptureChunkList,
+  CaptureResult,
+  CaptureResultReply,
+  STORED_SHA256_HEADER,
+} from '../protocol/capture.js';
 import { DEFAULT_CHUNK_SIZE_BYTES } from '../protocol/manifest.js';
 import { authenticatedCapture } from './auth.js';
 import { DeviceApiError } from './errors.js';
@@ -20,6 +26,8 @@ const CHUNK_CONTENT_TYPE = 'application/zstd';
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const CaptureParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 const ChunkParams = Type.Object({ id: Type.Integer({ minimum: 1 }), sha256: Sha256 });
+/** Where the board read the chunk; boards before it was sent leave their chunks to be placed at the end. */
+const ChunkQuery = Type.Object({ index: Type.Optional(Type.Integer({ minimum: 0, maximum: CAPTURE_CHUNKS_MAX - 1 })) });
 
 /**
  * A board uploads its own card for the capture it was given at enroll. Its token picks the
@@ -47,7 +55,10 @@ export function registerCaptureRoutes(app: HttpServer, deps: CaptureRouteDeps): 
 
   app.put(
     '/v1/captures/:id/chunks/:sha256',
-    { bodyLimit: CHUNK_BODY_LIMIT_BYTES, schema: { params: ChunkParams, response: { 200: CaptureChunkList } } },
+    {
+      bodyLimit: CHUNK_BODY_LIMIT_BYTES,
+      schema: { params: ChunkParams, querystring: ChunkQuery, response: { 200: CaptureChunkList } },
+    },
     async (req) => {
       await authenticated(req, req.params.id);
       const stored = req.headers[STORED_SHA256_HEADER];
@@ -57,7 +68,7 @@ export function registerCaptureRoutes(app: HttpServer, deps: CaptureRouteDeps): 
           `A chunk is sent as ${CHUNK_CONTENT_TYPE} with its SHA-256 in ${STORED_SHA256_HEADER}`,
           {},
         );
-      await captures.receiveChunk(req.params.id, req.params.sha256, stored, req.body);
+      await captures.receiveChunk(req.params.id, req.params.sha256, stored, req.body, req.query.index);
       return { chunks: [req.params.sha256] };
     },
   );

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEmit, type EventBus } from '../lib/event-bus.js';
@@ -49,8 +50,9 @@ export interface CaptureService {
   /**
    * Keeps one uploaded chunk after checking it: `body` must hash to `storedSha256`, decompress
    * (zstd frame checksum), and decompress to `sha256` within the chunk size. Nothing is kept otherwise.
+   * With its `index` (where the board read it), its raw bytes go into the image file at once.
    */
-  receiveChunk(id: number, sha256: string, storedSha256: string, body: Buffer): Promise<void>;
+  receiveChunk(id: number, sha256: string, storedSha256: string, body: Buffer, index?: number): Promise<void>;
   /**
    * The board's last word: success starts assembly (in the background); failed puts the capture
    * back to pending with the board's reason, to resume at its next enroll (or be cancelled).
@@ -101,6 +103,33 @@ export function createCaptureService(deps: {
   const lastProgress = new Map<number, number>();
   const dirOf = (id: number) => join(root, String(id));
   const chunkFile = (id: number, sha256: string) => join(dirOf(id), `${sha256}.zst`);
+  const imageFile = (c: Capture) => join(dirOf(c.id), `${c.serial}-capture-${c.id}.img`);
+  /**
+   * Per capture, the chunks this process wrote into its image file (index → raw SHA-256). The file
+   * is started afresh the first time, so that nothing a stopped server left in it (half-written
+   * chunks, a half-sanitised image) is taken for written: finishing fills in what is not listed here.
+   */
+  const writtenSets = new Map<number, Promise<Map<number, string>>>();
+  const writtenFor = (c: Capture) => {
+    let w = writtenSets.get(c.id);
+    if (!w) {
+      w = rm(imageFile(c), { force: true }).then(() => new Map<number, string>());
+      writtenSets.set(c.id, w);
+    }
+    return w;
+  };
+
+  async function writeAt(path: string, index: number, raw: Buffer): Promise<void> {
+    // Not O_APPEND ('a'): positioned writes; created sparse, what no chunk covers stays a hole of zeros.
+    const fh = await open(path, constants.O_WRONLY | constants.O_CREAT, PRIVATE_FILE_MODE);
+    try {
+      const at = index * DEFAULT_CHUNK_SIZE_BYTES;
+      for (let done = 0; done < raw.length;)
+        done += (await fh.write(raw, done, raw.length - done, at + done)).bytesWritten;
+    } finally {
+      await fh.close();
+    }
+  }
 
   function announce(c: Capture): void {
     emit('capture.status', {
@@ -155,23 +184,32 @@ export function createCaptureService(deps: {
     return c;
   }
 
-  async function writeChunksInto(path: string, capture: Capture, layout: Layout): Promise<void> {
-    const fh = await open(path, 'w', PRIVATE_FILE_MODE);
+  /**
+   * Completes the image file from the chunks: writes each chunk of the layout not already written at
+   * its index (sent before a server restart, or the same bytes as another index), zeros what was
+   * written where the layout has no chunk, and sets the image size.
+   */
+  async function completeImage(capture: Capture, layout: Layout): Promise<void> {
+    const path = imageFile(capture);
+    const written = await writtenFor(capture);
+    const wanted = new Map(layout.chunks.map((c) => [c.index, c.sha256]));
+    // Zeros where a board wrote a chunk (an earlier attempt) that the final layout no longer has.
+    for (const index of written.keys())
+      if (!wanted.has(index)) await writeAt(path, index, Buffer.alloc(DEFAULT_CHUNK_SIZE_BYTES));
+    const queue = layout.chunks.filter((c) => written.get(c.index) !== c.sha256);
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const { raw, sha256 } = await unpacker.unpack(await readFile(chunkFile(capture.id, next.sha256)));
+        if (sha256 !== next.sha256) throw new Error(`stored chunk ${next.sha256} changed on disk`);
+        await writeAt(path, next.index, raw);
+      }
+    };
+    await Promise.all(Array.from({ length: ASSEMBLE_PARALLEL }, worker));
+    // No fsync: the file is a step on the way to the store, and a server stopped before the import
+    // committed starts it afresh (writtenFor); flushing it would only make the disk write it twice.
+    const fh = await open(path, constants.O_WRONLY | constants.O_CREAT, PRIVATE_FILE_MODE);
     try {
-      // Sparse: what the board did not read (free space, unpartitioned space) stays a hole of zeros.
       await fh.truncate(layout.sizeBytes);
-      const queue = [...layout.chunks];
-      const worker = async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) {
-          const { raw, sha256 } = await unpacker.unpack(await readFile(chunkFile(capture.id, next.sha256)));
-          if (sha256 !== next.sha256) throw new Error(`stored chunk ${next.sha256} changed on disk`);
-          const at = next.index * DEFAULT_CHUNK_SIZE_BYTES;
-          for (let done = 0; done < raw.length;)
-            done += (await fh.write(raw, done, raw.length - done, at + done)).bytesWritten;
-        }
-      };
-      await Promise.all(Array.from({ length: ASSEMBLE_PARALLEL }, worker));
-      await fh.datasync();
     } finally {
       await fh.close();
     }
@@ -182,14 +220,19 @@ export function createCaptureService(deps: {
     const dir = dirOf(capture.id);
     try {
       const layout = JSON.parse(await readFile(join(dir, 'layout.json'), 'utf8')) as Layout;
-      const path = join(dir, `${capture.serial}-capture-${capture.id}.img`);
-      await writeChunksInto(path, capture, layout);
+      const path = imageFile(capture);
+      await completeImage(capture, layout);
       const report = await deps.sanitise(path, { keep: capture.keep });
       await updateCapture(store.db, capture.id, { sanitise_report: JSON.stringify(report ?? null) });
+      // The uploads were checked on receipt: only chunks sanitising changed are compressed again.
+      const knownChunks = new Map(layout.chunks.map((c) => [c.sha256, chunkFile(capture.id, c.sha256)]));
+      let chunked = { chunksCompressed: 0, chunksReused: 0 };
       const image = await deps.images.import(
         { path },
         { product: capture.product, version: capture.version, notes: capture.notes },
         {
+          knownChunks,
+          onChunked: (counts) => (chunked = counts),
           onProgress: (p) =>
             emit('capture.status', {
               captureId: capture.id,
@@ -205,10 +248,16 @@ export function createCaptureService(deps: {
         },
       );
       await change(capture.id, 'succeeded', { imageId: image.id });
+      deps.log.info(
+        { captureId: capture.id, imageId: image.id, ...chunked },
+        `capture ${capture.id} is image ${image.id}: ${chunked.chunksReused} chunks stored as uploaded, ` +
+          `${chunked.chunksCompressed} compressed again (changed by sanitising, or zeros the board did not read)`,
+      );
     } catch (err) {
       deps.log.warn({ err, captureId: capture.id }, 'capture assembly failed');
       await change(capture.id, 'failed', { error: `Assembling the image failed: ${(err as Error).message}` });
     } finally {
+      writtenSets.delete(capture.id);
       await rm(dir, { recursive: true, force: true });
     }
   }
@@ -272,6 +321,7 @@ export function createCaptureService(deps: {
           { captureId: id, status: c.status },
         );
       const cancelled = await change(id, 'cancelled');
+      writtenSets.delete(id);
       await rm(dirOf(id), { recursive: true, force: true });
       return cancelled;
     },
@@ -297,8 +347,8 @@ export function createCaptureService(deps: {
       return heldChunks(id);
     },
 
-    async receiveChunk(id, sha256, storedSha256, body) {
-      await capturing(id);
+    async receiveChunk(id, sha256, storedSha256, body, index) {
+      const capture = await capturing(id);
       const refuse = (why: string) =>
         new ImageError('IMAGE_CAPTURE_CHUNK_INVALID', `Chunk ${sha256} refused: ${why}; send it again`, {
           captureId: id,
@@ -321,6 +371,12 @@ export function createCaptureService(deps: {
       } catch (err) {
         await rm(partial, { force: true });
         throw err;
+      }
+      if (index !== undefined) {
+        // Written before the chunk is listed as held: a cut in between only means it is sent again.
+        const written = await writtenFor(capture);
+        await writeAt(imageFile(capture), index, unpacked.raw);
+        written.set(index, sha256);
       }
       // Renamed into place only whole and checked: a chunk cut off mid-write is never listed as held.
       await rename(partial, file);

@@ -1,20 +1,27 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createChunkPacker, createChunkUnpacker } from './chunk-codec.js';
+import { createChunkPacker, createChunkUnpacker, type PackedChunk } from './chunk-codec.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const packer = createChunkPacker({ workers: 1 });
+const knownRaw = Buffer.alloc(200_000, 9);
+const packer = createChunkPacker({ workers: 1, known: [sha256(knownRaw)] });
 const unpacker = createChunkUnpacker({ workers: 2 });
 afterAll(async () => {
   await packer.close();
   await unpacker.close();
 });
 
+async function pack(raw: Uint8Array): Promise<PackedChunk> {
+  const packed = await packer.pack(raw);
+  if (!packed.compressed) throw new Error('a chunk the packer was not told about came back uncompressed');
+  return packed;
+}
+
 describe('chunk codec on worker threads', () => {
   it('packs and unpacks back to the same bytes, with the hashes of both forms', async () => {
     const raw = Buffer.concat([randomBytes(300_000), Buffer.alloc(700_000, 3)]);
-    const packed = await packer.pack(Buffer.from(raw));
+    const packed = await pack(Buffer.from(raw));
     expect(packed.sha256).toBe(sha256(raw));
     expect(packed.compressedSha256).toBe(sha256(packed.compressed));
     expect(packed.compressed.length).toBeLessThan(raw.length);
@@ -23,8 +30,12 @@ describe('chunk codec on worker threads', () => {
     expect(unpacked.sha256).toBe(sha256(raw));
   });
 
+  it('only hashes a chunk whose raw SHA-256 it was given as known: its compressed bytes are the caller’s', async () => {
+    expect(await packer.pack(Buffer.from(knownRaw))).toEqual({ sha256: sha256(knownRaw), compressed: null });
+  });
+
   it('refuses damaged bytes with the decoder’s reason, and keeps working', async () => {
-    const packed = await packer.pack(randomBytes(100_000));
+    const packed = await pack(randomBytes(100_000));
     const damaged = Buffer.from(packed.compressed);
     damaged[damaged.length - 2]! ^= 0xff;
     await expect(unpacker.unpack(damaged)).rejects.toThrow(/./);

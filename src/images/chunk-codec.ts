@@ -17,9 +17,15 @@ export interface PackedChunk {
   compressedSha256: string;
 }
 
+/** A chunk hashed only: its raw SHA-256 is one of the packer's `known` ones. */
+export interface KnownChunk {
+  sha256: string;
+  compressed: null;
+}
+
 /** Hashes and compresses chunks on worker threads, so an import uses every core. */
 export interface ChunkPacker {
-  pack(raw: Uint8Array): Promise<PackedChunk>;
+  pack(raw: Uint8Array): Promise<PackedChunk | KnownChunk>;
   /** How many chunks may be queued before the caller should wait. */
   readonly capacity: number;
   close(): Promise<void>;
@@ -43,15 +49,21 @@ export interface ChunkUnpacker {
 }
 
 type CodecResult = Exclude<CodecReply, { error: string }>;
+type BytesResult = Exclude<CodecResult, { known: true }>;
+
+function bytesOf(r: CodecResult): BytesResult {
+  if ('known' in r) throw new Error('a chunk unpacker answered "known", which only packing does');
+  return r;
+}
 
 /**
  * Workers running chunk-codec.worker.ts, jobs spread round-robin. With `idleUnref`, idle workers do not
  * keep the process alive; busy ones do, so a job in flight is never cut off by the process ending.
  */
-function workerPool(count: number, level: number, idleUnref = false) {
+function workerPool(count: number, level: number, known: readonly string[], idleUnref = false) {
   const pending = new Map<number, { resolve: (r: CodecResult) => void; reject: (e: Error) => void }>();
   const workers = Array.from({ length: count }, () => {
-    const workerData: CodecWorkerData = { level };
+    const workerData: CodecWorkerData = { level, known: [...known] };
     const w = startModuleWorker(import.meta.url, 'chunk-codec', { workerData });
     w.on('message', (r: CodecReply) => {
       const p = pending.get(r.id);
@@ -93,16 +105,22 @@ function workerPool(count: number, level: number, idleUnref = false) {
 
 const defaultWorkers = () => Math.max(1, Math.min(4, availableParallelism()));
 
-/** Starts the workers (one per core, at most 4); close() ends them. */
-export function createChunkPacker(options: { workers?: number; level?: number } = {}): ChunkPacker {
+/**
+ * Starts the workers (one per core, at most 4); close() ends them. Chunks whose raw SHA-256 is in
+ * `known` are only hashed (pack answers a KnownChunk): the caller has their compressed bytes already.
+ */
+export function createChunkPacker(
+  options: { workers?: number; level?: number; known?: Iterable<string> } = {},
+): ChunkPacker {
   const count = options.workers ?? defaultWorkers();
-  const pool = workerPool(count, options.level ?? CHUNK_ZSTD_LEVEL);
+  const pool = workerPool(count, options.level ?? CHUNK_ZSTD_LEVEL, [...(options.known ?? [])]);
   return {
     capacity: count * 2,
     async pack(raw) {
       const r = await pool.run('pack', raw).catch((e: Error) => {
         throw new Error(`chunk compression failed: ${e.message}`, { cause: e });
       });
+      if ('known' in r) return { sha256: r.sha256, compressed: null };
       return { sha256: r.sha256, compressed: Buffer.from(r.bytes), compressedSha256: r.compressedSha256! };
     },
     close: pool.close,
@@ -113,9 +131,9 @@ export function createChunkUnpacker(options: { workers?: number } = {}): ChunkUn
   let pool: ReturnType<typeof workerPool> | undefined;
   return {
     async unpack(compressed) {
-      pool ??= workerPool(options.workers ?? defaultWorkers(), CHUNK_ZSTD_LEVEL, true);
+      pool ??= workerPool(options.workers ?? defaultWorkers(), CHUNK_ZSTD_LEVEL, [], true);
       // The stored bytes are read for this call only: handing them over is safe.
-      const r = await pool.run('unpack', compressed);
+      const r = bytesOf(await pool.run('unpack', compressed));
       return { raw: Buffer.from(r.bytes), sha256: r.sha256 };
     },
     async close() {

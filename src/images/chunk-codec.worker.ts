@@ -5,6 +5,8 @@ import { Compressor, decompress } from 'zstd-napi';
 /** What chunk-codec.ts hands each worker when it starts it. */
 export interface CodecWorkerData {
   level: number;
+  /** Raw SHA-256s whose compressed bytes the caller already has: such chunks are hashed, not compressed. */
+  known: string[];
 }
 
 /** One job; `bytes` is transferred, not copied. */
@@ -14,13 +16,19 @@ export interface CodecRequest {
   bytes: ArrayBuffer;
 }
 
-/** The answer to the job with the same id: the output bytes (transferred) and their hashes, or why it failed. */
+/**
+ * The answer to the job with the same id: the output bytes (transferred) and their hashes, no bytes for
+ * a known chunk, or why it failed.
+ */
 export type CodecReply =
-  { id: number; sha256: string; bytes: ArrayBuffer; compressedSha256?: string } | { id: number; error: string };
+  | { id: number; sha256: string; bytes: ArrayBuffer; compressedSha256?: string }
+  | { id: number; sha256: string; known: true }
+  | { id: number; error: string };
 
 if (!parentPort) throw new Error('chunk-codec.worker.ts runs only as a worker thread (see chunk-codec.ts)');
 const port = parentPort;
-const { level } = workerData as CodecWorkerData;
+const { level, known: knownList } = workerData as CodecWorkerData;
+const known = new Set(knownList);
 const compressor = new Compressor();
 compressor.setParameters({ compressionLevel: level, checksumFlag: true });
 
@@ -36,9 +44,11 @@ port.on('message', ({ id, op, bytes }: CodecRequest) => {
   try {
     const input = new Uint8Array(bytes);
     if (op === 'pack') {
+      const rawSha256 = sha256(input);
+      if (known.has(rawSha256)) return reply({ id, sha256: rawSha256, known: true });
       const compressed = compressor.compress(input);
       const out = own(compressed);
-      reply({ id, sha256: sha256(input), bytes: out, compressedSha256: sha256(compressed) }, [out]);
+      reply({ id, sha256: rawSha256, bytes: out, compressedSha256: sha256(compressed) }, [out]);
     } else {
       const raw = decompress(input);
       const out = own(raw);

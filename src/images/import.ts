@@ -34,6 +34,14 @@ export interface ImportOptions {
   sanitise?: SanitiseOptions;
   /** What sanitising did, once it is done (before the image is stored). */
   onSanitised?: (report: SanitiseReport) => void;
+  /**
+   * Chunks already compressed and checked (a capture's uploads): raw SHA-256 → a file holding one
+   * zstd frame, with its checksum, of those raw bytes. A chunk of the image with one of these hashes
+   * is stored from its file instead of being compressed again.
+   */
+  knownChunks?: ReadonlyMap<string, string>;
+  /** How many of the image's chunks were compressed, and how many taken from `knownChunks`. */
+  onChunked?: (counts: { chunksCompressed: number; chunksReused: number }) => void;
 }
 
 /** An image fully staged and analysed, waiting to be registered. */
@@ -220,8 +228,9 @@ export async function stageImage(
   origin?: { name: string; format: ImageSourceFormat },
 ): Promise<StagedImage> {
   const { signal, onProgress } = options;
-  const packer = createChunkPacker();
-  const chunker = createChunker({ chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES, packer, store, staging });
+  const known = options.knownChunks;
+  const packer = createChunkPacker({ known: known?.keys() });
+  const chunker = createChunker({ chunkSizeBytes: DEFAULT_CHUNK_SIZE_BYTES, packer, store, staging, known });
   let decoded;
   try {
     decoded = await decodeInto(source, chunker, staging, store.root, options);
@@ -231,6 +240,7 @@ export async function stageImage(
   const { name, format } = origin ?? decoded;
 
   const cut = chunker.result();
+  options.onChunked?.({ chunksCompressed: cut.chunksCompressed, chunksReused: cut.chunksReused });
   if (cut.sizeBytes === 0)
     throw new ImageError('IMAGE_INPUT_EMPTY', `${name} holds no image bytes; nothing was imported`, { source: name });
   onProgress?.({ phase: 'analysing', doneBytes: 0, totalBytes: null });

@@ -11,7 +11,8 @@ import { SANITISE_STEPS, SanitiseStep } from './sanitise.js';
  *
  *   POST /v1/enroll                          answers `{ apiVersion, capture }` instead of a plan
  *   GET  /v1/captures/:id/chunks             SHA-256 (raw) of every chunk the server already holds
- *   PUT  /v1/captures/:id/chunks/:sha256     one chunk, zstd-compressed; X-Stored-Sha256 names the body's hash
+ *   PUT  /v1/captures/:id/chunks/:sha256?index=N  one chunk, zstd-compressed, read at index N (optional);
+ *                                            X-Stored-Sha256 names the body's hash
  *   POST /v1/captures/:id/result             the layout (success) or why the board could not (failed)
  *
  * Every call after enroll carries the capture's token as `Authorization: Bearer`. The board says
@@ -106,6 +107,8 @@ export const STORED_SHA256_HEADER = 'x-stored-sha256';
 
 export const capturePaths = {
   chunks: (captureId: number) => `/v1/captures/${captureId}/chunks`,
-  chunk: (captureId: number, sha256: string) => `/v1/captures/${captureId}/chunks/${sha256}`,
+  /** `index`: where the board read the chunk, so the server writes it into the image as it arrives. */
+  chunk: (captureId: number, sha256: string, index: number) =>
+    `/v1/captures/${captureId}/chunks/${sha256}?index=${index}`,
   result: (captureId: number) => `/v1/captures/${captureId}/result`,
 };

@@ -1,8 +1,22 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compress } from 'zstd-napi';
+import type { AgentResult } from '../../src/agent/index.js';
 import type { Capture } from '../../src/protocol/capture.js';
 import { agentArgs, cardFile, NODE24, runAgentProcess } from '../helpers/agent.js';
 import { filesOfCard } from '../helpers/card-check.js';
@@ -153,6 +167,192 @@ describe.skipIf(!NODE24)('capture on Node 24', () => {
     expect(stats.uploaded + stats.skipped).toBe(stats.chunks);
     expect(await finished(capture.id)).toMatchObject({ status: 'succeeded' });
   }, 120_000);
+
+  it('reboots the board into its card after a capture, as after imaging, and not after a failed one', async () => {
+    // The agent in a process of its own whose PATH holds only a stand-in `reboot`, and whose /proc is
+    // a scratch folder: this machine's reboot (or its SysRq fallback) is out of reach.
+    const bin = join(dir.path, 'reboot-bin');
+    const proc = join(dir.path, 'reboot-proc');
+    const calls = join(dir.path, 'reboot-calls');
+    mkdirSync(bin, { recursive: true });
+    mkdirSync(proc, { recursive: true });
+    writeFileSync(join(bin, 'reboot'), `#!/bin/sh\necho "$*" >> '${calls}'\n`);
+    chmodSync(join(bin, 'reboot'), 0o755);
+    const runWithReboot = async (board: string, card: string): Promise<AgentResult> => {
+      const options = { server: server.device, target: card, serial: board, macs: [], model: null, reboot: true };
+      const script = `
+        import { runAgent } from './src/agent/run.ts';
+        const roots = { proc: ${JSON.stringify(proc)}, sys: ${JSON.stringify(proc)} };
+        console.log(JSON.stringify(await runAgent({ ...${JSON.stringify(options)}, roots })));`;
+      const { stdout } = await promisify(execFile)(NODE24!, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        env: { PATH: bin },
+        timeout: 60_000,
+      });
+      return JSON.parse(stdout.trim().split('\n').pop()!) as AgentResult;
+    };
+
+    const blank = nextSerial();
+    await server.app.captures.request({ serial: blank, product: 'KXP2', version: '1.5.0' });
+    const failed = await runWithReboot(blank, cardFile(join(dir.path, 'blank.img'), CARD_BYTES));
+    expect(failed).toMatchObject({ status: 'failed', code: 'AGENT_CAPTURE_FAILED' });
+    expect(existsSync(calls) || existsSync(join(proc, 'sysrq-trigger'))).toBe(false);
+
+    const other = buildPiImage(dir.path, { variant: 'cloud-init', seed: 'reboot' });
+    const board = nextSerial();
+    const capture = await server.app.captures.request({ serial: board, product: 'KXP2', version: '1.6.0' });
+    const card = goldenCard('reboot.img', other);
+    const before = readFileSync(card);
+    const captured = await runWithReboot(board, card);
+    expect(captured).toMatchObject({ status: 'success', capture: { status: 'success' } });
+    expect(readFileSync(calls, 'utf8')).toBe('-f\n');
+    expect(readFileSync(card).equals(before)).toBe(true);
+    expect(await finished(capture.id)).toMatchObject({ status: 'succeeded' });
+  }, 120_000);
+});
+
+/** Enrolls `board` (marked for capture) over the device API, as its agent would: its capture's id and token. */
+async function enrollForCapture(
+  board: string,
+  device = server.device,
+): Promise<{ id: number; auth: { authorization: string } }> {
+  const enroll = await fetch(`${device}/v1/enroll`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ serial: board, macs: [], storageBytes: CARD_BYTES }),
+  });
+  const order = (await enroll.json()) as { capture: { id: number; token: string } };
+  return { id: order.capture.id, auth: { authorization: `Bearer ${order.capture.token}` } };
+}
+
+describe('capture assembly', () => {
+  it('places chunks as they arrive, with or without their index, and stores the uploaded bytes of every chunk sanitising left alone', async () => {
+    const golden = buildPiImage(dir.path, {
+      seed: 'reuse',
+      payloadBytes: 6 * 1024 * 1024,
+      plant: { 'etc/machine-id': Buffer.from('0123456789abcdef0123456789abcdef\n') },
+    });
+    // A chunk the store already holds (zeros, say) keeps its stored bytes: boards may be fetching them.
+    const storedBefore = new Set<string>();
+    for (const i of await server.app.images.list())
+      for (const c of (await server.app.images.manifest(i.id)).chunks) storedBefore.add(c.sha256);
+    const board = nextSerial();
+    const capture = await server.app.captures.request({ serial: board, product: 'KXP2', version: '1.4.0' });
+    const { id, auth } = await enrollForCapture(board);
+    expect(id).toBe(capture.id);
+    const image = readFileSync(golden.path);
+    const size = 4 * 1024 * 1024;
+    // Level 19, not the importer's 3: a stored chunk with these bytes can only be the upload itself.
+    const uploads = new Map<string, { index: number; storedSha256: string }>();
+    const chunks: { index: number; sha256: string }[] = [];
+    for (let index = 0; index * size < image.length; index++) {
+      const raw = image.subarray(index * size, (index + 1) * size);
+      const sha256 = createHash('sha256').update(raw).digest('hex');
+      chunks.push({ index, sha256 });
+      if (uploads.has(sha256)) continue;
+      const body = compress(raw, { compressionLevel: 19, checksumFlag: true });
+      const storedSha256 = createHash('sha256').update(body).digest('hex');
+      uploads.set(sha256, { index, storedSha256 });
+      // Every other chunk without its index, as boards before it was sent upload: placed at the end.
+      const query = index % 2 === 0 ? `?index=${index}` : '';
+      const put = await fetch(`${server.device}/v1/captures/${id}/chunks/${sha256}${query}`, {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/zstd', 'x-stored-sha256': storedSha256 },
+        body,
+      });
+      expect(put.status).toBe(200);
+    }
+    const result = await fetch(`${server.device}/v1/captures/${id}/result`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'success', sizeBytes: image.length, chunks }),
+    });
+    expect(result.status).toBe(200);
+    const done = await finished(id);
+    expect(done, done.error ?? '').toMatchObject({ status: 'succeeded' });
+
+    const manifest = await server.app.images.manifest(done.imageId!);
+    expect(manifest.chunks.map((c) => c.index)).toEqual(chunks.map((c) => c.index));
+    const changed = manifest.chunks.filter((c) => c.sha256 !== chunks[c.index]!.sha256);
+    // Sanitising touches the root's metadata and /etc: a few chunks, every other one is where the board read it.
+    expect(changed.length).toBeGreaterThan(0);
+    expect(changed.length).toBeLessThanOrEqual(3);
+    const kept = manifest.chunks.filter((c) => c.sha256 === chunks[c.index]!.sha256 && !storedBefore.has(c.sha256));
+    // At least the random and the text payload (6 MiB each) are chunks no image had before.
+    expect(kept.length).toBeGreaterThanOrEqual(3);
+    expect(kept.map((c) => c.storedSha256)).toEqual(kept.map((c) => uploads.get(c.sha256)!.storedSha256));
+  }, 60_000);
+});
+
+describe('a server restarted mid-capture', () => {
+  it('starts the image file afresh, so nothing left in it survives, and completes it from the chunks it holds', async () => {
+    const golden = buildPiImage(dir.path, { seed: 'restart' });
+    const image = readFileSync(golden.path);
+    const size = 4 * 1024 * 1024;
+    const chunks: { index: number; sha256: string; raw: Buffer }[] = [];
+    for (let index = 0; index * size < image.length; index++) {
+      const raw = image.subarray(index * size, (index + 1) * size);
+      chunks.push({ index, sha256: createHash('sha256').update(raw).digest('hex'), raw });
+    }
+    // A chunk of zeros the board does not read (free space): not in the layout, so never written.
+    const unread = chunks.find((c) => c.index > 0 && c.raw.every((b) => b === 0))!;
+    const read = chunks.filter((c) => c !== unread);
+    const data = tempDir();
+    const upload = async (device: string, id: number, auth: object, part: typeof read) => {
+      for (const c of part) {
+        const body = compress(c.raw);
+        const put = await fetch(`${device}/v1/captures/${id}/chunks/${c.sha256}?index=${c.index}`, {
+          method: 'PUT',
+          headers: {
+            ...auth,
+            'content-type': 'application/zstd',
+            'x-stored-sha256': createHash('sha256').update(body).digest('hex'),
+          },
+          body,
+        });
+        expect(put.status).toBe(200);
+      }
+    };
+    let second: TestServer | undefined;
+    try {
+      const first = await startServer({ flags: { dataDir: data.path } });
+      const board = nextSerial();
+      const capture = await first.app.captures.request({ serial: board, product: 'KXP2', version: '2.0.0' });
+      const one = await enrollForCapture(board, first.device);
+      await upload(first.device, one.id, one.auth, read.slice(0, 3));
+      await first.stop();
+      // What a server stopped mid-way may leave in the file: bytes where the image has none.
+      const file = join(data.path, 'captures', String(capture.id), `${board}-capture-${capture.id}.img`);
+      const fd = openSync(file, 'r+');
+      writeSync(fd, Buffer.alloc(size, 0xa5), 0, size, unread.index * size);
+      closeSync(fd);
+
+      second = await startServer({ flags: { dataDir: data.path } });
+      const two = await enrollForCapture(board, second.device);
+      await upload(second.device, two.id, two.auth, read.slice(3));
+      const result = await fetch(`${second.device}/v1/captures/${two.id}/result`, {
+        method: 'POST',
+        headers: { ...two.auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          status: 'success',
+          sizeBytes: image.length,
+          chunks: read.map(({ index, sha256 }) => ({ index, sha256 })),
+        }),
+      });
+      expect(result.status).toBe(200);
+      await second.app.captures.settled(capture.id);
+      const done = await second.app.captures.get(capture.id);
+      expect(done, done.error ?? '').toMatchObject({ status: 'succeeded' });
+      const manifest = await second.app.images.manifest(done.imageId!);
+      const parts: Buffer[] = [];
+      for await (const part of (await second.app.images.openRaw(done.imageId!)).stream) parts.push(part as Buffer);
+      expect(Buffer.concat(parts).includes(Buffer.alloc(4096, 0xa5))).toBe(false);
+      expect(manifest.chunks.filter((c) => c.sha256 !== chunks[c.index]!.sha256).length).toBeLessThanOrEqual(3);
+    } finally {
+      await second?.stop();
+      data.remove();
+    }
+  }, 60_000);
 });
 
 describe('capture chunk uploads', () => {
