@@ -1,0 +1,186 @@
+/*
+ * The fleet lab's serial card (issue 16): a FUSE filesystem with one file, /card, backed by a
+ * sparse file, where every read and write costs bytes / its rate on ONE clock, as on an SD card
+ * (one medium: time = written / write rate + read / read rate, however the two overlap). The
+ * cgroup v1 block throttle has a budget for each, so there a read and a write run at full speed
+ * at the same time.
+ *
+ * Single-threaded (-s): the kernel queues requests in arrival order and the next one is taken
+ * only when the previous one's time is used up. direct_io: no FUSE page cache, every byte the
+ * loop device moves comes through here. flush and fsync cost nothing (the backing file's
+ * durability does not matter to a lab). A punched hole (blkdiscard on the loop device) is free.
+ *
+ * Usage: serial-card BACKING MOUNTPOINT WRITE_BPS READ_BPS
+ * Prints "ready" on stdout once the kernel has mounted it; unmounting it ends the daemon.
+ */
+#define FUSE_USE_VERSION 31
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *CARD = "/card";
+static int backing = -1;
+static struct stat backing_st;
+static double write_bps, read_bps;
+/* When the card is free for the next operation (CLOCK_MONOTONIC, seconds). */
+static double free_at;
+/* What crossed the card, for the log line at exit. */
+static uint64_t bytes_written, bytes_read;
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Charges bytes / rate to the card's clock and sleeps until the operation's time is used up. An
+ * idle card banks no credit: the operation starts now, or when the previous one ends. */
+static void pace(size_t bytes, double rate) {
+  double t = now();
+  double start = t > free_at ? t : free_at;
+  free_at = start + (double)bytes / rate;
+  struct timespec until = {.tv_sec = (time_t)free_at, .tv_nsec = (long)((free_at - (double)(time_t)free_at) * 1e9)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
+  }
+}
+
+static void *card_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
+  /* 1 MiB requests (the kernel's limit is 256 pages), not FUSE's default 128 KiB: the per-request
+   * cost stays small next to the card's time. */
+  conn->max_write = 1024 * 1024;
+  conn->max_read = 1024 * 1024;
+  cfg->direct_io = 1;
+  cfg->kernel_cache = 0;
+  cfg->attr_timeout = 3600;
+  cfg->entry_timeout = 3600;
+  printf("ready\n");
+  fflush(stdout);
+  return NULL;
+}
+
+static int card_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
+  (void)fi;
+  memset(st, 0, sizeof *st);
+  if (strcmp(path, "/") == 0) {
+    st->st_mode = S_IFDIR | 0755;
+    st->st_nlink = 2;
+    return 0;
+  }
+  if (strcmp(path, CARD) != 0) return -ENOENT;
+  st->st_mode = S_IFREG | 0600;
+  st->st_nlink = 1;
+  st->st_size = backing_st.st_size;
+  st->st_blksize = 4096;
+  st->st_blocks = backing_st.st_size / 512;
+  return 0;
+}
+
+static int card_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off, struct fuse_file_info *fi,
+                        enum fuse_readdir_flags flags) {
+  (void)off, (void)fi, (void)flags;
+  if (strcmp(path, "/") != 0) return -ENOENT;
+  fill(buf, ".", NULL, 0, 0);
+  fill(buf, "..", NULL, 0, 0);
+  fill(buf, CARD + 1, NULL, 0, 0);
+  return 0;
+}
+
+static int card_open(const char *path, struct fuse_file_info *fi) {
+  if (strcmp(path, CARD) != 0) return -ENOENT;
+  fi->direct_io = 1;
+  fi->keep_cache = 0;
+  return 0;
+}
+
+static int card_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+  (void)path, (void)fi;
+  if (off >= backing_st.st_size) return 0;
+  if ((off_t)size > backing_st.st_size - off) size = (size_t)(backing_st.st_size - off);
+  ssize_t n = pread(backing, buf, size, off);
+  if (n < 0) return -errno;
+  pace((size_t)n, read_bps);
+  bytes_read += (uint64_t)n;
+  return (int)n;
+}
+
+static int card_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+  (void)path, (void)fi;
+  if (off >= backing_st.st_size) return -ENOSPC;
+  if ((off_t)size > backing_st.st_size - off) size = (size_t)(backing_st.st_size - off);
+  ssize_t n = pwrite(backing, buf, size, off);
+  if (n < 0) return -errno;
+  pace((size_t)n, write_bps);
+  bytes_written += (uint64_t)n;
+  return (int)n;
+}
+
+static int card_flush(const char *path, struct fuse_file_info *fi) {
+  (void)path, (void)fi;
+  return 0;
+}
+
+static int card_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
+  (void)path, (void)datasync, (void)fi;
+  return 0;
+}
+
+static int card_fallocate(const char *path, int mode, off_t off, off_t len, struct fuse_file_info *fi) {
+  (void)path, (void)fi;
+  /* A card is a fixed size: only punching holes (discard) is meaningful. */
+  if (!(mode & FALLOC_FL_PUNCH_HOLE)) return -EOPNOTSUPP;
+  return fallocate(backing, mode, off, len) < 0 ? -errno : 0;
+}
+
+static int card_truncate(const char *path, off_t size, struct fuse_file_info *fi) {
+  (void)path, (void)fi;
+  return size == backing_st.st_size ? 0 : -EPERM;
+}
+
+static const struct fuse_operations ops = {
+    .init = card_init,
+    .getattr = card_getattr,
+    .readdir = card_readdir,
+    .open = card_open,
+    .read = card_read,
+    .write = card_write,
+    .flush = card_flush,
+    .fsync = card_fsync,
+    .fallocate = card_fallocate,
+    .truncate = card_truncate,
+};
+
+static double rate(const char *arg, const char *what) {
+  char *end;
+  double r = strtod(arg, &end);
+  if (*end != '\0' || !(r > 0)) {
+    fprintf(stderr, "serial-card: %s rate %s: expected bytes per second > 0\n", what, arg);
+    exit(2);
+  }
+  return r;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 5) {
+    fprintf(stderr, "usage: serial-card BACKING MOUNTPOINT WRITE_BPS READ_BPS\n");
+    return 2;
+  }
+  backing = open(argv[1], O_RDWR);
+  if (backing < 0 || fstat(backing, &backing_st) < 0) {
+    fprintf(stderr, "serial-card: %s: %s\n", argv[1], strerror(errno));
+    return 1;
+  }
+  write_bps = rate(argv[3], "write");
+  read_bps = rate(argv[4], "read");
+  char *fuse_argv[] = {argv[0], argv[2], "-f", "-s", "-o", "fsname=serial-card,max_read=1048576", NULL};
+  int code = fuse_main(6, fuse_argv, &ops, NULL);
+  fprintf(stderr, "serial-card: %" PRIu64 " bytes written, %" PRIu64 " bytes read\n", bytes_written, bytes_read);
+  return code;
+}
