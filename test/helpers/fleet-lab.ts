@@ -34,6 +34,18 @@ export interface LabSpeeds {
 /** How a board's card is made (see the top of this file). */
 export type CardModel = 'blkio' | 'serial' | 'files';
 
+/** The throttled card models a bench can choose (`--card`), each described as a run prints it. */
+export const BENCH_CARDS = {
+  blkio: 'blkio (cgroup v1 throttle: reads and writes each at full rate, even at the same time)',
+  serial: 'serial (FUSE model of one medium: reads and writes share one clock, as on an SD card)',
+} as const;
+
+/** A bench's `--card` value, or an error naming the choices. */
+export function benchCard(value: string): keyof typeof BENCH_CARDS {
+  if (value in BENCH_CARDS) return value as keyof typeof BENCH_CARDS;
+  throw new Error(`--card ${value}: expected one of ${Object.keys(BENCH_CARDS).join(', ')}`);
+}
+
 export interface Board {
   index: number;
   ns: string;
