@@ -317,7 +317,7 @@ export class FleetLab {
     }
     await this.net.destroy();
     if (this.cards !== 'files') for (const b of this.boards) spawnSync('losetup', ['-d', b.card]);
-    for (const model of this.serialCards) await model.stop();
+    await Promise.all(this.serialCards.map((model) => model.stop()));
     for (const cg of this.cgroups) {
       // A killed process leaves its cgroup a moment after the signal.
       for (let i = 0; i < 50 && existsSync(cg); i++) {

@@ -86,7 +86,9 @@ export class SerialCard {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve));
       if (spawnSync('umount', [this.mountDir]).status !== 0) spawnSync('umount', ['-l', this.mountDir]);
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+      // The kernel may keep the file system a moment after a loop device over it is detached; ending
+      // the daemon then aborts its connection, which is all that is left to do.
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 2_000);
       await exited;
       clearTimeout(timer);
     }

@@ -49,14 +49,16 @@ async function measure(cards: CardModel) {
   lab = await FleetLab.create({ boards: 1, cardBytes: 64 * MiB, speeds, dir: dir.path, cards });
   const card = lab.boards[0]!.card;
   const data = `${dir.path}/data`;
-  const dd = (tag: string, args: string) => `dd ${args} bs=1M count=${X_MIB} 2>&1 | sed -n 's/^/${tag} /;$p'`;
+  // 4 MiB per call (the agent's chunk size): eight requests queued at once, so the time dd itself
+  // takes between calls (long on a loaded machine) is a small share.
+  const dd = (tag: string, args: string) => `dd ${args} bs=4M count=${X_MIB / 4} 2>&1 | sed -n 's/^/${tag} /;$p'`;
   const write = dd('write', `if=${data} of=${card} oflag=direct`);
   // The bytes just written, read back: a page cache anywhere below the loop device would make this instant.
   const read = dd('read', `if=${card} of=/dev/null iflag=direct`);
-  const readOther = dd('read', `if=${card} of=/dev/null iflag=direct skip=${X_MIB}`);
+  const readOther = dd('read', `if=${card} of=/dev/null iflag=direct skip=${X_MIB / 4}`);
   const alone = await timed(`head -c ${X_MIB * MiB} /dev/urandom > ${data} && ${write} && ${read}`);
   const check = await timed(
-    `cmp -n ${X_MIB * MiB} ${data} ${card} && echo same && dd if=${data} of=${card} bs=1M seek=${X_MIB} oflag=direct status=none`,
+    `cmp -n ${X_MIB * MiB} ${data} ${card} && echo same && dd if=${data} of=${card} bs=4M seek=${X_MIB / 4} oflag=direct status=none`,
   );
   expect(check).toEqual({});
   const together = await timed(`{ ${write} & ${readOther} & wait; }`);
@@ -67,15 +69,15 @@ describe.skipIf(serialMissing !== undefined)('serial card (one medium)', () => {
   it('takes bytes / rate for a write and a read alone, and their sum when they overlap', async () => {
     const { alone, together } = await measure('serial');
     expect(alone.writeS).toBeGreaterThan(writeS * 0.95);
-    expect(alone.writeS).toBeLessThan(writeS * 1.2);
+    expect(alone.writeS).toBeLessThan(writeS * 1.25);
     expect(alone.readS).toBeGreaterThan(readS * 0.95);
-    expect(alone.readS).toBeLessThan(readS * 1.2);
+    expect(alone.readS).toBeLessThan(readS * 1.25);
     const pairS = Math.max(together.writeS!, together.readS!);
     process.stderr.write(
       `serial card: write ${alone.writeS} s, read ${alone.readS} s alone (ideal ${writeS.toFixed(2)}, ${readS.toFixed(2)}); both at once ${pairS} s (sum ${(writeS + readS).toFixed(2)})\n`,
     );
     expect(pairS).toBeGreaterThan((writeS + readS) * 0.92);
-    expect(pairS).toBeLessThan((writeS + readS) * 1.2);
+    expect(pairS).toBeLessThan((writeS + readS) * 1.25);
   }, 90_000);
 });
 
