@@ -279,12 +279,16 @@ export class FleetLab {
     for (const b of this.boards) run(['blkdiscard', b.card]);
   }
 
-  /** dd with O_DIRECT on board 0's card, inside its cgroup: the throttle as a board sees it. */
+  /**
+   * dd with O_DIRECT on board 0's card, inside its cgroup: the throttle as a board sees it. 4 MiB
+   * per call, the agent's chunk size: on the serial card each call is charged the time dd takes
+   * between calls, as a real card would be.
+   */
   async measureCard(seconds: number): Promise<{ writeBps: number; readBps: number }> {
     const board = this.boards[0]!;
-    const mib = Math.max(1, Math.round((this.speeds.cardWriteBps * seconds) / 2 ** 20));
+    const blocks = Math.max(1, Math.round((this.speeds.cardWriteBps * seconds) / 2 ** 22));
     const rate = async (dd: string) => {
-      const exit = await this.runBoard(board, `${dd} bs=1M count=${mib} 2>&1 | tail -1`, seconds * 10_000);
+      const exit = await this.runBoard(board, `${dd} bs=4M count=${blocks} 2>&1 | tail -1`, seconds * 10_000);
       const m = /^(\d+) bytes.* copied, ([\d.]+) s/m.exec(exit.stdout);
       if (exit.code !== 0 || !m) throw new Error(`card check failed: ${exit.stdout}${exit.stderr}`);
       return Number(m[1]) / Number(m[2]);

@@ -10,6 +10,9 @@
  * loop device moves comes through here. flush and fsync cost nothing (the backing file's
  * durability does not matter to a lab). A punched hole (blkdiscard on the loop device) is free.
  *
+ * /stats (text: bytes written, bytes read, seconds busy) tells the card's busy time from a
+ * program's own pauses.
+ *
  * Usage: serial-card BACKING MOUNTPOINT WRITE_BPS READ_BPS
  * Prints "ready" on stdout once the kernel has mounted it; unmounting it ends the daemon.
  */
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 static const char *CARD = "/card";
+static const char *STATS = "/stats";
 static int backing = -1;
 static struct stat backing_st;
 static double write_bps, read_bps;
@@ -36,11 +40,13 @@ static double write_bps, read_bps;
 static mode_t root_mode = 0755, card_mode = 0600;
 /* When the card is free for the next operation (CLOCK_MONOTONIC, seconds). */
 static double free_at;
-/* The kernel's request channel, and whether a request was already waiting when the last one ended. */
+/* The kernel's request channel; whether the last request was a card operation, and whether the
+ * next one was already waiting when it ended. */
 static int fuse_fd = -1;
-static int next_waiting;
-/* What crossed the card, for the log line at exit. */
+static int paced_last, next_waiting;
+/* What crossed the card and the seconds it was busy, for /stats and the log line at exit. */
 static uint64_t bytes_written, bytes_read;
+static double busy_s;
 
 static double now(void) {
   struct timespec ts;
@@ -48,13 +54,16 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Called as each request (of any kind) ends: if the next one is already queued, it starts on the
- * card's clock when this one ended, not when this daemon got round to it. Otherwise the daemon's
- * own wake-up latency after each sleep (milliseconds on a loaded machine) would slow the card:
- * measured 9.3 instead of 10 MB/s with 16 MiB O_DIRECT writes (32 requests queued) at load 17. */
+/* Called as each request (of any kind) ends: if it was a card operation and the next one is
+ * already queued, that one starts on the card's clock when this one ended, not when this daemon
+ * got round to it. Otherwise the daemon's own wake-up latency after each sleep (milliseconds on a
+ * loaded machine) would slow the card: measured 9.3 instead of 10 MB/s with 16 MiB O_DIRECT writes
+ * (32 requests queued) at load 17. After any other request the next one's arrival is unknown, so
+ * it starts when it is taken: an idle card never gets time back. */
 static void settle(void) {
   struct pollfd p = {.fd = fuse_fd, .events = POLLIN};
-  next_waiting = fuse_fd >= 0 && poll(&p, 1, 0) == 1;
+  next_waiting = paced_last && poll(&p, 1, 0) == 1;
+  paced_last = 0;
 }
 
 /* Charges bytes / rate to the card's clock and sleeps until the operation's time is used up. An
@@ -63,6 +72,8 @@ static void pace(size_t bytes, double rate) {
   double t = now();
   double start = next_waiting || t < free_at ? free_at : t;
   free_at = start + (double)bytes / rate;
+  busy_s += (double)bytes / rate;
+  paced_last = 1;
   struct timespec until = {.tv_sec = (time_t)free_at, .tv_nsec = (long)((free_at - (double)(time_t)free_at) * 1e9)};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
   }
@@ -90,6 +101,12 @@ static int card_getattr(const char *path, struct stat *st, struct fuse_file_info
     st->st_nlink = 2;
     return 0;
   }
+  if (strcmp(path, STATS) == 0) {
+    st->st_mode = S_IFREG | 0400;
+    st->st_nlink = 1;
+    st->st_size = 4096;
+    return 0;
+  }
   if (strcmp(path, CARD) != 0) return -ENOENT;
   st->st_mode = S_IFREG | card_mode;
   st->st_nlink = 1;
@@ -106,18 +123,31 @@ static int card_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t
   fill(buf, ".", NULL, 0, 0);
   fill(buf, "..", NULL, 0, 0);
   fill(buf, CARD + 1, NULL, 0, 0);
+  fill(buf, STATS + 1, NULL, 0, 0);
   return 0;
 }
 
 static int card_open(const char *path, struct fuse_file_info *fi) {
-  if (strcmp(path, CARD) != 0) return -ENOENT;
+  if (strcmp(path, CARD) != 0 && strcmp(path, STATS) != 0) return -ENOENT;
   fi->direct_io = 1;
   fi->keep_cache = 0;
   return 0;
 }
 
+/* /stats costs no card time: it can be read as often as wanted. */
+static int stats_read(char *buf, size_t size, off_t off) {
+  char text[256];
+  int n = snprintf(text, sizeof text, "written %" PRIu64 "\nread %" PRIu64 "\nbusy %.6f\n", bytes_written, bytes_read,
+                   busy_s);
+  if (off >= n) return 0;
+  if ((off_t)size > n - off) size = (size_t)(n - off);
+  memcpy(buf, text + off, size);
+  return (int)size;
+}
+
 static int card_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
-  (void)path, (void)fi;
+  (void)fi;
+  if (strcmp(path, STATS) == 0) return stats_read(buf, size, off);
   if (off >= backing_st.st_size) return 0;
   if ((off_t)size > backing_st.st_size - off) size = (size_t)(backing_st.st_size - off);
   ssize_t n = pread(backing, buf, size, off);
@@ -128,7 +158,8 @@ static int card_read(const char *path, char *buf, size_t size, off_t off, struct
 }
 
 static int card_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
-  (void)path, (void)fi;
+  (void)fi;
+  if (strcmp(path, CARD) != 0) return -EACCES;
   if (off >= backing_st.st_size) return -ENOSPC;
   if ((off_t)size > backing_st.st_size - off) size = (size_t)(backing_st.st_size - off);
   ssize_t n = pwrite(backing, buf, size, off);

@@ -78,6 +78,13 @@ export class SerialCard {
     return new SerialCard(join(mountDir, 'card'), mountDir, child, () => stderr);
   }
 
+  /** What the card did so far: bytes written and read, and the seconds it was busy with them. */
+  stats(): { writtenBytes: number; readBytes: number; busyS: number } {
+    const text = readFileSync(join(this.mountDir, 'stats'), 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name} ([\\d.]+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { writtenBytes: field('written'), readBytes: field('read'), busyS: field('busy') };
+  }
+
   /**
    * Unmounts (lazily if the card is still open) and waits for the daemon to end; returns its last
    * words (the bytes it moved). Detach the loop device first.
