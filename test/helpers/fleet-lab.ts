@@ -157,8 +157,8 @@ export class FleetLab {
   }
 
   /**
-   * Shapes the server's link, each board's port both ways and, with throttled cards, each card's
-   * block cgroup throttle to `speeds`; again at any time between runs (a bench may run its designs
+   * Shapes the server's link, each board's port both ways and each card (its block cgroup throttle
+   * or its serial card's rates) to `speeds`; again at any time between runs (a bench may run its designs
    * at different scales).
    */
   setSpeeds(speeds: LabSpeeds): void {
@@ -171,6 +171,7 @@ export class FleetLab {
       const port = `p${board.index}`;
       run(['ip', 'netns', 'exec', this.switchNs, 'tc', 'qdisc', 'replace', 'dev', port, ...tbf(speeds.boardNicBps)]);
       run(['ip', 'netns', 'exec', board.ns, 'tc', 'qdisc', 'replace', 'dev', 'eth0', ...tbf(speeds.boardNicBps)]);
+      this.serialCards[board.index]?.setRates(speeds.cardWriteBps, speeds.cardReadBps);
       if (this.cards !== 'blkio') continue;
       const majMin = run(['lsblk', '-dno', 'MAJ:MIN', board.card]).trim();
       writeFileSync(

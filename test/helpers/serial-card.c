@@ -11,7 +11,7 @@
  * durability does not matter to a lab). A punched hole (blkdiscard on the loop device) is free.
  *
  * /stats (text: bytes written, bytes read, seconds busy) tells the card's busy time from a
- * program's own pauses.
+ * program's own pauses. Writing "WRITE_BPS READ_BPS" to /rates changes the card's speeds.
  *
  * Usage: serial-card BACKING MOUNTPOINT WRITE_BPS READ_BPS
  * Prints "ready" on stdout once the kernel has mounted it; unmounting it ends the daemon.
@@ -33,6 +33,7 @@
 
 static const char *CARD = "/card";
 static const char *STATS = "/stats";
+static const char *RATES = "/rates";
 static int backing = -1;
 static struct stat backing_st;
 static double write_bps, read_bps;
@@ -47,6 +48,26 @@ static int paced_last, next_waiting;
 /* What crossed the card and the seconds it was busy, for /stats and the log line at exit. */
 static uint64_t bytes_written, bytes_read;
 static double busy_s;
+
+/* A rate in bytes per second, or 0 when `text` is not one. */
+static double parse_rate(const char *text, char **end) {
+  double r = strtod(text, end);
+  return *end != text && r > 0 ? r : 0;
+}
+
+/* "WRITE_BPS READ_BPS" written to /rates, in one write. */
+static int rates_write(const char *buf, size_t size) {
+  char text[64], *end;
+  if (size >= sizeof text) return -EINVAL;
+  memcpy(text, buf, size);
+  text[size] = '\0';
+  double w = parse_rate(text, &end);
+  double r = parse_rate(end, &end);
+  if (w == 0 || r == 0 || strspn(end, " \n") != strlen(end)) return -EINVAL;
+  write_bps = w;
+  read_bps = r;
+  return (int)size;
+}
 
 static double now(void) {
   struct timespec ts;
@@ -101,8 +122,8 @@ static int card_getattr(const char *path, struct stat *st, struct fuse_file_info
     st->st_nlink = 2;
     return 0;
   }
-  if (strcmp(path, STATS) == 0) {
-    st->st_mode = S_IFREG | 0400;
+  if (strcmp(path, STATS) == 0 || strcmp(path, RATES) == 0) {
+    st->st_mode = S_IFREG | (strcmp(path, STATS) == 0 ? 0400 : 0200);
     st->st_nlink = 1;
     st->st_size = 4096;
     return 0;
@@ -124,11 +145,12 @@ static int card_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t
   fill(buf, "..", NULL, 0, 0);
   fill(buf, CARD + 1, NULL, 0, 0);
   fill(buf, STATS + 1, NULL, 0, 0);
+  fill(buf, RATES + 1, NULL, 0, 0);
   return 0;
 }
 
 static int card_open(const char *path, struct fuse_file_info *fi) {
-  if (strcmp(path, CARD) != 0 && strcmp(path, STATS) != 0) return -ENOENT;
+  if (strcmp(path, CARD) != 0 && strcmp(path, STATS) != 0 && strcmp(path, RATES) != 0) return -ENOENT;
   fi->direct_io = 1;
   fi->keep_cache = 0;
   return 0;
@@ -159,6 +181,7 @@ static int card_read(const char *path, char *buf, size_t size, off_t off, struct
 
 static int card_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
   (void)fi;
+  if (strcmp(path, RATES) == 0) return rates_write(buf, size);
   if (strcmp(path, CARD) != 0) return -EACCES;
   if (off >= backing_st.st_size) return -ENOSPC;
   if ((off_t)size > backing_st.st_size - off) size = (size_t)(backing_st.st_size - off);
@@ -198,7 +221,9 @@ static int card_chmod(const char *path, mode_t mode, struct fuse_file_info *fi) 
 }
 
 static int card_truncate(const char *path, off_t size, struct fuse_file_info *fi) {
-  (void)path, (void)fi;
+  (void)fi;
+  /* Opening /rates for writing truncates it; the card is a fixed size. */
+  if (strcmp(path, RATES) == 0) return 0;
   return size == backing_st.st_size ? 0 : -EPERM;
 }
 
@@ -216,15 +241,6 @@ static const struct fuse_operations ops = {
     .chmod = card_chmod,
 };
 
-static double rate(const char *arg, const char *what) {
-  char *end;
-  double r = strtod(arg, &end);
-  if (*end != '\0' || !(r > 0)) {
-    fprintf(stderr, "serial-card: %s rate %s: expected bytes per second > 0\n", what, arg);
-    exit(2);
-  }
-  return r;
-}
 
 int main(int argc, char **argv) {
   if (argc != 5) {
@@ -236,8 +252,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "serial-card: %s: %s\n", argv[1], strerror(errno));
     return 1;
   }
-  write_bps = rate(argv[3], "write");
-  read_bps = rate(argv[4], "read");
+  char *end;
+  write_bps = parse_rate(argv[3], &end);
+  read_bps = parse_rate(argv[4], &end);
+  if (write_bps == 0 || read_bps == 0) {
+    fprintf(stderr, "serial-card: rates %s %s: expected bytes per second > 0\n", argv[3], argv[4]);
+    return 2;
+  }
   char *fuse_argv[] = {argv[0], "-o", "fsname=serial-card,max_read=1048576", NULL};
   struct fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);
   struct fuse *fuse = fuse_new(&args, &ops, sizeof ops, NULL);

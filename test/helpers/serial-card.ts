@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testCacheDir } from './test-cache.js';
 
@@ -76,6 +76,11 @@ export class SerialCard {
       });
     });
     return new SerialCard(join(mountDir, 'card'), mountDir, child, () => stderr);
+  }
+
+  /** Sets the card's speeds from now on (bytes per second). */
+  setRates(writeBps: number, readBps: number): void {
+    writeFileSync(join(this.mountDir, 'rates'), `${Math.round(writeBps)} ${Math.round(readBps)}\n`);
   }
 
   /** What the card did so far: bytes written and read, and the seconds it was busy with them. */
