@@ -163,8 +163,11 @@ export async function benchDelta(args: string[]): Promise<string[]> {
       `delta at 100 % changed: ${r(all)} the full write + verify (goal ≤ 1.05×), server bytes ${b(all)}×`,
       `  read first at 100 % changed: ${fmt(wa.bytesReadFirst / 1e6, 1)} MB, ${fmt((wa.bytesReadFirst / wa.bytesWritten) * 100, 1)} % of the bytes written; on a card that reads and writes on one medium that adds ${fmt(serialCost * 100, 1)} % to write + verify`,
       `verify sample: ${r(sample)} the full-verify time, ${fmt(sample.result.writeStats!.bytesReadBack / full1.result.writeStats!.bytesReadBack)}× the read-back bytes`,
-      `  the lab's cards read and write at once at full rate each (separate cgroup budgets); a real card shares one medium, which favours reading less`,
     );
+    if (cardModel === 'blkio')
+      lines.push(
+        `  the lab's cards read and write at once at full rate each (separate cgroup budgets); a real card shares one medium, which favours reading less (--card serial has one medium)`,
+      );
     return lines;
   } finally {
     await lab?.destroy();
