@@ -101,8 +101,8 @@ static void pace(size_t bytes, double rate) {
 }
 
 static void *card_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
-  /* 1 MiB requests (the kernel's limit is 256 pages), not FUSE's default 128 KiB: the per-request
-   * cost stays small next to the card's time. */
+  /* Up to 1 MiB per request (the kernel's limit is 256 pages), not FUSE's default 128 KiB, so the
+   * per-request cost stays small next to the card's time; the loop device sends 512 KiB. */
   conn->max_write = 1024 * 1024;
   conn->max_read = 1024 * 1024;
   cfg->direct_io = 1;
