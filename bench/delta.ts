@@ -13,7 +13,7 @@
  *              difference shows the run's noise.
  * Each cell prints its time on the board's clock too: the write phase (writing and verifying the
  * chunks, without process start, enroll and customisation) and the card reader's time reading first.
- * Usage: npm run bench -- delta [--size-factor 250] [--speed-factor 5] [--changed 0.15]
+ * Usage: npm run bench -- delta [--size-factor 250] [--speed-factor 5] [--changed 0.15] [--card blkio|serial]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -28,7 +28,7 @@ import type { Manifest } from '../src/protocol/manifest.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { fleetImage } from './fleet/image.js';
-import { FleetLab, SERVER_ADDRESS, type LabSpeeds } from '../test/helpers/fleet-lab.js';
+import { BENCH_CARDS, FleetLab, SERVER_ADDRESS, benchCard, type LabSpeeds } from '../test/helpers/fleet-lab.js';
 import { fmt } from './proc.js';
 
 /** The venue at full scale (issue 16): 1 GbE, SD cards at 50 MB/s write and 90 MB/s read. */
@@ -53,8 +53,10 @@ export async function benchDelta(args: string[]): Promise<string[]> {
       'size-factor': { type: 'string', default: '250' },
       'speed-factor': { type: 'string', default: '5' },
       changed: { type: 'string', default: '0.15' },
+      card: { type: 'string', default: 'blkio' },
     },
   });
+  const cardModel = benchCard(values.card);
   const sizeFactor = Number(values['size-factor']);
   const speedFactor = Number(values['speed-factor']);
   const share = Number(values.changed);
@@ -101,7 +103,8 @@ export async function benchDelta(args: string[]): Promise<string[]> {
       `image: ${fmt(v1.sizeBytes / 1e6, 0)} MB raw, ${used.length} used chunks of ${fmt(m2.chunkSizeBytes / 2 ** 20, 0)} MiB, stored ${fmt(r2.storedBytes / 1e6, 0)} MB; version 2 rewrites ${change.files} root files (${fmt(change.bytes / 1e6, 1)} MB), so ${differ} used chunks differ (${fmt((differ / used.length) * 100, 1)} %)`,
     );
 
-    lab = await FleetLab.create({ boards: 1, cardBytes: v1.cardBytes, speeds, dir: data.path });
+    log(`card model: ${BENCH_CARDS[cardModel]}`);
+    lab = await FleetLab.create({ boards: 1, cardBytes: v1.cardBytes, speeds, dir: data.path, cards: cardModel });
     const board = lab.boards[0]!;
     await lab.serve(dataDir, DEVICE_PORT);
     execFileSync('sh', ['-c', `find ${join(dataDir, 'images')} -type f -exec cat {} + > /dev/null`]);
@@ -160,8 +163,11 @@ export async function benchDelta(args: string[]): Promise<string[]> {
       `delta at 100 % changed: ${r(all)} the full write + verify (goal ≤ 1.05×), server bytes ${b(all)}×`,
       `  read first at 100 % changed: ${fmt(wa.bytesReadFirst / 1e6, 1)} MB, ${fmt((wa.bytesReadFirst / wa.bytesWritten) * 100, 1)} % of the bytes written; on a card that reads and writes on one medium that adds ${fmt(serialCost * 100, 1)} % to write + verify`,
       `verify sample: ${r(sample)} the full-verify time, ${fmt(sample.result.writeStats!.bytesReadBack / full1.result.writeStats!.bytesReadBack)}× the read-back bytes`,
-      `  the lab's cards read and write at once at full rate each (separate cgroup budgets); a real card shares one medium, which favours reading less`,
     );
+    if (cardModel === 'blkio')
+      lines.push(
+        `  the lab's cards read and write at once at full rate each (separate cgroup budgets); a real card shares one medium, which favours reading less (--card serial has one medium)`,
+      );
     return lines;
   } finally {
     await lab?.destroy();

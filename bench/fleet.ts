@@ -13,7 +13,7 @@
  * ratio between link, cards and image stays real (the figures that matter are ratios). Details
  * and measured figures: docs/benchmarks.md.
  * Usage: npm run bench -- fleet [--boards 1,10,25,50] [--designs seed,unicast,fleet]
- *        [--size-factor 250] [--speed-factor seed=5,unicast=5,fleet=25 | N]
+ *        [--size-factor 250] [--speed-factor seed=5,unicast=5,fleet=25 | N] [--card blkio|serial]
  */
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
@@ -30,7 +30,15 @@ import { v1Paths } from '../src/protocol/agent-api.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { FULL_IMAGE, fleetImage, type FleetImage } from './fleet/image.js';
-import { FleetLab, SERVER_ADDRESS, type Board, type BoardExit, type LabSpeeds } from '../test/helpers/fleet-lab.js';
+import {
+  BENCH_CARDS,
+  FleetLab,
+  SERVER_ADDRESS,
+  benchCard,
+  type Board,
+  type BoardExit,
+  type LabSpeeds,
+} from '../test/helpers/fleet-lab.js';
 import { cpuSecondsOf, fmt } from './proc.js';
 
 const MiB = 1024 * 1024;
@@ -99,8 +107,10 @@ export async function benchFleet(args: string[]): Promise<string[]> {
       designs: { type: 'string', default: DESIGNS.join(',') },
       'size-factor': { type: 'string', default: '250' },
       'speed-factor': { type: 'string', default: DEFAULT_SPEED_FACTORS },
+      card: { type: 'string', default: 'blkio' },
     },
   });
+  const cardModel = benchCard(values.card);
   const counts = values.boards.split(',').map(Number);
   const designs = values.designs.split(',') as Design[];
   const sizeFactor = Number(values['size-factor']);
@@ -128,6 +138,7 @@ export async function benchFleet(args: string[]): Promise<string[]> {
     }),
     `every ratio between link, cards and image is the full-scale one; designs compare by their full-scale times`,
     `image: ${mb(image.sizeBytes)} raw, root ${fmt(image.rootFull * 100, 1)} % full, card ${mb(image.cardBytes)} (full scale ${fmt((image.sizeBytes * sizeFactor) / 1e9, 1)} GB raw, ${fmt((FULL_IMAGE.rootBytes * image.rootFull) / 1e9, 1)} GB used, ${fmt(FULL_IMAGE.cardBytes / 1e9, 0)} GB card); runtime bundle ${mb(runtimeBytes, 2)} (104 MiB)`,
+    `card model: ${BENCH_CARDS[cardModel]}`,
   ];
   const log = (line: string) => {
     lines.push(line);
@@ -168,6 +179,7 @@ export async function benchFleet(args: string[]): Promise<string[]> {
       cardBytes: image.cardBytes,
       speeds: labSpeeds(speedFactors[designs[0]!]),
       dir: data.path,
+      cards: cardModel,
     });
     for (const factor of new Set(designs.map((d) => speedFactors[d]))) {
       const speeds = labSpeeds(factor);
@@ -207,7 +219,7 @@ export async function benchFleet(args: string[]): Promise<string[]> {
         log(cellLine(cell, cells, sizeFactor, stored.runtimeWireBytes, stored.usedChunks));
       }
     }
-    lines.push(...summary(cells));
+    lines.push(...summary(cells, cardModel));
     return lines;
   } finally {
     await lab?.destroy();
@@ -418,7 +430,7 @@ function cpuVerdict(c: Cell): string {
     : ` (MACHINE BUSY with other work, the lab used ${fmt(labCores, 2)} cores: times may be stretched, run again on a quiet machine)`;
 }
 
-function summary(cells: Cell[]): string[] {
+function summary(cells: Cell[], cardModel: keyof typeof BENCH_CARDS): string[] {
   const out: string[] = [];
   const at = (design: Design, n: number) => cells.find((c) => c.design === design && c.boards === n);
   const fullScaleS = (c: Cell) => c.wallS * c.scale.timeFactor;
@@ -443,11 +455,13 @@ function summary(cells: Cell[]): string[] {
     out.push(
       `one board: agent ${fmt(one.agentS!, 1)} s against its disk floor ${fmt(floorS, 1)} s (${fmt(one.agentBytes / 1e6, 0)} MB written at ${fmt(s.cardWriteBps / 1e6, 1)} MB/s + read back at ${fmt(s.cardReadBps / 1e6, 1)} MB/s) = ${fmt(one.agentS! / floorS)}× (goal ≤ 1.10×); full scale ${fmt((floorS * timeFactor) / 60, 1)} min floor`,
     );
-    // The block cgroup throttles reads and writes each on its own budget; a real card has one medium.
+    // The block cgroup throttles reads and writes each on its own budget; a real card (and the
+    // serial card) has one medium.
     const overlapFloorS = one.agentBytes / Math.min(s.cardWriteBps, s.cardReadBps);
-    out.push(
-      `  the lab's cards read and write at once at full rate each (separate cgroup budgets), so read-back that overlaps writing is free here: floor with full overlap ${fmt(overlapFloorS, 1)} s, agent ${fmt(one.agentS! / overlapFloorS)}× that`,
-    );
+    if (cardModel === 'blkio')
+      out.push(
+        `  the lab's cards read and write at once at full rate each (separate cgroup budgets), so read-back that overlaps writing is free here: floor with full overlap ${fmt(overlapFloorS, 1)} s, agent ${fmt(one.agentS! / overlapFloorS)}× that (--card serial has one medium)`,
+      );
   }
   return out;
 }

@@ -1,18 +1,23 @@
 /**
  * The fleet lab's machinery (the bench's `fleet` and the fleet-mode fault tests): a server
  * namespace and N board namespaces on one bridge (the venue's switch), the server's link and each
- * board's port (both ways) shaped with tc tbf. Each board's card is a loop device over a sparse
- * file, throttled with the cgroup v1 block controller (blkio.throttle.{write,read}_bps_device)
- * that every process of the board runs in; or, with `cards: 'files'` (for a CI runner without
- * cgroup v1), a plain sparse file. Addresses are in 198.18.0.0/15 only. `destroy()` removes every
- * namespace, loop device, cgroup and process, and is safe to call twice (a signal handler and a
- * `finally` may both call it).
+ * board's port (both ways) shaped with tc tbf. Each board's card is one of (`cards`):
+ * - `blkio` (the default): a loop device over a sparse file, throttled with the cgroup v1 block
+ *   controller (blkio.throttle.{write,read}_bps_device) that every process of the board runs in.
+ *   Reads and writes have a budget each, so a read running alongside a write is free.
+ * - `serial`: a loop device (direct I/O) over the serial card model (serial-card.ts), where reads
+ *   and writes share one clock as on an SD card: time = written / write rate + read / read rate.
+ * - `files` (for a CI runner without cgroup v1): a plain sparse file, unthrottled.
+ * Addresses are in 198.18.0.0/15 only. `destroy()` removes every namespace, loop device, card
+ * model, cgroup and process, and is safe to call twice (a signal handler and a `finally` may both
+ * call it).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, rmdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnServe } from './cli.js';
 import { NetLab } from './netns.js';
+import { SerialCard } from './serial-card.js';
 
 const BLKIO = '/sys/fs/cgroup/blkio';
 const CPUACCT = '/sys/fs/cgroup/cpuacct';
@@ -24,6 +29,21 @@ export interface LabSpeeds {
   boardNicBps: number;
   cardWriteBps: number;
   cardReadBps: number;
+}
+
+/** How a board's card is made (see the top of this file). */
+export type CardModel = 'blkio' | 'serial' | 'files';
+
+/** The throttled card models a bench can choose (`--card`), each described as a run prints it. */
+export const BENCH_CARDS = {
+  blkio: 'blkio (cgroup v1 throttle: reads and writes each at full rate, even at the same time)',
+  serial: 'serial (FUSE model of one medium: reads and writes share one clock, as on an SD card)',
+} as const;
+
+/** A bench's `--card` value, or an error naming the choices. */
+export function benchCard(value: string): keyof typeof BENCH_CARDS {
+  if (value in BENCH_CARDS) return value as keyof typeof BENCH_CARDS;
+  throw new Error(`--card ${value}: expected one of ${Object.keys(BENCH_CARDS).join(', ')}`);
 }
 
 export interface Board {
@@ -60,18 +80,21 @@ export class FleetLab {
   private readonly net: NetLab;
   private readonly switchNs: string;
   private readonly cgroups: string[];
+  private readonly cpuacct: string;
   private readonly cardFiles: string[] = [];
+  private readonly serialCards: SerialCard[] = [];
   private readonly others = new Set<ChildProcess>();
   private destroying: Promise<void> | undefined;
 
   private constructor(
     private readonly dir: string,
     private speeds: LabSpeeds,
-    private readonly throttled: boolean,
+    readonly cards: CardModel,
   ) {
     this.net = NetLab.create();
     const tag = `rpi-deploy-fleet-${process.pid}`;
-    this.cgroups = throttled ? [join(BLKIO, tag), join(CPUACCT, tag)] : [];
+    this.cpuacct = join(CPUACCT, tag);
+    this.cgroups = { blkio: [join(BLKIO, tag), this.cpuacct], serial: [this.cpuacct], files: [] }[cards];
     this.switchNs = this.net.namespace('sw');
     this.server = this.net.namespace('srv');
   }
@@ -82,15 +105,17 @@ export class FleetLab {
     cardBytes: number;
     speeds: LabSpeeds;
     dir: string;
-    /** `throttled` (default): loop devices at the card's speeds; `files`: plain files, unthrottled. */
-    cards?: 'throttled' | 'files';
+    /** The card model, `blkio` by default (see the top of this file). */
+    cards?: CardModel;
   }): Promise<FleetLab> {
-    const throttled = o.cards !== 'files';
-    if (throttled && !existsSync(join(BLKIO, 'blkio.throttle.write_bps_device')))
+    const cards = o.cards ?? 'blkio';
+    if (cards === 'blkio' && !existsSync(join(BLKIO, 'blkio.throttle.write_bps_device')))
       throw new Error(`the fleet lab needs the cgroup v1 block controller at ${BLKIO}`);
-    const lab = new FleetLab(o.dir, o.speeds, throttled);
+    if (cards === 'serial' && !existsSync(join(CPUACCT, 'cpuacct.usage')))
+      throw new Error(`the fleet lab needs the cgroup v1 cpuacct controller at ${CPUACCT}`);
+    const lab = new FleetLab(o.dir, o.speeds, cards);
     try {
-      lab.build(o.boards, o.cardBytes);
+      await lab.build(o.boards, o.cardBytes);
     } catch (err) {
       await lab.destroy();
       throw err;
@@ -98,7 +123,7 @@ export class FleetLab {
     return lab;
   }
 
-  private build(count: number, cardBytes: number): void {
+  private async build(count: number, cardBytes: number): Promise<void> {
     for (const cg of this.cgroups) mkdirSync(cg);
     this.net.bridge(this.switchNs, 'br0', null);
     this.net.link(this.server, 'eth0', `${SERVER_ADDRESS}/16`, this.switchNs, 'psrv', null);
@@ -113,8 +138,16 @@ export class FleetLab {
       writeFileSync(file, '');
       truncateSync(file, cardBytes);
       this.cardFiles.push(file);
-      if (!this.throttled) {
+      if (this.cards === 'files') {
         this.boards.push({ index: i, ns, address, card: file });
+        continue;
+      }
+      if (this.cards === 'serial') {
+        const { cardWriteBps, cardReadBps } = this.speeds;
+        const model = await SerialCard.start(file, join(this.dir, 'cards', `card-${i}.mnt`), cardWriteBps, cardReadBps);
+        this.serialCards.push(model);
+        const card = run(['losetup', '--find', '--show', '--direct-io=on', model.path]).trim();
+        this.boards.push({ index: i, ns, address, card });
         continue;
       }
       const card = run(['losetup', '--find', '--show', file]).trim();
@@ -124,8 +157,8 @@ export class FleetLab {
   }
 
   /**
-   * Shapes the server's link, each board's port both ways and, with throttled cards, each card's
-   * block cgroup throttle to `speeds`; again at any time between runs (a bench may run its designs
+   * Shapes the server's link, each board's port both ways and each card (its block cgroup throttle
+   * or its serial card's rates) to `speeds`; again at any time between runs (a bench may run its designs
    * at different scales).
    */
   setSpeeds(speeds: LabSpeeds): void {
@@ -138,7 +171,8 @@ export class FleetLab {
       const port = `p${board.index}`;
       run(['ip', 'netns', 'exec', this.switchNs, 'tc', 'qdisc', 'replace', 'dev', port, ...tbf(speeds.boardNicBps)]);
       run(['ip', 'netns', 'exec', board.ns, 'tc', 'qdisc', 'replace', 'dev', 'eth0', ...tbf(speeds.boardNicBps)]);
-      if (!this.throttled) continue;
+      this.serialCards[board.index]?.setRates(speeds.cardWriteBps, speeds.cardReadBps);
+      if (this.cards !== 'blkio') continue;
       const majMin = run(['lsblk', '-dno', 'MAJ:MIN', board.card]).trim();
       writeFileSync(
         join(this.cgroups[0]!, 'blkio.throttle.write_bps_device'),
@@ -210,7 +244,7 @@ export class FleetLab {
 
   /** CPU seconds used so far by every process that ran as a board (the cpuacct cgroup). */
   boardsCpuSeconds(): number {
-    return Number(readFileSync(join(this.cgroups[1]!, 'cpuacct.usage'), 'utf8')) / 1e9;
+    return Number(readFileSync(join(this.cpuacct, 'cpuacct.usage'), 'utf8')) / 1e9;
   }
 
   /**
@@ -246,12 +280,16 @@ export class FleetLab {
     for (const b of this.boards) run(['blkdiscard', b.card]);
   }
 
-  /** dd with O_DIRECT on board 0's card, inside its cgroup: the throttle as a board sees it. */
+  /**
+   * dd with O_DIRECT on board 0's card, inside its cgroup: the throttle as a board sees it. 4 MiB
+   * per call, the agent's chunk size: on the serial card each call is charged the time dd takes
+   * between calls, as a real card would be.
+   */
   async measureCard(seconds: number): Promise<{ writeBps: number; readBps: number }> {
     const board = this.boards[0]!;
-    const mib = Math.max(1, Math.round((this.speeds.cardWriteBps * seconds) / 2 ** 20));
+    const blocks = Math.max(1, Math.round((this.speeds.cardWriteBps * seconds) / 2 ** 22));
     const rate = async (dd: string) => {
-      const exit = await this.runBoard(board, `${dd} bs=1M count=${mib} 2>&1 | tail -1`, seconds * 10_000);
+      const exit = await this.runBoard(board, `${dd} bs=4M count=${blocks} 2>&1 | tail -1`, seconds * 10_000);
       const m = /^(\d+) bytes.* copied, ([\d.]+) s/m.exec(exit.stdout);
       if (exit.code !== 0 || !m) throw new Error(`card check failed: ${exit.stdout}${exit.stderr}`);
       return Number(m[1]) / Number(m[2]);
@@ -283,7 +321,8 @@ export class FleetLab {
       }
     }
     await this.net.destroy();
-    if (this.throttled) for (const b of this.boards) spawnSync('losetup', ['-d', b.card]);
+    if (this.cards !== 'files') for (const b of this.boards) spawnSync('losetup', ['-d', b.card]);
+    await Promise.all(this.serialCards.map((model) => model.stop()));
     for (const cg of this.cgroups) {
       // A killed process leaves its cgroup a moment after the signal.
       for (let i = 0; i < 50 && existsSync(cg); i++) {
