@@ -49,7 +49,18 @@ export function switchOptions(mode: SwitchMode, timeFactor: number): string[] {
   const common = ['mcast_snooping', '1', 'mcast_membership_interval', cs(IGMP.membershipS)];
   const response = ['mcast_query_response_interval', cs(IGMP.responseS)];
   if (mode === 'snoop-querier')
-    return [...common, ...response, 'mcast_query_interval', cs(IGMP.queryS), 'mcast_querier', '1'];
+    return [
+      ...common,
+      ...response,
+      'mcast_query_interval',
+      cs(IGMP.queryS),
+      // The startup queries' spacing (a quarter of the query interval) too: unscaled, the second
+      // query would come after 31 s and the members, learned from their joins, age out before it.
+      'mcast_startup_query_interval',
+      cs(IGMP.queryS / 4),
+      'mcast_querier',
+      '1',
+    ];
   // One startup query, then silence: an hour is longer than any lab run (values in centiseconds).
   return [
     ...common,
