@@ -233,7 +233,7 @@ export async function benchFleet(args: string[]): Promise<string[]> {
                 : `${fetchRuntime} && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet${design === 'unicast' ? ' --no-peers' : ` --peer-wait ${peerWaitMs}`}`,
           limitMs,
         );
-        if (multicast) await multicast.finish(cell, image.sizeBytes, switchMode);
+        if (multicast) await multicast.finish(cell, image.sizeBytes);
         cells.push(cell);
         log(cellLine(cell, cells, sizeFactor, speedFactor, speeds, stored.runtimeWireBytes, stored.usedChunks));
       }
@@ -345,14 +345,14 @@ function startMulticast(
   });
   return {
     timeouts: { startTimeoutS, receiveTimeoutS: MULTICAST_RECEIVE_TIMEOUT_S },
-    async finish(cell: Cell, imageBytes: number, switchMode: SwitchMode): Promise<void> {
+    async finish(cell: Cell, imageBytes: number): Promise<void> {
       // A sender whose receivers all gave up may wait on them for a while yet: the cell ends with the boards.
       const timer = setTimeout(() => spawnSync('pkill', ['-KILL', '-P', String(sender.child.pid)]), 15_000);
       const outcome = await sender.done;
       clearTimeout(timer);
       cell.serverCpuS += outcome.cpuS;
       cell.agentBytes = imageBytes;
-      cell.multicast = { switchMode, sender: outcome };
+      cell.multicast = { switchMode: o.mode, sender: outcome };
       if (outcome.code !== 0) cell.failures.push(`udp-sender: exit ${outcome.code}, ${outcome.tail}`);
     },
   };
