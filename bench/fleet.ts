@@ -8,12 +8,17 @@
  *   unicast  `rpi-deploy serve`; each board downloads the runtime bundle from the device API's
  *            runtime route, then runs the bundled agent on Node 24 against its card (--no-peers);
  *   fleet    the same with fleet mode on (the default): boards pass chunks on to each other, the
- *            server is the tracker and feeds the tree's root (docs/fleet-mode.md).
+ *            server is the tracker and feeds the tree's root (docs/fleet-mode.md);
+ *   multicast  what FOG does: udp-sender sends the zstd image to all boards at once, each board
+ *            `udp-receiver | zstd -d | dd oflag=direct`, then reads its card back and checks its
+ *            SHA-256 (bench/fleet/multicast.ts); not in the default list. `--switch` sets what the
+ *            lab's switch does with multicast (flood, or IGMP snooping with or without a querier).
  * Sizes shrink by one factor and speeds by another, so times shrink by their quotient while every
  * ratio between link, cards and image stays real (the figures that matter are ratios). Details
  * and measured figures: docs/benchmarks.md.
- * Usage: npm run bench -- fleet [--boards 1,10,25,50] [--designs seed,unicast,fleet]
- *        [--size-factor 250] [--speed-factor seed=5,unicast=5,fleet=25 | N] [--card blkio|serial]
+ * Usage: npm run bench -- fleet [--boards 1,10,25,50] [--designs seed,unicast,fleet,multicast]
+ *        [--size-factor 250] [--speed-factor seed=5,unicast=5,fleet=25,multicast=25 | N]
+ *        [--card blkio|serial] [--switch flood|snoop-expire|snoop-querier]
  */
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
@@ -30,6 +35,17 @@ import { v1Paths } from '../src/protocol/agent-api.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { FULL_IMAGE, fleetImage, type FleetImage } from './fleet/image.js';
+import {
+  SWITCH_MODES,
+  boardsOutcome,
+  compressImage,
+  receiverScript,
+  startSender,
+  switchOptions,
+  type CompressedImage,
+  type SenderOutcome,
+  type SwitchMode,
+} from './fleet/multicast.js';
 import {
   BENCH_CARDS,
   FleetLab,
@@ -51,16 +67,28 @@ const DEVICE_PORT = 5001;
 const VENUE = 'FLET';
 const PRODUCT = 'KXP2';
 
-const DESIGNS = ['seed', 'unicast', 'fleet'] as const;
+const DESIGNS = ['seed', 'unicast', 'fleet', 'multicast'] as const;
 type Design = (typeof DESIGNS)[number];
+/** The default run already takes about 12 minutes; multicast is asked for by name. */
+const DEFAULT_DESIGNS: Design[] = ['seed', 'unicast', 'fleet'];
+/**
+ * udp-sender's --max-bitrate as a share of the server link: it counts its own headers, the link's
+ * tbf counts Ethernet frames, and a sender faster than the link only fills the tbf's queue.
+ */
+const MULTICAST_LINK_SHARE = 0.9;
+/** udpcast's session: the sender starts once all boards joined, or this long after the first did. */
+const MULTICAST_MAX_WAIT_S = 30;
+/** A receiver that hears nothing from the sender this long gives up (udpcast alone would wait for ever). */
+const MULTICAST_RECEIVE_TIMEOUT_S = 10;
 /**
  * The lab's boards share this machine's 2 cores, where each real board has 4 of its own. Fleet mode
  * keeps every board writing at its card's speed at once, so at speeds ÷ 5 its 50 boards would need
  * about 4 cores (0.08 each, measured at N = 1) and the run would time the machine, not the design.
  * At ÷ 25 they need under one. The seed's and unicast's boards wait on the server's link and use
- * little CPU, so they keep ÷ 5 and the run stays within minutes. Full-scale times compare designs.
+ * little CPU, so they keep ÷ 5 and the run stays within minutes. Multicast's boards, like fleet mode's,
+ * all write at once. Full-scale times compare designs.
  */
-const DEFAULT_SPEED_FACTORS = 'seed=5,unicast=5,fleet=25';
+const DEFAULT_SPEED_FACTORS = 'seed=5,unicast=5,fleet=25,multicast=25';
 /** A cell whose machine was busier than this share of its cores may have timed the machine, not the design. */
 const MACHINE_BUSY_SHARE = 0.85;
 
@@ -91,6 +119,10 @@ interface Cell {
   agentS?: number;
   /** fleet: chunks the boards took from each other rather than from the server. */
   fromPeers?: number;
+  /** multicast: when the last board had written its card (before its read-back). */
+  writtenS?: number;
+  /** multicast: the switch's mode and udp-sender's outcome. */
+  multicast?: { switchMode: SwitchMode; sender: SenderOutcome };
 }
 
 interface Servers {
@@ -104,10 +136,11 @@ export async function benchFleet(args: string[]): Promise<string[]> {
     args,
     options: {
       boards: { type: 'string', default: '1,10,25,50' },
-      designs: { type: 'string', default: DESIGNS.join(',') },
+      designs: { type: 'string', default: DEFAULT_DESIGNS.join(',') },
       'size-factor': { type: 'string', default: '250' },
       'speed-factor': { type: 'string', default: DEFAULT_SPEED_FACTORS },
       card: { type: 'string', default: 'blkio' },
+      switch: { type: 'string', default: 'flood' },
     },
   });
   const cardModel = benchCard(values.card);
@@ -120,6 +153,13 @@ export async function benchFleet(args: string[]): Promise<string[]> {
   if (designs.some((d) => !DESIGNS.includes(d)))
     throw new Error(`--designs ${values.designs}: expected some of ${DESIGNS.join(', ')}`);
   if (!(sizeFactor >= 1)) throw new Error('--size-factor must be a number ≥ 1');
+  const switchMode = values.switch as SwitchMode;
+  if (!SWITCH_MODES.includes(switchMode))
+    throw new Error(`--switch ${values.switch}: expected one of ${SWITCH_MODES.join(', ')}`);
+  if (designs.includes('multicast'))
+    for (const tool of ['udp-sender', 'udp-receiver', 'zstd'])
+      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+        throw new Error(`the multicast design needs ${tool}: apt-get install udpcast zstd`);
   if (!NODE24) throw new Error("Node 24 (the boards' runtime) is missing: run node scripts/fetch-node-runtime.mjs");
   for (const tool of ['nginx', 'curl', 'losetup', 'blkdiscard', 'tc']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
@@ -174,6 +214,11 @@ export async function benchFleet(args: string[]): Promise<string[]> {
     log(
       `runtime bundle sent gzip-compressed: ${mb(stored.runtimeWireBytes, 2)} for ${mb(runtimeBytes, 2)} (${fmt(runtimeBytes / stored.runtimeWireBytes, 2)}×)`,
     );
+    const compressed = designs.includes('multicast') ? compressImage(image) : undefined;
+    if (compressed)
+      log(
+        `multicast: the image as one zstd stream (level 3, as the chunk store): ${mb(compressed.bytes)} for ${mb(image.sizeBytes)} raw`,
+      );
     lab = await FleetLab.create({
       boards: maxBoards,
       cardBytes: image.cardBytes,
@@ -181,6 +226,12 @@ export async function benchFleet(args: string[]): Promise<string[]> {
       dir: data.path,
       cards: cardModel,
     });
+    if (compressed) {
+      const { settings } = lab.switchMulticast();
+      log(
+        `switch (Linux bridge) as created: mcast_snooping ${String(settings['mcast_snooping'])}, mcast_querier ${String(settings['mcast_querier'])}; multicast cells run with --switch ${switchMode}: ${switchOptions(switchMode, sizeFactor / speedFactors.multicast).join(' ')}`,
+      );
+    }
     for (const factor of new Set(designs.map((d) => speedFactors[d]))) {
       const speeds = labSpeeds(factor);
       lab.setSpeeds(speeds);
@@ -192,6 +243,7 @@ export async function benchFleet(args: string[]): Promise<string[]> {
     const servers = await startServers(lab, data.path, image, stored.runtimeSha256);
     const cells: Cell[] = [];
     let serial = 0x5f000000;
+    const fetchRuntime = `curl -sSf ${servers.runtimeUrl} | gunzip > /dev/null && echo "runtime $(date +%s%N)"`;
     for (const n of counts) {
       for (const design of designs) {
         const speedFactor = speedFactors[design];
@@ -203,23 +255,38 @@ export async function benchFleet(args: string[]): Promise<string[]> {
         lab.blankCards();
         execFileSync('sync');
         const boards = lab.boards.slice(0, n);
+        const limitMs = timeoutMs(design, n, image, speeds);
+        const multicast =
+          compressed && design === 'multicast'
+            ? startMulticast(lab, {
+                boards: n,
+                image: compressed,
+                mode: switchMode,
+                timeFactor: sizeFactor / speedFactor,
+                speeds,
+              })
+            : undefined;
         const cell = await runCell(
           lab,
           design,
           boards,
           () => (design === 'seed' ? servers.nginxPids() : [servers.servePid]),
           (board) =>
-            design === 'seed'
-              ? `curl -sSf http://${SERVER_ADDRESS}:${NGINX_PORT}/${basename(image.path)} | dd of=${board.card} bs=4M iflag=fullblock oflag=direct status=none`
-              : `curl -sSf ${servers.runtimeUrl} | gunzip > /dev/null && echo "runtime $(date +%s%N)" && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet${design === 'unicast' ? ' --no-peers' : ` --peer-wait ${peerWaitMs}`}`,
-          timeoutMs(design, n, image, speeds),
+            multicast
+              ? `${fetchRuntime} && ${receiverScript(board.card, compressed!, image.sizeBytes, { server: SERVER_ADDRESS, ...multicast.timeouts })}`
+              : design === 'seed'
+                ? `curl -sSf http://${SERVER_ADDRESS}:${NGINX_PORT}/${basename(image.path)} | dd of=${board.card} bs=4M iflag=fullblock oflag=direct status=none`
+                : `${fetchRuntime} && exec ${node24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet${design === 'unicast' ? ' --no-peers' : ` --peer-wait ${peerWaitMs}`}`,
+          limitMs,
           { speedFactor, timeFactor: sizeFactor / speedFactor, speeds },
         );
+        if (multicast) await multicast.finish(cell, image.sizeBytes);
         cells.push(cell);
         log(cellLine(cell, cells, sizeFactor, stored.runtimeWireBytes, stored.usedChunks));
       }
     }
     lines.push(...summary(cells, cardModel));
+    if (designs.includes('multicast')) lines.push(...multicastSummary(cells));
     return lines;
   } finally {
     await lab?.destroy();
@@ -305,6 +372,39 @@ http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${prefi
   };
 }
 
+/**
+ * A multicast cell's server side: sets the switch's mode and starts udp-sender for the cell's boards;
+ * `finish` waits for it once the boards are done and adds its CPU and statistics to the cell.
+ */
+function startMulticast(
+  lab: FleetLab,
+  o: { boards: number; image: CompressedImage; mode: SwitchMode; timeFactor: number; speeds: LabSpeeds },
+) {
+  lab.configureSwitch(switchOptions(o.mode, o.timeFactor));
+  // The boards join after their runtime bundles and the sender waits up to MULTICAST_MAX_WAIT_S for all of them.
+  const startTimeoutS = 2 * MULTICAST_MAX_WAIT_S;
+  const sender = startSender(lab, {
+    file: o.image.path,
+    receivers: o.boards,
+    bitrateBps: o.speeds.serverLinkBps * MULTICAST_LINK_SHARE,
+    maxWaitS: MULTICAST_MAX_WAIT_S,
+    startTimeoutS,
+  });
+  return {
+    timeouts: { startTimeoutS, receiveTimeoutS: MULTICAST_RECEIVE_TIMEOUT_S },
+    async finish(cell: Cell, imageBytes: number): Promise<void> {
+      // A sender whose receivers all gave up may wait on them for a while yet: the cell ends with the boards.
+      const timer = setTimeout(() => spawnSync('pkill', ['-KILL', '-P', String(sender.child.pid)]), 15_000);
+      const outcome = await sender.done;
+      clearTimeout(timer);
+      cell.serverCpuS += outcome.cpuS;
+      cell.agentBytes = imageBytes;
+      cell.multicast = { switchMode: o.mode, sender: outcome };
+      if (outcome.code !== 0) cell.failures.push(`udp-sender: exit ${outcome.code}, ${outcome.tail}`);
+    },
+  };
+}
+
 /** Three times what the slower of the link and the cards allows, plus a minute. */
 function timeoutMs(design: Design, boards: number, image: FleetImage, s: LabSpeeds): number {
   const perBoard = image.sizeBytes / s.cardWriteBps + (design === 'seed' ? 0 : image.sizeBytes / s.cardReadBps);
@@ -354,7 +454,13 @@ async function runCell(
       Number(execFileSync('nproc', { encoding: 'utf8' })),
     failures: [],
   };
-  if (design !== 'seed') {
+  if (design === 'multicast') {
+    const outcome = boardsOutcome(exits, t0, wall0);
+    cell.failures.push(...outcome.failures);
+    cell.runtimeDoneS = Math.max(0, ...outcome.runtimeS);
+    cell.writtenS = Math.max(0, ...outcome.writtenS);
+    cell.agentS = outcome.imagingS.reduce((a, b) => a + b, 0) / Math.max(1, outcome.imagingS.length);
+  } else if (design !== 'seed') {
     let fromPeers = 0;
     const runtimeAt: number[] = [];
     const bytes: number[] = [];
@@ -410,7 +516,14 @@ function cellLine(
     parts.push(
       `runtime bundles done by ${fmt(c.runtimeDoneS!, 1)} s (${fmt((c.runtimeDoneS! / c.wallS) * 100, 0)} % of the time, ${fmt(runtimeShare * 100, 1)} % of the bytes)`,
     );
-    parts.push(`agent ${fmt(c.agentS!, 1)} s = ${fmt(c.agentS! / floorS)}× its disk floor ${fmt(floorS, 1)} s`);
+    const who = c.design === 'multicast' ? 'receive, write and read back' : 'agent';
+    parts.push(`${who} ${fmt(c.agentS!, 1)} s = ${fmt(c.agentS! / floorS)}× its disk floor ${fmt(floorS, 1)} s`);
+  }
+  if (c.multicast) {
+    const s = c.multicast.sender;
+    parts.push(
+      `switch ${c.multicast.switchMode}, cards written by ${fmt(c.writtenS ?? 0, 1)} s, udp-sender sent ${mbOf(s.sentBytes)} MB of data with ${s.retransmits} blocks retransmitted, its CPU ${fmt(s.cpuS, 2)} s`,
+    );
   }
   if (c.fromPeers !== undefined)
     parts.push(
@@ -428,6 +541,25 @@ function cpuVerdict(c: Cell): string {
   return labCores > cores / 2
     ? ` (CPU-BOUND: the lab's boards and server used ${fmt(labCores, 2)} of ${cores} cores, so this cell timed the machine; raise --speed-factor for ${c.design})`
     : ` (MACHINE BUSY with other work, the lab used ${fmt(labCores, 2)} cores: times may be stretched, run again on a quiet machine)`;
+}
+
+const mbOf = (bytes: number) => fmt(bytes / 1e6, 1);
+
+/** Multicast against fleet mode at each N, and against its own one-board time. */
+function multicastSummary(cells: Cell[]): string[] {
+  const at = (design: Design, n: number) => cells.find((c) => c.design === design && c.boards === n);
+  const one = at('multicast', 1);
+  return cells
+    .filter((c) => c.design === 'multicast')
+    .flatMap((m) => {
+      const fleet = at('fleet', m.boards);
+      return [
+        one ? `N=${m.boards}: multicast's time / its one-board time = ${fmt(m.wallS / one.wallS)}` : '',
+        fleet
+          ? `N=${m.boards}: multicast's fleet time / fleet mode's = ${fmt((m.wallS * m.scale.timeFactor) / (fleet.wallS * fleet.scale.timeFactor))} at full scale; server sent ${mbOf(m.serverTxBytes)} / ${mbOf(fleet.serverTxBytes)} MB, server CPU ${fmt(m.serverCpuS, 2)} / ${fmt(fleet.serverCpuS, 2)} s, boards' CPU ${fmt(m.boardsCpuS, 1)} / ${fmt(fleet.boardsCpuS, 1)} s`
+          : '',
+      ].filter(Boolean);
+    });
 }
 
 function summary(cells: Cell[], cardModel: keyof typeof BENCH_CARDS): string[] {

@@ -209,6 +209,23 @@ export class FleetLab {
     child.on('exit', () => this.others.delete(child));
   }
 
+  /** Sets options of the switch's bridge (`ip link set br0 type bridge ...`), e.g. its IGMP snooping. */
+  configureSwitch(options: string[]): void {
+    run(['ip', '-n', this.switchNs, 'link', 'set', 'br0', 'type', 'bridge', ...options]);
+  }
+
+  /** The switch's multicast settings and the groups it has learned (`bridge mdb`). */
+  switchMulticast(): { settings: Record<string, unknown>; groups: string[] } {
+    const info = JSON.parse(run(['ip', '-n', this.switchNs, '-d', '-j', 'link', 'show', 'br0'])) as {
+      linkinfo: { info_data: Record<string, unknown> };
+    }[];
+    const settings = Object.fromEntries(
+      Object.entries(info[0]!.linkinfo.info_data).filter(([k]) => k.startsWith('mcast_')),
+    );
+    const mdb = run(['bridge', '-n', this.switchNs, 'mdb', 'show']);
+    return { settings, groups: mdb.split('\n').filter((l) => l.includes(' grp ')) };
+  }
+
   /** Bytes the server's interface has sent so far (its veth's counter). */
   serverTxBytes(): number {
     return Number(run(['ip', 'netns', 'exec', this.server, 'cat', '/sys/class/net/eth0/statistics/tx_bytes']).trim());
