@@ -8,13 +8,15 @@ import type {
 import type { Deployment, DeploymentStatus, Enrollment } from '../protocol/fleet.js';
 import type { CustomisationFormat } from '../protocol/firstboot.js';
 import type { Image } from '../protocol/images.js';
-import { DEFAULT_IMAGING } from '../protocol/imaging.js';
+import { DEFAULT_IMAGING, type ChangedChunks } from '../protocol/imaging.js';
 import type { Manifest, OsGeneration } from '../protocol/manifest.js';
 import { SEED_UNKNOWN_SERIAL, type SeedStatus } from '../protocol/seed-api.js';
 import type { Db } from '../store/index.js';
 import { activeAssignmentsOf } from './assignments.repo.js';
+import { changedChunks } from './changed-chunks.js';
 import { isClosedAfterSuccess, isTerminal } from './deployment-state.js';
 import {
+  deploymentBefore,
   findDeployment,
   latestDeploymentOf,
   setDeploymentImage,
@@ -52,6 +54,8 @@ import {
 export interface ImageCatalog {
   active(product: string): Promise<CatalogImage | undefined>;
   manifest(imageId: number): Promise<Manifest>;
+  /** Whether the image is still stored (a deployment keeps the id of an image removed since). */
+  has(imageId: number): Promise<boolean>;
 }
 export type CatalogImage = Pick<Image, 'id' | 'product' | 'version' | 'sizeBytes' | 'sha256'>;
 
@@ -253,6 +257,17 @@ export function createDeploymentService(
     return parseMac(mac).replaceAll(':', '');
   }
 
+  /**
+   * The delta hint (ChangedChunks): the chunks of `manifest` that differ from the image the board's
+   * previous deployment wrote. None when there was none, when it did not succeed (the card may then
+   * hold anything), or when its image is no longer stored.
+   */
+  async function changedSinceLast(tx: Db, d: Deployment, manifest: Manifest): Promise<ChangedChunks | undefined> {
+    const last = await deploymentBefore(tx, d.serial, d.id);
+    if (last?.status !== 'success' || last.imageId === null || !(await images.has(last.imageId))) return undefined;
+    return changedChunks(await images.manifest(last.imageId), manifest);
+  }
+
   return {
     async enroll(raw) {
       const input = parseEnrollInput(raw);
@@ -270,6 +285,7 @@ export function createDeploymentService(
         }
         const imaging = (await findProduct(tx, d.product))?.imaging ?? DEFAULT_IMAGING;
         await setDeploymentImage(tx, d.id, image.id, imaging);
+        const changed = imaging.delta ? await changedSinceLast(tx, d, manifest) : undefined;
         const token = newDeviceToken();
         await insertDeploymentToken(tx, d.id, deviceTokenHash(token), out.now);
         await deleteVerifiedChunks(tx, d.serial, { keepImageId: image.id });
@@ -284,6 +300,7 @@ export function createDeploymentService(
           verifiedChunks: await listVerifiedChunks(tx, d.serial, image.id),
           progressIntervalMs: options.progressIntervalMs,
           imaging,
+          ...(changed && { changedChunks: changed }),
         };
         return { enrollment: { ...enrollment, deployment: { ...d, imageId: image.id } }, plan, token };
       }).catch((err: unknown) => publishRefusal(deps, input, err));

@@ -158,7 +158,11 @@ describe('a deployment that falls silent', () => {
         events,
         log: createLogger('silent'),
         clock: () => new Date(Date.now() + ms),
-        images: { active: (p) => images.active(p), manifest: cachedManifests(images) },
+        images: {
+          active: (p) => images.active(p),
+          manifest: cachedManifests(images),
+          has: async (id) => (await images.list()).some((i) => i.id === id),
+        },
         options: { silenceMs: server.app.config.device.silenceMinutes * 60_000, progressIntervalMs: 1000 },
       });
     const hour = 3_600_000;
