@@ -146,16 +146,3 @@ export async function latestDeploymentOf(db: Db, serial: string): Promise<Deploy
     .executeTakeFirst();
   return row && toDeployment(row);
 }
-
-/** The deployment of `serial` before deployment `id`: what the board's card held when `id` began. */
-export async function deploymentBefore(db: Db, serial: string, id: number): Promise<Deployment | undefined> {
-  const row = await db
-    .selectFrom('deployments')
-    .selectAll()
-    .where('serial', '=', serial)
-    .where('id', '<', id)
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row && toDeployment(row);
-}

@@ -16,7 +16,6 @@ import { activeAssignmentsOf } from './assignments.repo.js';
 import { changedChunks } from './changed-chunks.js';
 import { isClosedAfterSuccess, isTerminal } from './deployment-state.js';
 import {
-  deploymentBefore,
   findDeployment,
   latestDeploymentOf,
   setDeploymentImage,
@@ -259,11 +258,12 @@ export function createDeploymentService(
 
   /**
    * The delta hint (ChangedChunks): the chunks of `manifest` that differ from the image the board's
-   * previous deployment wrote. None when there was none, when it did not succeed (the card may then
-   * hold anything), or when its image is no longer stored.
+   * latest deployment wrote. None when there was none, when it did not succeed or is still open
+   * (the card may then hold anything), or when its image is no longer stored. Read before enroll's
+   * transaction: the image catalogue reads the store outside it.
    */
-  async function changedSinceLast(tx: Db, d: Deployment, manifest: Manifest): Promise<ChangedChunks | undefined> {
-    const last = await deploymentBefore(tx, d.serial, d.id);
+  async function changedSinceLast(serial: string, manifest: Manifest): Promise<ChangedChunks | undefined> {
+    const last = await latestDeploymentOf(store.db, serial);
     if (last?.status !== 'success' || last.imageId === null || !(await images.has(last.imageId))) return undefined;
     return changedChunks(await images.manifest(last.imageId), manifest);
   }
@@ -273,6 +273,7 @@ export function createDeploymentService(
       const input = parseEnrollInput(raw);
       const { product, image } = await imageFor(input).catch((err: unknown) => publishRefusal(deps, input, err));
       const manifest = image && (await images.manifest(image.id));
+      const changed = manifest && (await changedSinceLast(input.serial, manifest));
       const outcome = await unitOfWork(deps, async (tx, out) => {
         const enrollment = await deviceEnrollIn(tx, out, input, product);
         const d = enrollment.deployment;
@@ -285,7 +286,6 @@ export function createDeploymentService(
         }
         const imaging = (await findProduct(tx, d.product))?.imaging ?? DEFAULT_IMAGING;
         await setDeploymentImage(tx, d.id, image.id, imaging);
-        const changed = imaging.delta ? await changedSinceLast(tx, d, manifest) : undefined;
         const token = newDeviceToken();
         await insertDeploymentToken(tx, d.id, deviceTokenHash(token), out.now);
         await deleteVerifiedChunks(tx, d.serial, { keepImageId: image.id });
@@ -300,7 +300,7 @@ export function createDeploymentService(
           verifiedChunks: await listVerifiedChunks(tx, d.serial, image.id),
           progressIntervalMs: options.progressIntervalMs,
           imaging,
-          ...(changed && { changedChunks: changed }),
+          ...(imaging.delta && changed && { changedChunks: changed }),
         };
         return { enrollment: { ...enrollment, deployment: { ...d, imageId: image.id } }, plan, token };
       }).catch((err: unknown) => publishRefusal(deps, input, err));
