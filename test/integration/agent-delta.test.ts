@@ -59,7 +59,7 @@ async function image(card: string, board = nextSerial()): Promise<{ run: AgentRu
         'KXP2',
         '--quiet',
       ]),
-      { node: NODE24, timeoutMs: 280_000 },
+      { node: NODE24 },
     ).done;
     expect(run.result, run.stderr).toMatchObject({ status: 'success' });
     return { run, chunks: [...proxy.chunks].sort((a, b) => a - b), bytes: proxy.chunkBytes() };
@@ -187,7 +187,7 @@ describe.runIf(NODE24)('delta re-image with the server hint (bundled agent, Node
     expect(
       execFileSync('e2fsck', ['-fn', `${board.card}?offset=${pi3.root.offsetBytes}`], { stdio: 'pipe' }),
     ).toBeDefined();
-  }, 600_000);
+  }, 120_000);
 
   it('a wrong hint (the card holds another image than the server wrote) still gives a right card', async () => {
     const board = await boardImagedWith(v1Id, 'hint-wrong');
@@ -200,7 +200,7 @@ describe.runIf(NODE24)('delta re-image with the server hint (bundled agent, Node
     expect(stats.mode).toBe('delta');
     expect(stats.chunksReadFirst).toBeGreaterThan(0);
     expectVersion2(board.card);
-  }, 600_000);
+  }, 120_000);
 });
 
 describe.runIf(NODE24)('delta re-image (bundled agent, Node 24)', () => {
