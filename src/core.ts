@@ -84,7 +84,11 @@ export async function openCore(config: Readonly<Config>, log: Logger): Promise<C
     store,
     events,
     log,
-    images: { active: (product) => images.active(product), manifest: cachedManifests(images) },
+    images: {
+      active: (product) => images.active(product),
+      manifest: cachedManifests(images),
+      has: async (id) => (await images.list()).some((i) => i.id === id),
+    },
     options: { silenceMs: config.device.silenceMinutes * 60_000, progressIntervalMs: PROGRESS_INTERVAL_MS },
   });
   return {

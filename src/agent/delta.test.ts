@@ -12,7 +12,7 @@ describe('createReadFirstPolicy (the stop rule)', () => {
     const policy = createReadFirstPolicy();
     const read: number[] = [];
     matches.forEach((matched, i) => {
-      if (!policy.readNext()) return;
+      if (!policy.readNext(i)) return;
       read.push(i);
       policy.record(matched);
     });
@@ -40,6 +40,49 @@ describe('createReadFirstPolicy (the stop rule)', () => {
     ],
   ])('%s', (_case, matches: boolean[], expected: number[]) => {
     expect(reads(matches)).toEqual(expected);
+  });
+
+  describe('with the server hint of changed chunks', () => {
+    /** Which chunks the policy reads first, given the hint and what each chunk would show. */
+    function readsWith(changed: [number, number][], matches: boolean[]): number[] {
+      const policy = createReadFirstPolicy(undefined, changed);
+      return matches.flatMap((matched, i) => {
+        if (!policy.readNext(i)) return [];
+        policy.record(matched);
+        return [i];
+      });
+    }
+
+    it('every chunk changed and hinted: none is read first', () => {
+      expect(readsWith([[0, 299]], Array<boolean>(300).fill(false))).toEqual([]);
+    });
+
+    it('reads every chunk outside the hint, whatever the hinted ones are', () => {
+      expect(
+        readsWith(
+          [
+            [10, 19],
+            [40, 89],
+          ],
+          Array<boolean>(100).fill(true),
+        ),
+      ).toEqual([...range(0, 10), ...range(20, 40), ...range(90, 100)]);
+    });
+
+    it('a card changed outside the hint (a wrong hint) stops the rule as without one', () => {
+      const read = readsWith([[0, 49]], Array<boolean>(400).fill(false));
+      expect(read).toEqual([...range(50, 58), 73, 105, 169, 297]);
+    });
+
+    it('refuses ranges that are reversed or out of order', () => {
+      expect(() => createReadFirstPolicy(undefined, [[5, 3]])).toThrow(/not ascending, disjoint ranges/);
+      expect(() =>
+        createReadFirstPolicy(undefined, [
+          [5, 9],
+          [9, 12],
+        ]),
+      ).toThrow(/range 1: 9–12/);
+    });
   });
 
   it('the probe gap stops growing at 128 chunks', () => {

@@ -1,6 +1,8 @@
 import { readPartitionTable } from '../lib/disk/partitions.js';
+import type { ChangedChunks } from '../protocol/imaging.js';
 import type { Manifest } from '../protocol/manifest.js';
 import type { Card } from './card.js';
+import { AgentError } from './errors.js';
 
 /** Whether a delta re-image may read this card first, and if not, why (for the log and the deployment record). */
 export type TableVerdict = { matches: true } | { matches: false; reason: string };
@@ -75,12 +77,39 @@ export const READ_FIRST_TUNING: ReadFirstTuning = {
 };
 
 export interface ReadFirstPolicy {
-  /** Asked once per chunk, in card order: read this one from the card before fetching it? */
-  readNext(): boolean;
+  /** Asked once per chunk, in card order: read chunk `index` from the card before fetching it? */
+  readNext(index: number): boolean;
   /** What reading the chunk just asked about showed. */
   record(matched: boolean): void;
   /** Times reading first was stopped. */
   readonly stops: number;
+}
+
+/**
+ * The server's hint (the chunks that differ from the image it last wrote to this board) as a test
+ * of a chunk index. Ranges out of order or reversed are the server's fault, refused rather than guessed at.
+ */
+function hinted(changed: ChangedChunks): (index: number) => boolean {
+  changed.forEach(([first, last], i) => {
+    if (first > last || (i > 0 && first <= changed[i - 1]![1]))
+      throw new AgentError(
+        'AGENT_SERVER_REPLY_INVALID',
+        `The plan's changed chunks are not ascending, disjoint ranges (range ${i}: ${first}–${last})`,
+        { range: i },
+      );
+  });
+  return (index) => {
+    let lo = 0;
+    let hi = changed.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const [first, last] = changed[mid]!;
+      if (index < first) hi = mid - 1;
+      else if (index > last) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  };
 }
 
 /**
@@ -93,8 +122,18 @@ export interface ReadFirstPolicy {
  * and the next stop starts from `probeEvery` again. A long run of misses is evidence that the rest
  * differs too, so the probes thin out; with every chunk changed, the extra reads are `minReads`
  * chunks plus about 1 in `probeEveryMax`.
+ *
+ * With the server's hint (`changed`), the chunks it names are never read first: they differ from
+ * the image the server last wrote here, so whatever the card holds they are written. They are left
+ * out of the rule too, which runs over the other chunks as without a hint: those are each read and
+ * compared, so a card changed since (in service, or swapped) is still found out, and a wrong hint
+ * costs writes, never a chunk assumed right.
  */
-export function createReadFirstPolicy(t: ReadFirstTuning = READ_FIRST_TUNING): ReadFirstPolicy {
+export function createReadFirstPolicy(
+  t: ReadFirstTuning = READ_FIRST_TUNING,
+  changed?: ChangedChunks,
+): ReadFirstPolicy {
+  const isChanged = changed ? hinted(changed) : () => false;
   let reading = true;
   let readsInSpell = 0;
   let sinceProbe = 0;
@@ -105,7 +144,8 @@ export function createReadFirstPolicy(t: ReadFirstTuning = READ_FIRST_TUNING): R
     get stops() {
       return stops;
     },
-    readNext() {
+    readNext(index) {
+      if (isChanged(index)) return false;
       if (reading) return true;
       sinceProbe++;
       if (sinceProbe < probeGap) return false;

@@ -4,7 +4,7 @@ import { runCapture, type CaptureOutcome } from './capture.js';
 import { openCard, type Card } from './card.js';
 import { createChunkFetcher, largestChunkBody, runtimeZstd, type ChunkFetchStats } from './chunk-fetch.js';
 import { customiseCard } from './customise.js';
-import { compareTables, createReadFirstPolicy, type ReadFirstPolicy } from './delta.js';
+import { compareTables, createReadFirstPolicy, READ_FIRST_TUNING, type ReadFirstPolicy } from './delta.js';
 import { AgentError, type AgentErrorCode } from './errors.js';
 import { createHttpClient, type RetryOptions } from './http.js';
 import { readMacs, readModel, readSerial, REAL_ROOTS, type SystemRoots } from './identify.js';
@@ -196,7 +196,9 @@ export async function runAgent(
     const { imaging } = plan;
     const verdict =
       imaging.delta && o.delta !== false ? await compareTables(card, target!.sizeBytes, plan.manifest) : undefined;
-    const readFirst: ReadFirstPolicy | undefined = verdict?.matches ? createReadFirstPolicy() : undefined;
+    const readFirst: ReadFirstPolicy | undefined = verdict?.matches
+      ? createReadFirstPolicy(READ_FIRST_TUNING, plan.changedChunks)
+      : undefined;
     const fullWriteReason = verdict && !verdict.matches ? `partition table differs: ${verdict.reason}` : undefined;
     if (fullWriteReason) log.info(`full write: ${fullWriteReason}`);
     const counters = newWriteCounters();

@@ -228,7 +228,7 @@ export async function writeImage(o: WriteOptions): Promise<WriteOutcome> {
       if (failure) return;
       signal.throwIfAborted();
       const resumed = o.resumed.has(chunk.index);
-      if (!resumed && !o.readFirst?.readNext()) {
+      if (!resumed && !o.readFirst?.readNext(chunk.index)) {
         queue.push(chunk);
         continue;
       }

@@ -8,11 +8,12 @@ import type {
 import type { Deployment, DeploymentStatus, Enrollment } from '../protocol/fleet.js';
 import type { CustomisationFormat } from '../protocol/firstboot.js';
 import type { Image } from '../protocol/images.js';
-import { DEFAULT_IMAGING } from '../protocol/imaging.js';
+import { DEFAULT_IMAGING, type ChangedChunks } from '../protocol/imaging.js';
 import type { Manifest, OsGeneration } from '../protocol/manifest.js';
 import { SEED_UNKNOWN_SERIAL, type SeedStatus } from '../protocol/seed-api.js';
 import type { Db } from '../store/index.js';
 import { activeAssignmentsOf } from './assignments.repo.js';
+import { changedChunks } from './changed-chunks.js';
 import { isClosedAfterSuccess, isTerminal } from './deployment-state.js';
 import {
   findDeployment,
@@ -52,6 +53,8 @@ import {
 export interface ImageCatalog {
   active(product: string): Promise<CatalogImage | undefined>;
   manifest(imageId: number): Promise<Manifest>;
+  /** Whether the image is still stored (a deployment keeps the id of an image removed since). */
+  has(imageId: number): Promise<boolean>;
 }
 export type CatalogImage = Pick<Image, 'id' | 'product' | 'version' | 'sizeBytes' | 'sha256'>;
 
@@ -253,11 +256,24 @@ export function createDeploymentService(
     return parseMac(mac).replaceAll(':', '');
   }
 
+  /**
+   * The delta hint (ChangedChunks): the chunks of `manifest` that differ from the image the board's
+   * latest deployment wrote. None when there was none, when it did not succeed or is still open
+   * (the card may then hold anything), or when its image is no longer stored. Read before enroll's
+   * transaction: the image catalogue reads the store outside it.
+   */
+  async function changedSinceLast(serial: string, manifest: Manifest): Promise<ChangedChunks | undefined> {
+    const last = await latestDeploymentOf(store.db, serial);
+    if (last?.status !== 'success' || last.imageId === null || !(await images.has(last.imageId))) return undefined;
+    return changedChunks(await images.manifest(last.imageId), manifest);
+  }
+
   return {
     async enroll(raw) {
       const input = parseEnrollInput(raw);
       const { product, image } = await imageFor(input).catch((err: unknown) => publishRefusal(deps, input, err));
       const manifest = image && (await images.manifest(image.id));
+      const changed = manifest && (await changedSinceLast(input.serial, manifest));
       const outcome = await unitOfWork(deps, async (tx, out) => {
         const enrollment = await deviceEnrollIn(tx, out, input, product);
         const d = enrollment.deployment;
@@ -284,6 +300,7 @@ export function createDeploymentService(
           verifiedChunks: await listVerifiedChunks(tx, d.serial, image.id),
           progressIntervalMs: options.progressIntervalMs,
           imaging,
+          ...(imaging.delta && changed && { changedChunks: changed }),
         };
         return { enrollment: { ...enrollment, deployment: { ...d, imageId: image.id } }, plan, token };
       }).catch((err: unknown) => publishRefusal(deps, input, err));

@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { Customisation } from './firstboot.js';
 import { DeploymentStatus } from './fleet.js';
-import { ImagingSettings, WriteStats } from './imaging.js';
+import { ChangedChunks, ImagingSettings, WriteStats } from './imaging.js';
 import { Manifest } from './manifest.js';
 
 /**
@@ -64,6 +64,8 @@ export const DeploymentPlan = Type.Object({
   progressIntervalMs: Type.Integer({ minimum: 100 }),
   /** The product's delta and verify settings. */
   imaging: ImagingSettings,
+  /** Delta on and the board's last deployment succeeded: the chunks that differ from the image it wrote. */
+  changedChunks: Type.Optional(ChangedChunks),
 });
 export type DeploymentPlan = Static<typeof DeploymentPlan>;
 

@@ -36,6 +36,22 @@ export type ImagingPatch = Static<typeof ImagingPatch>;
 
 const Count = Type.Integer({ minimum: 0 });
 
+/** Bound on the ranges of a ChangedChunks: a 256 GB image of 4 MiB chunks, every other one changed. */
+export const CHANGED_CHUNK_RANGES_MAX = 32_768;
+
+/**
+ * A delta re-image's hint, in the plan: the used chunks of the new image that differ from the image
+ * the server last wrote to this board (another raw SHA-256 at the same index and offset, or not
+ * used there), as inclusive [first, last] index ranges in ascending order. A range may span chunks
+ * the new image does not use. The agent writes these chunks without reading them first; it still
+ * reads and compares every other used chunk, so a wrong hint costs time, never a wrong card.
+ * Left out when the server knows no image on the card (docs/delta-reimage.md).
+ */
+export const ChangedChunks = Type.Array(Type.Tuple([Type.Integer({ minimum: 0 }), Type.Integer({ minimum: 0 })]), {
+  maxItems: CHANGED_CHUNK_RANGES_MAX,
+});
+export type ChangedChunks = Static<typeof ChangedChunks>;
+
 /** What one write of a card did, chunk by chunk: sent with progress and the result, kept with the deployment. */
 export const WriteStats = Type.Object(
   {

@@ -29,6 +29,11 @@ let pi: PiImage;
 let v2: Buffer;
 let v2Files: Record<string, Buffer>;
 let m2: Manifest;
+let v1Id: number;
+let v2Id: number;
+/** A third image, of the same layout, all of whose files differ from version 1's. */
+let pi3: PiImage;
+let v3Id: number;
 /** A card the agent wrote with version 1. */
 let cardV1: string;
 /** A blank card written with version 2: the full write every delta is compared with. */
@@ -42,12 +47,12 @@ const debugfs = (image: string, offset: number, request: string) =>
     maxBuffer: 256 * MiB,
   });
 
-/** Runs the agent on `card` through a proxy that counts the chunks the server sends. */
-async function image(card: string): Promise<{ run: AgentRun; chunks: number[]; bytes: number }> {
+/** Runs the agent on `card` (a new board unless `board` names one) through a proxy that counts the chunks sent. */
+async function image(card: string, board = nextSerial()): Promise<{ run: AgentRun; chunks: number[]; bytes: number }> {
   const proxy = await startCountingProxy(server.device);
   try {
     const run = await runAgentProcess(
-      ['--server', proxy.url, '--target', card, '--serial', nextSerial()].concat([
+      ['--server', proxy.url, '--target', card, '--serial', board].concat([
         '--venue',
         'CORO',
         '--product',
@@ -118,10 +123,13 @@ beforeAll(async () => {
   v2 = readFileSync(v2Path);
   v2Files = { ...pi.root.files, [CHANGED_FILE]: changed };
 
+  pi3 = buildPiImage(dir.path, { variant: 'cloud-init', seed: 'delta-third', payloadBytes: 24 * MiB });
   server = await startServer();
   await server.app.fleet.venues.create({ code: 'CORO', name: 'Corona Karting' });
   await server.app.fleet.pools.import({ venue: 'CORO', text: '1-100' });
-  await server.app.images.import({ path: pi.path }, { product: 'KXP2', version: '1.0.0', activate: true });
+  v1Id = (await server.app.images.import({ path: pi.path }, { product: 'KXP2', version: '1.0.0', activate: true })).id;
+  v3Id = (await server.app.images.import({ path: pi3.path }, { product: 'KXP2', version: '1.2.0', activate: false }))
+    .id;
   cardV1 = cardFile(join(dir.path, 'card-v1.img'), CARD_BYTES);
   const first = await image(cardV1);
   expect(statsOf(first.run)).toMatchObject({
@@ -133,6 +141,7 @@ beforeAll(async () => {
     { path: v2Path },
     { product: 'KXP2', version: '1.1.0', activate: true },
   );
+  v2Id = record.id;
   m2 = await server.app.images.manifest(record.id);
   const blank = await image(cardFile(join(dir.path, 'card-blank.img'), CARD_BYTES));
   full = { run: blank.run, chunks: blank.chunks.length, bytes: blank.bytes };
@@ -141,6 +150,57 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   dir?.remove();
+});
+
+/**
+ * A board the server last imaged with `imageId` (a full write of a blank card), asked to re-image
+ * with `next` active: what the hint in its next plan is made from.
+ */
+async function boardImagedWith(imageId: number, name: string): Promise<{ serial: string; card: string }> {
+  const card = cardFile(join(dir.path, `${name}.img`), CARD_BYTES);
+  const serial = nextSerial();
+  await server.app.images.activate(imageId);
+  await image(card, serial);
+  await server.app.fleet.enrollment.requestReimage(serial);
+  return { serial, card };
+}
+
+describe.runIf(NODE24)('delta re-image with the server hint (bundled agent, Node 24)', () => {
+  afterAll(() => server.app.images.activate(v2Id));
+
+  it('every chunk changed since the image the server wrote: none is read first, and the card is right', async () => {
+    const m1 = await server.app.images.manifest(v1Id);
+    const m3 = await server.app.images.manifest(v3Id);
+    const board = await boardImagedWith(v1Id, 'hint-all');
+    await server.app.images.activate(v3Id);
+    const { run, chunks } = await image(board.card, board.serial);
+    // The chunks version 3 shares with version 1 are the only ones read first (none, if it shares none).
+    const shared = used(m3).filter(
+      (c) => c.index !== 0 && m1.chunks[c.index]?.used && m1.chunks[c.index]!.sha256 === c.sha256,
+    );
+    expect(shared.length).toBeLessThan(used(m3).length / 10);
+    expect(statsOf(run)).toMatchObject({ mode: 'delta', chunksReadFirst: shared.length, readFirstStops: 0 });
+    expect(chunks.length).toBeGreaterThanOrEqual(used(m3).length - shared.length);
+    expect(
+      firstDifference(readPrefix(board.card, pi3.sizeBytes), readFileSync(pi3.path), usedOutsideBoot(m3)),
+    ).toBeUndefined();
+    expect(
+      execFileSync('e2fsck', ['-fn', `${board.card}?offset=${pi3.root.offsetBytes}`], { stdio: 'pipe' }),
+    ).toBeDefined();
+  }, 120_000);
+
+  it('a wrong hint (the card holds another image than the server wrote) still gives a right card', async () => {
+    const board = await boardImagedWith(v1Id, 'hint-wrong');
+    const fd = openSync(board.card, 'r+');
+    writeSync(fd, readFileSync(pi3.path), 0, pi3.sizeBytes, 0);
+    closeSync(fd);
+    await server.app.images.activate(v2Id);
+    const { run } = await image(board.card, board.serial);
+    const stats = statsOf(run);
+    expect(stats.mode).toBe('delta');
+    expect(stats.chunksReadFirst).toBeGreaterThan(0);
+    expectVersion2(board.card);
+  }, 120_000);
 });
 
 describe.runIf(NODE24)('delta re-image (bundled agent, Node 24)', () => {

@@ -61,6 +61,40 @@ const seedConfig = (serial: string, venue: string | null = 'CORO') =>
     mac_address: '2c:cf:67:00:11:22',
   });
 
+describe('the delta hint (plan.changedChunks)', () => {
+  const fail = (d: EnrollReply) =>
+    post(
+      `/v1/deployments/${d.deploymentId}/result`,
+      { status: 'failed', code: 'AGENT_CARD_WRITE', message: 'the card went away' },
+      bearer(d.token),
+    );
+
+  it('comes only after a successful deployment, never after none or a failed one, nor with delta off', async () => {
+    const serial = nextSerial();
+    const first = await enroll(serial);
+    expect(first.plan.changedChunks).toBeUndefined();
+    expect((await succeed(first)).body).toEqual({ status: 'success' });
+
+    await server.app.fleet.enrollment.requestReimage(serial);
+    const again = await enroll(serial);
+    // The same image as the last one written: nothing differs, every chunk is read first.
+    expect(again.plan.changedChunks).toEqual([]);
+    expect((await fail(again)).status).toBe(200);
+
+    const afterFailure = await enroll(serial);
+    expect(afterFailure.plan.changedChunks).toBeUndefined();
+    expect((await succeed(afterFailure)).body).toEqual({ status: 'success' });
+
+    await server.app.fleet.products.update('KXP2', { imaging: { delta: false } });
+    try {
+      await server.app.fleet.enrollment.requestReimage(serial);
+      expect((await enroll(serial)).plan.changedChunks).toBeUndefined();
+    } finally {
+      await server.app.fleet.products.update('KXP2', { imaging: { delta: true } });
+    }
+  });
+});
+
 describe('the device side never undoes an operator’s decision', () => {
   it('a board imaged successfully is not reopened by an unauthenticated POST /api/config, nor by v1 enroll, until an operator asks', async () => {
     const serial = nextSerial();
@@ -158,7 +192,11 @@ describe('a deployment that falls silent', () => {
         events,
         log: createLogger('silent'),
         clock: () => new Date(Date.now() + ms),
-        images: { active: (p) => images.active(p), manifest: cachedManifests(images) },
+        images: {
+          active: (p) => images.active(p),
+          manifest: cachedManifests(images),
+          has: async (id) => (await images.list()).some((i) => i.id === id),
+        },
         options: { silenceMs: server.app.config.device.silenceMinutes * 60_000, progressIntervalMs: 1000 },
       });
     const hour = 3_600_000;
