@@ -11,7 +11,7 @@ import autocannon from 'autocannon';
 import { openCore } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
-import { spawnServe } from '../test/helpers/cli.js';
+import { loopbackServe, spawnServe } from '../test/helpers/cli.js';
 import { rawDisk } from '../test/helpers/pi-image.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { openLoop } from './open-loop.js';
@@ -68,16 +68,7 @@ export async function benchAssign(): Promise<string[]> {
       await core.images.import({ path: file }, { product, version: '1', activate: true });
     }
     await core.close();
-    const server = await spawnServe([
-      '--data-dir',
-      dir.path,
-      '--device-listen',
-      '127.0.0.1:0',
-      '--management-listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-    ]);
+    const server = await spawnServe(loopbackServe(dir.path));
     try {
       const cases: [string, Body, Body][] = [
         [

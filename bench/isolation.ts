@@ -23,7 +23,7 @@ import { openCore } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createUserService } from '../src/management/index.js';
-import { spawnServe } from '../test/helpers/cli.js';
+import { loopbackServe, spawnServe } from '../test/helpers/cli.js';
 import { buildPiImage } from '../test/helpers/pi-image.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { post } from './live.js';
@@ -174,16 +174,7 @@ export async function benchIsolation(): Promise<string[]> {
     } finally {
       await core.close();
     }
-    const server = await spawnServe([
-      '--data-dir',
-      dir.path,
-      '--device-listen',
-      '127.0.0.1:0',
-      '--management-listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-    ]);
+    const server = await spawnServe(loopbackServe(dir.path));
     try {
       const device = new URL(server.device);
       const loginAgent = new Agent({ keepAlive: false });

@@ -27,7 +27,7 @@ import type { AgentResult } from '../src/agent/index.js';
 import type { ImageDiff } from '../src/protocol/image-diff.js';
 import type { Manifest } from '../src/protocol/manifest.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
-import { CLI, spawnServe } from '../test/helpers/cli.js';
+import { CLI, loopbackServe, spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { largePiImage, realSizePiImage, type CopiedTreesImage } from './large-pi-image.js';
 import { fmt, measureVerbose, peakRssMiBOf, type Measured } from './proc.js';
@@ -246,16 +246,7 @@ export async function benchLifecycleLarge(args: string[]): Promise<string[]> {
     const loop = sh('losetup', ['--find', '--show', '--read-only', a]).trim();
     try {
       await cli(['image', 'capture', '--serial', SERIAL, '--product', 'KXP2', '--version', 'C', '--json'], data);
-      const serve = await spawnServe([
-        '--data-dir',
-        data,
-        '--device-listen',
-        '127.0.0.1:0',
-        '--management-listen',
-        '127.0.0.1:0',
-        '--log-level',
-        'warn',
-      ]);
+      const serve = await spawnServe(loopbackServe(data));
       const pid = serve.child.pid!;
       try {
         const idle = peakRssMiBOf(pid);

@@ -18,7 +18,7 @@ import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import { createUserService } from '../src/management/index.js';
 import { simulatedIdentity } from '../src/simulate/index.js';
-import { spawnServe } from '../test/helpers/cli.js';
+import { loopbackServe, spawnServe } from '../test/helpers/cli.js';
 import { buildPiImage } from '../test/helpers/pi-image.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 
@@ -65,16 +65,7 @@ export async function startLiveFleet(dir: string, run: number): Promise<LiveFlee
     await core.close();
   }
 
-  const server = await spawnServe([
-    '--data-dir',
-    dir,
-    '--device-listen',
-    '127.0.0.1:0',
-    '--management-listen',
-    '127.0.0.1:0',
-    '--log-level',
-    'warn',
-  ]);
+  const server = await spawnServe(loopbackServe(dir));
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const stop = () => {
     agent.destroy();

@@ -15,7 +15,7 @@ import { openCore } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import type { EnrollReply } from '../src/protocol/agent-api.js';
-import { spawnServe } from '../test/helpers/cli.js';
+import { loopbackServe, spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { BENCH_DIR, largePiImage } from './large-pi-image.js';
 import { cpuSecondsOf, fmt } from './proc.js';
@@ -81,16 +81,7 @@ export async function benchServe(): Promise<string[]> {
     await core.fleet.pools.import({ venue: 'BNCH', text: `1-${BOARDS}` });
     await core.images.import({ path: image.path }, { product: 'KXP2', version: 'bench', activate: true });
     await core.close();
-    const server = await spawnServe([
-      '--data-dir',
-      data.path,
-      '--device-listen',
-      '127.0.0.1:0',
-      '--management-listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-    ]);
+    const server = await spawnServe(loopbackServe(data.path));
     const port = Number(new URL(server.device).port) + 1;
     const nginx = await startNginx(dirname(image.path), port);
     try {

@@ -16,7 +16,7 @@ import { openCore } from '../src/app.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/lib/logger.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
-import { spawnServe } from '../test/helpers/cli.js';
+import { loopbackServe, spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { BENCH_DIR, largePiImage } from './large-pi-image.js';
 import { cpuSecondsOf, fmt, timed, type Timed } from './proc.js';
@@ -49,16 +49,7 @@ export async function benchWrite(): Promise<string[]> {
     const created = await timed('bmaptool', ['create', '-o', bmap, image.path]);
     lines.push(`bmaptool create (preparation, not counted): ${fmt(created.wallS, 1)} s`);
 
-    const server = await spawnServe([
-      '--data-dir',
-      data.path,
-      '--device-listen',
-      '127.0.0.1:0',
-      '--management-listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-    ]);
+    const server = await spawnServe(loopbackServe(data.path));
     try {
       // Warm every source once, so no tool pays for a cold read the others did not.
       execFileSync('cat', [image.path], { stdio: ['ignore', 'ignore', 'ignore'] });

@@ -20,6 +20,20 @@ export function runCli(args: string[], options: { input?: string; env?: Record<s
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `serve` arguments for a server on `dataDir` with both listeners on loopback at free ports, warnings only. */
+export function loopbackServe(dataDir: string): string[] {
+  return [
+    '--data-dir',
+    dataDir,
+    '--device-listen',
+    '127.0.0.1:0',
+    '--management-listen',
+    '127.0.0.1:0',
+    '--log-level',
+    'warn',
+  ];
+}
+
 /**
  * Starts `rpi-deploy serve` and resolves once it printed its addresses. `wrap` runs it through
  * a command that execs it (e.g. `ip netns exec NS`), so `child.pid` is still the server's.

@@ -1,22 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { spawnServe } from '../helpers/cli.js';
+import { loopbackServe, spawnServe } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** The safe default (R9): without netboot.interface, serve opens no DHCP socket at all. */
 describe('rpi-deploy serve without netboot.interface', () => {
   it('says network boot is off and opens no UDP socket', async () => {
     const dir = tempDir();
-    const { child, banner } = await spawnServe([
-      '--data-dir',
-      dir.path,
-      '--device-listen',
-      '127.0.0.1:0',
-      '--management-listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-    ]);
+    const { child, banner } = await spawnServe(loopbackServe(dir.path));
     try {
       expect(banner).toMatch(/network boot\s+off \(set netboot\.interface or --netboot-interface\)/);
       const sockets = spawnSync('ss', ['-H', '-uanp'], { encoding: 'utf8' }).stdout;
