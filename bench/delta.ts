@@ -10,7 +10,10 @@
  *   delta 100% the card holds version 2's partition table and other bytes in every used chunk:
  *              the read-first must stop paying for itself;
  *   full again the full cell once more: the ratios are against the mean of the two, and their
- *              difference shows the run's noise.
+ *              difference shows the run's noise;
+ *   hint       a board the server imaged with version 1 gets version 3, which rewrites nearly every
+ *              root file: the server names the chunks that differ from what it last wrote there,
+ *              and the board reads first only the others (docs/delta-reimage.md).
  * Each cell prints its time on the board's clock too: the write phase (writing and verifying the
  * chunks, without process start, enroll and customisation) and the card reader's time reading first.
  * Usage: npm run bench -- delta [--size-factor 250] [--speed-factor 5] [--changed 0.15] [--card blkio|serial]
@@ -93,9 +96,16 @@ export async function benchDelta(args: string[]): Promise<string[]> {
     const change = changeFiles(v2Path, m1, share);
     const r2 = await core.images.import({ path: v2Path }, { product: PRODUCT, version: '2', activate: true });
     const m2 = await core.images.manifest(r2.id);
+    const v3Path = join(data.path, 'v3.img');
+    copyFileSync(v1.path, v3Path);
+    changeFiles(v3Path, m1, 1, 'release');
+    const r3 = await core.images.import({ path: v3Path }, { product: PRODUCT, version: '3' });
+    const m3 = await core.images.manifest(r3.id);
     await core.close();
     const used = m2.chunks.filter((c) => c.used);
     const differ = used.filter((c) => c.sha256 !== m1.chunks[c.index]?.sha256).length;
+    const used3 = m3.chunks.filter((c) => c.used);
+    const differ3 = used3.filter((c) => c.sha256 !== m1.chunks[c.index]?.sha256).length;
     log(
       `scale: sizes ÷ ${sizeFactor}, speeds ÷ ${speedFactor}; card write ${fmt(speeds.cardWriteBps / 1e6, 1)} MB/s, read ${fmt(speeds.cardReadBps / 1e6, 1)} MB/s, server link ${fmt((speeds.serverLinkBps * 8) / 1e6, 0)} Mbit/s`,
     );
@@ -111,15 +121,19 @@ export async function benchDelta(args: string[]): Promise<string[]> {
 
     let serial = 0x5d000000;
     const cells: Cell[] = [];
-    const cell = async (name: string, prepare: () => void): Promise<Cell> => {
-      lab!.blankCards();
+    const cell = async (
+      name: string,
+      prepare: () => void,
+      o: { serial?: number; blank?: boolean } = {},
+    ): Promise<Cell> => {
+      if (o.blank !== false) lab!.blankCards();
       prepare();
       execFileSync('sync');
       const tx0 = lab!.serverTxBytes();
       const t0 = performance.now();
       const exit = await lab!.runBoard(
         board,
-        `exec ${NODE24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet`,
+        `exec ${NODE24} ${AGENT_BUNDLE} --server http://${SERVER_ADDRESS}:${DEVICE_PORT} --target ${board.card} --serial ${(o.serial ?? serial++).toString(16)} --venue ${VENUE} --product ${PRODUCT} --json --quiet`,
         600_000,
       );
       const last = exit.stdout.trim().split('\n').pop() ?? '';
@@ -145,6 +159,11 @@ export async function benchDelta(args: string[]): Promise<string[]> {
     const delta = await cell('delta', () => dd(v1.path, board.card));
     const all = await cell('delta 100%', () => scramble(board.card, v2Path, m2));
     const full2 = await cell('full again', () => undefined);
+    const known = serial++;
+    await activate(dataDir, r1.id);
+    await cell('v1 written', () => undefined, { serial: known });
+    await activate(dataDir, r3.id, known);
+    const hint = await cell('hint', () => undefined, { serial: known, blank: false });
 
     const fullSeconds = (full1.seconds + full2.seconds) / 2;
     const fullWriteMs = (full1.result.stats.writeMs + full2.result.stats.writeMs) / 2;
@@ -162,6 +181,7 @@ export async function benchDelta(args: string[]): Promise<string[]> {
       `delta at ${fmt((differ / used.length) * 100, 1)} % of chunks changed: ${r(delta)} the full write + verify (goal ≤ 0.6×), server bytes ${b(delta)}× (goal ≤ 0.25×)`,
       `delta at 100 % changed: ${r(all)} the full write + verify (goal ≤ 1.05×), server bytes ${b(all)}×`,
       `  read first at 100 % changed: ${fmt(wa.bytesReadFirst / 1e6, 1)} MB, ${fmt((wa.bytesReadFirst / wa.bytesWritten) * 100, 1)} % of the bytes written; on a card that reads and writes on one medium that adds ${fmt(serialCost * 100, 1)} % to write + verify`,
+      `delta with the server's hint, version 1 → 3 at ${fmt((differ3 / used3.length) * 100, 1)} % of chunks changed: ${r(hint)} the full write + verify (goal at 100 %: ≤ 1.05×), ${hint.result.writeStats!.chunksReadFirst} chunks read first, server bytes ${b(hint)}×`,
       `verify sample: ${r(sample)} the full-verify time, ${fmt(sample.result.writeStats!.bytesReadBack / full1.result.writeStats!.bytesReadBack)}× the read-back bytes`,
     );
     if (cardModel === 'blkio')
@@ -197,6 +217,17 @@ function scramble(card: string, image: string, m: Manifest): void {
   }
 }
 
+/** Version `imageId` becomes the product's image; the board `reimage`, if given, is marked to be imaged again. */
+async function activate(dataDir: string, imageId: number, reimage?: number): Promise<void> {
+  const core = await openCore(loadConfig({ flags: { dataDir } }), createLogger('silent'));
+  try {
+    await core.images.activate(imageId);
+    if (reimage !== undefined) await core.fleet.enrollment.requestReimage(reimage.toString(16));
+  } finally {
+    await core.close();
+  }
+}
+
 async function setVerify(dataDir: string, verify: 'full' | 'sample'): Promise<void> {
   const core = await openCore(loadConfig({ flags: { dataDir } }), createLogger('silent'));
   try {
@@ -209,9 +240,15 @@ async function setVerify(dataDir: string, verify: 'full' | 'sample'): Promise<vo
 /**
  * Rewrites root files of the image in place (each block's bytes reversed: other bytes, the same
  * compressibility), spread over the root in a fixed pseudo-random order, until about `share` of
- * the used chunks differ. debugfs gives the block map; nothing is mounted.
+ * the used chunks differ: the files of CHANGED_DIRS (an update), or of every directory (a new
+ * release). debugfs gives the block map; nothing is mounted.
  */
-function changeFiles(image: string, m: Manifest, share: number): { files: number; bytes: number } {
+function changeFiles(
+  image: string,
+  m: Manifest,
+  share: number,
+  where: 'update' | 'release' = 'update',
+): { files: number; bytes: number } {
   const root = m.partitions.find((p) => p.filesystem === 'ext4');
   if (!root) throw new Error('the image has no ext4 root');
   const dev = `${image}?offset=${root.startBytes}`;
@@ -221,7 +258,8 @@ function changeFiles(image: string, m: Manifest, share: number): { files: number
     return execFileSync('debugfs', ['-f', script, dev], { encoding: 'utf8', maxBuffer: 1 << 28, stdio: 'pipe' });
   };
   const paths: string[] = [];
-  for (const d of CHANGED_DIRS) {
+  const dirs = where === 'update' ? CHANGED_DIRS : everyDirectory((d) => debugfs([`ls -p ${d}`]));
+  for (const d of dirs) {
     const names = debugfs([`ls -p ${d}`])
       .split('\n')
       .map((l) => /^\/\d+\/100\d{3}\/\d+\/\d+\/([^/]+)\/(\d+)\/$/.exec(l.trim()))
@@ -229,7 +267,7 @@ function changeFiles(image: string, m: Manifest, share: number): { files: number
       .map((x) => `${d}/${x[1]}`);
     paths.push(...names);
   }
-  if (paths.length === 0) throw new Error(`no files found under ${CHANGED_DIRS.join(', ')}`);
+  if (paths.length === 0) throw new Error(`no files found under ${dirs.join(', ')}`);
   const order = paths
     .map((p) => ({ p, key: createHash('sha256').update(p).digest('hex') }))
     .sort((a, b) => a.key.localeCompare(b.key))
@@ -264,4 +302,17 @@ function changeFiles(image: string, m: Manifest, share: number): { files: number
     closeSync(fd);
   }
   return { files: count, bytes };
+}
+
+/** Every directory of the root, from `ls -p` listings (mode 040xxx entries), breadth first. */
+function everyDirectory(list: (dir: string) => string): string[] {
+  const found = ['/'];
+  for (let i = 0; i < found.length; i++) {
+    const dir = found[i]!;
+    for (const line of list(dir).split('\n')) {
+      const name = /^\/\d+\/040\d{3}\/\d+\/\d+\/([^/]+)\/\d*\/$/.exec(line.trim())?.[1];
+      if (name && name !== '.' && name !== '..') found.push(`${dir === '/' ? '' : dir}/${name}`);
+    }
+  }
+  return found;
 }
