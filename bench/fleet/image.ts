@@ -98,7 +98,7 @@ function systemFiles(tree: string): number {
   put('var/lib/cloud/instance/boot-finished', '12.34 - Mon, 01 Jan 2024 00:00:00 +0000 - v. 23.1\n');
   put('var/lib/cloud/data/instance-id', 'iid-golden\n');
   put('var/log/syslog', 'Jan  1 00:00:00 golden systemd[1]: Started Journal Service.\n'.repeat(40));
-  put('var/lib/NetworkManager/internal-eth0.lease', 'ADDRESS=192.168.151.23\nNETMASK=255.255.255.0\n');
+  put('var/lib/NetworkManager/internal-eth0.lease', 'ADDRESS=198.18.151.23\nNETMASK=255.254.0.0\n');
   put('home/pi/.bash_history', 'sudo apt update\nsudo reboot\n');
   put('root/.bash_history', 'journalctl -b\n');
   return taken;

@@ -20,18 +20,14 @@ export function runCli(args: string[], options: { input?: string; env?: Record<s
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** `serve` arguments for a server on `dataDir` with both listeners on loopback at free ports, warnings only. */
+/** `serve` arguments for a server on `dataDir` with both listeners on loopback at free ports. */
+export function loopbackListen(dataDir: string): string[] {
+  return ['--data-dir', dataDir, '--device-listen', '127.0.0.1:0', '--management-listen', '127.0.0.1:0'];
+}
+
+/** loopbackListen, warnings only. */
 export function loopbackServe(dataDir: string): string[] {
-  return [
-    '--data-dir',
-    dataDir,
-    '--device-listen',
-    '127.0.0.1:0',
-    '--management-listen',
-    '127.0.0.1:0',
-    '--log-level',
-    'warn',
-  ];
+  return [...loopbackListen(dataDir), '--log-level', 'warn'];
 }
 
 /**

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, spawnServe } from '../helpers/cli.js';
+import { loopbackListen, runCli, spawnServe } from '../helpers/cli.js';
 import { rawDisk } from '../helpers/pi-image.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -199,14 +199,7 @@ describe('rpi-deploy CLI', () => {
   });
 
   it('serves on the given addresses and stops cleanly on SIGTERM', async () => {
-    const { device, management, child } = await spawnServe([
-      '--data-dir',
-      dir.path,
-      '--device-listen',
-      '127.0.0.1:0',
-      '--management-listen',
-      '127.0.0.1:0',
-    ]);
+    const { device, management, child } = await spawnServe([...loopbackListen(dir.path)]);
     expect((await fetch(`${device}/health`)).status).toBe(200);
     expect((await fetch(`${management}/health`)).status).toBe(200);
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -215,14 +208,7 @@ describe('rpi-deploy CLI', () => {
   });
 
   it('says which address is taken when it cannot listen', async () => {
-    const first = await spawnServe([
-      '--data-dir',
-      dir.path,
-      '--device-listen',
-      '127.0.0.1:0',
-      '--management-listen',
-      '127.0.0.1:0',
-    ]);
+    const first = await spawnServe([...loopbackListen(dir.path)]);
     const port = new URL(first.device).port;
     const r = cli(['serve', '--device-listen', `127.0.0.1:${port}`, '--management-listen', '127.0.0.1:0']);
     first.child.kill('SIGTERM');

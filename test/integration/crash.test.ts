@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE, openCore, type Core } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { CLI, spawnServe } from '../helpers/cli.js';
+import { CLI, loopbackListen, spawnServe } from '../helpers/cli.js';
 import { rawDisk } from '../helpers/pi-image.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -117,16 +117,7 @@ describe('a process killed mid-write', () => {
     }
     await setup.close();
 
-    const { device, child } = await spawnServe([
-      '--data-dir',
-      dir.path,
-      '--device-listen',
-      '127.0.0.1:0',
-      '--management-listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'silent',
-    ]);
+    const { device, child } = await spawnServe([...loopbackListen(dir.path), '--log-level', 'silent']);
     const exited = new Promise<NodeJS.Signals | null>((resolve) =>
       child.on('exit', (_code, signal) => resolve(signal)),
     );

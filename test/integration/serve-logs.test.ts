@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv } from '../helpers/cli.js';
+import { CLI, cleanEnv, loopbackListen } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /**
@@ -16,21 +16,10 @@ afterEach(() => dir.remove());
 
 /** Runs serve until it logged that it serves, then stops it; resolves with its stderr. */
 function serveLog(args: string[]): Promise<string> {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'serve',
-      '--data-dir',
-      dir.path,
-      '--device-listen',
-      '127.0.0.1:0',
-      '--management-listen',
-      '127.0.0.1:0',
-      ...args,
-    ],
-    { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [CLI, 'serve', ...loopbackListen(dir.path), ...args], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
