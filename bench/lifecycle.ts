@@ -13,11 +13,13 @@
  *    agent's peak RSS comes from GNU `time -v`, the server's from its VmHWM after it imported the
  *    capture. The captured version's used chunks must equal A's except those sanitising changed.
  *
- * Usage: npm run bench -- lifecycle-large [--image real|2g]
+ * Usage: npm run bench -- lifecycle-large [--image real|2g] [--only capture] [--cpu-prof DIR]
+ * (`--only capture` skips version B, its import and the diff; `--cpu-prof` writes the server's V8
+ * CPU profile of the capture into DIR.)
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -27,7 +29,7 @@ import type { AgentResult } from '../src/agent/index.js';
 import type { ImageDiff } from '../src/protocol/image-diff.js';
 import type { Manifest } from '../src/protocol/manifest.js';
 import { AGENT_BUNDLE, NODE24 } from '../test/helpers/agent.js';
-import { CLI, loopbackServe, spawnServe } from '../test/helpers/cli.js';
+import { CLI, loopbackListen, spawnServe } from '../test/helpers/cli.js';
 import { tempDir } from '../test/helpers/temp-dir.js';
 import { largePiImage, realSizePiImage, type CopiedTreesImage } from './large-pi-image.js';
 import { fmt, measureVerbose, peakRssMiBOf, type Measured } from './proc.js';
@@ -203,8 +205,12 @@ async function captured(data: string): Promise<{ imageId: number; sanitised: str
 }
 
 export async function benchLifecycleLarge(args: string[]): Promise<string[]> {
-  const { values } = parseArgs({ args, options: { image: { type: 'string', default: 'real' } } });
+  const { values } = parseArgs({
+    args,
+    options: { image: { type: 'string', default: 'real' }, only: { type: 'string' }, 'cpu-prof': { type: 'string' } },
+  });
   if (values.image !== 'real' && values.image !== '2g') throw new Error('--image is real or 2g');
+  if (values.only !== undefined && values.only !== 'capture') throw new Error('--only takes capture');
   if (!NODE24) throw new Error("Node 24 (the boards' runtime) is missing: run node scripts/fetch-node-runtime.mjs");
   const image = values.image === 'real' ? realSizePiImage() : largePiImage();
   const lines: string[] = [];
@@ -222,32 +228,41 @@ export async function benchLifecycleLarge(args: string[]): Promise<string[]> {
     const scratch = join(work.path, 'scratch');
     mkdirSync(scratch);
     const a = join(work.path, 'a.img');
-    const b = join(work.path, 'b.img');
     makeVersionA(image, a, scratch);
-    const update = makeVersionB(image, a, b, scratch);
-    log(
-      `version B: ${update.rewritten.length} files rewritten, ${update.removed.length} removed, ` +
-        `${update.added.length} added (${fmt(update.bytes / 1e6, 0)} MB written with debugfs -w)`,
-    );
     const importA = await cli(['image', 'add', a, '--product', 'KXP2', '--version', 'A', '--json'], data);
     log(run('import A (image add)', importA));
-    const importB = await cli(['image', 'add', b, '--product', 'KXP2', '--version', 'B', '--json'], data);
-    log(run('import B (image add)', importB));
     const aId = (JSON.parse(importA.stdout) as { id: number }).id;
-
-    const diffRun = await cli(['image', 'diff', 'KXP2@A', 'KXP2@B', '--json'], data);
-    const diff = JSON.parse(diffRun.stdout) as ImageDiff;
-    log(
-      `${run('diff A B (image diff --json)', diffRun)}; ${diff.differingUsedChunks} of ${diff.chunks} chunks differ; ` +
-        checkDiff(diff, update),
-    );
+    if (values.only !== 'capture') {
+      const b = join(work.path, 'b.img');
+      const update = makeVersionB(image, a, b, scratch);
+      log(
+        `version B: ${update.rewritten.length} files rewritten, ${update.removed.length} removed, ` +
+          `${update.added.length} added (${fmt(update.bytes / 1e6, 0)} MB written with debugfs -w)`,
+      );
+      const importB = await cli(['image', 'add', b, '--product', 'KXP2', '--version', 'B', '--json'], data);
+      log(run('import B (image add)', importB));
+      const diffRun = await cli(['image', 'diff', 'KXP2@A', 'KXP2@B', '--json'], data);
+      const diff = JSON.parse(diffRun.stdout) as ImageDiff;
+      log(
+        `${run('diff A B (image diff --json)', diffRun)}; ${diff.differingUsedChunks} of ${diff.chunks} chunks differ; ` +
+          checkDiff(diff, update),
+      );
+      rmSync(b);
+    }
 
     // The golden board's card is A's file behind a loop device, read-only: a capture only reads.
     const loop = sh('losetup', ['--find', '--show', '--read-only', a]).trim();
     try {
       await cli(['image', 'capture', '--serial', SERIAL, '--product', 'KXP2', '--version', 'C', '--json'], data);
-      const serve = await spawnServe(loopbackServe(data));
+      // At info, the server logs its account of the capture's finishing.
+      const profile = values['cpu-prof'];
+      const serve = await spawnServe([...loopbackListen(data), '--log-level', 'info'], {
+        // sh takes node's path as $0 and runs it with the profiler on.
+        ...(profile && { wrap: ['/bin/sh', '-c', `exec "$0" --cpu-prof --cpu-prof-dir=${profile} "$@"`] }),
+      });
       const pid = serve.child.pid!;
+      let serverLog = '';
+      serve.child.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
       try {
         const idle = peakRssMiBOf(pid);
         const t0 = performance.now();
@@ -277,6 +292,10 @@ export async function benchLifecycleLarge(args: string[]): Promise<string[]> {
           `capture: server (serve: receive, assemble, sanitise, import) peak RSS ${fmt(serverPeak, 0)} MiB ` +
             `(${fmt(idle, 0)} MiB idle); done ${fmt(totalS, 1)} s after the agent started`,
         );
+        // The server's own account of its finishing: each step's time after the board's last chunk.
+        const finished = /"msg":"(capture \d+ is image \d+ after [^"]*)"/.exec(serverLog)?.[1];
+        if (!finished) throw new Error(`the server logged no finished capture:\n${serverLog.slice(-2000)}`);
+        log(`capture: server: ${finished}`);
         const manifest = async (id: number) =>
           JSON.parse((await cli(['image', 'manifest', String(id)], data)).stdout) as Manifest;
         const [ma, mc] = await Promise.all([manifest(aId), manifest(imageId)]);

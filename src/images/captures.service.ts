@@ -218,10 +218,21 @@ export function createCaptureService(deps: {
   /** Raw image from the chunks, sanitised, then imported like any image; the capture ends either way. */
   async function assemble(capture: Capture): Promise<void> {
     const dir = dirOf(capture.id);
+    // How long each step took, for the log line: what an operator compares with the board's own time.
+    const started = performance.now();
+    const took: string[] = [];
+    let step = { name: 'completing', since: started };
+    const enter = (name: string) => {
+      if (name === step.name) return;
+      const at = performance.now();
+      took.push(`${step.name} ${((at - step.since) / 1000).toFixed(1)} s`);
+      step = { name, since: at };
+    };
     try {
       const layout = JSON.parse(await readFile(join(dir, 'layout.json'), 'utf8')) as Layout;
       const path = imageFile(capture);
       await completeImage(capture, layout);
+      enter('sanitising');
       const report = await deps.sanitise(path, { keep: capture.keep });
       await updateCapture(store.db, capture.id, { sanitise_report: JSON.stringify(report ?? null) });
       // The uploads were checked on receipt: only chunks sanitising changed are compressed again.
@@ -233,7 +244,8 @@ export function createCaptureService(deps: {
         {
           knownChunks,
           onChunked: (counts) => (chunked = counts),
-          onProgress: (p) =>
+          onProgress: (p) => {
+            enter(p.phase);
             emit('capture.status', {
               captureId: capture.id,
               serial: capture.serial,
@@ -244,14 +256,18 @@ export function createCaptureService(deps: {
               bytesTotal: p.totalBytes,
               imageId: null,
               error: null,
-            }),
+            });
+          },
         },
       );
       await change(capture.id, 'succeeded', { imageId: image.id });
+      enter('done');
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
       deps.log.info(
-        { captureId: capture.id, imageId: image.id, ...chunked },
-        `capture ${capture.id} is image ${image.id}: ${chunked.chunksReused} chunks stored as uploaded, ` +
-          `${chunked.chunksCompressed} compressed again (changed by sanitising, or zeros the board did not read)`,
+        { captureId: capture.id, imageId: image.id, ...chunked, seconds },
+        `capture ${capture.id} is image ${image.id} after ${seconds} s (${took.join(', ')}): ` +
+          `${chunked.chunksReused} chunks stored as uploaded, ${chunked.chunksCompressed} compressed again ` +
+          '(changed by sanitising, or zeros the board did not read)',
       );
     } catch (err) {
       deps.log.warn({ err, captureId: capture.id }, 'capture assembly failed');
