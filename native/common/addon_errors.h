@@ -1,5 +1,5 @@
 /*
- * What both socket addons throw: a JavaScript Error whose `code` is the errno name (EACCES,
+ * What the addons throw: a JavaScript Error whose `code` is the errno name (EACCES,
  * EADDRINUSE, ECONNREFUSED, ...) and whose message names the step that failed. Header-only, so
  * each addon stays one compilation unit.
  */
@@ -24,6 +24,8 @@ static inline const char *errno_name(int err) {
     case ENFILE: return "ENFILE";
     case EAGAIN: return "EAGAIN";
     case EIO: return "EIO";
+    case EBADF: return "EBADF";
+    case ESPIPE: return "ESPIPE";
     case ECONNREFUSED: return "ECONNREFUSED";
     case ENOBUFS: return "ENOBUFS";
     case EMSGSIZE: return "EMSGSIZE";

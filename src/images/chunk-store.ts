@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/private-dir.js';
 import { resolveInside } from '../lib/safe-path.js';
@@ -55,6 +55,11 @@ export interface Staging {
   /** Size of a chunk staged here, if it is. */
   stagedSize(sha256: string): number | undefined;
   writeChunk(sha256: string, compressed: Uint8Array): Promise<void>;
+  /**
+   * Stages a file that already holds the chunk's compressed bytes and was flushed to disk (a
+   * capture's checked upload) as a second name for it: no bytes are read or written again.
+   */
+  adoptChunk(sha256: string, file: string): Promise<void>;
   readChunk(sha256: string): Promise<Buffer>;
   writeManifest(sha256: string, json: string): Promise<void>;
   /** Moves staged chunks and the manifest into the store; chunks the store already holds stay put. */
@@ -128,6 +133,17 @@ export async function openChunkStore(root: string): Promise<ChunkStore> {
       async writeChunk(sha256, compressed) {
         await writeDurably(join(dir, 'chunks', fileName(sha256)), compressed);
         staged.set(sha256, compressed.length);
+      },
+      async adoptChunk(sha256, file) {
+        const to = join(dir, 'chunks', fileName(sha256));
+        try {
+          await link(file, to);
+        } catch (e) {
+          // A store on another filesystem than the file: the bytes are copied after all.
+          if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+          await writeDurably(to, await readFile(file));
+        }
+        staged.set(sha256, (await stat(to)).size);
       },
       readChunk: (sha256) => readFile(join(dir, 'chunks', fileName(sha256))),
       async writeManifest(sha256, json) {

@@ -39,9 +39,10 @@ export interface Chunker extends Writable {
  * Cuts the raw image into `chunkSizeBytes` pieces (the last may be shorter). The whole-image
  * SHA-256 is computed here, in order; each chunk is hashed and compressed by the packer's
  * workers, a few at a time, and written to staging unless the store or this import already holds
- * those bytes (a chunk of zeros is stored once). A chunk in `known` (the packer was given the same
- * hashes) is not compressed: its file's zstd frame is staged as it is. Back-pressure: at most
- * `packer.capacity` chunks are in flight, so memory stays at a few chunks whatever the image size.
+ * those bytes. A chunk in `known` (the packer was given the same hashes) is not compressed: its
+ * file is staged as it is. A chunk of zeros (an image's free space) is hashed and compressed once.
+ * Back-pressure: at most `packer.capacity` chunks are in flight, so memory stays at a few chunks
+ * whatever the image size.
  */
 export function createChunker(o: {
   chunkSizeBytes: number;
@@ -60,12 +61,25 @@ export function createChunker(o: {
   let index = 0;
   let chunksCompressed = 0;
   let chunksReused = 0;
+  const zeros = new Uint8Array(o.chunkSizeBytes);
+  let zeroChunk: Promise<PackedChunk | KnownChunk> | undefined;
 
-  /** The zstd frame of a known chunk, checked when it was received (a capture's upload). */
-  async function knownBytes(sha256: string): Promise<Buffer> {
+  /** The file holding a known chunk's zstd frame, checked when it was received (a capture's upload). */
+  function knownFile(sha256: string): string {
     const file = o.known?.get(sha256);
-    if (!file) throw new Error(`the packer knows chunk ${sha256}, this chunker has no file for it`);
-    return readFile(file);
+    if (!file) throw new Error(`chunk ${sha256} is taken as known, but this chunker has no file for it`);
+    return file;
+  }
+  const knownBytes = (sha256: string) => readFile(knownFile(sha256));
+
+  /** The chunk hashed and compressed (unless known); `reused` when it was not compressed for this chunk. */
+  function pack(raw: Uint8Array): { packed: Promise<PackedChunk | KnownChunk>; reused: boolean } {
+    if (raw.length === o.chunkSizeBytes && Buffer.from(raw.buffer, raw.byteOffset, raw.length).equals(zeros)) {
+      const reused = zeroChunk !== undefined;
+      zeroChunk ??= o.packer.pack(raw);
+      return { packed: zeroChunk, reused };
+    }
+    return { packed: o.packer.pack(raw), reused: false };
   }
 
   /** Where the store already holds the chunk (from another image), its stored bytes are what boards get. */
@@ -74,12 +88,13 @@ export function createChunker(o: {
     let as = stored.get(sha256);
     if (!as) {
       const stage = async () => {
-        const compressed = packed.compressed ?? (await knownBytes(sha256));
-        await o.staging.writeChunk(sha256, compressed);
-        const storedSha256 = packed.compressed
-          ? packed.compressedSha256
-          : createHash('sha256').update(compressed).digest('hex');
-        return { storedBytes: compressed.length, storedSha256 };
+        if (packed.compressed) {
+          await o.staging.writeChunk(sha256, packed.compressed);
+          return { storedBytes: packed.compressed.length, storedSha256: packed.compressedSha256 };
+        }
+        const compressed = await knownBytes(sha256);
+        await o.staging.adoptChunk(sha256, knownFile(sha256));
+        return { storedBytes: compressed.length, storedSha256: createHash('sha256').update(compressed).digest('hex') };
       };
       as = o.store.hasChunk(sha256)
         ? o.store.readChunk(sha256).then(
@@ -99,8 +114,9 @@ export function createChunker(o: {
     whole.update(raw);
     const chunk = { index: index++, offsetBytes: offset, sizeBytes: raw.length };
     offset += raw.length;
-    const done = o.packer.pack(raw).then(async (packed) => {
-      if (packed.compressed) chunksCompressed++;
+    const { packed: packing, reused } = pack(raw);
+    const done = packing.then(async (packed) => {
+      if (packed.compressed && !reused) chunksCompressed++;
       else chunksReused++;
       chunks[chunk.index] = { ...chunk, sha256: packed.sha256, ...(await storedAs(packed)) };
     });
@@ -115,6 +131,11 @@ export function createChunker(o: {
     write(data: Buffer, _enc, callback) {
       void (async () => {
         let at = 0;
+        // A read of exactly one chunk (readAhead's pieces) goes on as it is, uncopied.
+        if (filled === 0 && data.length === o.chunkSizeBytes) {
+          await submit(data);
+          at = data.length;
+        }
         while (at < data.length) {
           const n = Math.min(data.length - at, o.chunkSizeBytes - filled);
           buffer.set(data.subarray(at, at + n), filled);

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Duplex, Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DecompressStream } from 'zstd-napi';
 import type { ImageSourceFormat } from '../protocol/images.js';
+import { DEFAULT_CHUNK_SIZE_BYTES } from '../protocol/manifest.js';
+import { readAhead } from '../lib/read-ahead.js';
 import { ImageError } from './errors.js';
 
 /** Where an image comes from: a file, or a stream (an upload) with the name it was sent under. */
@@ -20,6 +21,8 @@ const MAGIC: [ImageSourceFormat, number[]][] = [
   ['zip', [0x50, 0x4b, 0x05, 0x06]],
 ];
 const SNIFF_BYTES = 8;
+/** Reads of an image file in flight at once: enough to keep a disk busy while the last one is hashed. */
+const READ_AHEAD_PIECES = 4;
 
 /** The container format from the first bytes; anything unrecognised is a raw image. */
 export function detectFormat(head: Uint8Array): ImageSourceFormat {
@@ -96,7 +99,8 @@ export async function openSource(source: ImportSource): Promise<OpenedSource> {
   } catch (cause) {
     throw unreadable(`image file ${source.path}`, cause);
   }
-  const stream = createReadStream(source.path, { highWaterMark: 1024 * 1024 });
+  // Chunk-sized pieces: the chunker takes each one as it is, without copying (createChunker).
+  const stream = readAhead(source.path, { pieceBytes: DEFAULT_CHUNK_SIZE_BYTES, depth: READ_AHEAD_PIECES });
   return { name: basename(source.path), format: detectFormat(head), sizeBytes, stream, path: source.path };
 }
 

@@ -1,12 +1,12 @@
 import { createRequire } from 'node:module';
 
 /**
- * Loads one of the socket addons under native/ (built by `npm ci`) on first use, once. When it
- * is not built, `missing` turns the loader's message into the component's own error, which
- * tells the operator how to build it.
+ * Loads one of the addons under native/ (built by `npm ci`) on first use, once. When it is not
+ * built, `missing` turns the loader's message into the component's own error, which tells the
+ * operator how to build it.
  */
 export function nativeAddon<T>(
-  name: 'dhcp-socket' | 'tftp-socket',
+  name: 'dhcp-socket' | 'tftp-socket' | 'sparse-file',
   missing: (message: string, cause: unknown) => Error,
 ): () => T {
   let addon: T | undefined;

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { NetbootError } from '../errors.js';
-import { nativeAddon } from '../native-addon.js';
+import { nativeAddon } from '../../lib/native-addon.js';
 
 /**
  * The only place that opens a DHCP socket (docs/style.md R15): always bound to one interface with

@@ -1,6 +1,6 @@
 import type { TftpClient } from './session.js';
 import { TftpError } from './errors.js';
-import { nativeAddon } from '../native-addon.js';
+import { nativeAddon } from '../../lib/native-addon.js';
 
 /**
  * The socket of one transfer (RFC 1350's transfer identifier: a fresh port, connected to the
